@@ -1,0 +1,2 @@
+/** Public surface of the pure protocol core (DESIGN.md §1). */
+export * from './errors.js'

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** Repository root: this file runs from dist/test/. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = []
+  let entries: string[]
+  try {
+    entries = readdirSync(dir)
+  } catch {
+    return out
+  }
+  for (const name of entries) {
+    const p = join(dir, name)
+    if (statSync(p).isDirectory()) out.push(...sourceFiles(p))
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(p)
+  }
+  return out
+}
+
+/** Strips comments so that prose about `Date.now` does not count as a use. */
+function stripComments(src: string): string {
+  return src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1')
+}
+
+/** Every module specifier a file imports or re-exports (static and dynamic). */
+function importsOf(src: string): string[] {
+  const code = stripComments(src)
+  const specs: string[] = []
+  const re =
+    /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
+  for (const m of code.matchAll(re)) specs.push((m[1] ?? m[2] ?? m[3]) as string)
+  return specs
+}
+
+const IO_MODULES = [
+  'fs',
+  'fs/promises',
+  'net',
+  'http',
+  'https',
+  'http2',
+  'child_process',
+  'dgram',
+  'dns',
+  'tls',
+  'worker_threads',
+  'cluster',
+  'os',
+  'process',
+  'perf_hooks',
+  'timers',
+  'timers/promises',
+  'readline',
+  'crypto',
+  'stream'
+]
+
+function isForbiddenForProtocol(spec: string): string | undefined {
+  const bare = spec.replace(/^node:/, '')
+  if (IO_MODULES.includes(bare)) return `I/O, clock or randomness module '${spec}'`
+  if (spec === 'libp2p' || spec.startsWith('@libp2p/') || spec.startsWith('@chainsafe/'))
+    return `libp2p '${spec}'`
+  if (spec === 'level' || spec === 'classic-level' || spec.startsWith('abstract-level'))
+    return `storage '${spec}'`
+  if (spec.startsWith('.') && /(^|\/)(cafs|node|cli|scripts)\//.test(spec)) return `upper layer '${spec}'`
+  return undefined
+}
+
+const PROTOCOL_GLOBALS: [RegExp, string][] = [
+  [/\bDate\.now\s*\(/, 'Date.now()'],
+  [/\bnew Date\s*\(\s*\)/, 'new Date()'],
+  [/\bMath\.random\s*\(/, 'Math.random()'],
+  [/\bperformance\.now\s*\(/, 'performance.now()'],
+  [/\bsetTimeout\s*\(/, 'setTimeout'],
+  [/\bsetInterval\s*\(/, 'setInterval'],
+  [/\bprocess\./, 'process'],
+  [/\bcrypto\.getRandomValues\s*\(/, 'crypto.getRandomValues'],
+  [/\bfetch\s*\(/, 'fetch']
+]
+
+/** Violations of DESIGN.md §1 for the files of one layer. */
+function layerViolations(root: string): string[] {
+  const problems: string[] = []
+  for (const file of sourceFiles(join(root, 'protocol'))) {
+    const rel = relative(root, file)
+    const src = readFileSync(file, 'utf8')
+    for (const spec of importsOf(src)) {
+      const why = isForbiddenForProtocol(spec)
+      if (why) problems.push(`${rel}: protocol/ imports ${why}`)
+    }
+    const code = stripComments(src)
+    for (const [re, what] of PROTOCOL_GLOBALS)
+      if (re.test(code)) problems.push(`${rel}: protocol/ uses ${what}`)
+  }
+  for (const file of sourceFiles(join(root, 'cafs'))) {
+    const rel = relative(root, file)
+    const inAdapter = rel.split(sep).slice(0, 3).join('/') === 'cafs/adapters/libp2p'
+    for (const spec of importsOf(readFileSync(file, 'utf8'))) {
+      const libp2p = spec === 'libp2p' || spec.startsWith('@libp2p/') || spec.startsWith('@chainsafe/')
+      if (libp2p && !inAdapter)
+        problems.push(`${rel}: cafs/ imports libp2p '${spec}' outside cafs/adapters/libp2p/`)
+      if (spec.startsWith('.') && /(^|\/)(node|cli|scripts)\//.test(spec))
+        problems.push(`${rel}: cafs/ imports upper layer '${spec}'`)
+    }
+  }
+  for (const file of sourceFiles(join(root, 'node'))) {
+    const rel = relative(root, file)
+    for (const spec of importsOf(readFileSync(file, 'utf8'))) {
+      if (spec.startsWith('.') && /(^|\/)(cli|scripts|test)\//.test(spec))
+        problems.push(`${rel}: node/ imports '${spec}'`)
+    }
+  }
+  return problems
+}
+
+describe('architecture', () => {
+  it('keeps protocol/ pure and libp2p inside the cafs adapter (DESIGN.md §1)', () => {
+    assert.deepEqual(layerViolations(ROOT), [])
+  })
+
+  it('finds the imports it is meant to forbid', () => {
+    assert.deepEqual(
+      importsOf(
+        "import { readFile } from 'node:fs'\nimport type { X } from '../cafs/x.js'\nexport * from \"level\"\nimport 'net'\nconst m = await import('@libp2p/tcp')\n// import 'os'"
+      ),
+      ['node:fs', '../cafs/x.js', 'level', 'net', '@libp2p/tcp']
+    )
+    assert.match(isForbiddenForProtocol('node:crypto') ?? '', /randomness/)
+    assert.match(isForbiddenForProtocol('@libp2p/gossipsub') ?? '', /libp2p/)
+    assert.match(isForbiddenForProtocol('classic-level') ?? '', /storage/)
+    assert.equal(isForbiddenForProtocol('@noble/curves/secp256k1.js'), undefined)
+  })
+})

@@ -1,3 +1,5 @@
 /** Public surface of the pure protocol core (DESIGN.md §1). */
+
+export * from './article/index.js'
 export * from './errors.js'
 export * from './money/index.js'

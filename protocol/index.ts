@@ -3,5 +3,6 @@
 export * from './article/index.js'
 export * from './errors.js'
 export * from './identity/index.js'
+export * from './matching/index.js'
 export * from './money/index.js'
 export * from './transaction/index.js'

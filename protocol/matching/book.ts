@@ -1,0 +1,379 @@
+import { BitwrkError } from '../errors.js'
+import { chainDigest, GENESIS_DIGEST, matchKeyBytes } from './digest.js'
+import {
+  checkEpochParams,
+  epochClosesAtMs,
+  epochEndMs,
+  epochOf,
+  expiryEpochOf,
+  isLate,
+  lastClosedEpoch
+} from './epoch.js'
+import { Heap } from './heap.js'
+import { BidState, buyBefore, canonicalCompare, crosses, Entry, expiryBefore, sellBefore } from './order.js'
+import {
+  type AddResult,
+  type EpochParams,
+  type EpochResult,
+  type Match,
+  type MatchableBid,
+  MatchErrorCode,
+  type Side
+} from './types.js'
+
+const BID_ID = /^[0-9a-f]{64}$/
+/** Prices are the original's int64 (bitwrk-original.md §2.2) and encode as u64 (MATCH-13). */
+const PRICE_LIMIT = 1n << 63n
+/** Compact a heap once it holds more dead than live entries, but not for tiny heaps. */
+const COMPACT_MIN_DEAD = 1024
+
+const ACCEPT: AddResult = Object.freeze({ result: 'accept' })
+const LATE: AddResult = Object.freeze({ result: 'ignore', code: MatchErrorCode.LATE })
+const DUPLICATE: AddResult = Object.freeze({ result: 'ignore', code: MatchErrorCode.DUPLICATE })
+
+function badBid(field: string, id: unknown): never {
+  throw new BitwrkError(MatchErrorCode.BAD_BID, `matchable bid has a bad ${field}`, { field, id })
+}
+
+function isTime(ms: unknown): ms is number {
+  return typeof ms === 'number' && Number.isSafeInteger(ms) && ms >= 0
+}
+
+/** Checks a bid against MATCH-3; throws `MATCH_BAD_BID` (bids are validated before matching). */
+export function checkMatchableBid(bid: MatchableBid): MatchableBid {
+  if (typeof bid.id !== 'string' || !BID_ID.test(bid.id)) badBid('id', bid.id)
+  if (bid.side !== 'BUY' && bid.side !== 'SELL') badBid('side', bid.id)
+  if (typeof bid.price !== 'bigint' || bid.price < 0n || bid.price >= PRICE_LIMIT) badBid('price', bid.id)
+  if (!isTime(bid.createdMs)) badBid('createdMs', bid.id)
+  if (!isTime(bid.expiresMs)) badBid('expiresMs', bid.id)
+  if (typeof bid.participant !== 'string' || bid.participant.length === 0) badBid('participant', bid.id)
+  return bid
+}
+
+/**
+ * The order book of one match key (`<article>:<currency>`, MATCH-3) with deterministic epoch
+ * matching (protocol/spec/matching.md). Feed it valid bids with {@link add} and cancels with
+ * {@link cancel} as they arrive, call {@link advance} with the clock; every node that fed the
+ * same bids and cancels gets byte-identical {@link EpochResult}s, whatever the arrival order.
+ */
+export class OrderBook {
+  /** Match key of this book. */
+  readonly key: string
+  /** Epoch parameters. */
+  readonly params: EpochParams
+  private readonly keyBytes: Uint8Array
+  /** Pending and resting bids by id (terminal bids are forgotten). */
+  private readonly live = new Map<string, Entry>()
+  /** Pending bids per epoch, in arrival order. */
+  private readonly pending = new Map<number, Entry[]>()
+  /** Pending cancels per epoch: target bid ids. */
+  private readonly cancels = new Map<number, Set<string>>()
+  private readonly buys = new Heap<Entry>(buyBefore)
+  private readonly sells = new Heap<Entry>(sellBefore)
+  private readonly expiries = new Heap<Entry>(expiryBefore)
+  private deadBuys = 0
+  private deadSells = 0
+  private deadExpiries = 0
+  private restingBuys = 0
+  private restingSells = 0
+  private pendingBids = 0
+  private closed = -1
+  private chain = GENESIS_DIGEST
+
+  /** Creates an empty book; throws `MATCH_BAD_PARAMS` for a bad key or parameters. */
+  constructor(key: string, params: Partial<EpochParams> = {}) {
+    this.key = key
+    this.keyBytes = matchKeyBytes(key)
+    this.params = checkEpochParams(params)
+  }
+
+  /** Chained digest after the last matched epoch (MATCH-13), lowercase hex. */
+  get digest(): string {
+    return this.chain
+  }
+
+  /** The last epoch that has been matched (-1 before the first). */
+  get closedEpoch(): number {
+    return this.closed
+  }
+
+  /** Number of resting bids. */
+  get restingCount(): number {
+    return this.restingBuys + this.restingSells
+  }
+
+  /** Number of bids waiting for their epoch. */
+  get pendingCount(): number {
+    return this.pendingBids
+  }
+
+  /**
+   * Offers a valid bid that arrived at `nowMs`. Ignores it with `MATCH_LATE` when its epoch is
+   * closed (do not forward it, MATCH-4) and with `MATCH_DUPLICATE` when it is pending or resting.
+   * Throws `MATCH_BAD_BID` for a bid that breaks MATCH-3.
+   */
+  add(bid: MatchableBid, nowMs: number): AddResult {
+    checkMatchableBid(bid)
+    const epoch = epochOf(bid.createdMs, this.params)
+    if (epoch <= this.closed || isLate(bid.createdMs, nowMs, this.params)) return LATE
+    if (this.live.has(bid.id)) return DUPLICATE
+    const entry = new Entry(bid, epoch)
+    this.live.set(bid.id, entry)
+    const list = this.pending.get(epoch)
+    if (list) list.push(entry)
+    else this.pending.set(epoch, [entry])
+    this.pendingBids++
+    return ACCEPT
+  }
+
+  /**
+   * Offers a cancel of bid `bidId`, created (signed) at `createdMs`, arriving at `nowMs`
+   * (MATCH-10). It takes effect when the cancel's epoch is matched; the caller has checked that
+   * the canceller owns the bid. Ignored with `MATCH_LATE` or `MATCH_DUPLICATE` like a bid.
+   */
+  cancel(bidId: string, createdMs: number, nowMs: number): AddResult {
+    if (typeof bidId !== 'string' || !BID_ID.test(bidId)) badBid('id', bidId)
+    if (!isTime(createdMs)) badBid('createdMs', bidId)
+    const epoch = epochOf(createdMs, this.params)
+    if (epoch <= this.closed || isLate(createdMs, nowMs, this.params)) return LATE
+    const set = this.cancels.get(epoch)
+    if (set?.has(bidId)) return DUPLICATE
+    if (set) set.add(bidId)
+    else this.cancels.set(epoch, new Set([bidId]))
+    return ACCEPT
+  }
+
+  /** State of a pending or resting bid; undefined for unknown or terminal bids. */
+  status(bidId: string): 'pending' | 'resting' | undefined {
+    const e = this.live.get(bidId)
+    if (!e) return undefined
+    return e.state === BidState.RESTING ? 'resting' : 'pending'
+  }
+
+  /** The best resting bid of a side (MATCH-7), or undefined. */
+  best(side: Side): MatchableBid | undefined {
+    return side === 'BUY' ? this.cleanTop(this.buys, true)?.bid : this.cleanTop(this.sells, false)?.bid
+  }
+
+  /** All resting bids of a side, best first (O(n log n): for sync and display, not per bid). */
+  resting(side: Side): MatchableBid[] {
+    const heap = side === 'BUY' ? this.buys : this.sells
+    const before = side === 'BUY' ? buyBefore : sellBefore
+    return heap
+      .toArray()
+      .filter((e) => e.state === BidState.RESTING)
+      .sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0))
+      .map((e) => e.bid)
+  }
+
+  /**
+   * Clock time at which {@link advance} next has work (a pending epoch closes or a resting bid
+   * expires), or undefined when the book is idle. For the node's timer.
+   */
+  nextWorkAtMs(): number | undefined {
+    const e = this.nextEventEpoch()
+    return e === undefined ? undefined : epochClosesAtMs(e, this.params)
+  }
+
+  /**
+   * Matches every epoch that may be matched at `nowMs` (MATCH-2) in increasing order and
+   * returns the results of the epochs in which something happened (MATCH-12).
+   */
+  advance(nowMs: number): EpochResult[] {
+    const last = lastClosedEpoch(nowMs, this.params)
+    const out: EpochResult[] = []
+    if (last <= this.closed) return out
+    for (;;) {
+      const e = this.nextEventEpoch()
+      if (e === undefined || e > last) break
+      out.push(this.matchEpoch(e))
+      this.closed = e
+    }
+    this.closed = last
+    this.compact()
+    return out
+  }
+
+  /** Smallest epoch > closed with a pending bid or cancel, or an expiring resting bid. */
+  private nextEventEpoch(): number | undefined {
+    let next: number | undefined
+    for (const e of this.pending.keys()) if (next === undefined || e < next) next = e
+    for (const e of this.cancels.keys()) if (next === undefined || e < next) next = e
+    const top = this.cleanExpiryTop()
+    if (top) {
+      const e = Math.max(expiryEpochOf(top.expiresMs, this.params), this.closed + 1)
+      if (next === undefined || e < next) next = e
+    }
+    return next
+  }
+
+  private matchEpoch(epoch: number): EpochResult {
+    const endMs = epochEndMs(epoch, this.params)
+    const cancelled: string[] = []
+    const expired: string[] = []
+    const rested: string[] = []
+    const matches: Match[] = []
+
+    // MATCH-10: cancels first, so a bid cancelled and expiring in one epoch counts as cancelled.
+    const targets = this.cancels.get(epoch)
+    if (targets) {
+      this.cancels.delete(epoch)
+      for (const id of targets) {
+        const e = this.live.get(id)
+        if (!e || e.epoch > epoch) continue
+        if (e.state === BidState.RESTING) this.removeResting(e)
+        else this.pendingBids--
+        e.state = BidState.CANCELLED
+        this.live.delete(id)
+        cancelled.push(id)
+      }
+    }
+
+    // MATCH-6: resting bids no longer live in this epoch leave before matching.
+    for (let top = this.cleanExpiryTop(); top && top.expiresMs <= endMs; top = this.cleanExpiryTop()) {
+      this.expiries.pop()
+      this.removeResting(top)
+      this.deadExpiries-- // removeResting counted it dead in the expiry heap, but it is gone
+      top.state = BidState.EXPIRED
+      this.live.delete(top.id)
+      expired.push(top.id)
+    }
+
+    const incoming = this.pending.get(epoch)
+    if (incoming) {
+      this.pending.delete(epoch)
+      // MATCH-5: canonical order, whatever the arrival order was.
+      incoming.sort(canonicalCompare)
+      for (const b of incoming) {
+        if (b.state === BidState.CANCELLED) continue
+        this.pendingBids--
+        if (b.expiresMs <= endMs) {
+          b.state = BidState.EXPIRED
+          this.live.delete(b.id)
+          expired.push(b.id)
+          continue
+        }
+        const other = this.takeCounterpart(b)
+        if (other) {
+          const buy = b.buy ? b : other
+          const sell = b.buy ? other : b
+          matches.push({
+            epoch,
+            seq: matches.length,
+            buyId: buy.id,
+            sellId: sell.id,
+            buyer: buy.participant,
+            seller: sell.participant,
+            price: other.price,
+            maker: other.buy ? 'BUY' : 'SELL'
+          })
+          b.state = BidState.MATCHED
+          other.state = BidState.MATCHED
+          this.live.delete(b.id)
+          this.live.delete(other.id)
+        } else this.rest(b)
+      }
+      // Only what is still resting at the epoch's end: a bid may rest, then be taken in the same epoch.
+      for (const b of incoming) if (b.state === BidState.RESTING) rested.push(b.id)
+    }
+
+    expired.sort()
+    cancelled.sort()
+    rested.sort()
+    this.chain = chainDigest(this.chain, this.keyBytes, epoch, matches)
+    return { key: this.key, epoch, matches, expired, cancelled, rested, digest: this.chain }
+  }
+
+  /**
+   * MATCH-7/8/9: pops the best resting counterpart of `b` that crosses it and belongs to another
+   * participant; own bids met on the way are put back untouched.
+   */
+  private takeCounterpart(b: Entry): Entry | undefined {
+    const heap = b.buy ? this.sells : this.buys
+    let skipped: Entry[] | undefined
+    let found: Entry | undefined
+    for (;;) {
+      const top = this.cleanTop(heap, !b.buy)
+      if (!top) break
+      if (!(b.buy ? crosses(b, top) : crosses(top, b))) break
+      heap.pop()
+      if (top.participant === b.participant) {
+        if (skipped) skipped.push(top)
+        else skipped = [top]
+        continue
+      }
+      found = top
+      break
+    }
+    if (skipped) for (const s of skipped) heap.push(s)
+    if (found) {
+      if (found.buy) this.restingBuys--
+      else this.restingSells--
+      this.deadExpiries++
+    }
+    return found
+  }
+
+  private rest(b: Entry): void {
+    b.state = BidState.RESTING
+    if (b.buy) {
+      this.buys.push(b)
+      this.restingBuys++
+    } else {
+      this.sells.push(b)
+      this.restingSells++
+    }
+    this.expiries.push(b)
+  }
+
+  /** Marks a resting bid's heap slots dead (the caller sets the terminal state). */
+  private removeResting(e: Entry): void {
+    if (e.buy) {
+      this.restingBuys--
+      this.deadBuys++
+    } else {
+      this.restingSells--
+      this.deadSells++
+    }
+    this.deadExpiries++
+  }
+
+  /** Top live entry of a price heap, popping dead ones. */
+  private cleanTop(heap: Heap<Entry>, buys: boolean): Entry | undefined {
+    let top = heap.peek()
+    while (top !== undefined && top.state !== BidState.RESTING) {
+      heap.pop()
+      if (buys) this.deadBuys--
+      else this.deadSells--
+      top = heap.peek()
+    }
+    return top
+  }
+
+  private cleanExpiryTop(): Entry | undefined {
+    let top = this.expiries.peek()
+    while (top !== undefined && top.state !== BidState.RESTING) {
+      this.expiries.pop()
+      this.deadExpiries--
+      top = this.expiries.peek()
+    }
+    return top
+  }
+
+  /** Drops dead entries from a heap once they outnumber the live ones (amortised O(1) per bid). */
+  private compact(): void {
+    const alive = (e: Entry): boolean => e.state === BidState.RESTING
+    if (this.deadBuys > COMPACT_MIN_DEAD && this.deadBuys > this.restingBuys) {
+      this.buys.retain(alive)
+      this.deadBuys = 0
+    }
+    if (this.deadSells > COMPACT_MIN_DEAD && this.deadSells > this.restingSells) {
+      this.sells.retain(alive)
+      this.deadSells = 0
+    }
+    if (this.deadExpiries > COMPACT_MIN_DEAD && this.deadExpiries > this.restingCount) {
+      this.expiries.retain(alive)
+      this.deadExpiries = 0
+    }
+  }
+}

@@ -1,0 +1,352 @@
+import { createHash } from 'node:crypto'
+import { type GossipSub, type Message, TopicValidatorResult } from '@libp2p/gossipsub'
+import type { TopicScoreParams } from '@libp2p/gossipsub/score'
+import { type PeerId, TypedEventEmitter } from '@libp2p/interface'
+import { BitwrkError } from '../../protocol/errors.js'
+import type { Logger } from '../logger.js'
+import { codeLabel, type NodeMetrics } from '../metrics.js'
+import { type QueueOptions, ValidationQueue } from './queue.js'
+import { PeerRateLimiter, type RateLimitOptions } from './rate-limit.js'
+import { SCORE_THRESHOLDS, TOPIC_SCORE_PARAMS } from './score.js'
+import { SeenCache } from './seen-cache.js'
+import { parseTopic } from './topics.js'
+import {
+  GossipCodes,
+  type MessageValidator,
+  type TopicKind,
+  type ValidationContext,
+  type ValidationResult
+} from './types.js'
+
+/** GOSSIP-4: largest message per topic kind, bytes. A bid document is ~300 bytes. */
+export const DEFAULT_MAX_MESSAGE_BYTES: Readonly<Record<TopicKind, number>> = { bids: 4096, tx: 16384 }
+
+/** GOSSIP-5: seen-cache bounds: 100 k ids (~10 MB) for 1 hour, the longest bid lifetime we expect. */
+export const DEFAULT_SEEN_CACHE = { maxEntries: 100_000, ttlMs: 3600 * 1000 }
+
+/** GOSSIP-2: the message id: SHA-256 of the message bytes (StrictNoSign carries no author/seqno). */
+export function messageId(data: Uint8Array): Uint8Array {
+  return createHash('sha256').update(data).digest()
+}
+
+/** Hex form of {@link messageId}, used in logs, events and the seen cache. */
+export function messageIdHex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+/** An accepted message on a bitwrk topic. */
+export interface GossipMessage {
+  /** Full topic string. */
+  readonly topic: string
+  /** Topic kind. */
+  readonly kind: TopicKind
+  /** Article of the topic. */
+  readonly article: string
+  /** The message bytes, exactly as validated. */
+  readonly data: Uint8Array
+  /** Hex SHA-256 of `data` (GOSSIP-2). */
+  readonly msgId: string
+}
+
+/** Events of {@link GossipAdapter}. */
+export interface GossipAdapterEvents {
+  /** A message that passed validation arrived on a subscribed bitwrk topic. */
+  'gossip:message': CustomEvent<GossipMessage>
+}
+
+/** Options of {@link GossipAdapter}. */
+export interface GossipAdapterOptions {
+  /** The GossipSub service (created with {@link gossipsubOptions}). */
+  pubsub: GossipSub
+  /** One validator per topic kind; subscribing to a kind without one throws GOSSIP_NO_VALIDATOR. */
+  validators: Partial<Record<TopicKind, MessageValidator>>
+  /** Metric families to update. */
+  metrics: NodeMetrics
+  /** Parent logger; the adapter logs as `{ module: 'gossip' }`. */
+  logger: Logger
+  /** Clock, ms since the epoch (tests pin it). */
+  now?: () => number
+  /** GOSSIP-4 size limits per kind. */
+  maxMessageBytes?: Partial<Record<TopicKind, number>>
+  /** GOSSIP-6 queue bounds (one queue per kind). */
+  queue?: Partial<QueueOptions>
+  /** GOSSIP-7 per-peer rate limits (one limiter per kind). */
+  rateLimit?: Partial<RateLimitOptions>
+  /** GOSSIP-5 seen-cache bounds. */
+  seenCache?: { maxEntries: number; ttlMs: number }
+  /** GOSSIP-9 topic score parameters for every bitwrk topic. */
+  topicScoreParams?: TopicScoreParams
+}
+
+/** Options of {@link GossipAdapter.publish}. */
+export interface PublishOptions {
+  /** Aborts the wait for peers (e.g. when the bid expires or matches). */
+  signal?: AbortSignal
+  /** Deadline for finding a peer to send to, ms; default 30 s. */
+  timeoutMs?: number
+}
+
+/** Result of {@link GossipAdapter.publish}. */
+export interface PublishOutcome {
+  /** Peers the message was sent to directly (GossipSub forwards it further). */
+  readonly recipients: number
+  /** True when this exact message had been published or received before (nothing was sent). */
+  readonly duplicate: boolean
+}
+
+/** GOSSIP-8: first and longest wait between publish attempts while no peer is subscribed, ms. */
+const PUBLISH_RETRY_MIN_MS = 50
+const PUBLISH_RETRY_MAX_MS = 2000
+/** Default publish deadline, ms. */
+const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
+
+/** Runtime shape of GossipSub internals that the public interface does not declare. */
+interface GossipSubInternals {
+  getScore?: (peerId: string) => number
+  score?: { params?: { topics?: Record<string, TopicScoreParams> } }
+}
+
+interface KindState {
+  readonly validator: MessageValidator
+  readonly queue: ValidationQueue<ValidationResult>
+  readonly limiter: PeerRateLimiter
+  readonly maxBytes: number
+}
+
+/**
+ * The ONE place where validation results meet GossipSub (STYLE.md, after Lodestar): it wires a
+ * topic validator per bitwrk topic that checks size, per-peer rate, the seen cache and the
+ * bounded queue before running the injected validator, maps accept/ignore/reject to
+ * {@link TopicValidatorResult}, registers score parameters so a Reject lowers the sender's
+ * score, and owns all gossip logs and metrics.
+ */
+export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
+  private readonly pubsub: GossipSub
+  private readonly internals: GossipSubInternals
+  private readonly metrics: NodeMetrics
+  private readonly log: Logger
+  private readonly now: () => number
+  private readonly kinds = new Map<TopicKind, KindState>()
+  private readonly seen: SeenCache
+  private readonly topicParams: TopicScoreParams
+  private readonly subscribed = new Set<string>()
+  private readonly stopController = new AbortController()
+  private readonly onPubsubMessage = (evt: CustomEvent<Message>): void => this.deliver(evt.detail)
+
+  constructor(opts: GossipAdapterOptions) {
+    super()
+    this.pubsub = opts.pubsub
+    this.internals = opts.pubsub as unknown as GossipSubInternals
+    this.metrics = opts.metrics
+    this.log = opts.logger.child({ module: 'gossip' })
+    this.now = opts.now ?? Date.now
+    const seen = opts.seenCache ?? DEFAULT_SEEN_CACHE
+    this.seen = new SeenCache(seen.maxEntries, seen.ttlMs, this.now)
+    this.topicParams = opts.topicScoreParams ?? TOPIC_SCORE_PARAMS
+    for (const kind of ['bids', 'tx'] as const) {
+      const validator = opts.validators[kind]
+      if (validator === undefined) continue
+      this.kinds.set(kind, {
+        validator,
+        queue: new ValidationQueue<ValidationResult>(opts.queue, (n) =>
+          this.metrics.queueLength.set({ kind }, n)
+        ),
+        limiter: new PeerRateLimiter(opts.rateLimit, this.now),
+        maxBytes: opts.maxMessageBytes?.[kind] ?? DEFAULT_MAX_MESSAGE_BYTES[kind]
+      })
+    }
+    this.pubsub.addEventListener('message', this.onPubsubMessage)
+  }
+
+  /**
+   * Subscribes to a bitwrk topic: registers its score parameters and the validator, then
+   * joins the mesh. Throws GOSSIP_BAD_TOPIC or GOSSIP_NO_VALIDATOR.
+   */
+  subscribe(topic: string): void {
+    const parsed = parseTopic(topic)
+    if (parsed === undefined) throw new BitwrkError(GossipCodes.BAD_TOPIC, 'not a bitwrk topic', { topic })
+    const state = this.kinds.get(parsed.kind)
+    if (state === undefined)
+      throw new BitwrkError(GossipCodes.NO_VALIDATOR, 'no validator for topic kind', { kind: parsed.kind })
+    if (this.subscribed.has(topic)) return
+    const topics = this.internals.score?.params?.topics
+    // GossipSub lowers a score for Reject only on topics listed in its score params; the
+    // params object is shared by reference with its PeerScore, so adding the entry works at
+    // runtime. If a GossipSub upgrade hides it, fail loudly rather than run without scoring.
+    if (topics === undefined) throw new Error('GossipSub score parameters are not reachable')
+    topics[topic] = { ...this.topicParams }
+    const { kind, article } = parsed
+    this.pubsub.topicValidators.set(topic, (from, msg) => this.validate(state, kind, article, from, msg))
+    this.subscribed.add(topic)
+    this.pubsub.subscribe(topic)
+    this.log.debug({ kind, article }, 'subscribed')
+  }
+
+  /** Leaves a topic and removes its validator (its score entry stays for retained scores). */
+  unsubscribe(topic: string): void {
+    if (!this.subscribed.delete(topic)) return
+    this.pubsub.unsubscribe(topic)
+    this.pubsub.topicValidators.delete(topic)
+  }
+
+  /** Topics currently subscribed through the adapter. */
+  topics(): string[] {
+    return [...this.subscribed]
+  }
+
+  /** GossipSub score of a peer as this node sees it (GOSSIP-9). */
+  score(peer: PeerId | string): number {
+    const fn = this.internals.getScore
+    if (fn === undefined) throw new Error('GossipSub getScore is not reachable')
+    return fn.call(this.pubsub, peer.toString())
+  }
+
+  /**
+   * GOSSIP-8: publishes `data` on `topic`, waiting (with back-off, and on every subscription
+   * change) until at least one peer with a score above the publish threshold is subscribed,
+   * or until the deadline/abort (GOSSIP_PUBLISH_TIMEOUT). GossipSub cannot send the same bytes
+   * twice, so once sent, later peers get the message through gossip (IHAVE) or bid sync.
+   */
+  async publish(topic: string, data: Uint8Array, opts: PublishOptions = {}): Promise<PublishOutcome> {
+    const kind = parseTopic(topic)?.kind ?? 'other'
+    const deadline = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS)
+    const signals = [deadline, this.stopController.signal]
+    if (opts.signal !== undefined) signals.push(opts.signal)
+    const signal = AbortSignal.any(signals)
+    let waitMs = PUBLISH_RETRY_MIN_MS
+    for (;;) {
+      if (signal.aborted) {
+        this.metrics.published.inc({ kind, outcome: 'aborted' })
+        const code = this.stopController.signal.aborted ? GossipCodes.STOPPED : GossipCodes.PUBLISH_TIMEOUT
+        throw new BitwrkError(code, 'no peer to publish to before the deadline', { kind })
+      }
+      if (this.hasPublishPeer(topic)) break
+      await this.waitForSubscribers(waitMs, signal)
+      waitMs = Math.min(PUBLISH_RETRY_MAX_MS, waitMs * 2)
+    }
+    try {
+      const res = await this.pubsub.publish(topic, data)
+      const recipients = res.recipients.length
+      this.metrics.published.inc({ kind, outcome: recipients > 0 ? 'sent' : 'no_peers' })
+      this.log.trace({ kind, recipients }, 'published')
+      return { recipients, duplicate: false }
+    } catch (err) {
+      if (err instanceof Error && err.message === 'PublishError.Duplicate') {
+        this.metrics.published.inc({ kind, outcome: 'duplicate' })
+        return { recipients: 0, duplicate: true }
+      }
+      this.metrics.published.inc({ kind, outcome: 'error' })
+      throw err
+    }
+  }
+
+  /** Stops: pending publishes fail with GOSSIP_STOPPED, validators and listeners go. Idempotent. */
+  stop(): void {
+    if (this.stopController.signal.aborted) return
+    this.stopController.abort()
+    this.pubsub.removeEventListener('message', this.onPubsubMessage)
+    for (const topic of this.subscribed) this.pubsub.topicValidators.delete(topic)
+    this.subscribed.clear()
+  }
+
+  private hasPublishPeer(topic: string): boolean {
+    for (const p of this.pubsub.getSubscribers(topic))
+      if (this.score(p) >= SCORE_THRESHOLDS.publishThreshold) return true
+    return false
+  }
+
+  private waitForSubscribers(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', done)
+        this.pubsub.removeEventListener('subscription-change', done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      signal.addEventListener('abort', done)
+      this.pubsub.addEventListener('subscription-change', done)
+    })
+  }
+
+  private deliver(msg: Message): void {
+    if (!this.subscribed.has(msg.topic)) return
+    const parsed = parseTopic(msg.topic)
+    if (parsed === undefined) return
+    this.safeDispatchEvent<GossipMessage>('gossip:message', {
+      detail: { topic: msg.topic, ...parsed, data: msg.data, msgId: messageIdHex(msg.data) }
+    })
+  }
+
+  /** GOSSIP-3: the validation order; every outcome is counted and mapped here. */
+  private async validate(
+    state: KindState,
+    kind: TopicKind,
+    article: string,
+    from: PeerId,
+    msg: Message
+  ): Promise<TopicValidatorResult> {
+    const data = msg.data
+    const peer = from.toString()
+    // [REJECT] GOSSIP-4: size first, it costs nothing
+    if (data.byteLength > state.maxBytes)
+      return this.finish(kind, peer, { result: 'reject', code: GossipCodes.TOO_LARGE })
+    // [IGNORE/REJECT] GOSSIP-7: per-peer rate
+    const rate = state.limiter.take(peer)
+    if (rate !== 'ok') {
+      this.metrics.rateLimited.inc({ kind, action: rate })
+      const code = rate === 'reject' ? GossipCodes.RATE_ABUSE : GossipCodes.RATE_LIMITED
+      return this.finish(kind, peer, { result: rate, code })
+    }
+    // GOSSIP-5: a message validated before keeps its verdict (accepted before: ignore)
+    const id = messageIdHex(data)
+    const prior = this.seen.get(id)
+    if (prior !== undefined) {
+      if (prior.verdict === 'reject')
+        return this.finish(kind, peer, { result: 'reject', code: prior.code ?? GossipCodes.DUPLICATE })
+      return this.finish(kind, peer, { result: 'ignore', code: GossipCodes.DUPLICATE })
+    }
+    // [IGNORE] GOSSIP-6: bounded queue, drop newest when full
+    const ctx: ValidationContext = { topic: msg.topic, kind, article, from: peer, nowMs: this.now() }
+    const pending = state.queue.push(() => this.runValidator(state, kind, data, ctx))
+    if (pending === undefined) {
+      this.metrics.queueDropped.inc({ kind })
+      return this.finish(kind, peer, { result: 'ignore', code: GossipCodes.QUEUE_FULL })
+    }
+    const res = await pending
+    if (res.result === 'accept') this.seen.put(id, 'accept')
+    else if (res.result === 'reject') this.seen.put(id, 'reject', res.code)
+    // validator ignores (time window, unknown article ...) may change with time: not cached
+    return this.finish(kind, peer, res, id)
+  }
+
+  private async runValidator(
+    state: KindState,
+    kind: TopicKind,
+    data: Uint8Array,
+    ctx: ValidationContext
+  ): Promise<ValidationResult> {
+    const end = this.metrics.validationSeconds.startTimer({ kind })
+    try {
+      return await state.validator(data, ctx)
+    } catch (err) {
+      // a validator must return, not throw: this is a bug, so log it loudly and drop the message
+      this.log.error({ kind, err }, 'validator threw')
+      return { result: 'ignore', code: GossipCodes.VALIDATOR_ERROR }
+    } finally {
+      end()
+    }
+  }
+
+  private finish(kind: TopicKind, peer: string, res: ValidationResult, id?: string): TopicValidatorResult {
+    const code = res.result === 'accept' ? 'OK' : codeLabel(res.code)
+    this.metrics.validation.inc({ kind, result: res.result, code })
+    if (res.result === 'reject') this.log.debug({ kind, code, peer, id }, 'gossip message rejected')
+    else if (res.result === 'ignore') this.log.trace({ kind, code, peer, id }, 'gossip message ignored')
+    return res.result === 'accept'
+      ? TopicValidatorResult.Accept
+      : res.result === 'reject'
+        ? TopicValidatorResult.Reject
+        : TopicValidatorResult.Ignore
+  }
+}

@@ -1,0 +1,232 @@
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
+import { type Identify, identify } from '@libp2p/identify'
+import type { ConnectionGater, Libp2p } from '@libp2p/interface'
+import { type KadDHT, kadDHT, passthroughMapper, removePublicAddressesMapper } from '@libp2p/kad-dht'
+import { noise } from '@libp2p/noise'
+import { type Ping, ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { BitwrkError } from '../protocol/errors.js'
+import { BootstrapDialer, type BootstrapTiming } from './bootstrap.js'
+import { GossipAdapter, type GossipAdapterOptions } from './gossip/adapter.js'
+import { type GossipConfig, gossipsubOptions } from './gossip/config.js'
+import type { MessageValidator, TopicKind } from './gossip/types.js'
+import { type Logger, silentLogger } from './logger.js'
+import { createMetrics, type NodeMetrics } from './metrics.js'
+
+/** The libp2p services of a bitwrk host. */
+export type HostServices = {
+  /** Required by GossipSub and Kad-DHT. */
+  identify: Identify
+  /** Required by Kad-DHT; also keeps connections honest. */
+  ping: Ping
+  /** GossipSub for bids and transaction messages (configured by `gossipsubOptions`). */
+  pubsub: GossipSub
+  /** Kad-DHT on the private protocol {@link DHT_PROTOCOL}. */
+  dht: KadDHT
+}
+
+/** The private Kad-DHT protocol id: never the public `/ipfs/kad/1.0.0`. */
+export const DHT_PROTOCOL = '/bitwrk/kad/1.0.0'
+
+/** Host error codes (`HOST_*`). */
+export const HostCodes = {
+  /** The private key is not 32 bytes of a valid secp256k1 scalar. */
+  BAD_KEY: 'HOST_BAD_KEY',
+  /** A listen or bootstrap address is not a valid multiaddr. */
+  BAD_ADDRESS: 'HOST_BAD_ADDRESS',
+  /** `loopbackOnly` is set but an address is not on the loopback interface. */
+  NOT_LOOPBACK: 'HOST_NOT_LOOPBACK'
+} as const
+
+/** Options of {@link createHost}. */
+export interface HostOptions {
+  /** The node's 32-byte secp256k1 private key: market identity and libp2p identity (invariant 2). */
+  privateKey: Uint8Array
+  /** Listen multiaddrs; default `/ip4/127.0.0.1/tcp/0`. */
+  listen?: string[]
+  /** Multiaddrs dialled at start and kept connected (`--bootstrap`). */
+  bootstrap?: string[]
+  /** Refuse every non-loopback dial, inbound connection, listen and bootstrap address. */
+  loopbackOnly?: boolean
+  /** How long `createHost` waits for the first bootstrap dials, ms; default 10 s. */
+  bootstrapDeadlineMs?: number
+  /** Bootstrap dial timeout and back-off. */
+  bootstrapTiming?: Partial<BootstrapTiming>
+  /** One validator per topic kind (bids, tx); a kind without one cannot be subscribed. */
+  validators?: Partial<Record<TopicKind, MessageValidator>>
+  /** GossipSub settings (heartbeat, RPC limit, app score). */
+  gossip?: GossipConfig
+  /** Adapter limits (queue, rate limit, sizes, seen cache, topic score params). */
+  adapter?: Omit<GossipAdapterOptions, 'pubsub' | 'validators' | 'metrics' | 'logger' | 'now'>
+  /**
+   * Store all DHT peer addresses (public internet deployment). Default false: a private
+   * network keeps only private/loopback addresses (`removePublicAddressesMapper`).
+   */
+  publicDht?: boolean
+  /** Parent logger; default silent. */
+  logger?: Logger
+  /** Metrics; default a fresh registry. */
+  metrics?: NodeMetrics
+  /** Clock, ms since the epoch. */
+  now?: () => number
+}
+
+/** A running bitwrk libp2p host. */
+export interface BitwrkHost {
+  /** The libp2p node (for streams, DHT, connections). */
+  readonly libp2p: Libp2p<HostServices>
+  /** Base58 peer id (`16Uiu2…`, secp256k1). */
+  readonly peerId: string
+  /** The gossip adapter: subscribe, publish, `gossip:message` events. */
+  readonly gossip: GossipAdapter
+  /** The node's metrics. */
+  readonly metrics: NodeMetrics
+  /** Addresses we listen on, with `/p2p/<peerId>`. */
+  multiaddrs(): Multiaddr[]
+  /** Bootstrap addresses currently connected. */
+  bootstrapConnected(): number
+  /** Stops gossip, bootstrap loops and libp2p. Idempotent; concurrent calls share one stop. */
+  stop(): Promise<void>
+}
+
+/**
+ * libp2p's defaults accept 5 inbound connections per second per host and 10 pending; a local
+ * testnet dials every node from 127.0.0.1 at once (notes/libp2p-stack.md), so loopback hosts
+ * raise both.
+ */
+const LOOPBACK_INBOUND_PER_SEC = 1000
+const LOOPBACK_PENDING_INBOUND = 256
+
+/** True for 127.0.0.0/8 and ::1 multiaddrs. */
+export function isLoopback(ma: Multiaddr): boolean {
+  const first = ma.getComponents()[0]
+  if (first === undefined) return false
+  if (first.name === 'ip4') return first.value?.startsWith('127.') === true
+  if (first.name === 'ip6') return first.value === '::1'
+  return false
+}
+
+function parseAddrs(addrs: string[], loopbackOnly: boolean, what: string): Multiaddr[] {
+  return addrs.map((a) => {
+    let ma: Multiaddr
+    try {
+      ma = multiaddr(a)
+    } catch {
+      throw new BitwrkError(HostCodes.BAD_ADDRESS, `invalid ${what} multiaddr`, { addr: a })
+    }
+    if (loopbackOnly && !isLoopback(ma))
+      throw new BitwrkError(HostCodes.NOT_LOOPBACK, `${what} address is not loopback`, { addr: a })
+    return ma
+  })
+}
+
+/** Refuses any dial or inbound connection that is not on the loopback interface. */
+function loopbackGater(): ConnectionGater {
+  return {
+    denyDialMultiaddr: (ma) => !isLoopback(ma),
+    denyInboundConnection: (maConn) => !isLoopback(maConn.remoteAddr)
+  }
+}
+
+/**
+ * Creates and starts a bitwrk libp2p host: TCP + Noise + Yamux, identify, ping, GossipSub
+ * (StrictNoSign, SHA-256 message ids, bitwrk score parameters) behind the {@link GossipAdapter},
+ * Kad-DHT on {@link DHT_PROTOCOL} in server mode. No public bootstrap list and no discovery
+ * module: only `bootstrap` addresses are dialled, at start (waiting up to
+ * `bootstrapDeadlineMs`) and again with back-off whenever they disconnect.
+ */
+export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
+  const loopbackOnly = opts.loopbackOnly ?? false
+  const log = (opts.logger ?? silentLogger()).child({ module: 'host' })
+  const metrics = opts.metrics ?? createMetrics()
+  if (opts.privateKey.byteLength !== 32)
+    throw new BitwrkError(HostCodes.BAD_KEY, 'private key must be 32 bytes', {
+      length: opts.privateKey.byteLength
+    })
+  let privateKey: ReturnType<typeof privateKeyFromRaw>
+  try {
+    privateKey = privateKeyFromRaw(opts.privateKey)
+  } catch {
+    throw new BitwrkError(HostCodes.BAD_KEY, 'private key is not a valid secp256k1 key')
+  }
+  const listen = parseAddrs(opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], loopbackOnly, 'listen')
+  const bootstrap = parseAddrs(opts.bootstrap ?? [], loopbackOnly, 'bootstrap')
+  const gossipCfg: GossipConfig = {
+    ...opts.gossip,
+    // every testnet node shares 127.0.0.1: exempt it from the IP-colocation penalty (P6)
+    ipColocationWhitelist: [
+      ...(opts.gossip?.ipColocationWhitelist ?? []),
+      ...(loopbackOnly ? ['127.0.0.1', '::1'] : [])
+    ]
+  }
+
+  const libp2p = await createLibp2p<HostServices>({
+    privateKey,
+    addresses: { listen: listen.map((m) => m.toString()) },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(loopbackOnly ? { connectionGater: loopbackGater() } : {}),
+    connectionManager: loopbackOnly
+      ? {
+          inboundConnectionThreshold: LOOPBACK_INBOUND_PER_SEC,
+          maxIncomingPendingConnections: LOOPBACK_PENDING_INBOUND
+        }
+      : {},
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub(gossipsubOptions(gossipCfg)),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        // the code defaults to client mode unless a public address is seen (notes pitfall 3)
+        clientMode: false,
+        peerInfoMapper: opts.publicDht === true ? passthroughMapper : removePublicAddressesMapper,
+        // the default 1 s delay of the first self-query slows every first DHT operation
+        initialQuerySelfInterval: 0
+      })
+    }
+  })
+
+  const gossip = new GossipAdapter({
+    ...opts.adapter,
+    pubsub: libp2p.services.pubsub,
+    validators: opts.validators ?? {},
+    metrics,
+    logger: opts.logger ?? silentLogger(),
+    ...(opts.now !== undefined ? { now: opts.now } : {})
+  })
+  metrics.setPeerSource(() => libp2p.getPeers().length)
+  const dialer = new BootstrapDialer(libp2p, bootstrap, log, metrics, opts.bootstrapTiming)
+  log.info({ peerId: libp2p.peerId.toString(), listen: libp2p.getMultiaddrs().map(String) }, 'host started')
+
+  let stopping: Promise<void> | undefined
+  const host: BitwrkHost = {
+    libp2p,
+    peerId: libp2p.peerId.toString(),
+    gossip,
+    metrics,
+    multiaddrs: () => libp2p.getMultiaddrs(),
+    bootstrapConnected: () => dialer.connectedCount(),
+    stop() {
+      stopping ??= (async () => {
+        gossip.stop()
+        await dialer.stop()
+        await libp2p.stop()
+        log.info({}, 'host stopped')
+      })()
+      return stopping
+    }
+  }
+  try {
+    await dialer.start(opts.bootstrapDeadlineMs ?? 10_000)
+  } catch (err) {
+    await host.stop()
+    throw err
+  }
+  return host
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict'
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { type BitwrkHost, createHost, DHT_PROTOCOL, HostCodes, isLoopback } from '../../node/index.js'
+import { createTestnet, randomPrivateKey, type Testnet, waitFor } from '../../node/testing.js'
+import { isBitwrkError } from '../../protocol/errors.js'
+
+/** Counts of active TCP handles, to prove a stopped host leaves none behind. */
+function tcpHandles(): number {
+  return process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length
+}
+
+describe('node/host', () => {
+  const hosts: BitwrkHost[] = []
+  let net: Testnet | undefined
+  afterEach(async () => {
+    await Promise.all(hosts.splice(0).map((h) => h.stop()))
+    await net?.stop()
+    net = undefined
+  })
+
+  it('starts on a 127.0.0.1 port 0 with the secp256k1 key as its peer id and stops cleanly, twice', async () => {
+    const before = tcpHandles()
+    const key = randomPrivateKey()
+    const h = await createHost({ privateKey: key, loopbackOnly: true })
+    const expected = peerIdFromPrivateKey(privateKeyFromRaw(key)).toString()
+    assert.equal(h.peerId, expected)
+    assert.match(h.peerId, /^16Uiu2/)
+    const addr = h.multiaddrs()[0]
+    assert.ok(addr !== undefined && isLoopback(addr))
+    assert.ok(h.libp2p.getProtocols().includes(DHT_PROTOCOL))
+    assert.ok(!h.libp2p.getProtocols().includes('/ipfs/kad/1.0.0'))
+    assert.ok(tcpHandles() > before)
+    await Promise.all([h.stop(), h.stop()])
+    await h.stop()
+    assert.equal(h.libp2p.status, 'stopped')
+    // the TCP listener's handle closes on the next turns of the event loop
+    await waitFor(() => tcpHandles() === before, { timeoutMs: 2000, what: 'TCP handles to close' })
+  })
+
+  it('refuses a bad key and non-loopback addresses with codes', async () => {
+    await assert.rejects(createHost({ privateKey: new Uint8Array(31) }), (e) =>
+      isBitwrkError(e, HostCodes.BAD_KEY)
+    )
+    await assert.rejects(createHost({ privateKey: new Uint8Array(32) }), (e) =>
+      isBitwrkError(e, HostCodes.BAD_KEY)
+    )
+    await assert.rejects(
+      createHost({ privateKey: randomPrivateKey(), loopbackOnly: true, listen: ['/ip4/0.0.0.0/tcp/0'] }),
+      (e) => isBitwrkError(e, HostCodes.NOT_LOOPBACK)
+    )
+    await assert.rejects(
+      createHost({
+        privateKey: randomPrivateKey(),
+        loopbackOnly: true,
+        bootstrap: ['/ip4/10.1.2.3/tcp/4001']
+      }),
+      (e) => isBitwrkError(e, HostCodes.NOT_LOOPBACK)
+    )
+    await assert.rejects(
+      createHost({ privateKey: randomPrivateKey(), bootstrap: ['not a multiaddr'] }),
+      (e) => isBitwrkError(e, HostCodes.BAD_ADDRESS)
+    )
+  })
+
+  it('gates every non-loopback dial when loopbackOnly', async () => {
+    const h = await createHost({ privateKey: randomPrivateKey(), loopbackOnly: true })
+    hosts.push(h)
+    const other = peerIdFromPrivateKey(privateKeyFromRaw(randomPrivateKey())).toString()
+    await assert.rejects(
+      h.libp2p.dial(multiaddr(`/ip4/192.0.2.1/tcp/4001/p2p/${other}`), { signal: AbortSignal.timeout(5000) }),
+      (e: unknown) => e instanceof Error && e.name !== 'AbortError' && e.name !== 'TimeoutError'
+    )
+    assert.equal(h.libp2p.getConnections().length, 0)
+  })
+
+  it('dials its bootstrap peers at start and re-dials one that disconnects', async () => {
+    const a = await createHost({ privateKey: randomPrivateKey(), loopbackOnly: true })
+    hosts.push(a)
+    const aAddr = a.multiaddrs()[0]!.toString()
+    const b = await createHost({
+      privateKey: randomPrivateKey(),
+      loopbackOnly: true,
+      bootstrap: [aAddr],
+      bootstrapDeadlineMs: 5000,
+      bootstrapTiming: { minBackoffMs: 20, maxBackoffMs: 100 }
+    })
+    hosts.push(b)
+    // the first dial completed inside createHost
+    assert.equal(b.bootstrapConnected(), 1)
+    assert.equal(b.libp2p.getConnections(a.libp2p.peerId).length > 0, true)
+    // the inbound side registers the connection a moment after the dialler does
+    await waitFor(() => a.libp2p.getConnections(b.libp2p.peerId).length > 0, {
+      timeoutMs: 5000,
+      what: 'inbound'
+    })
+    const disconnected = new Promise<void>((resolve) =>
+      b.libp2p.addEventListener('peer:disconnect', () => resolve(), { once: true })
+    )
+    await a.libp2p.hangUp(b.libp2p.peerId)
+    await disconnected
+    await waitFor(() => b.libp2p.getConnections(a.libp2p.peerId).length > 0 && b.bootstrapConnected() === 1, {
+      timeoutMs: 5000,
+      what: 're-dial'
+    })
+    const ok = (await b.metrics.bootstrapDials.get()).values.find((v) => v.labels['outcome'] === 'ok')
+    assert.ok((ok?.value ?? 0) >= 2)
+  })
+
+  it('keeps trying an unreachable bootstrap peer without failing the start', async () => {
+    // a port we opened and closed: nothing listens there any more
+    const gone = await createHost({ privateKey: randomPrivateKey(), loopbackOnly: true })
+    const addr = gone.multiaddrs()[0]!.toString()
+    await gone.stop()
+    const h = await createHost({
+      privateKey: randomPrivateKey(),
+      loopbackOnly: true,
+      bootstrap: [addr],
+      bootstrapDeadlineMs: 2000,
+      bootstrapTiming: { minBackoffMs: 20, maxBackoffMs: 50 }
+    })
+    hosts.push(h)
+    assert.equal(h.bootstrapConnected(), 0)
+    await waitFor(
+      async () =>
+        ((await h.metrics.bootstrapDials.get()).values.find((v) => v.labels['outcome'] === 'error')?.value ??
+          0) >= 2,
+      { timeoutMs: 5000, what: 'retries' }
+    )
+  })
+
+  it('finds a provider over the private Kad-DHT across a line of three', async () => {
+    net = await createTestnet({ nodes: 3, topology: 'line' })
+    const [a, , c] = net.hosts as [BitwrkHost, BitwrkHost, BitwrkHost]
+    const cid = CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode('bitwrk')))
+    await a.libp2p.contentRouting.provide(cid, { signal: AbortSignal.timeout(10_000) })
+    let found = false
+    for await (const p of c.libp2p.contentRouting.findProviders(cid, {
+      signal: AbortSignal.timeout(10_000)
+    })) {
+      if (p.id.equals(a.libp2p.peerId)) {
+        found = true
+        break
+      }
+    }
+    assert.ok(found)
+  })
+})

@@ -2,11 +2,6 @@ import { OrderBook } from './book.js'
 import { checkEpochParams } from './epoch.js'
 import type { AddResult, EpochParams, EpochResult, MatchableBid } from './types.js'
 
-/** Match key of an article and a currency (bitwrk-original.md §2.6): `<article>:<currency>`. */
-export function matchKey(article: string, currency: string): string {
-  return `${article}:${currency}`
-}
-
 /**
  * All books of a node, one {@link OrderBook} per match key (MATCH-3), created on first use and
  * sharing one set of epoch parameters. Bids of different keys never meet.

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { matchKey } from '../../protocol/article/index.js'
 import {
   checkEpochParams,
   DEFAULT_EPOCH_PARAMS,
@@ -11,7 +12,6 @@ import {
   type MatchableBid,
   MatchErrorCode,
   Matcher,
-  matchKey,
   OrderBook
 } from '../../protocol/matching/index.js'
 import { idOf, mkBid } from './helpers.js'

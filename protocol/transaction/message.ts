@@ -25,8 +25,12 @@ export interface TxSigner {
   sign(message: string): string
 }
 
-/** Largest encoded message in bytes (TX-6): document plus the address and signature fields. */
-export const MAX_TX_MESSAGE_BYTES = MAX_TX_DOCUMENT_BYTES + 256
+/**
+ * Largest encoded message in bytes (TX-6): a full document plus `&address=` (9) with a
+ * 35-character address, `&signature=` (11) and a signature of 88 characters that may escape to
+ * at most 264: 1024 + 320 = 1344.
+ */
+export const MAX_TX_MESSAGE_BYTES = MAX_TX_DOCUMENT_BYTES + 320
 
 /** Signs a message of `content` for transaction `txid` (TX-5, TX-8). */
 export function signTxMessage(signer: TxSigner, txid: string, content: MessageContent): TxMessage {

@@ -127,13 +127,17 @@ describe('transaction documents', () => {
       assert.match(text, /&signature=[A-Za-z0-9%]+$/)
     })
 
-    it('keeps the largest valid message within the limit', () => {
-      const addrs = ['/dns4/' + 'a'.repeat(60), '/dns4/' + 'b'.repeat(60), '/dns4/' + 'c'.repeat(60), '/x']
-      const content: MessageContent = { kind: 'establish-seller', peerId: SELLER.peerId, addrs }
+    it('keeps the largest valid message within the limits', () => {
+      // Worst case: every addrs byte and most signature characters escape to three bytes.
+      const addrs = Array(4).fill('/' + '!'.repeat(62))
+      const content: MessageContent = { kind: 'establish-seller', peerId: 'z'.repeat(128), addrs }
       const document = renderTxDocument(TXID, content)
       assert.ok(parseTxDocument(document).ok)
-      const m: TxMessage = { document, address: SELLER.address, signature: SELLER.sign(document) }
-      assert.ok(encodeTxMessage(m).length <= MAX_TX_MESSAGE_BYTES)
+      assert.ok(document.length <= MAX_TX_DOCUMENT_BYTES)
+      const m: TxMessage = { document, address: SELLER.address, signature: '+'.repeat(86) + 'w=' }
+      const bytes = encodeTxMessage(m)
+      assert.ok(bytes.length <= MAX_TX_MESSAGE_BYTES, String(bytes.length))
+      assert.deepEqual(decodeTxMessage(bytes), m)
     })
 
     it('refuses hostile encodings with TX_TOO_LARGE or TX_MALFORMED', () => {

@@ -121,20 +121,19 @@ describe('transaction documents', () => {
       }
     })
 
-    it('escapes the signature in the envelope', () => {
-      const text = new TextDecoder().decode(encodeTxMessage(MESSAGES['accept-result']))
-      assert.ok(text.startsWith(MESSAGES['accept-result'].document + '&address='))
-      assert.match(text, /&signature=[A-Za-z0-9%]+$/)
+    it('frames document and signature as `document LF signature`, like signed bids', () => {
+      const m = MESSAGES['accept-result']
+      assert.equal(new TextDecoder().decode(encodeTxMessage(m)), m.document + '\n' + m.signature)
     })
 
     it('keeps the largest valid message within the limits', () => {
-      // Worst case: every addrs byte and most signature characters escape to three bytes.
+      // Worst case: every addrs byte escapes to three bytes, the longest peer id.
       const addrs = Array(4).fill('/' + '!'.repeat(62))
       const content: MessageContent = { kind: 'establish-seller', peerId: 'z'.repeat(128), addrs }
       const document = renderTxDocument(TXID, content)
       assert.ok(parseTxDocument(document).ok)
-      assert.ok(document.length <= MAX_TX_DOCUMENT_BYTES)
-      const m: TxMessage = { document, address: SELLER.address, signature: '+'.repeat(86) + 'w=' }
+      assert.ok(document.length <= MAX_TX_DOCUMENT_BYTES, String(document.length))
+      const m: TxMessage = { document, signature: SELLER.sign(document) }
       const bytes = encodeTxMessage(m)
       assert.ok(bytes.length <= MAX_TX_MESSAGE_BYTES, String(bytes.length))
       assert.deepEqual(decodeTxMessage(bytes), m)
@@ -142,15 +141,18 @@ describe('transaction documents', () => {
 
     it('refuses hostile encodings with TX_TOO_LARGE or TX_MALFORMED', () => {
       const ok = new TextDecoder().decode(encodeTxMessage(MESSAGES['accept-result']))
+      const enc = (s: string) => new TextEncoder().encode(s)
       const table: [Uint8Array, string][] = [
         [new Uint8Array(MAX_TX_MESSAGE_BYTES + 1).fill(0x61), TxError.TOO_LARGE],
-        [new Uint8Array([0xff, 0xfe]), TxError.MALFORMED],
+        [new Uint8Array([0xff, 0x0a, 0x41]), TxError.MALFORMED],
         [new Uint8Array(0), TxError.MALFORMED],
-        [new TextEncoder().encode(PREFIX), TxError.MALFORMED],
-        [new TextEncoder().encode(ok.replace('&address=', '&addr=')), TxError.MALFORMED],
-        [new TextEncoder().encode(ok.replace(/&signature=.*$/, '&signature=')), TxError.MALFORMED],
-        [new TextEncoder().encode(ok.replace(/&signature=.*$/, '&signature=a/b')), TxError.MALFORMED],
-        [new TextEncoder().encode(ok.replace(PREFIX, '')), TxError.MALFORMED]
+        [enc(PREFIX), TxError.MALFORMED],
+        [enc('\n' + MESSAGES['accept-result'].signature), TxError.MALFORMED],
+        [enc(PREFIX + '\n'), TxError.MALFORMED],
+        [enc(ok + '\n'), TxError.MALFORMED],
+        [enc(ok.replace('\n', '\r\n')), TxError.MALFORMED],
+        [enc(ok.replace('\n', ' \n')), TxError.MALFORMED],
+        [enc(PREFIX + '\u00e9\n' + MESSAGES['accept-result'].signature), TxError.MALFORMED]
       ]
       for (const [bytes, code] of table)
         assert.throws(

@@ -8,7 +8,7 @@ import {
   TxError,
   validateTxMessage
 } from '../../protocol/transaction/index.js'
-import { BUYER, CONTENT, freshTx, MESSAGES, STRANGER, snapshot, T0, TERMS, TXID, txIn } from './helpers.js'
+import { CONTENT, freshTx, MESSAGES, SELLER, STRANGER, snapshot, T0, TERMS, TXID, txIn } from './helpers.js'
 
 describe('transaction validation and restore', () => {
   it('accepts a valid message with the new record', () => {
@@ -27,9 +27,13 @@ describe('transaction validation and restore', () => {
       result: 'ignore',
       code: TxError.EXPIRED
     })
-    assert.deepEqual(validateTxMessage(tx, signTxMessage(STRANGER, TXID, CONTENT['accept-result']), T0 + 1), {
+    assert.deepEqual(validateTxMessage(tx, signTxMessage(SELLER, TXID, CONTENT['accept-result']), T0 + 1), {
       result: 'reject',
       code: TxError.WRONG_PARTY
+    })
+    assert.deepEqual(validateTxMessage(tx, signTxMessage(STRANGER, TXID, CONTENT['accept-result']), T0 + 1), {
+      result: 'reject',
+      code: TxError.BAD_SIGNATURE
     })
     const forged = { ...MESSAGES['accept-result'], signature: MESSAGES['reject-result'].signature }
     assert.deepEqual(validateTxMessage(tx, forged, T0 + 1), { result: 'reject', code: TxError.BAD_SIGNATURE })
@@ -54,7 +58,7 @@ describe('transaction validation and restore', () => {
         [
           {
             ...ev[0]!,
-            message: { ...ev[0]!.message, address: BUYER.address, signature: ev[1]!.message.signature }
+            message: { ...ev[0]!.message, signature: ev[1]!.message.signature }
           }
         ],
         TxError.BAD_SIGNATURE

@@ -29,6 +29,8 @@ export const MAX_TX_MESSAGE_BYTES = MAX_TX_DOCUMENT_BYTES + 1 + 88
 /** Separator of document and signature on the wire (TX-6; the same framing as signed bids). */
 const LF = 0x0a
 
+const ascii = new TextDecoder('latin1')
+
 /** Signs a message of `content` for transaction `txid` (TX-5, TX-8). */
 export function signTxMessage(signer: TxSigner, txid: string, content: MessageContent): TxMessage {
   const document = renderTxDocument(txid, content)
@@ -67,6 +69,9 @@ export function decodeTxMessage(bytes: Uint8Array): TxMessage {
   }
   if (lf <= 0 || lf === bytes.length - 1)
     throw new BitwrkError(TxError.MALFORMED, 'missing document or signature')
-  const text = String.fromCharCode(...bytes)
-  return Object.freeze({ document: text.slice(0, lf), signature: text.slice(lf + 1) })
+  // latin1 is exact for the printable ASCII checked above.
+  return Object.freeze({
+    document: ascii.decode(bytes.subarray(0, lf)),
+    signature: ascii.decode(bytes.subarray(lf + 1))
+  })
 }

@@ -1,11 +1,17 @@
 /**
  * The phase machine (spec TX-8 … TX-17): applies one signed message to a transaction, purely.
  */
-import { verifyMessage } from '../identity/index.js'
+import {
+  bytesEqual,
+  hash160,
+  recoverMessagePublicKey,
+  tryDecodeAddress,
+  verifyMessage
+} from '../identity/index.js'
 import { type MessageContent, parseTxDocument, receiptDocument } from './document.js'
 import { TxError, type TxRefusalCode } from './errors.js'
 import type { TxMessage } from './message.js'
-import { deadlineAfter, nextPhase, type Phase, TRANSITIONS } from './phases.js'
+import { deadlineAfter, nextPhase, type Party, type Phase, TRANSITIONS } from './phases.js'
 import { type Evidence, partyAddress, type Transaction, workSecretHash } from './record.js'
 
 /** Result of {@link applyMessage}: the new transaction, or why the message was refused. */
@@ -24,6 +30,28 @@ function verifies(address: string, signature: string, document: string): boolean
   } catch {
     return false
   }
+}
+
+/**
+ * Who signed `document` (TX-8, TX-10): the parties whose address hashes the public key
+ * recovered from the signature. One recovery serves both the signature check and telling a
+ * message of the other party (TX_WRONG_PARTY) from a forgery (TX_BAD_SIGNATURE).
+ */
+function signers(tx: Transaction, signature: string, document: string): Set<Party> {
+  const found = new Set<Party>()
+  let pub: Uint8Array | undefined
+  try {
+    pub = recoverMessagePublicKey(signature, document)
+  } catch {
+    pub = undefined
+  }
+  if (pub === undefined) return found
+  const h = hash160(pub)
+  for (const party of ['buyer', 'seller'] as const) {
+    const a = tryDecodeAddress(partyAddress(tx, party))
+    if (a.ok && bytesEqual(a.hash160, h)) found.add(party)
+  }
+  return found
 }
 
 /** Fields a message of this content sets on the record (TX-14 … TX-16). */
@@ -65,9 +93,10 @@ function semanticCheck(tx: Transaction, content: MessageContent): TxRefusalCode 
  * (revision + 1, phase and deadline moved, arguments recorded, message appended to the
  * evidence) or a refusal code; `tx` itself is never changed. Checks, in order, stopping at the
  * first failure: document (TX_TOO_LARGE, TX_MALFORMED, TX_BAD_KIND, TX_BAD_ARGUMENT), txid
- * (TX_WRONG_TXID), signer (TX_WRONG_PARTY), state (TX_RETIRED), phase (TX_WRONG_PHASE),
- * deadline (TX_EXPIRED), peer id / secret (TX_BAD_ARGUMENT, TX_BAD_SECRET), signature
- * (TX_BAD_SIGNATURE), receipt (TX_BAD_RECEIPT): cheap checks first, signatures last.
+ * (TX_WRONG_TXID), state (TX_RETIRED), phase (TX_WRONG_PHASE), deadline (TX_EXPIRED), peer id
+ * and secret (TX_BAD_ARGUMENT, TX_BAD_SECRET), signer (TX_WRONG_PARTY when the other party
+ * signed, TX_BAD_SIGNATURE when neither did), receipt (TX_BAD_RECEIPT): cheap checks first,
+ * signatures last.
  */
 export function applyMessage(tx: Transaction, message: TxMessage, nowMs: number): ApplyResult {
   if (!Number.isSafeInteger(nowMs)) throw new TypeError('nowMs must be a safe integer')
@@ -75,15 +104,15 @@ export function applyMessage(tx: Transaction, message: TxMessage, nowMs: number)
   if (!parsed.ok) return parsed
   const { txid, content } = parsed.doc
   if (txid !== tx.id) return refuse(TxError.WRONG_TXID)
-  const party = TRANSITIONS[content.kind].party
-  if (message.address !== partyAddress(tx, party)) return refuse(TxError.WRONG_PARTY)
   if (tx.state !== 'active') return refuse(TxError.RETIRED)
   const to: Phase | undefined = nextPhase(tx.phase, content.kind)
   if (to === undefined) return refuse(TxError.WRONG_PHASE)
   if (nowMs >= tx.deadlineMs) return refuse(TxError.EXPIRED)
   const semantic = semanticCheck(tx, content)
   if (semantic !== undefined) return refuse(semantic)
-  if (!verifies(message.address, message.signature, message.document)) return refuse(TxError.BAD_SIGNATURE)
+  const party = TRANSITIONS[content.kind].party
+  const signedBy = signers(tx, message.signature, message.document)
+  if (!signedBy.has(party)) return refuse(signedBy.size > 0 ? TxError.WRONG_PARTY : TxError.BAD_SIGNATURE)
   if (
     content.kind === 'transmit-finished' &&
     !verifies(tx.terms.buyer, content.encResultHashSig, receiptDocument(tx.id, content.encResultHash))
@@ -93,7 +122,6 @@ export function applyMessage(tx: Transaction, message: TxMessage, nowMs: number)
   const evidence: Evidence = Object.freeze({
     message: Object.freeze({
       document: message.document,
-      address: message.address,
       signature: message.signature
     }),
     kind: content.kind,

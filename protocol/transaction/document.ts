@@ -12,7 +12,7 @@ export const TX_DOMAIN = 'bitwrk-tx-v1'
 /** `msg` value of the buyer's receipt document; not a transaction message (TX-16). */
 export const RECEIPT_MSG = 'receipt'
 
-/** Largest document in bytes (TX-6); the largest valid one is about 1000 bytes. */
+/** Largest document in bytes (TX-6); the largest valid one (establish-seller, all escaped) has 1017. */
 export const MAX_TX_DOCUMENT_BYTES = 1024
 
 /** Most multiaddrs in an establish-seller message (TX-7). */

@@ -7,7 +7,7 @@ import { BitwrkError } from '../errors.js'
 export const TxError = {
   /** The encoded message or its document exceeds the size limits (TX-6). */
   TOO_LARGE: 'TX_TOO_LARGE',
-  /** Not a canonical form document: bad escaping, empty or duplicate fields, missing envelope (TX-5). */
+  /** Not a canonical form document (bad escaping, empty fields) or bad wire framing (TX-5, TX-6). */
   MALFORMED: 'TX_MALFORMED',
   /** The domain tag is not `kind=bitwrk-tx-v1` or `msg` names no transaction message (TX-4). */
   BAD_KIND: 'TX_BAD_KIND',
@@ -15,7 +15,7 @@ export const TxError = {
   BAD_ARGUMENT: 'TX_BAD_ARGUMENT',
   /** The document names another transaction id (TX-9). */
   WRONG_TXID: 'TX_WRONG_TXID',
-  /** The signer is not the party this message kind belongs to (TX-10). */
+  /** The message is validly signed, but by the other party of the transaction (TX-10). */
   WRONG_PARTY: 'TX_WRONG_PARTY',
   /** The transaction is already retired (TX-11). */
   RETIRED: 'TX_RETIRED',
@@ -25,7 +25,7 @@ export const TxError = {
   EXPIRED: 'TX_EXPIRED',
   /** The published buyer secret does not open the work-secret commitment (TX-15). */
   BAD_SECRET: 'TX_BAD_SECRET',
-  /** The message signature does not verify for the claimed signer (TX-8). */
+  /** The signature is by neither party: forged, a stranger's, or the document was changed (TX-8). */
   BAD_SIGNATURE: 'TX_BAD_SIGNATURE',
   /** The receipt in a transmit-finished message is not the buyer's signature (TX-16). */
   BAD_RECEIPT: 'TX_BAD_RECEIPT',

@@ -20,12 +20,14 @@ function isUnreserved(b: number): boolean {
 }
 
 const HEX = '0123456789ABCDEF'
+const PLAIN = /^[0-9A-Za-z._~-]*$/
 
 /**
  * Escapes a value exactly like Go's `url.QueryEscape`: unreserved bytes literal, space as `+`,
  * every other UTF-8 byte as `%XX` with upper-case hex.
  */
 export function queryEscape(value: string): string {
+  if (PLAIN.test(value)) return value
   let out = ''
   for (const b of encoder.encode(value)) {
     if (isUnreserved(b)) out += String.fromCharCode(b)
@@ -41,6 +43,8 @@ export function queryEscape(value: string): string {
  * invalid UTF-8, so that every value has exactly one encoding.
  */
 export function queryUnescape(text: string): string | undefined {
+  // Fast path: most values (hex, names, tags) are unreserved bytes only and unescape to themselves.
+  if (PLAIN.test(text)) return text
   const bytes: number[] = []
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)

@@ -61,4 +61,5 @@ export {
   transactionId,
   workSecretHash
 } from './record.js'
+export { restoreTransaction, type TxValidation, validateTxMessage } from './restore.js'
 export { isDue, outcomeOf, type RetireResult, retire, TX_OUTCOMES } from './retire.js'

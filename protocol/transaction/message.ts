@@ -1,37 +1,40 @@
 /**
- * Signed transaction messages and their wire codec (spec TX-8, TX-6): a document, the signer's
- * address and the signer's Bitcoin signed-message signature.
+ * Signed transaction messages and their wire codec (spec TX-6, TX-8): a document and its
+ * signer's Bitcoin signed-message signature.
  */
 import { BitwrkError } from '../errors.js'
 import { MAX_TX_DOCUMENT_BYTES, type MessageContent, receiptDocument, renderTxDocument } from './document.js'
 import { TxError } from './errors.js'
-import { queryEscape, queryUnescape } from './form.js'
 
-/** A signed transaction message (TX-8). */
+/** A signed transaction message (TX-8): the signer is recovered from the signature. */
 export interface TxMessage {
   /** The signed document (TX-5). */
   readonly document: string
-  /** The signer's P2PKH address; must be the party of the message kind (TX-10). */
-  readonly address: string
-  /** Compact recoverable signature of `document` by `address`, Base64 (65 bytes). */
+  /** Compact recoverable signature of `document` by the kind's party, Base64 (65 bytes). */
   readonly signature: string
 }
 
-/** Anything that can sign a document for an address; {@link Identity} fits. */
+/** Anything that can sign a document; {@link Identity} fits. */
 export interface TxSigner {
-  /** The signer's P2PKH address. */
-  readonly address: string
   /** Bitcoin signed-message signature of `message`, Base64. */
   sign(message: string): string
 }
 
-/** Largest encoded message in bytes (TX-6): document plus the address and signature fields. */
-export const MAX_TX_MESSAGE_BYTES = MAX_TX_DOCUMENT_BYTES + 256
+/**
+ * Largest encoded message in bytes (TX-6): a full document, the LF and a Base64 signature of
+ * 88 characters.
+ */
+export const MAX_TX_MESSAGE_BYTES = MAX_TX_DOCUMENT_BYTES + 1 + 88
+
+/** Separator of document and signature on the wire (TX-6; the same framing as signed bids). */
+const LF = 0x0a
+
+const ascii = new TextDecoder('latin1')
 
 /** Signs a message of `content` for transaction `txid` (TX-5, TX-8). */
 export function signTxMessage(signer: TxSigner, txid: string, content: MessageContent): TxMessage {
   const document = renderTxDocument(txid, content)
-  return Object.freeze({ document, address: signer.address, signature: signer.sign(document) })
+  return Object.freeze({ document, signature: signer.sign(document) })
 }
 
 /** The buyer's receipt for an encrypted result: its signature of the receipt document (TX-16). */
@@ -39,50 +42,36 @@ export function signReceipt(buyer: TxSigner, txid: string, encResultHash: string
   return buyer.sign(receiptDocument(txid, encResultHash))
 }
 
-const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true })
-
-/**
- * Wire form of a message (TX-6): UTF-8 of
- * `<document>&address=<address>&signature=<QueryEscape(signature)>`.
- */
+/** Wire form of a message (TX-6): the ASCII bytes of `<document> LF <signature>`. */
 export function encodeTxMessage(message: TxMessage): Uint8Array {
-  return encoder.encode(
-    message.document +
-      '&address=' +
-      queryEscape(message.address) +
-      '&signature=' +
-      queryEscape(message.signature)
-  )
+  const text = message.document + '\n' + message.signature
+  const out = new Uint8Array(text.length)
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff
+  return out
 }
 
 /**
  * Decodes the wire form (TX-6). Throws a BitwrkError `TX_TOO_LARGE` above
- * {@link MAX_TX_MESSAGE_BYTES}, `TX_MALFORMED` when the bytes are not UTF-8 or the two envelope
- * fields are missing or not canonical. The document itself is checked by `applyMessage`.
+ * {@link MAX_TX_MESSAGE_BYTES}, `TX_MALFORMED` unless the bytes are printable ASCII
+ * (0x21–0x7e) with exactly one LF that has text on both sides. The document itself is checked
+ * by `applyMessage`.
  */
 export function decodeTxMessage(bytes: Uint8Array): TxMessage {
   if (bytes.length > MAX_TX_MESSAGE_BYTES)
     throw new BitwrkError(TxError.TOO_LARGE, 'transaction message too large')
-  let text: string
-  try {
-    text = decoder.decode(bytes)
-  } catch {
-    throw new BitwrkError(TxError.MALFORMED, 'transaction message is not UTF-8')
+  let lf = -1
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number
+    if (b === LF) {
+      if (lf >= 0) throw new BitwrkError(TxError.MALFORMED, 'more than one line feed')
+      lf = i
+    } else if (b < 0x21 || b > 0x7e) throw new BitwrkError(TxError.MALFORMED, 'not printable ASCII')
   }
-  const sigAt = text.lastIndexOf('&signature=')
-  const addrAt = text.lastIndexOf('&address=', sigAt)
-  if (sigAt < 0 || addrAt < 0) throw new BitwrkError(TxError.MALFORMED, 'missing address or signature')
-  const document = text.slice(0, addrAt)
-  const address = queryUnescape(text.slice(addrAt + '&address='.length, sigAt))
-  const signature = queryUnescape(text.slice(sigAt + '&signature='.length))
-  if (
-    document === '' ||
-    address === undefined ||
-    signature === undefined ||
-    address === '' ||
-    signature === ''
-  )
-    throw new BitwrkError(TxError.MALFORMED, 'bad address or signature field')
-  return Object.freeze({ document, address, signature })
+  if (lf <= 0 || lf === bytes.length - 1)
+    throw new BitwrkError(TxError.MALFORMED, 'missing document or signature')
+  // latin1 is exact for the printable ASCII checked above.
+  return Object.freeze({
+    document: ascii.decode(bytes.subarray(0, lf)),
+    signature: ascii.decode(bytes.subarray(lf + 1))
+  })
 }

@@ -1,0 +1,71 @@
+import { utf8ToBytes } from '@noble/hashes/utils.js'
+
+const HEX = '0123456789ABCDEF'
+
+/** True for the characters Go's `url.QueryEscape` leaves alone: `A-Z a-z 0-9 - _ . ~`. */
+function isUnreserved(c: number): boolean {
+  return (
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2d ||
+    c === 0x5f ||
+    c === 0x2e ||
+    c === 0x7e
+  )
+}
+
+/**
+ * Go's `url.QueryEscape`: unreserved characters stay, a space becomes `+`, every other UTF-8
+ * byte becomes `%XX` with uppercase hex (original §2.2: `/` → `%2F`, `€` → `%E2%82%AC`).
+ */
+export function queryEscape(value: string): string {
+  let plain = true
+  for (let i = 0; i < value.length; i++)
+    if (!isUnreserved(value.charCodeAt(i))) {
+      plain = false
+      break
+    }
+  if (plain) return value
+  let out = ''
+  for (const b of utf8ToBytes(value)) {
+    if (isUnreserved(b)) out += String.fromCharCode(b)
+    else if (b === 0x20) out += '+'
+    else out += '%' + HEX[b >> 4] + HEX[b & 15]
+  }
+  return out
+}
+
+const HEX_PAIR = /^[0-9A-Fa-f]{2}$/
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Go's `url.QueryUnescape` (`%XX` in either case, `+` → space), but strict: a `%` without two
+ * hex digits or bytes that are not UTF-8 give `undefined`. Callers re-encode with
+ * {@link queryEscape} and compare, so only the canonical spelling is accepted.
+ */
+export function queryUnescape(text: string): string | undefined {
+  if (text.indexOf('%') < 0 && text.indexOf('+') < 0) return text
+  const bytes: number[] = []
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x25) {
+      const hex = text.slice(i + 1, i + 3)
+      if (!HEX_PAIR.test(hex)) return undefined
+      bytes.push(Number.parseInt(hex, 16))
+      i += 2
+    } else if (c === 0x2b) bytes.push(0x20)
+    else if (c < 0x80) bytes.push(c)
+    else return undefined
+  }
+  try {
+    return fatalUtf8.decode(Uint8Array.from(bytes))
+  } catch {
+    return undefined
+  }
+}
+
+/** The original's `normalize` (§2.2): remove every space, then {@link queryEscape}. */
+export function normalize(value: string): string {
+  return queryEscape(value.replaceAll(' ', ''))
+}

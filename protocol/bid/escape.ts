@@ -52,11 +52,17 @@ const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Go's `url.QueryUnescape` (`%XX` in either case, `+` → space), but strict: a `%` without two
- * hex digits or bytes that are not UTF-8 give `undefined`. Callers re-encode with
+ * hex digits, a raw non-ASCII character, or escaped bytes that are not UTF-8 give `undefined`. Callers re-encode with
  * {@link queryEscape} and compare, so only the canonical spelling is accepted.
  */
 export function queryUnescape(text: string): string | undefined {
-  if (text.indexOf('%') < 0 && text.indexOf('+') < 0) return text
+  let plain = true
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 0x80) return undefined
+    if (c === 0x25 || c === 0x2b) plain = false
+  }
+  if (plain) return text
   const bytes: number[] = []
   let ascii = true
   for (let i = 0; i < text.length; i++) {

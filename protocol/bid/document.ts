@@ -1,9 +1,10 @@
 import { validateArticle } from '../article/index.js'
-import { bytesEqual, hash160, type Network, tryDecodeAddress, tryPeerIdKeyBytes } from '../identity/index.js'
+import type { Network } from '../identity/index.js'
 import { compactMoney, MONEY_MAX_ABS, type Money, parseMoney } from '../money/index.js'
 import { BidErrorCode } from './errors.js'
 import { queryEscape, queryUnescape } from './escape.js'
 import { type FeeRatio, feeAmount, NO_FEE } from './fee.js'
+import { checkParticipant } from './participant.js'
 import { documentId, parseMillis, peekKind, splitFields, splitSigned } from './wire.js'
 
 /** Domain tag of a bid document (BID-3, DESIGN.md invariant 1): first field, `kind=bitwrk-bid-v1`. */
@@ -92,19 +93,19 @@ export function checkBidFields(f: BidFields, options: BidCheckOptions = {}): Fie
   if (validateArticle(f.article).result !== 'accept') return fail(BidErrorCode.badArticle)
   // [REJECT] BID-6: type must be exactly BUY or SELL.
   if (f.type !== 'BUY' && f.type !== 'SELL') return fail(BidErrorCode.badType)
+  return checkFromPrice(f, options)
+}
+
+/** BID-7 (range) … BID-13; the decoder has checked BID-5, BID-6 and the price text already. */
+function checkFromPrice(f: BidFields, options: BidCheckOptions): FieldCheck {
   // [REJECT] BID-7: price must be >= 0 ...
   if (typeof f.price?.amount !== 'bigint' || f.price.amount < 0n) return fail(BidErrorCode.badPrice)
   // ... and price + fee must be representable money.
   if (f.price.amount + feeAmount(f.price.amount, options.feeRatio ?? NO_FEE) > MONEY_MAX_ABS)
     return fail(BidErrorCode.priceOutOfRange)
-  // [REJECT] BID-8: the address must decode and belong to the market's network.
-  const addr = tryDecodeAddress(f.address)
-  if (!addr.ok || addr.network !== (options.network ?? 'mainnet')) return fail(BidErrorCode.badAddress)
-  // [REJECT] BID-9: the peer id must be an inlined secp256k1 key.
-  const peer = tryPeerIdKeyBytes(f.peerId)
-  if (!peer.ok) return fail(BidErrorCode.badPeerId)
-  // [REJECT] BID-10: the peer's key must hash to the participant address (invariant 2).
-  if (!bytesEqual(hash160(peer.publicKey), addr.hash160)) return fail(BidErrorCode.peerMismatch)
+  // [REJECT] BID-8 … BID-10: address, peer id, and the peer's key hashing to the address.
+  const participant = checkParticipant(f.address, f.peerId, options.network ?? 'mainnet')
+  if (!participant.ok) return participant
   // [REJECT] BID-11: the nonce must be 32 lowercase hex digits.
   if (typeof f.nonce !== 'string' || !NONCE_RE.test(f.nonce)) return fail(BidErrorCode.badNonce)
   // [REJECT] BID-12: times must be safe non-negative integers with created < expires.
@@ -112,7 +113,7 @@ export function checkBidFields(f: BidFields, options: BidCheckOptions = {}): Fie
     return fail(BidErrorCode.badTime)
   // [REJECT] BID-13: lifetime at most 120 s.
   if (f.expiresMs - f.createdMs > BID_MAX_LIFETIME_MS) return fail(BidErrorCode.lifetimeTooLong)
-  return { ok: true, peerKey: peer.publicKey }
+  return participant
 }
 
 function isMillis(n: number): boolean {
@@ -149,13 +150,13 @@ export function decodeBidBytes(bytes: Uint8Array, options: BidCheckOptions = {})
   // [REJECT] BID-4: exact field names and order, every value canonically escaped.
   const raw = splitFields(document, BID_FIELD_NAMES)
   if (raw === undefined) return BidErrorCode.malformed
-  const values: string[] = []
-  for (const r of raw) {
+  for (let i = 0; i < raw.length; i++) {
+    const r = raw[i] as string
     const v = queryUnescape(r)
     if (v === undefined || queryEscape(v) !== r) return BidErrorCode.malformed
-    values.push(v)
+    raw[i] = v
   }
-  const [, article, type, priceText, address, peerId, nonce, createdText, expiresText] = values as [
+  const [, article, type, priceText, address, peerId, nonce, createdText, expiresText] = raw as [
     string,
     string,
     string,
@@ -166,8 +167,9 @@ export function decodeBidBytes(bytes: Uint8Array, options: BidCheckOptions = {})
     string,
     string
   ]
-  // BID-5 and BID-6 come before the price text in rule order (checkBidFields repeats them cheaply).
+  // [REJECT] BID-5: the article must follow the article rules.
   if (validateArticle(article).result !== 'accept') return BidErrorCode.badArticle
+  // [REJECT] BID-6: type must be exactly BUY or SELL.
   if (type !== 'BUY' && type !== 'SELL') return BidErrorCode.badType
   // [REJECT] BID-7 (text form): the price must parse and be in its one canonical compact
   // spelling (not "mBTC1.50" or "BTC0.0015" for mBTC1.5).
@@ -181,8 +183,21 @@ export function decodeBidBytes(bytes: Uint8Array, options: BidCheckOptions = {})
   const createdMs = parseMillis(createdText) ?? -1
   const expiresMs = parseMillis(expiresText) ?? -1
   const fields: BidFields = { article, type, price, address, peerId, nonce, createdMs, expiresMs }
-  const check = checkBidFields(fields, options)
+  const check = checkFromPrice(fields, options)
   if (!check.ok) return check.code
-  const bid: Bid = Object.freeze({ ...fields, id: documentId(docBytes), document, signature })
+  // An explicit literal: spreading `fields` into a frozen copy cost as much as hashing.
+  const bid: Bid = Object.freeze({
+    article,
+    type,
+    price,
+    address,
+    peerId,
+    nonce,
+    createdMs,
+    expiresMs,
+    id: documentId(docBytes),
+    document,
+    signature
+  })
   return { bid, docBytes, peerKey: check.peerKey }
 }

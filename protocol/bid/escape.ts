@@ -21,19 +21,30 @@ function isUnreserved(c: number): boolean {
  */
 export function queryEscape(value: string): string {
   let plain = true
-  for (let i = 0; i < value.length; i++)
-    if (!isUnreserved(value.charCodeAt(i))) {
-      plain = false
+  let ascii = true
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (!isUnreserved(c)) plain = false
+    if (c >= 0x80) {
+      ascii = false
       break
     }
+  }
   if (plain) return value
   let out = ''
-  for (const b of utf8ToBytes(value)) {
-    if (isUnreserved(b)) out += String.fromCharCode(b)
-    else if (b === 0x20) out += '+'
-    else out += '%' + HEX[b >> 4] + HEX[b & 15]
+  // ASCII text (every valid document value) is escaped char by char, without a UTF-8 copy.
+  if (ascii) {
+    for (let i = 0; i < value.length; i++) out += escapeByte(value.charCodeAt(i))
+    return out
   }
+  for (const b of utf8ToBytes(value)) out += escapeByte(b)
   return out
+}
+
+function escapeByte(b: number): string {
+  if (isUnreserved(b)) return String.fromCharCode(b)
+  if (b === 0x20) return '+'
+  return '%' + HEX[b >> 4] + HEX[b & 15]
 }
 
 const HEX_PAIR = /^[0-9A-Fa-f]{2}$/
@@ -41,23 +52,34 @@ const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Go's `url.QueryUnescape` (`%XX` in either case, `+` → space), but strict: a `%` without two
- * hex digits or bytes that are not UTF-8 give `undefined`. Callers re-encode with
+ * hex digits, a raw non-ASCII character, or escaped bytes that are not UTF-8 give `undefined`. Callers re-encode with
  * {@link queryEscape} and compare, so only the canonical spelling is accepted.
  */
 export function queryUnescape(text: string): string | undefined {
-  if (text.indexOf('%') < 0 && text.indexOf('+') < 0) return text
+  let plain = true
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 0x80) return undefined
+    if (c === 0x25 || c === 0x2b) plain = false
+  }
+  if (plain) return text
   const bytes: number[] = []
+  let ascii = true
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (c === 0x25) {
       const hex = text.slice(i + 1, i + 3)
       if (!HEX_PAIR.test(hex)) return undefined
-      bytes.push(Number.parseInt(hex, 16))
+      const b = Number.parseInt(hex, 16)
+      if (b >= 0x80) ascii = false
+      bytes.push(b)
       i += 2
     } else if (c === 0x2b) bytes.push(0x20)
     else if (c < 0x80) bytes.push(c)
     else return undefined
   }
+  // ASCII bytes are their own UTF-8 decoding; only other bytes need the strict decoder.
+  if (ascii) return String.fromCharCode(...bytes)
   try {
     return fatalUtf8.decode(Uint8Array.from(bytes))
   } catch {

@@ -1,9 +1,10 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { addressFromHash160, tryDecodeAddress } from './address.js'
 import { base64Decode, base64Encode } from './base64.js'
 import { IdentityError, identityError } from './errors.js'
-import { bytesEqual, hash160, sha256d } from './hash.js'
+import { bytesEqual, hash160 } from './hash.js'
 import { bigIntToBytes, bytesToBigInt, CURVE_ORDER, checkPrivateKey, type Network } from './keys.js'
 import { recoverPublicKey } from './recover.js'
 
@@ -41,12 +42,9 @@ export function bitcoinVarint(n: number): Uint8Array {
 /** sha256d(0x18 "Bitcoin Signed Message:\n" || varint(len) || message), message as UTF-8. */
 export function messageDigest(message: string | Uint8Array): Uint8Array {
   const body = typeof message === 'string' ? utf8ToBytes(message) : message
-  const len = bitcoinVarint(body.length)
-  const buf = new Uint8Array(MESSAGE_MAGIC.length + len.length + body.length)
-  buf.set(MESSAGE_MAGIC)
-  buf.set(len, MESSAGE_MAGIC.length)
-  buf.set(body, MESSAGE_MAGIC.length + len.length)
-  return sha256d(buf)
+  // Incremental hashing: no copy of the message into a prefixed buffer.
+  const inner = sha256.create().update(MESSAGE_MAGIC).update(bitcoinVarint(body.length)).update(body).digest()
+  return sha256(inner)
 }
 
 /** A parsed compact signature. */

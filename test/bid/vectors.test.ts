@@ -16,6 +16,7 @@ import {
   originalFee,
   parseMoney,
   queryEscape,
+  queryUnescape,
   signBid,
   signCancel,
   signMessage,
@@ -125,6 +126,22 @@ describe('bid vectors', () => {
     for (const [raw, escaped] of table)
       it(`escapes ${JSON.stringify(raw)} as ${escaped}`, () => {
         assert.equal(queryEscape(raw), escaped)
+      })
+    const unescapes: [string, string | undefined][] = [
+      ['net.bitwrk%2Fgorays%2F0', 'net.bitwrk/gorays/0'],
+      ['%e2%82%ac', '€'],
+      ['a+b', 'a b'],
+      ['plain', 'plain'],
+      ['%', undefined],
+      ['%2', undefined],
+      ['%G0', undefined],
+      ['%FF', undefined],
+      ['%C0%AF', undefined],
+      ['é', undefined]
+    ]
+    for (const [text, value] of unescapes)
+      it(`unescapes ${JSON.stringify(text)} strictly to ${JSON.stringify(value)}`, () => {
+        assert.equal(queryUnescape(text), value)
       })
     it('normalizes like the original: spaces removed first', () => {
       assert.equal(normalize('mBTC 1.5'), 'mBTC1.5')

@@ -6,7 +6,6 @@ import {
   epochEndMs,
   epochOf,
   expiryEpochOf,
-  isLate,
   lastClosedEpoch
 } from './epoch.js'
 import { Heap } from './heap.js'
@@ -24,6 +23,7 @@ import {
 const BID_ID = /^[0-9a-f]{64}$/
 /** Prices are the original's int64 (bitwrk-original.md §2.2) and encode as u64 (MATCH-13). */
 const PRICE_LIMIT = 1n << 63n
+const PRICE_LIMIT_NUMBER = 2 ** 63
 /** Compact a heap once it holds more dead than live entries, but not for tiny heaps. */
 const COMPACT_MIN_DEAD = 1024
 
@@ -43,7 +43,9 @@ function isTime(ms: unknown): ms is number {
 export function checkMatchableBid(bid: MatchableBid): MatchableBid {
   if (typeof bid.id !== 'string' || !BID_ID.test(bid.id)) badBid('id', bid.id)
   if (bid.side !== 'BUY' && bid.side !== 'SELL') badBid('side', bid.id)
-  if (typeof bid.price !== 'bigint' || bid.price < 0n || bid.price >= PRICE_LIMIT) badBid('price', bid.id)
+  // Number() first: exact below 2^53 and monotone above, so only prices near 2^63 need bigint math.
+  const pn = typeof bid.price === 'bigint' ? Number(bid.price) : Number.NaN
+  if (!(pn >= 0 && (pn < PRICE_LIMIT_NUMBER || (bid.price as bigint) < PRICE_LIMIT))) badBid('price', bid.id)
   if (!isTime(bid.createdMs)) badBid('createdMs', bid.id)
   if (!isTime(bid.expiresMs)) badBid('expiresMs', bid.id)
   if (typeof bid.participant !== 'string' || bid.participant.length === 0) badBid('participant', bid.id)
@@ -115,7 +117,7 @@ export class OrderBook {
   add(bid: MatchableBid, nowMs: number): AddResult {
     checkMatchableBid(bid)
     const epoch = epochOf(bid.createdMs, this.params)
-    if (epoch <= this.closed || isLate(bid.createdMs, nowMs, this.params)) return LATE
+    if (epoch <= this.closed || nowMs >= epochClosesAtMs(epoch, this.params)) return LATE
     if (this.live.has(bid.id)) return DUPLICATE
     const entry = new Entry(bid, epoch)
     this.live.set(bid.id, entry)
@@ -135,7 +137,7 @@ export class OrderBook {
     if (typeof bidId !== 'string' || !BID_ID.test(bidId)) badBid('id', bidId)
     if (!isTime(createdMs)) badBid('createdMs', bidId)
     const epoch = epochOf(createdMs, this.params)
-    if (epoch <= this.closed || isLate(createdMs, nowMs, this.params)) return LATE
+    if (epoch <= this.closed || nowMs >= epochClosesAtMs(epoch, this.params)) return LATE
     const set = this.cancels.get(epoch)
     if (set?.has(bidId)) return DUPLICATE
     if (set) set.add(bidId)

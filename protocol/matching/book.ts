@@ -12,6 +12,7 @@ import { Heap } from './heap.js'
 import { BidState, buyBefore, canonicalCompare, crosses, Entry, expiryBefore, sellBefore } from './order.js'
 import {
   type AddResult,
+  type BookSnapshot,
   type EpochParams,
   type EpochResult,
   type Match,
@@ -89,6 +90,46 @@ export class OrderBook {
     this.params = checkEpochParams(params)
   }
 
+  /**
+   * Rebuilds a book from a snapshot (MATCH-16), e.g. pulled by a late joiner from a peer (whose
+   * bids the caller has verified) or persisted before a restart. Throws `MATCH_BAD_SNAPSHOT`
+   * when it is inconsistent and `MATCH_BAD_BID` for a malformed bid.
+   */
+  static fromSnapshot(snapshot: BookSnapshot, params: Partial<EpochParams> = {}): OrderBook {
+    const book = new OrderBook(snapshot.key, params)
+    const bad = (why: string): never => {
+      throw new BitwrkError(MatchErrorCode.BAD_SNAPSHOT, `book snapshot ${why}`, { key: snapshot.key })
+    }
+    const closed = snapshot.closedEpoch
+    if (!Number.isSafeInteger(closed) || closed < -1) bad('has a bad closedEpoch')
+    if (typeof snapshot.digest !== 'string' || !BID_ID.test(snapshot.digest)) bad('has a bad digest')
+    book.closed = closed
+    book.chain = snapshot.digest
+    const endMs = epochEndMs(closed, book.params)
+    for (const bid of snapshot.resting) {
+      checkMatchableBid(bid)
+      const epoch = epochOf(bid.createdMs, book.params)
+      if (epoch > closed) bad('holds a bid of an open epoch')
+      if (bid.expiresMs <= endMs) bad('holds an expired bid')
+      if (book.live.has(bid.id)) bad('holds a bid twice')
+      const entry = new Entry(bid, epoch)
+      book.live.set(bid.id, entry)
+      book.rest(entry)
+    }
+    if (book.crossed()) bad('is crossed (MATCH-9)')
+    return book
+  }
+
+  /** The state after the last matched epoch (MATCH-16); O(n log n). */
+  snapshot(): BookSnapshot {
+    return {
+      key: this.key,
+      closedEpoch: this.closed,
+      digest: this.chain,
+      resting: [...this.resting('BUY'), ...this.resting('SELL')]
+    }
+  }
+
   /** Chained digest after the last matched epoch (MATCH-13), lowercase hex. */
   get digest(): string {
     return this.chain
@@ -116,6 +157,8 @@ export class OrderBook {
    */
   add(bid: MatchableBid, nowMs: number): AddResult {
     checkMatchableBid(bid)
+    if (!Number.isFinite(nowMs))
+      throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
     const epoch = epochOf(bid.createdMs, this.params)
     if (epoch <= this.closed || nowMs >= epochClosesAtMs(epoch, this.params)) return LATE
     if (this.live.has(bid.id)) return DUPLICATE
@@ -182,6 +225,9 @@ export class OrderBook {
    * returns the results of the epochs in which something happened (MATCH-12).
    */
   advance(nowMs: number): EpochResult[] {
+    // A NaN clock would compare false everywhere and match every pending epoch at once.
+    if (!Number.isFinite(nowMs))
+      throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
     const last = lastClosedEpoch(nowMs, this.params)
     const out: EpochResult[] = []
     if (last <= this.closed) return out
@@ -194,6 +240,26 @@ export class OrderBook {
     this.closed = last
     this.compact()
     return out
+  }
+
+  /** True when a resting BUY and SELL of different participants cross (never after an epoch). O(n). */
+  private crossed(): boolean {
+    // Cheapest SELL, and cheapest SELL of a participant other than the cheapest one's.
+    let s1: Entry | undefined
+    let s2: Entry | undefined
+    for (const s of this.sells.toArray()) {
+      if (s.state !== BidState.RESTING) continue
+      if (!s1 || sellBefore(s, s1)) {
+        if (s1 && s1.participant !== s.participant) s2 = s1
+        s1 = s
+      } else if (s.participant !== s1.participant && (!s2 || sellBefore(s, s2))) s2 = s
+    }
+    for (const b of this.buys.toArray()) {
+      if (b.state !== BidState.RESTING) continue
+      const other = s1 && s1.participant !== b.participant ? s1 : s2
+      if (other && crosses(b, other)) return true
+    }
+    return false
   }
 
   /** Smallest epoch > closed with a pending bid or cancel, or an expiring resting bid. */

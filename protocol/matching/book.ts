@@ -65,10 +65,13 @@ export class OrderBook {
   /** Epoch parameters. */
   readonly params: EpochParams
   private readonly keyBytes: Uint8Array
-  /** Pending and resting bids by id (terminal bids are forgotten). */
-  private readonly live = new Map<string, Entry>()
-  /** Pending bids per epoch, in arrival order. */
-  private readonly pending = new Map<number, Entry[]>()
+  /** Resting bids by id (for cancels); terminal bids are forgotten. */
+  private readonly restingById = new Map<string, Entry>()
+  /**
+   * Pending bids per epoch by id. Small per-epoch maps, dropped whole when the epoch is matched,
+   * cost far less than one book-sized map: a duplicate of a resting bid is always late anyway.
+   */
+  private readonly pending = new Map<number, Map<string, Entry>>()
   /** Pending cancels per epoch: target bid ids. */
   private readonly cancels = new Map<number, Set<string>>()
   private readonly buys = new Heap<Entry>(buyBefore)
@@ -111,10 +114,8 @@ export class OrderBook {
       const epoch = epochOf(bid.createdMs, book.params)
       if (epoch > closed) bad('holds a bid of an open epoch')
       if (bid.expiresMs <= endMs) bad('holds an expired bid')
-      if (book.live.has(bid.id)) bad('holds a bid twice')
-      const entry = new Entry(bid, epoch)
-      book.live.set(bid.id, entry)
-      book.rest(entry)
+      if (book.restingById.has(bid.id)) bad('holds a bid twice')
+      book.rest(new Entry(bid, epoch))
     }
     if (book.crossed()) bad('is crossed (MATCH-9)')
     return book
@@ -161,12 +162,12 @@ export class OrderBook {
       throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
     const epoch = epochOf(bid.createdMs, this.params)
     if (epoch <= this.closed || nowMs >= epochClosesAtMs(epoch, this.params)) return LATE
-    if (this.live.has(bid.id)) return DUPLICATE
-    const entry = new Entry(bid, epoch)
-    this.live.set(bid.id, entry)
-    const list = this.pending.get(epoch)
-    if (list) list.push(entry)
-    else this.pending.set(epoch, [entry])
+    let ids = this.pending.get(epoch)
+    if (ids === undefined) {
+      ids = new Map()
+      this.pending.set(epoch, ids)
+    } else if (ids.has(bid.id)) return DUPLICATE
+    ids.set(bid.id, new Entry(bid, epoch))
     this.pendingBids++
     return ACCEPT
   }
@@ -190,9 +191,9 @@ export class OrderBook {
 
   /** State of a pending or resting bid; undefined for unknown or terminal bids. */
   status(bidId: string): 'pending' | 'resting' | undefined {
-    const e = this.live.get(bidId)
-    if (!e) return undefined
-    return e.state === BidState.RESTING ? 'resting' : 'pending'
+    if (this.restingById.has(bidId)) return 'resting'
+    for (const ids of this.pending.values()) if (ids.has(bidId)) return 'pending'
+    return undefined
   }
 
   /** The best resting bid of a side (MATCH-7), or undefined. */
@@ -282,17 +283,20 @@ export class OrderBook {
     const rested: string[] = []
     const matches: Match[] = []
 
+    const incoming = this.pending.get(epoch)
+    this.pending.delete(epoch)
+
     // MATCH-10: cancels first, so a bid cancelled and expiring in one epoch counts as cancelled.
     const targets = this.cancels.get(epoch)
     if (targets) {
       this.cancels.delete(epoch)
       for (const id of targets) {
-        const e = this.live.get(id)
-        if (!e || e.epoch > epoch) continue
-        if (e.state === BidState.RESTING) this.removeResting(e)
-        else this.pendingBids--
+        const resting = this.restingById.get(id)
+        if (resting) this.removeResting(resting)
+        const e = resting ?? incoming?.get(id)
+        if (!e || e.state === BidState.CANCELLED) continue
+        if (!resting) this.pendingBids--
         e.state = BidState.CANCELLED
-        this.live.delete(id)
         cancelled.push(id)
       }
     }
@@ -303,21 +307,17 @@ export class OrderBook {
       this.removeResting(top)
       this.deadExpiries-- // removeResting counted it dead in the expiry heap, but it is gone
       top.state = BidState.EXPIRED
-      this.live.delete(top.id)
       expired.push(top.id)
     }
 
-    const incoming = this.pending.get(epoch)
     if (incoming) {
-      this.pending.delete(epoch)
       // MATCH-5: canonical order, whatever the arrival order was.
-      incoming.sort(canonicalCompare)
-      for (const b of incoming) {
+      const ordered = [...incoming.values()].sort(canonicalCompare)
+      for (const b of ordered) {
         if (b.state === BidState.CANCELLED) continue
         this.pendingBids--
         if (b.expiresMs <= endMs) {
           b.state = BidState.EXPIRED
-          this.live.delete(b.id)
           expired.push(b.id)
           continue
         }
@@ -337,12 +337,10 @@ export class OrderBook {
           })
           b.state = BidState.MATCHED
           other.state = BidState.MATCHED
-          this.live.delete(b.id)
-          this.live.delete(other.id)
         } else this.rest(b)
       }
       // Only what is still resting at the epoch's end: a bid may rest, then be taken in the same epoch.
-      for (const b of incoming) if (b.state === BidState.RESTING) rested.push(b.id)
+      for (const b of ordered) if (b.state === BidState.RESTING) rested.push(b.id)
     }
 
     expired.sort()
@@ -378,6 +376,7 @@ export class OrderBook {
       if (found.buy) this.restingBuys--
       else this.restingSells--
       this.deadExpiries++
+      this.restingById.delete(found.id)
     }
     return found
   }
@@ -392,6 +391,7 @@ export class OrderBook {
       this.restingSells++
     }
     this.expiries.push(b)
+    this.restingById.set(b.id, b)
   }
 
   /** Marks a resting bid's heap slots dead (the caller sets the terminal state). */
@@ -404,6 +404,7 @@ export class OrderBook {
       this.deadSells++
     }
     this.deadExpiries++
+    this.restingById.delete(e.id)
   }
 
   /** Top live entry of a price heap, popping dead ones. */

@@ -153,8 +153,9 @@ export class OrderBook {
 
   /**
    * Offers a valid bid that arrived at `nowMs`. Ignores it with `MATCH_LATE` when its epoch is
-   * closed (do not forward it, MATCH-4) and with `MATCH_DUPLICATE` when it is pending or resting.
-   * Throws `MATCH_BAD_BID` for a bid that breaks MATCH-3.
+   * closed (do not forward it, MATCH-4; this covers every copy of a resting or matched bid) and
+   * with `MATCH_DUPLICATE` when it is already pending. Throws `MATCH_BAD_BID` for a bid that
+   * breaks MATCH-3 and `MATCH_BAD_PARAMS` for a clock that is not a finite number.
    */
   add(bid: MatchableBid, nowMs: number): AddResult {
     checkMatchableBid(bid)
@@ -180,6 +181,8 @@ export class OrderBook {
   cancel(bidId: string, createdMs: number, nowMs: number): AddResult {
     if (typeof bidId !== 'string' || !BID_ID.test(bidId)) badBid('id', bidId)
     if (!isTime(createdMs)) badBid('createdMs', bidId)
+    if (!Number.isFinite(nowMs))
+      throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
     const epoch = epochOf(createdMs, this.params)
     if (epoch <= this.closed || nowMs >= epochClosesAtMs(epoch, this.params)) return LATE
     const set = this.cancels.get(epoch)

@@ -6,13 +6,13 @@ import {
   epochEndMs,
   epochOf,
   expiryEpochOf,
-  isLate,
   lastClosedEpoch
 } from './epoch.js'
 import { Heap } from './heap.js'
 import { BidState, buyBefore, canonicalCompare, crosses, Entry, expiryBefore, sellBefore } from './order.js'
 import {
   type AddResult,
+  type BookSnapshot,
   type EpochParams,
   type EpochResult,
   type Match,
@@ -24,6 +24,7 @@ import {
 const BID_ID = /^[0-9a-f]{64}$/
 /** Prices are the original's int64 (bitwrk-original.md §2.2) and encode as u64 (MATCH-13). */
 const PRICE_LIMIT = 1n << 63n
+const PRICE_LIMIT_NUMBER = 2 ** 63
 /** Compact a heap once it holds more dead than live entries, but not for tiny heaps. */
 const COMPACT_MIN_DEAD = 1024
 
@@ -43,7 +44,9 @@ function isTime(ms: unknown): ms is number {
 export function checkMatchableBid(bid: MatchableBid): MatchableBid {
   if (typeof bid.id !== 'string' || !BID_ID.test(bid.id)) badBid('id', bid.id)
   if (bid.side !== 'BUY' && bid.side !== 'SELL') badBid('side', bid.id)
-  if (typeof bid.price !== 'bigint' || bid.price < 0n || bid.price >= PRICE_LIMIT) badBid('price', bid.id)
+  // Number() first: exact below 2^53 and monotone above, so only prices near 2^63 need bigint math.
+  const pn = typeof bid.price === 'bigint' ? Number(bid.price) : Number.NaN
+  if (!(pn >= 0 && (pn < PRICE_LIMIT_NUMBER || (bid.price as bigint) < PRICE_LIMIT))) badBid('price', bid.id)
   if (!isTime(bid.createdMs)) badBid('createdMs', bid.id)
   if (!isTime(bid.expiresMs)) badBid('expiresMs', bid.id)
   if (typeof bid.participant !== 'string' || bid.participant.length === 0) badBid('participant', bid.id)
@@ -62,10 +65,13 @@ export class OrderBook {
   /** Epoch parameters. */
   readonly params: EpochParams
   private readonly keyBytes: Uint8Array
-  /** Pending and resting bids by id (terminal bids are forgotten). */
-  private readonly live = new Map<string, Entry>()
-  /** Pending bids per epoch, in arrival order. */
-  private readonly pending = new Map<number, Entry[]>()
+  /** Resting bids by id (for cancels); terminal bids are forgotten. */
+  private readonly restingById = new Map<string, Entry>()
+  /**
+   * Pending bids per epoch by id. Small per-epoch maps, dropped whole when the epoch is matched,
+   * cost far less than one book-sized map: a duplicate of a resting bid is always late anyway.
+   */
+  private readonly pending = new Map<number, Map<string, Entry>>()
   /** Pending cancels per epoch: target bid ids. */
   private readonly cancels = new Map<number, Set<string>>()
   private readonly buys = new Heap<Entry>(buyBefore)
@@ -85,6 +91,44 @@ export class OrderBook {
     this.key = key
     this.keyBytes = matchKeyBytes(key)
     this.params = checkEpochParams(params)
+  }
+
+  /**
+   * Rebuilds a book from a snapshot (MATCH-16), e.g. pulled by a late joiner from a peer (whose
+   * bids the caller has verified) or persisted before a restart. Throws `MATCH_BAD_SNAPSHOT`
+   * when it is inconsistent and `MATCH_BAD_BID` for a malformed bid.
+   */
+  static fromSnapshot(snapshot: BookSnapshot, params: Partial<EpochParams> = {}): OrderBook {
+    const book = new OrderBook(snapshot.key, params)
+    const bad = (why: string): never => {
+      throw new BitwrkError(MatchErrorCode.BAD_SNAPSHOT, `book snapshot ${why}`, { key: snapshot.key })
+    }
+    const closed = snapshot.closedEpoch
+    if (!Number.isSafeInteger(closed) || closed < -1) bad('has a bad closedEpoch')
+    if (typeof snapshot.digest !== 'string' || !BID_ID.test(snapshot.digest)) bad('has a bad digest')
+    book.closed = closed
+    book.chain = snapshot.digest
+    const endMs = epochEndMs(closed, book.params)
+    for (const bid of snapshot.resting) {
+      checkMatchableBid(bid)
+      const epoch = epochOf(bid.createdMs, book.params)
+      if (epoch > closed) bad('holds a bid of an open epoch')
+      if (bid.expiresMs <= endMs) bad('holds an expired bid')
+      if (book.restingById.has(bid.id)) bad('holds a bid twice')
+      book.rest(new Entry(bid, epoch))
+    }
+    if (book.crossed()) bad('is crossed (MATCH-9)')
+    return book
+  }
+
+  /** The state after the last matched epoch (MATCH-16); O(n log n). */
+  snapshot(): BookSnapshot {
+    return {
+      key: this.key,
+      closedEpoch: this.closed,
+      digest: this.chain,
+      resting: [...this.resting('BUY'), ...this.resting('SELL')]
+    }
   }
 
   /** Chained digest after the last matched epoch (MATCH-13), lowercase hex. */
@@ -109,19 +153,22 @@ export class OrderBook {
 
   /**
    * Offers a valid bid that arrived at `nowMs`. Ignores it with `MATCH_LATE` when its epoch is
-   * closed (do not forward it, MATCH-4) and with `MATCH_DUPLICATE` when it is pending or resting.
-   * Throws `MATCH_BAD_BID` for a bid that breaks MATCH-3.
+   * closed (do not forward it, MATCH-4; this covers every copy of a resting or matched bid) and
+   * with `MATCH_DUPLICATE` when it is already pending. Throws `MATCH_BAD_BID` for a bid that
+   * breaks MATCH-3 and `MATCH_BAD_PARAMS` for a clock that is not a finite number.
    */
   add(bid: MatchableBid, nowMs: number): AddResult {
     checkMatchableBid(bid)
+    if (!Number.isFinite(nowMs))
+      throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
     const epoch = epochOf(bid.createdMs, this.params)
-    if (epoch <= this.closed || isLate(bid.createdMs, nowMs, this.params)) return LATE
-    if (this.live.has(bid.id)) return DUPLICATE
-    const entry = new Entry(bid, epoch)
-    this.live.set(bid.id, entry)
-    const list = this.pending.get(epoch)
-    if (list) list.push(entry)
-    else this.pending.set(epoch, [entry])
+    if (epoch <= this.closed || nowMs >= epochClosesAtMs(epoch, this.params)) return LATE
+    let ids = this.pending.get(epoch)
+    if (ids === undefined) {
+      ids = new Map()
+      this.pending.set(epoch, ids)
+    } else if (ids.has(bid.id)) return DUPLICATE
+    ids.set(bid.id, new Entry(bid, epoch))
     this.pendingBids++
     return ACCEPT
   }
@@ -134,8 +181,10 @@ export class OrderBook {
   cancel(bidId: string, createdMs: number, nowMs: number): AddResult {
     if (typeof bidId !== 'string' || !BID_ID.test(bidId)) badBid('id', bidId)
     if (!isTime(createdMs)) badBid('createdMs', bidId)
+    if (!Number.isFinite(nowMs))
+      throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
     const epoch = epochOf(createdMs, this.params)
-    if (epoch <= this.closed || isLate(createdMs, nowMs, this.params)) return LATE
+    if (epoch <= this.closed || nowMs >= epochClosesAtMs(epoch, this.params)) return LATE
     const set = this.cancels.get(epoch)
     if (set?.has(bidId)) return DUPLICATE
     if (set) set.add(bidId)
@@ -145,9 +194,9 @@ export class OrderBook {
 
   /** State of a pending or resting bid; undefined for unknown or terminal bids. */
   status(bidId: string): 'pending' | 'resting' | undefined {
-    const e = this.live.get(bidId)
-    if (!e) return undefined
-    return e.state === BidState.RESTING ? 'resting' : 'pending'
+    if (this.restingById.has(bidId)) return 'resting'
+    for (const ids of this.pending.values()) if (ids.has(bidId)) return 'pending'
+    return undefined
   }
 
   /** The best resting bid of a side (MATCH-7), or undefined. */
@@ -180,6 +229,9 @@ export class OrderBook {
    * returns the results of the epochs in which something happened (MATCH-12).
    */
   advance(nowMs: number): EpochResult[] {
+    // A NaN clock would compare false everywhere and match every pending epoch at once.
+    if (!Number.isFinite(nowMs))
+      throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
     const last = lastClosedEpoch(nowMs, this.params)
     const out: EpochResult[] = []
     if (last <= this.closed) return out
@@ -192,6 +244,26 @@ export class OrderBook {
     this.closed = last
     this.compact()
     return out
+  }
+
+  /** True when a resting BUY and SELL of different participants cross (never after an epoch). O(n). */
+  private crossed(): boolean {
+    // Cheapest SELL, and cheapest SELL of a participant other than the cheapest one's.
+    let s1: Entry | undefined
+    let s2: Entry | undefined
+    for (const s of this.sells.toArray()) {
+      if (s.state !== BidState.RESTING) continue
+      if (!s1 || sellBefore(s, s1)) {
+        if (s1 && s1.participant !== s.participant) s2 = s1
+        s1 = s
+      } else if (s.participant !== s1.participant && (!s2 || sellBefore(s, s2))) s2 = s
+    }
+    for (const b of this.buys.toArray()) {
+      if (b.state !== BidState.RESTING) continue
+      const other = s1 && s1.participant !== b.participant ? s1 : s2
+      if (other && crosses(b, other)) return true
+    }
+    return false
   }
 
   /** Smallest epoch > closed with a pending bid or cancel, or an expiring resting bid. */
@@ -214,17 +286,20 @@ export class OrderBook {
     const rested: string[] = []
     const matches: Match[] = []
 
+    const incoming = this.pending.get(epoch)
+    this.pending.delete(epoch)
+
     // MATCH-10: cancels first, so a bid cancelled and expiring in one epoch counts as cancelled.
     const targets = this.cancels.get(epoch)
     if (targets) {
       this.cancels.delete(epoch)
       for (const id of targets) {
-        const e = this.live.get(id)
-        if (!e || e.epoch > epoch) continue
-        if (e.state === BidState.RESTING) this.removeResting(e)
-        else this.pendingBids--
+        const resting = this.restingById.get(id)
+        if (resting) this.removeResting(resting)
+        const e = resting ?? incoming?.get(id)
+        if (!e || e.state === BidState.CANCELLED) continue
+        if (!resting) this.pendingBids--
         e.state = BidState.CANCELLED
-        this.live.delete(id)
         cancelled.push(id)
       }
     }
@@ -235,21 +310,17 @@ export class OrderBook {
       this.removeResting(top)
       this.deadExpiries-- // removeResting counted it dead in the expiry heap, but it is gone
       top.state = BidState.EXPIRED
-      this.live.delete(top.id)
       expired.push(top.id)
     }
 
-    const incoming = this.pending.get(epoch)
     if (incoming) {
-      this.pending.delete(epoch)
       // MATCH-5: canonical order, whatever the arrival order was.
-      incoming.sort(canonicalCompare)
-      for (const b of incoming) {
+      const ordered = [...incoming.values()].sort(canonicalCompare)
+      for (const b of ordered) {
         if (b.state === BidState.CANCELLED) continue
         this.pendingBids--
         if (b.expiresMs <= endMs) {
           b.state = BidState.EXPIRED
-          this.live.delete(b.id)
           expired.push(b.id)
           continue
         }
@@ -269,12 +340,10 @@ export class OrderBook {
           })
           b.state = BidState.MATCHED
           other.state = BidState.MATCHED
-          this.live.delete(b.id)
-          this.live.delete(other.id)
         } else this.rest(b)
       }
       // Only what is still resting at the epoch's end: a bid may rest, then be taken in the same epoch.
-      for (const b of incoming) if (b.state === BidState.RESTING) rested.push(b.id)
+      for (const b of ordered) if (b.state === BidState.RESTING) rested.push(b.id)
     }
 
     expired.sort()
@@ -310,6 +379,7 @@ export class OrderBook {
       if (found.buy) this.restingBuys--
       else this.restingSells--
       this.deadExpiries++
+      this.restingById.delete(found.id)
     }
     return found
   }
@@ -324,6 +394,7 @@ export class OrderBook {
       this.restingSells++
     }
     this.expiries.push(b)
+    this.restingById.set(b.id, b)
   }
 
   /** Marks a resting bid's heap slots dead (the caller sets the terminal state). */
@@ -336,6 +407,7 @@ export class OrderBook {
       this.deadSells++
     }
     this.deadExpiries++
+    this.restingById.delete(e.id)
   }
 
   /** Top live entry of a price heap, popping dead ones. */

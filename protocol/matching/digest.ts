@@ -25,6 +25,17 @@ export function matchKeyBytes(key: string): Uint8Array {
   return bytes
 }
 
+/** Value of one lowercase hex digit (the ids were checked by MATCH-3). */
+function nibble(c: number): number {
+  return c <= 57 ? c - 48 : c - 87
+}
+
+/** Decodes a 64-character lowercase hex id into `out` at `offset`, without allocating. */
+function writeHex32(out: Uint8Array, offset: number, hex: string): void {
+  for (let i = 0; i < 32; i++)
+    out[offset + i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1))
+}
+
 /**
  * Canonical bytes of one epoch's matches chained to the previous digest (MATCH-13):
  * `domain(14) ‖ prev(32) ‖ u16 keyLen ‖ key ‖ u64 epoch ‖ u32 count ‖ count × (buyId(32) ‖
@@ -55,9 +66,9 @@ export function encodeEpochRecord(
   view.setUint32(o, matches.length)
   o += 4
   for (const m of matches) {
-    out.set(hexToBytes(m.buyId), o)
+    writeHex32(out, o, m.buyId)
     o += 32
-    out.set(hexToBytes(m.sellId), o)
+    writeHex32(out, o, m.sellId)
     o += 32
     view.setBigUint64(o, m.price)
     o += 8

@@ -13,6 +13,7 @@ export {
 export { Matcher } from './matcher.js'
 export {
   type AddResult,
+  type BookSnapshot,
   DEFAULT_EPOCH_PARAMS,
   type EpochParams,
   type EpochResult,

@@ -1,6 +1,6 @@
 import { OrderBook } from './book.js'
 import { checkEpochParams } from './epoch.js'
-import type { AddResult, EpochParams, EpochResult, MatchableBid } from './types.js'
+import type { AddResult, BookSnapshot, EpochParams, EpochResult, MatchableBid } from './types.js'
 
 /**
  * All books of a node, one {@link OrderBook} per match key (MATCH-3), created on first use and
@@ -23,6 +23,13 @@ export class Matcher {
       book = new OrderBook(key, this.params)
       this.books.set(key, book)
     }
+    return book
+  }
+
+  /** Replaces the book of `snapshot.key` by {@link OrderBook.fromSnapshot} (MATCH-16). */
+  restore(snapshot: BookSnapshot): OrderBook {
+    const book = OrderBook.fromSnapshot(snapshot, this.params)
+    this.books.set(snapshot.key, book)
     return book
   }
 

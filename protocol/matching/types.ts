@@ -64,6 +64,21 @@ export interface EpochResult {
   readonly digest: string
 }
 
+/**
+ * A book's state after its last matched epoch (MATCH-16): what a late joiner pulls from a peer
+ * and what a restarted node restores. Pending bids are not part of it: they are offered again.
+ */
+export interface BookSnapshot {
+  /** Match key of the book. */
+  readonly key: string
+  /** The last matched epoch (-1 before the first). */
+  readonly closedEpoch: number
+  /** Chained digest after `closedEpoch`, 64 lowercase hex characters. */
+  readonly digest: string
+  /** The resting bids: BUYs then SELLs, each side in priority order (MATCH-7). */
+  readonly resting: readonly MatchableBid[]
+}
+
 /** Epoch parameters (MATCH-1, MATCH-2). Every node of a network must use the same values. */
 export interface EpochParams {
   /** Length of one epoch in ms (positive safe integer). */
@@ -91,7 +106,9 @@ export const MatchErrorCode = {
   /** Thrown: a bid object breaks MATCH-3 (a caller bug: bids are validated before matching). */
   BAD_BID: 'MATCH_BAD_BID',
   /** Thrown: epoch parameters or a match key are out of range. */
-  BAD_PARAMS: 'MATCH_BAD_PARAMS'
+  BAD_PARAMS: 'MATCH_BAD_PARAMS',
+  /** Thrown: a snapshot is inconsistent (crossed, duplicate ids, bids of open epochs or expired). */
+  BAD_SNAPSHOT: 'MATCH_BAD_SNAPSHOT'
 } as const
 
 /** Union of the matching codes. */

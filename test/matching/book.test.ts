@@ -260,3 +260,63 @@ describe('matching matcher', () => {
     assert.equal(m.cancel(btc, idOf(1), 0, 5_000).result, 'ignore')
   })
 })
+
+describe('matching snapshots', () => {
+  function busyBook(): OrderBook {
+    const book = new OrderBook(KEY)
+    book.add(mkBid(1, 'SELL', 100, 0, 'alice'), 0)
+    book.add(mkBid(2, 'BUY', 150, 10, 'alice'), 0)
+    book.add(mkBid(3, 'SELL', 160, 20, 'bob'), 0)
+    book.add(mkBid(4, 'BUY', 130, 30, 'carol'), 0)
+    book.add(mkBid(5, 'BUY', 90, 40, 'dave', 6_000), 0)
+    book.advance(2_500)
+    return book
+  }
+
+  it('restores a book that continues exactly like the original', () => {
+    const a = busyBook()
+    const snap = a.snapshot()
+    assert.equal(snap.closedEpoch, 0)
+    assert.notEqual(snap.digest, '0'.repeat(64))
+    assert.deepEqual(
+      snap.resting.map((b) => b.id),
+      [idOf(2), idOf(5), idOf(3)]
+    )
+    const b = OrderBook.fromSnapshot(snap)
+    assert.deepEqual(b.snapshot(), snap)
+    for (const book of [a, b]) {
+      book.add(mkBid(6, 'SELL', 80, 1_200, 'erin'), 2_500)
+      book.add(mkBid(7, 'BUY', 100, 1_300, 'frank'), 2_500)
+    }
+    assert.deepEqual(b.advance(10_000), a.advance(10_000))
+    assert.equal(b.digest, a.digest)
+  })
+
+  it('ignores bids of epochs the snapshot has closed', () => {
+    const book = OrderBook.fromSnapshot(busyBook().snapshot())
+    assert.deepEqual(book.add(mkBid(9, 'BUY', 1, 500), 0), { result: 'ignore', code: MatchErrorCode.LATE })
+  })
+
+  it('refuses inconsistent snapshots', () => {
+    const good = busyBook().snapshot()
+    const cases: [string, typeof good][] = [
+      ['crossed', { ...good, resting: [...good.resting, mkBid(8, 'SELL', 140, 50, 'zed')] }],
+      ['duplicate', { ...good, resting: [...good.resting, good.resting[0] as MatchableBid] }],
+      ['open epoch', { ...good, resting: [...good.resting, mkBid(8, 'SELL', 999, 1_000, 'zed')] }],
+      ['expired', { ...good, resting: [...good.resting, mkBid(8, 'SELL', 999, 50, 'zed', 1_000)] }],
+      ['digest', { ...good, digest: 'xyz' }],
+      ['closed epoch', { ...good, closedEpoch: -2 }]
+    ]
+    for (const [what, snap] of cases)
+      assert.throws(() => OrderBook.fromSnapshot(snap), { code: MatchErrorCode.BAD_SNAPSHOT }, what)
+    // Crossed only between one participant's own bids is a valid book (MATCH-9).
+    const own = { ...good, resting: [...good.resting, mkBid(8, 'SELL', 140, 50, 'alice')] }
+    assert.equal(OrderBook.fromSnapshot(own).restingCount, 4)
+  })
+
+  it('refuses a clock that is not a number', () => {
+    const book = new OrderBook(KEY)
+    assert.throws(() => book.advance(Number.NaN), { code: MatchErrorCode.BAD_PARAMS })
+    assert.throws(() => book.add(mkBid(1, 'BUY', 1, 0), Number.NaN), { code: MatchErrorCode.BAD_PARAMS })
+  })
+})

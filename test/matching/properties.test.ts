@@ -220,6 +220,32 @@ describe('matching properties', () => {
     )
   })
 
+  it('continues identically from a snapshot taken at any epoch (late joiner, restart)', () => {
+    fc.assert(
+      fc.property(scenarioArb, fc.integer({ min: 0, max: 7 }), (s, cutEpoch) => {
+        const cutMs = cutEpoch * PARAMS.epochMs
+        const atCut = cutMs + PARAMS.settleMs // closes exactly the epochs before cutEpoch
+        const feed = (m: Matcher, before: boolean, now: number): void => {
+          for (const { key, bid } of s.bids) if (bid.createdMs < cutMs === before) m.add(key, bid, now)
+          for (const { key, cancel } of s.cancels)
+            if (cancel.createdMs < cutMs === before) m.cancel(key, cancel.bidId, cancel.createdMs, now)
+        }
+        const original = new Matcher(PARAMS)
+        for (const k of KEYS) original.book(k)
+        feed(original, true, 0)
+        const first = original.advance(atCut)
+        const restored = new Matcher(PARAMS)
+        for (const k of KEYS) restored.restore(original.book(k).snapshot())
+        feed(original, false, atCut)
+        feed(restored, false, atCut)
+        const rest = original.advance(FINAL_MS)
+        assert.equal(serialize(restored.advance(FINAL_MS)), serialize(rest))
+        assert.equal(perKey([...first, ...rest]), perKey(reference(s).results))
+      }),
+      { numRuns: 200 }
+    )
+  })
+
   it('agrees with an independent O(n^2) model of the rules', () => {
     fc.assert(
       fc.property(scenarioArb, (s) => {

@@ -7,16 +7,24 @@ import type { AbortOptions } from './types.js'
  * protocol/spec/cafs.md CAFS-1 for the measurements behind them.
  */
 
-/** Smallest chunk (except the last one of a file). FastCDC's rule of thumb: normal / 4. */
+/**
+ * Smallest chunk (except the last one of a file): normal / 2 rather than FastCDC's normal / 4,
+ * because the first `min - 1` bytes of a chunk are skipped unhashed (42 % of all bytes instead
+ * of 22 %) while the dedup figure of CAFS-1 stays the same (measured).
+ */
 export const CHUNK_MIN_SIZE = 16 * 1024
-/** Length where the chunker switches from the strict to the lax mask (FastCDC "normal size"). */
-export const CHUNK_NORMAL_SIZE = 64 * 1024
+/**
+ * Length where the chunker switches from the strict to the lax mask (FastCDC "normal size").
+ * 32 KiB, not 64 KiB: measured in CAFS-1, 64 KiB resends up to 7 % when 1 % of a 64 MiB file
+ * changes at 20 places (insertions), 32 KiB about 3.3 %.
+ */
+export const CHUNK_NORMAL_SIZE = 32 * 1024
 /** Largest chunk: a chunk is cut here whatever the content (normal × 4). */
-export const CHUNK_MAX_SIZE = 256 * 1024
-/** Mask bits below the normal size: the 18 top bits of the hash must be zero (p = 2^-18). */
-export const MASK_SMALL_BITS = 18
-/** Mask bits from the normal size on: the 14 top bits must be zero (p = 2^-14). */
-export const MASK_LARGE_BITS = 14
+export const CHUNK_MAX_SIZE = 128 * 1024
+/** Mask bits below the normal size: the 17 top bits of the hash must be zero (p = 2^-17). */
+export const MASK_SMALL_BITS = 17
+/** Mask bits from the normal size on: the 13 top bits must be zero (p = 2^-13). */
+export const MASK_LARGE_BITS = 13
 
 // The masks select the TOP bits of the 32-bit gear hash: bit k of (h << 1) + g depends on the
 // last k + 1 bytes only, so the top bits carry the widest window (15…32 bytes).

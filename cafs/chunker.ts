@@ -1,4 +1,4 @@
-import { GEAR } from './gear.js'
+import { defaultScanner, type GearScanner } from './gear-scan.js'
 import type { AbortOptions } from './types.js'
 
 /**
@@ -32,21 +32,6 @@ const MASK_SMALL = (0xffffffff << (32 - MASK_SMALL_BITS)) | 0
 const MASK_LARGE = (0xffffffff << (32 - MASK_LARGE_BITS)) | 0
 
 /**
- * Scans `buf[from, to)` with hash state `h` and `mask`. Returns the exclusive end index of the
- * chunk (≥ 1) when a byte satisfies the mask, or `-1 - (h >>> 0)` (always negative) with the
- * updated hash state when none does: one number, so the hot loop allocates nothing.
- */
-function scan(buf: Uint8Array, from: number, to: number, h: number, mask: number): number {
-  const gear = GEAR
-  for (let j = from; j < to; j++) {
-    // int32 arithmetic: the `| 0` truncation lets V8 keep `h` in a register.
-    h = ((h << 1) + gear[buf[j]!]!) | 0
-    if ((h & mask) === 0) return j + 1
-  }
-  return -1 - (h >>> 0)
-}
-
-/**
  * Streaming chunker: push input of any sizes, receive completed chunks. Boundaries depend only
  * on the content, never on how it was split into pushes (CAFS-3). Memory use is bounded by one
  * chunk ({@link CHUNK_MAX_SIZE}).
@@ -59,6 +44,12 @@ export class Chunker {
   private parts: Uint8Array[] = []
   private len = 0
   private h = 0
+  private readonly scan: GearScanner
+
+  /** `scanner` selects the hot-loop engine (tests compare them); the default is the fastest. */
+  constructor(scanner: GearScanner = defaultScanner) {
+    this.scan = scanner
+  }
 
   /** Feeds `data`; returns the chunks it completed, in order (possibly none). */
   push(data: Uint8Array): Uint8Array[] {
@@ -70,19 +61,13 @@ export class Chunker {
       // started in an earlier push). A byte at index j makes the chunk j - base + 1 long.
       const base = pos - this.len
       const hashFrom = Math.max(pos, base + CHUNK_MIN_SIZE - 1)
-      const normalEnd = Math.min(end, base + CHUNK_NORMAL_SIZE - 1)
       const maxEnd = Math.min(end, base + CHUNK_MAX_SIZE)
-      let h = this.h
+      // Bytes before normalEnd make a chunk shorter than the normal size: strict mask.
+      const normalEnd = Math.max(hashFrom, Math.min(end, base + CHUNK_NORMAL_SIZE - 1))
       let cut = -1
-      let j = hashFrom
-      if (j < normalEnd) {
-        const r = scan(data, j, normalEnd, h, MASK_SMALL)
-        if (r >= 0) cut = r
-        else h = (-1 - r) | 0
-        j = normalEnd
-      }
-      if (cut < 0 && j < maxEnd) {
-        const r = scan(data, j, maxEnd, h, MASK_LARGE)
+      let h = this.h
+      if (hashFrom < maxEnd) {
+        const r = this.scan(data, hashFrom, normalEnd, maxEnd, h, MASK_SMALL, MASK_LARGE)
         if (r >= 0) cut = r
         else h = (-1 - r) | 0
       }
@@ -127,8 +112,8 @@ export class Chunker {
 }
 
 /** Chunks a whole buffer (views into `data`). Empty input gives no chunks. */
-export function chunkBytes(data: Uint8Array): Uint8Array[] {
-  const c = new Chunker()
+export function chunkBytes(data: Uint8Array, scanner?: GearScanner): Uint8Array[] {
+  const c = new Chunker(scanner)
   return [...c.push(data), ...c.finish()]
 }
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { CHUNK_MAX_SIZE, CHUNK_MIN_SIZE, Chunker, chunkBytes, chunkStream } from '../../cafs/chunker.js'
 import { GEAR, generateGearTable } from '../../cafs/gear.js'
+import { createWasmScanner, defaultScanner, SCAN_MAX_BYTES, scanJs } from '../../cafs/gear-scan.js'
 import { keyToHex, sha256 } from '../../cafs/keys.js'
 import { GEAR_VECTOR, LCG_VECTOR } from './fixtures/lcg-vector.js'
 import { lcgBytes, seededBytes, splitAt } from './helpers.js'
@@ -108,6 +109,39 @@ describe('cafs/chunker', () => {
         }
       ),
       { numRuns: 15 }
+    )
+  })
+
+  it('runs the WebAssembly engine by default, and it agrees with the reference loop', () => {
+    const wasm = createWasmScanner()
+    assert.ok(wasm, 'WebAssembly is available in Node')
+    assert.notEqual(defaultScanner, scanJs)
+    assert.ok(SCAN_MAX_BYTES >= CHUNK_MAX_SIZE)
+    const data = seededBytes(SCAN_MAX_BYTES * 2, 8)
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: SCAN_MAX_BYTES }),
+        fc.integer({ min: 0, max: SCAN_MAX_BYTES }),
+        fc.integer({ min: 0, max: SCAN_MAX_BYTES }),
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 20 }),
+        (a, b, len, h, small, large) => {
+          const from = Math.min(a, SCAN_MAX_BYTES)
+          const to = from + len
+          const mid = from + Math.min(b, len)
+          const ms = (0xffffffff << (32 - small)) | 0
+          const ml = (0xffffffff << (32 - large)) | 0
+          assert.equal(wasm(data, from, mid, to, h, ms, ml), scanJs(data, from, mid, to, h, ms, ml))
+        }
+      ),
+      { numRuns: 200 }
+    )
+    const big = seededBytes(3 * 1024 * 1024, 9)
+    assert.deepEqual(sizes(chunkBytes(big, scanJs)), sizes(chunkBytes(big)))
+    assert.deepEqual(
+      chunkBytes(lcg, scanJs).map((c) => c.length),
+      LCG_VECTOR.chunks.map(([s]) => s)
     )
   })
 

@@ -146,6 +146,7 @@ class FetchRun {
     this.pending = makeBatches(this.manifest, wanted, maxChunks, this.options.batchBytes ?? 1 << 20)
     this.checkStuck()
     await Promise.all(this.providers.map((p) => this.worker(p)))
+    // `fail` records its cause before aborting; otherwise the caller's signal fired.
     if (this.failure !== undefined) throw this.failure
     if (this.all.signal.aborted) throw abortToError(this.all.signal.reason)
   }
@@ -192,13 +193,14 @@ class FetchRun {
       this.inFlight++
       try {
         const left = await this.runBatch(p, batch)
-        if (left.length > 0) this.pending.push({ indices: left, exclude: new Set([...batch.exclude, p.id]) })
+        if (left.length > 0 && !this.all.signal.aborted)
+          this.pending.push({ indices: left, exclude: new Set([...batch.exclude, p.id]) })
       } catch (err) {
         // Only local failures (the store) get here: they end the whole fetch.
         this.fail(err)
       } finally {
         this.inFlight--
-        this.checkStuck()
+        if (!this.all.signal.aborted) this.checkStuck()
         this.notify()
       }
     }

@@ -1,8 +1,8 @@
 import { isBitwrkError } from '../../protocol/errors.js'
+import { FileHasher, keysEqual, keyToHex } from '../keys.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../types.js'
 import { MISBEHAVIOUR_CODES, XferCode, xferError } from './errors.js'
 import { abortToError } from './framing.js'
-import { FileHasher, keyHex, keysEqual } from './hash.js'
 import { resolveLimits, type TransferLimits } from './limits.js'
 import { checkChunk, deleteAll, planWishlist, storedChunk, unpinAll, type XferProgress } from './receive.js'
 import type { ChunkSource } from './source.js'
@@ -94,7 +94,7 @@ export async function fetchFile(
       hasher.update(await storedChunk(store, manifest, i, { signal: all.signal }))
     if (!keysEqual(hasher.digest(), manifest.fileKey))
       throw xferError(XferCode.FILE_KEY_MISMATCH, 'chunks do not assemble to the file key', {
-        fileKey: keyHex(manifest.fileKey)
+        fileKey: keyToHex(manifest.fileKey)
       })
     if (options.keepPinned !== true) await unpinAll(store, pinned)
     return { ...run.progress, perProvider: run.perProvider }

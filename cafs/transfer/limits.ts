@@ -1,4 +1,5 @@
-import { KEY_LENGTH } from '../types.js'
+import { CHUNK_MAX_SIZE } from '../chunker.js'
+import { MANIFEST_ENTRY_BYTES, MANIFEST_HEADER_BYTES, MANIFEST_MAX_CHUNKS } from '../manifest.js'
 import { MAX_VARINT_BYTES } from './codec.js'
 
 /**
@@ -6,9 +7,9 @@ import { MAX_VARINT_BYTES } from './codec.js'
  * a peer that exceeds one gets a specific error code, never an unbounded allocation.
  */
 export interface TransferLimits {
-  /** Largest chunk accepted (original BitWrk CAFS MAX chunk size 128 KiB, notes §6.1). */
+  /** Largest chunk accepted (default: the chunker's maximum, CAFS-1). */
   readonly maxChunkSize: number
-  /** Most chunks in one manifest (original BitWrk limit 3·32768, notes §5.4). */
+  /** Most chunks in one manifest (default: the manifest codec's maximum, CAFS-9). */
   readonly maxChunks: number
   /** Largest OFFER body; by default exactly what `maxChunks` chunks of `maxChunkSize` need. */
   readonly maxManifestBytes: number
@@ -25,24 +26,21 @@ export interface TransferLimits {
 /** Bytes a chunk record adds around the chunk (index and length varints). */
 export const RECORD_OVERHEAD = 2 * MAX_VARINT_BYTES
 
-/** Bytes an OFFER needs for `chunks` chunks, at most (type, file key, size, count, entries). */
+/** Bytes of an OFFER body for a manifest of `chunks` chunks (type byte + CAFS-8 encoding). */
 export function manifestBytesFor(chunks: number): number {
-  return 1 + KEY_LENGTH + 2 * MAX_VARINT_BYTES + chunks * (KEY_LENGTH + MAX_VARINT_BYTES)
+  return 1 + MANIFEST_HEADER_BYTES + chunks * MANIFEST_ENTRY_BYTES
 }
-
-const MAX_CHUNK_SIZE = 131_072
-const MAX_CHUNKS = 98_304
 
 /** The default limits (XFER-3). */
 export const DEFAULT_LIMITS: TransferLimits = {
-  maxChunkSize: MAX_CHUNK_SIZE,
-  maxChunks: MAX_CHUNKS,
-  maxManifestBytes: manifestBytesFor(MAX_CHUNKS),
-  // 1 MiB, js-libp2p's habitual cap on one length-prefixed read; holds 7 maximal chunks.
+  maxChunkSize: CHUNK_MAX_SIZE,
+  maxChunks: MANIFEST_MAX_CHUNKS,
+  maxManifestBytes: manifestBytesFor(MANIFEST_MAX_CHUNKS),
+  // 1 MiB, js-libp2p's habitual cap on one length-prefixed read; holds 3 maximal chunks.
   maxMessageLength: 1 << 20,
-  // 256 KiB per CHUNKS message: ~32 average chunks, few frames, small latency per frame.
+  // 256 KiB per CHUNKS message: ~4 average (64 KiB) chunks; a few hundred µs per frame.
   targetMessageBytes: 256 << 10,
-  // 1024 keys = 32 KiB of GET: ~8 MiB of average chunks per request.
+  // 1024 keys = 32 KiB of GET: ~64 MiB of average chunks per request.
   maxKeysPerRequest: 1024,
   // The original client allowed 900 s per read (notes §5.8); a live peer answers far sooner.
   messageTimeoutMs: 30_000

@@ -36,7 +36,7 @@ export interface ChunkRecord {
 
 /** A decoded message. */
 export type Message =
-  | { readonly type: 'offer'; readonly manifest: Manifest }
+  | { readonly type: 'offer'; readonly manifest: Manifest; readonly manifestKey: Key }
   | { readonly type: 'want'; readonly ranges: readonly IndexRange[] }
   | { readonly type: 'chunks'; readonly records: readonly ChunkRecord[] }
   | { readonly type: 'done' }
@@ -58,7 +58,7 @@ const ERROR_CODE_RE = /^[A-Z0-9_]{1,64}$/
 
 /** OFFER body. */
 export function encodeOffer(manifest: Manifest): Uint8Array {
-  const w = new ByteWriter(64 + manifest.chunks.length * (KEY_LENGTH + 3)).byte(MsgType.OFFER)
+  const w = new ByteWriter(64 + manifest.chunks.length * (KEY_LENGTH + 4)).byte(MsgType.OFFER)
   encodeManifestBody(w, manifest)
   return w.finish()
 }
@@ -121,9 +121,8 @@ export function decodeMessage(body: Uint8Array, ctx: DecodeContext): Message {
   const r = new ByteReader(body, 1)
   switch (type) {
     case MsgType.OFFER: {
-      const manifest = decodeManifestBody(r, ctx.limits)
-      r.end()
-      return { type: 'offer', manifest }
+      const { manifest, manifestKey } = decodeManifestBody(r, ctx.limits)
+      return { type: 'offer', manifest, manifestKey }
     }
     case MsgType.WANT: {
       if (ctx.chunkCount === undefined) throw xferError(XferCode.UNEXPECTED_MESSAGE, 'WANT without an offer')

@@ -1,7 +1,7 @@
 import { isBitwrkError } from '../../protocol/errors.js'
+import { FileHasher, keysEqual, keyToHex, sha256 } from '../keys.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../types.js'
 import { MISBEHAVIOUR_CODES, XferCode, xferError } from './errors.js'
-import { FileHasher, keyHex, keysEqual, sha256 } from './hash.js'
 import { resolveLimits, type TransferLimits } from './limits.js'
 import { encodeAck, encodeWant } from './messages.js'
 import { Session } from './session.js'
@@ -24,6 +24,8 @@ export interface ReceiveOptions extends AbortOptions {
   limits?: Partial<TransferLimits>
   /** Refuse an offer for any other file (`CAFS_XFER_MANIFEST_MISMATCH`), e.g. the work hash. */
   expectedFileKey?: Key
+  /** Refuse any other manifest (`CAFS_XFER_MANIFEST_MISMATCH`): SHA-256 of its CAFS encoding. */
+  expectedManifestKey?: Key
   /** Leave every chunk of the manifest pinned after success (the caller unpins later). */
   keepPinned?: boolean
   /** Called after each stored chunk. */
@@ -60,7 +62,7 @@ export async function receiveFile(
   const added: Key[] = []
   let progress: XferProgress = { chunksWanted: 0, bytesWanted: 0, chunksReceived: 0, bytesReceived: 0 }
   try {
-    const manifest = await readOffer(session, limits, options.expectedFileKey)
+    const manifest = await readOffer(session, limits, options)
     session.chunkCount = manifest.chunks.length
     const wanted = await planWishlist(manifest, store, pinned, options)
     let bytesWanted = 0
@@ -113,7 +115,7 @@ export async function receiveFile(
     const fileKey = hasher.digest()
     if (!keysEqual(fileKey, manifest.fileKey))
       throw xferError(XferCode.FILE_KEY_MISMATCH, 'chunks do not assemble to the file key', {
-        fileKey: keyHex(manifest.fileKey)
+        fileKey: keyToHex(manifest.fileKey)
       })
     await session.send(encodeAck(fileKey))
     if (options.keepPinned !== true) await unpinAll(store, pinned)
@@ -130,7 +132,7 @@ export async function receiveFile(
 async function readOffer(
   session: Session,
   limits: TransferLimits,
-  expected: Key | undefined
+  options: ReceiveOptions
 ): Promise<Manifest> {
   let msg: Awaited<ReturnType<Session['expect']>>
   try {
@@ -143,9 +145,14 @@ async function readOffer(
     throw err
   }
   if (msg.type !== 'offer') throw xferError(XferCode.UNEXPECTED_MESSAGE, `expected OFFER, got ${msg.type}`)
-  if (expected !== undefined && !keysEqual(msg.manifest.fileKey, expected))
+  const { expectedFileKey, expectedManifestKey } = options
+  if (expectedFileKey !== undefined && !keysEqual(msg.manifest.fileKey, expectedFileKey))
     throw xferError(XferCode.MANIFEST_MISMATCH, 'offer is for another file', {
-      fileKey: keyHex(msg.manifest.fileKey)
+      fileKey: keyToHex(msg.manifest.fileKey)
+    })
+  if (expectedManifestKey !== undefined && !keysEqual(msg.manifestKey, expectedManifestKey))
+    throw xferError(XferCode.MANIFEST_MISMATCH, 'offer is another manifest', {
+      manifestKey: keyToHex(msg.manifestKey)
     })
   return msg.manifest
 }
@@ -164,7 +171,7 @@ export async function planWishlist(
   const wanted: number[] = []
   for (let i = 0; i < manifest.chunks.length; i++) {
     const ref = manifest.chunks[i]!
-    const hex = keyHex(ref.key)
+    const hex = keyToHex(ref.key)
     if (seen.has(hex)) continue
     seen.add(hex)
     await store.pin(ref.key)
@@ -186,7 +193,7 @@ export function checkChunk(key: Key, size: number, bytes: Uint8Array, index: num
       size
     })
   if (!keysEqual(sha256(bytes), key))
-    throw xferError(XferCode.HASH_MISMATCH, 'chunk does not hash to its key', { index, key: keyHex(key) })
+    throw xferError(XferCode.HASH_MISMATCH, 'chunk does not hash to its key', { index, key: keyToHex(key) })
 }
 
 /** A chunk the store must hold (it was there at wishlist time and is pinned). */
@@ -199,7 +206,7 @@ export async function storedChunk(
   const ref = manifest.chunks[index]!
   const bytes = await store.get(ref.key, options)
   if (bytes === undefined)
-    throw xferError(XferCode.MISSING_CHUNK, 'a stored chunk vanished', { index, key: keyHex(ref.key) })
+    throw xferError(XferCode.MISSING_CHUNK, 'a stored chunk vanished', { index, key: keyToHex(ref.key) })
   return bytes
 }
 

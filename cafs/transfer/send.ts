@@ -1,8 +1,8 @@
 import { isBitwrkError } from '../../protocol/errors.js'
+import { keysEqual, keyToHex, sha256 } from '../keys.js'
 import type { AbortOptions, ChunkStore, Manifest } from '../types.js'
 import { XferCode, xferError } from './errors.js'
 import { withDeadline } from './framing.js'
-import { keyHex, keysEqual, sha256 } from './hash.js'
 import { RECORD_OVERHEAD, resolveLimits, type TransferLimits } from './limits.js'
 import { type ChunkRecord, encodeChunks, encodeDone, encodeOffer, type Message } from './messages.js'
 import { readAhead } from './readahead.js'
@@ -144,7 +144,7 @@ async function servedChunk(
   if (bytes === undefined || bytes.length !== ref.size || !keysEqual(sha256(bytes), ref.key))
     throw xferError(XferCode.MISSING_CHUNK, 'chunk missing or corrupt in the local store', {
       index,
-      key: keyHex(ref.key)
+      key: keyToHex(ref.key)
     })
   return { index, bytes }
 }

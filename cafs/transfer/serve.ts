@@ -1,7 +1,7 @@
 import { isBitwrkError } from '../../protocol/errors.js'
+import { keysEqual, sha256 } from '../keys.js'
 import type { AbortOptions, ChunkStore, Key } from '../types.js'
 import { XferCode, xferError } from './errors.js'
-import { keysEqual, sha256 } from './hash.js'
 import { RECORD_OVERHEAD, resolveLimits, type TransferLimits } from './limits.js'
 import { type ChunkRecord, encodeChunks, encodeDone, encodeMissing } from './messages.js'
 import { readAhead } from './readahead.js'

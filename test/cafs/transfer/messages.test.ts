@@ -17,7 +17,7 @@ import {
 } from '../../../cafs/transfer/index.js'
 import type { Manifest } from '../../../cafs/types.js'
 import { isBitwrkError } from '../../../protocol/errors.js'
-import { chunkFile, prng } from './helpers.js'
+import { chunkFile, h, prng } from './helpers.js'
 
 const limits = resolveLimits({ maxChunkSize: 8192, maxChunks: 100, maxKeysPerRequest: 8 })
 const ctx = { limits, chunkCount: 10 }
@@ -94,31 +94,32 @@ describe('cafs/transfer messages', () => {
   it('refuses hostile messages with specific codes', () => {
     const bigManifest: Manifest = {
       fileKey: new Uint8Array(32),
-      size: 0,
-      chunks: Array.from({ length: 101 }, () => ({ key: new Uint8Array(32), size: 0 }))
+      size: 101,
+      chunks: Array.from({ length: 101 }, () => ({ key: new Uint8Array(32), size: 1 }))
     }
     const offer = encodeOffer(manifest)
+    // The same offer with the u64 file size (offset 1 + 4 + 1 + 32) increased by one.
+    const badSize = Uint8Array.from(offer)
+    badSize[45] = (badSize[45] as number) + 1
+    const bigChunk = h(new Uint8Array(9000))
     const table: [string, Uint8Array, string][] = [
       ['empty body', new Uint8Array(0), XferCode.UNKNOWN_MESSAGE],
       ['unknown type', Uint8Array.of(0x42), XferCode.UNKNOWN_MESSAGE],
-      ['truncated offer', offer.subarray(0, offer.length - 1), XferCode.BAD_MESSAGE],
-      ['offer with trailing byte', Uint8Array.from([...offer, 0]), XferCode.BAD_MESSAGE],
+      ['truncated offer', offer.subarray(0, offer.length - 1), XferCode.BAD_MANIFEST],
+      ['offer with trailing byte', Uint8Array.from([...offer, 0]), XferCode.BAD_MANIFEST],
       ['offer with too many chunks', encodeOffer(bigManifest), XferCode.MANIFEST_TOO_LARGE],
+      ['offer whose sizes do not add up', badSize, XferCode.BAD_MANIFEST],
       [
-        'offer whose sizes do not add up',
-        encodeOffer({ ...manifest, size: manifest.size + 1 }),
+        'offer listing a chunk above maxChunkSize',
+        encodeOffer({ fileKey: bigChunk, size: 9000, chunks: [{ key: bigChunk, size: 9000 }] }),
         XferCode.BAD_MANIFEST
       ],
+      ['offer with a bad magic', hexBytes(`01 62776d67 01 ${'00'.repeat(44)}`), XferCode.BAD_MANIFEST],
       [
-        'offer listing an oversized chunk',
-        encodeOffer({
-          fileKey: new Uint8Array(32),
-          size: 9000,
-          chunks: [{ key: new Uint8Array(32), size: 9000 }]
-        }),
+        'offer count beyond the body',
+        hexBytes(`01 62776d66 01 ${'00'.repeat(40)} 00000005`),
         XferCode.BAD_MANIFEST
       ],
-      ['offer count beyond the body', hexBytes(`01 ${'00'.repeat(32)} 00 05`), XferCode.BAD_MESSAGE],
       ['want beyond the manifest', encodeWant([{ start: 8, end: 11 }]), XferCode.WISHLIST_OUT_OF_RANGE],
       ['want with more ranges than chunks', hexBytes('02 0b'), XferCode.WISHLIST_OUT_OF_RANGE],
       ['want with an empty range', hexBytes('02 01 00 00'), XferCode.BAD_WISHLIST],

@@ -265,7 +265,7 @@ describe('cafs/transfer receiver against hand-crafted frames', () => {
         const o = encodeOffer(manifest)
         await p.write(frame(o.subarray(0, o.length - 3)))
       },
-      XferCode.BAD_MESSAGE
+      XferCode.BAD_MANIFEST
     ],
     [
       'an oversized manifest frame',

@@ -67,6 +67,13 @@ export interface HostOptions {
    * network keeps only private/loopback addresses (`removePublicAddressesMapper`).
    */
   publicDht?: boolean
+  /**
+   * Default true. False keeps the connection graph exactly as dialled, for tests and
+   * benchmarks of gossip over a fixed topology: Kad-DHT's self-query (which otherwise dials
+   * the k closest peers it learns of, connecting a small testnet completely) is postponed by
+   * an hour and DHT queries do not wait for it.
+   */
+  dhtSelfQuery?: boolean
   /** Parent logger; default silent. */
   logger?: Logger
   /** Metrics; default a fresh registry. */
@@ -100,6 +107,9 @@ export interface BitwrkHost {
  */
 const LOOPBACK_INBOUND_PER_SEC = 1000
 const LOOPBACK_PENDING_INBOUND = 256
+
+/** Self-query delay when `dhtSelfQuery` is false: one hour, longer than any test or bench run. */
+const NO_SELF_QUERY_MS = 3600 * 1000
 
 /** True for 127.0.0.0/8 and ::1 multiaddrs. */
 export function isLoopback(ma: Multiaddr): boolean {
@@ -187,7 +197,13 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
         clientMode: false,
         peerInfoMapper: opts.publicDht === true ? passthroughMapper : removePublicAddressesMapper,
         // the default 1 s delay of the first self-query slows every first DHT operation
-        initialQuerySelfInterval: 0
+        ...(opts.dhtSelfQuery === false
+          ? {
+              initialQuerySelfInterval: NO_SELF_QUERY_MS,
+              querySelfInterval: NO_SELF_QUERY_MS,
+              allowQueryWithZeroPeers: true
+            }
+          : { initialQuerySelfInterval: 0 })
       })
     }
   })

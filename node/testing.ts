@@ -82,16 +82,46 @@ export async function waitFor(
   }
 }
 
+/**
+ * Waits until every host knows every connected peer as a subscriber of `topic` and has a
+ * non-empty mesh for it. GossipSub forwards only along the mesh; a message published while
+ * meshes are still forming can miss a late subscriber (the bid sync repairs that in a real
+ * network, tests and benchmarks wait instead).
+ */
+export async function waitForMesh(hosts: BitwrkHost[], topic: string, timeoutMs: number): Promise<void> {
+  await waitFor(
+    () =>
+      hosts.every((h) => {
+        const subs = new Set(h.libp2p.services.pubsub.getSubscribers(topic).map(String))
+        const peers = h.libp2p.getPeers()
+        return (
+          peers.length > 0 &&
+          peers.every((p) => subs.has(p.toString())) &&
+          h.gossip.meshPeers(topic).length > 0
+        )
+      }),
+    { timeoutMs, what: 'gossip meshes' }
+  )
+}
+
 /** Options of {@link createTestnet}. */
 export interface TestnetOptions {
   /** Number of nodes. */
   nodes: number
-  /** `line` (0-1-2-…) or `random` (a random spanning tree plus random edges up to `degree`). */
-  topology: 'line' | 'random'
+  /**
+   * `line` (0-1-2-…), `star` (everyone dials node 0) or `random` (a random spanning tree
+   * plus random edges up to `degree`).
+   */
+  topology: Topology
   /** Target average degree of the random topology; default 4. */
   degree?: number
   /** Deterministic randomness for the topology, returns [0, 1). Default Math.random. */
   random?: () => number
+  /**
+   * Default true: keep exactly the dialled edges (hosts get `dhtSelfQuery: false`; otherwise
+   * Kad-DHT connects a small testnet completely within a second).
+   */
+  fixedTopology?: boolean
   /** Options applied to every host (keys are generated). */
   host?: Omit<HostOptions, 'privateKey'>
 }
@@ -134,10 +164,13 @@ export async function createTestnet(opts: TestnetOptions): Promise<Testnet> {
   }
 }
 
-/** Edges of a line or of a random connected graph with about `degree` average degree. */
+/** Shapes of {@link createTestnet}. */
+export type Topology = 'line' | 'star' | 'random'
+
+/** Edges of a line, a star, or a random connected graph with about `degree` average degree. */
 export function topologyEdges(
   n: number,
-  topology: 'line' | 'random',
+  topology: Topology,
   degree: number,
   rnd: () => number
 ): [number, number][] {
@@ -150,7 +183,8 @@ export function topologyEdges(
     edges.push([a, b])
     return true
   }
-  for (let i = 1; i < n; i++) add(i, topology === 'line' ? i - 1 : Math.floor(rnd() * i))
+  for (let i = 1; i < n; i++)
+    add(i, topology === 'line' ? i - 1 : topology === 'star' ? 0 : Math.floor(rnd() * i))
   if (topology === 'random') {
     const target = Math.min(Math.floor((n * degree) / 2), (n * (n - 1)) / 2)
     while (edges.length < target) add(Math.floor(rnd() * n), Math.floor(rnd() * n))

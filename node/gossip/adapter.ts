@@ -103,6 +103,8 @@ const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
 /** Runtime shape of GossipSub internals that the public interface does not declare. */
 interface GossipSubInternals {
   getScore?: (peerId: string) => number
+  getMeshPeers?: (topic: string) => string[]
+  streamsOutbound?: Map<string, unknown>
   score?: { params?: { topics?: Record<string, TopicScoreParams> } }
 }
 
@@ -201,6 +203,13 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
     return fn.call(this.pubsub, peer.toString())
   }
 
+  /** Peer ids in our GossipSub mesh for `topic` (diagnostics and tests). */
+  meshPeers(topic: string): string[] {
+    const fn = this.internals.getMeshPeers
+    if (fn === undefined) throw new Error('GossipSub getMeshPeers is not reachable')
+    return fn.call(this.pubsub, topic)
+  }
+
   /**
    * GOSSIP-8: publishes `data` on `topic`, waiting (with back-off, and on every subscription
    * change) until at least one peer with a score above the publish threshold is subscribed,
@@ -250,8 +259,14 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
   }
 
   private hasPublishPeer(topic: string): boolean {
-    for (const p of this.pubsub.getSubscribers(topic))
-      if (this.score(p) >= SCORE_THRESHOLDS.publishThreshold) return true
+    // a subscription arrives on the peer's stream; ours to it may open a moment later, and
+    // GossipSub silently skips a peer without one (and then refuses to publish the bytes again)
+    const outbound = this.internals.streamsOutbound
+    for (const p of this.pubsub.getSubscribers(topic)) {
+      const id = p.toString()
+      if (outbound !== undefined && !outbound.has(id)) continue
+      if (this.score(id) >= SCORE_THRESHOLDS.publishThreshold) return true
+    }
     return false
   }
 

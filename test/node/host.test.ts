@@ -134,7 +134,7 @@ describe('node/host', () => {
   })
 
   it('finds a provider over the private Kad-DHT across a line of three', async () => {
-    net = await createTestnet({ nodes: 3, topology: 'line' })
+    net = await createTestnet({ nodes: 3, topology: 'line', fixedTopology: false })
     const [a, , c] = net.hosts as [BitwrkHost, BitwrkHost, BitwrkHost]
     const cid = CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode('bitwrk')))
     await a.libp2p.contentRouting.provide(cid, { signal: AbortSignal.timeout(10_000) })

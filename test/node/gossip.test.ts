@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import type { Counter } from 'prom-client'
+import {
+  type BitwrkHost,
+  bidTopic,
+  createHost,
+  GossipCodes,
+  type HostOptions,
+  messageIdHex,
+  SCORE_THRESHOLDS
+} from '../../node/index.js'
+import {
+  createTestnet,
+  randomPrivateKey,
+  sealTestEnvelope,
+  TestEnvelopeCodes,
+  type Testnet,
+  testEnvelopeValidator,
+  waitFor,
+  waitForMesh
+} from '../../node/testing.js'
+
+const TOPIC = bidTopic('net.bitwrk/gorays/0')
+
+/** Host options of every gossip test: the real signature check, a short heartbeat. */
+const HOST: Omit<HostOptions, 'privateKey'> = {
+  validators: { bids: testEnvelopeValidator },
+  // 100 ms instead of 1 s: meshes form and IHAVE gossip runs 10x faster in tests
+  gossip: { heartbeatIntervalMs: 100 }
+}
+
+/** Message ids each host delivered to the application. */
+function collect(hosts: BitwrkHost[]): Set<string>[] {
+  return hosts.map((h) => {
+    const got = new Set<string>()
+    h.gossip.addEventListener('gossip:message', (e) => got.add(e.detail.msgId))
+    return got
+  })
+}
+
+/** Sum of a counter over the series whose labels include `labels`. */
+async function count<T extends string>(c: Counter<T>, labels: Partial<Record<T, string>>): Promise<number> {
+  let sum = 0
+  for (const v of (await c.get()).values) {
+    const l = v.labels as Record<string, string | number | undefined>
+    if (Object.entries(labels).every(([k, want]) => l[k] === want)) sum += v.value
+  }
+  return sum
+}
+
+function payload(n: number): Uint8Array {
+  // ~300 bytes like a bid document; random so no two tests share message ids
+  return new Uint8Array([...randomBytes(200), ...new TextEncoder().encode(`bid ${n}`.padEnd(2, ' '))])
+}
+
+describe('node/gossip (e2e)', () => {
+  let net: Testnet | undefined
+  const extra: BitwrkHost[] = []
+  afterEach(async () => {
+    await Promise.all(extra.splice(0).map((h) => h.stop()))
+    await net?.stop()
+    net = undefined
+  })
+
+  it('delivers a valid message to every node of a line of five', async () => {
+    net = await createTestnet({ nodes: 5, topology: 'line', host: HOST })
+    const got = collect(net.hosts)
+    for (const h of net.hosts) h.gossip.subscribe(TOPIC)
+    const key = randomPrivateKey()
+    const msg = sealTestEnvelope(key, payload(1))
+    const first = net.hosts[0] as BitwrkHost
+    const res = await first.gossip.publish(TOPIC, msg, { timeoutMs: 5000 })
+    assert.equal(res.recipients, 1)
+    const id = messageIdHex(msg)
+    await waitFor(() => got.slice(1).every((s) => s.has(id)), { timeoutMs: 10_000, what: 'delivery' })
+    // the publisher does not deliver its own message to itself
+    assert.equal(got[0]?.has(id), false)
+  })
+
+  it('delivers messages from every node of a random graph of six to all others', async () => {
+    let seed = 7
+    const random = (): number => {
+      // small LCG so the topology is the same on every run
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed / 2 ** 31
+    }
+    net = await createTestnet({ nodes: 6, topology: 'random', degree: 3, random, host: HOST })
+    const got = collect(net.hosts)
+    for (const h of net.hosts) h.gossip.subscribe(TOPIC)
+    await waitForMesh(net.hosts, TOPIC, 10_000)
+    const ids = await Promise.all(
+      net.hosts.map(async (h, i) => {
+        const msg = sealTestEnvelope(randomPrivateKey(), payload(i))
+        await h.gossip.publish(TOPIC, msg, { timeoutMs: 5000 })
+        return messageIdHex(msg)
+      })
+    )
+    await waitFor(() => got.every((s, i) => ids.every((id, j) => i === j || s.has(id))), {
+      timeoutMs: 10_000,
+      what: 'all deliveries'
+    })
+  })
+
+  it('stops invalid messages at the first hop, graylists their sender, and keeps honest traffic flowing', async () => {
+    net = await createTestnet({ nodes: 3, topology: 'line', host: HOST })
+    const [a, b, c] = net.hosts as [BitwrkHost, BitwrkHost, BitwrkHost]
+    const mallory = await createHost({
+      ...HOST,
+      loopbackOnly: true,
+      dhtSelfQuery: false,
+      privateKey: randomPrivateKey()
+    })
+    extra.push(mallory)
+    await mallory.libp2p.dial(b.multiaddrs()[0]!, { signal: AbortSignal.timeout(5000) })
+    const got = collect([a, b, c])
+    for (const h of [a, b, c]) h.gossip.subscribe(TOPIC)
+    await waitFor(() => mallory.libp2p.services.pubsub.getSubscribers(TOPIC).length > 0, {
+      timeoutMs: 5000,
+      what: 'mallory to see b subscribed'
+    })
+
+    // ten messages whose signature does not recover the embedded key
+    const bad: string[] = []
+    for (let i = 0; i < 10; i++) {
+      const msg = sealTestEnvelope(randomPrivateKey(), payload(100 + i))
+      msg[5] = (msg[5] as number) ^ 0xff
+      bad.push(messageIdHex(msg))
+      await mallory.libp2p.services.pubsub.publish(TOPIC, msg)
+    }
+    await waitFor(() => b.gossip.score(mallory.peerId) < SCORE_THRESHOLDS.graylistThreshold, {
+      timeoutMs: 10_000,
+      what: 'mallory graylisted at b'
+    })
+    assert.ok(
+      (await count(b.metrics.validation, { result: 'reject', code: TestEnvelopeCodes.BAD_SIGNATURE })) >= 4
+    )
+
+    // honest traffic from a keeps reaching c through b
+    const good: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const msg = sealTestEnvelope(randomPrivateKey(), payload(200 + i))
+      good.push(messageIdHex(msg))
+      await a.gossip.publish(TOPIC, msg, { timeoutMs: 5000 })
+    }
+    await waitFor(() => good.every((id) => got[2]?.has(id) === true), {
+      timeoutMs: 10_000,
+      what: 'honest delivery'
+    })
+    // nothing invalid reached the second hop or any application
+    for (const s of got) for (const id of bad) assert.equal(s.has(id), false)
+    assert.equal(await count(c.metrics.validation, { result: 'reject' }), 0)
+    assert.equal(await count(a.metrics.validation, { result: 'reject' }), 0)
+    // honest neighbours keep non-negative scores
+    assert.ok(b.gossip.score(a.peerId) >= 0)
+    assert.ok(b.gossip.score(c.peerId) >= 0)
+  })
+
+  it('ignores messages over a peer rate limit and rejects a sustained flood', async () => {
+    net = await createTestnet({
+      nodes: 3,
+      topology: 'line',
+      // ~no refill during the test: a's budget at b is the burst of 3; excess above 4 is abuse
+      host: { ...HOST, adapter: { rateLimit: { ratePerSec: 0.01, burst: 3, rejectAfter: 4 } } }
+    })
+    const [a, b, c] = net.hosts as [BitwrkHost, BitwrkHost, BitwrkHost]
+    const got = collect([a, b, c])
+    for (const h of [a, b, c]) h.gossip.subscribe(TOPIC)
+    for (let i = 0; i < 10; i++)
+      await a.gossip.publish(TOPIC, sealTestEnvelope(randomPrivateKey(), payload(300 + i)), {
+        timeoutMs: 5000
+      })
+    await waitFor(async () => (await count(b.metrics.validation, {})) === 10, {
+      timeoutMs: 10_000,
+      what: 'b to see 10'
+    })
+    assert.equal(await count(b.metrics.validation, { result: 'accept' }), 3)
+    assert.equal(await count(b.metrics.validation, { result: 'ignore', code: GossipCodes.RATE_LIMITED }), 4)
+    assert.equal(await count(b.metrics.validation, { result: 'reject', code: GossipCodes.RATE_ABUSE }), 3)
+    assert.equal(await count(b.metrics.rateLimited, { action: 'ignore' }), 4)
+    assert.equal(await count(b.metrics.rateLimited, { action: 'reject' }), 3)
+    await waitFor(() => got[2]?.size === 3, { timeoutMs: 10_000, what: 'c to get the three accepted' })
+    assert.equal(got[1]?.size, 3)
+    // c only ever heard from b, which forwarded the three it accepted and nothing else
+    assert.equal(await count(c.metrics.validation, {}), 3)
+  })
+
+  it('leaves every honest peer score >= 0 after many idle heartbeats, even beyond 10 peers on one IP', async () => {
+    // a star: the hub has 11 peers on 127.0.0.1, above the IP-colocation threshold of 10
+    net = await createTestnet({
+      nodes: 12,
+      topology: 'star',
+      host: { ...HOST, gossip: { heartbeatIntervalMs: 50 } }
+    })
+    for (const h of net.hosts) h.gossip.subscribe(TOPIC)
+    const hub = net.hosts[0] as BitwrkHost
+    let beats = 0
+    hub.libp2p.services.pubsub.addEventListener('gossipsub:heartbeat', () => beats++)
+    // 20 heartbeats with meshes formed; the simulated idle hour is in gossip-units.test.ts
+    await waitFor(() => beats >= 20 && hub.gossip.meshPeers(TOPIC).length > 0, {
+      timeoutMs: 15_000,
+      what: 'idle heartbeats'
+    })
+    for (const h of net.hosts)
+      for (const p of h.libp2p.getPeers()) assert.ok(h.gossip.score(p) >= 0, `score of ${p} at ${h.peerId}`)
+  })
+})

@@ -1,6 +1,13 @@
 import { OrderBook } from './book.js'
 import { checkEpochParams } from './epoch.js'
-import type { AddResult, BookSnapshot, EpochParams, EpochResult, MatchableBid } from './types.js'
+import type {
+  AddResult,
+  BookSnapshot,
+  EpochParams,
+  EpochResult,
+  MatchableBid,
+  MatchableCancel
+} from './types.js'
 
 /** Match key of an article and a currency (bitwrk-original.md §2.6): `<article>:<currency>`. */
 export function matchKey(article: string, currency: string): string {
@@ -49,8 +56,8 @@ export class Matcher {
   }
 
   /** {@link OrderBook.cancel} on the book of `key`. */
-  cancel(key: string, bidId: string, createdMs: number, nowMs: number): AddResult {
-    return this.book(key).cancel(bidId, createdMs, nowMs)
+  cancel(key: string, cancel: MatchableCancel, nowMs: number): AddResult {
+    return this.book(key).cancel(cancel, nowMs)
   }
 
   /** Advances every book to `nowMs`; results ordered by epoch, then key. */

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { MessageValidator, ValidationResult } from './gossip/types.js'
 import { type BitwrkHost, createHost, type HostOptions } from './host.js'
 
@@ -118,8 +120,8 @@ export interface TestnetOptions {
   /** Deterministic randomness for the topology, returns [0, 1). Default Math.random. */
   random?: () => number
   /**
-   * Default true: keep exactly the dialled edges (hosts get `dhtSelfQuery: false`; otherwise
-   * Kad-DHT connects a small testnet completely within a second).
+   * Default true: keep exactly the planned edges (each host's gater refuses every other
+   * peer; otherwise Kad-DHT connects a small testnet completely within a second).
    */
   fixedTopology?: boolean
   /** Options applied to every host (keys are generated). */
@@ -147,9 +149,25 @@ export async function createTestnet(opts: TestnetOptions): Promise<Testnet> {
     await Promise.all(hosts.map((h) => h.stop()))
   }
   try {
-    for (let i = 0; i < opts.nodes; i++)
-      hosts.push(await createHost({ loopbackOnly: true, ...opts.host, privateKey: randomPrivateKey() }))
+    const keys = Array.from({ length: opts.nodes }, () => randomPrivateKey())
+    const ids = keys.map((k) => peerIdFromPrivateKey(privateKeyFromRaw(k)).toString())
     const edges = topologyEdges(opts.nodes, opts.topology, opts.degree ?? 4, rnd)
+    const neighbours = ids.map(() => new Set<string>())
+    for (const [a, b] of edges) {
+      neighbours[a]?.add(ids[b] as string)
+      neighbours[b]?.add(ids[a] as string)
+    }
+    for (let i = 0; i < opts.nodes; i++) {
+      const allowed = neighbours[i] as Set<string>
+      hosts.push(
+        await createHost({
+          loopbackOnly: true,
+          ...(opts.fixedTopology === false ? {} : { denyPeer: (p: string) => !allowed.has(p) }),
+          ...opts.host,
+          privateKey: keys[i] as Uint8Array
+        })
+      )
+    }
     await Promise.all(
       edges.map(([a, b]) => {
         const addr = (hosts[b] as BitwrkHost).multiaddrs()[0]

@@ -1,2 +1,7 @@
 /** Public surface of the pure protocol core (DESIGN.md §1). */
+
+export * from './article/index.js'
+export * from './bid/index.js'
 export * from './errors.js'
+export * from './identity/index.js'
+export * from './money/index.js'

@@ -68,12 +68,10 @@ export interface HostOptions {
    */
   publicDht?: boolean
   /**
-   * Default true. False keeps the connection graph exactly as dialled, for tests and
-   * benchmarks of gossip over a fixed topology: Kad-DHT's self-query (which otherwise dials
-   * the k closest peers it learns of, connecting a small testnet completely) is postponed by
-   * an hour and DHT queries do not wait for it.
+   * Peers (base58 ids) to refuse in both directions: a block list, and the way tests and
+   * benchmarks keep a fixed topology (Kad-DHT otherwise connects a small network completely).
    */
-  dhtSelfQuery?: boolean
+  denyPeer?: (peerId: string) => boolean
   /** Parent logger; default silent. */
   logger?: Logger
   /** Metrics; default a fresh registry. */
@@ -108,9 +106,6 @@ export interface BitwrkHost {
 const LOOPBACK_INBOUND_PER_SEC = 1000
 const LOOPBACK_PENDING_INBOUND = 256
 
-/** Self-query delay when `dhtSelfQuery` is false: one hour, longer than any test or bench run. */
-const NO_SELF_QUERY_MS = 3600 * 1000
-
 /** True for 127.0.0.0/8 and ::1 multiaddrs. */
 export function isLoopback(ma: Multiaddr): boolean {
   const first = ma.getComponents()[0]
@@ -134,12 +129,22 @@ function parseAddrs(addrs: string[], loopbackOnly: boolean, what: string): Multi
   })
 }
 
-/** Refuses any dial or inbound connection that is not on the loopback interface. */
-function loopbackGater(): ConnectionGater {
-  return {
-    denyDialMultiaddr: (ma) => !isLoopback(ma),
-    denyInboundConnection: (maConn) => !isLoopback(maConn.remoteAddr)
+/**
+ * The connection gater: with `loopbackOnly`, refuses any dial or inbound connection that is
+ * not on the loopback interface; with `denyPeer`, refuses those peers in both directions.
+ */
+function connectionGater(loopbackOnly: boolean, denyPeer?: (peerId: string) => boolean): ConnectionGater {
+  const gater: ConnectionGater = {}
+  if (loopbackOnly) {
+    gater.denyDialMultiaddr = (ma) => !isLoopback(ma)
+    gater.denyInboundConnection = (maConn) => !isLoopback(maConn.remoteAddr)
   }
+  if (denyPeer !== undefined) {
+    gater.denyDialPeer = (peer) => denyPeer(peer.toString())
+    gater.denyInboundEncryptedConnection = (peer) => denyPeer(peer.toString())
+    gater.denyOutboundEncryptedConnection = (peer) => denyPeer(peer.toString())
+  }
+  return gater
 }
 
 /**
@@ -180,7 +185,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    ...(loopbackOnly ? { connectionGater: loopbackGater() } : {}),
+    connectionGater: connectionGater(loopbackOnly, opts.denyPeer),
     connectionManager: loopbackOnly
       ? {
           inboundConnectionThreshold: LOOPBACK_INBOUND_PER_SEC,
@@ -197,13 +202,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
         clientMode: false,
         peerInfoMapper: opts.publicDht === true ? passthroughMapper : removePublicAddressesMapper,
         // the default 1 s delay of the first self-query slows every first DHT operation
-        ...(opts.dhtSelfQuery === false
-          ? {
-              initialQuerySelfInterval: NO_SELF_QUERY_MS,
-              querySelfInterval: NO_SELF_QUERY_MS,
-              allowQueryWithZeroPeers: true
-            }
-          : { initialQuerySelfInterval: 0 })
+        initialQuerySelfInterval: 0
       })
     }
   })

@@ -10,7 +10,7 @@ export {
   isLate,
   lastClosedEpoch
 } from './epoch.js'
-export { Matcher, matchKey } from './matcher.js'
+export { Matcher } from './matcher.js'
 export {
   type AddResult,
   type BookSnapshot,

@@ -9,14 +9,10 @@ import type {
   MatchableCancel
 } from './types.js'
 
-/** Match key of an article and a currency (bitwrk-original.md §2.6): `<article>:<currency>`. */
-export function matchKey(article: string, currency: string): string {
-  return `${article}:${currency}`
-}
-
 /**
- * All books of a node, one {@link OrderBook} per match key (MATCH-3), created on first use and
- * sharing one set of epoch parameters. Bids of different keys never meet.
+ * All books of a node, one {@link OrderBook} per match key (MATCH-3; build keys with the article
+ * module's `matchKey`), created on first use and sharing one set of epoch parameters. Bids of
+ * different keys never meet.
  */
 export class Matcher {
   /** Epoch parameters of every book. */

@@ -11,7 +11,6 @@ import {
   type MatchableBid,
   MatchErrorCode,
   Matcher,
-  matchKey,
   OrderBook
 } from '../../protocol/matching/index.js'
 import { cx, idOf, mkBid } from './helpers.js'
@@ -254,9 +253,8 @@ describe('matching cancels', () => {
 describe('matching matcher', () => {
   it('keeps the books of different match keys apart', () => {
     const m = new Matcher()
-    const btc = matchKey('net.bitwrk/gorays/0', 'BTC')
-    const eur = matchKey('net.bitwrk/gorays/0', 'EUR')
-    assert.equal(btc, 'net.bitwrk/gorays/0:BTC')
+    const btc = 'net.bitwrk/gorays/0:BTC'
+    const eur = 'net.bitwrk/gorays/0:EUR'
     m.add(btc, mkBid(1, 'SELL', 100, 0), 0)
     m.add(eur, mkBid(2, 'BUY', 200, 10), 0)
     m.add(eur, mkBid(3, 'SELL', 150, 1_200), 0)

@@ -336,6 +336,7 @@ export class OrderBook {
           const sell = b.buy ? other : b
           matches.push({
             epoch,
+            matchedMs: endMs,
             seq: matches.length,
             buyId: buy.id,
             sellId: sell.id,

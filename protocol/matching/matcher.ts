@@ -10,8 +10,9 @@ import type {
 } from './types.js'
 
 /**
- * All books of a node, one {@link OrderBook} per match key (MATCH-3), created on first use and
- * sharing one set of epoch parameters. Bids of different keys never meet.
+ * All books of a node, one {@link OrderBook} per match key (MATCH-3; build keys with the article
+ * module's `matchKey`), created on first use and sharing one set of epoch parameters. Bids of
+ * different keys never meet.
  */
 export class Matcher {
   /** Epoch parameters of every book. */

@@ -37,6 +37,11 @@ export interface MatchableCancel {
 export interface Match {
   /** Epoch in which the match was made. */
   readonly epoch: number
+  /**
+   * Match time, the same on every node: `end(epoch)` (MATCH-12). Both bids are live then
+   * (MATCH-6); the transaction's timeouts count from it.
+   */
+  readonly matchedMs: number
   /** Position of this match in its epoch's output, from 0. */
   readonly seq: number
   /** Id of the BUY bid. */

@@ -254,9 +254,8 @@ describe('matching cancels', () => {
 describe('matching matcher', () => {
   it('keeps the books of different match keys apart', () => {
     const m = new Matcher()
-    const btc = matchKey('net.bitwrk/gorays/0', 'BTC')
-    const eur = matchKey('net.bitwrk/gorays/0', 'EUR')
-    assert.equal(btc, 'net.bitwrk/gorays/0:BTC')
+    const btc = 'net.bitwrk/gorays/0:BTC'
+    const eur = 'net.bitwrk/gorays/0:EUR'
     m.add(btc, mkBid(1, 'SELL', 100, 0), 0)
     m.add(eur, mkBid(2, 'BUY', 200, 10), 0)
     m.add(eur, mkBid(3, 'SELL', 150, 1_200), 0)

@@ -99,15 +99,15 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length
 }
 
-/** The range of every key that starts with `prefix`. */
-export function prefixRange(prefix: Uint8Array): { gte: Uint8Array; lt: Uint8Array } {
-  // The least byte string above every key with this prefix: increment the last byte below 0xff.
-  const lt = Uint8Array.from(prefix)
-  let i = lt.length - 1
-  while (i >= 0 && lt[i] === 0xff) i--
-  if (i < 0) return { gte: prefix, lt: Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff) }
+/** The range of every key that starts with `prefix` (no upper bound when the prefix is all 0xff). */
+export function prefixRange(prefix: Uint8Array): { gte: Uint8Array; lt?: Uint8Array } {
+  // The least byte string above every key with this prefix: drop trailing 0xff bytes, increment the last.
+  let i = prefix.length - 1
+  while (i >= 0 && prefix[i] === 0xff) i--
+  if (i < 0) return { gte: prefix }
+  const lt = prefix.slice(0, i + 1)
   lt[i] = (lt[i] as number) + 1
-  return { gte: prefix, lt: lt.subarray(0, i + 1) }
+  return { gte: prefix, lt }
 }
 
 /**

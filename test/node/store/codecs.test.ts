@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { bidKey, decodeBid, decodeUsed, encodeBid, encodeUsed, usedKey } from '../../../node/store/bids.js'
 import { decodeSealed, Reader, seal, u64Bytes, unseal, Writer } from '../../../node/store/codec.js'
-import { compareBytes } from '../../../node/store/db.js'
+import { compareBytes, prefixRange } from '../../../node/store/db.js'
 import { COUNTER_NAMES, MAX_EVIDENCE_IDS, StoreError } from '../../../node/store/index.js'
 import { decodePeer, encodePeer, peerKey } from '../../../node/store/peers.js'
 import { decodeReputation, encodeReputation, reputationKey } from '../../../node/store/reputation.js'
@@ -50,6 +50,26 @@ describe('node/store codecs', () => {
         assert.equal(Math.sign(compareBytes(u64Bytes(a), u64Bytes(b))), Math.sign(a - b))
       }),
       RUNS
+    )
+  })
+
+  it('bounds a prefix range to exactly the keys that start with the prefix', () => {
+    const byte = fc.constantFrom(0, 1, 0xfe, 0xff)
+    fc.assert(
+      fc.property(
+        fc.array(byte, { maxLength: 4 }),
+        fc.array(byte, { maxLength: 6 }),
+        fc.boolean(),
+        (p, tail, extend) => {
+          const prefix = Uint8Array.from(p)
+          const key = Uint8Array.from(extend ? [...p, ...tail] : tail)
+          const r = prefixRange(prefix)
+          const inRange = compareBytes(key, r.gte) >= 0 && (r.lt === undefined || compareBytes(key, r.lt) < 0)
+          const starts = key.length >= prefix.length && prefix.every((b, i) => key[i] === b)
+          assert.equal(inRange, starts)
+        }
+      ),
+      { numRuns: 500 }
     )
   })
 

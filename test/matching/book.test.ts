@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { matchKey } from '../../protocol/article/index.js'
 import {
   checkEpochParams,
   DEFAULT_EPOCH_PARAMS,

@@ -4,8 +4,8 @@ import { FileHasher, keysEqual, keyToHex, sha256 } from './keys.js'
 import { MANIFEST_MAX_CHUNKS, makeManifest } from './manifest.js'
 import type { AbortOptions, ChunkRef, ChunkStore, Key, Manifest } from './types.js'
 
-/** Progress of an import or export, reported after every chunk. */
-export interface TransferProgress {
+/** Progress of an import, reported after every stored chunk. */
+export interface ImportProgress {
   /** Content bytes processed so far. */
   bytes: number
   /** Chunks processed so far. */
@@ -15,7 +15,7 @@ export interface TransferProgress {
 /** Options of {@link importStream}. */
 export interface ImportOptions extends AbortOptions {
   /** Called after each chunk is stored. */
-  onProgress?: (p: TransferProgress) => void
+  onProgress?: (p: ImportProgress) => void
   /**
    * Pin every chunk (once per occurrence) before storing it, so a bounded store cannot evict
    * part of the file while the rest is imported. Release with {@link unpinManifest}. On failure

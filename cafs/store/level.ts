@@ -211,24 +211,26 @@ export class LevelChunkStore implements ChunkStore {
     const hex = keyToHex(checkKey(key))
     if (!this.present.has(hex)) return undefined
     const raw = await this.db.get(prefixed(P_DATA, key))
-    if (raw === undefined || (this.verifyOnGet && !keysEqual(sha256(raw), key))) {
+    // Absent here means deleted or evicted since the index lookup (scrub() repairs the rest).
+    if (raw === undefined) return undefined
+    if (this.verifyOnGet && !keysEqual(sha256(raw), key)) {
       await this.exclusive(async () => this.drop(key, hex))
       this.corrupt++
       return undefined
     }
-    if (this.lru.has(hex)) {
-      await this.exclusive(async () => {
-        const size = this.lru.get(hex)
-        if (this.closed || size === undefined) return
-        this.lru.delete(hex)
-        this.lru.set(hex, size)
-        await this.db.batch([
-          { type: 'put', key: prefixed(P_META, key), value: encodeMeta(size, this.seq++) }
-        ])
-      })
-    }
+    // Record the use without making the reader wait for the write (close() still waits).
+    if (this.lru.has(hex)) void this.exclusive(() => this.touch(key, hex)).catch(() => {})
     // A plain Uint8Array the caller owns (level returns a Buffer over its own memory).
     return new Uint8Array(raw)
+  }
+
+  /** Moves an unpinned chunk to the young end of the LRU chain and persists its last use. */
+  private async touch(key: Key, hex: string): Promise<void> {
+    const size = this.lru.get(hex)
+    if (this.closed || size === undefined) return
+    this.lru.delete(hex)
+    this.lru.set(hex, size)
+    await this.db.batch([{ type: 'put', key: prefixed(P_META, key), value: encodeMeta(size, this.seq++) }])
   }
 
   /**

@@ -11,8 +11,8 @@ export interface StoreHarness {
   /** Persistent stores: closes `store` and opens the same data again. */
   reopen?: (store: ChunkStore, options: { budgetBytes?: number }) => Promise<ChunkStore>
   /**
-   * Persistent stores: lets a child process write the chunks {@link crashChunk}(0…) into a new
-   * store, SIGKILLs it mid-write, and returns the store reopened on what was left plus the
+   * Persistent stores: lets a child process pin chunk 0, then write the chunks
+   * {@link crashChunk}(0…) into a new store, SIGKILLs it mid-write, and returns the store reopened on what was left plus the
    * number of chunks the child reported as stored before the kill.
    */
   crash?: () => Promise<{ store: ChunkStore; acknowledged: number }>
@@ -306,6 +306,7 @@ export function storeComplianceSuite(
       }
       assert.equal(store.stats().chunks, present)
       assert.equal(store.stats().bytes, bytes)
+      assert.equal(store.stats().pinned, 1, 'the pin the writer took on chunk 0 survived')
     })
   })
 }

@@ -31,7 +31,9 @@ export const IMPORT_WINDOW = 8
  * Chunks a byte stream into `store` and returns its manifest (CAFS-15). Memory stays bounded:
  * at most {@link IMPORT_WINDOW} chunks are being stored while the next are hashed (so hashing
  * overlaps the store's disk writes), and the source is not read while that window is full
- * (back-pressure). The file key is computed incrementally.
+ * (back-pressure). The file key is computed incrementally. Chunks are views of the source's
+ * buffers until stored, so the source must not modify a buffer after yielding it (Node streams
+ * do not); a store that sees changed bytes refuses them (`CAFS_HASH_MISMATCH`).
  */
 export async function importStream(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,

@@ -20,7 +20,12 @@ import type { Manifest } from '../../../cafs/types.js'
 import { isBitwrkError } from '../../../protocol/errors.js'
 import { chunkFile, h, prng } from './helpers.js'
 
-const limits = resolveLimits({ maxChunkSize: 8192, maxChunks: 100, maxKeysPerRequest: 8 })
+const limits = resolveLimits({
+  maxChunkSize: 8192,
+  maxChunks: 100,
+  maxKeysPerRequest: 8,
+  maxFileSize: 2_000_000
+})
 const ctx = { limits, chunkCount: 10 }
 
 function codeOf(fn: () => unknown): string {
@@ -109,6 +114,15 @@ describe('cafs/transfer messages', () => {
       ['truncated offer', offer.subarray(0, offer.length - 1), XferCode.BAD_MANIFEST],
       ['offer with trailing byte', Uint8Array.from([...offer, 0]), XferCode.BAD_MANIFEST],
       ['offer with too many chunks', encodeOffer(bigManifest), XferCode.MANIFEST_TOO_LARGE],
+      [
+        'offer for a file above maxFileSize',
+        encodeOffer({
+          fileKey: new Uint8Array(32),
+          size: 2_500_000,
+          chunks: Array.from({ length: 10 }, () => ({ key: new Uint8Array(32), size: 250_000 }))
+        }),
+        XferCode.MANIFEST_TOO_LARGE
+      ],
       ['offer whose sizes do not add up', badSize, XferCode.BAD_MANIFEST],
       [
         'offer listing a chunk above maxChunkSize',

@@ -119,7 +119,7 @@ describe('cafs/transfer messages', () => {
         encodeOffer({
           fileKey: new Uint8Array(32),
           size: 2_500_000,
-          chunks: Array.from({ length: 10 }, () => ({ key: new Uint8Array(32), size: 250_000 }))
+          chunks: Array.from({ length: 50 }, () => ({ key: new Uint8Array(32), size: 50_000 }))
         }),
         XferCode.MANIFEST_TOO_LARGE
       ],

@@ -8,6 +8,7 @@ import {
   GossipCodes,
   isValidArticle,
   MAX_ARTICLE_LENGTH,
+  messageIdHex,
   PeerRateLimiter,
   parseTopic,
   peerScoreParams,
@@ -17,7 +18,9 @@ import {
   txTopic,
   ValidationQueue
 } from '../../node/index.js'
+import { encodeSigned } from '../../protocol/bid/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
+import { VECTOR_BUY } from '../bid/fixtures.js'
 
 /** A libp2p component logger that prints nothing (PeerScore needs one). */
 function quietLogger(): ComponentLogger {
@@ -69,6 +72,18 @@ describe('node/gossip/topics', () => {
         assert.deepEqual(parseTopic(txTopic(article)), { kind: 'tx', article })
       })
     )
+  })
+})
+
+describe('node/gossip/message id', () => {
+  it('is SHA-256 of the message bytes (GOSSIP-2 vectors)', () => {
+    assert.equal(
+      messageIdHex(new Uint8Array(0)),
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+    )
+    const wire = encodeSigned(VECTOR_BUY)
+    assert.equal(wire.byteLength, 362)
+    assert.equal(messageIdHex(wire), 'fc9767a55a5b0c57ddd663d7012bfe4b0bcce7902ff618797c7009de5045f06a')
   })
 })
 

@@ -171,6 +171,8 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
   const listen = parseAddrs(opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], loopbackOnly, 'listen')
   const bootstrap = parseAddrs(opts.bootstrap ?? [], loopbackOnly, 'bootstrap')
   const gossipCfg: GossipConfig = {
+    // GossipSub's own metrics go to the node's registry unless the caller chose otherwise
+    metricsRegistry: metrics.registry,
     ...opts.gossip,
     // every testnet node shares 127.0.0.1: exempt it from the IP-colocation penalty (P6)
     ipColocationWhitelist: [

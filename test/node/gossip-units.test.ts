@@ -15,6 +15,8 @@ import {
   SCORE_THRESHOLDS,
   SeenCache,
   TOPIC_SCORE_PARAMS,
+  TopicKindLabels,
+  topicKindLabel,
   txTopic,
   ValidationQueue
 } from '../../node/index.js'
@@ -167,6 +169,14 @@ describe('node/gossip/queue', () => {
 })
 
 describe('node/metrics', () => {
+  it('maps topics to their kind for GossipSub metric labels', () => {
+    assert.equal(topicKindLabel('/bitwrk/bids/1/fnord'), 'bids')
+    assert.equal(topicKindLabel('/bitwrk/tx/1/fnord'), 'tx')
+    assert.equal(topicKindLabel('bids'), 'bids')
+    assert.equal(topicKindLabel('/some/peer/supplied/topic'), 'other')
+    assert.equal(new TopicKindLabels().get('/bitwrk/tx/1/a'), 'tx')
+  })
+
   it('keeps label values bounded', () => {
     assert.equal(codeLabel('BID_BAD_SIGNATURE'), 'BID_BAD_SIGNATURE')
     assert.equal(codeLabel('16Uiu2HAm…'), 'OTHER')

@@ -74,7 +74,10 @@ export interface HostOptions {
   denyPeer?: (peerId: string) => boolean
   /** Parent logger; default silent. */
   logger?: Logger
-  /** Metrics; default a fresh registry. */
+  /**
+   * Metrics; default a fresh registry. GossipSub registers its `gossipsub_*` families in the
+   * same registry, so a registry serves one host.
+   */
   metrics?: NodeMetrics
   /** Clock, ms since the epoch. */
   now?: () => number

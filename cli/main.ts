@@ -1,24 +1,52 @@
 #!/usr/bin/env node
 import '../node/polyfill.js'
+import { identityCommand } from './identity/index.js'
+import { type Command, type CommandIo, EXIT } from './io.js'
+import { signCommand } from './sign/index.js'
+import { verifyCommand } from './verify/index.js'
 
-/** Exit codes of the `bitwrk-node` command. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
+export { EXIT } from './io.js'
 
 const USAGE = `usage: bitwrk-node <command> [options]
 
 commands:
-  help            show this text
+  identity new|show [--data-dir DIR]    create or show the node's key (address, peer id)
+  sign [--wif WIF] MESSAGE              sign a message (Bitcoin signed message, Base64)
+  verify ADDRESS SIGNATURE MESSAGE      check a signature: prints valid (exit 0) / invalid (exit 1)
+  help                                  show this text
+
+'bitwrk-node <command> --help' shows a command's options. Exit codes: 0 success,
+1 failure, 2 bad command line.
 `
 
-/** Entry point: dispatches to one command; expected errors print one line and exit non-zero. */
-export async function main(argv: string[]): Promise<number> {
-  const [cmd] = argv
-  if (cmd === undefined || cmd === 'help' || cmd === '--help') {
-    process.stdout.write(USAGE)
-    return EXIT.ok
-  }
-  process.stderr.write(`bitwrk-node: unknown command '${cmd}' (try 'bitwrk-node help')\n`)
-  return EXIT.usage
+/** The sub-commands by name; each folder of cli/ is one. */
+const COMMANDS: Readonly<Record<string, Command>> = {
+  identity: identityCommand,
+  sign: signCommand,
+  verify: verifyCommand
 }
 
-process.exitCode = await main(process.argv.slice(2))
+/** Entry point: dispatches to one command; expected errors print one line and exit non-zero. */
+export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
+  const [cmd, ...rest] = argv
+  if (cmd === undefined) {
+    io.stderr.write(`bitwrk-node: missing command (try 'bitwrk-node help')\n`)
+    return EXIT.usage
+  }
+  if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    io.stdout.write(USAGE)
+    return EXIT.ok
+  }
+  const command = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined
+  if (command === undefined) {
+    io.stderr.write(`bitwrk-node: unknown command '${cmd.slice(0, 40)}' (try 'bitwrk-node help')\n`)
+    return EXIT.usage
+  }
+  return command(rest, io)
+}
+
+process.exitCode = await main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env
+})

@@ -1,0 +1,402 @@
+import { Level } from 'level'
+import { CafsErrorCode, cafsError } from '../errors.js'
+import { checkKey, keyFromHex, keysEqual, keyToHex, sha256 } from '../keys.js'
+import type { AbortOptions, ChunkStore, Key, StoreStats } from '../types.js'
+import { verifyChunk } from './verify.js'
+
+/**
+ * A chunk store in LevelDB (level 10 / classic-level), CAFS-11…CAFS-14 and CAFS-17. Layout, one
+ * bucket per one-byte prefix (big-endian integers):
+ *
+ * | key | value |
+ * |---|---|
+ * | `00` `schema` | ASCII {@link LEVEL_STORE_SCHEMA} |
+ * | `01` chunkKey(32) | chunk bytes |
+ * | `02` chunkKey(32) | size u32, last-use sequence u64 |
+ * | `03` chunkKey(32) | pin count u32 (absent = 0) |
+ *
+ * A chunk's bytes and its metadata are written in ONE atomic batch (with any evictions it
+ * causes), so after a crash a chunk is either complete and verified or absent. An in-memory
+ * index (about 100 bytes per chunk) answers `has`, keeps the LRU order and the byte budget.
+ */
+
+/** Schema version string checked on open (`CAFS_STORE_SCHEMA` on mismatch). */
+export const LEVEL_STORE_SCHEMA = 'bitwrk-cafs-chunks/1'
+
+const P_SCHEMA = 0x00
+const P_DATA = 0x01
+const P_META = 0x02
+const P_PIN = 0x03
+const SCHEMA_KEY = Uint8Array.from([P_SCHEMA, ...Buffer.from('schema', 'ascii')])
+const SCHEMA_VALUE = new TextEncoder().encode(LEVEL_STORE_SCHEMA)
+
+/** One write of a batch. */
+export type ChunkDbOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
+
+/**
+ * The few LevelDB operations the store uses, with Uint8Array keys and values: satisfied by a
+ * `Level` or a sublevel opened with `keyEncoding: 'view', valueEncoding: 'view'`.
+ */
+export interface ChunkDb {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>
+  batch(ops: ChunkDbOp[]): Promise<void>
+  iterator(options?: { gte?: Uint8Array; lt?: Uint8Array }): AsyncIterable<[Uint8Array, Uint8Array]>
+  close(): Promise<void>
+}
+
+/** Options of {@link LevelChunkStore.open}. */
+export interface LevelChunkStoreOptions {
+  /** Directory of a database the store opens and closes itself. */
+  path?: string
+  /** Or an open database/sublevel (view encodings) owned by the caller; `close` leaves it open. */
+  db?: ChunkDb
+  /** Most bytes of chunk data held; `Infinity` (default) for no limit. */
+  budgetBytes?: number
+  /**
+   * Re-hash chunks read by `get` (default true): a chunk damaged on disk is deleted and reported
+   * absent, so it is fetched again instead of served (DESIGN.md invariant 8).
+   */
+  verifyOnGet?: boolean
+}
+
+function prefixed(prefix: number, key: Key): Uint8Array {
+  const k = new Uint8Array(33)
+  k[0] = prefix
+  k.set(key, 1)
+  return k
+}
+
+function encodeMeta(size: number, seq: number): Uint8Array {
+  const b = new Uint8Array(12)
+  const dv = new DataView(b.buffer)
+  dv.setUint32(0, size)
+  dv.setBigUint64(4, BigInt(seq))
+  return b
+}
+
+function u32(n: number): Uint8Array {
+  const b = new Uint8Array(4)
+  new DataView(b.buffer).setUint32(0, n)
+  return b
+}
+
+/** Result of {@link LevelChunkStore.scrub}. */
+export interface ScrubReport {
+  /** Chunks that hashed to their key. */
+  ok: number
+  /** Chunks that did not (or had inconsistent metadata) and were deleted. */
+  removed: number
+}
+
+/** LevelDB-backed {@link ChunkStore}; create with {@link LevelChunkStore.open}. */
+export class LevelChunkStore implements ChunkStore {
+  /** Present chunks (hex) with their size. */
+  private readonly present = new Map<string, number>()
+  /** Present unpinned chunks, oldest use first. */
+  private readonly lru = new Map<string, number>()
+  private readonly refs = new Map<string, number>()
+  private bytes = 0
+  private evictableBytes = 0
+  private pinnedPresent = 0
+  private evictions = 0
+  private dedupHits = 0
+  private corrupt = 0
+  private seq: number
+  private closed = false
+  /** Tail of the write queue: mutations run one at a time so budget checks cannot race. */
+  private tail: Promise<unknown> = Promise.resolve()
+
+  private constructor(
+    private readonly db: ChunkDb,
+    private readonly ownsDb: boolean,
+    private readonly budget: number,
+    private readonly verifyOnGet: boolean,
+    seq: number
+  ) {
+    this.seq = seq
+  }
+
+  /**
+   * Opens (or creates) a store: checks the schema version (`CAFS_STORE_SCHEMA` when another
+   * version, or unknown data without a version, is found) and loads the index.
+   */
+  static async open(options: LevelChunkStoreOptions): Promise<LevelChunkStore> {
+    const budget = options.budgetBytes ?? Number.POSITIVE_INFINITY
+    if (!(budget >= 0)) throw new RangeError('budgetBytes must be >= 0')
+    let db = options.db
+    const owns = db === undefined
+    if (!db) {
+      if (!options.path) throw new TypeError('LevelChunkStore.open needs a path or a db')
+      const level = new Level<Uint8Array, Uint8Array>(options.path, {
+        keyEncoding: 'view',
+        valueEncoding: 'view'
+      })
+      await level.open()
+      db = level as unknown as ChunkDb
+    }
+    try {
+      await checkSchema(db)
+      const entries: { hex: string; size: number; seq: number }[] = []
+      for await (const [k, v] of db.iterator({ gte: Uint8Array.of(P_META), lt: Uint8Array.of(P_META + 1) })) {
+        const dv = new DataView(v.buffer, v.byteOffset, v.byteLength)
+        entries.push({ hex: keyToHex(k.subarray(1)), size: dv.getUint32(0), seq: Number(dv.getBigUint64(4)) })
+      }
+      entries.sort((a, b) => a.seq - b.seq)
+      const store = new LevelChunkStore(
+        db,
+        owns,
+        budget,
+        options.verifyOnGet ?? true,
+        entries.length > 0 ? entries[entries.length - 1]!.seq + 1 : 0
+      )
+      for await (const [k, v] of db.iterator({ gte: Uint8Array.of(P_PIN), lt: Uint8Array.of(P_PIN + 1) })) {
+        const n = new DataView(v.buffer, v.byteOffset, v.byteLength).getUint32(0)
+        if (n > 0) store.refs.set(keyToHex(k.subarray(1)), n)
+      }
+      for (const e of entries) store.index(e.hex, e.size)
+      return store
+    } catch (err) {
+      if (owns) await db.close()
+      throw err
+    }
+  }
+
+  private check(options?: AbortOptions): void {
+    if (this.closed) throw cafsError(CafsErrorCode.STORE_CLOSED, 'store is closed')
+    options?.signal?.throwIfAborted()
+  }
+
+  /** Runs `fn` after every earlier mutation finished. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn)
+    this.tail = run.catch(() => {})
+    return run
+  }
+
+  /** Adds a present chunk to the in-memory index. */
+  private index(hex: string, size: number): void {
+    this.present.set(hex, size)
+    this.bytes += size
+    if (this.refs.has(hex)) this.pinnedPresent++
+    else {
+      this.lru.set(hex, size)
+      this.evictableBytes += size
+    }
+  }
+
+  /** Removes a present chunk from the in-memory index. */
+  private unindex(hex: string): void {
+    const size = this.present.get(hex)
+    if (size === undefined) return
+    this.present.delete(hex)
+    this.bytes -= size
+    if (this.lru.delete(hex)) this.evictableBytes -= size
+    else if (this.refs.has(hex)) this.pinnedPresent--
+  }
+
+  /** @inheritdoc */
+  async has(key: Key, options?: AbortOptions): Promise<boolean> {
+    this.check(options)
+    return this.present.has(keyToHex(checkKey(key)))
+  }
+
+  /** Reads a chunk (re-verified unless `verifyOnGet: false`); counts as a use for the LRU. */
+  async get(key: Key, options?: AbortOptions): Promise<Uint8Array | undefined> {
+    this.check(options)
+    const hex = keyToHex(checkKey(key))
+    if (!this.present.has(hex)) return undefined
+    const raw = await this.db.get(prefixed(P_DATA, key))
+    if (raw === undefined || (this.verifyOnGet && !keysEqual(sha256(raw), key))) {
+      await this.exclusive(async () => this.drop(key, hex))
+      this.corrupt++
+      return undefined
+    }
+    if (this.lru.has(hex)) {
+      await this.exclusive(async () => {
+        const size = this.lru.get(hex)
+        if (this.closed || size === undefined) return
+        this.lru.delete(hex)
+        this.lru.set(hex, size)
+        await this.db.batch([
+          { type: 'put', key: prefixed(P_META, key), value: encodeMeta(size, this.seq++) }
+        ])
+      })
+    }
+    // A plain Uint8Array the caller owns (level returns a Buffer over its own memory).
+    return new Uint8Array(raw)
+  }
+
+  /** @inheritdoc */
+  async put(key: Key, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
+    this.check(options)
+    verifyChunk(key, bytes)
+    // Copy before the first await: the caller may reuse its buffer once we return a promise.
+    const data = bytes.slice()
+    const hex = keyToHex(key)
+    await this.exclusive(async () => {
+      this.check(options)
+      if (this.present.has(hex)) {
+        this.dedupHits++
+        const size = this.lru.get(hex)
+        if (size !== undefined) {
+          this.lru.delete(hex)
+          this.lru.set(hex, size)
+        }
+        return
+      }
+      const size = data.length
+      if (size > this.budget || this.bytes + size - this.budget > this.evictableBytes)
+        throw cafsError(CafsErrorCode.STORE_FULL, 'chunk does not fit in the store budget', {
+          size,
+          bytes: this.bytes,
+          budget: this.budget,
+          evictable: this.evictableBytes
+        })
+      const ops: ChunkDbOp[] = []
+      const victims: string[] = []
+      let after = this.bytes + size
+      for (const [old, oldSize] of this.lru) {
+        if (after <= this.budget) break
+        const k = keyFromHex(old)
+        ops.push({ type: 'del', key: prefixed(P_DATA, k) }, { type: 'del', key: prefixed(P_META, k) })
+        victims.push(old)
+        after -= oldSize
+      }
+      ops.push(
+        { type: 'put', key: prefixed(P_DATA, key), value: data },
+        { type: 'put', key: prefixed(P_META, key), value: encodeMeta(size, this.seq++) }
+      )
+      // One atomic batch: the chunk with its metadata, and the evictions that make room.
+      await this.db.batch(ops)
+      for (const v of victims) this.unindex(v)
+      this.evictions += victims.length
+      this.index(hex, size)
+    })
+  }
+
+  /** @inheritdoc */
+  async delete(key: Key, options?: AbortOptions): Promise<boolean> {
+    this.check(options)
+    const hex = keyToHex(checkKey(key))
+    return this.exclusive(async () => {
+      if (!this.present.has(hex) || this.refs.has(hex)) return false
+      await this.drop(key, hex)
+      return true
+    })
+  }
+
+  /** Deletes a chunk's data and metadata (whatever its pins) and forgets it. */
+  private async drop(key: Key, hex: string): Promise<void> {
+    if (this.closed) return
+    await this.db.batch([
+      { type: 'del', key: prefixed(P_DATA, key) },
+      { type: 'del', key: prefixed(P_META, key) }
+    ])
+    this.unindex(hex)
+  }
+
+  /** Pins are persisted: a restarted node keeps protecting the chunks of its transactions. */
+  async pin(key: Key): Promise<void> {
+    this.check()
+    const hex = keyToHex(checkKey(key))
+    await this.exclusive(async () => {
+      this.check()
+      const n = this.refs.get(hex) ?? 0
+      await this.db.batch([{ type: 'put', key: prefixed(P_PIN, key), value: u32(n + 1) }])
+      if (n === 0) {
+        const size = this.lru.get(hex)
+        if (size !== undefined) {
+          this.lru.delete(hex)
+          this.evictableBytes -= size
+          this.pinnedPresent++
+        }
+      }
+      this.refs.set(hex, n + 1)
+    })
+  }
+
+  /** Throws `CAFS_NOT_PINNED` when the count is already zero (unbalanced unpin is a bug). */
+  async unpin(key: Key): Promise<void> {
+    this.check()
+    const hex = keyToHex(checkKey(key))
+    await this.exclusive(async () => {
+      this.check()
+      const n = this.refs.get(hex) ?? 0
+      if (n === 0) throw cafsError(CafsErrorCode.NOT_PINNED, 'unpin without pin', { key: hex })
+      if (n > 1) {
+        await this.db.batch([{ type: 'put', key: prefixed(P_PIN, key), value: u32(n - 1) }])
+        this.refs.set(hex, n - 1)
+        return
+      }
+      await this.db.batch([{ type: 'del', key: prefixed(P_PIN, key) }])
+      this.refs.delete(hex)
+      const size = this.present.get(hex)
+      if (size !== undefined) {
+        this.pinnedPresent--
+        this.lru.set(hex, size)
+        this.evictableBytes += size
+      }
+    })
+  }
+
+  /** @inheritdoc */
+  stats(): StoreStats {
+    return {
+      chunks: this.present.size,
+      bytes: this.bytes,
+      budgetBytes: this.budget,
+      pinned: this.pinnedPresent,
+      evictions: this.evictions,
+      dedupHits: this.dedupHits
+    }
+  }
+
+  /** Chunks found damaged on disk (by `get` or {@link scrub}) and deleted since start. */
+  corruptChunks(): number {
+    return this.corrupt
+  }
+
+  /** Re-hashes every stored chunk, deleting any that does not verify (e.g. after disk errors). */
+  async scrub(options?: AbortOptions): Promise<ScrubReport> {
+    this.check(options)
+    const report: ScrubReport = { ok: 0, removed: 0 }
+    for (const hex of [...this.present.keys()]) {
+      options?.signal?.throwIfAborted()
+      const key = keyFromHex(hex)
+      const raw = await this.db.get(prefixed(P_DATA, key))
+      if (raw !== undefined && raw.length === this.present.get(hex) && keysEqual(sha256(raw), key))
+        report.ok++
+      else {
+        await this.exclusive(async () => this.drop(key, hex))
+        this.corrupt++
+        report.removed++
+      }
+    }
+    return report
+  }
+
+  /** Waits for pending writes, then closes the database if the store opened it. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.tail
+    if (this.ownsDb) await this.db.close()
+  }
+}
+
+/** Verifies (or, on an empty database, writes) the schema version key. */
+async function checkSchema(db: ChunkDb): Promise<void> {
+  const v = await db.get(SCHEMA_KEY)
+  if (v === undefined) {
+    for await (const _ of db.iterator()) {
+      throw cafsError(CafsErrorCode.STORE_SCHEMA, 'database holds data but no CAFS schema version')
+    }
+    await db.batch([{ type: 'put', key: SCHEMA_KEY, value: SCHEMA_VALUE }])
+    return
+  }
+  if (!keysEqual(v, SCHEMA_VALUE))
+    throw cafsError(CafsErrorCode.STORE_SCHEMA, 'unsupported CAFS store schema', {
+      found: Buffer.from(v).toString('latin1').slice(0, 64),
+      expected: LEVEL_STORE_SCHEMA
+    })
+}

@@ -1,0 +1,119 @@
+import { Chunker } from './chunker.js'
+import { CafsErrorCode, cafsError } from './errors.js'
+import { FileHasher, keysEqual, keyToHex, sha256 } from './keys.js'
+import { MANIFEST_MAX_CHUNKS, makeManifest } from './manifest.js'
+import type { AbortOptions, ChunkRef, ChunkStore, Key, Manifest } from './types.js'
+
+/** Progress of an import or export, reported after every chunk. */
+export interface TransferProgress {
+  /** Content bytes processed so far. */
+  bytes: number
+  /** Chunks processed so far. */
+  chunks: number
+}
+
+/** Options of {@link importStream}. */
+export interface ImportOptions extends AbortOptions {
+  /** Called after each chunk is stored. */
+  onProgress?: (p: TransferProgress) => void
+  /**
+   * Pin every chunk (once per occurrence) before storing it, so a bounded store cannot evict
+   * part of the file while the rest is imported. Release with {@link unpinManifest}. On failure
+   * every pin taken is released. Default false.
+   */
+  pin?: boolean
+}
+
+/**
+ * Chunks a byte stream into `store` and returns its manifest (CAFS-15). Never holds more than
+ * one chunk plus the source's current buffer in memory; each chunk is awaited into the store
+ * before the next is read (back-pressure). The file key is computed incrementally.
+ */
+export async function importStream(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  store: ChunkStore,
+  options: ImportOptions = {}
+): Promise<Manifest> {
+  const { signal, onProgress, pin = false } = options
+  const hasher = new FileHasher()
+  const chunker = new Chunker()
+  const refs: ChunkRef[] = []
+  const pinned: Key[] = []
+  let bytes = 0
+  const storeChunk = async (chunk: Uint8Array): Promise<void> => {
+    signal?.throwIfAborted()
+    if (refs.length >= MANIFEST_MAX_CHUNKS)
+      throw cafsError(CafsErrorCode.MANIFEST_TOO_MANY_CHUNKS, 'file has too many chunks for one manifest')
+    const key = sha256(chunk)
+    if (pin) {
+      await store.pin(key)
+      pinned.push(key)
+    }
+    await store.put(key, chunk, { signal })
+    refs.push({ key, size: chunk.length })
+    bytes += chunk.length
+    onProgress?.({ bytes, chunks: refs.length })
+  }
+  try {
+    for await (const data of source) {
+      signal?.throwIfAborted()
+      hasher.update(data)
+      for (const chunk of chunker.push(data)) await storeChunk(chunk)
+    }
+    for (const chunk of chunker.finish()) await storeChunk(chunk)
+    return makeManifest(hasher.digest(), refs)
+  } catch (err) {
+    for (const key of pinned) await store.unpin(key).catch(() => {})
+    throw err
+  }
+}
+
+/**
+ * Reads a file back from `store` chunk by chunk (CAFS-16). Throws `CAFS_CHUNK_MISSING` when a
+ * chunk is absent and `CAFS_FILE_KEY_MISMATCH` when a chunk has the wrong length or the whole
+ * content does not hash to the manifest's file key; the last check runs after the last chunk
+ * was yielded, so a consumer must treat the data as unverified until the iteration ends.
+ */
+export async function* exportStream(
+  manifest: Manifest,
+  store: ChunkStore,
+  options: AbortOptions = {}
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const { signal } = options
+  const hasher = new FileHasher()
+  for (const [index, ref] of manifest.chunks.entries()) {
+    signal?.throwIfAborted()
+    const bytes = await store.get(ref.key, { signal })
+    if (!bytes)
+      throw cafsError(CafsErrorCode.CHUNK_MISSING, 'chunk missing from store', {
+        key: keyToHex(ref.key),
+        index
+      })
+    if (bytes.length !== ref.size)
+      throw cafsError(CafsErrorCode.FILE_KEY_MISMATCH, 'chunk length differs from manifest', { index })
+    hasher.update(bytes)
+    yield bytes
+  }
+  if (hasher.size !== manifest.size || !keysEqual(hasher.digest(), manifest.fileKey))
+    throw cafsError(CafsErrorCode.FILE_KEY_MISMATCH, 'content does not hash to the file key')
+}
+
+/** Pins every chunk of a manifest (once per occurrence). */
+export async function pinManifest(manifest: Manifest, store: ChunkStore): Promise<void> {
+  for (const ref of manifest.chunks) await store.pin(ref.key)
+}
+
+/** Releases the pins of {@link pinManifest} or of `importStream({ pin: true })`. */
+export async function unpinManifest(manifest: Manifest, store: ChunkStore): Promise<void> {
+  for (const ref of manifest.chunks) await store.unpin(ref.key)
+}
+
+/** True when every chunk of the manifest is present in the store. */
+export async function hasAllChunks(
+  manifest: Manifest,
+  store: ChunkStore,
+  options?: AbortOptions
+): Promise<boolean> {
+  for (const ref of manifest.chunks) if (!(await store.has(ref.key, options))) return false
+  return true
+}

@@ -1,0 +1,309 @@
+import { isBitwrkError } from '../../protocol/errors.js'
+import { FileHasher, keysEqual, keyToHex } from '../keys.js'
+import type { AbortOptions, ChunkStore, Key, Manifest } from '../types.js'
+import { MISBEHAVIOUR_CODES, XferCode, xferError } from './errors.js'
+import { abortToError } from './framing.js'
+import { resolveLimits, type TransferLimits } from './limits.js'
+import { checkChunk, deleteAll, planWishlist, storedChunk, unpinAll, type XferProgress } from './receive.js'
+import type { ChunkSource } from './source.js'
+
+/** A provider of chunks, named by the caller (a peer id, an address). */
+export interface Provider {
+  readonly id: string
+  readonly source: ChunkSource
+}
+
+/** A provider proved to misbehave (wrong chunk, protocol violation): penalise it. */
+export interface BadProviderEvent {
+  readonly provider: string
+  readonly code: string
+}
+
+/** A provider failed in a way that may be innocent (timeout, closed stream, its own error). */
+export interface ProviderErrorEvent {
+  readonly provider: string
+  readonly code: string
+}
+
+/** Options of {@link fetchFile}. */
+export interface FetchOptions extends AbortOptions {
+  /** Overrides of the default limits; `messageTimeoutMs` is the per-message timeout. */
+  limits?: Partial<TransferLimits>
+  /** Most chunks per request (default 64, ~512 KiB of average chunks). */
+  batchChunks?: number
+  /** Most chunk bytes per request (default 1 MiB). */
+  batchBytes?: number
+  /** Deadline of one request; on expiry its unanswered chunks go to another provider. */
+  requestTimeoutMs?: number
+  /** Innocent failures in a row before a provider is dropped (default 2). */
+  maxProviderFailures?: number
+  /** Leave every chunk of the manifest pinned after success (the caller unpins later). */
+  keepPinned?: boolean
+  /** A provider sent a wrong chunk or broke the protocol; it gets no more work. */
+  onBadProvider?: (event: BadProviderEvent) => void
+  /** A provider timed out or failed; its unanswered chunks were re-assigned. */
+  onProviderError?: (event: ProviderErrorEvent) => void
+  /** Called after each stored chunk. */
+  onProgress?: (progress: XferProgress) => void
+}
+
+/** Outcome of a successful {@link fetchFile}. */
+export interface FetchResult extends XferProgress {
+  /** Chunks and bytes each provider delivered (verified). */
+  readonly perProvider: ReadonlyMap<string, { chunks: number; bytes: number }>
+}
+
+interface Batch {
+  readonly indices: readonly number[]
+  /** Providers that failed this work already. */
+  readonly exclude: ReadonlySet<string>
+}
+
+/**
+ * Fetches the chunks of `manifest` the store lacks from several providers at once (XFER-18 …
+ * XFER-21). The wishlist is cut into batches; each provider works through batches one request
+ * at a time, so fast providers take more. A request that fails or passes its deadline hands
+ * its unanswered chunks back for another provider. Every chunk is re-hashed before `put`; a
+ * provider that sends a wrong chunk is reported through `onBadProvider` and gets no more work.
+ * Finally the file key is checked over all chunks in order.
+ *
+ * Fails with `CAFS_XFER_UNAVAILABLE` when some chunk has no provider left (chunks already
+ * stored stay, so a later call resumes), `CAFS_XFER_FILE_KEY_MISMATCH` (stored chunks are
+ * deleted again) or the abort error.
+ */
+export async function fetchFile(
+  manifest: Manifest,
+  providers: readonly Provider[],
+  store: ChunkStore,
+  options: FetchOptions = {}
+): Promise<FetchResult> {
+  const limits = resolveLimits(options.limits)
+  const pinned: Key[] = []
+  const added: Key[] = []
+  const all = new AbortController()
+  const onOuterAbort = (): void => all.abort(abortToError(options.signal?.reason))
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true })
+  try {
+    options.signal?.throwIfAborted()
+    const wanted = await planWishlist(manifest, store, pinned, options)
+    const run = new FetchRun(manifest, providers, store, limits, options, all, added)
+    await run.start(wanted)
+    // The file key over every chunk in order: catches a manifest that does not describe a file.
+    const hasher = new FileHasher()
+    for (let i = 0; i < manifest.chunks.length; i++)
+      hasher.update(await storedChunk(store, manifest, i, { signal: all.signal }))
+    if (!keysEqual(hasher.digest(), manifest.fileKey))
+      throw xferError(XferCode.FILE_KEY_MISMATCH, 'chunks do not assemble to the file key', {
+        fileKey: keyToHex(manifest.fileKey)
+      })
+    if (options.keepPinned !== true) await unpinAll(store, pinned)
+    return { ...run.progress, perProvider: run.perProvider }
+  } catch (err) {
+    const e = options.signal?.aborted && !isBitwrkError(err) ? abortToError(options.signal.reason) : err
+    all.abort(e)
+    await unpinAll(store, pinned)
+    if (isBitwrkError(e) && MISBEHAVIOUR_CODES.has(e.code)) await deleteAll(store, added)
+    throw e
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort)
+  }
+}
+
+/** The scheduling state of one {@link fetchFile} call. */
+class FetchRun {
+  progress: XferProgress = { chunksWanted: 0, bytesWanted: 0, chunksReceived: 0, bytesReceived: 0 }
+  readonly perProvider = new Map<string, { chunks: number; bytes: number }>()
+  private pending: Batch[] = []
+  private readonly active: Set<string>
+  private readonly failures = new Map<string, number>()
+  private failure: unknown
+  private waiters: (() => void)[] = []
+  private readonly requestTimeoutMs: number
+  private readonly maxFailures: number
+
+  constructor(
+    private readonly manifest: Manifest,
+    private readonly providers: readonly Provider[],
+    private readonly store: ChunkStore,
+    private readonly limits: TransferLimits,
+    private readonly options: FetchOptions,
+    private readonly all: AbortController,
+    private readonly added: Key[]
+  ) {
+    this.active = new Set(providers.map((p) => p.id))
+    for (const p of providers) this.perProvider.set(p.id, { chunks: 0, bytes: 0 })
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000
+    this.maxFailures = options.maxProviderFailures ?? 2
+    all.signal.addEventListener('abort', () => this.notify(), { once: true })
+  }
+
+  /** Runs every provider's worker until all wanted chunks are stored or the fetch fails. */
+  async start(wanted: readonly number[]): Promise<void> {
+    let bytesWanted = 0
+    for (const i of wanted) bytesWanted += this.manifest.chunks[i]!.size
+    this.progress = { ...this.progress, chunksWanted: wanted.length, bytesWanted }
+    const maxChunks = Math.min(this.options.batchChunks ?? 64, this.limits.maxKeysPerRequest)
+    this.pending = makeBatches(this.manifest, wanted, maxChunks, this.options.batchBytes ?? 1 << 20)
+    this.checkStuck()
+    await Promise.all(this.providers.map((p) => this.worker(p)))
+    // `fail` records its cause before aborting; otherwise the caller's signal fired.
+    if (this.failure !== undefined) throw this.failure
+    if (this.all.signal.aborted) throw abortToError(this.all.signal.reason)
+  }
+
+  private notify(): void {
+    const w = this.waiters
+    this.waiters = []
+    for (const f of w) f()
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= err
+    this.all.abort(err)
+  }
+
+  /** Fails when a pending batch has no active provider left that has not failed it. */
+  private checkStuck(): void {
+    for (const b of this.pending)
+      if (![...this.active].some((id) => !b.exclude.has(id))) {
+        this.fail(
+          xferError(XferCode.UNAVAILABLE, 'no provider left for some chunks', {
+            firstIndex: b.indices[0],
+            chunks: b.indices.length
+          })
+        )
+        return
+      }
+  }
+
+  private inFlight = 0
+
+  private async worker(p: Provider): Promise<void> {
+    while (!this.all.signal.aborted && this.active.has(p.id)) {
+      const at = this.pending.findIndex((b) => !b.exclude.has(p.id))
+      if (at < 0) {
+        if (this.pending.length === 0 && this.inFlight === 0) {
+          this.notify()
+          return
+        }
+        await new Promise<void>((resolve) => this.waiters.push(resolve))
+        continue
+      }
+      const batch = this.pending.splice(at, 1)[0]!
+      this.inFlight++
+      try {
+        const left = await this.runBatch(p, batch)
+        if (left.length > 0 && !this.all.signal.aborted)
+          this.pending.push({ indices: left, exclude: new Set([...batch.exclude, p.id]) })
+      } catch (err) {
+        // Only local failures (the store) get here: they end the whole fetch.
+        this.fail(err)
+      } finally {
+        this.inFlight--
+        if (!this.all.signal.aborted) this.checkStuck()
+        this.notify()
+      }
+    }
+  }
+
+  /** One request: returns the indices of `batch` that were not stored. */
+  private async runBatch(p: Provider, batch: Batch): Promise<number[]> {
+    const stored = new Set<number>()
+    const seen = new Set<number>()
+    const req = new AbortController()
+    const onAll = (): void => req.abort(this.all.signal.reason)
+    this.all.signal.addEventListener('abort', onAll, { once: true })
+    const timer = setTimeout(
+      () =>
+        req.abort(
+          xferError(XferCode.TIMEOUT, 'request deadline passed', { requestTimeoutMs: this.requestTimeoutMs })
+        ),
+      this.requestTimeoutMs
+    )
+    try {
+      const keys = batch.indices.map((i) => this.manifest.chunks[i]!.key)
+      for await (const item of p.source.fetch(keys, { signal: req.signal })) {
+        req.signal.throwIfAborted()
+        const index = batch.indices[item.index]
+        if (index === undefined || seen.has(item.index))
+          throw xferError(XferCode.UNSOLICITED_CHUNK, 'answer for a position not asked for', {
+            position: item.index
+          })
+        seen.add(item.index)
+        if ('missing' in item) continue
+        const ref = this.manifest.chunks[index]!
+        checkChunk(ref.key, ref.size, item.bytes, index)
+        try {
+          await this.store.put(ref.key, item.bytes, { signal: this.all.signal })
+        } catch (err) {
+          throw new LocalFailure(err)
+        }
+        this.added.push(ref.key)
+        stored.add(item.index)
+        const stats = this.perProvider.get(p.id)!
+        stats.chunks++
+        stats.bytes += item.bytes.length
+        this.progress = {
+          ...this.progress,
+          chunksReceived: this.progress.chunksReceived + 1,
+          bytesReceived: this.progress.bytesReceived + item.bytes.length
+        }
+        this.options.onProgress?.(this.progress)
+      }
+      this.failures.set(p.id, 0)
+    } catch (err) {
+      if (err instanceof LocalFailure) throw err.cause
+      if (!this.all.signal.aborted) this.blame(p, err, req.signal)
+    } finally {
+      clearTimeout(timer)
+      this.all.signal.removeEventListener('abort', onAll)
+    }
+    return batch.indices.filter((_i, pos) => !stored.has(pos))
+  }
+
+  /** Reports a failed request: misbehaviour drops the provider, other failures count. */
+  private blame(p: Provider, err: unknown, signal: AbortSignal): void {
+    const e = signal.aborted && !isBitwrkError(err) ? abortToError(signal.reason) : err
+    const code = isBitwrkError(e) ? e.code : XferCode.CLOSED
+    if (MISBEHAVIOUR_CODES.has(code)) {
+      this.active.delete(p.id)
+      this.options.onBadProvider?.({ provider: p.id, code })
+      return
+    }
+    const n = (this.failures.get(p.id) ?? 0) + 1
+    this.failures.set(p.id, n)
+    if (n >= this.maxFailures) this.active.delete(p.id)
+    this.options.onProviderError?.({ provider: p.id, code })
+  }
+}
+
+/** Wraps a failure of our own store so it is not blamed on the provider. */
+class LocalFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('local store failure')
+  }
+}
+
+/** Cuts the wanted indices into batches of at most `maxChunks` chunks and `maxBytes` bytes. */
+function makeBatches(
+  manifest: Manifest,
+  wanted: readonly number[],
+  maxChunks: number,
+  maxBytes: number
+): Batch[] {
+  const out: Batch[] = []
+  let cur: number[] = []
+  let bytes = 0
+  for (const i of wanted) {
+    const size = manifest.chunks[i]!.size
+    if (cur.length > 0 && (cur.length >= maxChunks || bytes + size > maxBytes)) {
+      out.push({ indices: cur, exclude: new Set() })
+      cur = []
+      bytes = 0
+    }
+    cur.push(i)
+    bytes += size
+  }
+  if (cur.length > 0) out.push({ indices: cur, exclude: new Set() })
+  return out
+}

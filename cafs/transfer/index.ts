@@ -1,0 +1,45 @@
+/**
+ * CAFS transfer: verified differential transfer of content-addressed files over any duplex
+ * byte stream (push: offer → wishlist → chunks → ack), a pull protocol to fetch chunks by key,
+ * and a multi-source fetcher. Transport-agnostic: see {@link ByteStream}. Wire format and rules:
+ * protocol/spec/cafs-transfer.md.
+ */
+export { encodeVarint, MAX_VARINT_BYTES, MAX_VARINT_VALUE } from './codec.js'
+export { type ErrorCode, MISBEHAVIOUR_CODES, XferCode, type XferErrorCode } from './errors.js'
+export {
+  type BadProviderEvent,
+  type FetchOptions,
+  type FetchResult,
+  fetchFile,
+  type Provider,
+  type ProviderErrorEvent
+} from './fetch.js'
+export { encodeFrame, FrameReader, type ReadFrameOptions, writeFrame } from './framing.js'
+export { DEFAULT_LIMITS, manifestBytesFor, resolveLimits, type TransferLimits } from './limits.js'
+export {
+  type ChunkRecord,
+  type DecodeContext,
+  decodeMessage,
+  encodeAck,
+  encodeChunks,
+  encodeDone,
+  encodeError,
+  encodeGet,
+  encodeMissing,
+  encodeOffer,
+  encodeWant,
+  type Message,
+  MsgType
+} from './messages.js'
+export { type ReceiveOptions, type ReceiveResult, receiveFile, type XferProgress } from './receive.js'
+export { type SendOptions, type SendResult, sendFile } from './send.js'
+export { InvalidRequestBudget, type ServeOptions, type ServeResult, serveChunks } from './serve.js'
+export {
+  type ChunkSource,
+  type FetchedChunk,
+  type StreamOpener,
+  storeChunkSource,
+  streamChunkSource
+} from './source.js'
+export { type ByteStream, duplexByteStream } from './stream.js'
+export { type IndexRange, indicesOfRanges, rangesFromIndices } from './wishlist.js'

@@ -1,0 +1,63 @@
+import { CHUNK_MAX_SIZE } from '../chunker.js'
+import { MANIFEST_ENTRY_BYTES, MANIFEST_HEADER_BYTES, MANIFEST_MAX_CHUNKS } from '../manifest.js'
+import { MAX_VARINT_BYTES } from './codec.js'
+
+/**
+ * Every bound of a transfer session (DESIGN.md invariant 10). Both ends pass their own limits;
+ * a peer that exceeds one gets a specific error code, never an unbounded allocation.
+ */
+export interface TransferLimits {
+  /** Largest chunk accepted (default: the chunker's maximum, CAFS-1). */
+  readonly maxChunkSize: number
+  /** Most chunks in one manifest (default: the manifest codec's maximum, CAFS-9). */
+  readonly maxChunks: number
+  /** Largest OFFER body; by default exactly what `maxChunks` chunks of `maxChunkSize` need. */
+  readonly maxManifestBytes: number
+  /** Largest body of any other message; must hold one chunk record. */
+  readonly maxMessageLength: number
+  /** A sender packs chunk records into one CHUNKS message until it reaches this many bytes. */
+  readonly targetMessageBytes: number
+  /** Most keys in one GET. */
+  readonly maxKeysPerRequest: number
+  /** Per-message timeout: each frame must arrive, and each write drain, within this. */
+  readonly messageTimeoutMs: number
+}
+
+/** Bytes a chunk record adds around the chunk (index and length varints). */
+export const RECORD_OVERHEAD = 2 * MAX_VARINT_BYTES
+
+/** Bytes of an OFFER body for a manifest of `chunks` chunks (type byte + CAFS-8 encoding). */
+export function manifestBytesFor(chunks: number): number {
+  return 1 + MANIFEST_HEADER_BYTES + chunks * MANIFEST_ENTRY_BYTES
+}
+
+/** The default limits (XFER-3). */
+export const DEFAULT_LIMITS: TransferLimits = {
+  maxChunkSize: CHUNK_MAX_SIZE,
+  maxChunks: MANIFEST_MAX_CHUNKS,
+  maxManifestBytes: manifestBytesFor(MANIFEST_MAX_CHUNKS),
+  // 1 MiB, js-libp2p's habitual cap on one length-prefixed read; holds 3 maximal chunks.
+  maxMessageLength: 1 << 20,
+  // 256 KiB per CHUNKS message: ~4 average (64 KiB) chunks; a few hundred µs per frame.
+  targetMessageBytes: 256 << 10,
+  // 1024 keys = 32 KiB of GET: ~64 MiB of average chunks per request.
+  maxKeysPerRequest: 1024,
+  // The original client allowed 900 s per read (notes §5.8); a live peer answers far sooner.
+  messageTimeoutMs: 30_000
+}
+
+/**
+ * Merges `partial` over the defaults. `maxManifestBytes` follows `maxChunks` unless given.
+ * Throws a RangeError (a caller bug) when a CHUNKS message could not hold one chunk.
+ */
+export function resolveLimits(partial: Partial<TransferLimits> = {}): TransferLimits {
+  const maxChunks = partial.maxChunks ?? DEFAULT_LIMITS.maxChunks
+  const limits: TransferLimits = {
+    ...DEFAULT_LIMITS,
+    ...partial,
+    maxManifestBytes: partial.maxManifestBytes ?? manifestBytesFor(maxChunks)
+  }
+  if (limits.maxMessageLength < 1 + RECORD_OVERHEAD + limits.maxChunkSize)
+    throw new RangeError('maxMessageLength cannot hold one chunk record')
+  return limits
+}

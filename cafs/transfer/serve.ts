@@ -1,0 +1,141 @@
+import { isBitwrkError } from '../../protocol/errors.js'
+import { keysEqual, sha256 } from '../keys.js'
+import type { AbortOptions, ChunkStore, Key } from '../types.js'
+import { XferCode, xferError } from './errors.js'
+import { RECORD_OVERHEAD, resolveLimits, type TransferLimits } from './limits.js'
+import { type ChunkRecord, encodeChunks, encodeDone, encodeMissing } from './messages.js'
+import { readAhead } from './readahead.js'
+import { Session } from './session.js'
+import type { ByteStream } from './stream.js'
+
+/** Options of {@link serveChunks}. */
+export interface ServeOptions extends AbortOptions {
+  /** Overrides of the default limits and the per-message timeout. */
+  limits?: Partial<TransferLimits>
+  /** How long an idle stream may wait for its next GET (default: the per-message timeout). */
+  idleTimeoutMs?: number
+}
+
+/** Outcome of {@link serveChunks} once the fetcher closed the stream. */
+export interface ServeResult {
+  readonly requests: number
+  readonly chunksServed: number
+  readonly chunkBytesServed: number
+  readonly chunksMissing: number
+}
+
+/**
+ * Provider side of the pull protocol (XFER-15 … XFER-17): answers GET requests until the
+ * fetcher half-closes. Each answer lists every requested position once, in order: CHUNKS
+ * records for chunks held (re-hashed before serving), MISSING for the rest, then DONE.
+ *
+ * An invalid request (bad frame, unknown or unexpected message, too many keys) gets an ERROR,
+ * the stream is torn down and the error is thrown, so the node can charge the peer's
+ * invalid-request budget ({@link InvalidRequestBudget}).
+ */
+export async function serveChunks(
+  stream: ByteStream,
+  store: ChunkStore,
+  options: ServeOptions = {}
+): Promise<ServeResult> {
+  const limits = resolveLimits(options.limits)
+  const session = new Session(stream, limits, options.signal)
+  let requests = 0
+  let chunksServed = 0
+  let chunkBytesServed = 0
+  let chunksMissing = 0
+  try {
+    for (;;) {
+      const msg = await session.recv({ timeoutMs: options.idleTimeoutMs })
+      if (msg === undefined) break
+      if (msg.type !== 'get') throw xferError(XferCode.UNEXPECTED_MESSAGE, `expected GET, got ${msg.type}`)
+      requests++
+      let records: ChunkRecord[] = []
+      let recordBytes = 1
+      let missing: number[] = []
+      const flushRecords = async (): Promise<void> => {
+        if (records.length === 0) return
+        await session.send(encodeChunks(records))
+        records = []
+        recordBytes = 1
+      }
+      const flushMissing = async (): Promise<void> => {
+        if (missing.length === 0) return
+        await session.send(encodeMissing(missing))
+        missing = []
+      }
+      const positions = msg.keys.map((_k, i) => i)
+      const read = (i: number): Promise<Uint8Array | undefined> => servable(store, msg.keys[i]!, options)
+      let i = 0
+      for await (const bytes of readAhead(positions, read, 16)) {
+        if (bytes === undefined) {
+          // Positions stay ascending across messages: pending records go out first.
+          await flushRecords()
+          missing.push(i)
+          chunksMissing++
+        } else {
+          await flushMissing()
+          const size = RECORD_OVERHEAD + bytes.length
+          if (recordBytes + size > limits.maxMessageLength) await flushRecords()
+          records.push({ index: i, bytes })
+          recordBytes += size
+          chunksServed++
+          chunkBytesServed += bytes.length
+          if (recordBytes >= limits.targetMessageBytes) await flushRecords()
+        }
+        i++
+      }
+      await flushRecords()
+      await flushMissing()
+      await session.send(encodeDone())
+    }
+    await stream.close({ signal: options.signal })
+    return { requests, chunksServed, chunkBytesServed, chunksMissing }
+  } catch (err) {
+    throw await session.fail(err)
+  }
+}
+
+/** The chunk if held and intact (re-hashed: a corrupt copy is never served), else undefined. */
+async function servable(store: ChunkStore, key: Key, options: AbortOptions): Promise<Uint8Array | undefined> {
+  let bytes: Uint8Array | undefined
+  try {
+    bytes = await store.get(key, options)
+  } catch (err) {
+    if (isBitwrkError(err)) throw err
+    return undefined
+  }
+  if (bytes === undefined || !keysEqual(sha256(bytes), key)) return undefined
+  return bytes
+}
+
+/**
+ * A per-peer budget of invalid requests (Holepunch habit): `charge(peer)` counts one invalid
+ * request and returns false once the peer has used up its budget, so the node drops it.
+ * Bounded: at most `maxPeers` peers are tracked, the oldest forgotten first.
+ */
+export class InvalidRequestBudget {
+  private readonly counts = new Map<string, number>()
+
+  constructor(
+    readonly maxInvalid = 3,
+    readonly maxPeers = 1024
+  ) {}
+
+  /** Counts an invalid request by `peer`; false when the peer is over budget. */
+  charge(peer: string): boolean {
+    const n = (this.counts.get(peer) ?? 0) + 1
+    this.counts.delete(peer)
+    this.counts.set(peer, n)
+    if (this.counts.size > this.maxPeers) {
+      const oldest = this.counts.keys().next().value
+      if (oldest !== undefined) this.counts.delete(oldest)
+    }
+    return n <= this.maxInvalid
+  }
+
+  /** Invalid requests counted for `peer`. */
+  count(peer: string): number {
+    return this.counts.get(peer) ?? 0
+  }
+}

@@ -1,0 +1,84 @@
+import { BitwrkError } from '../protocol/errors.js'
+import { CliErrorCode } from './io.js'
+
+/** Flags a command accepts: name (without `--`) → whether it takes a value. */
+export type FlagSpec = Readonly<Record<string, 'string' | 'boolean'>>
+
+/** What a command line holds once parsed. */
+export interface ParsedArgs {
+  /** Values of the given flags: a string, or `true` for boolean flags. */
+  readonly flags: Readonly<Record<string, string | true>>
+  /** Everything else, in order. */
+  readonly positionals: readonly string[]
+}
+
+/**
+ * A strict little argument parser. Flags are `--name value` or `--name=value`; `--` ends the
+ * flags so a message may start with `-`; a lone `-` is a positional. Unknown or repeated flags,
+ * a missing value and a wrong number of positionals throw a `BitwrkError` with a `CLI_*` usage
+ * code; so does any single-dash option (`-x`), since none is defined.
+ */
+export function parseArgs(
+  argv: readonly string[],
+  spec: FlagSpec,
+  positionals: { min: number; max: number; names?: readonly string[] }
+): ParsedArgs {
+  const flags: Record<string, string | true> = {}
+  const rest: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (arg === '--') {
+      rest.push(...argv.slice(i + 1))
+      break
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      rest.push(arg)
+      continue
+    }
+    const eq = arg.indexOf('=')
+    const name = arg.startsWith('--') ? arg.slice(2, eq < 0 ? undefined : eq) : ''
+    const kind = Object.hasOwn(spec, name) ? spec[name] : undefined
+    if (kind === undefined)
+      throw new BitwrkError(CliErrorCode.unknownFlag, `unknown option '${shorten(arg)}'`, {
+        flag: shorten(arg)
+      })
+    if (Object.hasOwn(flags, name))
+      throw new BitwrkError(CliErrorCode.duplicateFlag, `option '--${name}' given twice`, { flag: name })
+    if (kind === 'boolean') {
+      if (eq >= 0)
+        throw new BitwrkError(CliErrorCode.badArgument, `option '--${name}' takes no value`, { flag: name })
+      flags[name] = true
+      continue
+    }
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i]
+    if (value === undefined || value === '')
+      throw new BitwrkError(CliErrorCode.missingValue, `option '--${name}' needs a value`, { flag: name })
+    flags[name] = value
+  }
+  if (rest.length < positionals.min) {
+    const missing = positionals.names?.[rest.length] ?? 'argument'
+    throw new BitwrkError(CliErrorCode.missingArgument, `missing ${missing}`, { expected: positionals.min })
+  }
+  if (rest.length > positionals.max)
+    throw new BitwrkError(
+      CliErrorCode.extraArgument,
+      `unexpected argument '${shorten(rest[positionals.max] ?? '')}'`,
+      {
+        expected: positionals.max
+      }
+    )
+  return { flags, positionals: rest }
+}
+
+/** The value of a string flag, or undefined. */
+export function stringFlag(args: ParsedArgs, name: string): string | undefined {
+  const v = args.flags[name]
+  return typeof v === 'string' ? v : undefined
+}
+
+/** Keeps echoed user input to one short line. */
+function shorten(text: string): string {
+  // Control characters (code points below 0x20 and 0x7f) would break the one-line message.
+  const oneLine = Array.from(text, (ch) => (ch < ' ' || ch === '\x7f' ? '?' : ch)).join('')
+  return oneLine.length > 40 ? `${oneLine.slice(0, 40)}…` : oneLine
+}

@@ -18,6 +18,7 @@ import {
 } from '../../node/index.js'
 import { createTestnet, randomPrivateKey, type Testnet, waitFor } from '../../node/testing.js'
 import { isBitwrkError } from '../../protocol/errors.js'
+import { Identity } from '../../protocol/identity/index.js'
 
 /** Counts of active TCP handles, to prove a stopped host leaves none behind. */
 function tcpHandles(): number {
@@ -39,6 +40,8 @@ describe('node/host', () => {
     const h = await createHost({ privateKey: key, loopbackOnly: true })
     const expected = peerIdFromPrivateKey(privateKeyFromRaw(key)).toString()
     assert.equal(h.peerId, expected)
+    // invariant 2: the market identity names the same peer
+    assert.equal(Identity.fromPrivateKey(key).peerId, h.peerId)
     assert.match(h.peerId, /^16Uiu2/)
     const addr = h.multiaddrs()[0]
     assert.ok(addr !== undefined && isLoopback(addr))

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { bidTopic, bidTopicValidator, messageIdHex } from '../../node/index.js'
 import { createTestnet, testBid, waitFor, waitForMesh } from '../../node/testing.js'
-import { Identity } from '../../protocol/identity/index.js'
+import { Identity, nativeSecp256k1Available } from '../../protocol/identity/index.js'
 import type { Bench } from '../bench.js'
 
 /** Nodes in the benchmark network (issue 4: 20 nodes, degree ~4, one process). */
@@ -93,6 +93,7 @@ export const bench: Bench = {
       return {
         nodes: NODES,
         bids,
+        native_secp256k1: nativeSecp256k1Available(),
         bid_bytes: Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length),
         avg_degree: round(degree),
         delivered: round(latencies.length / expected),

@@ -74,7 +74,10 @@ export interface HostOptions {
   denyPeer?: (peerId: string) => boolean
   /** Parent logger; default silent. */
   logger?: Logger
-  /** Metrics; default a fresh registry. */
+  /**
+   * Metrics; default a fresh registry. GossipSub registers its `gossipsub_*` families in the
+   * same registry, so a registry serves one host.
+   */
   metrics?: NodeMetrics
   /** Clock, ms since the epoch. */
   now?: () => number
@@ -171,6 +174,8 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
   const listen = parseAddrs(opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], loopbackOnly, 'listen')
   const bootstrap = parseAddrs(opts.bootstrap ?? [], loopbackOnly, 'bootstrap')
   const gossipCfg: GossipConfig = {
+    // GossipSub's own metrics go to the node's registry unless the caller chose otherwise
+    metricsRegistry: metrics.registry,
     ...opts.gossip,
     // every testnet node shares 127.0.0.1: exempt it from the IP-colocation penalty (P6)
     ipColocationWhitelist: [

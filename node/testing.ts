@@ -150,19 +150,25 @@ export async function createTestnet(opts: TestnetOptions): Promise<Testnet> {
         })
       )
     }
-    await Promise.all(
-      edges.map(([a, b]) => {
-        const addr = (hosts[b] as BitwrkHost).multiaddrs()[0]
-        if (addr === undefined) throw new Error('host has no address')
-        return (hosts[a] as BitwrkHost).libp2p.dial(addr, { signal: AbortSignal.timeout(10_000) })
-      })
-    )
+    // a few dials at a time: dozens of simultaneous Noise handshakes on one busy thread can
+    // exceed libp2p's upgrade timeout
+    for (let i = 0; i < edges.length; i += DIAL_BATCH)
+      await Promise.all(
+        edges.slice(i, i + DIAL_BATCH).map(([a, b]) => {
+          const addr = (hosts[b] as BitwrkHost).multiaddrs()[0]
+          if (addr === undefined) throw new Error('host has no address')
+          return (hosts[a] as BitwrkHost).libp2p.dial(addr, { signal: AbortSignal.timeout(10_000) })
+        })
+      )
     return { hosts, edges, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err
   }
 }
+
+/** Dials in flight at once while a testnet connects. */
+const DIAL_BATCH = 4
 
 /** Shapes of {@link createTestnet}. */
 export type Topology = 'line' | 'star' | 'random'

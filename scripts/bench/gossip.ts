@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { bidTopic, bidTopicValidator, messageIdHex } from '../../node/index.js'
 import { createTestnet, testBid, waitFor, waitForMesh } from '../../node/testing.js'
-import { Identity } from '../../protocol/identity/index.js'
+import { Identity, nativeSecp256k1Available } from '../../protocol/identity/index.js'
 import type { Bench } from '../bench.js'
 
 /** Nodes in the benchmark network (issue 4: 20 nodes, degree ~4, one process). */
@@ -70,6 +70,7 @@ export const bench: Bench = {
           testBid(article, { identity: bidders[i % BIDDERS] as Identity, price: `uBTC ${100 + i}` }).bytes
       )
       const sizes = msgs.map((m) => m.byteLength)
+      const cpu0 = process.cpuUsage()
       const start = performance.now()
       for (let i = 0; i < bids; i++) {
         const due = start + i * GAP_MS
@@ -85,18 +86,25 @@ export const bench: Bench = {
       await waitFor(() => latencies.length >= expected, { timeoutMs: 30_000, what: 'deliveries' }).catch(
         () => {}
       )
+      const cpu = process.cpuUsage(cpu0)
+      const wallMs = performance.now() - start
       latencies.sort((a, b) => a - b)
       const degree = net.hosts.reduce((s, h) => s + h.libp2p.getPeers().length, 0) / NODES
       return {
         nodes: NODES,
         bids,
+        native_secp256k1: nativeSecp256k1Available(),
         bid_bytes: Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length),
         avg_degree: round(degree),
         delivered: round(latencies.length / expected),
         p50_ms: round(percentile(latencies, 50)),
         p95_ms: round(percentile(latencies, 95)),
         p99_ms: round(percentile(latencies, 99)),
-        max_ms: round(latencies.at(-1) ?? Number.NaN)
+        max_ms: round(latencies.at(-1) ?? Number.NaN),
+        // process CPU per delivered copy, and CPU / wall: near or above 1 means one thread
+        // (plus libuv and GC threads) was saturated and latencies include queueing
+        cpu_ms_per_delivery: round((cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length)),
+        cpu_per_wall: round((cpu.user + cpu.system) / 1000 / wallMs)
       }
     } finally {
       await net.stop()

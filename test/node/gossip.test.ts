@@ -60,6 +60,12 @@ describe('node/gossip (e2e)', () => {
     await waitFor(() => got.slice(1).every((s) => s.has(id)), { timeoutMs: 10_000, what: 'delivery' })
     // the publisher does not deliver its own message to itself
     assert.equal(got[0]?.has(id), false)
+    // one scrape shows bitwrk and GossipSub metrics, with bounded labels only
+    const text = await (net.hosts[2] as BitwrkHost).metrics.registry.metrics()
+    assert.match(text, /bitwrk_gossip_validation_total\{kind="bids",result="accept",code="OK"\} 1/)
+    assert.match(text, /gossipsub_msg_received_prevalidation_total\{topic="bids"\} 1/)
+    assert.equal(text.includes('/bitwrk/'), false)
+    assert.equal(text.includes('16Uiu2'), false)
   })
 
   it('delivers messages from every node of a random graph of six to all others', async () => {

@@ -1,4 +1,4 @@
-import { GEAR } from './gear.js'
+import { defaultScanner, type GearScanner } from './gear-scan.js'
 import type { AbortOptions } from './types.js'
 
 /**
@@ -7,36 +7,29 @@ import type { AbortOptions } from './types.js'
  * protocol/spec/cafs.md CAFS-1 for the measurements behind them.
  */
 
-/** Smallest chunk (except the last one of a file). FastCDC's rule of thumb: normal / 4. */
+/**
+ * Smallest chunk (except the last one of a file): normal / 2 rather than FastCDC's normal / 4,
+ * because the first `min - 1` bytes of a chunk are skipped unhashed (42 % of all bytes instead
+ * of 22 %) while the dedup figure of CAFS-1 stays the same (measured).
+ */
 export const CHUNK_MIN_SIZE = 16 * 1024
-/** Length where the chunker switches from the strict to the lax mask (FastCDC "normal size"). */
-export const CHUNK_NORMAL_SIZE = 64 * 1024
+/**
+ * Length where the chunker switches from the strict to the lax mask (FastCDC "normal size").
+ * 32 KiB, not 64 KiB: measured in CAFS-1, 64 KiB resends up to 7 % when 1 % of a 64 MiB file
+ * changes at 20 places (insertions), 32 KiB about 3.3 %.
+ */
+export const CHUNK_NORMAL_SIZE = 32 * 1024
 /** Largest chunk: a chunk is cut here whatever the content (normal × 4). */
-export const CHUNK_MAX_SIZE = 256 * 1024
-/** Mask bits below the normal size: the 18 top bits of the hash must be zero (p = 2^-18). */
-export const MASK_SMALL_BITS = 18
-/** Mask bits from the normal size on: the 14 top bits must be zero (p = 2^-14). */
-export const MASK_LARGE_BITS = 14
+export const CHUNK_MAX_SIZE = 128 * 1024
+/** Mask bits below the normal size: the 17 top bits of the hash must be zero (p = 2^-17). */
+export const MASK_SMALL_BITS = 17
+/** Mask bits from the normal size on: the 13 top bits must be zero (p = 2^-13). */
+export const MASK_LARGE_BITS = 13
 
 // The masks select the TOP bits of the 32-bit gear hash: bit k of (h << 1) + g depends on the
-// last k + 1 bytes only, so the top bits carry the widest window (15…32 bytes).
+// last k + 1 bytes only, so the top bits carry the widest window (16…32 bytes here).
 const MASK_SMALL = (0xffffffff << (32 - MASK_SMALL_BITS)) | 0
 const MASK_LARGE = (0xffffffff << (32 - MASK_LARGE_BITS)) | 0
-
-/**
- * Scans `buf[from, to)` with hash state `h` and `mask`. Returns the exclusive end index of the
- * chunk (≥ 1) when a byte satisfies the mask, or `-1 - (h >>> 0)` (always negative) with the
- * updated hash state when none does: one number, so the hot loop allocates nothing.
- */
-function scan(buf: Uint8Array, from: number, to: number, h: number, mask: number): number {
-  const gear = GEAR
-  for (let j = from; j < to; j++) {
-    // int32 arithmetic: the `| 0` truncation lets V8 keep `h` in a register.
-    h = ((h << 1) + gear[buf[j]!]!) | 0
-    if ((h & mask) === 0) return j + 1
-  }
-  return -1 - (h >>> 0)
-}
 
 /**
  * Streaming chunker: push input of any sizes, receive completed chunks. Boundaries depend only
@@ -51,6 +44,12 @@ export class Chunker {
   private parts: Uint8Array[] = []
   private len = 0
   private h = 0
+  private readonly scan: GearScanner
+
+  /** `scanner` selects the hot-loop engine (tests compare them); the default is the fastest. */
+  constructor(scanner: GearScanner = defaultScanner) {
+    this.scan = scanner
+  }
 
   /** Feeds `data`; returns the chunks it completed, in order (possibly none). */
   push(data: Uint8Array): Uint8Array[] {
@@ -62,19 +61,13 @@ export class Chunker {
       // started in an earlier push). A byte at index j makes the chunk j - base + 1 long.
       const base = pos - this.len
       const hashFrom = Math.max(pos, base + CHUNK_MIN_SIZE - 1)
-      const normalEnd = Math.min(end, base + CHUNK_NORMAL_SIZE - 1)
       const maxEnd = Math.min(end, base + CHUNK_MAX_SIZE)
-      let h = this.h
+      // Bytes before normalEnd make a chunk shorter than the normal size: strict mask.
+      const normalEnd = Math.max(hashFrom, Math.min(end, base + CHUNK_NORMAL_SIZE - 1))
       let cut = -1
-      let j = hashFrom
-      if (j < normalEnd) {
-        const r = scan(data, j, normalEnd, h, MASK_SMALL)
-        if (r >= 0) cut = r
-        else h = (-1 - r) | 0
-        j = normalEnd
-      }
-      if (cut < 0 && j < maxEnd) {
-        const r = scan(data, j, maxEnd, h, MASK_LARGE)
+      let h = this.h
+      if (hashFrom < maxEnd) {
+        const r = this.scan(data, hashFrom, normalEnd, maxEnd, h, MASK_SMALL, MASK_LARGE)
         if (r >= 0) cut = r
         else h = (-1 - r) | 0
       }
@@ -119,8 +112,8 @@ export class Chunker {
 }
 
 /** Chunks a whole buffer (views into `data`). Empty input gives no chunks. */
-export function chunkBytes(data: Uint8Array): Uint8Array[] {
-  const c = new Chunker()
+export function chunkBytes(data: Uint8Array, scanner?: GearScanner): Uint8Array[] {
+  const c = new Chunker(scanner)
   return [...c.push(data), ...c.finish()]
 }
 

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto'
+import { createHash, type Hash, hash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { create as createDigest } from 'multiformats/hashes/digest'
@@ -16,9 +16,9 @@ function plain(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 }
 
-/** SHA-256 of `bytes` (node:crypto, native): the key of a chunk or of a whole small file. */
+/** SHA-256 of `bytes` (node:crypto one-shot, native): the key of a chunk or of a small file. */
 export function sha256(bytes: Uint8Array): Key {
-  return plain(createHash('sha256').update(bytes).digest())
+  return plain(hash('sha256', bytes, 'buffer'))
 }
 
 /** The key of a chunk: SHA-256 of its bytes (CAFS-5). */

@@ -79,6 +79,7 @@ export async function sendFile(
     const checkEarly = (): void => {
       if (early === undefined) return
       if (early.err !== undefined) throw early.err
+      if (early.msg === undefined) throw xferError(XferCode.CLOSED, 'receiver closed before DONE')
       throw xferError(XferCode.UNEXPECTED_MESSAGE, 'receiver spoke before DONE')
     }
 
@@ -93,9 +94,11 @@ export async function sendFile(
       try {
         await session.send(encodeChunks(batch))
       } catch (err) {
-        // The write may have failed because the receiver sent ERROR and hung up: prefer that.
-        await withDeadline(reply, limits.messageTimeoutMs).catch(() => {})
-        checkEarly()
+        // A broken pipe may mean the receiver sent ERROR and hung up: its reason is better.
+        if (isBitwrkError(err, XferCode.CLOSED)) {
+          await withDeadline(reply, Math.min(limits.messageTimeoutMs, 1000)).catch(() => {})
+          checkEarly()
+        }
         throw err
       }
       messagesSent++

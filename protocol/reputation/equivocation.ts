@@ -33,13 +33,13 @@ export const EQUIVOCATION_CASES = ['bid-reuse', 'conflicting-messages', 'nonce-r
 export type EquivocationCase = (typeof EQUIVOCATION_CASES)[number]
 
 /**
- * Largest encoded proof (REP-12): a header of at most {@link MAX_EQUIVOCATION_HEADER_BYTES},
- * two documents of at most 1024 bytes (TX-6; a bid document is shorter), two 88-character
- * signatures and four LFs come to 2772 bytes; 3 KiB bounds it.
+ * Largest encoded proof (REP-12): the longest valid header (495 bytes), two documents of at
+ * most 1024 bytes (TX-6; a bid document is shorter), two 88-character signatures and four LFs
+ * come to 2723 bytes; 3 KiB bounds it.
  */
 export const MAX_EQUIVOCATION_BYTES = 3072
 
-/** Largest header (REP-12): the bid-reuse header with three 128-character bid ids has 498 bytes. */
+/** Largest header (REP-12): the bid-reuse header with three 128-character bid ids has 495 bytes. */
 export const MAX_EQUIVOCATION_HEADER_BYTES = 512
 
 /** A document and its signer's signature (Base64 compact). */

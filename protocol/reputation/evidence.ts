@@ -58,12 +58,15 @@ export const RETIREMENT_EVENTS: Readonly<
  * retirement and the kinds of its accepted signed messages, so every node that accepted the
  * same messages derives the same events. FINISHED after a delivery (a transmit-finished in the
  * evidence) credits both parties; an acceptance without delivery (the buyer paid for nothing,
- * as the original allows) credits nobody, so it cannot farm trust. Throws REP_NOT_RETIRED for
+ * as the original allows) credits nobody, so it cannot farm trust; nor does a self-trade (buyer
+ * and seller one address). Throws REP_NOT_RETIRED for
  * an active transaction (a caller bug).
  */
 export function transactionEvents(tx: Transaction): ReputationEvent[] {
   if (tx.state !== 'retired' || tx.outcome === null)
     throw reputationError(ReputationError.NOT_RETIRED, 'transaction not retired')
+  // A self-trade (TX-10 allows one) shows nothing about how a participant treats others.
+  if (tx.terms.buyer === tx.terms.seller) return []
   const phase = tx.outcome.phase
   const delivered = tx.outcome.evidence.some((e) => e.kind === 'transmit-finished')
   const rule =

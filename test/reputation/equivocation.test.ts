@@ -433,6 +433,20 @@ describe('reputation equivocation', () => {
     assert.equal(decodeEquivocation('x' as unknown as Uint8Array).ok, false)
   })
 
+  it('decodes the longest header: bid reuse with three 128-character bid ids', () => {
+    const id = (c: string) => c.repeat(128)
+    const p: EquivocationProof = {
+      ...BUYER_BID_REUSE,
+      context: { bid: id('x'), otherA: id('y'), otherB: id('z') }
+    }
+    const d = decodeEquivocation(encodeEquivocation(p))
+    assert.ok(d.ok)
+    assert.deepEqual(d.proof.context, p.context)
+    assert.equal(code(p), ReputationError.CONTEXT_MISMATCH)
+    const tooLong = { ...p, context: { bid: id('x'), otherA: `${id('y')}y`, otherB: id('z') } }
+    assert.equal(refusal(encodeEquivocation(tooLong)), ReputationError.MALFORMED)
+  })
+
   it('refuses to encode a bid-reuse proof without its context', () => {
     const { context: _, ...bare } = BUYER_BID_REUSE
     assert.throws(

@@ -10,13 +10,26 @@ import {
 } from '../../protocol/reputation/index.js'
 import {
   applyMessage,
+  createTransaction,
   PHASES,
   type Phase,
   restoreTransaction,
   retire,
+  signTxMessage,
   type Transaction
 } from '../../protocol/transaction/index.js'
-import { BUYER, MESSAGES, mustApply, PATHS, SELLER, T0, TERMS, TXID, txIn } from '../transaction/helpers.js'
+import {
+  BUYER,
+  CONTENT,
+  MESSAGES,
+  mustApply,
+  PATHS,
+  SELLER,
+  T0,
+  TERMS,
+  TXID,
+  txIn
+} from '../transaction/helpers.js'
 
 /** The events of each retirement phase (REP-7), written out independently: [buyer, seller]. */
 const EXPECTED: Record<Phase, [ReputationCounter[], ReputationCounter[]]> = {
@@ -92,6 +105,13 @@ describe('reputation evidence', () => {
       )
       assert.deepEqual(transactionEvents(theirs), transactionEvents(mine), phase)
     }
+  })
+
+  it('derives nothing from a self-trade, where a no-show would otherwise count', () => {
+    const self = { ...TERMS, seller: BUYER.address, sellerPeerId: BUYER.peerId }
+    let tx = createTransaction(self)
+    tx = mustApply(tx, signTxMessage(BUYER, tx.id, CONTENT['establish-buyer']), T0 + 1_000)
+    assert.deepEqual(transactionEvents(retired(tx)), [])
   })
 
   it('refuses to derive events from an active transaction', () => {

@@ -89,9 +89,7 @@ export const bench: Bench = {
         const t = process.hrtime.bigint()
         await client.fetchFile(manifest, {
           providers: [provider.libp2p.peerId],
-          store: into,
-          batchBytes: Number(process.env.BB ?? 1 << 20),
-          batchChunks: 1024
+          store: into
         })
         bestChunk = Math.min(bestChunk, Number(process.hrtime.bigint() - t) / 1e9)
         if (into.stats().bytes === 0) throw new Error('nothing fetched')

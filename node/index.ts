@@ -1,4 +1,12 @@
 /** Public surface of the node layer: libp2p host, gossip adapter, metrics, logging, persistence. */
+
+export {
+  CHUNK_PROTOCOL,
+  ChunkCode,
+  ChunkExchange,
+  type ChunkServerOptions,
+  type NetworkFetchOptions
+} from '../cafs/adapters/libp2p/index.js'
 export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './bootstrap.js'
 export * from './gossip/index.js'
 export {

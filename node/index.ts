@@ -1,5 +1,6 @@
 /** Public surface of the node layer: libp2p host, gossip adapter, metrics, logging, persistence. */
 export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './bootstrap.js'
+export * as demo from './demo/index.js'
 export * from './gossip/index.js'
 export {
   type BitwrkHost,

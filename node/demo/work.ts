@@ -25,10 +25,11 @@ export const WORK_LIMITS = {
   /** Largest samples per pixel. */
   maxSamples: 64,
   /**
-   * Largest tile pixels × samples: 2^24 primary rays admits a whole 4096² image at one sample,
-   * and bounds one work item to roughly a minute on one core (scripts/bench/raytracer.ts).
+   * Largest tile pixels × samples: 2^22 primary rays (a 2048² tile at one sample, 512² at 16)
+   * bound one work item to about 1.4 s on the default scene and about 25 s at the scene limits
+   * (64 objects, 8 area lights, depth 8) on one core (scripts/bench/raytracer.ts).
    */
-  maxPrimaryRays: 2 ** 24
+  maxPrimaryRays: 2 ** 22
 } as const
 
 /** A tile rectangle in image pixels; (x, y) is its top-left corner. */

@@ -91,6 +91,22 @@ describe('demo/tracer', () => {
     assert.ok(imagesEqual(renderImage(scene, W, H, 1), renderImage({ ...scene, seed: 99 }, W, H, 1)))
   })
 
+  it('renders the pinned testnet tile of the spec (work hash and pixel hash)', () => {
+    const work = encodeWork({
+      scene,
+      width: 320,
+      height: 240,
+      tile: { x: 80, y: 60, w: 80, h: 60 },
+      samples: 4
+    })
+    assert.equal(bytesToHex(sha256(work)), '342260993b137fb6ac81c35fada518142121c143d9ff232670f3d48b5b86c2eb')
+    const img = decodePng(renderWork(work))
+    assert.equal(
+      bytesToHex(sha256(img.data)),
+      'fe76a08fc446d7e0e27bc73f4b00a58c22100a145e3c999a3e899b4ecc78053b'
+    )
+  })
+
   it('renders a pinned reference image (guards against accidental changes to RAYS-5/6)', () => {
     const png = renderWork(
       encodeWork({ scene, width: 32, height: 24, tile: { x: 0, y: 0, w: 32, h: 24 }, samples: 2 })

@@ -202,6 +202,17 @@ describe('demo/work', () => {
     )
   })
 
+  it('admits exactly WORK_LIMITS.maxPrimaryRays primary rays', () => {
+    const at = { scene: SCENE, width: 4096, height: 4096, tile: { x: 0, y: 0, w: 2048, h: 2048 }, samples: 1 }
+    assert.equal(at.tile.w * at.tile.h, WORK_LIMITS.maxPrimaryRays)
+    assert.deepEqual(decodeWork(encodeWork(at)).tile, at.tile)
+    throwsCode(
+      () => encodeWork({ ...at, tile: { x: 0, y: 0, w: 2048, h: 2049 } }),
+      DemoErrorCode.workTooCostly
+    )
+    throwsCode(() => encodeWork({ ...at, samples: 2 }), DemoErrorCode.workTooCostly)
+  })
+
   it('refuses to encode invalid work with the decoder codes', () => {
     throwsCode(
       () => encodeWork({ scene: SCENE, width: 4, height: 2, tile: { x: 4, y: 0, w: 1, h: 1 }, samples: 1 }),

@@ -8,6 +8,7 @@ export {
   type NetworkFetchOptions
 } from '../cafs/adapters/libp2p/index.js'
 export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './bootstrap.js'
+export * as demo from './demo/index.js'
 export * from './gossip/index.js'
 export {
   type BitwrkHost,

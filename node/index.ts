@@ -1,4 +1,4 @@
-/** Public surface of the node layer: libp2p host, gossip adapter, metrics, logging. */
+/** Public surface of the node layer: libp2p host, gossip adapter, metrics, logging, persistence. */
 export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './bootstrap.js'
 export * from './gossip/index.js'
 export {
@@ -12,3 +12,4 @@ export {
 } from './host.js'
 export { createLogger, type LogContext, type Logger, type LoggerOptions, silentLogger } from './logger.js'
 export { codeLabel, createMetrics, type NodeMetrics, type TopicKindLabel } from './metrics.js'
+export * from './store/index.js'

@@ -1,0 +1,110 @@
+/**
+ * One data directory (DESIGN.md invariant 9): the key file and the LevelDB database at
+ * `<dataDir>/db` with every repository, opened, schema-checked and recovered in one call.
+ */
+import { join } from 'node:path'
+import type { Identity } from '../../protocol/identity/index.js'
+import { type BidPruneResult, BidRepository } from './bids.js'
+import { checkSchema, type KvController, openLevelController } from './db.js'
+import { loadOrCreateIdentity } from './identity.js'
+import { PeerRepository } from './peers.js'
+import { ReputationRepository } from './reputation.js'
+import { SettingsRepository } from './settings.js'
+import { type RecoveryReport, TransactionRepository } from './transactions.js'
+
+/** Directory name of the database inside the data directory. */
+export const DB_DIR_NAME = 'db'
+
+/** Every repository over one controller. */
+export interface Repositories {
+  /** Own bids and used marks. */
+  readonly bids: BidRepository
+  /** Transactions and their signed messages. */
+  readonly transactions: TransactionRepository
+  /** Known peers for redialing. */
+  readonly peers: PeerRepository
+  /** Reputation counters. */
+  readonly reputation: ReputationRepository
+  /** Followed articles and settings. */
+  readonly settings: SettingsRepository
+}
+
+/** Options of {@link openStore}. */
+export interface StoreOptions {
+  /** Bound on stored peers (default 1000). */
+  readonly maxPeers?: number
+}
+
+/**
+ * Checks the schema of `kv` (writing it into an empty store) and builds the repositories over
+ * it. STORE_SCHEMA_MISMATCH / STORE_CORRUPT leave `kv` open: the caller closes it.
+ */
+export async function openStore(kv: KvController, options: StoreOptions = {}): Promise<Repositories> {
+  await checkSchema(kv)
+  return {
+    bids: new BidRepository(kv),
+    transactions: new TransactionRepository(kv),
+    peers: new PeerRepository(kv, options.maxPeers),
+    reputation: new ReputationRepository(kv),
+    settings: new SettingsRepository(kv)
+  }
+}
+
+/** Options of {@link openDataDir}. */
+export interface DataDirOptions extends StoreOptions {
+  /** The clock at opening: recovery retires what is due at this time. */
+  readonly nowMs: number
+  /** When given and there is no key file yet, a new key is created from this source. */
+  readonly random?: (n: number) => Uint8Array
+}
+
+/** What opening did: transaction recovery and bid pruning. */
+export interface OpenReport {
+  /** Open transactions resumed, retired or found unreadable. */
+  readonly recovery: RecoveryReport
+  /** Expired bids and old used marks removed. */
+  readonly pruned: BidPruneResult
+  /** True when the key file was created by this open. */
+  readonly keyCreated: boolean
+}
+
+/** An open data directory. */
+export interface DataDir extends Repositories {
+  /** The directory. */
+  readonly dir: string
+  /** The node's identity from the key file. */
+  readonly identity: Identity
+  /** The controller (for tools and tests). */
+  readonly kv: KvController
+  /** What happened on open. */
+  readonly report: OpenReport
+  /** Closes the database; idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * Opens the data directory `dir`: creates it (0700) if needed, loads (or, with `random`,
+ * creates) the key file, opens `<dir>/db`, checks its schema, prunes expired bids and runs
+ * transaction recovery at `nowMs`. Errors: STORE_KEY_*, STORE_LOCKED, STORE_SCHEMA_MISMATCH,
+ * STORE_CORRUPT (schema record); the database is closed again when opening fails.
+ */
+export async function openDataDir(dir: string, options: DataDirOptions): Promise<DataDir> {
+  const key = await loadOrCreateIdentity(dir, options.random)
+  const kv = await openLevelController(join(dir, DB_DIR_NAME))
+  try {
+    const repos = await openStore(kv, options)
+    const pruned = await repos.bids.pruneExpired(options.nowMs)
+    const recovery = await repos.transactions.recover(options.nowMs)
+    return {
+      ...repos,
+      dir,
+      identity: key.identity,
+      kv,
+      report: { recovery, pruned, keyCreated: key.created },
+      close: () => kv.close()
+    }
+  } catch (err) {
+    await kv.close()
+    throw err
+  }
+}

@@ -72,6 +72,12 @@ export interface HostOptions {
    * benchmarks keep a fixed topology (Kad-DHT otherwise connects a small network completely).
    */
   denyPeer?: (peerId: string) => boolean
+  /**
+   * Default true. False postpones Kad-DHT's self-query by an hour and lets DHT queries run
+   * without waiting for it, so tests and benchmarks that dial their own topology are not
+   * joined up by the self-query's dials.
+   */
+  dhtSelfQuery?: boolean
   /** Parent logger; default silent. */
   logger?: Logger
   /**
@@ -108,6 +114,9 @@ export interface BitwrkHost {
  */
 const LOOPBACK_INBOUND_PER_SEC = 1000
 const LOOPBACK_PENDING_INBOUND = 256
+
+/** Self-query delay when `dhtSelfQuery` is false: one hour, longer than any test or bench run. */
+const NO_SELF_QUERY_MS = 3600 * 1000
 
 /** True for 127.0.0.0/8 and ::1 multiaddrs. */
 export function isLoopback(ma: Multiaddr): boolean {
@@ -207,7 +216,13 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
         clientMode: false,
         peerInfoMapper: opts.publicDht === true ? passthroughMapper : removePublicAddressesMapper,
         // the default 1 s delay of the first self-query slows every first DHT operation
-        initialQuerySelfInterval: 0
+        ...(opts.dhtSelfQuery === false
+          ? {
+              initialQuerySelfInterval: NO_SELF_QUERY_MS,
+              querySelfInterval: NO_SELF_QUERY_MS,
+              allowQueryWithZeroPeers: true
+            }
+          : { initialQuerySelfInterval: 0 })
       })
     }
   })

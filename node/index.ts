@@ -7,6 +7,16 @@ export {
   type ChunkServerOptions,
   type NetworkFetchOptions
 } from '../cafs/adapters/libp2p/index.js'
+export {
+  BidBook,
+  type BidBookOptions,
+  type BookAddResult,
+  BookCodes,
+  type BookEpoch,
+  type BookMatch,
+  DEFAULT_BOOK_LIMITS,
+  type LiveBid
+} from './book.js'
 export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './bootstrap.js'
 export * as demo from './demo/index.js'
 export * from './gossip/index.js'
@@ -20,6 +30,34 @@ export {
   isLoopback
 } from './host.js'
 export { createLogger, type LogContext, type Logger, type LoggerOptions, silentLogger } from './logger.js'
+export {
+  type BidClosedEvent,
+  type BuyerWork,
+  DEFAULT_HISTORY_EPOCHS,
+  type EpochEvent,
+  Market,
+  MarketCodes,
+  type MarketEvents,
+  type MarketOptions,
+  type MatchEvent,
+  type OwnBid,
+  type PlaceBidRequest
+} from './market.js'
+export { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
+export {
+  MarketTxCodes,
+  TransactionFollower,
+  type TxEntry,
+  type TxEvent,
+  type TxPhaseEvent
+} from './market-tx.js'
 export { codeLabel, createMetrics, type NodeMetrics, type TopicKindLabel } from './metrics.js'
+export {
+  type BitwrkNode,
+  type BitwrkNodeOptions,
+  createBitwrkNode,
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  NodeCodes
+} from './node.js'
 export * from './store/index.js'
 export * from './sync/index.js'

@@ -1,0 +1,285 @@
+import { randomBytes } from 'node:crypto'
+import { Registry } from 'prom-client'
+import { BitwrkError } from '../protocol/errors.js'
+import type { Identity } from '../protocol/identity/index.js'
+import { checkEpochParams, type EpochParams } from '../protocol/matching/index.js'
+import { BidBook, DEFAULT_BOOK_LIMITS } from './book.js'
+import type { GossipConfig } from './gossip/config.js'
+import { bidTopic, isValidArticle, txTopic } from './gossip/topics.js'
+import { type BitwrkHost, createHost, type HostOptions } from './host.js'
+import { type Logger, silentLogger } from './logger.js'
+import { Market, type PlaceBidRequest } from './market.js'
+import { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
+import { createMetrics, type NodeMetrics } from './metrics.js'
+import { openDataDir, type Repositories } from './store/data-dir.js'
+import { createKeyFile, loadKeyFile } from './store/identity.js'
+
+/** Codes of node assembly (`NODE_*`). */
+export const NodeCodes = {
+  /** Neither `dataDir` nor `store` + `identity` was given, or both. */
+  BAD_OPTIONS: 'NODE_BAD_OPTIONS',
+  /** `identity` differs from the key file of `dataDir`. */
+  IDENTITY_MISMATCH: 'NODE_IDENTITY_MISMATCH',
+  /** `start` after `stop`, or a second `start`. */
+  BAD_STATE: 'NODE_BAD_STATE',
+  /** The article cannot be followed (not a valid topic article). */
+  BAD_ARTICLE: 'NODE_BAD_ARTICLE'
+} as const
+
+/**
+ * Default allowance for bids dated in the future (BID-15): 2 s. NTP keeps honest clocks within
+ * tens of ms; a bid from the future waits in the book for its epoch, so this bounds that wait.
+ */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 2000
+
+/** Options of {@link createBitwrkNode}. */
+export interface BitwrkNodeOptions {
+  /** Data directory (key file + LevelDB); created when missing. Exclusive with `store`. */
+  readonly dataDir?: string
+  /** Open repositories (e.g. over the memory controller); needs `identity`. */
+  readonly store?: Repositories
+  /** The node key; with `dataDir` it must equal the key file (or is written when there is none). */
+  readonly identity?: Identity
+  /** Listen multiaddrs; default `/ip4/127.0.0.1/tcp/0`. */
+  readonly listen?: string[]
+  /** Bootstrap multiaddrs. */
+  readonly bootstrap?: string[]
+  /** Articles to follow (added to the stored subscriptions). */
+  readonly articles?: string[]
+  /** Clock, ms since the epoch; default `Date.now`. */
+  readonly clock?: () => number
+  /** Epoch parameters of the network (MATCH-1, MATCH-2). */
+  readonly epochParams?: Partial<EpochParams>
+  /** Refuse non-loopback addresses (tests, local testnet). */
+  readonly loopbackOnly?: boolean
+  /** GossipSub settings. */
+  readonly gossip?: GossipConfig
+  /** Further host options (adapter limits, bootstrap timing, DHT). */
+  readonly host?: Omit<
+    HostOptions,
+    | 'privateKey'
+    | 'listen'
+    | 'bootstrap'
+    | 'validators'
+    | 'logger'
+    | 'metrics'
+    | 'now'
+    | 'gossip'
+    | 'loopbackOnly'
+  >
+  /** Allowance for future-dated bids, ms (BID-15). */
+  readonly maxClockSkewMs?: number
+  /** Longest wait of the transaction validator for a local match, ms; default min(skew, epoch + settle). */
+  readonly txWaitMs?: number
+  /** Book bound (MARKET-5). */
+  readonly maxBids?: number
+  /** Per-participant book bound (MARKET-5). */
+  readonly maxBidsPerParticipant?: number
+  /** Most transactions followed at once (MARKET-12). */
+  readonly maxFollowedTxs?: number
+  /** Parent logger; default silent. */
+  readonly logger?: Logger
+  /** Metrics registry shared by every component; default a fresh one. */
+  readonly registry?: Registry
+  /** Random source (bid nonces, a new key); default node:crypto. */
+  readonly random?: (n: number) => Uint8Array
+}
+
+/** A bitwrk node: host, gossip, book, market and persistence under one lifecycle. */
+export interface BitwrkNode {
+  /** The node key: market identity and libp2p identity (DESIGN.md invariant 2). */
+  readonly identity: Identity
+  /** libp2p peer id. */
+  readonly peerId: string
+  /** Participant address. */
+  readonly address: string
+  /** The bid book (book sync: `liveBids`, `addBidBytes`, `liveDigest`). */
+  readonly book: BidBook
+  /** The market service; its typed events are the node's (`market:*`, `tx:*`, `bid:closed`). */
+  readonly market: Market
+  /** Persistence. */
+  readonly repos: Repositories
+  /** Host and gossip metrics. */
+  readonly metrics: NodeMetrics
+  /** Book and market metrics. */
+  readonly marketMetrics: MarketMetrics
+  /** The running host; throws NODE_BAD_STATE before `start`. */
+  readonly host: BitwrkHost
+  /** Aborted when the node stops. */
+  readonly signal: AbortSignal
+  /** Starts host, gossip subscriptions, market (restore, resume) in dependency order. */
+  start(): Promise<void>
+  /** Stops market, host and persistence in reverse order. Idempotent. */
+  stop(): Promise<void>
+  /** Follows an article: book, both topics, stored subscription. */
+  follow(article: string): Promise<void>
+  /** Stops following an article. */
+  unfollow(article: string): Promise<void>
+  /** Followed articles. */
+  articles(): string[]
+  /** {@link Market.placeBid}. */
+  placeBid: Market['placeBid']
+  /** {@link Market.cancelBid}. */
+  cancelBid: Market['cancelBid']
+  /** Listen addresses with `/p2p/<peerId>`. */
+  multiaddrs(): string[]
+}
+
+/**
+ * Creates a node (STYLE.md, after Lodestar's `init`): opens persistence (data directory or the
+ * given store) and builds book and market; `start()` then wires host, gossip validators,
+ * subscriptions and the market under one AbortController, `stop()` unwinds in reverse.
+ */
+export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkNode> {
+  const clock = opts.clock ?? Date.now
+  const random = opts.random ?? ((n: number) => new Uint8Array(randomBytes(n)))
+  const logger = opts.logger ?? silentLogger()
+  const log = logger.child({ module: 'node' })
+  const params = checkEpochParams(opts.epochParams)
+  if ((opts.dataDir === undefined) === (opts.store === undefined))
+    throw new BitwrkError(NodeCodes.BAD_OPTIONS, 'give exactly one of dataDir and store')
+
+  let repos: Repositories
+  let identity: Identity
+  let closeStore: () => Promise<void> = async () => {}
+  if (opts.dataDir !== undefined) {
+    if (opts.identity !== undefined) await ensureKey(opts.dataDir, opts.identity)
+    const dir = await openDataDir(opts.dataDir, { nowMs: clock(), random })
+    repos = dir
+    identity = dir.identity
+    closeStore = () => dir.close()
+  } else {
+    if (opts.identity === undefined) throw new BitwrkError(NodeCodes.BAD_OPTIONS, 'a store needs an identity')
+    repos = opts.store as Repositories
+    identity = opts.identity
+  }
+
+  const registry = opts.registry ?? new Registry()
+  const metrics = createMetrics(registry)
+  const marketMetrics = createMarketMetrics(registry)
+  const maxClockSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS
+  const book = new BidBook({
+    params,
+    maxClockSkewMs,
+    maxBids: opts.maxBids ?? DEFAULT_BOOK_LIMITS.maxBids,
+    maxBidsPerParticipant: opts.maxBidsPerParticipant ?? DEFAULT_BOOK_LIMITS.maxBidsPerParticipant,
+    metrics: marketMetrics,
+    logger
+  })
+  const market = new Market({
+    identity,
+    book,
+    repos,
+    metrics: marketMetrics,
+    logger,
+    clock,
+    random,
+    txWaitMs: opts.txWaitMs ?? Math.min(maxClockSkewMs, params.epochMs + params.settleMs),
+    maxFollowedTxs: opts.maxFollowedTxs ?? 10_000
+  })
+
+  const controller = new AbortController()
+  let host: BitwrkHost | undefined
+  let state: 'new' | 'starting' | 'running' | 'stopped' = 'new'
+  let stopping: Promise<void> | undefined
+
+  const subscribe = (article: string): void => {
+    if (host === undefined) return
+    host.gossip.subscribe(bidTopic(article))
+    host.gossip.subscribe(txTopic(article))
+  }
+
+  const node: BitwrkNode = {
+    identity,
+    peerId: identity.peerId,
+    address: identity.address,
+    book,
+    market,
+    repos,
+    metrics,
+    marketMetrics,
+    signal: controller.signal,
+    get host(): BitwrkHost {
+      if (host === undefined) throw new BitwrkError(NodeCodes.BAD_STATE, 'node not started')
+      return host
+    },
+    async start() {
+      if (state !== 'new') throw new BitwrkError(NodeCodes.BAD_STATE, 'start only once')
+      state = 'starting'
+      // Dependency order: persistence (open) → followed articles → host + validators →
+      // subscriptions → market (restore own bids, resume transactions, epoch timer).
+      const stored = await repos.settings.subscriptions()
+      for (const s of stored.items) book.follow(s.article)
+      for (const a of opts.articles ?? []) await node.follow(a)
+      host = await createHost({
+        ...opts.host,
+        privateKey: identity.privateKey,
+        ...(opts.listen !== undefined ? { listen: opts.listen } : {}),
+        ...(opts.bootstrap !== undefined ? { bootstrap: opts.bootstrap } : {}),
+        ...(opts.loopbackOnly !== undefined ? { loopbackOnly: opts.loopbackOnly } : {}),
+        ...(opts.gossip !== undefined ? { gossip: opts.gossip } : {}),
+        validators: {
+          bids: (data, ctx) => book.validateGossip(data, ctx),
+          tx: (data, ctx) => market.txs.validate(data, ctx)
+        },
+        logger,
+        metrics,
+        now: clock
+      })
+      if (controller.signal.aborted) {
+        await host.stop()
+        return
+      }
+      for (const a of book.articles()) subscribe(a)
+      const h = host
+      market.attach(h.gossip, () => h.multiaddrs().map(String))
+      const r = await market.start()
+      state = 'running'
+      log.info(
+        { peerId: identity.peerId, articles: book.articles().length, resumed: r.resumed.length },
+        'node started'
+      )
+    },
+    stop() {
+      stopping ??= (async () => {
+        controller.abort()
+        state = 'stopped'
+        await market.stop()
+        await host?.stop()
+        await closeStore()
+        log.info({}, 'node stopped')
+      })()
+      return stopping
+    },
+    async follow(article) {
+      if (!isValidArticle(article))
+        throw new BitwrkError(NodeCodes.BAD_ARTICLE, 'article cannot be followed', { length: article.length })
+      await repos.settings.follow(article, clock())
+      book.follow(article)
+      subscribe(article)
+    },
+    async unfollow(article) {
+      await repos.settings.unfollow(article)
+      book.unfollow(article)
+      host?.gossip.unsubscribe(bidTopic(article))
+      host?.gossip.unsubscribe(txTopic(article))
+    },
+    articles: () => book.articles(),
+    placeBid: (req: PlaceBidRequest) => market.placeBid(req),
+    cancelBid: (id: string) => market.cancelBid(id),
+    multiaddrs: () => (host === undefined ? [] : host.multiaddrs().map(String))
+  }
+  return node
+}
+
+/** Writes `identity` as the key file of `dir` when there is none; refuses a different one. */
+async function ensureKey(dir: string, identity: Identity): Promise<void> {
+  try {
+    const { identity: stored } = await loadKeyFile(dir)
+    if (stored.address !== identity.address)
+      throw new BitwrkError(NodeCodes.IDENTITY_MISMATCH, 'identity differs from the key file', { dir })
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'STORE_KEY_MISSING') throw err
+    await createKeyFile(dir, identity.toWif())
+  }
+}

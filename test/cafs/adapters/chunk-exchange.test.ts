@@ -43,7 +43,7 @@ describe('cafs/adapters/libp2p chunk exchange', () => {
   })
 
   async function testnet(nodes: number, topology: 'line' | 'star' = 'line'): Promise<BitwrkHost[]> {
-    net = await createTestnet({ nodes, topology, host: { dhtSelfQuery: false } })
+    net = await createTestnet({ nodes, topology, fixedTopology: false, host: { dhtSelfQuery: false } })
     return net.hosts
   }
 

@@ -69,7 +69,11 @@ function hostile(): [string, Uint8Array, string][] {
     ['wrong article', text((v) => ({ ...v, article: 'net.bitwrk/gorays/0' })), DemoErrorCode.badWork],
     ['missing tile', text((v) => ({ ...v, tile: undefined })), DemoErrorCode.badWork],
     ['extra field', text((v) => ({ ...v, priority: 1 })), DemoErrorCode.badWork],
-    ['__proto__ field', enc(VECTOR_TEXT.replace('{"article"', '{"__proto__":{"x":1},"article"')), DemoErrorCode.badWork],
+    [
+      '__proto__ field',
+      enc(VECTOR_TEXT.replace('{"article"', '{"__proto__":{"x":1},"article"')),
+      DemoErrorCode.badWork
+    ],
     [
       '__proto__ in the scene',
       enc(VECTOR_TEXT.replace('"scene":{', '"scene":{"__proto__":{"seed":3},')),

@@ -56,7 +56,7 @@ function exactKeys(v: unknown, keys: readonly string[], what: string): Obj {
     return fail(DemoErrorCode.badWork, `${what} must be an object`)
   const have = Object.keys(v)
   for (const k of have) if (!keys.includes(k)) fail(DemoErrorCode.badWork, `${what}: unknown field ${k}`)
-  for (const k of keys) if (!(k in v)) fail(DemoErrorCode.badWork, `${what}: missing field ${k}`)
+  for (const k of keys) if (!Object.hasOwn(v, k)) fail(DemoErrorCode.badWork, `${what}: missing field ${k}`)
   return v as Obj
 }
 

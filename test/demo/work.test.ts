@@ -70,6 +70,16 @@ function hostile(): [string, Uint8Array, string][] {
     ['missing tile', text((v) => ({ ...v, tile: undefined })), DemoErrorCode.badWork],
     ['extra field', text((v) => ({ ...v, priority: 1 })), DemoErrorCode.badWork],
     [
+      '__proto__ field',
+      enc(VECTOR_TEXT.replace('{"article"', '{"__proto__":{"x":1},"article"')),
+      DemoErrorCode.badWork
+    ],
+    [
+      '__proto__ in the scene',
+      enc(VECTOR_TEXT.replace('"scene":{', '"scene":{"__proto__":{"seed":3},')),
+      DemoErrorCode.badScene
+    ],
+    [
       'tile extra field',
       text((v) => ({ ...v, tile: { x: 0, y: 0, w: 1, h: 1, z: 0 } })),
       DemoErrorCode.badWork

@@ -57,6 +57,11 @@ export interface ChunkServerOptions {
   invalidRequestBudget?: number
   /** Called for every invalid request. */
   onInvalidRequest?: (event: InvalidRequestEvent) => void
+  /**
+   * Re-hash each chunk before serving it (default true, invariant 8); off only for a store
+   * that re-hashes on `get` itself (see the CAFS pull server's `verifyServed`).
+   */
+  verifyServed?: boolean
 }
 
 /** Defaults of {@link ChunkServerOptions} (CHUNK-7 … CHUNK-9). */
@@ -86,7 +91,7 @@ export class ChunkServer {
   private readonly limits: TransferLimits
   private readonly budget: InvalidRequestBudget
   private readonly active = new Set<ByteStream>()
-  private readonly controller = new AbortController()
+  private controller = new AbortController()
   private readonly idleTimeoutMs: number
   private started = false
 
@@ -105,6 +110,7 @@ export class ChunkServer {
   async start(): Promise<void> {
     if (this.started) return
     this.started = true
+    this.controller = new AbortController()
     await this.libp2p.handle(CHUNK_PROTOCOL, (stream, connection) => this.onStream(stream, connection), {
       maxInboundStreams: this.opts.maxInboundStreams ?? CHUNK_SERVER_DEFAULTS.maxInboundStreams,
       maxOutboundStreams: this.opts.maxOutboundStreams ?? CHUNK_SERVER_DEFAULTS.maxOutboundStreams
@@ -147,6 +153,7 @@ export class ChunkServer {
         await serveChunks(s, this.opts.store, {
           limits: this.limits,
           idleTimeoutMs: this.idleTimeoutMs,
+          verifyServed: this.opts.verifyServed ?? true,
           signal
         })
     } catch (err) {

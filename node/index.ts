@@ -13,3 +13,4 @@ export {
 export { createLogger, type LogContext, type Logger, type LoggerOptions, silentLogger } from './logger.js'
 export { codeLabel, createMetrics, type NodeMetrics, type TopicKindLabel } from './metrics.js'
 export * from './store/index.js'
+export * from './trade/index.js'

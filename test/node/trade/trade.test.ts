@@ -312,4 +312,34 @@ describe('node/trade', function () {
     await rejectsWith(buyer.trade.runBuyer(tx, work, secret), TradeCode.SELLER_UNREACHABLE)
     assert.equal(buyer.channel.current(tx.id)?.state, 'active')
   })
+
+  it('aborts running buys and sells on stop(), which is idempotent, and on the caller signal', async () => {
+    const buyer = await node()
+    const seller = await node()
+    const work = lcgBytes(5000, 8)
+    const { tx, secret } = await establish(network, clock, buyer, seller, work)
+    let started!: () => void
+    const working = new Promise<void>((r) => {
+      started = r
+    })
+    const hanging: TradeWorker = {
+      work: (_w, { signal }) =>
+        new Promise<Uint8Array>((_resolve, reject) => {
+          started()
+          signal.addEventListener('abort', () => reject(signal.reason))
+        })
+    }
+    const sell = seller.trade.onEstablished(tx, hanging)
+    const ctl = new AbortController()
+    const buying = buyer.trade.runBuyer(tx, work, secret, { signal: ctl.signal })
+    await working
+    ctl.abort()
+    await rejectsWith(buying, TradeCode.ABORTED)
+    await Promise.all([seller.trade.stop(), seller.trade.stop()])
+    const sold = await sell
+    assert.ok(isBitwrkError(sold.error, TradeCode.ABORTED))
+    // Nothing was published by the aborts: the transaction waits for its deadline.
+    assert.equal(seller.channel.current(tx.id)?.phase, 'WORKING')
+    await rejectsWith(seller.trade.runBuyer(tx, work, secret), TradeCode.ABORTED)
+  })
 })

@@ -13,4 +13,23 @@ export {
 export { createLogger, type LogContext, type Logger, type LoggerOptions, silentLogger } from './logger.js'
 export { codeLabel, createMetrics, type NodeMetrics, type TopicKindLabel } from './metrics.js'
 export * from './store/index.js'
-export * from './trade/index.js'
+export {
+  type BuyOptions,
+  type BuyResult,
+  type BuyStats,
+  DEFAULT_TRADE_LIMITS,
+  decryptResult,
+  encryptResult,
+  MemoryTxChannel,
+  MemoryTxNetwork,
+  type SellResult,
+  TRADE_PROTOCOL,
+  type TradeClock,
+  TradeCode,
+  type TradeErrorCode,
+  type TradeLimits,
+  TradeService,
+  type TradeServiceInit,
+  type TradeWorker,
+  type TxChannel
+} from './trade/index.js'

@@ -144,7 +144,7 @@ export interface MarketOptions {
   readonly clock: () => number
   /** Random source for bid nonces. */
   readonly random: (n: number) => Uint8Array
-  /** Longest wait for the local match of an unknown transaction message, ms. */
+  /** How long a message of a not (yet) followed transaction is kept for it, ms (MARKET-9). */
   readonly txWaitMs: number
   /** Most transactions followed at once (own ones always). */
   readonly maxFollowedTxs: number

@@ -70,7 +70,7 @@ export interface BitwrkNodeOptions {
   >
   /** Allowance for future-dated bids, ms (BID-15). */
   readonly maxClockSkewMs?: number
-  /** Longest wait of the transaction validator for a local match, ms; default min(skew, epoch + settle). */
+  /** How long an early transaction message waits for its local match, ms; default min(skew, epoch + settle). */
   readonly txWaitMs?: number
   /** Book bound (MARKET-5). */
   readonly maxBids?: number

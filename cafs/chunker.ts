@@ -27,7 +27,7 @@ export const MASK_SMALL_BITS = 17
 export const MASK_LARGE_BITS = 13
 
 // The masks select the TOP bits of the 32-bit gear hash: bit k of (h << 1) + g depends on the
-// last k + 1 bytes only, so the top bits carry the widest window (15…32 bytes).
+// last k + 1 bytes only, so the top bits carry the widest window (16…32 bytes here).
 const MASK_SMALL = (0xffffffff << (32 - MASK_SMALL_BITS)) | 0
 const MASK_LARGE = (0xffffffff << (32 - MASK_LARGE_BITS)) | 0
 

@@ -53,42 +53,57 @@ const name = (s: string): number[] => [...leb(s.length), ...Buffer.from(s, 'asci
 const DATA_OFFSET = 1024
 
 /**
- * The same loop as {@link scanJs} compiled by hand to WebAssembly (about 2.5× faster in V8: no
- * bounds or type checks in the loop). Text form:
+ * The same loop as {@link scanJs}, hand-assembled to WebAssembly and unrolled four times (about
+ * 3× the plain loop's speed in V8: no bounds or type checks, fewer branches). Text form, with
+ * `STEP(k)` the body for byte `p + k`:
  *
  * ```wat
  * (memory (export "mem") 3)              ;; gear table at 0, input copied to 1024
  * (global $h (export "h") (mut i32) (i32.const 0))
  * (func (export "scan") (param $p i32) (param $end i32) (param $h i32) (param $mask i32) (result i32)
- *   (loop $next
+ *   ;; STEP(k) =
+ *   ;;   (local.set $h (i32.add (i32.shl (local.get $h) (i32.const 1))
+ *   ;;                          (i32.load (i32.shl (i32.load8_u offset=k (local.get $p)) (i32.const 2)))))
+ *   ;;   (if (i32.eqz (i32.and (local.get $h) (local.get $mask)))
+ *   ;;     (then (global.set $h (local.get $h)) (return (i32.add (local.get $p) (i32.const k+1)))))
+ *   (loop $four
+ *     (if (i32.le_u (i32.add (local.get $p) (i32.const 4)) (local.get $end))
+ *       (then STEP(0) STEP(1) STEP(2) STEP(3)
+ *             (local.set $p (i32.add (local.get $p) (i32.const 4))) (br $four))))
+ *   (loop $one
  *     (if (i32.lt_u (local.get $p) (local.get $end))
- *       (then
- *         (local.set $h (i32.add (i32.shl (local.get $h) (i32.const 1))
- *                                (i32.load (i32.shl (i32.load8_u (local.get $p)) (i32.const 2)))))
- *         (if (i32.eqz (i32.and (local.get $h) (local.get $mask)))
- *           (then (global.set $h (local.get $h)) (return (i32.add (local.get $p) (i32.const 1)))))
- *         (local.set $p (i32.add (local.get $p) (i32.const 1)))
- *         (br $next))))
+ *       (then STEP(0) (local.set $p (i32.add (local.get $p) (i32.const 1))) (br $one))))
  *   (global.set $h (local.get $h))
  *   (i32.const -1))
  * ```
  */
 function wasmModuleBytes(): Uint8Array<ArrayBuffer> {
   const I32 = 0x7f
-  const body = [
-    0x00, // no locals besides the parameters
-    ...[0x03, 0x40], // loop $next
-    ...[0x20, 0x00, 0x20, 0x01, 0x49], // p < end (unsigned)
-    ...[0x04, 0x40], // if
+  const step = (k: number): number[] => [
     ...[0x20, 0x02, 0x41, 0x01, 0x74], // h << 1
-    ...[0x20, 0x00, 0x2d, 0x00, 0x00], // i32.load8_u [p]
+    ...[0x20, 0x00, 0x2d, 0x00, k], // i32.load8_u offset=k [p]
     ...[0x41, 0x02, 0x74, 0x28, 0x02, 0x00], // i32.load [byte << 2] (gear entry)
     ...[0x6a, 0x22, 0x02], // add, local.tee h
     ...[0x20, 0x03, 0x71, 0x45], // (h & mask) == 0
-    ...[0x04, 0x40, 0x20, 0x02, 0x24, 0x00, 0x20, 0x00, 0x41, 0x01, 0x6a, 0x0f, 0x0b], // if: $h = h; return p + 1
+    ...[0x04, 0x40, 0x20, 0x02, 0x24, 0x00, 0x20, 0x00, 0x41, k + 1, 0x6a, 0x0f, 0x0b] // if: $h = h; return p + k + 1
+  ]
+  const body = [
+    0x00, // no locals besides the parameters
+    ...[0x03, 0x40], // loop $four
+    ...[0x20, 0x00, 0x41, 0x04, 0x6a, 0x20, 0x01, 0x4d], // p + 4 <= end (unsigned)
+    ...[0x04, 0x40], // if
+    ...step(0),
+    ...step(1),
+    ...step(2),
+    ...step(3),
+    ...[0x20, 0x00, 0x41, 0x04, 0x6a, 0x21, 0x00], // p += 4
+    ...[0x0c, 0x01, 0x0b, 0x0b], // br $four, end if, end loop
+    ...[0x03, 0x40], // loop $one
+    ...[0x20, 0x00, 0x20, 0x01, 0x49], // p < end (unsigned)
+    ...[0x04, 0x40], // if
+    ...step(0),
     ...[0x20, 0x00, 0x41, 0x01, 0x6a, 0x21, 0x00], // p += 1
-    ...[0x0c, 0x01], // br $next
-    ...[0x0b, 0x0b], // end if, end loop
+    ...[0x0c, 0x01, 0x0b, 0x0b], // br $one, end if, end loop
     ...[0x20, 0x02, 0x24, 0x00], // $h = h
     ...[0x41, 0x7f, 0x0b] // return -1
   ]

@@ -22,8 +22,8 @@ export const MANIFEST_HEADER_BYTES = 4 + 1 + KEY_LENGTH + 8 + 4
 /** Bytes per chunk entry. */
 export const MANIFEST_ENTRY_BYTES = KEY_LENGTH + 4
 /**
- * Most chunks in one manifest: 2^19, i.e. files of at least 4 GiB (at the minimum chunk size)
- * and about 18 GiB at the measured mean chunk size (CAFS-9).
+ * Most chunks in one manifest: 2^19, i.e. files of at least 8 GiB (at the minimum chunk size)
+ * and about 19 GiB at the measured mean chunk size (CAFS-9).
  */
 export const MANIFEST_MAX_CHUNKS = 2 ** 19
 /** Largest valid encoding (18 874 417 bytes). */

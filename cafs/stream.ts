@@ -4,8 +4,8 @@ import { FileHasher, keysEqual, keyToHex, sha256 } from './keys.js'
 import { MANIFEST_MAX_CHUNKS, makeManifest } from './manifest.js'
 import type { AbortOptions, ChunkRef, ChunkStore, Key, Manifest } from './types.js'
 
-/** Progress of an import or export, reported after every chunk. */
-export interface TransferProgress {
+/** Progress of an import, reported after every stored chunk. */
+export interface ImportProgress {
   /** Content bytes processed so far. */
   bytes: number
   /** Chunks processed so far. */
@@ -15,7 +15,7 @@ export interface TransferProgress {
 /** Options of {@link importStream}. */
 export interface ImportOptions extends AbortOptions {
   /** Called after each chunk is stored. */
-  onProgress?: (p: TransferProgress) => void
+  onProgress?: (p: ImportProgress) => void
   /**
    * Pin every chunk (once per occurrence) before storing it, so a bounded store cannot evict
    * part of the file while the rest is imported. Release with {@link unpinManifest}. On failure
@@ -24,10 +24,16 @@ export interface ImportOptions extends AbortOptions {
   pin?: boolean
 }
 
+/** Chunks stored concurrently by {@link importStream}: at most 8 × 128 KiB in flight. */
+export const IMPORT_WINDOW = 8
+
 /**
- * Chunks a byte stream into `store` and returns its manifest (CAFS-15). Never holds more than
- * one chunk plus the source's current buffer in memory; each chunk is awaited into the store
- * before the next is read (back-pressure). The file key is computed incrementally.
+ * Chunks a byte stream into `store` and returns its manifest (CAFS-15). Memory stays bounded:
+ * at most {@link IMPORT_WINDOW} chunks are being stored while the next are hashed (so hashing
+ * overlaps the store's disk writes), and the source is not read while that window is full
+ * (back-pressure). The file key is computed incrementally. Chunks are views of the source's
+ * buffers until stored, so the source must not modify a buffer after yielding it (Node streams
+ * do not); a store that sees changed bytes refuses them (`CAFS_HASH_MISMATCH`).
  */
 export async function importStream(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -39,30 +45,53 @@ export async function importStream(
   const chunker = new Chunker()
   const refs: ChunkRef[] = []
   const pinned: Key[] = []
+  const inFlight = new Set<Promise<void>>()
+  // The first store failure; an object so TypeScript does not narrow it across awaits.
+  const failed: { err?: unknown; set: boolean } = { set: false }
   let bytes = 0
-  const storeChunk = async (chunk: Uint8Array): Promise<void> => {
-    signal?.throwIfAborted()
-    if (refs.length >= MANIFEST_MAX_CHUNKS)
-      throw cafsError(CafsErrorCode.MANIFEST_TOO_MANY_CHUNKS, 'file has too many chunks for one manifest')
-    const key = sha256(chunk)
+  let stored = 0
+  const storeOne = async (key: Key, chunk: Uint8Array): Promise<void> => {
     if (pin) {
       await store.pin(key)
       pinned.push(key)
     }
     await store.put(key, chunk, { signal })
-    refs.push({ key, size: chunk.length })
     bytes += chunk.length
-    onProgress?.({ bytes, chunks: refs.length })
+    stored++
+    onProgress?.({ bytes, chunks: stored })
+  }
+  const add = async (chunk: Uint8Array): Promise<void> => {
+    if (failed.set) throw failed.err
+    signal?.throwIfAborted()
+    if (refs.length >= MANIFEST_MAX_CHUNKS)
+      throw cafsError(CafsErrorCode.MANIFEST_TOO_MANY_CHUNKS, 'file has too many chunks for one manifest')
+    const key = sha256(chunk)
+    refs.push({ key, size: chunk.length })
+    const task: Promise<void> = storeOne(key, chunk).then(
+      () => {
+        inFlight.delete(task)
+      },
+      (err: unknown) => {
+        inFlight.delete(task)
+        if (!failed.set) Object.assign(failed, { err, set: true })
+      }
+    )
+    inFlight.add(task)
+    while (inFlight.size >= IMPORT_WINDOW) await Promise.race(inFlight)
+    if (failed.set) throw failed.err
   }
   try {
     for await (const data of source) {
       signal?.throwIfAborted()
       hasher.update(data)
-      for (const chunk of chunker.push(data)) await storeChunk(chunk)
+      for (const chunk of chunker.push(data)) await add(chunk)
     }
-    for (const chunk of chunker.finish()) await storeChunk(chunk)
+    for (const chunk of chunker.finish()) await add(chunk)
+    await Promise.all(inFlight)
+    if (failed.set) throw failed.err
     return makeManifest(hasher.digest(), refs)
   } catch (err) {
+    await Promise.all(inFlight)
     for (const key of pinned) await store.unpin(key).catch(() => {})
     throw err
   }

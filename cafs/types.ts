@@ -58,13 +58,21 @@ export interface ChunkStore {
   has(key: Key, options?: AbortOptions): Promise<boolean>
   /** The chunk's bytes, or `undefined` when absent. */
   get(key: Key, options?: AbortOptions): Promise<Uint8Array | undefined>
-  /** Verifies and stores a chunk; storing a present chunk is a no-op (counted as a dedup hit). */
+  /**
+   * Verifies and stores a chunk; storing a present chunk is a no-op (counted as a dedup hit).
+   * The store may read `bytes` until the promise settles: do not modify them before. Fails with
+   * `CAFS_HASH_MISMATCH`, `CAFS_CHUNK_SIZE`, `CAFS_BAD_KEY` or `CAFS_STORE_FULL`, leaving the
+   * store unchanged (protocol/spec/cafs.md CAFS-12, CAFS-13).
+   */
   put(key: Key, bytes: Uint8Array, options?: AbortOptions): Promise<void>
   /** Removes an unpinned chunk; returns false when it was absent or is pinned. */
   delete(key: Key, options?: AbortOptions): Promise<boolean>
   /** Increments the chunk's reference count (the chunk need not be present yet). */
   pin(key: Key): Promise<void>
-  /** Decrements the chunk's reference count; at zero it becomes evictable again. */
+  /**
+   * Decrements the chunk's reference count; at zero it becomes evictable again. Unpinning a
+   * chunk whose count is already zero is a caller bug: `CAFS_NOT_PINNED`.
+   */
   unpin(key: Key): Promise<void>
   /** Current figures. */
   stats(): StoreStats

@@ -8,9 +8,6 @@ export const DEFAULT_DATA_DIR_NAME = '.bitwrk-node'
 /** Environment variable that names the data directory when `--data-dir` is not given. */
 export const DATA_DIR_ENV = 'BITWRK_DATA_DIR'
 
-/** File name of the node's private key inside the data directory (original §1.7). */
-export const KEY_FILE_NAME = 'privatekey.wif'
-
 /** The data directory: `--data-dir`, else `$BITWRK_DATA_DIR`, else `~/.bitwrk-node`. */
 export function resolveDataDir(flag: string | undefined, io: CommandIo): string {
   const fromEnv = io.env[DATA_DIR_ENV]

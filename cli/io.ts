@@ -42,15 +42,7 @@ export const CliErrorCode = {
   /** Too many positional arguments. */
   extraArgument: 'CLI_EXTRA_ARGUMENT',
   /** A value that does not decode (address, signature, WIF, sub-command). */
-  badArgument: 'CLI_BAD_ARGUMENT',
-  /** `identity new` found a key file already there and will not overwrite it. */
-  keyExists: 'CLI_KEY_EXISTS',
-  /** No key file where one was expected. */
-  keyMissing: 'CLI_KEY_MISSING',
-  /** The key file (or its directory) is accessible to group or others, or not a regular file. */
-  keyInsecure: 'CLI_KEY_INSECURE',
-  /** The key file does not hold a valid WIF. */
-  keyCorrupt: 'CLI_KEY_CORRUPT'
+  badArgument: 'CLI_BAD_ARGUMENT'
 } as const
 
 /** One of the {@link CliErrorCode} values. */

@@ -308,7 +308,11 @@ export class BidBook {
     if (article !== undefined && target.bid.article !== article)
       return { result: 'reject', code: BookCodes.WRONG_TOPIC }
     // [IGNORE] MATCH-4 / MATCH-10: late or already queued.
-    const a = this.matcher.cancel(target.key, cancel.bidId, cancel.createdMs, nowMs)
+    const a = this.matcher.cancel(
+      target.key,
+      { bidId: cancel.bidId, bidCreatedMs: target.bid.createdMs, createdMs: cancel.createdMs },
+      nowMs
+    )
     if (a.result !== 'accept') return a
     return { result: 'accept', cancel }
   }

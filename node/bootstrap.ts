@@ -59,7 +59,10 @@ export class BootstrapDialer {
     timing: Partial<BootstrapTiming> = {}
   ) {
     this.timing = { ...DEFAULT_BOOTSTRAP_TIMING, ...timing }
-    this.targets = addrs.map((addr) => ({
+    const self = libp2p.peerId.toString()
+    // a node given its own address (a shared testnet list) would dial itself forever
+    const others = addrs.filter((a) => a.getComponents().find((c) => c.name === 'p2p')?.value !== self)
+    this.targets = others.map((addr) => ({
       addr,
       peer: addr.getComponents().find((c) => c.name === 'p2p')?.value,
       connected: false

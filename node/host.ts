@@ -68,15 +68,22 @@ export interface HostOptions {
    */
   publicDht?: boolean
   /**
-   * Default true. False keeps the connection graph exactly as dialled, for tests and
-   * benchmarks of gossip over a fixed topology: Kad-DHT's self-query (which otherwise dials
-   * the k closest peers it learns of, connecting a small testnet completely) is postponed by
-   * an hour and DHT queries do not wait for it.
+   * Peers (base58 ids) to refuse in both directions: a block list, and the way tests and
+   * benchmarks keep a fixed topology (Kad-DHT otherwise connects a small network completely).
+   */
+  denyPeer?: (peerId: string) => boolean
+  /**
+   * Default true. False postpones Kad-DHT's self-query by an hour and lets DHT queries run
+   * without waiting for it, so tests and benchmarks that dial their own topology are not
+   * joined up by the self-query's dials.
    */
   dhtSelfQuery?: boolean
   /** Parent logger; default silent. */
   logger?: Logger
-  /** Metrics; default a fresh registry. */
+  /**
+   * Metrics; default a fresh registry. GossipSub registers its `gossipsub_*` families in the
+   * same registry, so a registry serves one host.
+   */
   metrics?: NodeMetrics
   /** Clock, ms since the epoch. */
   now?: () => number
@@ -134,12 +141,22 @@ function parseAddrs(addrs: string[], loopbackOnly: boolean, what: string): Multi
   })
 }
 
-/** Refuses any dial or inbound connection that is not on the loopback interface. */
-function loopbackGater(): ConnectionGater {
-  return {
-    denyDialMultiaddr: (ma) => !isLoopback(ma),
-    denyInboundConnection: (maConn) => !isLoopback(maConn.remoteAddr)
+/**
+ * The connection gater: with `loopbackOnly`, refuses any dial or inbound connection that is
+ * not on the loopback interface; with `denyPeer`, refuses those peers in both directions.
+ */
+function connectionGater(loopbackOnly: boolean, denyPeer?: (peerId: string) => boolean): ConnectionGater {
+  const gater: ConnectionGater = {}
+  if (loopbackOnly) {
+    gater.denyDialMultiaddr = (ma) => !isLoopback(ma)
+    gater.denyInboundConnection = (maConn) => !isLoopback(maConn.remoteAddr)
   }
+  if (denyPeer !== undefined) {
+    gater.denyDialPeer = (peer) => denyPeer(peer.toString())
+    gater.denyInboundEncryptedConnection = (peer) => denyPeer(peer.toString())
+    gater.denyOutboundEncryptedConnection = (peer) => denyPeer(peer.toString())
+  }
+  return gater
 }
 
 /**
@@ -166,6 +183,8 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
   const listen = parseAddrs(opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], loopbackOnly, 'listen')
   const bootstrap = parseAddrs(opts.bootstrap ?? [], loopbackOnly, 'bootstrap')
   const gossipCfg: GossipConfig = {
+    // GossipSub's own metrics go to the node's registry unless the caller chose otherwise
+    metricsRegistry: metrics.registry,
     ...opts.gossip,
     // every testnet node shares 127.0.0.1: exempt it from the IP-colocation penalty (P6)
     ipColocationWhitelist: [
@@ -180,7 +199,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    ...(loopbackOnly ? { connectionGater: loopbackGater() } : {}),
+    connectionGater: connectionGater(loopbackOnly, opts.denyPeer),
     connectionManager: loopbackOnly
       ? {
           inboundConnectionThreshold: LOOPBACK_INBOUND_PER_SEC,

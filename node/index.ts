@@ -1,6 +1,13 @@
 /** Public surface of the node layer: libp2p host, gossip adapter, metrics, logging, persistence. */
 
 export {
+  CHUNK_PROTOCOL,
+  ChunkCode,
+  ChunkExchange,
+  type ChunkServerOptions,
+  type NetworkFetchOptions
+} from '../cafs/adapters/libp2p/index.js'
+export {
   BidBook,
   type BidBookOptions,
   type BookAddResult,
@@ -11,6 +18,7 @@ export {
   type LiveBid
 } from './book.js'
 export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './bootstrap.js'
+export * as demo from './demo/index.js'
 export * from './gossip/index.js'
 export {
   type BitwrkHost,
@@ -52,3 +60,4 @@ export {
   NodeCodes
 } from './node.js'
 export * from './store/index.js'
+export * from './sync/index.js'

@@ -1,73 +1,57 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { createRequire } from 'node:module'
-import type { MessageValidator, ValidationResult } from './gossip/types.js'
+import { randomBytes } from 'node:crypto'
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { type Bid, type BidType, encodeSigned, randomBidNonce, signBid } from '../protocol/bid/index.js'
+import { Identity } from '../protocol/identity/index.js'
+import { parseMoney } from '../protocol/money/index.js'
 import { type BitwrkHost, createHost, type HostOptions } from './host.js'
 
 /**
- * Test and benchmark support (Holepunch habit: the library ships its own testnet helpers).
- * Until `protocol/bid` lands, gossip tests use a minimal signed envelope checked with the
- * same primitive a bid check uses: native libsecp256k1 public-key recovery.
+ * Test and benchmark support (Holepunch habit: the library ships its own testnet helpers):
+ * signed bids, loopback testnets of real hosts in one process, predicate waits.
  */
-
-type Secp256k1 = typeof import('secp256k1')
-
-// `require('secp256k1')` silently falls back to pure JS when the addon fails to load; the
-// bindings entry fails loudly instead (notes/libp2p-stack.md).
-const secp = createRequire(import.meta.url)('secp256k1/bindings.js') as Secp256k1
-
-/** Codes of the test envelope validator (`TEST_*`). */
-export const TestEnvelopeCodes = {
-  MALFORMED: 'TEST_MALFORMED',
-  BAD_SIGNATURE: 'TEST_BAD_SIGNATURE'
-} as const
-
-/** Envelope layout: signature (64) | recovery id (1) | compressed public key (33) | payload. */
-const SIG = 64
-const HEADER = SIG + 1 + 33
 
 /** A fresh random secp256k1 private key (32 bytes). */
 export function randomPrivateKey(): Uint8Array {
-  for (;;) {
-    const k = randomBytes(32)
-    if (secp.privateKeyVerify(k)) return new Uint8Array(k)
-  }
+  return Identity.generate((n) => new Uint8Array(randomBytes(n))).privateKey
 }
 
-/** Signs `payload` into a test envelope: the signature covers SHA-256(pubkey | payload). */
-export function sealTestEnvelope(privateKey: Uint8Array, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(HEADER + payload.byteLength)
-  out.set(secp.publicKeyCreate(privateKey, true), SIG + 1)
-  out.set(payload, HEADER)
-  const digest = createHash('sha256')
-    .update(out.subarray(SIG + 1))
-    .digest()
-  const { signature, recid } = secp.ecdsaSign(digest, privateKey)
-  out.set(signature, 0)
-  out[SIG] = recid
-  return out
+/** Options of {@link testBid}. */
+export interface TestBidOptions {
+  /** Who signs; default a fresh identity. */
+  identity?: Identity
+  /** Creation time, ms; default now. */
+  createdMs?: number
+  /** Lifetime, ms; default 60 s (BID_MAX_LIFETIME_MS is 120 s). */
+  lifetimeMs?: number
+  /** BUY or SELL; default BUY. */
+  type?: BidType
+  /** Price; default mBTC 1. */
+  price?: string
+}
+
+/** A signed bid on `article` (random nonce), as decoded `bid` and wire `bytes`. */
+export function testBid(article: string, opts: TestBidOptions = {}): { bid: Bid; bytes: Uint8Array } {
+  const identity = opts.identity ?? Identity.generate((n) => new Uint8Array(randomBytes(n)))
+  const createdMs = opts.createdMs ?? Date.now()
+  const bid = signBid(identity, {
+    article,
+    type: opts.type ?? 'BUY',
+    price: parseMoney(opts.price ?? 'mBTC 1'),
+    nonce: randomBidNonce((n) => new Uint8Array(randomBytes(n))),
+    createdMs,
+    expiresMs: createdMs + (opts.lifetimeMs ?? 60_000)
+  })
+  return { bid, bytes: encodeSigned(bid) }
 }
 
 /**
- * Validates a test envelope: malformed or a signature that does not recover the embedded
- * key is provable misbehaviour (reject), as for a bid.
+ * The wire bytes of `bid`'s document with a signature by someone else: well formed, but the
+ * signature does not recover the bid's peer key (BID_BAD_SIGNATURE, a reject).
  */
-export const testEnvelopeValidator: MessageValidator = (data): ValidationResult => {
-  if (data.byteLength < HEADER) return { result: 'reject', code: TestEnvelopeCodes.MALFORMED }
-  const recid = data[SIG] as number
-  if (recid > 3) return { result: 'reject', code: TestEnvelopeCodes.MALFORMED }
-  const digest = createHash('sha256')
-    .update(data.subarray(SIG + 1))
-    .digest()
-  let recovered: Uint8Array
-  try {
-    recovered = secp.ecdsaRecover(data.subarray(0, SIG), recid, digest, true)
-  } catch {
-    return { result: 'reject', code: TestEnvelopeCodes.BAD_SIGNATURE }
-  }
-  const claimed = data.subarray(SIG + 1, HEADER)
-  return Buffer.compare(recovered, claimed) === 0
-    ? { result: 'accept' }
-    : { result: 'reject', code: TestEnvelopeCodes.BAD_SIGNATURE }
+export function forgedBid(bid: Bid): Uint8Array {
+  const other = Identity.generate((n) => new Uint8Array(randomBytes(n)))
+  return encodeSigned({ document: bid.document, signature: other.sign(bid.document) })
 }
 
 /** Waits until `predicate` holds, checking every `intervalMs`; throws after `timeoutMs`. */
@@ -118,8 +102,8 @@ export interface TestnetOptions {
   /** Deterministic randomness for the topology, returns [0, 1). Default Math.random. */
   random?: () => number
   /**
-   * Default true: keep exactly the dialled edges (hosts get `dhtSelfQuery: false`; otherwise
-   * Kad-DHT connects a small testnet completely within a second).
+   * Default true: keep exactly the planned edges (each host's gater refuses every other
+   * peer; otherwise Kad-DHT connects a small testnet completely within a second).
    */
   fixedTopology?: boolean
   /** Options applied to every host (keys are generated). */
@@ -147,22 +131,44 @@ export async function createTestnet(opts: TestnetOptions): Promise<Testnet> {
     await Promise.all(hosts.map((h) => h.stop()))
   }
   try {
-    for (let i = 0; i < opts.nodes; i++)
-      hosts.push(await createHost({ loopbackOnly: true, ...opts.host, privateKey: randomPrivateKey() }))
+    const keys = Array.from({ length: opts.nodes }, () => randomPrivateKey())
+    const ids = keys.map((k) => peerIdFromPrivateKey(privateKeyFromRaw(k)).toString())
     const edges = topologyEdges(opts.nodes, opts.topology, opts.degree ?? 4, rnd)
-    await Promise.all(
-      edges.map(([a, b]) => {
-        const addr = (hosts[b] as BitwrkHost).multiaddrs()[0]
-        if (addr === undefined) throw new Error('host has no address')
-        return (hosts[a] as BitwrkHost).libp2p.dial(addr, { signal: AbortSignal.timeout(10_000) })
-      })
-    )
+    const neighbours = ids.map(() => new Set<string>())
+    for (const [a, b] of edges) {
+      neighbours[a]?.add(ids[b] as string)
+      neighbours[b]?.add(ids[a] as string)
+    }
+    for (let i = 0; i < opts.nodes; i++) {
+      const allowed = neighbours[i] as Set<string>
+      hosts.push(
+        await createHost({
+          loopbackOnly: true,
+          ...(opts.fixedTopology === false ? {} : { denyPeer: (p: string) => !allowed.has(p) }),
+          ...opts.host,
+          privateKey: keys[i] as Uint8Array
+        })
+      )
+    }
+    // a few dials at a time: dozens of simultaneous Noise handshakes on one busy thread can
+    // exceed libp2p's upgrade timeout
+    for (let i = 0; i < edges.length; i += DIAL_BATCH)
+      await Promise.all(
+        edges.slice(i, i + DIAL_BATCH).map(([a, b]) => {
+          const addr = (hosts[b] as BitwrkHost).multiaddrs()[0]
+          if (addr === undefined) throw new Error('host has no address')
+          return (hosts[a] as BitwrkHost).libp2p.dial(addr, { signal: AbortSignal.timeout(10_000) })
+        })
+      )
     return { hosts, edges, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err
   }
 }
+
+/** Dials in flight at once while a testnet connects. */
+const DIAL_BATCH = 4
 
 /** Shapes of {@link createTestnet}. */
 export type Topology = 'line' | 'star' | 'random'

@@ -10,10 +10,15 @@ import type { Key } from '../types.js'
  */
 export function verifyChunk(key: Key, bytes: Uint8Array): void {
   checkKey(key)
+  checkChunkSize(bytes)
+  if (!keysEqual(sha256(bytes), key))
+    throw cafsError(CafsErrorCode.HASH_MISMATCH, 'chunk does not hash to key')
+}
+
+/** Throws `CAFS_CHUNK_SIZE` unless `bytes` is a Uint8Array of 1…{@link CHUNK_MAX_SIZE} bytes. */
+export function checkChunkSize(bytes: Uint8Array): void {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0 || bytes.length > CHUNK_MAX_SIZE)
     throw cafsError(CafsErrorCode.CHUNK_SIZE, 'chunk must be 1 to CHUNK_MAX_SIZE bytes', {
       size: bytes instanceof Uint8Array ? bytes.length : undefined
     })
-  if (!keysEqual(sha256(bytes), key))
-    throw cafsError(CafsErrorCode.HASH_MISMATCH, 'chunk does not hash to key')
 }

@@ -82,7 +82,6 @@ export function withDeadline<T>(
 export class FrameReader {
   private readonly it: AsyncIterator<Uint8Array>
   private readonly buf = new Uint8ArrayList()
-  private pending: Promise<IteratorResult<Uint8Array>> | undefined
   private inflight: Promise<Uint8Array | undefined> | undefined
   private ended = false
   private failure: unknown
@@ -129,16 +128,13 @@ export class FrameReader {
   private async fill(): Promise<boolean> {
     if (this.ended) return false
     if (this.failure !== undefined) throw this.streamError()
-    this.pending ??= this.it.next()
     let r: IteratorResult<Uint8Array>
     try {
-      r = await this.pending
+      r = await this.it.next()
     } catch (err) {
-      this.pending = undefined
       this.failure = err
       throw this.streamError()
     }
-    this.pending = undefined
     if (r.done === true) {
       this.ended = true
       return false

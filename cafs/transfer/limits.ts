@@ -11,7 +11,9 @@ export interface TransferLimits {
   readonly maxChunkSize: number
   /** Most chunks in one manifest (default: the manifest codec's maximum, CAFS-9). */
   readonly maxChunks: number
-  /** Largest OFFER body; by default exactly what `maxChunks` chunks of `maxChunkSize` need. */
+  /** Largest file a receiver accepts (bounds what one offer can make it store). */
+  readonly maxFileSize: number
+  /** Largest OFFER body; by default exactly what `maxChunks` chunks need. */
   readonly maxManifestBytes: number
   /** Largest body of any other message; must hold one chunk record. */
   readonly maxMessageLength: number
@@ -35,12 +37,14 @@ export function manifestBytesFor(chunks: number): number {
 export const DEFAULT_LIMITS: TransferLimits = {
   maxChunkSize: CHUNK_MAX_SIZE,
   maxChunks: MANIFEST_MAX_CHUNKS,
+  // 4 GiB: five times the original's largest chunked work (98 304 chunks of ~8 KiB, notes §5.4).
+  maxFileSize: 2 ** 32,
   maxManifestBytes: manifestBytesFor(MANIFEST_MAX_CHUNKS),
-  // 1 MiB, js-libp2p's habitual cap on one length-prefixed read; holds 3 maximal chunks.
+  // 1 MiB, js-libp2p's habitual cap on one length-prefixed read; holds several maximal chunks.
   maxMessageLength: 1 << 20,
-  // 256 KiB per CHUNKS message: ~4 average (64 KiB) chunks; a few hundred µs per frame.
+  // 256 KiB per CHUNKS message: several average chunks per frame, a few hundred µs each.
   targetMessageBytes: 256 << 10,
-  // 1024 keys = 32 KiB of GET: ~64 MiB of average chunks per request.
+  // 1024 keys = 32 KiB of GET (the fetcher asks for 64 at a time by default).
   maxKeysPerRequest: 1024,
   // The original client allowed 900 s per read (notes §5.8); a live peer answers far sooner.
   messageTimeoutMs: 30_000

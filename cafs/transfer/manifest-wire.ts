@@ -23,8 +23,8 @@ export function encodeManifestBody(w: ByteWriter, m: Manifest): void {
 
 /**
  * Reads the rest of the message as a manifest and checks it against the session's limits:
- * more than `maxChunks` chunks is `CAFS_XFER_MANIFEST_TOO_LARGE` (checked on the count field
- * before anything is decoded); an encoding CAFS refuses, or a chunk above `maxChunkSize`, is
+ * more than `maxChunks` chunks (checked on the count field before anything is decoded) or a
+ * file above `maxFileSize` is `CAFS_XFER_MANIFEST_TOO_LARGE`; an encoding CAFS refuses, or a chunk above `maxChunkSize`, is
  * `CAFS_XFER_BAD_MANIFEST` with the CAFS code in `details.manifestCode`.
  */
 export function decodeManifestBody(
@@ -51,6 +51,11 @@ export function decodeManifestBody(
       })
     throw xferError(XferCode.BAD_MANIFEST, 'manifest does not decode', { manifestCode: err.code })
   }
+  if (manifest.size > limits.maxFileSize)
+    throw xferError(XferCode.MANIFEST_TOO_LARGE, 'file larger than maxFileSize', {
+      size: manifest.size,
+      maxFileSize: limits.maxFileSize
+    })
   for (let i = 0; i < manifest.chunks.length; i++)
     if (manifest.chunks[i]!.size > limits.maxChunkSize)
       throw xferError(XferCode.BAD_MANIFEST, 'manifest lists a chunk above maxChunkSize', {

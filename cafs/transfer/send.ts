@@ -16,6 +16,11 @@ export interface SendOptions extends AbortOptions {
   limits?: Partial<TransferLimits>
   /** Store reads kept in flight ahead of the writer (default 16). */
   readAhead?: number
+  /**
+   * Re-hash each chunk before serving it (default true, DESIGN.md invariant 8). Turn off only
+   * for a store that already re-hashes on `get` (LevelChunkStore with `verifyOnGet`).
+   */
+  verifyServed?: boolean
 }
 
 /** Outcome of a successful {@link sendFile}. */
@@ -74,6 +79,7 @@ export async function sendFile(
     const checkEarly = (): void => {
       if (early === undefined) return
       if (early.err !== undefined) throw early.err
+      if (early.msg === undefined) throw xferError(XferCode.CLOSED, 'receiver closed before DONE')
       throw xferError(XferCode.UNEXPECTED_MESSAGE, 'receiver spoke before DONE')
     }
 
@@ -88,9 +94,11 @@ export async function sendFile(
       try {
         await session.send(encodeChunks(batch))
       } catch (err) {
-        // The write may have failed because the receiver sent ERROR and hung up: prefer that.
-        await withDeadline(reply, limits.messageTimeoutMs).catch(() => {})
-        checkEarly()
+        // A broken pipe may mean the receiver sent ERROR and hung up: its reason is better.
+        if (isBitwrkError(err, XferCode.CLOSED)) {
+          await withDeadline(reply, Math.min(limits.messageTimeoutMs, 1000)).catch(() => {})
+          checkEarly()
+        }
         throw err
       }
       messagesSent++
@@ -98,7 +106,8 @@ export async function sendFile(
       batchBytes = 1
     }
 
-    const read = (i: number): Promise<ChunkRecord> => servedChunk(store, manifest, i, { signal })
+    const read = (i: number): Promise<ChunkRecord> =>
+      servedChunk(store, manifest, i, options.verifyServed ?? true, { signal })
     for await (const rec of readAhead(indices, read, options.readAhead ?? DEFAULT_READ_AHEAD)) {
       const size = RECORD_OVERHEAD + rec.bytes.length
       if (batchBytes + size > limits.maxMessageLength) await flush()
@@ -131,6 +140,7 @@ async function servedChunk(
   store: ChunkStore,
   manifest: Manifest,
   index: number,
+  verify: boolean,
   options: AbortOptions
 ): Promise<ChunkRecord> {
   const ref = manifest.chunks[index]!
@@ -141,7 +151,7 @@ async function servedChunk(
     if (isBitwrkError(err)) throw err
     throw xferError(XferCode.MISSING_CHUNK, 'store read failed', { index, cause: String(err) })
   }
-  if (bytes === undefined || bytes.length !== ref.size || !keysEqual(sha256(bytes), ref.key))
+  if (bytes === undefined || bytes.length !== ref.size || (verify && !keysEqual(sha256(bytes), ref.key)))
     throw xferError(XferCode.MISSING_CHUNK, 'chunk missing or corrupt in the local store', {
       index,
       key: keyToHex(ref.key)

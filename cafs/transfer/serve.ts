@@ -14,6 +14,8 @@ export interface ServeOptions extends AbortOptions {
   limits?: Partial<TransferLimits>
   /** How long an idle stream may wait for its next GET (default: the per-message timeout). */
   idleTimeoutMs?: number
+  /** Re-hash each chunk before serving it (default true); see `SendOptions.verifyServed`. */
+  verifyServed?: boolean
 }
 
 /** Outcome of {@link serveChunks} once the fetcher closed the stream. */
@@ -65,7 +67,8 @@ export async function serveChunks(
         missing = []
       }
       const positions = msg.keys.map((_k, i) => i)
-      const read = (i: number): Promise<Uint8Array | undefined> => servable(store, msg.keys[i]!, options)
+      const read = (i: number): Promise<Uint8Array | undefined> =>
+        servable(store, msg.keys[i]!, options.verifyServed ?? true, options)
       let i = 0
       for await (const bytes of readAhead(positions, read, 16)) {
         if (bytes === undefined) {
@@ -97,7 +100,12 @@ export async function serveChunks(
 }
 
 /** The chunk if held and intact (re-hashed: a corrupt copy is never served), else undefined. */
-async function servable(store: ChunkStore, key: Key, options: AbortOptions): Promise<Uint8Array | undefined> {
+async function servable(
+  store: ChunkStore,
+  key: Key,
+  verify: boolean,
+  options: AbortOptions
+): Promise<Uint8Array | undefined> {
   let bytes: Uint8Array | undefined
   try {
     bytes = await store.get(key, options)
@@ -105,7 +113,7 @@ async function servable(store: ChunkStore, key: Key, options: AbortOptions): Pro
     if (isBitwrkError(err)) throw err
     return undefined
   }
-  if (bytes === undefined || !keysEqual(sha256(bytes), key)) return undefined
+  if (bytes === undefined || (verify && !keysEqual(sha256(bytes), key))) return undefined
   return bytes
 }
 

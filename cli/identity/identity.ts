@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
+import { createKeyFile, loadKeyFile } from '../../node/store/identity.js'
 import { BitwrkError } from '../../protocol/errors.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { parseArgs, stringFlag } from '../args.js'
 import { resolveDataDir } from '../data-dir.js'
 import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
-import { createKeyFile, loadKeyFile } from './key-file.js'
 
 /** Usage text of `bitwrk-node identity`. */
 export const IDENTITY_USAGE = `usage: bitwrk-node identity new  [--data-dir DIR]

@@ -1,8 +1,8 @@
+import { loadKeyFile } from '../../node/store/identity.js'
 import { BitwrkError } from '../../protocol/errors.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { parseArgs, stringFlag } from '../args.js'
 import { resolveDataDir } from '../data-dir.js'
-import { loadKeyFile } from '../identity/key-file.js'
 import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
 
 /** Usage text of `bitwrk-node sign`. */

@@ -132,6 +132,8 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
   private readonly seen: SeenCache
   private readonly topicParams: TopicScoreParams
   private readonly subscribed = new Set<string>()
+  // message ids computed during validation, reused when the same message is delivered
+  private readonly ids = new WeakMap<Uint8Array, string>()
   private readonly stopController = new AbortController()
   private readonly onPubsubMessage = (evt: CustomEvent<Message>): void => this.deliver(evt.detail)
 
@@ -217,7 +219,9 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
    * twice, so once sent, later peers get the message through gossip (IHAVE) or bid sync.
    */
   async publish(topic: string, data: Uint8Array, opts: PublishOptions = {}): Promise<PublishOutcome> {
-    const kind = parseTopic(topic)?.kind ?? 'other'
+    const parsed = parseTopic(topic)
+    if (parsed === undefined) throw new BitwrkError(GossipCodes.BAD_TOPIC, 'not a bitwrk topic', { topic })
+    const kind = parsed.kind
     const deadline = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS)
     const signals = [deadline, this.stopController.signal]
     if (opts.signal !== undefined) signals.push(opts.signal)
@@ -289,7 +293,12 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
     const parsed = parseTopic(msg.topic)
     if (parsed === undefined) return
     this.safeDispatchEvent<GossipMessage>('gossip:message', {
-      detail: { topic: msg.topic, ...parsed, data: msg.data, msgId: messageIdHex(msg.data) }
+      detail: {
+        topic: msg.topic,
+        ...parsed,
+        data: msg.data,
+        msgId: this.ids.get(msg.data) ?? messageIdHex(msg.data)
+      }
     })
   }
 
@@ -315,6 +324,7 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
     }
     // GOSSIP-5: a message validated before keeps its verdict (accepted before: ignore)
     const id = messageIdHex(data)
+    this.ids.set(data, id)
     const prior = this.seen.get(id)
     if (prior !== undefined) {
       if (prior.verdict === 'reject')

@@ -1,5 +1,7 @@
 import { type GossipsubOpts, StrictNoSign } from '@libp2p/gossipsub'
+import type { Registry } from 'prom-client'
 import { messageId } from './adapter.js'
+import { gossipsubMetricsRegister, TopicKindLabels } from './libp2p-metrics.js'
 import { peerScoreParams, SCORE_THRESHOLDS, type ScoreOptions } from './score.js'
 
 /** Options of {@link gossipsubOptions}. */
@@ -8,6 +10,11 @@ export interface GossipConfig extends ScoreOptions {
   heartbeatIntervalMs?: number
   /** GOSSIP-4: longest RPC frame read from a peer, bytes; default 1 MiB. */
   maxRpcBytes?: number
+  /**
+   * Registry for GossipSub's own `gossipsub_*` metrics (topic labels reduced to the topic
+   * kind). Omit to run GossipSub without metrics. One GossipSub per registry.
+   */
+  metricsRegistry?: Registry
 }
 
 /**
@@ -36,6 +43,12 @@ export function gossipsubOptions(cfg: GossipConfig = {}): Partial<GossipsubOpts>
     heartbeatInterval: cfg.heartbeatIntervalMs ?? 1000,
     maxInboundDataLength: cfg.maxRpcBytes ?? DEFAULT_MAX_RPC_BYTES,
     scoreParams: peerScoreParams(cfg),
-    scoreThresholds: SCORE_THRESHOLDS
+    scoreThresholds: SCORE_THRESHOLDS,
+    ...(cfg.metricsRegistry !== undefined
+      ? {
+          metricsRegister: gossipsubMetricsRegister(cfg.metricsRegistry),
+          metricsTopicStrToLabel: new TopicKindLabels()
+        }
+      : {})
   }
 }

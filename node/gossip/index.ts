@@ -11,7 +11,9 @@ export {
   type PublishOptions,
   type PublishOutcome
 } from './adapter.js'
+export { type BidTopicValidatorOptions, bidTopicValidator, DEFAULT_MAX_CLOCK_SKEW_MS } from './bids.js'
 export { DEFAULT_MAX_RPC_BYTES, type GossipConfig, gossipsubOptions } from './config.js'
+export { gossipsubMetricsRegister, TopicKindLabels, topicKindLabel } from './libp2p-metrics.js'
 export { DEFAULT_QUEUE, type QueueOptions, ValidationQueue } from './queue.js'
 export { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitOptions, type RateVerdict } from './rate-limit.js'
 export {

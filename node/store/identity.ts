@@ -4,7 +4,7 @@
  * with mode 0600 in a 0700 directory; refused when others could read or replace it.
  */
 import { chmod, mkdir, open, stat, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { Identity } from '../../protocol/identity/index.js'
 import { StoreError, storeError } from './errors.js'
 
@@ -36,9 +36,8 @@ const modeText = (mode: number): string => (mode & 0o777).toString(8).padStart(4
  * group and others cannot write it (STORE_KEY_PERMISSIONS).
  */
 export async function ensureDataDir(dir: string): Promise<void> {
-  const created = await mkdir(dir, { recursive: true, mode: DATA_DIR_MODE })
   // The umask may have cleared owner bits of the new directory; set the mode exactly.
-  if (created !== undefined && POSIX_MODES) await chmod(dir, DATA_DIR_MODE)
+  if ((await makeDirs(dir)) && POSIX_MODES) await chmod(dir, DATA_DIR_MODE)
   const st = await stat(dir)
   if (POSIX_MODES && (st.mode & DIR_FORBIDDEN_BITS) !== 0)
     throw storeError(
@@ -46,6 +45,26 @@ export async function ensureDataDir(dir: string): Promise<void> {
       `data directory ${dir} is writable by group or others (mode ${modeText(st.mode)}); run 'chmod 700 ${dir}'`,
       { path: dir, mode: modeText(st.mode) }
     )
+}
+
+/**
+ * `mkdir -p dir` with mode 0700, returning whether `dir` itself was created. Not
+ * `mkdir(..., { recursive: true })`: on Node 20 that spins forever where a parent exists but
+ * refuses children with ENOENT (e.g. under /proc). Here each level is tried at most twice.
+ */
+async function makeDirs(dir: string): Promise<boolean> {
+  try {
+    await mkdir(dir, { mode: DATA_DIR_MODE })
+    return true
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST' && (await stat(dir)).isDirectory()) return false
+    const parent = dirname(dir)
+    if (code !== 'ENOENT' || parent === dir) throw err
+  }
+  await makeDirs(dirname(dir))
+  await mkdir(dir, { mode: DATA_DIR_MODE })
+  return true
 }
 
 /**

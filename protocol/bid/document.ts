@@ -27,7 +27,7 @@ export const BID_FIELD_NAMES = [
 export const BID_MAX_LIFETIME_MS = 120_000
 
 /**
- * Largest encoded signed bid (BID-1). The largest valid bid is about 650 bytes (an article of
+ * Largest encoded signed bid (BID-1). The largest valid bid is about 610 bytes (an article of
  * 128 characters, half of them `/` escaped as `%2F`); 1 KiB bounds work per gossip message.
  */
 export const BID_MAX_ENCODED_BYTES = 1024

@@ -40,9 +40,9 @@ export const BidErrorCode = {
   tooLate: 'BID_TOO_LATE',
   /** BID-17: a bid (or cancel) with this id was seen before. */
   duplicate: 'BID_DUPLICATE',
-  /** BID-18 / CANCEL-5: the signature is malformed or not by the participant's key. */
+  /** BID-18 / CANCEL-10: the signature is malformed or not by the participant's key. */
   badSignature: 'BID_BAD_SIGNATURE',
-  /** CANCEL-3: the cancelled bid id is not 64 lowercase hex digits. */
+  /** CANCEL-4: the cancelled bid id is not 64 lowercase hex digits. */
   badBidId: 'BID_BAD_BID_ID'
 } as const
 

@@ -52,8 +52,9 @@ const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Go's `url.QueryUnescape` (`%XX` in either case, `+` → space), but strict: a `%` without two
- * hex digits, a raw non-ASCII character, or escaped bytes that are not UTF-8 give `undefined`. Callers re-encode with
- * {@link queryEscape} and compare, so only the canonical spelling is accepted.
+ * hex digits, a raw non-ASCII character, or escaped bytes that are not UTF-8 give `undefined`.
+ * Callers re-encode with {@link queryEscape} and compare, so only the canonical spelling is
+ * accepted.
  */
 export function queryUnescape(text: string): string | undefined {
   let plain = true

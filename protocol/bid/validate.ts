@@ -27,7 +27,10 @@ export interface BidValidationContext {
   readonly nowMs: number
   /** Allowed clock difference for bids dated in the future (BID-15). */
   readonly maxClockSkewMs: number
-  /** True when a bid with this id was already seen (BID-17). Default: never. */
+  /**
+   * True when a bid with this id was already seen (BID-17). Default: never. Record ids only
+   * after accept: this check runs before the signature, so a forged copy must not count.
+   */
   readonly isDuplicate?: (id: string) => boolean
   /** Bids created before `nowMs − lateCutoffMs` are ignored (BID-16: their epoch closed). */
   readonly lateCutoffMs?: number

@@ -8,6 +8,7 @@ import {
   expiryEpochOf,
   lastClosedEpoch
 } from './epoch.js'
+import { EpochIndex } from './epoch-index.js'
 import { Heap } from './heap.js'
 import { BidState, buyBefore, canonicalCompare, crosses, Entry, expiryBefore, sellBefore } from './order.js'
 import {
@@ -17,6 +18,7 @@ import {
   type EpochResult,
   type Match,
   type MatchableBid,
+  type MatchableCancel,
   MatchErrorCode,
   type Side
 } from './types.js'
@@ -65,15 +67,12 @@ export class OrderBook {
   /** Epoch parameters. */
   readonly params: EpochParams
   private readonly keyBytes: Uint8Array
-  /** Resting bids by id (for cancels); terminal bids are forgotten. */
-  private readonly restingById = new Map<string, Entry>()
-  /**
-   * Pending bids per epoch by id. Small per-epoch maps, dropped whole when the epoch is matched,
-   * cost far less than one book-sized map: a duplicate of a resting bid is always late anyway.
-   */
-  private readonly pending = new Map<number, Map<string, Entry>>()
-  /** Pending cancels per epoch: target bid ids. */
-  private readonly cancels = new Map<number, Set<string>>()
+  /** Pending and resting bids by (epoch, id). */
+  private readonly index = new EpochIndex()
+  /** Epochs (not yet matched) that have pending bids. */
+  private readonly pendingEpochs = new Set<number>()
+  /** Pending cancels per epoch, by `bidId:bidCreatedMs`. */
+  private readonly cancels = new Map<number, Map<string, MatchableCancel>>()
   private readonly buys = new Heap<Entry>(buyBefore)
   private readonly sells = new Heap<Entry>(sellBefore)
   private readonly expiries = new Heap<Entry>(expiryBefore)
@@ -114,8 +113,9 @@ export class OrderBook {
       const epoch = epochOf(bid.createdMs, book.params)
       if (epoch > closed) bad('holds a bid of an open epoch')
       if (bid.expiresMs <= endMs) bad('holds an expired bid')
-      if (book.restingById.has(bid.id)) bad('holds a bid twice')
-      book.rest(new Entry(bid, epoch))
+      const entry = new Entry(bid, epoch)
+      if (!book.index.insert(entry)) bad('holds a bid twice')
+      book.rest(entry)
     }
     if (book.crossed()) bad('is crossed (MATCH-9)')
     return book
@@ -163,39 +163,43 @@ export class OrderBook {
       throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
     const epoch = epochOf(bid.createdMs, this.params)
     if (epoch <= this.closed || nowMs >= epochClosesAtMs(epoch, this.params)) return LATE
-    let ids = this.pending.get(epoch)
-    if (ids === undefined) {
-      ids = new Map()
-      this.pending.set(epoch, ids)
-    } else if (ids.has(bid.id)) return DUPLICATE
-    ids.set(bid.id, new Entry(bid, epoch))
+    // Any copy of a resting or matched bid is late, so a duplicate can only be pending.
+    if (!this.index.insert(new Entry(bid, epoch))) return DUPLICATE
+    this.pendingEpochs.add(epoch)
     this.pendingBids++
     return ACCEPT
   }
 
   /**
-   * Offers a cancel of bid `bidId`, created (signed) at `createdMs`, arriving at `nowMs`
-   * (MATCH-10). It takes effect when the cancel's epoch is matched; the caller has checked that
-   * the canceller owns the bid. Ignored with `MATCH_LATE` or `MATCH_DUPLICATE` like a bid.
+   * Offers a cancel that arrived at `nowMs` (MATCH-10). It takes effect when the cancel's epoch
+   * is matched. Ignored with `MATCH_LATE` or `MATCH_DUPLICATE` like a bid; throws
+   * `MATCH_BAD_BID` for a malformed cancel.
    */
-  cancel(bidId: string, createdMs: number, nowMs: number): AddResult {
+  cancel(cancel: MatchableCancel, nowMs: number): AddResult {
+    const { bidId, bidCreatedMs, createdMs } = cancel
     if (typeof bidId !== 'string' || !BID_ID.test(bidId)) badBid('id', bidId)
+    if (!isTime(bidCreatedMs)) badBid('bidCreatedMs', bidId)
     if (!isTime(createdMs)) badBid('createdMs', bidId)
     if (!Number.isFinite(nowMs))
       throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
     const epoch = epochOf(createdMs, this.params)
     if (epoch <= this.closed || nowMs >= epochClosesAtMs(epoch, this.params)) return LATE
-    const set = this.cancels.get(epoch)
-    if (set?.has(bidId)) return DUPLICATE
-    if (set) set.add(bidId)
-    else this.cancels.set(epoch, new Set([bidId]))
+    // Keyed by target and its time: two cancels naming different times must not shadow each other.
+    const key = `${bidId}:${bidCreatedMs}`
+    let queued = this.cancels.get(epoch)
+    if (queued === undefined) {
+      queued = new Map()
+      this.cancels.set(epoch, queued)
+    } else if (queued.has(key)) return DUPLICATE
+    queued.set(key, cancel)
     return ACCEPT
   }
 
-  /** State of a pending or resting bid; undefined for unknown or terminal bids. */
-  status(bidId: string): 'pending' | 'resting' | undefined {
-    if (this.restingById.has(bidId)) return 'resting'
-    for (const ids of this.pending.values()) if (ids.has(bidId)) return 'pending'
+  /** State of the bid `bidId` created at `createdMs`; undefined for unknown or terminal bids. */
+  status(bidId: string, createdMs: number): 'pending' | 'resting' | undefined {
+    const e = this.index.get(epochOf(createdMs, this.params), bidId)
+    if (e?.state === BidState.RESTING) return 'resting'
+    if (e?.state === BidState.PENDING) return 'pending'
     return undefined
   }
 
@@ -269,7 +273,7 @@ export class OrderBook {
   /** Smallest epoch > closed with a pending bid or cancel, or an expiring resting bid. */
   private nextEventEpoch(): number | undefined {
     let next: number | undefined
-    for (const e of this.pending.keys()) if (next === undefined || e < next) next = e
+    for (const e of this.pendingEpochs) if (next === undefined || e < next) next = e
     for (const e of this.cancels.keys()) if (next === undefined || e < next) next = e
     const top = this.cleanExpiryTop()
     if (top) {
@@ -286,21 +290,23 @@ export class OrderBook {
     const rested: string[] = []
     const matches: Match[] = []
 
-    const incoming = this.pending.get(epoch)
-    this.pending.delete(epoch)
+    // Taken before cancels apply: a cancelled pending bid is skipped below by its state.
+    const incoming = this.pendingEpochs.delete(epoch) ? this.index.entries(epoch) : undefined
 
     // MATCH-10: cancels first, so a bid cancelled and expiring in one epoch counts as cancelled.
-    const targets = this.cancels.get(epoch)
-    if (targets) {
+    const queued = this.cancels.get(epoch)
+    if (queued) {
       this.cancels.delete(epoch)
-      for (const id of targets) {
-        const resting = this.restingById.get(id)
-        if (resting) this.removeResting(resting)
-        const e = resting ?? incoming?.get(id)
-        if (!e || e.state === BidState.CANCELLED) continue
-        if (!resting) this.pendingBids--
-        e.state = BidState.CANCELLED
-        cancelled.push(id)
+      for (const c of queued.values()) {
+        const targetEpoch = epochOf(c.bidCreatedMs, this.params)
+        // A target of a later epoch is unaffected; earlier ones are resting or terminal by now.
+        const e = targetEpoch > epoch ? undefined : this.index.get(targetEpoch, c.bidId)
+        if (!e || e.createdMs !== c.bidCreatedMs) continue
+        if (e.state === BidState.RESTING) this.removeResting(e)
+        else if (e.state === BidState.PENDING) this.pendingBids--
+        else continue
+        this.finish(e, BidState.CANCELLED)
+        cancelled.push(e.id)
       }
     }
 
@@ -309,18 +315,18 @@ export class OrderBook {
       this.expiries.pop()
       this.removeResting(top)
       this.deadExpiries-- // removeResting counted it dead in the expiry heap, but it is gone
-      top.state = BidState.EXPIRED
+      this.finish(top, BidState.EXPIRED)
       expired.push(top.id)
     }
 
     if (incoming) {
       // MATCH-5: canonical order, whatever the arrival order was.
-      const ordered = [...incoming.values()].sort(canonicalCompare)
+      const ordered = incoming.sort(canonicalCompare)
       for (const b of ordered) {
         if (b.state === BidState.CANCELLED) continue
         this.pendingBids--
         if (b.expiresMs <= endMs) {
-          b.state = BidState.EXPIRED
+          this.finish(b, BidState.EXPIRED)
           expired.push(b.id)
           continue
         }
@@ -330,6 +336,7 @@ export class OrderBook {
           const sell = b.buy ? other : b
           matches.push({
             epoch,
+            matchedMs: endMs,
             seq: matches.length,
             buyId: buy.id,
             sellId: sell.id,
@@ -338,8 +345,8 @@ export class OrderBook {
             price: other.price,
             maker: other.buy ? 'BUY' : 'SELL'
           })
-          b.state = BidState.MATCHED
-          other.state = BidState.MATCHED
+          this.finish(b, BidState.MATCHED)
+          this.finish(other, BidState.MATCHED)
         } else this.rest(b)
       }
       // Only what is still resting at the epoch's end: a bid may rest, then be taken in the same epoch.
@@ -379,7 +386,6 @@ export class OrderBook {
       if (found.buy) this.restingBuys--
       else this.restingSells--
       this.deadExpiries++
-      this.restingById.delete(found.id)
     }
     return found
   }
@@ -394,7 +400,12 @@ export class OrderBook {
       this.restingSells++
     }
     this.expiries.push(b)
-    this.restingById.set(b.id, b)
+  }
+
+  /** Moves a pending or resting bid to a terminal state (heap bookkeeping is the caller's). */
+  private finish(e: Entry, state: number): void {
+    e.state = state
+    this.index.release(e)
   }
 
   /** Marks a resting bid's heap slots dead (the caller sets the terminal state). */
@@ -407,7 +418,6 @@ export class OrderBook {
       this.deadSells++
     }
     this.deadExpiries++
-    this.restingById.delete(e.id)
   }
 
   /** Top live entry of a price heap, popping dead ones. */

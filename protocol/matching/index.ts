@@ -19,6 +19,7 @@ export {
   type EpochResult,
   type Match,
   type MatchableBid,
+  type MatchableCancel,
   MatchErrorCode,
   type MatchIgnoreCode,
   type Side

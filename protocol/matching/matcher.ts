@@ -1,10 +1,18 @@
 import { OrderBook } from './book.js'
 import { checkEpochParams } from './epoch.js'
-import type { AddResult, BookSnapshot, EpochParams, EpochResult, MatchableBid } from './types.js'
+import type {
+  AddResult,
+  BookSnapshot,
+  EpochParams,
+  EpochResult,
+  MatchableBid,
+  MatchableCancel
+} from './types.js'
 
 /**
- * All books of a node, one {@link OrderBook} per match key (MATCH-3), created on first use and
- * sharing one set of epoch parameters. Bids of different keys never meet.
+ * All books of a node, one {@link OrderBook} per match key (MATCH-3; build keys with the article
+ * module's `matchKey`), created on first use and sharing one set of epoch parameters. Bids of
+ * different keys never meet.
  */
 export class Matcher {
   /** Epoch parameters of every book. */
@@ -44,8 +52,8 @@ export class Matcher {
   }
 
   /** {@link OrderBook.cancel} on the book of `key`. */
-  cancel(key: string, bidId: string, createdMs: number, nowMs: number): AddResult {
-    return this.book(key).cancel(bidId, createdMs, nowMs)
+  cancel(key: string, cancel: MatchableCancel, nowMs: number): AddResult {
+    return this.book(key).cancel(cancel, nowMs)
   }
 
   /** Advances every book to `nowMs`; results ordered by epoch, then key. */

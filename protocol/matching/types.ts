@@ -23,10 +23,25 @@ export interface MatchableBid {
   readonly participant: string
 }
 
+/** A cancel of a bid (MATCH-10); the caller has verified that the bid's participant signed it. */
+export interface MatchableCancel {
+  /** Id of the bid to cancel. */
+  readonly bidId: string
+  /** `createdMs` of the bid to cancel (the node takes it from the bid it holds). */
+  readonly bidCreatedMs: number
+  /** Creation time of the cancel: fixes the epoch in which it takes effect. */
+  readonly createdMs: number
+}
+
 /** One trade proposal produced by matching (MATCH-8). */
 export interface Match {
   /** Epoch in which the match was made. */
   readonly epoch: number
+  /**
+   * Match time, the same on every node: `end(epoch)` (MATCH-12). Both bids are live then
+   * (MATCH-6); the transaction's timeouts count from it.
+   */
+  readonly matchedMs: number
   /** Position of this match in its epoch's output, from 0. */
   readonly seq: number
   /** Id of the BUY bid. */

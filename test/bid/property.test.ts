@@ -48,6 +48,20 @@ describe('bid properties', () => {
     )
   })
 
+  it('fits the largest valid bid well within the size limit', () => {
+    const bid = signBid(HORSE, {
+      article: `a${'/a'.repeat(63)}~`.slice(0, 127),
+      type: 'SELL',
+      price: money('BTC', MONEY_MAX_ABS),
+      nonce: 'f'.repeat(32),
+      createdMs: Number.MAX_SAFE_INTEGER - 120_000,
+      expiresMs: Number.MAX_SAFE_INTEGER
+    })
+    const bytes = encodeSigned(bid)
+    assert.ok(bytes.length <= 620, String(bytes.length))
+    assert.equal(validateBid(bytes, { nowMs: bid.createdMs, maxClockSkewMs: 0 }).result, 'accept')
+  })
+
   it('never throws on arbitrary bytes and never accepts them', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 1200 }), (bytes) => {

@@ -285,6 +285,16 @@ describe('bid validator', () => {
     )
   })
 
+  it('gives the same answers for known participants (memo) as for new ones', () => {
+    // Warm the participant memo with HORSE and ONE, then pair their names crosswise.
+    assert.equal(validateBid(sign(), CTX).result, 'accept')
+    assert.equal(validateBid(sign({}, ONE), CTX).result, 'accept')
+    assert.equal(rejectCode(wire(withField('peer', ONE.peerId))), Code.peerMismatch)
+    assert.equal(rejectCode(wire(withField('address', ONE.address))), Code.peerMismatch)
+    assert.equal(rejectCode(sign(), { ...CTX, network: 'testnet' }), Code.badAddress)
+    assert.equal(validateBid(sign(), CTX).result, 'accept')
+  })
+
   it('classifies exactly the time and duplicate codes as ignore', () => {
     assert.deepEqual(
       [...BID_IGNORE_CODES].sort(),

@@ -118,6 +118,51 @@ describe('cafs/store/level', () => {
     await s2.close()
   })
 
+  it('keeps its index consistent with the disk when a write fails', async () => {
+    const path = await dir()
+    const level = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' })
+    cleanups.push(() => level.close())
+    let failing = false
+    const db: ChunkDb = {
+      get: (k) => level.get(k),
+      batch: async (ops) => {
+        if (failing) throw new Error('simulated disk error')
+        await level.batch(ops)
+      },
+      iterator: (o) => level.iterator(o ?? {}),
+      close: async () => {}
+    }
+    const s = await LevelChunkStore.open({ db, budgetBytes: 1000 })
+    const a = seededBytes(600, 4)
+    const b = seededBytes(600, 5)
+    await s.put(sha256(a), a)
+    failing = true
+    // b would evict a: the failed batch must neither lose a nor count b.
+    await assert.rejects(s.put(sha256(b), b), /simulated disk error/)
+    assert.equal(await s.has(sha256(a)), true)
+    assert.equal(await s.has(sha256(b)), false)
+    assert.deepEqual([s.stats().chunks, s.stats().bytes, s.stats().evictions], [1, 600, 0])
+    failing = false
+    await s.put(sha256(b), b)
+    assert.deepEqual([s.stats().chunks, s.stats().bytes, s.stats().evictions], [1, 600, 1])
+    assert.deepEqual(await s.get(sha256(b)), b)
+    await s.close()
+  })
+
+  it('applies LevelDB tuning options when it opens the database itself', async () => {
+    const path = await dir()
+    const s = await LevelChunkStore.open({
+      path,
+      tuning: { compression: false, writeBufferSize: 1024 * 1024 }
+    })
+    const a = seededBytes(70_000, 6)
+    await s.put(sha256(a), a)
+    await s.close()
+    const s2 = await LevelChunkStore.open({ path })
+    assert.deepEqual(await s2.get(sha256(a)), a)
+    await s2.close()
+  })
+
   it('drops a chunk damaged on disk instead of serving it, and scrub finds the rest', async () => {
     const path = await dir()
     const a = seededBytes(5000, 2)

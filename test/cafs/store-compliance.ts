@@ -11,8 +11,8 @@ export interface StoreHarness {
   /** Persistent stores: closes `store` and opens the same data again. */
   reopen?: (store: ChunkStore, options: { budgetBytes?: number }) => Promise<ChunkStore>
   /**
-   * Persistent stores: lets a child process write the chunks {@link crashChunk}(0…) into a new
-   * store, SIGKILLs it mid-write, and returns the store reopened on what was left plus the
+   * Persistent stores: lets a child process pin chunk 0, then write the chunks
+   * {@link crashChunk}(0…) into a new store, SIGKILLs it mid-write, and returns the store reopened on what was left plus the
    * number of chunks the child reported as stored before the kill.
    */
   crash?: () => Promise<{ store: ChunkStore; acknowledged: number }>
@@ -196,6 +196,33 @@ export function storeComplianceSuite(
       assert.equal(s.stats().pinned, 0)
     })
 
+    it('handles concurrent puts: duplicates stored once, budget kept, a bad chunk fails alone', async () => {
+      const s = await open(100_000)
+      const cs = Array.from({ length: 12 }, (_, i) => chunk(20_000, 80 + i))
+      const bad = chunk(1000, 99)
+      const results = await Promise.allSettled([
+        ...cs.map((c) => s.put(c.key, c.bytes)),
+        s.put(cs[11]!.key, cs[11]!.bytes),
+        s.put(bad.key, cs[1]!.bytes.subarray(0, 1000))
+      ])
+      assert.deepEqual(
+        results.map((r) => r.status),
+        [...cs.map(() => 'fulfilled'), 'fulfilled', 'rejected']
+      )
+      const last = results.at(-1)
+      assert.equal(
+        last?.status === 'rejected' && (last.reason as { code?: string }).code,
+        'CAFS_HASH_MISMATCH'
+      )
+      const st = s.stats()
+      assert.ok(st.bytes <= 100_000)
+      assert.equal(st.chunks, 5)
+      assert.equal(st.evictions, 7)
+      assert.equal(st.dedupHits, 1)
+      // The five most recent survive, in order.
+      for (const [i, c] of cs.entries()) assert.equal(await s.has(c.key), i >= 7, `chunk ${i}`)
+    })
+
     it('reports figures in stats', async () => {
       const s = await open(10_000)
       const cs = [100, 200, 300].map((n, i) => chunk(n, 50 + i))
@@ -279,6 +306,7 @@ export function storeComplianceSuite(
       }
       assert.equal(store.stats().chunks, present)
       assert.equal(store.stats().bytes, bytes)
+      assert.equal(store.stats().pinned, 1, 'the pin the writer took on chunk 0 survived')
     })
   })
 }

@@ -5,8 +5,8 @@ import { MemoryChunkStore } from '../../cafs/store/memory.js'
 import {
   exportStream,
   hasAllChunks,
+  type ImportProgress,
   importStream,
-  type TransferProgress,
   unpinManifest
 } from '../../cafs/stream.js'
 import type { Manifest } from '../../cafs/types.js'
@@ -21,7 +21,7 @@ describe('cafs/stream', () => {
 
   it('imports a stream into a manifest equal to chunking the whole buffer, and exports it back', async () => {
     const store = new MemoryChunkStore()
-    const progress: TransferProgress[] = []
+    const progress: ImportProgress[] = []
     const m = await importStream(pieces(data, 65_536), store, { onProgress: (p) => progress.push(p) })
     assert.deepEqual(m, manifestOfBytes(data))
     assert.equal(progress.length, m.chunks.length)

@@ -98,7 +98,7 @@ describe('cli', () => {
       assertOneLineError(
         await runCli(['identity', 'new', '--data-dir', dir], env),
         1,
-        'CLI_KEY_EXISTS',
+        'STORE_KEY_EXISTS',
         'again'
       )
       assert.equal(await readFile(join(dir, 'privatekey.wif'), 'utf8'), before)
@@ -112,7 +112,7 @@ describe('cli', () => {
         assertOneLineError(
           await runCli(['identity', 'show', '--data-dir', dir], env),
           1,
-          'CLI_KEY_INSECURE',
+          'STORE_KEY_PERMISSIONS',
           mode.toString(8)
         )
       }
@@ -141,13 +141,13 @@ describe('cli', () => {
       assertOneLineError(
         await runCli(['identity', 'show', '--data-dir', dir], env),
         1,
-        'CLI_KEY_MISSING',
+        'STORE_KEY_MISSING',
         'missing'
       )
       await mkdir(dir, { mode: 0o700 })
       await writeFile(join(dir, 'privatekey.wif'), 'not a wif key', { mode: 0o600 })
       const corrupt = await runCli(['identity', 'show', '--data-dir', dir], env)
-      assertOneLineError(corrupt, 1, 'CLI_KEY_CORRUPT', 'corrupt')
+      assertOneLineError(corrupt, 1, 'STORE_KEY_CORRUPT', 'corrupt')
       assert.ok(!corrupt.stderr.includes('not a wif key'), 'the content is not echoed')
       // A data "directory" that is a file: an operating-system error, still one line.
       const file = join(tmp, 'plain-file')

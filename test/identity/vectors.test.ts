@@ -205,6 +205,17 @@ describe('identity vectors B: message digest and signatures', () => {
     assert.equal(hex(2 ** 32), 'ff0000000001000000')
   })
 
+  it('signs with RFC 6979 exactly as Bitcoin Core (spec identity.md vector ID-V4)', () => {
+    assert.equal(
+      signMessage(ONE, 'bitwrk'),
+      'H73sJ8I59yvv1T0sVbMkDi4YxsiRywWktr9uqusIdXCoVWaVtA9zZkEuDflqBGSJt05gEAC9wsbMxOP+hBgdXzo='
+    )
+    assert.equal(
+      signMessage(ONE, 'bitwrk', { compressed: false }),
+      'G73sJ8I59yvv1T0sVbMkDi4YxsiRywWktr9uqusIdXCoVWaVtA9zZkEuDflqBGSJt05gEAC9wsbMxOP+hBgdXzo='
+    )
+  })
+
   it('hashes a 300-byte message like Bitcoin Core, so the original’s quirky vector does not hold', () => {
     const long = 'a'.repeat(300)
     assert.equal(
@@ -218,6 +229,10 @@ describe('identity vectors B: message digest and signatures', () => {
     const quirky = 'H3m+Zn753LusVaBilc6HCwcCm/zbLc4o2VnygVsW+BeYITLRrnWhcdcHG/6XQ/xcXZhjGIcpY6Wwx3zBQNIUFFA='
     assert.equal(verifyMessage(HORSE_ADDR_C, quirky, long), false)
     const ours = signMessage(decodeWif(HORSE_WIF_C).privateKey, long, { nonce: 1n })
+    assert.equal(
+      ours,
+      'H3m+Zn753LusVaBilc6HCwcCm/zbLc4o2VnygVsW+BeYZ2LN6Bz+BRO9VoP7DSmv88ZW9W20RJP7cVQMc7Tb6IU='
+    )
     assert.equal(verifyMessage(HORSE_ADDR_C, ours, long), true)
   })
 })

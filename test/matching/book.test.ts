@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { matchKey } from '../../protocol/article/index.js'
 import {
   checkEpochParams,
   DEFAULT_EPOCH_PARAMS,
@@ -14,7 +13,7 @@ import {
   Matcher,
   OrderBook
 } from '../../protocol/matching/index.js'
-import { idOf, mkBid } from './helpers.js'
+import { cx, idOf, mkBid } from './helpers.js'
 
 const KEY = 'net.bitwrk/gorays/0:BTC'
 
@@ -73,9 +72,9 @@ describe('matching book', () => {
     const b = mkBid(1, 'BUY', 1, 0)
     assert.equal(book.add(b, 0).result, 'accept')
     assert.deepEqual(book.add(b, 0), { result: 'ignore', code: MatchErrorCode.DUPLICATE })
-    assert.equal(book.status(b.id), 'pending')
+    assert.equal(book.status(b.id, b.createdMs), 'pending')
     book.advance(2500)
-    assert.equal(book.status(b.id), 'resting')
+    assert.equal(book.status(b.id, b.createdMs), 'resting')
     assert.equal(book.add(b, 2400).result, 'ignore')
   })
 
@@ -101,7 +100,9 @@ describe('matching book', () => {
         what
       )
     assert.equal(book.add({ ...good, price: (1n << 63n) - 1n }, 0).result, 'accept')
-    assert.throws(() => book.cancel('xyz', 0, 0), { code: MatchErrorCode.BAD_BID })
+    assert.throws(() => book.cancel({ bidId: 'xyz', bidCreatedMs: 0, createdMs: 0 }, 0), {
+      code: MatchErrorCode.BAD_BID
+    })
   })
 
   it('emits results only for epochs where something happened', () => {
@@ -155,21 +156,24 @@ describe('matching cancels', () => {
     const book = new OrderBook(KEY)
     book.add(mkBid(1, 'SELL', 100, 0, 'alice'), 0)
     book.advance(2_500)
-    assert.equal(book.cancel(idOf(1), 1_100, 2_500).result, 'accept')
-    assert.deepEqual(book.cancel(idOf(1), 1_100, 2_500), { result: 'ignore', code: MatchErrorCode.DUPLICATE })
+    assert.equal(book.cancel(cx(1, 0, 1_100), 2_500).result, 'accept')
+    assert.deepEqual(book.cancel(cx(1, 0, 1_100), 2_500), {
+      result: 'ignore',
+      code: MatchErrorCode.DUPLICATE
+    })
     // A BUY of the same epoch as the cancel no longer finds the SELL: cancels go first.
     book.add(mkBid(2, 'BUY', 200, 1_050, 'bob'), 2_500)
     const [r] = book.advance(3_500)
     assert.deepEqual(r?.cancelled, [idOf(1)])
     assert.deepEqual(r?.matches, [])
-    assert.equal(book.status(idOf(1)), undefined)
+    assert.equal(book.status(idOf(1), 0), undefined)
   })
 
   it('cancels a pending bid of the same epoch before it can match', () => {
     const book = new OrderBook(KEY)
     book.add(mkBid(1, 'SELL', 100, 0), 0)
     book.add(mkBid(2, 'BUY', 200, 500), 0)
-    book.cancel(idOf(2), 400, 0)
+    book.cancel(cx(2, 500, 400), 0)
     const [r] = book.advance(2_500)
     assert.deepEqual(r?.cancelled, [idOf(2)])
     assert.deepEqual(r?.matches, [])
@@ -182,9 +186,9 @@ describe('matching cancels', () => {
     book.add(mkBid(1, 'SELL', 100, 0), 0)
     book.add(mkBid(2, 'BUY', 200, 10), 0)
     book.add(mkBid(3, 'BUY', 200, 1_500), 0)
-    book.cancel(idOf(2), 900, 0)
-    book.cancel(idOf(3), 900, 0)
-    book.cancel(idOf(1), 100, 0)
+    book.cancel(cx(2, 10, 900), 0)
+    book.cancel(cx(3, 1_500, 900), 0)
+    book.cancel(cx(1, 0, 100), 0)
     const results = book.advance(5_000)
     assert.deepEqual(
       results.flatMap((r) => r.cancelled),
@@ -196,10 +200,20 @@ describe('matching cancels', () => {
     )
   })
 
+  it('does nothing when the cancel names another creation time for the bid', () => {
+    const book = new OrderBook(KEY)
+    book.add(mkBid(1, 'SELL', 100, 0), 0)
+    assert.equal(book.cancel(cx(1, 1_000, 900), 0).result, 'accept')
+    assert.equal(book.cancel(cx(1, 5, 900), 0).result, 'accept', 'a different target time is another cancel')
+    const [r] = book.advance(2_500)
+    assert.deepEqual(r?.cancelled, [])
+    assert.equal(book.status(idOf(1), 0), 'resting')
+  })
+
   it('counts a bid cancelled in the epoch it expires as cancelled', () => {
     const book = new OrderBook(KEY)
     book.add(mkBid(1, 'SELL', 100, 0, 'p1', 2_000), 0)
-    book.cancel(idOf(1), 1_500, 0)
+    book.cancel(cx(1, 0, 1_500), 0)
     const results = book.advance(5_000)
     assert.deepEqual(
       results.flatMap((r) => r.cancelled),
@@ -213,7 +227,7 @@ describe('matching cancels', () => {
 
   it('ignores a late cancel', () => {
     const book = new OrderBook(KEY)
-    assert.deepEqual(book.cancel(idOf(1), 0, 2_500), { result: 'ignore', code: MatchErrorCode.LATE })
+    assert.deepEqual(book.cancel(cx(1, 0, 0), 2_500), { result: 'ignore', code: MatchErrorCode.LATE })
   })
 
   it('stays correct while most resting bids are cancelled (heap compaction)', () => {
@@ -221,7 +235,7 @@ describe('matching cancels', () => {
     const n = 5_000
     for (let i = 0; i < n; i++) book.add(mkBid(i + 1, 'SELL', 1_000 + i, 0), 0)
     book.advance(2_500)
-    for (let i = 0; i < n - 1; i++) book.cancel(idOf(i + 1), 1_000, 2_500)
+    for (let i = 0; i < n - 1; i++) book.cancel(cx(i + 1, 0, 1_000), 2_500)
     const [r1] = book.advance(3_500)
     assert.equal(r1?.cancelled.length, n - 1)
     assert.equal(book.restingCount, 1)
@@ -239,9 +253,8 @@ describe('matching cancels', () => {
 describe('matching matcher', () => {
   it('keeps the books of different match keys apart', () => {
     const m = new Matcher()
-    const btc = matchKey('net.bitwrk/gorays/0', 'BTC')
-    const eur = matchKey('net.bitwrk/gorays/0', 'EUR')
-    assert.equal(btc, 'net.bitwrk/gorays/0:BTC')
+    const btc = 'net.bitwrk/gorays/0:BTC'
+    const eur = 'net.bitwrk/gorays/0:EUR'
     m.add(btc, mkBid(1, 'SELL', 100, 0), 0)
     m.add(eur, mkBid(2, 'BUY', 200, 10), 0)
     m.add(eur, mkBid(3, 'SELL', 150, 1_200), 0)
@@ -257,7 +270,7 @@ describe('matching matcher', () => {
     )
     assert.deepEqual(m.keys(), [btc, eur])
     assert.equal(m.book(btc).restingCount, 1)
-    assert.equal(m.cancel(btc, idOf(1), 0, 5_000).result, 'ignore')
+    assert.equal(m.cancel(btc, cx(1, 0, 0), 5_000).result, 'ignore')
   })
 })
 

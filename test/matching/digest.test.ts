@@ -60,6 +60,7 @@ describe('matching digest', () => {
     assert.ok(r1 && r2)
     assert.equal(rest.length, 0)
     assert.equal(r1.epoch, 1_764_000_000)
+    assert.equal(r1.matches[0]?.matchedMs, T0 + 1_000, 'match time is the end of the epoch')
     assert.deepEqual(
       r1.matches.map((m) => [m.buyId, m.sellId, m.price, m.maker]),
       [[h('bid-a'), h('bid-b'), 200_000n, 'BUY']]

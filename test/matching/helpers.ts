@@ -1,4 +1,4 @@
-import type { EpochResult, MatchableBid, Side } from '../../protocol/matching/index.js'
+import type { EpochResult, MatchableBid, MatchableCancel, Side } from '../../protocol/matching/index.js'
 
 /** A readable bid id: `n` in hex, left-padded to 64 characters (so id order = numeric order). */
 export function idOf(n: number): string {
@@ -18,6 +18,11 @@ export function mkBid(
   expiresMs = createdMs + LIFETIME_MS
 ): MatchableBid {
   return { id: idOf(n), side, price: BigInt(price), createdMs, expiresMs, participant }
+}
+
+/** A cancel of bid `n` (created at `bidCreatedMs`), itself created at `createdMs`. */
+export function cx(n: number, bidCreatedMs: number, createdMs: number): MatchableCancel {
+  return { bidId: idOf(n), bidCreatedMs, createdMs }
 }
 
 /** Canonical text of results, for byte-for-byte comparison (bigints as decimal strings). */

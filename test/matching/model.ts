@@ -1,10 +1,7 @@
-import type { EpochParams, MatchableBid } from '../../protocol/matching/index.js'
+import type { EpochParams, MatchableBid, MatchableCancel } from '../../protocol/matching/index.js'
 
 /** A cancel as the tests feed it. */
-export interface TestCancel {
-  bidId: string
-  createdMs: number
-}
+export type TestCancel = MatchableCancel
 
 /** Outcome of the naive model: the matches as tuples and the final bid sets. */
 export interface ModelOutcome {
@@ -44,14 +41,14 @@ export function naiveMatch(
     const end = (e + 1) * params.epochMs
     for (const c of cancels) {
       if (epochOf(c.createdMs) !== e) continue
-      const r = resting.find((b) => b.id === c.bidId)
+      const r = resting.find((b) => b.id === c.bidId && b.createdMs === c.bidCreatedMs)
       if (r) {
         resting = resting.filter((b) => b !== r)
         out.cancelled.push(r.id)
         continue
       }
       const p = pending.get(c.bidId)
-      if (p && epochOf(p.createdMs) === e) {
+      if (p && p.createdMs === c.bidCreatedMs && epochOf(p.createdMs) === e) {
         pending.delete(p.id)
         out.cancelled.push(p.id)
       }

@@ -8,16 +8,21 @@ import {
   GossipCodes,
   isValidArticle,
   MAX_ARTICLE_LENGTH,
+  messageIdHex,
   PeerRateLimiter,
   parseTopic,
   peerScoreParams,
   SCORE_THRESHOLDS,
   SeenCache,
   TOPIC_SCORE_PARAMS,
+  TopicKindLabels,
+  topicKindLabel,
   txTopic,
   ValidationQueue
 } from '../../node/index.js'
+import { encodeSigned } from '../../protocol/bid/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
+import { VECTOR_BUY } from '../bid/fixtures.js'
 
 /** A libp2p component logger that prints nothing (PeerScore needs one). */
 function quietLogger(): ComponentLogger {
@@ -69,6 +74,18 @@ describe('node/gossip/topics', () => {
         assert.deepEqual(parseTopic(txTopic(article)), { kind: 'tx', article })
       })
     )
+  })
+})
+
+describe('node/gossip/message id', () => {
+  it('is SHA-256 of the message bytes (GOSSIP-2 vectors)', () => {
+    assert.equal(
+      messageIdHex(new Uint8Array(0)),
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+    )
+    const wire = encodeSigned(VECTOR_BUY)
+    assert.equal(wire.byteLength, 362)
+    assert.equal(messageIdHex(wire), 'fc9767a55a5b0c57ddd663d7012bfe4b0bcce7902ff618797c7009de5045f06a')
   })
 })
 
@@ -152,6 +169,14 @@ describe('node/gossip/queue', () => {
 })
 
 describe('node/metrics', () => {
+  it('maps topics to their kind for GossipSub metric labels', () => {
+    assert.equal(topicKindLabel('/bitwrk/bids/1/fnord'), 'bids')
+    assert.equal(topicKindLabel('/bitwrk/tx/1/fnord'), 'tx')
+    assert.equal(topicKindLabel('bids'), 'bids')
+    assert.equal(topicKindLabel('/some/peer/supplied/topic'), 'other')
+    assert.equal(new TopicKindLabels().get('/bitwrk/tx/1/a'), 'tx')
+  })
+
   it('keeps label values bounded', () => {
     assert.equal(codeLabel('BID_BAD_SIGNATURE'), 'BID_BAD_SIGNATURE')
     assert.equal(codeLabel('16Uiu2HAm…'), 'OTHER')

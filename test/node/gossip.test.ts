@@ -1,31 +1,23 @@
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import type { Counter } from 'prom-client'
 import {
   type BitwrkHost,
   bidTopic,
-  createHost,
+  bidTopicValidator,
   GossipCodes,
   type HostOptions,
   messageIdHex,
   SCORE_THRESHOLDS
 } from '../../node/index.js'
-import {
-  createTestnet,
-  randomPrivateKey,
-  sealTestEnvelope,
-  TestEnvelopeCodes,
-  type Testnet,
-  testEnvelopeValidator,
-  waitFor,
-  waitForMesh
-} from '../../node/testing.js'
+import { createTestnet, forgedBid, type Testnet, testBid, waitFor, waitForMesh } from '../../node/testing.js'
+import { BidErrorCode } from '../../protocol/bid/index.js'
 
-const TOPIC = bidTopic('net.bitwrk/gorays/0')
+const ARTICLE = 'net.bitwrk/gorays/0'
+const TOPIC = bidTopic(ARTICLE)
 
-/** Host options of every gossip test: the real signature check, a short heartbeat. */
+/** Host options of every gossip test: the real bid validator, a short heartbeat. */
 const HOST: Omit<HostOptions, 'privateKey'> = {
-  validators: { bids: testEnvelopeValidator },
+  validators: { bids: bidTopicValidator() },
   // 100 ms instead of 1 s: meshes form and IHAVE gossip runs 10x faster in tests
   gossip: { heartbeatIntervalMs: 100 }
 }
@@ -49,16 +41,9 @@ async function count<T extends string>(c: Counter<T>, labels: Partial<Record<T, 
   return sum
 }
 
-function payload(n: number): Uint8Array {
-  // ~300 bytes like a bid document; random so no two tests share message ids
-  return new Uint8Array([...randomBytes(200), ...new TextEncoder().encode(`bid ${n}`.padEnd(2, ' '))])
-}
-
 describe('node/gossip (e2e)', () => {
   let net: Testnet | undefined
-  const extra: BitwrkHost[] = []
   afterEach(async () => {
-    await Promise.all(extra.splice(0).map((h) => h.stop()))
     await net?.stop()
     net = undefined
   })
@@ -67,8 +52,7 @@ describe('node/gossip (e2e)', () => {
     net = await createTestnet({ nodes: 5, topology: 'line', host: HOST })
     const got = collect(net.hosts)
     for (const h of net.hosts) h.gossip.subscribe(TOPIC)
-    const key = randomPrivateKey()
-    const msg = sealTestEnvelope(key, payload(1))
+    const msg = testBid(ARTICLE).bytes
     const first = net.hosts[0] as BitwrkHost
     const res = await first.gossip.publish(TOPIC, msg, { timeoutMs: 5000 })
     assert.equal(res.recipients, 1)
@@ -76,6 +60,12 @@ describe('node/gossip (e2e)', () => {
     await waitFor(() => got.slice(1).every((s) => s.has(id)), { timeoutMs: 10_000, what: 'delivery' })
     // the publisher does not deliver its own message to itself
     assert.equal(got[0]?.has(id), false)
+    // one scrape shows bitwrk and GossipSub metrics, with bounded labels only
+    const text = await (net.hosts[2] as BitwrkHost).metrics.registry.metrics()
+    assert.match(text, /bitwrk_gossip_validation_total\{kind="bids",result="accept",code="OK"\} 1/)
+    assert.match(text, /gossipsub_msg_received_prevalidation_total\{topic="bids"\} 1/)
+    assert.equal(text.includes('/bitwrk/'), false)
+    assert.equal(text.includes('16Uiu2'), false)
   })
 
   it('delivers messages from every node of a random graph of six to all others', async () => {
@@ -91,7 +81,7 @@ describe('node/gossip (e2e)', () => {
     await waitForMesh(net.hosts, TOPIC, 10_000)
     const ids = await Promise.all(
       net.hosts.map(async (h, i) => {
-        const msg = sealTestEnvelope(randomPrivateKey(), payload(i))
+        const msg = testBid(ARTICLE, { price: `mBTC ${i + 1}` }).bytes
         await h.gossip.publish(TOPIC, msg, { timeoutMs: 5000 })
         return messageIdHex(msg)
       })
@@ -103,16 +93,9 @@ describe('node/gossip (e2e)', () => {
   })
 
   it('stops invalid messages at the first hop, graylists their sender, and keeps honest traffic flowing', async () => {
-    net = await createTestnet({ nodes: 3, topology: 'line', host: HOST })
-    const [a, b, c] = net.hosts as [BitwrkHost, BitwrkHost, BitwrkHost]
-    const mallory = await createHost({
-      ...HOST,
-      loopbackOnly: true,
-      dhtSelfQuery: false,
-      privateKey: randomPrivateKey()
-    })
-    extra.push(mallory)
-    await mallory.libp2p.dial(b.multiaddrs()[0]!, { signal: AbortSignal.timeout(5000) })
+    // a star around b: a, c and mallory each know only b
+    net = await createTestnet({ nodes: 4, topology: 'star', host: HOST })
+    const [b, a, c, mallory] = net.hosts as [BitwrkHost, BitwrkHost, BitwrkHost, BitwrkHost]
     const got = collect([a, b, c])
     for (const h of [a, b, c]) h.gossip.subscribe(TOPIC)
     await waitFor(() => mallory.libp2p.services.pubsub.getSubscribers(TOPIC).length > 0, {
@@ -120,11 +103,10 @@ describe('node/gossip (e2e)', () => {
       what: 'mallory to see b subscribed'
     })
 
-    // ten messages whose signature does not recover the embedded key
+    // ten well-formed bids whose signature does not recover the bid's peer key
     const bad: string[] = []
     for (let i = 0; i < 10; i++) {
-      const msg = sealTestEnvelope(randomPrivateKey(), payload(100 + i))
-      msg[5] = (msg[5] as number) ^ 0xff
+      const msg = forgedBid(testBid(ARTICLE).bid)
       bad.push(messageIdHex(msg))
       await mallory.libp2p.services.pubsub.publish(TOPIC, msg)
     }
@@ -132,14 +114,12 @@ describe('node/gossip (e2e)', () => {
       timeoutMs: 10_000,
       what: 'mallory graylisted at b'
     })
-    assert.ok(
-      (await count(b.metrics.validation, { result: 'reject', code: TestEnvelopeCodes.BAD_SIGNATURE })) >= 4
-    )
+    assert.ok((await count(b.metrics.validation, { result: 'reject', code: BidErrorCode.badSignature })) >= 4)
 
     // honest traffic from a keeps reaching c through b
     const good: string[] = []
     for (let i = 0; i < 3; i++) {
-      const msg = sealTestEnvelope(randomPrivateKey(), payload(200 + i))
+      const msg = testBid(ARTICLE).bytes
       good.push(messageIdHex(msg))
       await a.gossip.publish(TOPIC, msg, { timeoutMs: 5000 })
     }
@@ -167,7 +147,7 @@ describe('node/gossip (e2e)', () => {
     const got = collect([a, b, c])
     for (const h of [a, b, c]) h.gossip.subscribe(TOPIC)
     for (let i = 0; i < 10; i++)
-      await a.gossip.publish(TOPIC, sealTestEnvelope(randomPrivateKey(), payload(300 + i)), {
+      await a.gossip.publish(TOPIC, testBid(ARTICLE).bytes, {
         timeoutMs: 5000
       })
     await waitFor(async () => (await count(b.metrics.validation, {})) === 10, {

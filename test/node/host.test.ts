@@ -1,13 +1,24 @@
 import assert from 'node:assert/strict'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import type { Libp2p } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { type BitwrkHost, createHost, DHT_PROTOCOL, HostCodes, isLoopback } from '../../node/index.js'
+import {
+  type BitwrkHost,
+  BootstrapDialer,
+  createHost,
+  createMetrics,
+  DHT_PROTOCOL,
+  HostCodes,
+  isLoopback,
+  silentLogger
+} from '../../node/index.js'
 import { createTestnet, randomPrivateKey, type Testnet, waitFor } from '../../node/testing.js'
 import { isBitwrkError } from '../../protocol/errors.js'
+import { Identity } from '../../protocol/identity/index.js'
 
 /** Counts of active TCP handles, to prove a stopped host leaves none behind. */
 function tcpHandles(): number {
@@ -29,6 +40,8 @@ describe('node/host', () => {
     const h = await createHost({ privateKey: key, loopbackOnly: true })
     const expected = peerIdFromPrivateKey(privateKeyFromRaw(key)).toString()
     assert.equal(h.peerId, expected)
+    // invariant 2: the market identity names the same peer
+    assert.equal(Identity.fromPrivateKey(key).peerId, h.peerId)
     assert.match(h.peerId, /^16Uiu2/)
     const addr = h.multiaddrs()[0]
     assert.ok(addr !== undefined && isLoopback(addr))
@@ -131,6 +144,29 @@ describe('node/host', () => {
           0) >= 2,
       { timeoutMs: 5000, what: 'retries' }
     )
+  })
+
+  it('never dials its own address from a shared bootstrap list', async () => {
+    const self = peerIdFromPrivateKey(privateKeyFromRaw(randomPrivateKey()))
+    let dials = 0
+    const fake = {
+      peerId: self,
+      dial: async () => {
+        dials++
+        throw new Error('unexpected dial')
+      },
+      addEventListener: () => {},
+      removeEventListener: () => {}
+    } as unknown as Libp2p
+    const d = new BootstrapDialer(
+      fake,
+      [multiaddr(`/ip4/127.0.0.1/tcp/1/p2p/${self}`)],
+      silentLogger(),
+      createMetrics()
+    )
+    await d.start(1000)
+    await d.stop()
+    assert.equal(dials, 0)
   })
 
   it('finds a provider over the private Kad-DHT across a line of three', async () => {

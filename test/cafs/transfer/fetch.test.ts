@@ -18,7 +18,8 @@ import {
 import type { ChunkStore, Manifest } from '../../../cafs/types.js'
 import { chunkFile, h, type Listener, listen, MapStore, prng, rejectsWithCode, storeWith } from './helpers.js'
 
-const LIMITS = { messageTimeoutMs: 200 }
+/** Per-message timeout: short enough for the stalling provider, long enough for a loaded CI. */
+const LIMITS = { messageTimeoutMs: 500 }
 
 /** Reads GET requests on `stream` and answers each with `answer(keys)` frames (hostile servers). */
 function scripted(answer: (keys: readonly Uint8Array[], stream: ByteStream) => Promise<void>) {

@@ -6,6 +6,7 @@ import {
   encodeChunks,
   encodeDone,
   encodeError,
+  encodeFrame,
   encodeGet,
   encodeMissing,
   encodeOffer,
@@ -19,7 +20,12 @@ import type { Manifest } from '../../../cafs/types.js'
 import { isBitwrkError } from '../../../protocol/errors.js'
 import { chunkFile, h, prng } from './helpers.js'
 
-const limits = resolveLimits({ maxChunkSize: 8192, maxChunks: 100, maxKeysPerRequest: 8 })
+const limits = resolveLimits({
+  maxChunkSize: 8192,
+  maxChunks: 100,
+  maxKeysPerRequest: 8,
+  maxFileSize: 2_000_000
+})
 const ctx = { limits, chunkCount: 10 }
 
 function codeOf(fn: () => unknown): string {
@@ -108,6 +114,15 @@ describe('cafs/transfer messages', () => {
       ['truncated offer', offer.subarray(0, offer.length - 1), XferCode.BAD_MANIFEST],
       ['offer with trailing byte', Uint8Array.from([...offer, 0]), XferCode.BAD_MANIFEST],
       ['offer with too many chunks', encodeOffer(bigManifest), XferCode.MANIFEST_TOO_LARGE],
+      [
+        'offer for a file above maxFileSize',
+        encodeOffer({
+          fileKey: new Uint8Array(32),
+          size: 2_500_000,
+          chunks: Array.from({ length: 50 }, () => ({ key: new Uint8Array(32), size: 50_000 }))
+        }),
+        XferCode.MANIFEST_TOO_LARGE
+      ],
       ['offer whose sizes do not add up', badSize, XferCode.BAD_MANIFEST],
       [
         'offer listing a chunk above maxChunkSize',
@@ -185,6 +200,48 @@ describe('cafs/transfer messages', () => {
         }
       ),
       { numRuns: 2000 }
+    )
+  })
+})
+
+describe('cafs/transfer spec vectors', () => {
+  const t = (s: string): Uint8Array => new TextEncoder().encode(s)
+  const hx = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+  const m: Manifest = {
+    fileKey: h(t('abcdef')),
+    size: 6,
+    chunks: [
+      { key: h(t('abc')), size: 3 },
+      { key: h(t('def')), size: 3 }
+    ]
+  }
+
+  it('matches the byte-level example of protocol/spec/cafs-transfer.md', () => {
+    assert.equal(hx(m.fileKey), 'bef57ec7f53a6d40beb640a780a639c83bc29ac8a9816f1fc6c5c6dcd93c4721')
+    assert.equal(
+      hx(encodeFrame(encodeOffer(m))),
+      '7a0162776d6601bef57ec7f53a6d40beb640a780a639c83bc29ac8a9816f1fc6c5c6dcd93c4721000000000000000600000002' +
+        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad00000003' +
+        'cb8379ac2098aa165029e3938a51da0bcecfc008fd6795f401178647f96c5b3400000003'
+    )
+    const offer = decodeMessage(encodeOffer(m), { limits })
+    assert.equal(
+      offer.type === 'offer' && hx(offer.manifestKey),
+      '25aedbf625719475f0e4c1f4d08ac7886b3314e9bb1a1aad6c5fa7ce7f44d209'
+    )
+    assert.equal(hx(encodeFrame(encodeWant([{ start: 1, end: 2 }]))), '0402010101')
+    assert.equal(hx(encodeFrame(encodeChunks([{ index: 1, bytes: t('def') }]))), '06030103646566')
+    assert.equal(hx(encodeFrame(encodeDone())), '0104')
+    assert.equal(hx(encodeFrame(encodeAck(m.fileKey))), `2105${hx(m.fileKey)}`)
+    assert.equal(
+      hx(encodeFrame(encodeGet(m.chunks.map((c) => c.key)))),
+      `420602${hx(m.chunks[0]!.key)}${hx(m.chunks[1]!.key)}`
+    )
+    assert.equal(hx(encodeFrame(encodeChunks([{ index: 0, bytes: t('abc') }]))), '06030003616263')
+    assert.equal(hx(encodeFrame(encodeMissing([1]))), '03070101')
+    assert.equal(
+      hx(encodeFrame(encodeError('CAFS_HASH_MISMATCH'))),
+      '137f434146535f484153485f4d49534d41544348'
     )
   })
 })

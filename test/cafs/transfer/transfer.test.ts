@@ -15,8 +15,10 @@ import {
 import type { Manifest } from '../../../cafs/types.js'
 import { chunkFile, h, MapStore, prng, rejectsWithCode, socketPair, storeWith } from './helpers.js'
 
-/** Short per-message timeout so stall tests finish fast. */
-const FAST = { messageTimeoutMs: 300 }
+/** Short per-message timeout for the hostile tables, so stall cases finish fast. */
+const FAST = { messageTimeoutMs: 500 }
+/** Generous timeout where a timeout would be a spurious failure on a loaded machine. */
+const SAFE = { messageTimeoutMs: 10_000 }
 
 /** Sum of the sizes of the manifest chunks the store lacks. */
 async function missingBytes(manifest: Manifest, store: MapStore): Promise<number> {
@@ -72,8 +74,8 @@ describe('cafs/transfer push over a real socket', () => {
     const sender = await storeWith(chunks)
     const receiver = new MapStore()
     const [sent, got] = await Promise.all([
-      sendFile(a, manifest, sender, { limits: FAST }),
-      receiveFile(b, receiver, { limits: FAST, expectedFileKey: manifest.fileKey })
+      sendFile(a, manifest, sender, { limits: SAFE }),
+      receiveFile(b, receiver, { limits: SAFE, expectedFileKey: manifest.fileKey })
     ])
     assert.equal(sent.chunksSent, manifest.chunks.length)
     assert.equal(sent.chunkBytesSent, file.length)
@@ -96,8 +98,8 @@ describe('cafs/transfer push over a real socket', () => {
     const lacking = await missingBytes(manifest, receiver)
     assert.ok(lacking > 0 && lacking < file.length / 5)
     const [sent, got] = await Promise.all([
-      sendFile(a, manifest, sender, { limits: FAST }),
-      receiveFile(b, receiver, { limits: FAST })
+      sendFile(a, manifest, sender, { limits: SAFE }),
+      receiveFile(b, receiver, { limits: SAFE })
     ])
     assert.equal(sent.chunkBytesSent, lacking)
     assert.equal(got.bytesReceived, lacking)
@@ -125,8 +127,8 @@ describe('cafs/transfer push over a real socket', () => {
     const cut = cutAfter(first.a, first.aSocket, Math.floor(file.length * 0.6))
     // Small CHUNKS messages, so that several whole frames arrive before the cut.
     const [s1, r1] = await Promise.allSettled([
-      sendFile(cut, manifest, sender, { limits: { ...FAST, targetMessageBytes: 16_384 } }),
-      receiveFile(first.b, receiver, { limits: FAST })
+      sendFile(cut, manifest, sender, { limits: { ...SAFE, targetMessageBytes: 16_384 } }),
+      receiveFile(first.b, receiver, { limits: SAFE })
     ])
     assert.equal(s1.status, 'rejected')
     assert.equal(r1.status, 'rejected')
@@ -138,8 +140,8 @@ describe('cafs/transfer push over a real socket', () => {
 
     const second = await pair()
     const [s2, r2] = await Promise.all([
-      sendFile(second.a, manifest, sender, { limits: FAST }),
-      receiveFile(second.b, receiver, { limits: FAST })
+      sendFile(second.a, manifest, sender, { limits: SAFE }),
+      receiveFile(second.b, receiver, { limits: SAFE })
     ])
     assert.equal(s2.chunkBytesSent, lacking)
     assert.equal(s2.chunksSent, manifest.chunks.length - arrived)
@@ -153,8 +155,8 @@ describe('cafs/transfer push over a real socket', () => {
     const sender = await storeWith(chunks)
     const other = chunkFile(prng(5000, 99)).manifest
     const [s, r] = await Promise.allSettled([
-      sendFile(a, manifest, sender, { limits: FAST }),
-      receiveFile(b, new MapStore(), { limits: FAST, expectedFileKey: other.fileKey })
+      sendFile(a, manifest, sender, { limits: SAFE }),
+      receiveFile(b, new MapStore(), { limits: SAFE, expectedFileKey: other.fileKey })
     ])
     assert.equal(r.status === 'rejected' && r.reason.code, XferCode.MANIFEST_MISMATCH)
     assert.equal(s.status === 'rejected' && s.reason.code, XferCode.PEER_ERROR)
@@ -166,8 +168,8 @@ describe('cafs/transfer push over a real socket', () => {
     const sender = await storeWith(chunks.slice(0, -1))
     const receiver = new MapStore()
     const [s, r] = await Promise.allSettled([
-      sendFile(a, manifest, sender, { limits: FAST }),
-      receiveFile(b, receiver, { limits: FAST })
+      sendFile(a, manifest, sender, { limits: SAFE }),
+      receiveFile(b, receiver, { limits: SAFE })
     ])
     assert.equal(s.status === 'rejected' && s.reason.code, XferCode.MISSING_CHUNK)
     assert.equal(r.status === 'rejected' && r.reason.code, XferCode.PEER_ERROR)

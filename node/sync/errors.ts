@@ -1,0 +1,82 @@
+import { BitwrkError } from '../../protocol/errors.js'
+
+/**
+ * Error codes of bid sync (protocol/spec/sync.md, SYNC-12). Every failed session carries exactly
+ * one; metrics label with it and {@link SyncPeerReport} passes it to the node.
+ */
+export const SyncCode = {
+  /** A message body does not decode (unknown type, short or trailing bytes, bad field). */
+  MALFORMED: 'SYNC_MALFORMED',
+  /** A length prefix announced more bytes than the read allows, or a bad varint. */
+  OVERSIZED: 'SYNC_OVERSIZED',
+  /** A known message arrived where the protocol does not allow it. */
+  UNEXPECTED: 'SYNC_UNEXPECTED',
+  /** A response carries more bids or ids than asked for or than a limit allows. */
+  TOO_MANY: 'SYNC_TOO_MANY',
+  /** A bid that the bid validator rejects (bad signature, bad field, wrong article). */
+  INVALID_BID: 'SYNC_INVALID_BID',
+  /** A valid bid of another article than the session's (a reject of the synced bid). */
+  WRONG_ARTICLE: 'SYNC_WRONG_ARTICLE',
+  /** The book is full of live bids of this article (an ignore: a bound, nobody's fault). */
+  BOOK_FULL: 'SYNC_BOOK_FULL',
+  /** A bid (or id) outside the buckets or ids that were asked for. */
+  UNSOLICITED: 'SYNC_UNSOLICITED',
+  /**
+   * An agreed snapshot could not be restored: a resting bid could not be fetched and validated
+   * (it may have expired meanwhile) or the book refused it (`MATCH_BAD_SNAPSHOT`). Not blame.
+   */
+  BAD_SNAPSHOT: 'SYNC_BAD_SNAPSHOT',
+  /** A request is malformed or out of range (responder side). */
+  BAD_REQUEST: 'SYNC_BAD_REQUEST',
+  /** The peer is over its request rate or its invalid-request budget (responder side). */
+  RATE_LIMITED: 'SYNC_RATE_LIMITED',
+  /** The peer answered with an ERROR message; `details.remoteCode` holds its code. */
+  PEER_ERROR: 'SYNC_PEER_ERROR',
+  /** No message arrived, or a write did not drain, within the per-message timeout. */
+  TIMEOUT: 'SYNC_TIMEOUT',
+  /** The stream ended or failed (also: the stream ended inside a frame). */
+  CLOSED: 'SYNC_CLOSED',
+  /** The caller's AbortSignal fired or the sync deadline passed. */
+  ABORTED: 'SYNC_ABORTED',
+  /** The protocol could not be opened with the peer (not supported, dial failed). */
+  UNREACHABLE: 'SYNC_UNREACHABLE',
+  /** No connected peer to sync with. */
+  NO_PEERS: 'SYNC_NO_PEERS',
+  /** No two peers offered the same snapshot (SYNC-11); the node keeps its own matching view. */
+  NO_AGREEMENT: 'SYNC_NO_AGREEMENT',
+  /** The service is not running. */
+  STOPPED: 'SYNC_STOPPED'
+} as const
+
+/** Union of the sync error codes. */
+export type SyncErrorCode = (typeof SyncCode)[keyof typeof SyncCode]
+
+/**
+ * Codes that prove misbehaviour of the remote peer (it sent bytes no honest implementation
+ * sends). Timeouts, closed streams, an ERROR answer or a stale digest prove nothing: networks
+ * fail and books change while a session runs.
+ */
+export const SYNC_MISBEHAVIOUR_CODES: ReadonlySet<SyncErrorCode> = new Set<SyncErrorCode>([
+  SyncCode.MALFORMED,
+  SyncCode.OVERSIZED,
+  SyncCode.UNEXPECTED,
+  SyncCode.TOO_MANY,
+  SyncCode.INVALID_BID,
+  SyncCode.WRONG_ARTICLE,
+  SyncCode.UNSOLICITED,
+  SyncCode.BAD_REQUEST
+])
+
+/** Throws a {@link BitwrkError} with a sync code. */
+export function syncError(
+  code: SyncErrorCode,
+  message: string,
+  details: Record<string, unknown> = {}
+): never {
+  throw new BitwrkError(code, message, details)
+}
+
+/** True when `err` is a {@link BitwrkError} carrying one of the sync codes. */
+export function isSyncError(err: unknown): err is BitwrkError & { code: SyncErrorCode } {
+  return err instanceof BitwrkError && (Object.values(SyncCode) as string[]).includes(err.code)
+}

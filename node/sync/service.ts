@@ -1,0 +1,410 @@
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { InvalidRequestBudget } from '../../cafs/transfer/index.js'
+import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
+import { DEFAULT_EPOCH_PARAMS, type EpochParams } from '../../protocol/matching/index.js'
+import { PeerRateLimiter, type RateLimitOptions } from '../gossip/rate-limit.js'
+import { type Logger, silentLogger } from '../logger.js'
+import { codeLabel } from '../metrics.js'
+import type { SyncBook, SyncSnapshots } from './book.js'
+import { SyncChannel, toSyncError } from './channel.js'
+import { SYNC_MISBEHAVIOUR_CODES, SyncCode } from './errors.js'
+import {
+  resolveSyncLimits,
+  SYNC_MAX_INBOUND_STREAMS,
+  SYNC_MAX_OUTBOUND_STREAMS,
+  SYNC_PROTOCOL,
+  type SyncLimits
+} from './limits.js'
+import { createSyncMetrics, type SyncMetrics } from './metrics.js'
+import { type PeerSnapshot, pullArticle, pullSnapshot } from './pull.js'
+import { serveSession } from './serve.js'
+import { buildSnapshot, chooseSnapshot, snapshotDelayMs } from './snapshot.js'
+
+/** The part of libp2p the sync service uses. */
+export type SyncLibp2p = Pick<
+  Libp2p,
+  'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'
+>
+
+/** A failed session, reported so the node can penalise misbehaviour (SYNC-12). */
+export interface SyncPeerReport {
+  /** Base58 peer id. */
+  readonly peer: string
+  /** Our role in the session. */
+  readonly role: 'requester' | 'responder'
+  /** The sync code. */
+  readonly code: string
+  /** True when the code proves misbehaviour ({@link SYNC_MISBEHAVIOUR_CODES}). */
+  readonly misbehaviour: boolean
+  /** Context (e.g. `bidCode` of a rejected bid, `remoteCode` of an ERROR). */
+  readonly details: Readonly<Record<string, unknown>>
+}
+
+/** Options of {@link SyncService}. */
+export interface SyncServiceOptions {
+  /** The libp2p node. */
+  readonly libp2p: SyncLibp2p
+  /** The live bid book. */
+  readonly book: SyncBook
+  /** The matching state to serve and adopt (SYNC-11); without it no snapshot is exchanged. */
+  readonly snapshots?: SyncSnapshots
+  /** Epoch parameters of the market (for timing snapshot requests); default MATCH defaults. */
+  readonly epochParams?: EpochParams
+  /** Limits and timeouts. */
+  readonly limits?: Partial<SyncLimits>
+  /** Peers pulled from per sync (sequentially; the later ones usually differ in nothing). Default 3. */
+  readonly peersPerSync?: number
+  /** Peers that must offer the identical snapshot before it is adopted (SYNC-11). Default 2. */
+  readonly snapshotQuorum?: number
+  /** Sync every followed article on start and on the first connections. Default true. */
+  readonly autoSync?: boolean
+  /** Deadline of one automatic sync, ms. Default 30 s. */
+  readonly autoSyncDeadlineMs?: number
+  /** Requests per peer (responder side, SYNC-10). */
+  readonly rateLimit?: Partial<RateLimitOptions>
+  /** Invalid requests a peer may send before we stop serving it (SYNC-10). Default 3. */
+  readonly maxInvalidRequests?: number
+  /** Called for every failed session (both roles). */
+  readonly onReport?: (report: SyncPeerReport) => void
+  /** Metrics (default: a private registry). */
+  readonly metrics?: SyncMetrics
+  /** Parent logger. */
+  readonly logger?: Logger
+  /** Clock, ms since the epoch. */
+  readonly now?: () => number
+}
+
+/** Outcome of syncing one article. */
+export interface SyncResult {
+  /** The article. */
+  readonly article: string
+  /** Peers whose session completed. */
+  readonly peers: string[]
+  /** Bids received, accepted and ignored over all sessions. */
+  readonly received: number
+  readonly accepted: number
+  readonly ignored: number
+  /** Failed sessions: peer and code. */
+  readonly failures: { peer: string; code: string }[]
+  /** Snapshot outcome per match key: adopted, or the code why not. */
+  readonly snapshots: Record<string, 'adopted' | string>
+  /** Bytes read and written on the sync streams (framing included). */
+  readonly bytesRead: number
+  readonly bytesWritten: number
+}
+
+/**
+ * SYNC: late joiners pull the live book (protocol/spec/sync.md). Responds on
+ * {@link SYNC_PROTOCOL} with stream caps, a request rate and an invalid-request budget per
+ * peer; pulls each followed article from a few peers on start, on the first connections and on
+ * {@link syncNow}; optionally adopts an agreed matching snapshot.
+ */
+export class SyncService {
+  private readonly limits: SyncLimits
+  private readonly now: () => number
+  private readonly log: Logger
+  private readonly metrics: SyncMetrics
+  private readonly rate: PeerRateLimiter
+  private readonly invalid: InvalidRequestBudget
+  private readonly peersPerSync: number
+  private controller: AbortController | undefined
+  private readonly streams = new Set<Stream>()
+  private readonly autoPeers = new Set<string>()
+  private readonly adopted = new Set<string>()
+  private readonly pending = new Set<Promise<unknown>>()
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    this.autoSyncWith(evt.detail.toString())
+  }
+
+  constructor(private readonly opts: SyncServiceOptions) {
+    this.limits = resolveSyncLimits(opts.limits)
+    this.now = opts.now ?? Date.now
+    this.log = (opts.logger ?? silentLogger()).child({ module: 'sync' })
+    this.metrics = opts.metrics ?? createSyncMetrics()
+    // SYNC-10: a joiner sends a handful of requests per article; 20/s with a burst of 64 serves
+    // a joiner of ~20 articles at once and stops a peer that loops on us
+    this.rate = new PeerRateLimiter(
+      { ratePerSec: 20, burst: 64, rejectAfter: 64, ...opts.rateLimit },
+      this.now
+    )
+    this.invalid = new InvalidRequestBudget(opts.maxInvalidRequests ?? 3)
+    this.peersPerSync = opts.peersPerSync ?? 3
+  }
+
+  /** True between start and stop. */
+  get running(): boolean {
+    return this.controller !== undefined
+  }
+
+  /** Registers the protocol handler and, with `autoSync`, syncs with the peers already connected. */
+  async start(): Promise<void> {
+    if (this.controller !== undefined) return
+    this.controller = new AbortController()
+    await this.opts.libp2p.handle(
+      SYNC_PROTOCOL,
+      (stream, connection) => this.serve(stream, connection.remotePeer.toString()),
+      {
+        maxInboundStreams: SYNC_MAX_INBOUND_STREAMS,
+        maxOutboundStreams: SYNC_MAX_OUTBOUND_STREAMS
+      }
+    )
+    if (this.opts.autoSync !== false) {
+      this.opts.libp2p.addEventListener('peer:connect', this.onConnect)
+      const peers = this.opts.libp2p.getPeers().map(String)
+      if (peers.length > 0) this.track(this.autoSync(peers.slice(0, this.peersPerSync)))
+    }
+  }
+
+  /** Unregisters the handler, aborts every session and waits for automatic syncs to end. Idempotent. */
+  async stop(): Promise<void> {
+    const c = this.controller
+    if (c === undefined) return
+    this.controller = undefined
+    this.opts.libp2p.removeEventListener('peer:connect', this.onConnect)
+    c.abort(new BitwrkError(SyncCode.STOPPED, 'sync service stopped'))
+    for (const s of this.streams) s.abort(new Error('sync service stopped'))
+    this.streams.clear()
+    await Promise.allSettled([...this.pending])
+    await this.opts.libp2p.unhandle(SYNC_PROTOCOL).catch(() => {})
+  }
+
+  /**
+   * Pulls `article` from up to `peersPerSync` connected peers (or the given `peers`), in turn,
+   * then (with snapshots) asks them all for the matching snapshot and adopts an agreed one.
+   * Throws `SYNC_NO_PEERS` when no peer is connected, `SYNC_STOPPED` when not running.
+   */
+  async syncNow(
+    article: string,
+    options: { signal?: AbortSignal; peers?: string[] } = {}
+  ): Promise<SyncResult> {
+    const c = this.controller
+    if (c === undefined) throw new BitwrkError(SyncCode.STOPPED, 'sync service is not running')
+    const candidates = options.peers ?? this.opts.libp2p.getPeers().map(String)
+    if (candidates.length === 0) throw new BitwrkError(SyncCode.NO_PEERS, 'no connected peer to sync with')
+    const signal = options.signal === undefined ? c.signal : AbortSignal.any([c.signal, options.signal])
+    const result = {
+      article,
+      peers: [] as string[],
+      received: 0,
+      accepted: 0,
+      ignored: 0,
+      failures: [] as { peer: string; code: string }[],
+      snapshots: {} as Record<string, string>,
+      bytesRead: 0,
+      bytesWritten: 0
+    }
+    for (const peer of candidates) {
+      if (result.peers.length >= this.peersPerSync || signal.aborted) break
+      try {
+        await this.session(peer, signal, result, async (ch) => {
+          const s = await pullArticle(ch, article, {
+            book: this.opts.book,
+            limits: this.limits,
+            now: this.now
+          })
+          result.received += s.bidsReceived
+          result.accepted += s.accepted
+          result.ignored += s.ignored
+          this.metrics.bids.inc({ result: 'accept' }, s.accepted)
+          this.metrics.bids.inc({ result: 'ignore' }, s.ignored)
+        })
+        result.peers.push(peer)
+      } catch (err) {
+        result.failures.push({ peer, code: toSyncError(err).code })
+      }
+    }
+    if (this.opts.snapshots !== undefined && result.peers.length > 0)
+      result.snapshots = await this.syncSnapshots(article, result.peers, signal, result)
+    this.log.debug({ article, peers: result.peers.length, accepted: result.accepted }, 'article synced')
+    return result
+  }
+
+  /** Fetches snapshots of every key of `article` from `peers` at once and adopts agreed ones. */
+  private async syncSnapshots(
+    article: string,
+    peers: string[],
+    signal: AbortSignal,
+    result: { bytesRead: number; bytesWritten: number; failures: { peer: string; code: string }[] }
+  ): Promise<Record<string, string>> {
+    const snaps = this.opts.snapshots
+    const out: Record<string, string> = {}
+    if (snaps === undefined) return out
+    const quorum = this.opts.snapshotQuorum ?? 2
+    for (const key of snaps.keys(article)) {
+      // adopted once: from then on the node's own matching carries the chain forward
+      if (this.adopted.has(key)) continue
+      if (peers.length < quorum) {
+        out[key] = SyncCode.NO_AGREEMENT
+        continue
+      }
+      await sleep(snapshotDelayMs(this.now(), this.opts.epochParams ?? DEFAULT_EPOCH_PARAMS), signal)
+      const offers: PeerSnapshot[] = []
+      await Promise.all(
+        peers.map(async (peer) => {
+          try {
+            await this.session(peer, signal, result, async (ch) => {
+              const o = await pullSnapshot(ch, article, key, snaps, {
+                book: this.opts.book,
+                limits: this.limits,
+                now: this.now
+              })
+              if (o !== undefined) offers.push(o)
+            })
+          } catch (err) {
+            result.failures.push({ peer, code: toSyncError(err).code })
+          }
+        })
+      )
+      const chosen = chooseSnapshot(offers, quorum)
+      if (chosen === undefined) {
+        out[key] = SyncCode.NO_AGREEMENT
+        continue
+      }
+      const snapshot = buildSnapshot(chosen, snaps)
+      try {
+        if (snapshot === undefined) throw new BitwrkError(SyncCode.BAD_SNAPSHOT, 'a resting bid is missing')
+        snaps.adopt(snapshot)
+        this.adopted.add(key)
+        out[key] = 'adopted'
+      } catch (err) {
+        out[key] = isBitwrkError(err) ? err.code : SyncCode.BAD_SNAPSHOT
+      }
+      this.metrics.snapshots.inc({ outcome: out[key] === 'adopted' ? 'adopted' : 'refused' })
+    }
+    return out
+  }
+
+  /** Opens a stream to `peer`, runs `fn` on it, reports failures; throws the sync error. */
+  private async session(
+    peer: string,
+    outer: AbortSignal,
+    acc: { bytesRead: number; bytesWritten: number },
+    fn: (ch: SyncChannel) => Promise<void>
+  ): Promise<void> {
+    const signal = AbortSignal.any([outer, AbortSignal.timeout(this.limits.sessionTimeoutMs)])
+    let stream: Stream
+    try {
+      stream = await this.opts.libp2p.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { signal })
+    } catch (err) {
+      const code = signal.aborted ? SyncCode.ABORTED : SyncCode.UNREACHABLE
+      this.fail('requester', peer, new BitwrkError(code, 'cannot open sync stream', { cause: String(err) }))
+      throw new BitwrkError(code, 'cannot open sync stream')
+    }
+    this.streams.add(stream)
+    const ch = new SyncChannel(stream, this.limits, signal)
+    try {
+      await fn(ch)
+      await ch.close()
+      this.metrics.sessions.inc({ role: 'requester', outcome: 'ok' })
+    } catch (e) {
+      const err = toSyncError(e)
+      ch.abort(err)
+      this.fail('requester', peer, err)
+      throw err
+    } finally {
+      this.streams.delete(stream)
+      acc.bytesRead += ch.bytesRead
+      acc.bytesWritten += ch.bytesWritten
+      this.metrics.bytes.inc({ direction: 'in' }, ch.bytesRead)
+      this.metrics.bytes.inc({ direction: 'out' }, ch.bytesWritten)
+    }
+  }
+
+  /** Responder: serves one inbound stream within the session deadline. */
+  private async serve(stream: Stream, peer: string): Promise<void> {
+    const c = this.controller
+    if (c === undefined || this.invalid.count(peer) >= this.invalid.maxInvalid) {
+      // SYNC-10: a peer over its invalid-request budget is not served any more
+      stream.abort(new Error('sync refused'))
+      return
+    }
+    this.streams.add(stream)
+    const signal = AbortSignal.any([c.signal, AbortSignal.timeout(this.limits.sessionTimeoutMs)])
+    const ch = new SyncChannel(stream, this.limits, signal)
+    try {
+      const r = await serveSession(ch, {
+        book: this.opts.book,
+        snapshots: this.opts.snapshots,
+        limits: this.limits,
+        now: this.now,
+        admit: () => this.rate.take(peer) === 'ok'
+      })
+      if (r.code === undefined) this.metrics.sessions.inc({ role: 'responder', outcome: 'ok' })
+      else {
+        const err = new BitwrkError(r.code, 'sync request failed')
+        if (SYNC_MISBEHAVIOUR_CODES.has(err.code as never) || r.code === SyncCode.RATE_LIMITED)
+          this.invalid.charge(peer)
+        this.fail('responder', peer, err)
+      }
+    } finally {
+      this.streams.delete(stream)
+      this.metrics.bytes.inc({ direction: 'in' }, ch.bytesRead)
+      this.metrics.bytes.inc({ direction: 'out' }, ch.bytesWritten)
+    }
+  }
+
+  private fail(role: 'requester' | 'responder', peer: string, err: BitwrkError): void {
+    const misbehaviour = SYNC_MISBEHAVIOUR_CODES.has(err.code as never)
+    // a code, sanitised: a label can never carry peer data
+    this.metrics.sessions.inc({ role, outcome: codeLabel(err.code) })
+    this.log.debug({ role, code: err.code, misbehaviour }, 'sync session failed')
+    this.opts.onReport?.({ peer, role, code: err.code, misbehaviour, details: err.details })
+  }
+
+  /** Automatic sync with one newly connected peer, while fewer than `peersPerSync` were used. */
+  private autoSyncWith(peer: string): void {
+    if (this.controller === undefined || this.autoPeers.size >= this.peersPerSync || this.autoPeers.has(peer))
+      return
+    this.track(this.autoSync([peer]))
+  }
+
+  /** Syncs every followed article with `peers` under the auto-sync deadline. */
+  private async autoSync(peers: string[]): Promise<void> {
+    for (const p of peers) this.autoPeers.add(p)
+    const signal = AbortSignal.timeout(this.opts.autoSyncDeadlineMs ?? 30_000)
+    for (const article of this.opts.book.articles()) {
+      if (!this.running) return
+      try {
+        const r = await this.syncNow(article, { signal, peers })
+        // a failed peer may be replaced by the next connection
+        for (const f of r.failures) if (!r.peers.includes(f.peer)) this.autoPeers.delete(f.peer)
+        // peers that connect one by one: once a quorum was synced with, ask all of them
+        if (this.opts.snapshots !== undefined && peers.length < this.autoPeers.size)
+          await this.syncSnapshots(article, [...this.autoPeers], signal, {
+            bytesRead: 0,
+            bytesWritten: 0,
+            failures: []
+          })
+      } catch (err) {
+        this.log.debug({ article, code: toSyncError(err).code }, 'automatic sync failed')
+      }
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    const q = p.catch(() => {}).finally(() => this.pending.delete(q))
+    this.pending.add(q)
+  }
+
+  /** Idle sessions by peer, for tests: number of sync streams open now. */
+  get openStreams(): number {
+    return this.streams.size
+  }
+}
+
+/** Waits `ms` (or until `signal` fires; then throws its reason as `SYNC_ABORTED`). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(t)
+      reject(new BitwrkError(SyncCode.ABORTED, 'aborted'))
+    }
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}

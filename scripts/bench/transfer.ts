@@ -1,0 +1,110 @@
+import { createCipheriv } from 'node:crypto'
+import type { Stream } from '@libp2p/interface'
+import { ChunkExchange } from '../../cafs/adapters/libp2p/index.js'
+import { chunkBytes } from '../../cafs/chunker.js'
+import { sha256 } from '../../cafs/keys.js'
+import { manifestOfBytes } from '../../cafs/manifest.js'
+import { MemoryChunkStore } from '../../cafs/store/memory.js'
+import { type BitwrkHost, createHost } from '../../node/host.js'
+import { randomPrivateKey } from '../../node/testing.js'
+import type { Bench } from '../bench.js'
+
+/** Protocol of the baseline: bytes pushed over one bare libp2p stream. */
+const RAW_PROTOCOL = '/bitwrk/bench-raw/1.0.0'
+/** Pieces the baseline sends: 64 KiB, the size of notes/libp2p-stack.md's stream figures. */
+const RAW_PIECE = 64 * 1024
+
+/** Deterministic pseudo-random bytes (AES-128-CTR keystream). */
+function pseudoRandom(n: number, seed: number): Uint8Array {
+  const key = Buffer.alloc(16)
+  key.writeUInt32BE(seed, 0)
+  const out = createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(n))
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+}
+
+/**
+ * Seconds for `receiver` to open a stream to `sender` and read `data` that the sender pushes
+ * over it (the same direction and request shape as a chunk fetch).
+ */
+async function rawPush(sender: BitwrkHost, receiver: BitwrkHost, data: Uint8Array): Promise<number> {
+  await sender.libp2p.handle(
+    RAW_PROTOCOL,
+    async (stream: Stream) => {
+      for (let o = 0; o < data.length; o += RAW_PIECE)
+        if (!stream.send(data.subarray(o, o + RAW_PIECE))) await stream.onDrain()
+      await stream.close()
+    },
+    { force: true }
+  )
+  const t = process.hrtime.bigint()
+  const s = await receiver.libp2p.dialProtocol(sender.libp2p.peerId, RAW_PROTOCOL, {
+    signal: AbortSignal.timeout(10_000)
+  })
+  // A first byte from the reader side completes protocol negotiation on the sender.
+  let n = 0
+  for await (const b of s) n += b.byteLength
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9
+  await s.close()
+  if (n !== data.length) throw new Error(`raw stream delivered ${n} of ${data.length} bytes`)
+  return seconds
+}
+
+/**
+ * transfer: a 64 MiB file fetched through the chunk protocol (`/bitwrk/chunk/1.0.0`, CAFS
+ * multi-source fetcher, every chunk re-hashed on both sides, file key checked) between two
+ * hosts, against the same 64 MiB pushed over one bare libp2p stream on the same Noise + Yamux
+ * connection, alternately in one run (best of three each).
+ */
+export const bench: Bench = {
+  name: 'transfer',
+  async run({ quick }) {
+    const mib = quick ? 16 : 64
+    const data = pseudoRandom(mib << 20, 1)
+    const provider = await createHost({
+      privateKey: randomPrivateKey(),
+      loopbackOnly: true,
+      dhtSelfQuery: false
+    })
+    const fetcher = await createHost({
+      privateKey: randomPrivateKey(),
+      loopbackOnly: true,
+      dhtSelfQuery: false
+    })
+    const store = new MemoryChunkStore()
+    for (const c of chunkBytes(data)) await store.put(sha256(c), c)
+    const manifest = manifestOfBytes(data)
+    const server = new ChunkExchange(provider.libp2p, { store })
+    const client = new ChunkExchange(fetcher.libp2p, { store: new MemoryChunkStore() })
+    try {
+      await server.start()
+      await client.start()
+      const addr = provider.multiaddrs()[0]
+      if (addr === undefined) throw new Error('no address')
+      await fetcher.libp2p.dial(addr, { signal: AbortSignal.timeout(10_000) })
+      let bestRaw = Number.POSITIVE_INFINITY
+      let bestChunk = Number.POSITIVE_INFINITY
+      for (let round = 0; round < 3; round++) {
+        bestRaw = Math.min(bestRaw, await rawPush(provider, fetcher, data))
+        const into = new MemoryChunkStore()
+        const t = process.hrtime.bigint()
+        await client.fetchFile(manifest, {
+          providers: [provider.libp2p.peerId],
+          store: into
+        })
+        bestChunk = Math.min(bestChunk, Number(process.hrtime.bigint() - t) / 1e9)
+        if (into.stats().bytes === 0) throw new Error('nothing fetched')
+      }
+      return {
+        mib_per_s: Math.round(mib / bestChunk),
+        raw_libp2p_stream_mib_per_s: Math.round(mib / bestRaw),
+        ratio: Number((bestRaw / bestChunk).toFixed(3)),
+        file_mib: mib,
+        chunks: manifest.chunks.length
+      }
+    } finally {
+      await client.stop()
+      await server.stop()
+      await Promise.all([provider.stop(), fetcher.stop()])
+    }
+  }
+}

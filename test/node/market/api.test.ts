@@ -13,7 +13,13 @@ import { encodeSigned, randomBidNonce, signBid } from '../../../protocol/bid/ind
 import { isBitwrkError } from '../../../protocol/errors.js'
 import { epochClosesAtMs, epochOf } from '../../../protocol/matching/index.js'
 import { money } from '../../../protocol/money/index.js'
-import { createTransaction, transactionId } from '../../../protocol/transaction/index.js'
+import {
+  createTransaction,
+  encodeTxMessage,
+  signTxMessage,
+  transactionId,
+  workSecretHash
+} from '../../../protocol/transaction/index.js'
 import { ARTICLE, baseOptions, memoryNode, newIdentity, newWork, PARAMS, random } from './helpers.js'
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {
@@ -80,8 +86,8 @@ describe('node/market (own bids and resume)', function () {
     await assert.rejects(n.start(), (e) => isBitwrkError(e, NodeCodes.BAD_STATE))
   })
 
-  it('signs a missing establishing message of a resumed own transaction (MARKET-11)', async () => {
-    // State of a crash after the used mark and before the signed message was stored.
+  /** A store holding an own SELL matched to a stranger's BUY: used mark, transaction, no message. */
+  async function storedMatch() {
     const store = await openStore(createMemoryController())
     const me = newIdentity()
     const buyer = newIdentity()
@@ -119,6 +125,12 @@ describe('node/market (own bids and resume)', function () {
         matchedMs: epochClosesAtMs(epochOf(now, PARAMS), PARAMS)
       })
     )
+    return { store, me, buyer, sell, txid }
+  }
+
+  it('signs a missing establishing message of a resumed own transaction (MARKET-11)', async () => {
+    // State of a crash after the used mark and before the signed message was stored.
+    const { store, me, sell, txid } = await storedMatch()
     const n = await createBitwrkNode({ ...baseOptions(), store, identity: me })
     nodes.push(n)
     await n.start()
@@ -131,5 +143,47 @@ describe('node/market (own bids and resume)', function () {
     assert.equal(tx?.evidence[0]?.kind, 'establish-seller')
     // the mark still names this transaction only
     assert.equal((await store.bids.usedBy(sell.id))?.txId, txid)
+  })
+
+  it('validates transaction-topic messages: hostile bytes, strangers, wrong topic, the real buyer', async () => {
+    const { store, me, buyer, txid } = await storedMatch()
+    const n = await createBitwrkNode({ ...baseOptions(), store, identity: me })
+    nodes.push(n)
+    await n.start()
+    const ctx = (article = ARTICLE) => ({
+      topic: '',
+      kind: 'tx' as const,
+      article,
+      from: '',
+      nowMs: Date.now()
+    })
+    const v = (bytes: Uint8Array, article?: string) => n.market.txs.validate(bytes, ctx(article))
+    const work = newWork()
+    const content = {
+      kind: 'establish-buyer' as const,
+      workHash: work.workHash,
+      workSecretHash: workSecretHash(work.workHash, work.buyerSecret)
+    }
+    const hostile: [Uint8Array, string][] = [
+      [new Uint8Array(0), 'TX_MALFORMED'],
+      [new Uint8Array(5000).fill(0x41), 'TX_TOO_LARGE'],
+      [new TextEncoder().encode('kind=bitwrk-tx-v1\nsig\nmore'), 'TX_MALFORMED'],
+      [new TextEncoder().encode('kind=bitwrk-bid-v1&x=1\nc2ln'), 'TX_BAD_KIND'],
+      [Uint8Array.of(0x00, 0x0a, 0x41), 'TX_MALFORMED']
+    ]
+    for (const [bytes, code] of hostile) assert.deepEqual(await v(bytes), { result: 'reject', code })
+    const stranger = encodeTxMessage(signTxMessage(newIdentity(), txid, content))
+    assert.deepEqual(await v(stranger), { result: 'reject', code: 'TX_BAD_SIGNATURE' })
+    const unknown = encodeTxMessage(signTxMessage(buyer, 'ab'.repeat(32), content))
+    assert.deepEqual(await v(unknown), { result: 'ignore', code: 'MARKET_UNKNOWN_TX' })
+    const good = encodeTxMessage(signTxMessage(buyer, txid, content))
+    assert.deepEqual(await v(good, 'net.bitwrk/other/0'), { result: 'reject', code: 'MARKET_WRONG_TOPIC' })
+    assert.deepEqual(await v(good), { result: 'accept' })
+    assert.deepEqual(await v(good), { result: 'ignore', code: 'TX_WRONG_PHASE' })
+    // the accepted message of an own transaction is in the store
+    assert.equal(
+      (await store.transactions.get(txid))?.evidence.some((e) => e.kind === 'establish-buyer'),
+      true
+    )
   })
 })

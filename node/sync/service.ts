@@ -113,6 +113,8 @@ export class SyncService {
   private readonly autoPeers = new Set<string>()
   private readonly adopted = new Set<string>()
   private readonly pending = new Set<Promise<unknown>>()
+  /** Tail of the queue of syncs per article: syncs of one article run one after another. */
+  private readonly locks = new Map<string, Promise<unknown>>()
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
     this.autoSyncWith(evt.detail.toString())
   }
@@ -177,6 +179,23 @@ export class SyncService {
   async syncNow(
     article: string,
     options: { signal?: AbortSignal; peers?: string[] } = {}
+  ): Promise<SyncResult> {
+    // one sync of an article at a time: a second one (e.g. the next peer that connected) then
+    // finds equal digests for what the first one fetched instead of pulling it again
+    const prev = this.locks.get(article) ?? Promise.resolve()
+    const run = prev.then(() => this.syncArticle(article, options))
+    const tail = run.catch(() => {})
+    this.locks.set(article, tail)
+    try {
+      return await run
+    } finally {
+      if (this.locks.get(article) === tail) this.locks.delete(article)
+    }
+  }
+
+  private async syncArticle(
+    article: string,
+    options: { signal?: AbortSignal; peers?: string[] }
   ): Promise<SyncResult> {
     const c = this.controller
     if (c === undefined) throw new BitwrkError(SyncCode.STOPPED, 'sync service is not running')
@@ -363,23 +382,27 @@ export class SyncService {
   private async autoSync(peers: string[]): Promise<void> {
     for (const p of peers) this.autoPeers.add(p)
     const signal = AbortSignal.timeout(this.opts.autoSyncDeadlineMs ?? 30_000)
-    for (const article of this.opts.book.articles()) {
-      if (!this.running) return
-      try {
-        const r = await this.syncNow(article, { signal, peers })
-        // a failed peer may be replaced by the next connection
-        for (const f of r.failures) if (!r.peers.includes(f.peer)) this.autoPeers.delete(f.peer)
-        // peers that connect one by one: once a quorum was synced with, ask all of them
-        if (this.opts.snapshots !== undefined && peers.length < this.autoPeers.size)
-          await this.syncSnapshots(article, [...this.autoPeers], signal, {
-            bytesRead: 0,
-            bytesWritten: 0,
-            failures: []
-          })
-      } catch (err) {
-        this.log.debug({ article, code: toSyncError(err).code }, 'automatic sync failed')
+    const queue = [...this.opts.book.articles()]
+    // articles are independent: sync up to the outbound stream cap of them at once
+    const worker = async (): Promise<void> => {
+      for (let article = queue.shift(); article !== undefined && this.running; article = queue.shift()) {
+        try {
+          const r = await this.syncNow(article, { signal, peers })
+          // a failed peer may be replaced by the next connection
+          for (const f of r.failures) if (!r.peers.includes(f.peer)) this.autoPeers.delete(f.peer)
+          // peers that connect one by one: once a quorum was synced with, ask all of them
+          if (this.opts.snapshots !== undefined && peers.length < this.autoPeers.size)
+            await this.syncSnapshots(article, [...this.autoPeers], signal, {
+              bytesRead: 0,
+              bytesWritten: 0,
+              failures: []
+            })
+        } catch (err) {
+          this.log.debug({ article, code: toSyncError(err).code }, 'automatic sync failed')
+        }
       }
     }
+    await Promise.all(Array.from({ length: SYNC_MAX_OUTBOUND_STREAMS }, worker))
   }
 
   private track(p: Promise<unknown>): void {

@@ -29,7 +29,7 @@ export interface SyncLimits {
 
 /**
  * Default limits. A BIDS frame of 256 bids of at most 1 KiB (BID-1) stays within 264 KiB; a
- * SUMMARY of 2^12 buckets is 73,734 bytes; GET_BIDS of 1024 ids is 32,771 bytes. 50,000 live
+ * SUMMARY of 2^12 buckets is 81,926 bytes; GET_BIDS of 1024 ids is 32,771 bytes. 50,000 live
  * bids per article is 25x the largest book of the e2e tests and benchmarks. 5 s per message is
  * far above a loopback or WAN round trip plus validating one frame (256 signatures at ~0.1 ms,
  * notes/libp2p-stack.md); 30 s bounds a whole session.

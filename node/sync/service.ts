@@ -143,6 +143,7 @@ export class SyncService {
   async start(): Promise<void> {
     if (this.controller !== undefined) return
     this.controller = new AbortController()
+    this.autoPeers.clear()
     await this.opts.libp2p.handle(
       SYNC_PROTOCOL,
       (stream, connection) => this.serve(stream, connection.remotePeer.toString()),
@@ -410,7 +411,7 @@ export class SyncService {
     this.pending.add(q)
   }
 
-  /** Idle sessions by peer, for tests: number of sync streams open now. */
+  /** Number of sync streams open now, both roles (tests and benchmarks wait for 0). */
   get openStreams(): number {
     return this.streams.size
   }

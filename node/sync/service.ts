@@ -13,6 +13,7 @@ import {
   resolveSyncLimits,
   SYNC_MAX_INBOUND_STREAMS,
   SYNC_MAX_OUTBOUND_STREAMS,
+  SYNC_PARALLEL_ARTICLES,
   SYNC_PROTOCOL,
   type SyncLimits
 } from './limits.js'
@@ -403,7 +404,7 @@ export class SyncService {
         }
       }
     }
-    await Promise.all(Array.from({ length: SYNC_MAX_OUTBOUND_STREAMS }, worker))
+    await Promise.all(Array.from({ length: SYNC_PARALLEL_ARTICLES }, worker))
   }
 
   private track(p: Promise<unknown>): void {

@@ -18,7 +18,7 @@ import {
   type SyncLimits
 } from './limits.js'
 import { createSyncMetrics, type SyncMetrics } from './metrics.js'
-import { type PeerSnapshot, pullArticle, pullSnapshot } from './pull.js'
+import { type PeerSnapshot, type PullStats, pullArticle, pullSnapshot } from './pull.js'
 import { serveSession } from './serve.js'
 import { buildSnapshot, chooseSnapshot, snapshotDelayMs } from './snapshot.js'
 
@@ -82,16 +82,19 @@ export interface SyncResult {
   readonly article: string
   /** Peers whose session completed. */
   readonly peers: string[]
-  /** Bids received, accepted and ignored over all sessions. */
+  /** Bids received over all sessions (failed ones included). */
   readonly received: number
+  /** Bids the book accepted (also those of a session that failed later: each was validated). */
   readonly accepted: number
+  /** Bids the book ignored (expired in flight, duplicates, future-dated, book full). */
   readonly ignored: number
   /** Failed sessions: peer and code. */
   readonly failures: { peer: string; code: string }[]
   /** Snapshot outcome per match key: adopted, or the code why not. */
   readonly snapshots: Record<string, 'adopted' | string>
-  /** Bytes read and written on the sync streams (framing included). */
+  /** Bytes read on the sync streams (framing included). */
   readonly bytesRead: number
+  /** Bytes written on the sync streams (framing included). */
   readonly bytesWritten: number
 }
 
@@ -218,18 +221,18 @@ export class SyncService {
     for (const peer of candidates) {
       if (result.peers.length >= this.peersPerSync || signal.aborted) break
       try {
-        await this.session(peer, signal, result, async (ch) => {
-          const s = await pullArticle(ch, article, {
-            book: this.opts.book,
-            limits: this.limits,
-            now: this.now
-          })
-          result.received += s.bidsReceived
-          result.accepted += s.accepted
-          result.ignored += s.ignored
-          this.metrics.bids.inc({ result: 'accept' }, s.accepted)
-          this.metrics.bids.inc({ result: 'ignore' }, s.ignored)
-        })
+        const stats: PullStats = { bucketsDiffering: 0, bidsReceived: 0, accepted: 0, ignored: 0 }
+        try {
+          await this.session(peer, signal, result, (ch) =>
+            pullArticle(ch, article, { book: this.opts.book, limits: this.limits, now: this.now }, stats)
+          )
+        } finally {
+          result.received += stats.bidsReceived
+          result.accepted += stats.accepted
+          result.ignored += stats.ignored
+          this.metrics.bids.inc({ result: 'accept' }, stats.accepted)
+          this.metrics.bids.inc({ result: 'ignore' }, stats.ignored)
+        }
         result.peers.push(peer)
       } catch (err) {
         result.failures.push({ peer, code: toSyncError(err).code })
@@ -301,7 +304,7 @@ export class SyncService {
     peer: string,
     outer: AbortSignal,
     acc: { bytesRead: number; bytesWritten: number },
-    fn: (ch: SyncChannel) => Promise<void>
+    fn: (ch: SyncChannel) => Promise<unknown>
   ): Promise<void> {
     const signal = AbortSignal.any([outer, AbortSignal.timeout(this.limits.sessionTimeoutMs)])
     let stream: Stream

@@ -145,6 +145,9 @@ describe('node/sync (e2e)', () => {
       [SyncCode.INVALID_BID]
     )
     assert.equal(joinerBook.has(ARTICLE, victim.bid.id), false)
+    // the valid bids served before the forged one were validated one by one and stay
+    assert.equal(r.accepted, good.length)
+    assert.equal(held(joinerBook, good), good.length)
     const report = joiner.reports.find((x) => x.code === SyncCode.INVALID_BID)
     assert.equal(report?.misbehaviour, true)
     assert.equal(report?.peer, peer.host.peerId)

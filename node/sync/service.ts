@@ -128,10 +128,10 @@ export class SyncService {
     this.now = opts.now ?? Date.now
     this.log = (opts.logger ?? silentLogger()).child({ module: 'sync' })
     this.metrics = opts.metrics ?? createSyncMetrics()
-    // SYNC-10: a joiner sends a handful of requests per article; 20/s with a burst of 64 serves
-    // a joiner of ~20 articles at once and stops a peer that loops on us
+    // SYNC-10: a joiner sends 2-3 requests per article and peer (plus one per 1024 missing ids);
+    // a burst of 256 serves a joiner of ~80 articles at once, 50/s stops a peer that loops on us
     this.rate = new PeerRateLimiter(
-      { ratePerSec: 20, burst: 64, rejectAfter: 64, ...opts.rateLimit },
+      { ratePerSec: 50, burst: 256, rejectAfter: 256, ...opts.rateLimit },
       this.now
     )
     this.invalid = new InvalidRequestBudget(opts.maxInvalidRequests ?? 3)

@@ -117,6 +117,24 @@ describe('node/sync hostile responders', () => {
       assert.equal(joinerBook.size(ARTICLES[1]), 0)
     })
 
+  it('stop() aborts a sync that waits on a silent peer (no wait for the per-message timeout)', async () => {
+    const joiner = await node(memoryBook(), {
+      limits: { messageTimeoutMs: 60_000, sessionTimeoutMs: 60_000 }
+    })
+    const bad = await node(memoryBook())
+    await scripted(bad, () => 'silence')
+    await connect(joiner, bad)
+    const pending = joiner.sync.syncNow(ARTICLE)
+    await waitFor(() => joiner.sync.openStreams > 0, { timeoutMs: 5000, what: 'session open' })
+    await joiner.sync.stop()
+    const r = await pending
+    assert.deepEqual(
+      r.failures.map((f) => f.code),
+      [SyncCode.STOPPED]
+    )
+    assert.equal(joiner.sync.openStreams, 0)
+  })
+
   it('continues with the next peer when one fails', async () => {
     const now = Date.now()
     const bids = liveBids(60, 3, now).filter((b) => b.bid.article === ARTICLE)

@@ -34,7 +34,7 @@ describe('node/sync pull (property)', () => {
   const responder = new SwapBook()
   const joiner = new SwapBook()
   before(async () => {
-    pool = liveBids(900, 6).filter((b) => b.bid.article === ARTICLE)
+    pool = liveBids(300, 6, Date.now(), [ARTICLE])
     nodes.push(await startSyncNode(responder), await startSyncNode(joiner))
     await connect(nodes[1] as SyncNode, nodes[0] as SyncNode)
   })

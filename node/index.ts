@@ -1,4 +1,6 @@
 /** Public surface of the node layer: libp2p host, gossip adapter, metrics, logging, persistence. */
+
+export * from './api/index.js'
 export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './bootstrap.js'
 export * from './gossip/index.js'
 export {

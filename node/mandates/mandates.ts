@@ -262,7 +262,7 @@ export class MandateBook {
    * Stores a new mandate (MAN-1). Throws `MANDATE_INVALID` (nothing stored) or
    * `MANDATE_TOO_MANY`.
    */
-  grant(grant: MandateGrant, nowMs: number): Promise<Mandate> {
+  async grant(grant: MandateGrant, nowMs: number): Promise<Mandate> {
     const fields = parseGrant(grant, nowMs)
     return this.exclusive(async () => {
       if (this.byId.size >= MAX_MANDATES)

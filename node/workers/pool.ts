@@ -34,7 +34,7 @@ export interface WorkerRegistration {
 }
 
 /** State of a worker as the API shows it (WRK-3). */
-export type WorkerState = 'idle' | 'offered' | 'busy' | 'unregistered'
+export type WorkerState = 'idle' | 'offered' | 'busy'
 
 /** A worker as `GET /api/v1/workers` lists it. */
 export interface WorkerView {
@@ -196,7 +196,7 @@ export class WorkerPool {
       if (e.reg.article !== reg.article || e.reg.pushUrl !== reg.pushUrl) this.withdraw(e)
       e.reg = reg
       // A busy worker that registers again says "I am idle again" (original §8.4).
-      if (e.state === 'busy' || e.state === 'unregistered') e.state = 'idle'
+      if (e.state === 'busy') e.state = 'idle'
     }
     this.maybeOffer(e)
     return this.view(e)

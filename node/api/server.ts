@@ -207,7 +207,9 @@ export class ApiServer {
     if (route.changesState(method)) {
       // A web page may not drive the API from the user's browser (API-2).
       const origin = req.headers.origin
-      if (!isLocalOrigin(origin)) throw new ApiError(ApiErrorCode.FORBIDDEN, 'cross-origin request refused')
+      const site = req.headers['sec-fetch-site']
+      if (!isLocalOrigin(origin) || (site !== undefined && site !== 'same-origin' && site !== 'none'))
+        throw new ApiError(ApiErrorCode.FORBIDDEN, 'cross-origin request refused')
       const exempt = route.workerEndpoint === true && this.options.openWorkerEndpoints === true
       if (this.token !== undefined && !exempt) {
         const presented = requestToken(req.headers.authorization, req.headers.cookie)

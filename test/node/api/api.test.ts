@@ -68,6 +68,22 @@ describe('node/api server', () => {
     assert.deepEqual(Buffer.from(await file.arrayBuffer()), reversed(work))
   })
 
+  it('matches the multipart test vector of local-api.md', async () => {
+    await grantBuy(f)
+    const body =
+      '--XyZ-boundary-123\r\nContent-Disposition: form-data; name="data"\r\n\r\nabc\r\n--XyZ-boundary-123--\r\n'
+    const res = await call(`${f.url}/buy/${ART}`, {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=XyZ-boundary-123' },
+      body
+    })
+    assert.equal(res.status, 303)
+    assert.equal(
+      f.facade.buys[0]?.workKey,
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    )
+  })
+
   it('accepts a chunked upload', async () => {
     await grantBuy(f)
     const parts = [Buffer.from('a'.repeat(70_000)), Buffer.from('b'.repeat(90_000))]
@@ -343,6 +359,12 @@ describe('node/api server', () => {
       body: JSON.stringify({ article: ART, side: 'BUY', price: 'mBTC 1' })
     })
     assert.deepEqual(await errorOf(cross), { status: 403, code: 'API_FORBIDDEN' })
+    // An <img> or link to the quirky GET registration carries no Origin, but Sec-Fetch-Site.
+    const img = await call(`${f.url}/registerworker?id=w&article=${ART}&pushurl=http://127.0.0.1:1/`, {
+      headers: { 'sec-fetch-site': 'cross-site' }
+    })
+    assert.deepEqual(await errorOf(img), { status: 403, code: 'API_FORBIDDEN' })
+    assert.equal(f.workers.list().length, 0)
     assert.equal(f.mandates.list().length, 0)
   })
 })

@@ -35,6 +35,8 @@ export interface RouteContext {
   }
   /** The peer's `ip:port` as the original's `/myip` wrote it. */
   readonly peer: string
+  /** Sends `100 Continue` when the client asked for it (once); before it the body is not sent. */
+  readonly proceed: () => void
 }
 
 /** One route. */
@@ -49,6 +51,8 @@ export interface Route {
   readonly changesState: (method: string) => boolean
   /** Exempt from the token when the operator opens the worker endpoints. */
   readonly workerEndpoint?: boolean
+  /** The handler sends `100 Continue` itself, after its own checks (API-7). */
+  readonly defersContinue?: boolean
   readonly handle: (ctx: RouteContext) => Promise<void>
 }
 
@@ -85,6 +89,7 @@ async function buy(ctx: RouteContext): Promise<void> {
   if (Number.isFinite(declared) && declared > ctx.limits.maxBodyBytes)
     throw new ApiError(ApiErrorCode.TOO_LARGE, `body larger than ${ctx.limits.maxBodyBytes} bytes`)
   const boundary = multipartBoundary(ctx.req.headers['content-type'])
+  ctx.proceed()
   const raw = bounded(ctx.req, ctx.limits.maxBodyBytes)
   const source = boundary === undefined ? raw : multipartField(raw, boundary, 'data')
   let work: Awaited<ReturnType<typeof importStream>>
@@ -262,7 +267,14 @@ export const ROUTES: readonly Route[] = [
     changesState: never,
     handle: async (ctx) => sendText(ctx.res, 200, ctx.peer)
   },
-  { path: '/buy/', methods: ['POST'], loopbackOnly: true, changesState: always, handle: buy },
+  {
+    path: '/buy/',
+    methods: ['POST'],
+    loopbackOnly: true,
+    changesState: always,
+    defersContinue: true,
+    handle: buy
+  },
   { path: '/file/', methods: ['GET'], loopbackOnly: false, changesState: never, handle: file },
   {
     path: '/registerworker',

@@ -81,11 +81,15 @@ export class ApiServer {
   constructor(private readonly options: ApiServerOptions) {
     this.host = options.host ?? DEFAULT_API_HOST
     this.requireToken = options.requireToken ?? !isLoopbackBind(this.host)
-    this.server = createServer((req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       const p = this.handle(req, res)
       this.inFlight.add(p)
       void p.finally(() => this.inFlight.delete(p))
-    })
+    }
+    this.server = createServer(onRequest)
+    // `Expect: 100-continue` (curl sends it for large uploads): the guards and the mandate check
+    // run before the client is told to send the body, so a refused upload is never transferred.
+    this.server.on('checkContinue', onRequest)
     // Uploads may be slow; the node's own deadlines bound a buy, not the socket.
     this.server.requestTimeout = 0
     this.server.headersTimeout = 30_000
@@ -218,6 +222,7 @@ export class ApiServer {
       }
     }
     const port = req.socket.remotePort ?? 0
+    let continued = false
     const ctx: RouteContext = {
       req,
       res,
@@ -233,8 +238,14 @@ export class ApiServer {
         maxJsonBytes: this.options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES,
         maxFormBytes: this.options.maxFormBytes ?? DEFAULT_MAX_FORM_BYTES
       },
-      peer: peerAddr?.includes(':') ? `[${peerAddr}]:${port}` : `${peerAddr}:${port}`
+      peer: peerAddr?.includes(':') ? `[${peerAddr}]:${port}` : `${peerAddr}:${port}`,
+      proceed: () => {
+        if (continued || !/^100-continue$/i.test(String(req.headers.expect ?? ''))) return
+        continued = true
+        res.writeContinue()
+      }
     }
+    if (route.defersContinue !== true) ctx.proceed()
     await route.handle(ctx)
   }
 }

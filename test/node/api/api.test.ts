@@ -108,6 +108,30 @@ describe('node/api server', () => {
     assert.deepEqual(await (await call(`${f.url}/api/v1/activities`)).json(), [])
   })
 
+  it('answers Expect: 100-continue only after the mandate check', async () => {
+    const attempt = (): Promise<{ status: number; continued: boolean }> =>
+      new Promise((resolve, reject) => {
+        let continued = false
+        const req = request(`${f.url}/buy/${ART}`, {
+          method: 'POST',
+          headers: { expect: '100-continue', 'content-length': '4' }
+        })
+        req.on('continue', () => {
+          continued = true
+          req.end('work')
+        })
+        req.on('response', (res) => {
+          res.resume()
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, continued }))
+        })
+        req.on('error', reject)
+        req.flushHeaders()
+      })
+    assert.deepEqual(await attempt(), { status: 403, continued: false })
+    await grantBuy(f)
+    assert.deepEqual(await attempt(), { status: 303, continued: true })
+  })
+
   it('refuses a buy above the mandate price or with a SELL-only mandate', async () => {
     await grantBuy(f)
     const res = await call(`${f.url}/buy/${ART}?price=mBTC%202`, { method: 'POST', body: 'w' })

@@ -352,12 +352,17 @@ export class WorkerPool {
       .use(reg.article, 'SELL', undefined, this.now())
       .then((use) => {
         e.offering = false
-        const still = this.workers.get(reg.id) === e && e.reg === reg && e.state === 'idle' && !this.stopped
         if (!use.ok) {
           e.waitingFor = use.code
           return
         }
-        // The mandate trade is taken; if the worker changed meanwhile, offer it anyway when idle.
+        // The trade is taken: offer it unless the worker left, got a job, or changed article
+        // meanwhile (then the trade is spent, as a withdrawn offer's is).
+        const still =
+          this.workers.get(reg.id) === e &&
+          e.reg.article === reg.article &&
+          e.state === 'idle' &&
+          !this.stopped
         if (!still) return
         e.waitingFor = null
         e.state = 'offered'

@@ -44,6 +44,7 @@ export {
   type PlaceBidRequest
 } from './market.js'
 export { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
+export { type BookSyncOptions, bookSyncAdapters } from './market-sync.js'
 export {
   MarketTxCodes,
   TransactionFollower,

@@ -11,9 +11,12 @@ import { type BitwrkHost, createHost, type HostOptions } from './host.js'
 import { type Logger, silentLogger } from './logger.js'
 import { Market, type PlaceBidRequest } from './market.js'
 import { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
+import { bookSyncAdapters } from './market-sync.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { openDataDir, type Repositories } from './store/data-dir.js'
 import { createKeyFile, loadKeyFile } from './store/identity.js'
+import { createSyncMetrics } from './sync/metrics.js'
+import { SyncService, type SyncServiceOptions } from './sync/service.js'
 
 /** Codes of node assembly (`NODE_*`). */
 export const NodeCodes = {
@@ -84,6 +87,11 @@ export interface BitwrkNodeOptions {
   readonly registry?: Registry
   /** Random source (bid nonces, a new key); default node:crypto. */
   readonly random?: (n: number) => Uint8Array
+  /**
+   * Book sync (protocol/spec/sync.md) over the node's book and matching snapshots, started after
+   * the host and stopped before it. Off unless given (`{}` for the defaults).
+   */
+  readonly sync?: Omit<SyncServiceOptions, 'libp2p' | 'book' | 'snapshots' | 'logger' | 'now' | 'epochParams'>
 }
 
 /** A bitwrk node: host, gossip, book, market and persistence under one lifecycle. */
@@ -108,6 +116,8 @@ export interface BitwrkNode {
   readonly host: BitwrkHost
   /** Aborted when the node stops. */
   readonly signal: AbortSignal
+  /** The book sync service when `sync` was given and the node started. */
+  readonly sync: SyncService | undefined
   /** Starts host, gossip subscriptions, market (restore, resume) in dependency order. */
   start(): Promise<void>
   /** Stops market, host and persistence in reverse order. Idempotent. */
@@ -183,6 +193,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
 
   const controller = new AbortController()
   let host: BitwrkHost | undefined
+  let sync: SyncService | undefined
   let state: 'new' | 'starting' | 'running' | 'stopped' = 'new'
   let stopping: Promise<void> | undefined
 
@@ -202,6 +213,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     metrics,
     marketMetrics,
     signal: controller.signal,
+    get sync() {
+      return sync
+    },
     get host(): BitwrkHost {
       if (host === undefined) throw new BitwrkError(NodeCodes.BAD_STATE, 'node not started')
       return host
@@ -237,6 +251,20 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       const h = host
       market.attach(h.gossip, () => h.multiaddrs().map(String))
       const r = await market.start({ retired: openedRetired })
+      if (opts.sync !== undefined) {
+        const adapters = bookSyncAdapters(book, { maxClockSkewMs, clock })
+        sync = new SyncService({
+          metrics: createSyncMetrics(registry),
+          ...opts.sync,
+          libp2p: h.libp2p,
+          book: adapters.book,
+          snapshots: adapters.snapshots,
+          epochParams: params,
+          logger,
+          now: clock
+        })
+        await sync.start()
+      }
       state = 'running'
       log.info(
         { peerId: identity.peerId, articles: book.articles().length, resumed: r.resumed.length },
@@ -247,6 +275,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       stopping ??= (async () => {
         controller.abort()
         state = 'stopped'
+        await sync?.stop()
         await market.stop()
         await host?.stop()
         await closeStore()

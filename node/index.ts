@@ -57,7 +57,6 @@ export {
   type BitwrkNode,
   type BitwrkNodeOptions,
   createBitwrkNode,
-  DEFAULT_MAX_CLOCK_SKEW_MS,
   NodeCodes
 } from './node.js'
 export * from './store/index.js'

@@ -5,6 +5,7 @@ import type { Identity } from '../protocol/identity/index.js'
 import { checkEpochParams, type EpochParams } from '../protocol/matching/index.js'
 import type { Transaction } from '../protocol/transaction/index.js'
 import { BidBook, DEFAULT_BOOK_LIMITS } from './book.js'
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from './gossip/bids.js'
 import type { GossipConfig } from './gossip/config.js'
 import { bidTopic, isValidArticle, txTopic } from './gossip/topics.js'
 import { type BitwrkHost, createHost, type HostOptions } from './host.js'
@@ -29,12 +30,6 @@ export const NodeCodes = {
   /** The article cannot be followed (not a valid topic article). */
   BAD_ARTICLE: 'NODE_BAD_ARTICLE'
 } as const
-
-/**
- * Default allowance for bids dated in the future (BID-15): 2 s. NTP keeps honest clocks within
- * tens of ms; a bid from the future waits in the book for its epoch, so this bounds that wait.
- */
-export const DEFAULT_MAX_CLOCK_SKEW_MS = 2000
 
 /** Options of {@link createBitwrkNode}. */
 export interface BitwrkNodeOptions {
@@ -71,7 +66,7 @@ export interface BitwrkNodeOptions {
     | 'gossip'
     | 'loopbackOnly'
   >
-  /** Allowance for future-dated bids, ms (BID-15). */
+  /** Allowance for future-dated bids, ms (BID-15); default GOSSIP-3's `DEFAULT_MAX_CLOCK_SKEW_MS`. */
   readonly maxClockSkewMs?: number
   /** How long an early transaction message waits for its local match, ms; default min(skew, epoch + settle). */
   readonly txWaitMs?: number

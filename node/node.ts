@@ -5,15 +5,19 @@ import type { Identity } from '../protocol/identity/index.js'
 import { checkEpochParams, type EpochParams } from '../protocol/matching/index.js'
 import type { Transaction } from '../protocol/transaction/index.js'
 import { BidBook, DEFAULT_BOOK_LIMITS } from './book.js'
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from './gossip/bids.js'
 import type { GossipConfig } from './gossip/config.js'
 import { bidTopic, isValidArticle, txTopic } from './gossip/topics.js'
 import { type BitwrkHost, createHost, type HostOptions } from './host.js'
 import { type Logger, silentLogger } from './logger.js'
 import { Market, type PlaceBidRequest } from './market.js'
 import { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
+import { bookSyncAdapters } from './market-sync.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { openDataDir, type Repositories } from './store/data-dir.js'
 import { createKeyFile, loadKeyFile } from './store/identity.js'
+import { createSyncMetrics } from './sync/metrics.js'
+import { SyncService, type SyncServiceOptions } from './sync/service.js'
 
 /** Codes of node assembly (`NODE_*`). */
 export const NodeCodes = {
@@ -26,12 +30,6 @@ export const NodeCodes = {
   /** The article cannot be followed (not a valid topic article). */
   BAD_ARTICLE: 'NODE_BAD_ARTICLE'
 } as const
-
-/**
- * Default allowance for bids dated in the future (BID-15): 2 s. NTP keeps honest clocks within
- * tens of ms; a bid from the future waits in the book for its epoch, so this bounds that wait.
- */
-export const DEFAULT_MAX_CLOCK_SKEW_MS = 2000
 
 /** Options of {@link createBitwrkNode}. */
 export interface BitwrkNodeOptions {
@@ -68,7 +66,7 @@ export interface BitwrkNodeOptions {
     | 'gossip'
     | 'loopbackOnly'
   >
-  /** Allowance for future-dated bids, ms (BID-15). */
+  /** Allowance for future-dated bids, ms (BID-15); default GOSSIP-3's `DEFAULT_MAX_CLOCK_SKEW_MS`. */
   readonly maxClockSkewMs?: number
   /** How long an early transaction message waits for its local match, ms; default min(skew, epoch + settle). */
   readonly txWaitMs?: number
@@ -84,6 +82,11 @@ export interface BitwrkNodeOptions {
   readonly registry?: Registry
   /** Random source (bid nonces, a new key); default node:crypto. */
   readonly random?: (n: number) => Uint8Array
+  /**
+   * Book sync (protocol/spec/sync.md) over the node's book and matching snapshots, started after
+   * the host and stopped before it. Off unless given (`{}` for the defaults).
+   */
+  readonly sync?: Omit<SyncServiceOptions, 'libp2p' | 'book' | 'snapshots' | 'logger' | 'now' | 'epochParams'>
 }
 
 /** A bitwrk node: host, gossip, book, market and persistence under one lifecycle. */
@@ -108,6 +111,8 @@ export interface BitwrkNode {
   readonly host: BitwrkHost
   /** Aborted when the node stops. */
   readonly signal: AbortSignal
+  /** The book sync service when `sync` was given and the node started. */
+  readonly sync: SyncService | undefined
   /** Starts host, gossip subscriptions, market (restore, resume) in dependency order. */
   start(): Promise<void>
   /** Stops market, host and persistence in reverse order. Idempotent. */
@@ -183,6 +188,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
 
   const controller = new AbortController()
   let host: BitwrkHost | undefined
+  let sync: SyncService | undefined
   let state: 'new' | 'starting' | 'running' | 'stopped' = 'new'
   let stopping: Promise<void> | undefined
 
@@ -202,6 +208,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     metrics,
     marketMetrics,
     signal: controller.signal,
+    get sync() {
+      return sync
+    },
     get host(): BitwrkHost {
       if (host === undefined) throw new BitwrkError(NodeCodes.BAD_STATE, 'node not started')
       return host
@@ -237,6 +246,20 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       const h = host
       market.attach(h.gossip, () => h.multiaddrs().map(String))
       const r = await market.start({ retired: openedRetired })
+      if (opts.sync !== undefined) {
+        const adapters = bookSyncAdapters(book, { maxClockSkewMs, clock })
+        sync = new SyncService({
+          metrics: createSyncMetrics(registry),
+          ...opts.sync,
+          libp2p: h.libp2p,
+          book: adapters.book,
+          snapshots: adapters.snapshots,
+          epochParams: params,
+          logger,
+          now: clock
+        })
+        await sync.start()
+      }
       state = 'running'
       log.info(
         { peerId: identity.peerId, articles: book.articles().length, resumed: r.resumed.length },
@@ -247,6 +270,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       stopping ??= (async () => {
         controller.abort()
         state = 'stopped'
+        await sync?.stop()
         await market.stop()
         await host?.stop()
         await closeStore()

@@ -146,6 +146,13 @@ describe('node/gossip (e2e)', () => {
     const [a, b, c] = net.hosts as [BitwrkHost, BitwrkHost, BitwrkHost]
     const got = collect([a, b, c])
     for (const h of [a, b, c]) h.gossip.subscribe(TOPIC)
+    // b forwards only to its mesh: wait until c is in b's mesh (a loaded machine forms it late)
+    await waitFor(
+      () =>
+        b.gossip.meshPeers(TOPIC).map(String).includes(c.peerId.toString()) &&
+        a.gossip.meshPeers(TOPIC).length > 0,
+      { timeoutMs: 10_000, what: 'the a-b-c mesh' }
+    )
     for (let i = 0; i < 10; i++)
       await a.gossip.publish(TOPIC, testBid(ARTICLE).bytes, {
         timeoutMs: 5000

@@ -19,7 +19,6 @@ import type { ChunkStore, Manifest } from '../../../cafs/types.js'
 import { chunkFile, h, type Listener, listen, MapStore, prng, rejectsWithCode, storeWith } from './helpers.js'
 
 /** Per-message timeout: short enough for the stalling provider, long enough for a loaded CI. */
-// 2 s, not 0.5 s: an honest provider on a loaded 2-core machine can pause longer than 0.5 s
 const LIMITS = { messageTimeoutMs: 2000 }
 
 /** Reads GET requests on `stream` and answers each with `answer(keys)` frames (hostile servers). */

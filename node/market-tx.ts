@@ -179,9 +179,9 @@ export class TransactionFollower {
 
   /**
    * The transaction-topic validator (MARKET-9): decode, parse, find the followed transaction
-   * (running the epoch engine and waiting up to `txWaitMs` for a match that is about to be
-   * made here), then the phase machine; own transactions persist the message before it is
-   * accepted.
+   * (running the epoch engine first; an unknown one is ignored and its message kept for
+   * `txWaitMs` in case the match is made here a moment later), then the phase machine; own
+   * transactions persist the message before it is accepted.
    */
   async validate(data: Uint8Array, ctx: ValidationContext): Promise<ValidationResult> {
     const r = await this.check(data, ctx)

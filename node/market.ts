@@ -144,7 +144,7 @@ export interface MarketOptions {
   readonly clock: () => number
   /** Random source for bid nonces. */
   readonly random: (n: number) => Uint8Array
-  /** Longest wait for the local match of an unknown transaction message, ms. */
+  /** How long a message of a not (yet) followed transaction is kept for it, ms (MARKET-9). */
   readonly txWaitMs: number
   /** Most transactions followed at once (own ones always). */
   readonly maxFollowedTxs: number
@@ -210,7 +210,9 @@ export class Market extends TypedEventEmitter<MarketEvents> {
    * Starts (MARKET-11): restores own live bids from storage (re-admitted when their epoch is
    * still open), resumes or retires open transactions by the phase rules, starts the epoch timer.
    */
-  async start(): Promise<{ resumed: Transaction[]; retired: Transaction[] }> {
+  async start(
+    opened: { readonly retired: readonly Transaction[] } = { retired: [] }
+  ): Promise<{ resumed: Transaction[]; retired: Transaction[] }> {
     this.running = true
     const now = this.o.clock()
     const { bids, transactions, settings } = this.o.repos
@@ -231,15 +233,17 @@ export class Market extends TypedEventEmitter<MarketEvents> {
       }
       this.addOwn(bid, stored.bytes, work)
     }
+    // The data directory already recovered at open (`opened`); a store opened elsewhere has not.
     const recovery = await transactions.recover(now)
-    for (const tx of recovery.retired) this.txs.recovered(tx, this.partyOf(tx))
+    const retired = [...opened.retired, ...recovery.retired]
+    for (const tx of retired) this.txs.recovered(tx, this.partyOf(tx))
     for (const tx of recovery.resumed) {
       const party = this.partyOf(tx)
       const entry = this.txs.adopt(tx, party)
       if (party !== null) await this.resumeOwn(entry, party)
     }
     this.schedule()
-    return { resumed: recovery.resumed, retired: recovery.retired }
+    return { resumed: recovery.resumed, retired }
   }
 
   /** Stops the timer and every publication; waits for in-flight work. Idempotent. */

@@ -3,6 +3,7 @@ import { Registry } from 'prom-client'
 import { BitwrkError } from '../protocol/errors.js'
 import type { Identity } from '../protocol/identity/index.js'
 import { checkEpochParams, type EpochParams } from '../protocol/matching/index.js'
+import type { Transaction } from '../protocol/transaction/index.js'
 import { BidBook, DEFAULT_BOOK_LIMITS } from './book.js'
 import type { GossipConfig } from './gossip/config.js'
 import { bidTopic, isValidArticle, txTopic } from './gossip/topics.js'
@@ -69,7 +70,7 @@ export interface BitwrkNodeOptions {
   >
   /** Allowance for future-dated bids, ms (BID-15). */
   readonly maxClockSkewMs?: number
-  /** Longest wait of the transaction validator for a local match, ms; default min(skew, epoch + settle). */
+  /** How long an early transaction message waits for its local match, ms; default min(skew, epoch + settle). */
   readonly txWaitMs?: number
   /** Book bound (MARKET-5). */
   readonly maxBids?: number
@@ -142,12 +143,14 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   let repos: Repositories
   let identity: Identity
   let closeStore: () => Promise<void> = async () => {}
+  let openedRetired: readonly Transaction[] = []
   if (opts.dataDir !== undefined) {
     if (opts.identity !== undefined) await ensureKey(opts.dataDir, opts.identity)
     const dir = await openDataDir(opts.dataDir, { nowMs: clock(), random })
     repos = dir
     identity = dir.identity
     closeStore = () => dir.close()
+    openedRetired = dir.report.recovery.retired
   } else {
     if (opts.identity === undefined) throw new BitwrkError(NodeCodes.BAD_OPTIONS, 'a store needs an identity')
     repos = opts.store as Repositories
@@ -233,7 +236,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       for (const a of book.articles()) subscribe(a)
       const h = host
       market.attach(h.gossip, () => h.multiaddrs().map(String))
-      const r = await market.start()
+      const r = await market.start({ retired: openedRetired })
       state = 'running'
       log.info(
         { peerId: identity.peerId, articles: book.articles().length, resumed: r.resumed.length },

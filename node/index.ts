@@ -61,3 +61,4 @@ export {
 } from './node.js'
 export * from './store/index.js'
 export * from './sync/index.js'
+export * from './trade/index.js'

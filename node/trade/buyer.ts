@@ -1,0 +1,265 @@
+/**
+ * The buyer side of `/bitwrk/trade/1.0.0` (TRADE-6 … TRADE-11; notes §5.4): dial the seller,
+ * push the work differentially, hand over the secret, take the encrypted result, sign the
+ * receipt, read the key from the transaction, decrypt, check, accept or reject.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import { hexToBytes } from '@noble/hashes/utils.js'
+import { keysEqual, keyToHex } from '../../cafs/keys.js'
+import { exportStream, importStream, unpinManifest } from '../../cafs/stream.js'
+import { receiveFile, sendFile } from '../../cafs/transfer/index.js'
+import type { Manifest } from '../../cafs/types.js'
+import { signReceipt, signTxMessage, type Transaction } from '../../protocol/transaction/index.js'
+import { deadlineSignal, publishOrThrow, waitForTx } from './channel.js'
+import { type TradeContext, toTradeError } from './context.js'
+import { decryptResult } from './crypto.js'
+import { TradeCode, tradeError } from './errors.js'
+import { libp2pTradeStream, type TradeStream } from './stream.js'
+import {
+  encodeTradeFrame,
+  expectType,
+  type FrameIoOptions,
+  readTradeFrame,
+  receiptPayload,
+  TRADE_PROTOCOL,
+  TradeMsg,
+  writeTradeFrame
+} from './wire.js'
+
+/** Options of a buy. */
+export interface BuyOptions {
+  /** Aborts the trade (TRADE_ABORTED); the transaction then retires by the rules. */
+  readonly signal?: AbortSignal
+  /**
+   * Checks the decrypted result (e.g. decodes the PNG of a rendered tile): true accepts
+   * (FINISHED), false rejects (RESULT_DISPUTED). Default: accept.
+   */
+  readonly resultCheck?: (result: Uint8Array, options: { signal?: AbortSignal }) => boolean | Promise<boolean>
+}
+
+/** Figures of one buy. */
+export interface BuyStats {
+  /** Chunks and bytes of the work that actually travelled (the seller lacked them). */
+  readonly workChunksSent: number
+  readonly workBytesSent: number
+  /** Chunks and size of the whole work file. */
+  readonly workChunks: number
+  readonly workBytes: number
+  /** Bytes of the encrypted result that travelled. */
+  readonly resultBytesReceived: number
+}
+
+/** Result of a successful buy. */
+export interface BuyResult {
+  /** The decrypted, checked result. */
+  readonly result: Uint8Array
+  /** The transaction after acceptance (retired, outcome seller-paid / accepted, when the channel retired it). */
+  readonly tx: Transaction
+  /** What travelled. */
+  readonly stats: BuyStats
+}
+
+const ESTABLISHING = new Set(['ESTABLISHING', 'BUYER_ESTABLISHED', 'SELLER_ESTABLISHED'])
+
+/** Dial targets of the seller: its announced addresses with its peer id, else the peer id. */
+function sellerTargets(tx: Transaction): Multiaddr[] | ReturnType<typeof peerIdFromString> {
+  const peer = tx.terms.sellerPeerId
+  const addrs = (tx.sellerAddrs ?? []).flatMap((a) => {
+    try {
+      const ma = multiaddr(a)
+      return [ma.getComponents().some((c) => c.name === 'p2p') ? ma : ma.encapsulate(`/p2p/${peer}`)]
+    } catch {
+      return []
+    }
+  })
+  return addrs.length > 0 ? addrs : peerIdFromString(peer)
+}
+
+async function dialSeller(ctx: TradeContext, tx: Transaction, signal: AbortSignal): Promise<TradeStream> {
+  let last: unknown
+  for (let attempt = 0; attempt < ctx.limits.dialAttempts; attempt++) {
+    signal.throwIfAborted()
+    try {
+      const stream = await ctx.libp2p.dialProtocol(sellerTargets(tx), TRADE_PROTOCOL, {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(ctx.limits.dialTimeoutMs)])
+      })
+      return libp2pTradeStream(stream)
+    } catch (err) {
+      if (signal.aborted) throw signal.reason
+      last = err
+    }
+  }
+  throw tradeError(TradeCode.SELLER_UNREACHABLE, 'could not dial the seller', {
+    txid: tx.id,
+    cause: String(last)
+  })
+}
+
+async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  for await (const p of it) parts.push(p)
+  return new Uint8Array(Buffer.concat(parts))
+}
+
+/**
+ * Runs the buyer's side of an established transaction (TRADE-6 … TRADE-11). `work` is the
+ * work file (imported into the store) or its manifest (its chunks must be in the store); its
+ * file key must be the transaction's work hash. `buyerSecret` (64 hex) is the secret behind
+ * the published commitment: the seller checks it (a wrong one ends in WORK_DISPUTED).
+ * Resolves with the checked result after publishing accept-result; rejects with a
+ * TRADE_* error so the caller can buy again elsewhere.
+ */
+export async function runBuyer(
+  ctx: TradeContext,
+  tx0: Transaction,
+  work: Manifest | Uint8Array,
+  buyerSecret: string,
+  options: BuyOptions & { readonly signal: AbortSignal }
+): Promise<BuyResult> {
+  const { channel, clock, store, limits } = ctx
+  const { signal } = options
+  const txid = tx0.id
+  if (!/^[0-9a-f]{64}$/.test(buyerSecret))
+    throw tradeError(TradeCode.BAD_ARGUMENT, 'buyer secret must be 64 hex')
+  const imported = work instanceof Uint8Array
+  if (imported && work.length > limits.maxWorkBytes)
+    throw tradeError(TradeCode.TOO_LARGE, 'work exceeds maxWorkBytes', { bytes: work.length })
+  const manifest = imported ? await importStream([work], store, { pin: true, signal }) : work
+  let resultManifest: Manifest | undefined
+  let ts: TradeStream | undefined
+  const gone = (why: string): Error => tradeError(TradeCode.SELLER_UNREACHABLE, why, { txid })
+  try {
+    if (manifest.size > limits.maxWorkBytes)
+      throw tradeError(TradeCode.TOO_LARGE, 'work exceeds maxWorkBytes', { bytes: manifest.size })
+    // TRADE-6: both parties established.
+    let tx = await waitForTx(
+      channel,
+      clock,
+      txid,
+      (t) => {
+        if (t.phase === 'TRANSMITTING') return true
+        if (!ESTABLISHING.has(t.phase))
+          throw tradeError(TradeCode.UNEXPECTED_PHASE, 'transaction is not being established', {
+            phase: t.phase
+          })
+        return false
+      },
+      { signal, what: 'TRANSMITTING' }
+    )
+    if (tx.workHash !== keyToHex(manifest.fileKey))
+      throw tradeError(TradeCode.BAD_ARGUMENT, 'work does not match the published work hash', { txid })
+
+    ts = await dialSeller(ctx, tx, signal)
+    const stream = ts
+    let dl = deadlineSignal(clock, tx.deadlineMs, signal)
+    let io: FrameIoOptions = { timeoutMs: limits.messageTimeoutMs, signal: dl.signal }
+    let workChunksSent: number
+    let workBytesSent: number
+    try {
+      // TRADE-7, TRADE-8: HELLO / READY, the work pushed differentially.
+      await writeTradeFrame(stream, encodeTradeFrame(TradeMsg.HELLO, hexToBytes(txid)), io, gone)
+      expectType(await readTradeFrame(stream, io, gone), TradeMsg.READY)
+      const sent = await sendFile(stream.bytes, manifest, store, {
+        signal: dl.signal,
+        limits: { messageTimeoutMs: limits.messageTimeoutMs }
+      })
+      workChunksSent = sent.chunksSent
+      workBytesSent = sent.chunkBytesSent
+      // TRADE-9: the secret after the work; the seller publishes it (→ WORKING) or rejects.
+      await writeTradeFrame(stream, encodeTradeFrame(TradeMsg.SECRET, hexToBytes(buyerSecret)), io, gone)
+      expectType(await readTradeFrame(stream, io, gone), TradeMsg.ACCEPTED)
+    } finally {
+      dl.dispose()
+    }
+    tx = await waitForTx(
+      channel,
+      clock,
+      txid,
+      (t) => {
+        if (t.phase === 'WORKING') return true
+        if (t.phase !== 'TRANSMITTING')
+          throw tradeError(TradeCode.UNEXPECTED_PHASE, 'transaction left TRANSMITTING', { phase: t.phase })
+        return false
+      },
+      { signal, what: 'WORKING' }
+    )
+
+    // TRADE-10: the encrypted result, then the receipt.
+    dl = deadlineSignal(clock, tx.deadlineMs, signal)
+    io = { timeoutMs: limits.messageTimeoutMs, signal: dl.signal }
+    let encHash: string
+    let resultBytesReceived: number
+    try {
+      const got = await receiveFile(stream.bytes, store, {
+        signal: dl.signal,
+        keepPinned: true,
+        // The first message comes when the worker is done: allow the whole WORKING phase.
+        limits: {
+          messageTimeoutMs: Math.max(1, tx.deadlineMs - clock.now()),
+          maxFileSize: limits.maxResultBytes
+        }
+      })
+      resultManifest = got.manifest
+      resultBytesReceived = got.bytesReceived
+      const announced = expectType(await readTradeFrame(stream, io, gone), TradeMsg.RESULT)
+      if (!keysEqual(announced, got.manifest.fileKey))
+        throw tradeError(TradeCode.PROTOCOL, 'RESULT names another ciphertext')
+      encHash = keyToHex(got.manifest.fileKey)
+      const receipt = signReceipt(ctx.signer, txid, encHash)
+      await writeTradeFrame(stream, encodeTradeFrame(TradeMsg.RECEIPT, receiptPayload(receipt)), io, gone)
+      expectType(await readTradeFrame(stream, io, gone), TradeMsg.DONE)
+    } finally {
+      dl.dispose()
+    }
+    await stream.bytes.close()
+
+    // TRADE-11: the key is public in the transaction once the seller published transmit-finished.
+    tx = await waitForTx(
+      channel,
+      clock,
+      txid,
+      (t) => {
+        if (t.phase === 'UNVERIFIED') return true
+        if (t.phase !== 'WORKING')
+          throw tradeError(TradeCode.UNEXPECTED_PHASE, 'transaction left WORKING', { phase: t.phase })
+        return false
+      },
+      { signal, what: 'UNVERIFIED' }
+    )
+    if (tx.receipt?.encResultHash !== encHash || tx.resultKey === null)
+      throw tradeError(TradeCode.PROTOCOL, 'published receipt names another ciphertext')
+    const ciphertext = await collect(exportStream(resultManifest, store, { signal }))
+    const result = decryptResult(hexToBytes(tx.resultKey), ciphertext)
+    const accepted = options.resultCheck === undefined ? true : await options.resultCheck(result, { signal })
+    const stats: BuyStats = {
+      workChunksSent,
+      workBytesSent,
+      workChunks: manifest.chunks.length,
+      workBytes: manifest.size,
+      resultBytesReceived
+    }
+    if (!accepted) {
+      await publishOrThrow(channel, signTxMessage(ctx.signer, txid, { kind: 'reject-result' }), { signal })
+      const retired = await channel.retireDue(txid).catch(() => undefined)
+      throw tradeError(TradeCode.RESULT_REJECTED, 'result check failed', {
+        txid,
+        phase: (retired ?? channel.current(txid))?.phase
+      })
+    }
+    tx = await publishOrThrow(channel, signTxMessage(ctx.signer, txid, { kind: 'accept-result' }), { signal })
+    tx = (await channel.retireDue(txid).catch(() => undefined)) ?? tx
+    ctx.log.debug({ txid, workBytesSent, resultBytesReceived }, 'trade: bought')
+    return { result, tx, stats }
+  } catch (err) {
+    ts?.bytes.abort()
+    const e = toTradeError(err, TradeCode.SELLER_UNREACHABLE)
+    // A dispute or an expired phase retires at once by the rules (TX-13, TX-18).
+    await channel.retireDue(txid).catch(() => undefined)
+    ctx.log.debug({ txid, code: e.code }, 'trade: buy failed')
+    throw e
+  } finally {
+    if (resultManifest !== undefined) await unpinManifest(resultManifest, store).catch(() => {})
+    if (imported) await unpinManifest(manifest, store).catch(() => {})
+  }
+}

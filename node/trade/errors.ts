@@ -1,0 +1,52 @@
+import { BitwrkError } from '../../protocol/errors.js'
+
+/**
+ * Error codes of the trade protocol (protocol/spec/trade.md, TRADE-14). A buyer that gets one
+ * of these can buy again from another seller; the transaction itself retires by the phase rules.
+ */
+export const TradeCode = {
+  /** A phase deadline (TX-13) passed while this side was waiting. */
+  TIMEOUT: 'TRADE_TIMEOUT',
+  /** The seller could not be dialled, or the stream to it failed or fell silent. */
+  SELLER_UNREACHABLE: 'TRADE_SELLER_UNREACHABLE',
+  /** The buyer's stream failed or fell silent (seller side). */
+  BUYER_GONE: 'TRADE_BUYER_GONE',
+  /** The seller rejected the work (hash, commitment or worker failure): WORK_DISPUTED. */
+  WORK_REJECTED: 'TRADE_WORK_REJECTED',
+  /** The buyer's check rejected the decrypted result: RESULT_DISPUTED. */
+  RESULT_REJECTED: 'TRADE_RESULT_REJECTED',
+  /** The peer broke the trade protocol (bad frame, unexpected message, wrong hash). */
+  PROTOCOL: 'TRADE_PROTOCOL',
+  /** The peer reported an error; `details.remoteCode` holds its code. */
+  PEER_ERROR: 'TRADE_PEER_ERROR',
+  /** The transaction left the phases this step needs (retired, disputed, another phase). */
+  UNEXPECTED_PHASE: 'TRADE_UNEXPECTED_PHASE',
+  /** The transaction channel refused our own signed message; `details.txCode` says why. */
+  PUBLISH_REFUSED: 'TRADE_PUBLISH_REFUSED',
+  /** The caller passed arguments that do not fit the transaction (a caller bug). */
+  BAD_ARGUMENT: 'TRADE_BAD_ARGUMENT',
+  /** The seller does not expect a buyer for this transaction. */
+  UNKNOWN_TX: 'TRADE_UNKNOWN_TX',
+  /** The stream comes from another peer than the transaction's buyer. */
+  WRONG_PEER: 'TRADE_WRONG_PEER',
+  /** A trade session for this transaction is already running. */
+  BUSY: 'TRADE_BUSY',
+  /** The worker already runs a job (one job per worker). */
+  WORKER_BUSY: 'TRADE_WORKER_BUSY',
+  /** A result or work file exceeds its size limit. */
+  TOO_LARGE: 'TRADE_TOO_LARGE',
+  /** The caller's signal fired or the service stopped. */
+  ABORTED: 'TRADE_ABORTED'
+} as const
+
+/** Union of the trade error codes. */
+export type TradeErrorCode = (typeof TradeCode)[keyof typeof TradeCode]
+
+/** Builds a trade error. */
+export function tradeError(
+  code: TradeErrorCode,
+  message: string,
+  details: Record<string, unknown> = {}
+): BitwrkError<TradeErrorCode> {
+  return new BitwrkError(code, message, details)
+}

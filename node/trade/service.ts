@@ -1,0 +1,238 @@
+/**
+ * The trade service (DESIGN.md §3 "trade"): serves `/bitwrk/trade/1.0.0` for the transactions
+ * this node sells in, and runs buys. Every signed step goes through the {@link TxChannel}
+ * (which persists it), every wait ends at the phase deadline, and a failed trade leaves the
+ * transaction to retire by the rules.
+ */
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import { bytesToHex } from '@noble/hashes/utils.js'
+import type { ChunkStore, Manifest } from '../../cafs/types.js'
+import { isBitwrkError } from '../../protocol/errors.js'
+import { TERMINAL_PHASES, type Transaction, type TxSigner } from '../../protocol/transaction/index.js'
+import { type Logger, silentLogger } from '../logger.js'
+import { type BuyOptions, type BuyResult, runBuyer } from './buyer.js'
+import { type TxChannel, waitForTx } from './channel.js'
+import { systemClock, type TradeClock } from './clock.js'
+import { DEFAULT_TRADE_LIMITS, type TradeContext, type TradeLimits } from './context.js'
+import { randomResultKey } from './crypto.js'
+import { TradeCode, tradeError } from './errors.js'
+import { failStream, runSellerSession, type SellJob, type TradeWorker } from './seller.js'
+import { libp2pTradeStream } from './stream.js'
+import { expectType, readTradeFrame, TRADE_PROTOCOL, TradeMsg } from './wire.js'
+
+/** Dependencies of a {@link TradeService}. */
+export interface TradeServiceInit {
+  /** The node's libp2p (dials sellers, serves the protocol). */
+  readonly libp2p: Libp2p
+  /** The node's identity: signs phase messages and receipts (its address must be the party's). */
+  readonly signer: TxSigner
+  /** Where phase messages are published and transactions observed. */
+  readonly channel: TxChannel
+  /** Work and result chunks. */
+  readonly store: ChunkStore
+  /** Clock of the phase deadlines; default the system clock. */
+  readonly clock?: TradeClock
+  /** Overrides of {@link DEFAULT_TRADE_LIMITS}. */
+  readonly limits?: Partial<TradeLimits>
+  /** Parent logger. */
+  readonly logger?: Logger
+  /** Source of result keys; default the system CSPRNG. */
+  readonly randomKey?: () => Uint8Array
+}
+
+/** How a sell ended. */
+export interface SellResult {
+  /** The transaction at the end (retired, with its outcome, unless the service stopped first). */
+  readonly tx: Transaction
+  /** What went wrong on the seller's side after the work was taken, if anything. */
+  readonly error: Error | null
+}
+
+const TERMINAL = new Set<string>(TERMINAL_PHASES)
+
+/** Buyer and seller sides of the trade over direct libp2p streams. */
+export class TradeService {
+  private readonly ctx: TradeContext
+  private readonly jobs = new Map<string, SellJob>()
+  private readonly busyWorkers = new Set<TradeWorker>()
+  private readonly registered = new Set<() => void>()
+  private readonly running = new Set<Promise<unknown>>()
+  private stopper = new AbortController()
+  private started = false
+
+  constructor(init: TradeServiceInit) {
+    this.ctx = {
+      libp2p: init.libp2p,
+      signer: init.signer,
+      channel: init.channel,
+      store: init.store,
+      clock: init.clock ?? systemClock,
+      limits: { ...DEFAULT_TRADE_LIMITS, ...init.limits },
+      log: (init.logger ?? silentLogger()).child({ module: 'trade' }),
+      randomKey: init.randomKey ?? randomResultKey
+    }
+  }
+
+  /** Serves the protocol. */
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    this.stopper = new AbortController()
+    await this.ctx.libp2p.handle(
+      TRADE_PROTOCOL,
+      (stream, connection) => this.track(this.serve(stream, connection)),
+      {
+        maxInboundStreams: this.ctx.limits.maxInboundStreams
+      }
+    )
+  }
+
+  /** Stops serving, aborts every running buy and sell and waits for them. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    this.stopper.abort(tradeError(TradeCode.ABORTED, 'trade service stopped'))
+    await this.ctx.libp2p.unhandle(TRADE_PROTOCOL).catch(() => {})
+    await Promise.allSettled([...this.running])
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.running.add(p)
+    const done = (): void => {
+      this.running.delete(p)
+    }
+    p.then(done, done)
+    return p
+  }
+
+  private signal(extra?: AbortSignal): AbortSignal {
+    if (!this.started) throw tradeError(TradeCode.ABORTED, 'trade service is not running')
+    return extra === undefined ? this.stopper.signal : AbortSignal.any([this.stopper.signal, extra])
+  }
+
+  /**
+   * Buys: runs the buyer side of the established transaction `tx` (see {@link runBuyer}).
+   * Rejects with TRADE_TIMEOUT, TRADE_SELLER_UNREACHABLE, TRADE_WORK_REJECTED,
+   * TRADE_RESULT_REJECTED, TRADE_PEER_ERROR, TRADE_PROTOCOL, TRADE_UNEXPECTED_PHASE or
+   * TRADE_ABORTED; the caller may then buy again from another seller.
+   */
+  runBuyer(
+    tx: Transaction,
+    work: Manifest | Uint8Array,
+    buyerSecret: string,
+    options: BuyOptions = {}
+  ): Promise<BuyResult> {
+    const signal = this.signal(options.signal)
+    return this.track(runBuyer(this.ctx, tx, work, buyerSecret, { ...options, signal }))
+  }
+
+  /**
+   * Sells: `tx` was established with this node as the seller; wait for the buyer's stream and
+   * trade with `worker` (reserved for this job until it ends: one job per worker). Resolves
+   * when the transaction retired (by acceptance, dispute or deadline) with the final record.
+   * Rejects at once with TRADE_WORKER_BUSY, TRADE_BUSY (already selling in `tx`) or
+   * TRADE_BAD_ARGUMENT (this node is not the seller's peer).
+   */
+  onEstablished(
+    tx: Transaction,
+    worker: TradeWorker,
+    options: { signal?: AbortSignal } = {}
+  ): Promise<SellResult> {
+    let signal: AbortSignal
+    try {
+      signal = this.signal(options.signal)
+      if (tx.terms.sellerPeerId !== this.ctx.libp2p.peerId.toString())
+        throw tradeError(TradeCode.BAD_ARGUMENT, 'this node is not the seller of the transaction', {
+          txid: tx.id
+        })
+      if (this.jobs.has(tx.id))
+        throw tradeError(TradeCode.BUSY, 'already selling in this transaction', { txid: tx.id })
+      if (this.busyWorkers.has(worker)) throw tradeError(TradeCode.WORKER_BUSY, 'worker runs another job')
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const job: SellJob = { tx, worker, signal, sessionRunning: false, committed: false, error: null }
+    this.jobs.set(tx.id, job)
+    this.busyWorkers.add(worker)
+    for (const wake of [...this.registered]) wake()
+    return this.track(this.awaitEnd(job))
+  }
+
+  /** Waits until the transaction of `job` retired (the sessions run in `serve`). */
+  private async awaitEnd(job: SellJob): Promise<SellResult> {
+    const { channel, clock } = this.ctx
+    try {
+      let tx: Transaction
+      try {
+        tx = await waitForTx(
+          channel,
+          clock,
+          job.tx.id,
+          (t) => t.state === 'retired' || TERMINAL.has(t.phase),
+          {
+            signal: job.signal,
+            what: 'the end of the transaction'
+          }
+        )
+      } catch (err) {
+        tx = channel.current(job.tx.id) ?? job.tx
+        job.error ??= err instanceof Error ? err : new Error(String(err))
+      }
+      tx = (await channel.retireDue(tx.id).catch(() => undefined)) ?? tx
+      return { tx, error: job.error }
+    } finally {
+      this.jobs.delete(job.tx.id)
+      this.busyWorkers.delete(job.worker)
+    }
+  }
+
+  /** The job of `txid`, waiting up to `timeoutMs` for the market to register it (gossip races). */
+  private jobFor(txid: string, timeoutMs: number, signal: AbortSignal): Promise<SellJob | undefined> {
+    const now = this.jobs.get(txid)
+    if (now !== undefined || signal.aborted) return Promise.resolve(now)
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.registered.delete(check)
+        signal.removeEventListener('abort', done)
+        resolve(this.jobs.get(txid))
+      }
+      const check = (): void => {
+        if (this.jobs.has(txid)) done()
+      }
+      const timer = setTimeout(done, timeoutMs)
+      this.registered.add(check)
+      signal.addEventListener('abort', done, { once: true })
+    })
+  }
+
+  /** Handles one inbound trade stream (TRADE-7). */
+  private async serve(stream: Stream, connection: Connection): Promise<void> {
+    const ts = libp2pTradeStream(stream)
+    const { limits, log } = this.ctx
+    const stop = this.stopper.signal
+    try {
+      const gone = (why: string): Error => tradeError(TradeCode.BUYER_GONE, why)
+      const hello = expectType(
+        await readTradeFrame(ts, { timeoutMs: limits.helloTimeoutMs, signal: stop }, gone),
+        TradeMsg.HELLO
+      )
+      const txid = bytesToHex(hello)
+      const job = await this.jobFor(txid, limits.helloTimeoutMs, stop)
+      if (job === undefined) return await failStream(ts, TradeCode.UNKNOWN_TX)
+      if (connection.remotePeer.toString() !== job.tx.terms.buyerPeerId)
+        return await failStream(ts, TradeCode.WRONG_PEER)
+      if (job.sessionRunning || job.committed) return await failStream(ts, TradeCode.BUSY)
+      job.sessionRunning = true
+      try {
+        await runSellerSession(this.ctx, job, ts)
+      } finally {
+        job.sessionRunning = false
+      }
+    } catch (err) {
+      log.debug({ code: isBitwrkError(err) ? err.code : 'UNKNOWN' }, 'trade: seller session ended')
+      if (isBitwrkError(err) && err.code === TradeCode.PROTOCOL) await failStream(ts, err.code)
+      ts.bytes.abort()
+    }
+  }
+}

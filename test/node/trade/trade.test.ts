@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict'
+import type { ChunkStore } from '../../../cafs/types.js'
+import { MemoryTxNetwork, TestClock, TradeCode, type TradeWorker } from '../../../node/trade/index.js'
+import { isBitwrkError } from '../../../protocol/errors.js'
+import { PHASE_EXTENSION_MS } from '../../../protocol/transaction/index.js'
+import { establish, lcgBytes, makeNode, reversed, type TradeNode } from './helpers.js'
+
+/** A worker that reverses the work and counts its jobs. */
+function reversingWorker(): TradeWorker & { jobs: number } {
+  const w = {
+    jobs: 0,
+    async work(work: Uint8Array): Promise<Uint8Array> {
+      w.jobs++
+      return reversed(work)
+    }
+  }
+  return w
+}
+
+/** Asserts that `p` rejects with the trade error `code`; returns the error. */
+async function rejectsWith(p: Promise<unknown>, code: string): Promise<Error> {
+  try {
+    await p
+  } catch (err) {
+    assert.ok(isBitwrkError(err), `not a BitwrkError: ${String(err)}`)
+    assert.equal(err.code, code, `expected ${code}, got ${err.code} ${JSON.stringify(err.details)}`)
+    return err
+  }
+  assert.fail(`expected ${code}, but it resolved`)
+}
+
+describe('node/trade', function () {
+  this.timeout(20_000)
+  let clock: TestClock
+  let network: MemoryTxNetwork
+  const nodes: TradeNode[] = []
+
+  beforeEach(() => {
+    clock = new TestClock()
+    network = new MemoryTxNetwork()
+  })
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.stop()))
+    network.close()
+  })
+
+  async function node(opts?: Parameters<typeof makeNode>[2]): Promise<TradeNode> {
+    const n = await makeNode(network, clock, opts)
+    nodes.push(n)
+    return n
+  }
+
+  it('runs a trade through every phase to FINISHED with every message persisted on both sides', async () => {
+    const buyer = await node({ level: true })
+    const seller = await node()
+    const observer = await node()
+    const work = lcgBytes(300_000, 7)
+    const { tx, secret } = await establish(network, clock, buyer, seller, work)
+    assert.equal(tx.phase, 'TRANSMITTING')
+    const worker = reversingWorker()
+    const sell = seller.trade.onEstablished(tx, worker)
+    const bought = await buyer.trade.runBuyer(tx, work, secret)
+
+    assert.deepEqual(bought.result, reversed(work))
+    assert.equal(worker.jobs, 1)
+    assert.equal(bought.tx.state, 'retired')
+    assert.equal(bought.tx.outcome?.result, 'seller-paid')
+    assert.equal(bought.tx.outcome?.reason, 'accepted')
+    assert.equal(bought.tx.outcome?.debt?.debtor, buyer.identity.address)
+    assert.equal(bought.stats.workBytesSent, work.length)
+    const sold = await sell
+    assert.equal(sold.error, null)
+    assert.equal(sold.tx.state, 'retired')
+    assert.equal(sold.tx.phase, 'FINISHED')
+
+    const kinds = [
+      'establish-buyer',
+      'establish-seller',
+      'publish-secret',
+      'transmit-finished',
+      'accept-result'
+    ]
+    for (const n of [buyer, seller, observer]) {
+      const stored = await n.repo.messages(tx.id)
+      assert.deepEqual(
+        stored.map((m) => /msg=([a-z-]+)/.exec(m.message.document)?.[1]),
+        kinds
+      )
+      const replayed = await n.repo.get(tx.id)
+      assert.equal(replayed?.state, 'retired')
+      assert.equal(replayed?.phase, 'FINISHED')
+      assert.equal(replayed?.outcome?.result, 'seller-paid')
+    }
+    // The key is public and decrypts what travelled; the receipt is the buyer's.
+    const final = buyer.channel.current(tx.id)
+    assert.ok(final?.resultKey !== null && final?.receipt !== null)
+  })
+
+  it('lets the seller reject work whose secret does not open the commitment (WORK_DISPUTED)', async () => {
+    const buyer = await node()
+    const seller = await node()
+    const work = lcgBytes(50_000, 3)
+    // The buyer committed to one secret and sends another.
+    const { tx } = await establish(network, clock, buyer, seller, work, 'ab'.repeat(32))
+    const worker = reversingWorker()
+    const sell = seller.trade.onEstablished(tx, worker)
+    await rejectsWith(buyer.trade.runBuyer(tx, work, 'cd'.repeat(32)), TradeCode.WORK_REJECTED)
+    const sold = await sell
+    assert.equal(worker.jobs, 0)
+    for (const n of [buyer, seller]) {
+      const t = n.channel.current(tx.id)
+      assert.equal(t?.phase, 'WORK_DISPUTED')
+      assert.equal(t?.state, 'retired')
+      assert.equal(t?.outcome?.result, 'disputed')
+      assert.equal(t?.outcome?.disputedBy, 'seller')
+      assert.equal(t?.outcome?.debt, null)
+      assert.equal((await n.repo.get(tx.id))?.phase, 'WORK_DISPUTED')
+    }
+    assert.equal(sold.tx.outcome?.reason, 'work-rejected')
+  })
+
+  it('lets the buyer reject a result that fails its check (RESULT_DISPUTED)', async () => {
+    const buyer = await node()
+    const seller = await node()
+    const work = lcgBytes(40_000, 5)
+    const { tx, secret } = await establish(network, clock, buyer, seller, work)
+    const sell = seller.trade.onEstablished(tx, reversingWorker())
+    let checked: Uint8Array | undefined
+    await rejectsWith(
+      buyer.trade.runBuyer(tx, work, secret, {
+        resultCheck: (result) => {
+          checked = result
+          return false
+        }
+      }),
+      TradeCode.RESULT_REJECTED
+    )
+    // The buyer did decrypt the real result before rejecting it.
+    assert.deepEqual(checked, reversed(work))
+    const sold = await sell
+    assert.equal(sold.tx.phase, 'RESULT_DISPUTED')
+    assert.equal(sold.tx.outcome?.disputedBy, 'buyer')
+    const stored = await buyer.repo.messages(tx.id)
+    assert.match(stored.at(-1)?.message.document ?? '', /msg=reject-result/)
+    assert.equal(stored.length, 5)
+    assert.equal((await seller.repo.get(tx.id))?.outcome?.reason, 'result-rejected')
+  })
+
+  it('gives the buyer a typed error when the seller dies mid-transfer; the transaction retires by the rules', async () => {
+    const buyer = await node()
+    let sellerNode: TradeNode | undefined
+    let puts = 0
+    const killing = (store: ChunkStore): ChunkStore =>
+      new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop === 'put')
+            return async (...args: Parameters<ChunkStore['put']>) => {
+              if (++puts === 3) void sellerNode?.host.stop()
+              return target.put(...args)
+            }
+          const v: unknown = Reflect.get(target, prop, receiver)
+          return typeof v === 'function' ? v.bind(target) : v
+        }
+      })
+    const seller = await node({ wrapStore: killing })
+    sellerNode = seller
+    const work = lcgBytes(2_000_000, 11)
+    const { tx, secret } = await establish(network, clock, buyer, seller, work)
+    void seller.trade.onEstablished(tx, reversingWorker()).catch(() => {})
+    const started = Date.now()
+    await rejectsWith(buyer.trade.runBuyer(tx, work, secret), TradeCode.SELLER_UNREACHABLE)
+    // Far within the per-message timeout and the TRANSMITTING deadline.
+    assert.ok(Date.now() - started < 10_000)
+    const t = buyer.channel.current(tx.id)
+    assert.equal(t?.phase, 'TRANSMITTING')
+    assert.equal(t?.state, 'active')
+    // At the deadline the buyer's node retires it: not delivered, buyer refunded.
+    clock.advance((t?.deadlineMs ?? 0) - clock.now())
+    const retired = await buyer.channel.retireDue(tx.id)
+    assert.equal(retired?.state, 'retired')
+    assert.equal(retired?.outcome?.result, 'buyer-refunded')
+    assert.equal(retired?.outcome?.reason, 'not-delivered')
+    assert.equal((await buyer.repo.get(tx.id))?.state, 'retired')
+  })
+
+  it('sends only the changed chunks of a second, mostly identical work file', async () => {
+    const buyer = await node()
+    const seller = await node()
+    const work1 = lcgBytes(1 << 20, 21)
+    const work2 = Uint8Array.from(work1)
+    for (let i = 500_000; i < 500_100; i++) work2[i] = (work2[i] ?? 0) ^ 0xff
+    const worker = reversingWorker()
+
+    const first = await establish(network, clock, buyer, seller, work1)
+    const sell1 = seller.trade.onEstablished(first.tx, worker)
+    const r1 = await buyer.trade.runBuyer(first.tx, work1, first.secret)
+    await sell1
+    assert.equal(r1.stats.workBytesSent, work1.length)
+
+    const second = await establish(network, clock, buyer, seller, work2)
+    const sell2 = seller.trade.onEstablished(second.tx, worker)
+    const r2 = await buyer.trade.runBuyer(second.tx, work2, second.secret)
+    await sell2
+    assert.deepEqual(r2.result, reversed(work2))
+    assert.ok(r2.stats.workChunksSent >= 1 && r2.stats.workChunksSent <= 3, `sent ${r2.stats.workChunksSent}`)
+    assert.ok(r2.stats.workBytesSent < work2.length / 10, `sent ${r2.stats.workBytesSent} bytes`)
+    assert.ok(r2.stats.workChunks > 10)
+  })
+
+  it('times out at the WORKING deadline when the worker never finishes, and retires not-delivered', async () => {
+    const buyer = await node()
+    const seller = await node()
+    const work = lcgBytes(20_000, 9)
+    const { tx, secret } = await establish(network, clock, buyer, seller, work)
+    let started!: () => void
+    const working = new Promise<void>((r) => {
+      started = r
+    })
+    let workerAborted = false
+    const hanging: TradeWorker = {
+      work: (_w, { signal }) =>
+        new Promise<Uint8Array>((_resolve, reject) => {
+          started()
+          signal.addEventListener('abort', () => {
+            workerAborted = true
+            reject(signal.reason)
+          })
+        })
+    }
+    const sell = seller.trade.onEstablished(tx, hanging)
+    const buying = buyer.trade.runBuyer(tx, work, secret)
+    await working
+    const t = buyer.channel.current(tx.id)
+    assert.equal(t?.phase, 'WORKING')
+    // The protocol grants WORKING five minutes (TX-13); jump to its end.
+    assert.equal(PHASE_EXTENSION_MS.WORKING, 300_000)
+    clock.advance((t?.deadlineMs ?? 0) - clock.now())
+    await rejectsWith(buying, TradeCode.TIMEOUT)
+    const sold = await sell
+    assert.ok(workerAborted)
+    for (const n of [buyer, seller]) {
+      const r = n.channel.current(tx.id)
+      assert.equal(r?.state, 'retired')
+      assert.equal(r?.outcome?.reason, 'not-delivered')
+    }
+    assert.equal(sold.tx.state, 'retired')
+  })
+
+  it('runs one job per worker and refuses a second sell with the same worker', async () => {
+    const buyer = await node()
+    const seller = await node()
+    const worker = reversingWorker()
+    const a = await establish(network, clock, buyer, seller, lcgBytes(1000, 1))
+    const b = await establish(network, clock, buyer, seller, lcgBytes(1000, 2))
+    const sell = seller.trade.onEstablished(a.tx, worker)
+    await rejectsWith(seller.trade.onEstablished(b.tx, worker), TradeCode.WORKER_BUSY)
+    await rejectsWith(seller.trade.onEstablished(a.tx, reversingWorker()), TradeCode.BUSY)
+    await buyer.trade.runBuyer(a.tx, lcgBytes(1000, 1), a.secret)
+    await sell
+    // Free again once the first job ended.
+    const sell2 = seller.trade.onEstablished(b.tx, worker)
+    await buyer.trade.runBuyer(b.tx, lcgBytes(1000, 2), b.secret)
+    assert.equal((await sell2).error, null)
+  })
+})

@@ -57,6 +57,11 @@ export interface ChunkServerOptions {
   invalidRequestBudget?: number
   /** Called for every invalid request. */
   onInvalidRequest?: (event: InvalidRequestEvent) => void
+  /**
+   * Re-hash each chunk before serving it (default true, invariant 8); off only for a store
+   * that re-hashes on `get` itself (see the CAFS pull server's `verifyServed`).
+   */
+  verifyServed?: boolean
 }
 
 /** Defaults of {@link ChunkServerOptions} (CHUNK-7 … CHUNK-9). */
@@ -147,6 +152,7 @@ export class ChunkServer {
         await serveChunks(s, this.opts.store, {
           limits: this.limits,
           idleTimeoutMs: this.idleTimeoutMs,
+          verifyServed: this.opts.verifyServed ?? true,
           signal
         })
     } catch (err) {

@@ -163,6 +163,51 @@ describe('cafs/adapters/libp2p chunk exchange', () => {
     assert.ok(await holdsIntact(into, file.manifest))
   })
 
+  it('reports a provider whose manifest does not make the file and refetches by an honest manifest', async () => {
+    const [h0, liar, e] = (await testnet(3, 'star')) as [BitwrkHost, BitwrkHost, BitwrkHost]
+    await e.libp2p.dial(liar.multiaddrs()[0]!, { signal: AbortSignal.timeout(5000) })
+    const real = await storedFile(600_000, 21)
+    const other = await storedFile(600_000, 22)
+    // the liar claims the real file key for the other file's chunks, and holds those chunks
+    const forged = {
+      fileKey: real.manifest.fileKey,
+      size: other.manifest.size,
+      chunks: other.manifest.chunks
+    }
+    await exchange(liar, { store: other.store, manifests: lookupOf(forged) })
+    await exchange(h0, { store: real.store, manifests: lookupOf(real.manifest) })
+    const xe = await exchange(e, { store: new MemoryChunkStore() })
+    const into = new MemoryChunkStore()
+    const bad: BadPeerEvent[] = []
+    const result = await xe.fetchFile(real.manifest.fileKey, {
+      store: into,
+      providers: [liar.libp2p.peerId, h0.libp2p.peerId],
+      onBadProvider: (ev) => bad.push(ev)
+    })
+    assert.deepEqual(
+      bad.map((x) => [x.peer.toString(), x.code]),
+      [[liar.peerId, XferCode.FILE_KEY_MISMATCH]]
+    )
+    assert.deepEqual(result.manifest, real.manifest)
+    assert.deepEqual(result.providers, [h0.peerId])
+    assert.ok(await holdsIntact(into, real.manifest))
+    // the chunks fetched for the forged manifest were deleted again
+    for (const c of other.manifest.chunks) assert.equal(await into.has(c.key), false)
+  })
+
+  it('refuses streams beyond the active-stream cap over all peers', async () => {
+    const [a, e, f] = (await testnet(3, 'star')) as [BitwrkHost, BitwrkHost, BitwrkHost]
+    const xa = await exchange(a, { store: new MemoryChunkStore(), maxActiveStreams: 1, idleTimeoutMs: 5000 })
+    const open = (from: BitwrkHost): Promise<Stream> =>
+      from.libp2p.dialProtocol(a.libp2p.peerId, CHUNK_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+    const first = await open(e)
+    await waitFor(() => xa.activeStreams() === 1, { ...WAIT, what: 'one served stream' })
+    const second = await open(f)
+    await waitFor(() => second.status === 'reset', { ...WAIT, what: 'second stream reset' })
+    assert.equal(first.status, 'open')
+    first.abort(new Error('test done'))
+  })
+
   it('answers HAVE and MANIFEST_GET queries', async () => {
     const [a, e] = (await testnet(2)) as [BitwrkHost, BitwrkHost]
     const file = await storedFile(300_000, 14)

@@ -12,6 +12,7 @@ import {
 import { BitwrkError } from '../protocol/errors.js'
 import type { Network } from '../protocol/identity/index.js'
 import {
+  type BookSnapshot,
   type EpochParams,
   type EpochResult,
   type Match,
@@ -234,6 +235,43 @@ export class BidBook {
     }
     this.opts.metrics.bookSize.set(this.live.size)
     return out
+  }
+
+  /**
+   * Adopts an agreed matching snapshot (SYNC-11, MATCH-16) at `nowMs`: the matcher's book of
+   * `snapshot.key` is restored, its resting bids are booked from `held` (bids validated by book
+   * sync that rest in epochs already closed), and live bids of that key that the snapshot does
+   * not carry are re-offered to the matcher (pending ones stay, closed ones are forgotten).
+   */
+  adoptSnapshot(
+    snapshot: BookSnapshot,
+    held: (id: string) => { bid: Bid; bytes: Uint8Array } | undefined,
+    nowMs: number
+  ): void {
+    this.matcher.restore(snapshot)
+    const resting = new Set<string>()
+    for (const r of snapshot.resting) {
+      resting.add(r.id)
+      if (this.live.has(r.id)) continue
+      const h = held(r.id)
+      if (h === undefined) continue
+      this.live.set(r.id, { bid: h.bid, bytes: h.bytes, key: snapshot.key })
+      this.perParticipant.set(h.bid.address, (this.perParticipant.get(h.bid.address) ?? 0) + 1)
+    }
+    for (const [id, l] of [...this.live]) {
+      if (l.key !== snapshot.key || resting.has(id)) continue
+      const b = l.bid
+      const m: MatchableBid = {
+        id,
+        side: b.type,
+        price: b.price.amount,
+        createdMs: b.createdMs,
+        expiresMs: b.expiresMs,
+        participant: b.address
+      }
+      if (this.matcher.add(l.key, m, nowMs).result !== 'accept') this.forget(id)
+    }
+    this.opts.metrics.bookSize.set(this.live.size)
   }
 
   private addBytes(data: Uint8Array, nowMs: number, article: string | undefined): BookAddResult {

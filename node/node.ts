@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { Registry } from 'prom-client'
+import { join } from 'node:path'
+import { Counter, Registry } from 'prom-client'
+import { ChunkExchange } from '../cafs/adapters/libp2p/index.js'
+import { LevelChunkStore } from '../cafs/store/level.js'
+import { MemoryChunkStore } from '../cafs/store/memory.js'
+import type { ChunkStore } from '../cafs/types.js'
 import { BitwrkError } from '../protocol/errors.js'
 import type { Identity } from '../protocol/identity/index.js'
 import { checkEpochParams, type EpochParams } from '../protocol/matching/index.js'
@@ -11,9 +16,14 @@ import { type BitwrkHost, createHost, type HostOptions } from './host.js'
 import { type Logger, silentLogger } from './logger.js'
 import { Market, type PlaceBidRequest } from './market.js'
 import { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
-import { createMetrics, type NodeMetrics } from './metrics.js'
+import { codeLabel, createMetrics, type NodeMetrics } from './metrics.js'
 import { openDataDir, type Repositories } from './store/data-dir.js'
 import { createKeyFile, loadKeyFile } from './store/identity.js'
+import { createSyncMetrics, type SyncLimits, SyncService } from './sync/index.js'
+import { NodeSyncBook } from './sync-wiring.js'
+
+/** Directory of the chunk store inside the data directory. */
+export const CHUNKS_DIR_NAME = 'chunks'
 
 /** Codes of node assembly (`NODE_*`). */
 export const NodeCodes = {
@@ -84,6 +94,10 @@ export interface BitwrkNodeOptions {
   readonly registry?: Registry
   /** Random source (bid nonces, a new key); default node:crypto. */
   readonly random?: (n: number) => Uint8Array
+  /** Book sync settings (SYNC); `false` disables the service. */
+  readonly sync?: false | { readonly limits?: Partial<SyncLimits>; readonly peersPerSync?: number }
+  /** Chunk store; default `<dataDir>/chunks` (LevelDB) or, with `store`, a memory store. */
+  readonly chunkStore?: ChunkStore
 }
 
 /** A bitwrk node: host, gossip, book, market and persistence under one lifecycle. */
@@ -108,6 +122,14 @@ export interface BitwrkNode {
   readonly host: BitwrkHost
   /** Aborted when the node stops. */
   readonly signal: AbortSignal
+  /** Content store of work and results (served over `/bitwrk/chunk/1.0.0`). */
+  readonly chunks: ChunkStore
+  /** Chunk exchange (serving, DHT providers, multi-source fetch); throws NODE_BAD_STATE before `start`. */
+  readonly exchange: ChunkExchange
+  /** Book sync; undefined before `start` or when disabled. */
+  readonly sync: SyncService | undefined
+  /** The shared metrics registry (libp2p, host, market, sync, chunks). */
+  readonly registry: Registry
   /** Starts host, gossip subscriptions, market (restore, resume) in dependency order. */
   start(): Promise<void>
   /** Stops market, host and persistence in reverse order. Idempotent. */
@@ -181,8 +203,25 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     maxFollowedTxs: opts.maxFollowedTxs ?? 10_000
   })
 
+  const ownChunkStore = opts.chunkStore === undefined
+  const chunks: ChunkStore =
+    opts.chunkStore ??
+    (opts.dataDir !== undefined
+      ? await LevelChunkStore.open({ path: join(opts.dataDir, CHUNKS_DIR_NAME) })
+      : new MemoryChunkStore())
+  const chunkInvalid = new Counter({
+    name: 'bitwrk_chunk_invalid_requests_total',
+    help: 'Invalid chunk-exchange requests by transfer code',
+    labelNames: ['code'],
+    registers: [registry]
+  })
+  const syncBook = new NodeSyncBook(book, { maxClockSkewMs, now: clock })
+  const syncMetrics = opts.sync === false ? undefined : createSyncMetrics(registry)
+
   const controller = new AbortController()
   let host: BitwrkHost | undefined
+  let exchange: ChunkExchange | undefined
+  let sync: SyncService | undefined
   let state: 'new' | 'starting' | 'running' | 'stopped' = 'new'
   let stopping: Promise<void> | undefined
 
@@ -202,6 +241,15 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     metrics,
     marketMetrics,
     signal: controller.signal,
+    chunks,
+    registry,
+    get exchange(): ChunkExchange {
+      if (exchange === undefined) throw new BitwrkError(NodeCodes.BAD_STATE, 'node not started')
+      return exchange
+    },
+    get sync(): SyncService | undefined {
+      return sync
+    },
     get host(): BitwrkHost {
       if (host === undefined) throw new BitwrkError(NodeCodes.BAD_STATE, 'node not started')
       return host
@@ -237,6 +285,26 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       const h = host
       market.attach(h.gossip, () => h.multiaddrs().map(String))
       const r = await market.start({ retired: openedRetired })
+      // Services over the host: chunks (serve the store) then book sync (pulls on connect).
+      exchange = new ChunkExchange(h.libp2p, {
+        store: chunks,
+        onInvalidRequest: (e) => chunkInvalid.inc({ code: codeLabel(e.code) })
+      })
+      await exchange.start()
+      if (opts.sync !== false) {
+        sync = new SyncService({
+          libp2p: h.libp2p,
+          book: syncBook,
+          snapshots: syncBook,
+          epochParams: params,
+          ...(opts.sync?.limits !== undefined ? { limits: opts.sync.limits } : {}),
+          ...(opts.sync?.peersPerSync !== undefined ? { peersPerSync: opts.sync.peersPerSync } : {}),
+          ...(syncMetrics !== undefined ? { metrics: syncMetrics } : {}),
+          logger,
+          now: clock
+        })
+        await sync.start()
+      }
       state = 'running'
       log.info(
         { peerId: identity.peerId, articles: book.articles().length, resumed: r.resumed.length },
@@ -247,8 +315,11 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       stopping ??= (async () => {
         controller.abort()
         state = 'stopped'
+        await sync?.stop()
+        await exchange?.stop()
         await market.stop()
         await host?.stop()
+        if (ownChunkStore) await chunks.close()
         await closeStore()
         log.info({}, 'node stopped')
       })()

@@ -2,7 +2,10 @@
 import '../node/polyfill.js'
 import { identityCommand } from './identity/index.js'
 import { type Command, type CommandIo, EXIT } from './io.js'
+import { peersCommand } from './peers/index.js'
 import { signCommand } from './sign/index.js'
+import { startCommand } from './start/index.js'
+import { statusCommand } from './status/index.js'
 import { verifyCommand } from './verify/index.js'
 
 export { EXIT } from './io.js'
@@ -10,6 +13,10 @@ export { EXIT } from './io.js'
 const USAGE = `usage: bitwrk-node <command> [options]
 
 commands:
+  start [--data-dir DIR] [--listen MA] [--bootstrap MA] [--api-port P]
+                                        run the node daemon until SIGINT/SIGTERM
+  status [--data-dir DIR] [--json]      show the running daemon (peers, book, epochs, services)
+  peers [--data-dir DIR] [--json]       list the running daemon's connected peers
   identity new|show [--data-dir DIR]    create or show the node's key (address, peer id)
   sign [--wif WIF] MESSAGE              sign a message (Bitcoin signed message, Base64)
   verify ADDRESS SIGNATURE MESSAGE      check a signature: prints valid (exit 0) / invalid (exit 1)
@@ -22,7 +29,10 @@ commands:
 /** The sub-commands by name; each folder of cli/ is one. */
 const COMMANDS: Readonly<Record<string, Command>> = {
   identity: identityCommand,
+  peers: peersCommand,
   sign: signCommand,
+  start: startCommand,
+  status: statusCommand,
   verify: verifyCommand
 }
 

@@ -15,11 +15,13 @@ import type { Identity } from '../protocol/identity/index.js'
 import { epochClosesAtMs, GENESIS_DIGEST, lastClosedEpoch, type Match } from '../protocol/matching/index.js'
 import { type Money, money } from '../protocol/money/index.js'
 import {
+  ESTABLISH_TIMEOUT_MS,
   type MatchTerms,
   type MessageContent,
   nextPhase,
   type Party,
   type Transaction,
+  transactionId,
   workSecretHash
 } from '../protocol/transaction/index.js'
 import type { BidBook, BookEpoch, BookMatch } from './book.js'
@@ -157,6 +159,9 @@ export const DEFAULT_HISTORY_EPOCHS = 4096
 
 const HEX64 = /^[0-9a-f]{64}$/
 
+/** Expired own bids and old used marks are pruned from the store once a minute (invariant 10). */
+const PRUNE_INTERVAL_MS = 60_000
+
 /** Setting name of a BUY's work commitment: `buy.` and the first 60 hex digits of the bid id. */
 function workSetting(bidId: string): string {
   return `buy.${bidId.slice(0, 60)}`
@@ -180,6 +185,8 @@ export class Market extends TypedEventEmitter<MarketEvents> {
   private addrs: () => string[] = () => []
   private timer: ReturnType<typeof setTimeout> | undefined
   private running = false
+  private nextPruneMs = 0
+  private readonly stopController = new AbortController()
 
   constructor(opts: MarketOptions) {
     super()
@@ -196,6 +203,10 @@ export class Market extends TypedEventEmitter<MarketEvents> {
       txWaitMs: opts.txWaitMs,
       maxFollowed: opts.maxFollowedTxs,
       emit: (type, detail) => this.safeDispatchEvent(type, { detail })
+    })
+    this.addEventListener('tx:retired', (e) => {
+      if (e.detail.own === 'buyer')
+        this.track(this.o.repos.settings.set(workSetting(e.detail.tx.terms.buyBidId), undefined))
     })
   }
 
@@ -249,6 +260,7 @@ export class Market extends TypedEventEmitter<MarketEvents> {
   /** Stops the timer and every publication; waits for in-flight work. Idempotent. */
   async stop(): Promise<void> {
     this.running = false
+    this.stopController.abort()
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
     for (const o of this.own.values()) o.published.abort()
@@ -266,6 +278,12 @@ export class Market extends TypedEventEmitter<MarketEvents> {
     const now = this.o.clock()
     for (const e of this.o.book.advance(now)) this.onEpoch(e)
     this.txs.retireDue(now)
+    if (now >= this.nextPruneMs) {
+      this.nextPruneMs = now + PRUNE_INTERVAL_MS
+      // A minute of grace: a bid that expires right after its match must stay until it is
+      // marked used (markUsed refuses bids the store does not hold).
+      this.track(this.o.repos.bids.pruneExpired(now - ESTABLISH_TIMEOUT_MS))
+    }
   }
 
   /** Chained match digest of book `key` after its last matched epoch (MATCH-13). */
@@ -344,7 +362,14 @@ export class Market extends TypedEventEmitter<MarketEvents> {
       expiresMs: bid.expiresMs,
       bytes
     })
-    this.o.book.addOwnBid(bid, this.o.clock())
+    try {
+      this.o.book.addOwnBid(bid, this.o.clock())
+    } catch (err) {
+      // Refused (book bounds, or the store write outlasted the epoch): it must not linger.
+      await bids.remove(bid.id)
+      if (work !== undefined) await settings.set(workSetting(bid.id), undefined)
+      throw err
+    }
     this.addOwn(bid, bytes, work)
     return bid
   }
@@ -423,11 +448,10 @@ export class Market extends TypedEventEmitter<MarketEvents> {
     const me = this.o.identity.address
     const party: Party | null = match.buyer === me ? 'buyer' : match.seller === me ? 'seller' : null
     const entry = this.txs.follow(terms, party)
-    if (entry === undefined) return
     this.safeDispatchEvent<MatchEvent>('market:match', {
-      detail: { key: e.result.key, match, txid: entry.tx.id, own: party }
+      detail: { key: e.result.key, match, txid: transactionId(match.buyId, match.sellId), own: party }
     })
-    if (party === null) return
+    if (entry === undefined || party === null) return
     const bidId = party === 'buyer' ? match.buyId : match.sellId
     const own = this.own.get(bidId)
     this.closeOwn(bidId, 'matched')
@@ -488,6 +512,9 @@ export class Market extends TypedEventEmitter<MarketEvents> {
     if (own === undefined) return false
     this.own.delete(bidId)
     own.published.abort()
+    // A BUY's work commitment is kept while its transaction may need it (trade protocol).
+    if (own.work !== undefined && reason !== 'matched')
+      this.track(this.o.repos.settings.set(workSetting(bidId), undefined))
     this.safeDispatchEvent<BidClosedEvent>('bid:closed', { detail: { bidId, reason } })
     return true
   }
@@ -496,15 +523,16 @@ export class Market extends TypedEventEmitter<MarketEvents> {
   private publishLoop(topic: string, bytes: Uint8Array, untilMs: number, abort: AbortController): void {
     const gossip = this.gossip
     if (gossip === undefined) return
+    const signal = AbortSignal.any([abort.signal, this.stopController.signal])
     const p = (async () => {
-      while (this.running && !abort.signal.aborted) {
+      while (this.running && !signal.aborted) {
         const left = untilMs - this.o.clock()
         if (left <= 0) return
         try {
-          await gossip.publish(topic, bytes, { signal: abort.signal, timeoutMs: Math.min(left, 10_000) })
+          await gossip.publish(topic, bytes, { signal, timeoutMs: Math.min(left, 10_000) })
           return
         } catch (err) {
-          if (abort.signal.aborted || !this.running) return
+          if (signal.aborted || !this.running) return
           this.log.debug({ err: String(err) }, 'bid not yet published')
         }
       }

@@ -79,7 +79,8 @@ export async function fetchFileFromNetwork(
   const fileKey = isKey(target) ? target : target.fileKey
   const max = options.maxProviders ?? DEFAULT_MAX_PROVIDERS
   let peers: PeerId[] = []
-  if (options.providers !== undefined) peers = options.providers.slice(0, max)
+  if (options.providers !== undefined)
+    peers = options.providers.filter((p) => !p.equals(libp2p.peerId)).slice(0, max)
   else
     for await (const p of findFileProviders(libp2p, fileKey, {
       maxProviders: max,

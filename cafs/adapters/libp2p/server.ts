@@ -91,7 +91,7 @@ export class ChunkServer {
   private readonly limits: TransferLimits
   private readonly budget: InvalidRequestBudget
   private readonly active = new Set<ByteStream>()
-  private readonly controller = new AbortController()
+  private controller = new AbortController()
   private readonly idleTimeoutMs: number
   private started = false
 
@@ -110,6 +110,7 @@ export class ChunkServer {
   async start(): Promise<void> {
     if (this.started) return
     this.started = true
+    this.controller = new AbortController()
     await this.libp2p.handle(CHUNK_PROTOCOL, (stream, connection) => this.onStream(stream, connection), {
       maxInboundStreams: this.opts.maxInboundStreams ?? CHUNK_SERVER_DEFAULTS.maxInboundStreams,
       maxOutboundStreams: this.opts.maxOutboundStreams ?? CHUNK_SERVER_DEFAULTS.maxOutboundStreams

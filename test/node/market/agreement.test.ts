@@ -118,7 +118,10 @@ describe('node/market (5 nodes agree)', function () {
       assert.equal((await seller.repos.transactions.get(txid))?.phase, 'TRANSMITTING')
       assert.equal((await buyer.repos.transactions.get(txid))?.phase, 'TRANSMITTING')
     }
+    const final = nodes[0]?.market.digest(key).digest
     for (const n of nodes) {
+      assert.equal(n.market.digest(key).digest, final)
+      assert.equal(n.market.epochDigest(key, lastEpoch), final)
       assert.equal(await count(n.marketMetrics.matches, {}), first.matches.size)
       assert.equal((await n.marketMetrics.establishShare.get()).values[0]?.value, 1)
     }

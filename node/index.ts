@@ -61,4 +61,23 @@ export {
 } from './node.js'
 export * from './store/index.js'
 export * from './sync/index.js'
-export * from './trade/index.js'
+export {
+  type BuyOptions,
+  type BuyResult,
+  type BuyStats,
+  DEFAULT_TRADE_LIMITS,
+  decryptResult,
+  encryptResult,
+  MemoryTxChannel,
+  MemoryTxNetwork,
+  type SellResult,
+  TRADE_PROTOCOL,
+  type TradeClock,
+  TradeCode,
+  type TradeErrorCode,
+  type TradeLimits,
+  TradeService,
+  type TradeServiceInit,
+  type TradeWorker,
+  type TxChannel
+} from './trade/index.js'

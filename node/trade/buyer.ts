@@ -20,6 +20,7 @@ import {
   encodeTradeFrame,
   expectType,
   type FrameIoOptions,
+  raceDeadline,
   readTradeFrame,
   receiptPayload,
   TRADE_PROTOCOL,
@@ -33,7 +34,8 @@ export interface BuyOptions {
   readonly signal?: AbortSignal
   /**
    * Checks the decrypted result (e.g. decodes the PNG of a rendered tile): true accepts
-   * (FINISHED), false rejects (RESULT_DISPUTED). Default: accept.
+   * (FINISHED), false or a throw rejects (RESULT_DISPUTED). It has until the UNVERIFIED
+   * deadline (its signal fires then). Default: accept.
    */
   readonly resultCheck?: (result: Uint8Array, options: { signal?: AbortSignal }) => boolean | Promise<boolean>
 }
@@ -231,7 +233,31 @@ export async function runBuyer(
       throw tradeError(TradeCode.PROTOCOL, 'published receipt names another ciphertext')
     const ciphertext = await collect(exportStream(resultManifest, store, { signal }))
     const result = decryptResult(hexToBytes(tx.resultKey), ciphertext)
-    const accepted = options.resultCheck === undefined ? true : await options.resultCheck(result, { signal })
+    // The check has the rest of UNVERIFIED; after that silence counts as acceptance (TX-19).
+    const checkDl = deadlineSignal(clock, tx.deadlineMs, signal)
+    let accepted: boolean
+    try {
+      const check = options.resultCheck
+      // A check that throws (a decoder refusing the bytes) rejects the result.
+      const run = async (): Promise<boolean> => {
+        try {
+          return check === undefined ? true : await check(result, { signal: checkDl.signal })
+        } catch (err) {
+          if (checkDl.signal.aborted) throw err
+          return false
+        }
+      }
+      accepted =
+        check === undefined
+          ? true
+          : await raceDeadline(
+              run(),
+              { timeoutMs: Math.max(1, tx.deadlineMs - clock.now()), signal: checkDl.signal },
+              () => tradeError(TradeCode.TIMEOUT, 'result check outlived UNVERIFIED')
+            )
+    } finally {
+      checkDl.dispose()
+    }
     const stats: BuyStats = {
       workChunksSent,
       workBytesSent,

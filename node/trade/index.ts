@@ -19,8 +19,10 @@ export {
   encodeTradeError,
   encodeTradeFrame,
   MAX_TRADE_FRAME,
+  readTradeFrame,
   TRADE_PROTOCOL,
   type TradeFrame,
   TradeMsg,
-  type TradeMsgType
+  type TradeMsgType,
+  writeTradeFrame
 } from './wire.js'

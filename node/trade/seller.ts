@@ -211,7 +211,6 @@ export async function runSellerSession(ctx: TradeContext, job: SellJob, ts: Trad
     ctx.log.debug({ txid }, 'trade: sold')
   } catch (err) {
     const e = toTradeError(err, TradeCode.BUYER_GONE)
-    ts.bytes.abort()
     if (job.committed) job.error ??= e
     throw e
   } finally {

@@ -122,7 +122,12 @@ export class TradeService {
     buyerSecret: string,
     options: BuyOptions = {}
   ): Promise<BuyResult> {
-    const signal = this.signal(options.signal)
+    let signal: AbortSignal
+    try {
+      signal = this.signal(options.signal)
+    } catch (err) {
+      return Promise.reject(err)
+    }
     return this.track(runBuyer(this.ctx, tx, work, buyerSecret, { ...options, signal }))
   }
 
@@ -230,8 +235,10 @@ export class TradeService {
         job.sessionRunning = false
       }
     } catch (err) {
-      log.debug({ code: isBitwrkError(err) ? err.code : 'UNKNOWN' }, 'trade: seller session ended')
-      if (isBitwrkError(err) && err.code === TradeCode.PROTOCOL) await failStream(ts, err.code)
+      const code = isBitwrkError(err) ? err.code : TradeCode.PROTOCOL
+      log.debug({ code }, 'trade: seller session ended')
+      // Tell the buyer why (TRADE-13) unless it is the one that went away.
+      if (code !== TradeCode.BUYER_GONE) await failStream(ts, code)
       ts.bytes.abort()
     }
   }

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict'
+import { hexToBytes } from '@noble/hashes/utils.js'
 import type { ChunkStore } from '../../../cafs/types.js'
-import { MemoryTxNetwork, TestClock, TradeCode, type TradeWorker } from '../../../node/trade/index.js'
+import {
+  encodeTradeFrame,
+  libp2pTradeStream,
+  MemoryTxNetwork,
+  readTradeFrame,
+  TestClock,
+  TRADE_PROTOCOL,
+  TradeCode,
+  TradeMsg,
+  type TradeWorker
+} from '../../../node/trade/index.js'
 import { isBitwrkError } from '../../../protocol/errors.js'
 import { PHASE_EXTENSION_MS } from '../../../protocol/transaction/index.js'
 import { establish, lcgBytes, makeNode, reversed, type TradeNode } from './helpers.js'
@@ -261,5 +272,74 @@ describe('node/trade', function () {
     const sell2 = seller.trade.onEstablished(b.tx, worker)
     await buyer.trade.runBuyer(b.tx, lcgBytes(1000, 2), b.secret)
     assert.equal((await sell2).error, null)
+  })
+
+  it('answers a stranger or an unknown transaction with an ERROR and never starts a session', async () => {
+    const buyer = await node()
+    const seller = await node({ limits: { helloTimeoutMs: 200 } })
+    const stranger = await node()
+    const work = lcgBytes(1000, 4)
+    const { tx } = await establish(network, clock, buyer, seller, work)
+    void seller.trade.onEstablished(tx, reversingWorker()).catch(() => {})
+    /** Sends HELLO for `txid` from `from` to the seller; returns the code of the ERROR answer. */
+    const hello = async (from: TradeNode, txid: string): Promise<string> => {
+      const ts = libp2pTradeStream(
+        await from.host.libp2p.dialProtocol(seller.host.multiaddrs(), TRADE_PROTOCOL)
+      )
+      await ts.bytes.write(encodeTradeFrame(TradeMsg.HELLO, hexToBytes(txid)))
+      try {
+        await readTradeFrame(ts, { timeoutMs: 5000 }, (why) => new Error(why))
+        return 'no error'
+      } catch (err) {
+        assert.ok(isBitwrkError(err, TradeCode.PEER_ERROR))
+        return String(err.details.remoteCode)
+      } finally {
+        ts.bytes.abort()
+      }
+    }
+    // Only the transaction's buyer peer may deliver its work (Noise authenticates the peer).
+    assert.equal(await hello(stranger, tx.id), TradeCode.WRONG_PEER)
+    assert.equal(await hello(buyer, '00'.repeat(32)), TradeCode.UNKNOWN_TX)
+    assert.equal(seller.channel.current(tx.id)?.phase, 'TRANSMITTING')
+  })
+
+  it('reports TRADE_SELLER_UNREACHABLE when the seller cannot be dialled', async () => {
+    const buyer = await node({ limits: { dialAttempts: 2 } })
+    const seller = await node()
+    const work = lcgBytes(1000, 6)
+    const { tx, secret } = await establish(network, clock, buyer, seller, work)
+    await seller.stop()
+    await rejectsWith(buyer.trade.runBuyer(tx, work, secret), TradeCode.SELLER_UNREACHABLE)
+    assert.equal(buyer.channel.current(tx.id)?.state, 'active')
+  })
+
+  it('aborts running buys and sells on stop(), which is idempotent, and on the caller signal', async () => {
+    const buyer = await node()
+    const seller = await node()
+    const work = lcgBytes(5000, 8)
+    const { tx, secret } = await establish(network, clock, buyer, seller, work)
+    let started!: () => void
+    const working = new Promise<void>((r) => {
+      started = r
+    })
+    const hanging: TradeWorker = {
+      work: (_w, { signal }) =>
+        new Promise<Uint8Array>((_resolve, reject) => {
+          started()
+          signal.addEventListener('abort', () => reject(signal.reason))
+        })
+    }
+    const sell = seller.trade.onEstablished(tx, hanging)
+    const ctl = new AbortController()
+    const buying = buyer.trade.runBuyer(tx, work, secret, { signal: ctl.signal })
+    await working
+    ctl.abort()
+    await rejectsWith(buying, TradeCode.ABORTED)
+    await Promise.all([seller.trade.stop(), seller.trade.stop()])
+    const sold = await sell
+    assert.ok(isBitwrkError(sold.error, TradeCode.ABORTED))
+    // Nothing was published by the aborts: the transaction waits for its deadline.
+    assert.equal(seller.channel.current(tx.id)?.phase, 'WORKING')
+    await rejectsWith(seller.trade.runBuyer(tx, work, secret), TradeCode.ABORTED)
   })
 })

@@ -6,10 +6,13 @@ import {
   encodeTradeError,
   encodeTradeFrame,
   encryptResult,
+  readTradeFrame,
+  SharedSource,
   TradeCode,
-  TradeMsg
+  TradeMsg,
+  type TradeStream
 } from '../../../node/trade/index.js'
-import { isBitwrkError } from '../../../protocol/errors.js'
+import { BitwrkError, isBitwrkError } from '../../../protocol/errors.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'))
@@ -69,5 +72,56 @@ describe('node/trade/wire', () => {
         code,
         what
       )
+  })
+
+  it('reads frames split or merged in any way and hands the bytes after a frame to the next reader', async () => {
+    const hello = encodeTradeFrame(TradeMsg.HELLO, new Uint8Array(32).fill(7))
+    const ready = encodeTradeFrame(TradeMsg.READY)
+    const tail = Uint8Array.of(1, 2, 3, 4, 5)
+    const all = new Uint8Array([...hello, ...ready, ...tail])
+    // Every way of cutting the bytes into two transport chunks.
+    for (let cut = 0; cut <= all.length; cut++) {
+      const source = new SharedSource(
+        (async function* () {
+          yield all.subarray(0, cut)
+          yield all.subarray(cut)
+        })()
+      )
+      const ts: TradeStream = {
+        source,
+        bytes: { source, write: async () => {}, close: async () => {}, abort: () => {} }
+      }
+      const gone = (why: string): Error => new Error(why)
+      const a = await readTradeFrame(ts, { timeoutMs: 1000 }, gone)
+      assert.equal(a.type, TradeMsg.HELLO)
+      assert.equal((await readTradeFrame(ts, { timeoutMs: 1000 }, gone)).type, TradeMsg.READY)
+      const rest: number[] = []
+      for await (const b of source) rest.push(...b)
+      assert.deepEqual(rest, [...tail], `cut at ${cut}`)
+    }
+  })
+
+  it('refuses a frame length byte of 0 or above 127 and reports a stream that ends inside a frame', async () => {
+    const run = async (bytes: number[]): Promise<string> => {
+      const source = new SharedSource(
+        (async function* () {
+          yield Uint8Array.from(bytes)
+        })()
+      )
+      const ts: TradeStream = {
+        source,
+        bytes: { source, write: async () => {}, close: async () => {}, abort: () => {} }
+      }
+      try {
+        await readTradeFrame(ts, { timeoutMs: 1000 }, () => new BitwrkError(TradeCode.BUYER_GONE, 'gone'))
+        return 'ok'
+      } catch (err) {
+        return isBitwrkError(err) ? err.code : String(err)
+      }
+    }
+    assert.equal(await run([0x00]), TradeCode.PROTOCOL)
+    assert.equal(await run([0x80, 0x01]), TradeCode.PROTOCOL)
+    assert.equal(await run([0x05, 0x21]), TradeCode.BUYER_GONE)
+    assert.equal(await run([]), TradeCode.BUYER_GONE)
   })
 })

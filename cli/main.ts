@@ -7,6 +7,7 @@ import { signCommand } from './sign/index.js'
 import { startCommand } from './start/index.js'
 import { statusCommand } from './status/index.js'
 import { verifyCommand } from './verify/index.js'
+import { workerCommand } from './worker/index.js'
 
 export { EXIT } from './io.js'
 
@@ -20,6 +21,7 @@ commands:
   identity new|show [--data-dir DIR]    create or show the node's key (address, peer id)
   sign [--wif WIF] MESSAGE              sign a message (Bitcoin signed message, Base64)
   verify ADDRESS SIGNATURE MESSAGE      check a signature: prints valid (exit 0) / invalid (exit 1)
+  worker --article A --exec CMD [--api URL]  run CMD as a worker of the node (work on stdin, result on stdout)
   help                                  show this text
 
 'bitwrk-node <command> --help' shows a command's options. Exit codes: 0 success,
@@ -33,7 +35,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   sign: signCommand,
   start: startCommand,
   status: statusCommand,
-  verify: verifyCommand
+  verify: verifyCommand,
+  worker: (argv, io) => workerCommand(argv, io)
 }
 
 /** Entry point: dispatches to one command; expected errors print one line and exit non-zero. */

@@ -7,6 +7,7 @@ export {
   type ChunkServerOptions,
   type NetworkFetchOptions
 } from '../cafs/adapters/libp2p/index.js'
+export * from './api/index.js'
 export {
   BidBook,
   type BidBookOptions,

@@ -1,0 +1,61 @@
+import { BitwrkError } from '../../protocol/errors.js'
+
+/**
+ * Error codes of the local HTTP API (protocol/spec/local-api.md API-4). Every 4xx/5xx answer is
+ * `{"code": <one of these>, "message": <text>, "detail"?: <the module's code>}`.
+ */
+export const ApiErrorCode = {
+  /** 404: no such route, file, mandate or worker. */
+  NOT_FOUND: 'API_NOT_FOUND',
+  /** 405: the route exists but not for this method. */
+  METHOD_NOT_ALLOWED: 'API_METHOD_NOT_ALLOWED',
+  /** 400: a malformed parameter, field or body; `detail` names the module code if any. */
+  BAD_REQUEST: 'API_BAD_REQUEST',
+  /** 403: no mandate permits this buy (`detail`: MANDATE_NOT_FOUND / _EXPIRED / _PRICE_LIMIT). */
+  NO_MANDATE: 'API_NO_MANDATE',
+  /** 403: loopback-only route from another address, foreign Origin/Host, or a push URL not allowed. */
+  FORBIDDEN: 'API_FORBIDDEN',
+  /** 401: the token is required and missing or wrong. */
+  UNAUTHORIZED: 'API_UNAUTHORIZED',
+  /** 413: the body exceeds the configured limit. */
+  TOO_LARGE: 'API_TOO_LARGE',
+  /** 415: a JSON route got another content type. */
+  UNSUPPORTED_MEDIA_TYPE: 'API_UNSUPPORTED_MEDIA_TYPE',
+  /** 409: the state forbids it (too many mandates or workers). */
+  CONFLICT: 'API_CONFLICT',
+  /** 500: the node could not complete the buy (`detail`: the failure's code). */
+  BUY_FAILED: 'API_BUY_FAILED',
+  /** 503: the server is stopping. */
+  UNAVAILABLE: 'API_UNAVAILABLE',
+  /** 500: a bug; the message is generic. */
+  INTERNAL: 'API_INTERNAL'
+} as const
+
+/** One of the {@link ApiErrorCode} values. */
+export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]
+
+/** HTTP status of each code. */
+export const API_STATUS: Readonly<Record<ApiErrorCode, number>> = {
+  API_NOT_FOUND: 404,
+  API_METHOD_NOT_ALLOWED: 405,
+  API_BAD_REQUEST: 400,
+  API_NO_MANDATE: 403,
+  API_FORBIDDEN: 403,
+  API_UNAUTHORIZED: 401,
+  API_TOO_LARGE: 413,
+  API_UNSUPPORTED_MEDIA_TYPE: 415,
+  API_CONFLICT: 409,
+  API_BUY_FAILED: 500,
+  API_UNAVAILABLE: 503,
+  API_INTERNAL: 500
+}
+
+/** An API failure: code, message and optional detail code of the module that refused. */
+export class ApiError extends BitwrkError<ApiErrorCode> {
+  /** The HTTP status. */
+  readonly status: number
+  constructor(code: ApiErrorCode, message: string, detail?: string) {
+    super(code, message, detail === undefined ? {} : { detail })
+    this.status = API_STATUS[code]
+  }
+}

@@ -1,0 +1,43 @@
+/** The local HTTP API (protocol/spec/local-api.md): server, facade contract, errors, test facade. */
+
+// Mandates and workers are part of the API's surface (one export line in node/index.ts).
+export * from '../mandates/index.js'
+export * from '../workers/index.js'
+export {
+  COOKIE_FILE_NAME,
+  createCookieFile,
+  isLocalOrigin,
+  isLoopbackAddress,
+  isLoopbackHostHeader,
+  requestToken,
+  TOKEN_COOKIE_NAME
+} from './auth.js'
+export { API_STATUS, ApiError, ApiErrorCode } from './errors.js'
+export type {
+  ActivityView,
+  BookEntryView,
+  BookView,
+  BuyOptions,
+  FileIndex,
+  IdentityView,
+  NodeFacade,
+  PeerView,
+  TransactionView
+} from './facade.js'
+export {
+  MULTIPART_MAX_HEADER_BYTES,
+  MULTIPART_MAX_PARTS,
+  multipartBoundary,
+  multipartField
+} from './multipart.js'
+export { ORIGINAL_ID } from './routes.js'
+export {
+  ApiServer,
+  type ApiServerOptions,
+  DEFAULT_API_HOST,
+  DEFAULT_API_PORT,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_FORM_BYTES,
+  DEFAULT_MAX_JSON_BYTES
+} from './server.js'
+export { createTestFacade, type TestFacade, type TestFacadeOptions } from './testing.js'

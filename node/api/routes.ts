@@ -1,0 +1,374 @@
+/**
+ * The routes of the local HTTP API (protocol/spec/local-api.md API-5 … API-9): the original
+ * client's endpoints with their names and semantics, and JSON endpoints under `/api/v1/`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { keyFromHex, keyToHex } from '../../cafs/keys.js'
+import { exportStream, importStream } from '../../cafs/stream.js'
+import { validateArticle } from '../../protocol/article/index.js'
+import { isBitwrkError } from '../../protocol/errors.js'
+import { type Money, parseMoney } from '../../protocol/money/index.js'
+import { type MandateBook, MandateErrorCode, mandateToJson } from '../mandates/index.js'
+import { WorkerErrorCode, type WorkerPool } from '../workers/index.js'
+import { ApiError, ApiErrorCode } from './errors.js'
+import type { NodeFacade } from './facade.js'
+import { bounded, mediaType, readForm, readSmallBody, sendJson, sendText, toApiError } from './http.js'
+import { multipartBoundary, multipartField } from './multipart.js'
+
+/** What every handler gets. */
+export interface RouteContext {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly url: URL
+  /** Path after the route's prefix, percent-decoded. */
+  readonly rest: string
+  /** Aborted when the client goes away or the server stops. */
+  readonly signal: AbortSignal
+  readonly facade: NodeFacade
+  readonly mandates: MandateBook
+  readonly workers: WorkerPool
+  readonly now: () => number
+  readonly limits: {
+    readonly maxBodyBytes: number
+    readonly maxJsonBytes: number
+    readonly maxFormBytes: number
+  }
+  /** The peer's `ip:port` as the original's `/myip` wrote it. */
+  readonly peer: string
+  /** Sends `100 Continue` when the client asked for it (once); before it the body is not sent. */
+  readonly proceed: () => void
+}
+
+/** One route. */
+export interface Route {
+  /** Exact path, or a prefix when it ends with `/`. */
+  readonly path: string
+  /** Allowed methods. */
+  readonly methods: readonly string[]
+  /** Only from loopback peers (the original's "loopback" column, §8.2). */
+  readonly loopbackOnly: boolean
+  /** Changes state: needs the token when one is required (API-3); GET counts too for the worker routes. */
+  readonly changesState: (method: string) => boolean
+  /** Exempt from the token when the operator opens the worker endpoints. */
+  readonly workerEndpoint?: boolean
+  /** The handler sends `100 Continue` itself, after its own checks (API-7). */
+  readonly defersContinue?: boolean
+  readonly handle: (ctx: RouteContext) => Promise<void>
+}
+
+const writes = (m: string): boolean => m !== 'GET' && m !== 'HEAD'
+const always = (): boolean => true
+const never = (): boolean => false
+
+/** The `/id` answer the original's add-on and workers probe for (§8.5). */
+export const ORIGINAL_ID = 'BitWrk Go Client'
+
+function checkArticle(name: string): string {
+  const check = validateArticle(name)
+  if (check.result !== 'accept') throw new ApiError(ApiErrorCode.BAD_REQUEST, 'invalid article', check.code)
+  return name
+}
+
+function parsePrice(text: string | null): Money | undefined {
+  if (text === null) return undefined
+  try {
+    return parseMoney(text)
+  } catch (err) {
+    throw toApiError(err)
+  }
+}
+
+async function buy(ctx: RouteContext): Promise<void> {
+  const article = checkArticle(ctx.rest)
+  const price = parsePrice(ctx.url.searchParams.get('price'))
+  // Checked before the body is read: without a mandate nothing is stored (API-7).
+  const peek = ctx.mandates.peek(article, 'BUY', price, ctx.now())
+  if (!peek.ok)
+    throw new ApiError(ApiErrorCode.NO_MANDATE, `no BUY mandate permits this buy of ${article}`, peek.code)
+  const declared = Number(ctx.req.headers['content-length'] ?? '0')
+  if (Number.isFinite(declared) && declared > ctx.limits.maxBodyBytes)
+    throw new ApiError(ApiErrorCode.TOO_LARGE, `body larger than ${ctx.limits.maxBodyBytes} bytes`)
+  const boundary = multipartBoundary(ctx.req.headers['content-type'])
+  ctx.proceed()
+  const raw = bounded(ctx.req, ctx.limits.maxBodyBytes)
+  const source = boundary === undefined ? raw : multipartField(raw, boundary, 'data')
+  let work: Awaited<ReturnType<typeof importStream>>
+  try {
+    work = await importStream(source, ctx.facade.chunkStore, { signal: ctx.signal })
+  } catch (err) {
+    throw toApiError(err)
+  }
+  const use = await ctx.mandates.use(article, 'BUY', price, ctx.now())
+  if (!use.ok)
+    throw new ApiError(ApiErrorCode.NO_MANDATE, `no BUY mandate permits this buy of ${article}`, use.code)
+  await ctx.facade.files.put(work)
+  let resultKey: Uint8Array
+  try {
+    ;({ resultKey } = await ctx.facade.buy(article, work, {
+      signal: ctx.signal,
+      price: use.price,
+      mandateId: use.mandate.id
+    }))
+  } catch (err) {
+    if (ctx.signal.aborted) throw new ApiError(ApiErrorCode.UNAVAILABLE, 'buy cancelled')
+    throw toApiError(err, ApiErrorCode.BUY_FAILED)
+  }
+  ctx.res.writeHead(303, { location: `/file/${keyToHex(resultKey)}`, 'content-length': 0 })
+  ctx.res.end()
+}
+
+async function file(ctx: RouteContext): Promise<void> {
+  if (!/^[0-9a-f]{64}$/.test(ctx.rest)) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such file')
+  const manifest = await ctx.facade.files.get(keyFromHex(ctx.rest))
+  if (manifest === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such file')
+  const chunks = exportStream(manifest, ctx.facade.chunkStore, { signal: ctx.signal })
+  // The first chunk is read before the headers go out, so a missing chunk is still a clean 404.
+  let first: IteratorResult<Uint8Array>
+  try {
+    first = await chunks.next()
+  } catch (err) {
+    throw new ApiError(
+      ApiErrorCode.NOT_FOUND,
+      'file content not available',
+      isBitwrkError(err) ? err.code : undefined
+    )
+  }
+  ctx.res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': manifest.size })
+  try {
+    if (first.done !== true) {
+      if (!ctx.res.write(first.value)) await drained(ctx.res)
+      for await (const chunk of chunks) if (!ctx.res.write(chunk)) await drained(ctx.res)
+    }
+    ctx.res.end()
+  } catch {
+    // Headers are out: the only honest signal left is a broken connection.
+    ctx.res.destroy()
+  }
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = (): void => {
+      res.off('close', onClose)
+      resolve()
+    }
+    const onClose = (): void => {
+      res.off('drain', onDrain)
+      reject(new Error('connection closed'))
+    }
+    res.once('drain', onDrain)
+    res.once('close', onClose)
+  })
+}
+
+function field(fields: Map<string, string>, name: string): string {
+  const v = fields.get(name)
+  if (v === undefined || v === '') throw new ApiError(ApiErrorCode.BAD_REQUEST, `missing field '${name}'`)
+  return v
+}
+
+function workerApiError(err: unknown): ApiError {
+  if (isBitwrkError(err, WorkerErrorCode.URL_FORBIDDEN))
+    return new ApiError(ApiErrorCode.FORBIDDEN, err.message, err.code)
+  if (isBitwrkError(err, WorkerErrorCode.TOO_MANY))
+    return new ApiError(ApiErrorCode.CONFLICT, err.message, err.code)
+  return toApiError(err)
+}
+
+async function registerWorker(ctx: RouteContext): Promise<void> {
+  const fields = await readForm(ctx.req, ctx.url.searchParams, ctx.limits.maxFormBytes)
+  const reg = {
+    id: field(fields, 'id'),
+    article: field(fields, 'article'),
+    pushUrl: field(fields, 'pushurl')
+  }
+  try {
+    sendJson(ctx.res, 200, ctx.workers.register(reg))
+  } catch (err) {
+    throw workerApiError(err)
+  }
+}
+
+async function unregisterWorker(ctx: RouteContext): Promise<void> {
+  const fields = await readForm(ctx.req, ctx.url.searchParams, ctx.limits.maxFormBytes)
+  const id = field(fields, 'id')
+  if (!ctx.workers.unregister(id))
+    throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such worker', WorkerErrorCode.UNKNOWN)
+  sendJson(ctx.res, 200, { id, unregistered: true })
+}
+
+async function readJson(ctx: RouteContext): Promise<unknown> {
+  if (mediaType(ctx.req) !== 'application/json')
+    throw new ApiError(ApiErrorCode.UNSUPPORTED_MEDIA_TYPE, 'body must be application/json')
+  const body = await readSmallBody(ctx.req, ctx.limits.maxJsonBytes)
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch {
+    throw new ApiError(ApiErrorCode.BAD_REQUEST, 'body is not JSON')
+  }
+}
+
+async function mandates(ctx: RouteContext): Promise<void> {
+  if (ctx.rest !== '') throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such route')
+  if (ctx.req.method === 'GET') {
+    sendJson(ctx.res, 200, ctx.mandates.list().map(mandateToJson))
+    return
+  }
+  const body = await readJson(ctx)
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new ApiError(ApiErrorCode.BAD_REQUEST, 'body must be a JSON object')
+  try {
+    const m = await ctx.mandates.grant(body, ctx.now())
+    sendJson(ctx.res, 201, mandateToJson(m))
+  } catch (err) {
+    if (isBitwrkError(err, MandateErrorCode.TOO_MANY))
+      throw new ApiError(ApiErrorCode.CONFLICT, err.message, err.code)
+    throw toApiError(err)
+  }
+}
+
+async function revokeMandate(ctx: RouteContext): Promise<void> {
+  if (!/^[1-9][0-9]{0,14}$/.test(ctx.rest)) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such mandate')
+  const id = Number(ctx.rest)
+  try {
+    await ctx.mandates.revoke(id)
+  } catch (err) {
+    if (isBitwrkError(err, MandateErrorCode.UNKNOWN))
+      throw new ApiError(ApiErrorCode.NOT_FOUND, err.message, err.code)
+    throw err
+  }
+  sendJson(ctx.res, 200, { id, revoked: true })
+}
+
+function exact(ctx: RouteContext): void {
+  if (ctx.rest !== '') throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such route')
+}
+
+/** The route table, matched in order (exact paths before prefixes). */
+export const ROUTES: readonly Route[] = [
+  {
+    path: '/id',
+    methods: ['GET'],
+    loopbackOnly: false,
+    changesState: never,
+    handle: async (ctx) => sendText(ctx.res, 200, ORIGINAL_ID)
+  },
+  {
+    path: '/version',
+    methods: ['GET'],
+    loopbackOnly: false,
+    changesState: never,
+    handle: async (ctx) => sendText(ctx.res, 200, ctx.facade.version)
+  },
+  {
+    path: '/myip',
+    methods: ['GET'],
+    loopbackOnly: false,
+    changesState: never,
+    handle: async (ctx) => sendText(ctx.res, 200, ctx.peer)
+  },
+  {
+    path: '/buy/',
+    methods: ['POST'],
+    loopbackOnly: true,
+    changesState: always,
+    defersContinue: true,
+    handle: buy
+  },
+  { path: '/file/', methods: ['GET'], loopbackOnly: false, changesState: never, handle: file },
+  {
+    path: '/registerworker',
+    methods: ['GET', 'POST'],
+    loopbackOnly: false,
+    changesState: always,
+    workerEndpoint: true,
+    handle: registerWorker
+  },
+  {
+    path: '/unregisterworker',
+    methods: ['GET', 'POST'],
+    loopbackOnly: false,
+    changesState: always,
+    workerEndpoint: true,
+    handle: unregisterWorker
+  },
+  {
+    path: '/api/v1/identity',
+    methods: ['GET'],
+    loopbackOnly: true,
+    changesState: never,
+    handle: async (ctx) => sendJson(ctx.res, 200, { ...ctx.facade.identity(), version: ctx.facade.version })
+  },
+  {
+    path: '/api/v1/peers',
+    methods: ['GET'],
+    loopbackOnly: true,
+    changesState: never,
+    handle: async (ctx) => sendJson(ctx.res, 200, await ctx.facade.peers())
+  },
+  {
+    path: '/api/v1/book/',
+    methods: ['GET'],
+    loopbackOnly: true,
+    changesState: never,
+    handle: async (ctx) => sendJson(ctx.res, 200, await ctx.facade.book(checkArticle(ctx.rest)))
+  },
+  {
+    path: '/api/v1/activities',
+    methods: ['GET'],
+    loopbackOnly: true,
+    changesState: never,
+    handle: async (ctx) => sendJson(ctx.res, 200, await ctx.facade.activities())
+  },
+  {
+    path: '/api/v1/transactions',
+    methods: ['GET'],
+    loopbackOnly: true,
+    changesState: never,
+    handle: async (ctx) => sendJson(ctx.res, 200, await ctx.facade.transactions())
+  },
+  {
+    path: '/api/v1/mandates',
+    methods: ['GET', 'POST'],
+    loopbackOnly: true,
+    changesState: writes,
+    handle: mandates
+  },
+  {
+    path: '/api/v1/mandates/',
+    methods: ['DELETE'],
+    loopbackOnly: true,
+    changesState: writes,
+    handle: revokeMandate
+  },
+  {
+    path: '/api/v1/workers',
+    methods: ['GET'],
+    loopbackOnly: true,
+    changesState: never,
+    handle: async (ctx) => {
+      exact(ctx)
+      sendJson(ctx.res, 200, ctx.workers.list())
+    }
+  },
+  {
+    path: '/api/v1/store',
+    methods: ['GET'],
+    loopbackOnly: true,
+    changesState: never,
+    handle: async (ctx) => {
+      const s = ctx.facade.storeStats()
+      sendJson(ctx.res, 200, { ...s, budgetBytes: Number.isFinite(s.budgetBytes) ? s.budgetBytes : null })
+    }
+  }
+]
+
+/** The route for `path`, with the rest after a prefix; undefined when none matches. */
+export function findRoute(path: string): { route: Route; rest: string } | undefined {
+  for (const route of ROUTES) {
+    if (route.path.endsWith('/')) {
+      if (path.startsWith(route.path)) return { route, rest: path.slice(route.path.length) }
+    } else if (path === route.path) return { route, rest: '' }
+  }
+  return undefined
+}

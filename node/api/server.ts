@@ -1,0 +1,251 @@
+/**
+ * The local HTTP API server (protocol/spec/local-api.md): `node:http`, the route table of
+ * `routes.ts`, and the guards of API-2/API-3 (Host/Origin checks, loopback-only routes, the
+ * cookie-file token when bound beyond loopback). `stop()` aborts running buys and uploads,
+ * closes every connection, removes the cookie file; it is idempotent and never sleeps.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { MandateBook } from '../mandates/index.js'
+import type { WorkerPool } from '../workers/index.js'
+import {
+  createCookieFile,
+  isLocalOrigin,
+  isLoopbackAddress,
+  isLoopbackHostHeader,
+  removeCookieFile,
+  requestToken,
+  tokenMatches
+} from './auth.js'
+import { ApiError, ApiErrorCode } from './errors.js'
+import type { NodeFacade } from './facade.js'
+import { errorBody, sendJson, toApiError } from './http.js'
+import { findRoute, type RouteContext } from './routes.js'
+
+/** Default port of the original client's internal API (§8.1 `-intport 8081`). */
+export const DEFAULT_API_PORT = 8081
+/** Default interface (§8.1 `-intiface 127.0.0.1`). */
+export const DEFAULT_API_HOST = '127.0.0.1'
+/** Default largest work upload: 1 GiB (a bound; Blender scenes of the original were up to hundreds of MB). */
+export const DEFAULT_MAX_BODY_BYTES = 2 ** 30
+/** Largest JSON body (mandate grants are a few hundred bytes). */
+export const DEFAULT_MAX_JSON_BYTES = 16 * 1024
+/** Largest form body of `registerworker` / `unregisterworker`. */
+export const DEFAULT_MAX_FORM_BYTES = 8 * 1024
+
+/** Options of {@link ApiServer}. */
+export interface ApiServerOptions {
+  readonly facade: NodeFacade
+  readonly mandates: MandateBook
+  readonly workers: WorkerPool
+  /** Interface to bind (default 127.0.0.1). */
+  readonly host?: string
+  /** Port (default 8081; 0 picks a free one). */
+  readonly port?: number
+  /** Data directory: where the token's cookie file `.cookie` is written when a token is required. */
+  readonly dataDir?: string
+  /** Require the token for state-changing requests; default: when `host` is not loopback. */
+  readonly requireToken?: boolean
+  /** Use this token instead of writing a cookie file (tests, or a token managed elsewhere). */
+  readonly token?: string
+  /** Let `/registerworker` and `/unregisterworker` work without the token (LAN workers of the original). */
+  readonly openWorkerEndpoints?: boolean
+  /** Largest work upload of `POST /buy` (default {@link DEFAULT_MAX_BODY_BYTES}). */
+  readonly maxBodyBytes?: number
+  /** Largest JSON body (default {@link DEFAULT_MAX_JSON_BYTES}). */
+  readonly maxJsonBytes?: number
+  /** Largest form body (default {@link DEFAULT_MAX_FORM_BYTES}). */
+  readonly maxFormBytes?: number
+  /** The clock (default `Date.now`). */
+  readonly now?: () => number
+  /** The peer address of a request (default: the socket's); lets tests model remote peers. */
+  readonly peerAddress?: (req: IncomingMessage) => string | undefined
+}
+
+function isLoopbackBind(host: string): boolean {
+  return host === 'localhost' || isLoopbackAddress(host)
+}
+
+/** The local HTTP API of one node. */
+export class ApiServer {
+  private readonly server: Server
+  private readonly stopCtl = new AbortController()
+  private readonly inFlight = new Set<Promise<void>>()
+  private readonly host: string
+  private readonly requireToken: boolean
+  private token: string | undefined
+  private cookiePath: string | undefined
+  private started = false
+  private stopping: Promise<void> | undefined
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.host = options.host ?? DEFAULT_API_HOST
+    this.requireToken = options.requireToken ?? !isLoopbackBind(this.host)
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+      const p = this.handle(req, res)
+      this.inFlight.add(p)
+      void p.finally(() => this.inFlight.delete(p))
+    }
+    this.server = createServer(onRequest)
+    // `Expect: 100-continue` (curl sends it for large uploads): the guards and the mandate check
+    // run before the client is told to send the body, so a refused upload is never transferred.
+    this.server.on('checkContinue', onRequest)
+    // Uploads may be slow; the node's own deadlines bound a buy, not the socket.
+    this.server.requestTimeout = 0
+    this.server.headersTimeout = 30_000
+  }
+
+  /** The bound address (after `start`). */
+  get address(): AddressInfo {
+    const a = this.server.address()
+    if (a === null || typeof a === 'string') throw new Error('API server not started')
+    return a
+  }
+
+  /** `http://host:port` of the bound server. */
+  get url(): string {
+    const a = this.address
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
+  }
+
+  /** Path of the cookie file, when one was written. */
+  get cookieFile(): string | undefined {
+    return this.cookiePath
+  }
+
+  /** Writes the cookie file when a token is required, then listens. */
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    if (this.requireToken) {
+      if (this.options.token !== undefined) this.token = this.options.token
+      else {
+        if (this.options.dataDir === undefined)
+          throw new ApiError(ApiErrorCode.INTERNAL, 'a token is required: give dataDir or token')
+        const c = await createCookieFile(this.options.dataDir)
+        this.token = c.token
+        this.cookiePath = c.path
+      }
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(this.options.port ?? DEFAULT_API_PORT, this.host, () => {
+        this.server.off('error', reject)
+        resolve()
+      })
+    })
+  }
+
+  /** Aborts running requests, closes every connection, removes the cookie file; idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopCtl.abort(new ApiError(ApiErrorCode.UNAVAILABLE, 'server stopping'))
+      const closed = this.started
+        ? new Promise<void>((resolve) => this.server.close(() => resolve()))
+        : Promise.resolve()
+      this.server.closeIdleConnections()
+      await Promise.allSettled([...this.inFlight])
+      this.server.closeAllConnections()
+      await closed
+      if (this.cookiePath !== undefined) await removeCookieFile(this.cookiePath)
+    })()
+    return this.stopping
+  }
+
+  private peerOf(req: IncomingMessage): string | undefined {
+    return this.options.peerAddress ? this.options.peerAddress(req) : req.socket.remoteAddress
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const ctl = new AbortController()
+    const onClose = (): void => {
+      if (!res.writableFinished) ctl.abort(new ApiError(ApiErrorCode.UNAVAILABLE, 'client went away'))
+    }
+    res.once('close', onClose)
+    const signal = AbortSignal.any([ctl.signal, this.stopCtl.signal])
+    try {
+      await this.route(req, res, signal)
+    } catch (err) {
+      const apiErr = toApiError(err, ApiErrorCode.BAD_REQUEST)
+      if (res.headersSent) {
+        res.destroy()
+        return
+      }
+      // The request body may be unread (refused early): close the connection after answering
+      // rather than read an unwanted upload.
+      if (!req.complete) res.setHeader('connection', 'close')
+      sendJson(res, apiErr.status, errorBody(apiErr))
+    } finally {
+      res.off('close', onClose)
+    }
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    if (this.stopCtl.signal.aborted) throw new ApiError(ApiErrorCode.UNAVAILABLE, 'server stopping')
+    // DNS rebinding: a loopback-bound API answers only to loopback host names (API-2).
+    if (isLoopbackBind(this.host) && !isLoopbackHostHeader(req.headers.host))
+      throw new ApiError(ApiErrorCode.FORBIDDEN, 'Host header is not a loopback name')
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost')
+    } catch {
+      throw new ApiError(ApiErrorCode.BAD_REQUEST, 'bad request target')
+    }
+    let path: string
+    try {
+      path = decodeURIComponent(url.pathname)
+    } catch {
+      throw new ApiError(ApiErrorCode.BAD_REQUEST, 'bad percent-encoding in path')
+    }
+    const found = findRoute(path)
+    if (found === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such route')
+    const { route, rest } = found
+    const method = req.method ?? ''
+    if (!route.methods.includes(method)) {
+      res.setHeader('allow', route.methods.join(', '))
+      throw new ApiError(ApiErrorCode.METHOD_NOT_ALLOWED, `method ${method.slice(0, 10)} not allowed`)
+    }
+    const peerAddr = this.peerOf(req)
+    if (route.loopbackOnly && !isLoopbackAddress(peerAddr))
+      throw new ApiError(ApiErrorCode.FORBIDDEN, 'this endpoint answers only loopback peers')
+    if (route.changesState(method)) {
+      // A web page may not drive the API from the user's browser (API-2).
+      const origin = req.headers.origin
+      const site = req.headers['sec-fetch-site']
+      if (!isLocalOrigin(origin) || (site !== undefined && site !== 'same-origin' && site !== 'none'))
+        throw new ApiError(ApiErrorCode.FORBIDDEN, 'cross-origin request refused')
+      const exempt = route.workerEndpoint === true && this.options.openWorkerEndpoints === true
+      if (this.token !== undefined && !exempt) {
+        const presented = requestToken(req.headers.authorization, req.headers.cookie)
+        if (!tokenMatches(presented, this.token))
+          throw new ApiError(ApiErrorCode.UNAUTHORIZED, 'token missing or wrong')
+      }
+    }
+    const port = req.socket.remotePort ?? 0
+    let continued = false
+    const ctx: RouteContext = {
+      req,
+      res,
+      url,
+      rest,
+      signal,
+      facade: this.options.facade,
+      mandates: this.options.mandates,
+      workers: this.options.workers,
+      now: this.options.now ?? Date.now,
+      limits: {
+        maxBodyBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        maxJsonBytes: this.options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES,
+        maxFormBytes: this.options.maxFormBytes ?? DEFAULT_MAX_FORM_BYTES
+      },
+      peer: peerAddr?.includes(':') ? `[${peerAddr}]:${port}` : `${peerAddr}:${port}`,
+      proceed: () => {
+        if (continued || !/^100-continue$/i.test(String(req.headers.expect ?? ''))) return
+        continued = true
+        res.writeContinue()
+      }
+    }
+    if (route.defersContinue !== true) ctx.proceed()
+    await route.handle(ctx)
+  }
+}

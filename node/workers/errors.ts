@@ -1,0 +1,37 @@
+import { BitwrkError } from '../../protocol/errors.js'
+
+/** Error codes of `node/workers` (protocol/spec/local-api.md, WRK-*). */
+export const WorkerErrorCode = {
+  /** A registration with a bad id, article or push URL. Nothing is registered. */
+  INVALID: 'WORKER_INVALID',
+  /** The push URL is not one the operator allows (WRK-2). */
+  URL_FORBIDDEN: 'WORKER_URL_FORBIDDEN',
+  /** No registered worker has this id. */
+  UNKNOWN: 'WORKER_UNKNOWN',
+  /** The worker has a job already, is blocked after an error, or was unregistered (WRK-5). */
+  BUSY: 'WORKER_BUSY',
+  /** The worker answered with a status other than 200 (WRK-4). */
+  FAILED: 'WORKER_FAILED',
+  /** The push URL could not be reached or the connection broke. */
+  UNREACHABLE: 'WORKER_UNREACHABLE',
+  /** The worker did not answer within the dispatch deadline. */
+  TIMEOUT: 'WORKER_TIMEOUT',
+  /** The caller cancelled the job (the trade ended); the connection was closed. */
+  CANCELLED: 'WORKER_CANCELLED',
+  /** The result is larger than the configured limit. */
+  RESULT_TOO_LARGE: 'WORKER_RESULT_TOO_LARGE',
+  /** More than the configured number of workers would be registered. */
+  TOO_MANY: 'WORKER_TOO_MANY'
+} as const
+
+/** One of the {@link WorkerErrorCode} values. */
+export type WorkerErrorCode = (typeof WorkerErrorCode)[keyof typeof WorkerErrorCode]
+
+/** Builds a worker BitwrkError. */
+export function workerError(
+  code: WorkerErrorCode,
+  message: string,
+  details: Record<string, unknown> = {}
+): BitwrkError<WorkerErrorCode> {
+  return new BitwrkError(code, message, details)
+}

@@ -18,6 +18,7 @@ import { Market, type PlaceBidRequest } from './market.js'
 import { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
 import { codeLabel, createMetrics, type NodeMetrics } from './metrics.js'
 import { openDataDir, type Repositories } from './store/data-dir.js'
+import type { KvController } from './store/db.js'
 import { createKeyFile, loadKeyFile } from './store/identity.js'
 import { createSyncMetrics, type SyncLimits, SyncService } from './sync/index.js'
 import { NodeSyncBook } from './sync-wiring.js'
@@ -130,6 +131,8 @@ export interface BitwrkNode {
   readonly sync: SyncService | undefined
   /** The shared metrics registry (libp2p, host, market, sync, chunks). */
   readonly registry: Registry
+  /** The data directory's database controller (further buckets, e.g. mandates); undefined with `store`. */
+  readonly kv: KvController | undefined
   /** Starts host, gossip subscriptions, market (restore, resume) in dependency order. */
   start(): Promise<void>
   /** Stops market, host and persistence in reverse order. Idempotent. */
@@ -165,6 +168,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   let repos: Repositories
   let identity: Identity
   let closeStore: () => Promise<void> = async () => {}
+  let kv: KvController | undefined
   let openedRetired: readonly Transaction[] = []
   if (opts.dataDir !== undefined) {
     if (opts.identity !== undefined) await ensureKey(opts.dataDir, opts.identity)
@@ -172,6 +176,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     repos = dir
     identity = dir.identity
     closeStore = () => dir.close()
+    kv = dir.kv
     openedRetired = dir.report.recovery.retired
   } else {
     if (opts.identity === undefined) throw new BitwrkError(NodeCodes.BAD_OPTIONS, 'a store needs an identity')
@@ -243,6 +248,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     signal: controller.signal,
     chunks,
     registry,
+    kv,
     get exchange(): ChunkExchange {
       if (exchange === undefined) throw new BitwrkError(NodeCodes.BAD_STATE, 'node not started')
       return exchange

@@ -5,7 +5,7 @@ import { type CommandIo, EXIT, reportError } from '../io.js'
 import { apiRequest, daemonApiUrl } from '../status/index.js'
 
 /** Usage of `bitwrk-node peers`. */
-export const PEERS_USAGE = `usage: bitwrk-node peers [--data-dir DIR | --api URL] [--json]
+export const PEERS_USAGE = `usage: bitwrk-node peers [--data-dir DIR | --control URL] [--json]
 
 Lists the peers the running daemon is connected to: peer id and remote addresses.
 `
@@ -17,8 +17,15 @@ export async function peersCommand(argv: readonly string[], io: CommandIo): Prom
       io.stdout.write(PEERS_USAGE)
       return EXIT.ok
     }
-    const args = parseArgs(argv, { 'data-dir': 'string', api: 'string', json: 'boolean' }, { min: 0, max: 0 })
-    const base = await daemonApiUrl(resolveDataDir(stringFlag(args, 'data-dir'), io), stringFlag(args, 'api'))
+    const args = parseArgs(
+      argv,
+      { 'data-dir': 'string', control: 'string', json: 'boolean' },
+      { min: 0, max: 0 }
+    )
+    const base = await daemonApiUrl(
+      resolveDataDir(stringFlag(args, 'data-dir'), io),
+      stringFlag(args, 'control')
+    )
     const peers = (await apiRequest(base, '/api/v1/peers')) as DaemonPeerView[]
     if (args.flags['json'] === true) io.stdout.write(`${JSON.stringify(peers)}\n`)
     else if (peers.length === 0) io.stdout.write('no peers\n')

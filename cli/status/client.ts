@@ -16,9 +16,16 @@ export const DaemonClientCode = {
 /** Deadline of one API request from the CLI. */
 const REQUEST_TIMEOUT_MS = 10_000
 
-/** The API URL: `--api URL`, else the status file of the data directory (checking the pid lives). */
-export async function daemonApiUrl(dataDir: string, apiFlag: string | undefined): Promise<string> {
-  if (apiFlag !== undefined) return apiFlag.replace(/\/+$/, '')
+/**
+ * A URL of the running daemon from the status file of the data directory (checking the pid
+ * lives): `api` (the local HTTP API) or `control` (the status API); `flag` overrides it.
+ */
+export async function daemonApiUrl(
+  dataDir: string,
+  flag: string | undefined,
+  which: 'api' | 'control' = 'control'
+): Promise<string> {
+  if (flag !== undefined) return flag.replace(/\/+$/, '')
   let info: DaemonInfo
   try {
     info = JSON.parse(await readFile(join(dataDir, DAEMON_FILE_NAME), 'utf8')) as DaemonInfo
@@ -30,7 +37,7 @@ export async function daemonApiUrl(dataDir: string, apiFlag: string | undefined)
   } catch {
     throw new BitwrkError(DaemonClientCode.NOT_RUNNING, `the daemon of ${dataDir} is gone (pid ${info.pid})`)
   }
-  return info.apiUrl
+  return which === 'api' ? info.apiUrl : info.controlUrl
 }
 
 /** GETs (or POSTs `body` as JSON to) `path` of the daemon API; the JSON answer or a one-line error. */

@@ -5,7 +5,7 @@ import { type CommandIo, EXIT, reportError } from '../io.js'
 import { apiRequest, daemonApiUrl } from './client.js'
 
 /** Usage of `bitwrk-node status`. */
-export const STATUS_USAGE = `usage: bitwrk-node status [--data-dir DIR | --api URL] [--json]
+export const STATUS_USAGE = `usage: bitwrk-node status [--data-dir DIR | --control URL] [--json]
 
 Shows the running daemon: identity, listen addresses, peers, followed articles with their book
 and last epoch digest, transactions by phase, and which services run.
@@ -18,8 +18,15 @@ export async function statusCommand(argv: readonly string[], io: CommandIo): Pro
       io.stdout.write(STATUS_USAGE)
       return EXIT.ok
     }
-    const args = parseArgs(argv, { 'data-dir': 'string', api: 'string', json: 'boolean' }, { min: 0, max: 0 })
-    const base = await daemonApiUrl(resolveDataDir(stringFlag(args, 'data-dir'), io), stringFlag(args, 'api'))
+    const args = parseArgs(
+      argv,
+      { 'data-dir': 'string', control: 'string', json: 'boolean' },
+      { min: 0, max: 0 }
+    )
+    const base = await daemonApiUrl(
+      resolveDataDir(stringFlag(args, 'data-dir'), io),
+      stringFlag(args, 'control')
+    )
     const s = (await apiRequest(base, '/api/v1/status')) as DaemonStatus
     if (args.flags['json'] === true) {
       io.stdout.write(`${JSON.stringify(s)}\n`)
@@ -30,7 +37,7 @@ export async function statusCommand(argv: readonly string[], io: CommandIo): Pro
       `address: ${s.address}`,
       `version: ${s.version} (pid ${s.pid}, up ${Math.round(s.uptimeMs / 1000)} s)`,
       ...s.listen.map((a) => `listen: ${a}`),
-      `api: ${base}`,
+      `control: ${base}`,
       `peers: ${s.peers}`
     ]
     for (const a of s.articles) {

@@ -7,8 +7,14 @@
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { EpochParams } from '../../protocol/matching/index.js'
+import { ApiServer } from '../api/server.js'
 import type { Logger } from '../logger.js'
+import { MandateBook } from '../mandates/index.js'
 import { type BitwrkNode, createBitwrkNode } from '../node.js'
+import { TradeService } from '../trade/service.js'
+import { MarketTxChannel } from '../trade-wiring.js'
+import { WorkerPool } from '../workers/index.js'
+import { createNodeFacade } from './facade.js'
 import { DaemonApi } from './local-api.js'
 
 /** Software version reported by `/version` and `/api/v1/identity`. */
@@ -49,7 +55,10 @@ export interface DaemonInfo {
   readonly peerId: string
   readonly address: string
   readonly listen: readonly string[]
+  /** The local HTTP API (original endpoints and `/api/v1/*`). */
   readonly apiUrl: string
+  /** The daemon's status API (`/api/v1/status`, `/api/v1/peers`, `/api/v1/bids`). */
+  readonly controlUrl: string
   readonly startedMs: number
   readonly version: string
 }
@@ -89,33 +98,69 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     return stopping
   }
   try {
+    // Dependency order: node → trade → mandates + worker pool (+ seller hooks) → local APIs.
     stack.push(() => node.stop())
     await node.start()
-    const api = new DaemonApi({
+    const trade = new TradeService({
+      libp2p: node.host.libp2p,
+      signer: node.identity,
+      channel: new MarketTxChannel(node.market, Date.now),
+      store: node.chunks,
+      ...(opts.logger !== undefined ? { logger: opts.logger } : {})
+    })
+    stack.push(() => trade.stop())
+    await trade.start()
+    if (node.kv === undefined) throw new Error('daemon node without a data directory')
+    const { book: mandates } = await MandateBook.open(node.kv)
+    let workers: WorkerPool | undefined
+    const facade = createNodeFacade({
+      node,
+      trade,
+      workers: () => workers,
+      version: DAEMON_VERSION,
+      ...(opts.logger !== undefined ? { logger: opts.logger } : {})
+    })
+    stack.push(async () => facade.close())
+    const pool = new WorkerPool({ mandates, onOffer: (offer) => facade.onOffer(offer) })
+    workers = pool
+    stack.push(async () => pool.stop())
+    const host = opts.apiHost ?? DEFAULT_API_HOST
+    const api = new ApiServer({
+      facade,
+      mandates,
+      workers: pool,
+      host,
+      port: opts.apiPort ?? DEFAULT_API_PORT,
+      dataDir: opts.dataDir
+    })
+    stack.push(() => api.stop())
+    await api.start()
+    const control = new DaemonApi({
       node,
       version: DAEMON_VERSION,
-      host: opts.apiHost ?? DEFAULT_API_HOST,
-      port: opts.apiPort ?? DEFAULT_API_PORT,
+      host,
+      // the status API takes a free port next to the main API
+      port: 0,
       startedMs,
       services: () => ({
         node: true,
         sync: node.sync?.running === true,
         chunkExchange: true,
-        // The pieces below are built on other branches; they run once merged and wired here.
-        trade: false,
-        workers: false,
-        mandates: false,
-        fullApi: false
+        trade: true,
+        workers: true,
+        mandates: true,
+        api: true
       })
     })
-    stack.push(() => api.stop())
-    await api.start()
+    stack.push(() => control.stop())
+    await control.start()
     const info: DaemonInfo = {
       pid: process.pid,
       peerId: node.peerId,
       address: node.address,
       listen: node.multiaddrs(),
       apiUrl: api.url,
+      controlUrl: control.url,
       startedMs,
       version: DAEMON_VERSION
     }

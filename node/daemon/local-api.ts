@@ -1,9 +1,8 @@
 /**
  * The daemon's built-in local HTTP API: the read-only JSON views (`/api/v1/identity`,
  * `/api/v1/peers`, `/api/v1/status`), `/version`, and `POST /api/v1/bids` to place a bid by
- * hand. It binds to loopback by default. The full BitWrk API (buy, files, workers, mandates)
- * is served by `node/api/` when that is part of the build; here those paths answer 501 with
- * `DAEMON_API_MISSING`, never a fake result.
+ * hand. It binds to loopback. The BitWrk API (buy, files, workers, mandates) is `node/api/` on
+ * its own port; here those paths answer 501 with `DAEMON_API_MISSING`.
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -17,7 +16,7 @@ import { identityView, peersView, statusView } from './status.js'
 export const DaemonApiCode = {
   /** No such path. */
   NOT_FOUND: 'DAEMON_NOT_FOUND',
-  /** The path belongs to the full local API, which this build does not include. */
+  /** The path belongs to the main local API (node/api/), on its own port. */
   API_MISSING: 'DAEMON_API_MISSING',
   /** Wrong method for the path. */
   BAD_METHOD: 'DAEMON_BAD_METHOD',
@@ -133,7 +132,7 @@ export class DaemonApi {
     if (FULL_API_PREFIXES.some((p) => path === p || path.startsWith(p)))
       return send(res, 501, {
         code: DaemonApiCode.API_MISSING,
-        message: 'this build of the daemon has no full local API (buy, files, workers, mandates)'
+        message: 'served by the main local API (apiUrl in daemon.json), not the status API'
       })
     return send(res, 404, { code: DaemonApiCode.NOT_FOUND, message: 'no such path' })
   }

@@ -1,6 +1,6 @@
 /**
  * The daemon's built-in local HTTP API: the read-only JSON views (`/api/v1/identity`,
- * `/api/v1/peers`, `/api/v1/status`), `/version`, and `POST /api/v1/bids` to place a bid by
+ * `/api/v1/peers`, `/api/v1/status`, `/api/v1/epochs/<matchKey>`), `/version`, and `POST /api/v1/bids` to place a bid by
  * hand. It binds to loopback. The BitWrk API (buy, files, workers, mandates) is `node/api/` on
  * its own port; here those paths answer 501 with `DAEMON_API_MISSING`.
  */
@@ -124,6 +124,11 @@ export class DaemonApi {
           services: this.opts.services()
         })
       )
+    if (path.startsWith('/api/v1/epochs/') && get) {
+      // MATCH-13 digests of every remembered epoch of one match key, to compare nodes
+      const key = decodeURIComponent(path.slice('/api/v1/epochs/'.length))
+      return send(res, 200, { key, epochs: node.market.epochs(key) })
+    }
     if (path === '/api/v1/bids') {
       if (req.method !== 'POST')
         return send(res, 405, { code: DaemonApiCode.BAD_METHOD, message: 'POST only' })

@@ -40,12 +40,20 @@ export async function daemonApiUrl(
   return which === 'api' ? info.apiUrl : info.controlUrl
 }
 
-/** GETs (or POSTs `body` as JSON to) `path` of the daemon API; the JSON answer or a one-line error. */
-export async function apiRequest(base: string, path: string, body?: unknown): Promise<unknown> {
+/**
+ * GETs (or POSTs `body` as JSON to, or sends `method` to) `path` of the daemon API; the JSON
+ * answer or a one-line error.
+ */
+export async function apiRequest(
+  base: string,
+  path: string,
+  body?: unknown,
+  method?: string
+): Promise<unknown> {
   let res: Response
   try {
     res = await fetch(`${base}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
+      method: method ?? (body === undefined ? 'GET' : 'POST'),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       ...(body !== undefined
         ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DAEMON_FILE_NAME } from '../../node/daemon/index.js'
@@ -79,6 +79,47 @@ describe('cli/start (daemon subprocess)', function () {
     )
     assert.ok((await peersOf(d2)).includes(a.peerId))
     assert.deepEqual(await Promise.all([stopDaemonProcess(b), stopDaemonProcess(a)]), [0, 0])
+  })
+
+  it('grants, lists and revokes mandates, and refuses a buy without a mandate, through the API', async () => {
+    const dir = await newDir()
+    const env = { HOME: dir }
+    const a = await startDaemonProcess(dir)
+    running.push(a)
+    const g = await runCli(
+      [
+        'mandate',
+        'grant',
+        'net.bitwrk/rays/0',
+        'BUY',
+        'mBTC 2',
+        '--trades',
+        '3',
+        '--json',
+        '--data-dir',
+        dir
+      ],
+      env
+    )
+    assert.equal(g.code, 0, g.stderr)
+    const m = JSON.parse(g.stdout) as { id: number; side: string; price: string; tradesLeft: number }
+    assert.deepEqual([m.side, m.tradesLeft], ['BUY', 3])
+    const list = await runCli(['mandate', 'list', '--json', '--data-dir', dir], env)
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as { id: number }[]).map((x) => x.id),
+      [m.id]
+    )
+    const rv = await runCli(['mandate', 'revoke', String(m.id), '--data-dir', dir], env)
+    assert.equal(rv.code, 0, rv.stderr)
+    const empty = await runCli(['mandate', 'list', '--json', '--data-dir', dir], env)
+    assert.deepEqual(JSON.parse(empty.stdout), [])
+    const work = join(dir, 'work.bin')
+    await writeFile(work, 'some work')
+    const buy = await runCli(['buy', 'net.bitwrk/rays/0', work, '--data-dir', dir], env)
+    assert.equal(buy.code, 1)
+    assert.match(buy.stderr, /\[CLI_DAEMON_API_ERROR\]\n$/)
+    assert.match(buy.stderr, /API_NO_MANDATE|MANDATE/)
+    assert.equal(await stopDaemonProcess(a), 0)
   })
 
   it('status without a running daemon and a bad flag fail with one line and a non-zero exit', async () => {

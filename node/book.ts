@@ -121,6 +121,11 @@ export class BidBook {
   private readonly opts: BidBookOptions
   private readonly log: Logger
   private readonly live = new Map<string, LiveBid>()
+  /**
+   * Valid bids pulled by book sync whose epoch is closed here (MARKET-6): held for serving and
+   * for a snapshot to name as resting, not matched until a snapshot puts them in the matcher.
+   */
+  private readonly synced = new Map<string, LiveBid>()
   private readonly perParticipant = new Map<string, number>()
   private readonly followed = new Set<string>()
 
@@ -158,6 +163,60 @@ export class BidBook {
   /** The live bid with `id`, if any. */
   get(id: string): LiveBid | undefined {
     return this.live.get(id)
+  }
+
+  /** A live or synced bid with `id`, if any. */
+  held(id: string): LiveBid | undefined {
+    return this.live.get(id) ?? this.synced.get(id)
+  }
+
+  /** Live and synced bids of `article` alive at `nowMs`, in id order: what book sync serves. */
+  servedBids(article: string, nowMs: number): LiveBid[] {
+    return [...this.live.values(), ...this.synced.values()]
+      .filter((l) => l.bid.article === article && l.bid.expiresMs > nowMs)
+      .sort(byId)
+  }
+
+  /**
+   * Holds a bid that book sync validated (MARKET-6): admitted like a gossiped bid when its
+   * epoch is still open here; otherwise kept (within the same bounds) but not matched, so that
+   * it can be served and named by an adopted snapshot. Ignores duplicates with BID_DUPLICATE.
+   */
+  addSynced(bid: Bid, bytes: Uint8Array, nowMs: number): BookAddResult {
+    if (this.live.has(bid.id) || this.synced.has(bid.id)) return { result: 'ignore', code: 'BID_DUPLICATE' }
+    const r = this.admit(bid, bytes, nowMs)
+    if (r.result === 'accept' || r.code !== 'MATCH_LATE') return r
+    if (this.live.size + this.synced.size >= this.opts.maxBids)
+      return { result: 'ignore', code: BookCodes.FULL }
+    this.synced.set(bid.id, { bid, bytes, key: matchKey(bid.article, bid.price.currency) })
+    return { result: 'accept', bid }
+  }
+
+  /**
+   * Replaces the matching book of `snapshot.key` (MATCH-16, adopted by book sync): its resting
+   * bids must all be held here (live or synced). Pending bids of still open epochs are offered
+   * to the new book again; held bids the snapshot no longer names are dropped from matching.
+   * Throws MATCH_BAD_SNAPSHOT for an inconsistent snapshot or one naming a bid not held.
+   */
+  adoptSnapshot(snapshot: BookSnapshot, nowMs: number): void {
+    for (const m of snapshot.resting)
+      if (this.held(m.id) === undefined)
+        throw new BitwrkError('MATCH_BAD_SNAPSHOT', 'snapshot names a bid not held', { key: snapshot.key })
+    this.matcher.restore(snapshot)
+    const resting = new Set(snapshot.resting.map((m) => m.id))
+    for (const [id, l] of [...this.live]) {
+      if (l.key !== snapshot.key || resting.has(id)) continue
+      // A bid of an epoch the snapshot has not matched yet stays pending; any other left the book.
+      if (this.matcher.add(l.key, matchableOf(l.bid), nowMs).result !== 'accept') this.forget(id)
+    }
+    for (const id of resting) {
+      const l = this.synced.get(id)
+      if (l === undefined) continue
+      this.synced.delete(id)
+      this.live.set(id, l)
+      this.perParticipant.set(l.bid.address, (this.perParticipant.get(l.bid.address) ?? 0) + 1)
+    }
+    this.opts.metrics.bookSize.set(this.live.size)
   }
 
   /** Live bids of `article` (every currency), in id order: what book sync serves. */
@@ -233,45 +292,9 @@ export class BidBook {
       const article = result.key.slice(0, result.key.lastIndexOf(':'))
       out.push({ result, article, matches })
     }
+    for (const [id, l] of this.synced) if (l.bid.expiresMs <= nowMs) this.synced.delete(id)
     this.opts.metrics.bookSize.set(this.live.size)
     return out
-  }
-
-  /**
-   * Adopts an agreed matching snapshot (SYNC-11, MATCH-16) at `nowMs`: the matcher's book of
-   * `snapshot.key` is restored, its resting bids are booked from `held` (bids validated by book
-   * sync that rest in epochs already closed), and live bids of that key that the snapshot does
-   * not carry are re-offered to the matcher (pending ones stay, closed ones are forgotten).
-   */
-  adoptSnapshot(
-    snapshot: BookSnapshot,
-    held: (id: string) => { bid: Bid; bytes: Uint8Array } | undefined,
-    nowMs: number
-  ): void {
-    this.matcher.restore(snapshot)
-    const resting = new Set<string>()
-    for (const r of snapshot.resting) {
-      resting.add(r.id)
-      if (this.live.has(r.id)) continue
-      const h = held(r.id)
-      if (h === undefined) continue
-      this.live.set(r.id, { bid: h.bid, bytes: h.bytes, key: snapshot.key })
-      this.perParticipant.set(h.bid.address, (this.perParticipant.get(h.bid.address) ?? 0) + 1)
-    }
-    for (const [id, l] of [...this.live]) {
-      if (l.key !== snapshot.key || resting.has(id)) continue
-      const b = l.bid
-      const m: MatchableBid = {
-        id,
-        side: b.type,
-        price: b.price.amount,
-        createdMs: b.createdMs,
-        expiresMs: b.expiresMs,
-        participant: b.address
-      }
-      if (this.matcher.add(l.key, m, nowMs).result !== 'accept') this.forget(id)
-    }
-    this.opts.metrics.bookSize.set(this.live.size)
   }
 
   private addBytes(data: Uint8Array, nowMs: number, article: string | undefined): BookAddResult {
@@ -319,16 +342,8 @@ export class BidBook {
     if ((this.perParticipant.get(bid.address) ?? 0) >= this.opts.maxBidsPerParticipant)
       return { result: 'ignore', code: BookCodes.PARTICIPANT_LIMIT }
     const key = matchKey(bid.article, bid.price.currency)
-    const m: MatchableBid = {
-      id: bid.id,
-      side: bid.type,
-      price: bid.price.amount,
-      createdMs: bid.createdMs,
-      expiresMs: bid.expiresMs,
-      participant: bid.address
-    }
     // [IGNORE] MATCH-4: late (epoch closed) or already pending.
-    const a = this.matcher.add(key, m, nowMs)
+    const a = this.matcher.add(key, matchableOf(bid), nowMs)
     if (a.result !== 'accept') return a
     this.live.set(bid.id, { bid, bytes, key })
     this.perParticipant.set(bid.address, (this.perParticipant.get(bid.address) ?? 0) + 1)
@@ -362,6 +377,18 @@ export class BidBook {
     const n = (this.perParticipant.get(l.bid.address) ?? 1) - 1
     if (n <= 0) this.perParticipant.delete(l.bid.address)
     else this.perParticipant.set(l.bid.address, n)
+  }
+}
+
+/** The matching engine's view of a bid (MATCH-3). */
+export function matchableOf(bid: Bid): MatchableBid {
+  return {
+    id: bid.id,
+    side: bid.type,
+    price: bid.price.amount,
+    createdMs: bid.createdMs,
+    expiresMs: bid.expiresMs,
+    participant: bid.address
   }
 }
 

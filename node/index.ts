@@ -45,6 +45,7 @@ export {
   type PlaceBidRequest
 } from './market.js'
 export { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
+export { type BookSyncOptions, bookSyncAdapters } from './market-sync.js'
 export {
   MarketTxCodes,
   TransactionFollower,
@@ -57,7 +58,6 @@ export {
   type BitwrkNode,
   type BitwrkNodeOptions,
   createBitwrkNode,
-  DEFAULT_MAX_CLOCK_SKEW_MS,
   NodeCodes
 } from './node.js'
 export * from './store/index.js'

@@ -10,18 +10,20 @@ import type { Identity } from '../protocol/identity/index.js'
 import { checkEpochParams, type EpochParams } from '../protocol/matching/index.js'
 import type { Transaction } from '../protocol/transaction/index.js'
 import { BidBook, DEFAULT_BOOK_LIMITS } from './book.js'
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from './gossip/bids.js'
 import type { GossipConfig } from './gossip/config.js'
 import { bidTopic, isValidArticle, txTopic } from './gossip/topics.js'
 import { type BitwrkHost, createHost, type HostOptions } from './host.js'
 import { type Logger, silentLogger } from './logger.js'
 import { Market, type PlaceBidRequest } from './market.js'
 import { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
+import { bookSyncAdapters } from './market-sync.js'
 import { codeLabel, createMetrics, type NodeMetrics } from './metrics.js'
 import { openDataDir, type Repositories } from './store/data-dir.js'
 import type { KvController } from './store/db.js'
 import { createKeyFile, loadKeyFile } from './store/identity.js'
-import { createSyncMetrics, type SyncLimits, SyncService } from './sync/index.js'
-import { NodeSyncBook } from './sync-wiring.js'
+import { createSyncMetrics } from './sync/metrics.js'
+import { SyncService, type SyncServiceOptions } from './sync/service.js'
 
 /** Directory of the chunk store inside the data directory. */
 export const CHUNKS_DIR_NAME = 'chunks'
@@ -37,12 +39,6 @@ export const NodeCodes = {
   /** The article cannot be followed (not a valid topic article). */
   BAD_ARTICLE: 'NODE_BAD_ARTICLE'
 } as const
-
-/**
- * Default allowance for bids dated in the future (BID-15): 2 s. NTP keeps honest clocks within
- * tens of ms; a bid from the future waits in the book for its epoch, so this bounds that wait.
- */
-export const DEFAULT_MAX_CLOCK_SKEW_MS = 2000
 
 /** Options of {@link createBitwrkNode}. */
 export interface BitwrkNodeOptions {
@@ -79,7 +75,7 @@ export interface BitwrkNodeOptions {
     | 'gossip'
     | 'loopbackOnly'
   >
-  /** Allowance for future-dated bids, ms (BID-15). */
+  /** Allowance for future-dated bids, ms (BID-15); default GOSSIP-3's `DEFAULT_MAX_CLOCK_SKEW_MS`. */
   readonly maxClockSkewMs?: number
   /** How long an early transaction message waits for its local match, ms; default min(skew, epoch + settle). */
   readonly txWaitMs?: number
@@ -95,8 +91,11 @@ export interface BitwrkNodeOptions {
   readonly registry?: Registry
   /** Random source (bid nonces, a new key); default node:crypto. */
   readonly random?: (n: number) => Uint8Array
-  /** Book sync settings (SYNC); `false` disables the service. */
-  readonly sync?: false | { readonly limits?: Partial<SyncLimits>; readonly peersPerSync?: number }
+  /**
+   * Book sync (protocol/spec/sync.md) over the node's book and matching snapshots, started after
+   * the host and stopped before it. Off unless given (`{}` for the defaults).
+   */
+  readonly sync?: Omit<SyncServiceOptions, 'libp2p' | 'book' | 'snapshots' | 'logger' | 'now' | 'epochParams'>
   /** Chunk store; default `<dataDir>/chunks` (LevelDB) or, with `store`, a memory store. */
   readonly chunkStore?: ChunkStore
 }
@@ -220,8 +219,6 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     labelNames: ['code'],
     registers: [registry]
   })
-  const syncBook = new NodeSyncBook(book, { maxClockSkewMs, now: clock })
-  const syncMetrics = opts.sync === false ? undefined : createSyncMetrics(registry)
 
   const controller = new AbortController()
   let host: BitwrkHost | undefined
@@ -297,15 +294,15 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         onInvalidRequest: (e) => chunkInvalid.inc({ code: codeLabel(e.code) })
       })
       await exchange.start()
-      if (opts.sync !== false) {
+      if (opts.sync !== undefined) {
+        const adapters = bookSyncAdapters(book, { maxClockSkewMs, clock })
         sync = new SyncService({
+          metrics: createSyncMetrics(registry),
+          ...opts.sync,
           libp2p: h.libp2p,
-          book: syncBook,
-          snapshots: syncBook,
+          book: adapters.book,
+          snapshots: adapters.snapshots,
           epochParams: params,
-          ...(opts.sync?.limits !== undefined ? { limits: opts.sync.limits } : {}),
-          ...(opts.sync?.peersPerSync !== undefined ? { peersPerSync: opts.sync.peersPerSync } : {}),
-          ...(syncMetrics !== undefined ? { metrics: syncMetrics } : {}),
           logger,
           now: clock
         })

@@ -81,6 +81,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     bootstrap: [...(opts.bootstrap ?? [])],
     articles: [...(opts.articles ?? DEFAULT_ARTICLES)],
     loopbackOnly,
+    // book sync with its defaults: a daemon that joins late pulls the live book
+    sync: {},
     ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     ...(opts.epochParams !== undefined ? { epochParams: opts.epochParams } : {})
   })

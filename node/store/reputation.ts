@@ -3,21 +3,16 @@
  * id, with the time of the last update so that protocol/ can apply decay later. This file
  * only stores; the arithmetic of trust belongs to protocol/.
  */
+import { REPUTATION_COUNTERS } from '../../protocol/reputation/index.js'
 import { check, concat, decodeSealed, fromUtf8, seal, utf8, Writer } from './codec.js'
 import { Bucket, type KvController, Mutex, prefixRange } from './db.js'
 import { faultOf, type Listing, StoreError, storeError } from './errors.js'
 
-/** The counters kept per subject, in their stored order (append only: the order is the format). */
-export const COUNTER_NAMES = [
-  'finished',
-  'noShows',
-  'latePhases',
-  'rejectedWork',
-  'rejectedResults',
-  'wrongChunks',
-  'invalidGossip',
-  'equivocations'
-] as const
+/**
+ * The counters kept per subject, in their stored order (append only: the order is the format).
+ * The list is the protocol's (`REPUTATION_COUNTERS`, REP rules): one definition of the event kinds.
+ */
+export const COUNTER_NAMES = REPUTATION_COUNTERS
 
 /** A counter name. */
 export type CounterName = (typeof COUNTER_NAMES)[number]

@@ -44,7 +44,7 @@ export const SyncCode = {
   NO_PEERS: 'SYNC_NO_PEERS',
   /** No two peers offered the same snapshot (SYNC-11); the node keeps its own matching view. */
   NO_AGREEMENT: 'SYNC_NO_AGREEMENT',
-  /** The service is not running. */
+  /** The service is not running, or was stopped during the sync. */
   STOPPED: 'SYNC_STOPPED'
 } as const
 

@@ -27,6 +27,7 @@ export {
   resolveSyncLimits,
   SYNC_MAX_INBOUND_STREAMS,
   SYNC_MAX_OUTBOUND_STREAMS,
+  SYNC_PARALLEL_ARTICLES,
   SYNC_PROTOCOL,
   type SyncLimits
 } from './limits.js'

@@ -29,7 +29,7 @@ export interface SyncLimits {
 
 /**
  * Default limits. A BIDS frame of 256 bids of at most 1 KiB (BID-1) stays within 264 KiB; a
- * SUMMARY of 2^12 buckets is 73,734 bytes; GET_BIDS of 1024 ids is 32,771 bytes. 50,000 live
+ * SUMMARY of 2^12 buckets is 81,926 bytes; GET_BIDS of 1024 ids is 32,771 bytes. 50,000 live
  * bids per article is 25x the largest book of the e2e tests and benchmarks. 5 s per message is
  * far above a loopback or WAN round trip plus validating one frame (256 signatures at ~0.1 ms,
  * notes/libp2p-stack.md); 30 s bounds a whole session.
@@ -47,10 +47,16 @@ export const DEFAULT_SYNC_LIMITS: SyncLimits = Object.freeze({
   sessionTimeoutMs: 30_000
 })
 
-/** Stream caps at `handle()` (SYNC-10): concurrent sync streams per connection and direction. */
-export const SYNC_MAX_INBOUND_STREAMS = 4
-/** Outbound streams per connection: one session per article, a few articles at a time. */
-export const SYNC_MAX_OUTBOUND_STREAMS = 4
+/**
+ * Stream caps at `handle()` (SYNC-10): concurrent sync streams per connection and direction.
+ * Automatic sync uses at most {@link SYNC_PARALLEL_ARTICLES}; the rest is room for explicit
+ * `syncNow` calls and snapshot requests running at the same time.
+ */
+export const SYNC_MAX_INBOUND_STREAMS = 8
+/** Outbound sync streams per connection (see {@link SYNC_MAX_INBOUND_STREAMS}). */
+export const SYNC_MAX_OUTBOUND_STREAMS = 8
+/** Articles an automatic sync pulls at once: one stream each, half the stream cap. */
+export const SYNC_PARALLEL_ARTICLES = 4
 
 /** Fills missing limit fields from {@link DEFAULT_SYNC_LIMITS}. */
 export function resolveSyncLimits(partial: Partial<SyncLimits> = {}): SyncLimits {

@@ -37,10 +37,15 @@ const IDS_FIRST_RATIO = 14
  * Pulls the live bids of `article` from one responder (SYNC-8): SUMMARY, then whole buckets or
  * ids + missing bids for the buckets whose digest differs. Every bid goes through the book's
  * validator; the first reject ends the session with `SYNC_INVALID_BID`. Throws a sync
- * `BitwrkError`; bids accepted before a failure stay (each was validated on its own).
+ * `BitwrkError`; bids accepted before a failure stay (each was validated on its own) and are
+ * counted in `stats`, which the caller may pass in to see them after a failure.
  */
-export async function pullArticle(ch: SyncChannel, article: string, deps: PullDeps): Promise<PullStats> {
-  const stats: PullStats = { bucketsDiffering: 0, bidsReceived: 0, accepted: 0, ignored: 0 }
+export async function pullArticle(
+  ch: SyncChannel,
+  article: string,
+  deps: PullDeps,
+  stats: PullStats = { bucketsDiffering: 0, bidsReceived: 0, accepted: 0, ignored: 0 }
+): Promise<PullStats> {
   const local = deps.book.liveBids(article, deps.now()).map(entryIdBytes)
   const bits = chooseBits(local.length, deps.limits.maxBucketBits)
   await ch.sendRequest({ type: 'summaryReq', article, bits })

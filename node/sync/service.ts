@@ -13,11 +13,12 @@ import {
   resolveSyncLimits,
   SYNC_MAX_INBOUND_STREAMS,
   SYNC_MAX_OUTBOUND_STREAMS,
+  SYNC_PARALLEL_ARTICLES,
   SYNC_PROTOCOL,
   type SyncLimits
 } from './limits.js'
 import { createSyncMetrics, type SyncMetrics } from './metrics.js'
-import { type PeerSnapshot, pullArticle, pullSnapshot } from './pull.js'
+import { type PeerSnapshot, type PullStats, pullArticle, pullSnapshot } from './pull.js'
 import { serveSession } from './serve.js'
 import { buildSnapshot, chooseSnapshot, snapshotDelayMs } from './snapshot.js'
 
@@ -81,16 +82,19 @@ export interface SyncResult {
   readonly article: string
   /** Peers whose session completed. */
   readonly peers: string[]
-  /** Bids received, accepted and ignored over all sessions. */
+  /** Bids received over all sessions (failed ones included). */
   readonly received: number
+  /** Bids the book accepted (also those of a session that failed later: each was validated). */
   readonly accepted: number
+  /** Bids the book ignored (expired in flight, duplicates, future-dated, book full). */
   readonly ignored: number
   /** Failed sessions: peer and code. */
   readonly failures: { peer: string; code: string }[]
   /** Snapshot outcome per match key: adopted, or the code why not. */
   readonly snapshots: Record<string, 'adopted' | string>
-  /** Bytes read and written on the sync streams (framing included). */
+  /** Bytes read on the sync streams (framing included). */
   readonly bytesRead: number
+  /** Bytes written on the sync streams (framing included). */
   readonly bytesWritten: number
 }
 
@@ -113,6 +117,8 @@ export class SyncService {
   private readonly autoPeers = new Set<string>()
   private readonly adopted = new Set<string>()
   private readonly pending = new Set<Promise<unknown>>()
+  /** Tail of the queue of syncs per article: syncs of one article run one after another. */
+  private readonly locks = new Map<string, Promise<unknown>>()
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
     this.autoSyncWith(evt.detail.toString())
   }
@@ -122,10 +128,10 @@ export class SyncService {
     this.now = opts.now ?? Date.now
     this.log = (opts.logger ?? silentLogger()).child({ module: 'sync' })
     this.metrics = opts.metrics ?? createSyncMetrics()
-    // SYNC-10: a joiner sends a handful of requests per article; 20/s with a burst of 64 serves
-    // a joiner of ~20 articles at once and stops a peer that loops on us
+    // SYNC-10: a joiner sends 2-3 requests per article and peer (plus one per 1024 missing ids);
+    // a burst of 256 serves a joiner of ~80 articles at once, 50/s stops a peer that loops on us
     this.rate = new PeerRateLimiter(
-      { ratePerSec: 20, burst: 64, rejectAfter: 64, ...opts.rateLimit },
+      { ratePerSec: 50, burst: 256, rejectAfter: 256, ...opts.rateLimit },
       this.now
     )
     this.invalid = new InvalidRequestBudget(opts.maxInvalidRequests ?? 3)
@@ -141,6 +147,7 @@ export class SyncService {
   async start(): Promise<void> {
     if (this.controller !== undefined) return
     this.controller = new AbortController()
+    this.autoPeers.clear()
     await this.opts.libp2p.handle(
       SYNC_PROTOCOL,
       (stream, connection) => this.serve(stream, connection.remotePeer.toString()),
@@ -178,6 +185,23 @@ export class SyncService {
     article: string,
     options: { signal?: AbortSignal; peers?: string[] } = {}
   ): Promise<SyncResult> {
+    // one sync of an article at a time: a second one (e.g. the next peer that connected) then
+    // finds equal digests for what the first one fetched instead of pulling it again
+    const prev = this.locks.get(article) ?? Promise.resolve()
+    const run = prev.then(() => this.syncArticle(article, options))
+    const tail = run.catch(() => {})
+    this.locks.set(article, tail)
+    try {
+      return await run
+    } finally {
+      if (this.locks.get(article) === tail) this.locks.delete(article)
+    }
+  }
+
+  private async syncArticle(
+    article: string,
+    options: { signal?: AbortSignal; peers?: string[] }
+  ): Promise<SyncResult> {
     const c = this.controller
     if (c === undefined) throw new BitwrkError(SyncCode.STOPPED, 'sync service is not running')
     const candidates = options.peers ?? this.opts.libp2p.getPeers().map(String)
@@ -197,18 +221,18 @@ export class SyncService {
     for (const peer of candidates) {
       if (result.peers.length >= this.peersPerSync || signal.aborted) break
       try {
-        await this.session(peer, signal, result, async (ch) => {
-          const s = await pullArticle(ch, article, {
-            book: this.opts.book,
-            limits: this.limits,
-            now: this.now
-          })
-          result.received += s.bidsReceived
-          result.accepted += s.accepted
-          result.ignored += s.ignored
-          this.metrics.bids.inc({ result: 'accept' }, s.accepted)
-          this.metrics.bids.inc({ result: 'ignore' }, s.ignored)
-        })
+        const stats: PullStats = { bucketsDiffering: 0, bidsReceived: 0, accepted: 0, ignored: 0 }
+        try {
+          await this.session(peer, signal, result, (ch) =>
+            pullArticle(ch, article, { book: this.opts.book, limits: this.limits, now: this.now }, stats)
+          )
+        } finally {
+          result.received += stats.bidsReceived
+          result.accepted += stats.accepted
+          result.ignored += stats.ignored
+          this.metrics.bids.inc({ result: 'accept' }, stats.accepted)
+          this.metrics.bids.inc({ result: 'ignore' }, stats.ignored)
+        }
         result.peers.push(peer)
       } catch (err) {
         result.failures.push({ peer, code: toSyncError(err).code })
@@ -280,7 +304,7 @@ export class SyncService {
     peer: string,
     outer: AbortSignal,
     acc: { bytesRead: number; bytesWritten: number },
-    fn: (ch: SyncChannel) => Promise<void>
+    fn: (ch: SyncChannel) => Promise<unknown>
   ): Promise<void> {
     const signal = AbortSignal.any([outer, AbortSignal.timeout(this.limits.sessionTimeoutMs)])
     let stream: Stream
@@ -363,23 +387,27 @@ export class SyncService {
   private async autoSync(peers: string[]): Promise<void> {
     for (const p of peers) this.autoPeers.add(p)
     const signal = AbortSignal.timeout(this.opts.autoSyncDeadlineMs ?? 30_000)
-    for (const article of this.opts.book.articles()) {
-      if (!this.running) return
-      try {
-        const r = await this.syncNow(article, { signal, peers })
-        // a failed peer may be replaced by the next connection
-        for (const f of r.failures) if (!r.peers.includes(f.peer)) this.autoPeers.delete(f.peer)
-        // peers that connect one by one: once a quorum was synced with, ask all of them
-        if (this.opts.snapshots !== undefined && peers.length < this.autoPeers.size)
-          await this.syncSnapshots(article, [...this.autoPeers], signal, {
-            bytesRead: 0,
-            bytesWritten: 0,
-            failures: []
-          })
-      } catch (err) {
-        this.log.debug({ article, code: toSyncError(err).code }, 'automatic sync failed')
+    const queue = [...this.opts.book.articles()]
+    // articles are independent: sync up to the outbound stream cap of them at once
+    const worker = async (): Promise<void> => {
+      for (let article = queue.shift(); article !== undefined && this.running; article = queue.shift()) {
+        try {
+          const r = await this.syncNow(article, { signal, peers })
+          // a failed peer may be replaced by the next connection
+          for (const f of r.failures) if (!r.peers.includes(f.peer)) this.autoPeers.delete(f.peer)
+          // peers that connect one by one: once a quorum was synced with, ask all of them
+          if (this.opts.snapshots !== undefined && peers.length < this.autoPeers.size)
+            await this.syncSnapshots(article, [...this.autoPeers], signal, {
+              bytesRead: 0,
+              bytesWritten: 0,
+              failures: []
+            })
+        } catch (err) {
+          this.log.debug({ article, code: toSyncError(err).code }, 'automatic sync failed')
+        }
       }
     }
+    await Promise.all(Array.from({ length: SYNC_PARALLEL_ARTICLES }, worker))
   }
 
   private track(p: Promise<unknown>): void {
@@ -387,7 +415,7 @@ export class SyncService {
     this.pending.add(q)
   }
 
-  /** Idle sessions by peer, for tests: number of sync streams open now. */
+  /** Number of sync streams open now, both roles (tests and benchmarks wait for 0). */
   get openStreams(): number {
     return this.streams.size
   }

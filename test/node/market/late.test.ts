@@ -40,7 +40,7 @@ describe('node/market (late bids)', function () {
     const backdated = signedSell(x, now - 10_000)
     // inside the coarse cutoff but its epoch closed: MATCH-4 (or BID-16 right at the boundary)
     const late = signedSell(x, epochEndMs(lastClosedEpoch(now, PARAMS), PARAMS) - 1)
-    // dated a minute ahead, beyond the 2 s clock allowance: BID-15
+    // dated a minute ahead, beyond the 5 s clock allowance: BID-15
     const future = signedSell(x, now + 60_000)
     for (const bad of [backdated, late, future]) await a.host.gossip.publish(bidTopic(ARTICLE), bad.bytes)
     // a good bid published after them: once C holds it, C would have seen the others too

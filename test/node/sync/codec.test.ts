@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
+import { encodeFrame } from '../../../cafs/transfer/index.js'
 import {
   bucketDigest,
   bucketOf,
@@ -81,6 +82,12 @@ const responseArb: fc.Arbitrary<SyncResponse> = fc.oneof(
   }),
   fc.record({ type: fc.constant('error' as const), code: fc.constantFrom('SYNC_BAD_REQUEST', 'X', 'A1_B') })
 )
+
+function encodeAny(m: SyncRequest | SyncResponse): Uint8Array {
+  return ['summaryReq', 'getBuckets', 'getIds', 'getBids', 'getSnapshot'].includes(m.type)
+    ? encodeRequest(m as SyncRequest)
+    : encodeResponse(m as SyncResponse)
+}
 
 /** Normalises typed arrays for deepEqual (subclass and offset differences do not matter). */
 function plain(v: unknown): unknown {
@@ -224,6 +231,45 @@ describe('node/sync codec', () => {
       })
   })
 
+  describe('vectors (protocol/spec/sync.md)', () => {
+    const frame = (body: Uint8Array): string => Buffer.from(encodeFrame(body)).toString('hex')
+    const digests = new Uint8Array(32)
+    digests.set(bucketDigest([ID(0)]), 16)
+    const vectors: [string, Uint8Array, string][] = [
+      [
+        'V1',
+        encodeRequest({ type: 'summaryReq', article: 'net.bitwrk/gorays/0', bits: 0 }),
+        '160100136e65742e62697477726b2f676f726179732f30'
+      ],
+      ['V2', encodeRequest({ type: 'getBuckets', buckets: [0, 5] }), '0702000200000005'],
+      ['V3', encodeRequest({ type: 'getBids', ids: [ID(1)] }), `23040001${'01'.repeat(32)}`],
+      [
+        'V4',
+        encodeResponse({ type: 'summary', bits: 1, total: 1, counts: [0, 1], digests }),
+        `2e810100000001${'00'.repeat(20)}0000000166687aadf862bd776c8fc18b8e9f8e20`
+      ],
+      ['V5', encodeResponse({ type: 'bids', bids: [Uint8Array.of(0x61, 0x0a, 0x62)] }), '088200010003610a62'],
+      [
+        'V6',
+        encodeResponse({ type: 'snapshot', header: { closedEpoch: 1764000000, digest: ID(0xab), count: 2 } }),
+        `2e85010000000069248101${'ab'.repeat(32)}00000002`
+      ],
+      [
+        'V7',
+        encodeResponse({ type: 'error', code: 'SYNC_BAD_REQUEST' }),
+        '12ff1053594e435f4241445f52455155455354'
+      ],
+      ['V8a', encodeResponse({ type: 'done' }), '0184'],
+      ['V8b', encodeResponse({ type: 'snapshot', header: undefined }), '028500']
+    ]
+    for (const [name, body, hex] of vectors)
+      it(`encodes ${name} byte for byte and decodes it back`, () => {
+        assert.equal(frame(body), hex)
+        const decode = (body[0] as number) < 0x80 ? decodeRequest : decodeResponse
+        assert.deepEqual(plain(encodeAny(decode(body, L))), plain(body))
+      })
+  })
+
   describe('buckets (SYNC-4)', () => {
     it('takes the first bits of the id as the bucket', () => {
       const id = Uint8Array.of(0b10110011, 0b01010101, ...new Uint8Array(30))
@@ -231,6 +277,8 @@ describe('node/sync codec', () => {
       assert.equal(bucketOf(id, 1), 1)
       assert.equal(bucketOf(id, 4), 0b1011)
       assert.equal(bucketOf(id, 12), 0b101100110101)
+      // the spec's example: an id starting b3 55
+      assert.equal(bucketOf(Uint8Array.of(0xb3, 0x55, ...new Uint8Array(30)), 12), 2869)
     })
 
     it('digests the sorted ids; an empty bucket is 16 zero bytes (vectors)', () => {

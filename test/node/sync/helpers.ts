@@ -22,15 +22,20 @@ export interface TestBid {
 }
 
 /**
- * `n` live bids from `participants` identities over {@link ARTICLES}, created in the last 50 s
+ * `n` live bids from `participants` identities over `articles` (default {@link ARTICLES}), created in the last 50 s
  * and living 120 s (BID_MAX_LIFETIME_MS), so all stay live for more than a minute.
  */
-export function liveBids(n: number, participants = 10, nowMs = Date.now()): TestBid[] {
+export function liveBids(
+  n: number,
+  participants = 10,
+  nowMs = Date.now(),
+  articles: readonly string[] = ARTICLES
+): TestBid[] {
   const ids = Array.from({ length: participants }, () =>
     Identity.generate((k) => new Uint8Array(randomBytes(k)))
   )
   return Array.from({ length: n }, (_, i) =>
-    testBid(ARTICLES[i % ARTICLES.length] as string, {
+    testBid(articles[i % articles.length] as string, {
       identity: ids[i % participants] as Identity,
       createdMs: nowMs - 50_000 + ((i * 7919) % 50_000),
       lifetimeMs: 120_000,

@@ -7,7 +7,7 @@ import {
   matchableOf,
   SyncCode
 } from '../../../node/sync/index.js'
-import { testBid } from '../../../node/testing.js'
+import { testBid, waitFor } from '../../../node/testing.js'
 import { Identity } from '../../../protocol/identity/index.js'
 import type { OrderBook } from '../../../protocol/matching/index.js'
 import { ARTICLES, connect, type SyncNode, startSyncNode, type TestBid } from './helpers.js'
@@ -97,6 +97,27 @@ describe('node/sync snapshots', () => {
     assert.equal(snaps.books.has(KEY), false)
     // the bids themselves were synced all the same
     assert.equal(book.size(ARTICLE), bids.length)
+  })
+
+  it('adopts automatically once two agreeing peers have connected one after the other', async () => {
+    const now = Date.now()
+    const bids = marketBids(now)
+    const a = await matchingNode(bids, now)
+    const b = await matchingNode(bids, now)
+    const book = new MemorySyncBook([ARTICLE])
+    const snaps = new MemorySyncSnapshots(book, [KEY])
+    const joiner = await startSyncNode(book, { snapshots: snaps, autoSync: true })
+    nodes.push(joiner)
+    await connect(joiner, a.node)
+    await waitFor(() => book.size(ARTICLE) === bids.length, {
+      timeoutMs: 10_000,
+      what: 'bids from the first peer'
+    })
+    // one peer is no quorum
+    assert.equal(snaps.books.has(KEY), false)
+    await connect(joiner, b.node)
+    await waitFor(() => snaps.books.has(KEY), { timeoutMs: 15_000, what: 'snapshot adopted' })
+    assert.equal(snaps.books.get(KEY)?.digest, a.snaps.books.get(KEY)?.digest)
   })
 
   it('chooses the largest agreeing group, then the later epoch (rule table)', () => {

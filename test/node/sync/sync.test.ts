@@ -145,6 +145,9 @@ describe('node/sync (e2e)', () => {
       [SyncCode.INVALID_BID]
     )
     assert.equal(joinerBook.has(ARTICLE, victim.bid.id), false)
+    // the valid bids served before the forged one were validated one by one and stay
+    assert.equal(r.accepted, good.length)
+    assert.equal(held(joinerBook, good), good.length)
     const report = joiner.reports.find((x) => x.code === SyncCode.INVALID_BID)
     assert.equal(report?.misbehaviour, true)
     assert.equal(report?.peer, peer.host.peerId)
@@ -226,6 +229,27 @@ describe('node/sync (e2e)', () => {
     // over budget: the next stream is refused without an answer
     const third = await ask(encodeFrame(encodeRequest({ type: 'summaryReq', article: ARTICLE, bits: 0 })))
     assert.ok(third === 'RESET' || third === 'EMPTY', third)
+  })
+
+  it('a responder refuses requests over the per-peer rate (not blamed as misbehaviour)', async () => {
+    const now = Date.now()
+    const book = memoryBook()
+    for (const b of bids.slice(0, 30)) book.addBid(b.bid.article, b.bytes, now)
+    // one request per peer, refilled never within the test
+    const responder = await node(book, { rateLimit: { burst: 1, ratePerSec: 0.001 } })
+    const joiner = await node(memoryBook())
+    await connect(joiner, responder)
+    const r = await joiner.sync.syncNow(ARTICLE, { signal: AbortSignal.timeout(10_000) })
+    assert.deepEqual(
+      r.failures.map((f) => f.code),
+      [SyncCode.PEER_ERROR]
+    )
+    const mine = joiner.reports.at(-1)
+    assert.equal(mine?.details['remoteCode'], SyncCode.RATE_LIMITED)
+    assert.equal(mine?.misbehaviour, false)
+    await waitFor(() => responder.reports.length > 0, { timeoutMs: 5000, what: 'responder report' })
+    assert.equal(responder.reports[0]?.code, SyncCode.RATE_LIMITED)
+    assert.equal(responder.reports[0]?.misbehaviour, false)
   })
 
   it('syncNow without peers fails with SYNC_NO_PEERS; a stopped service with SYNC_STOPPED', async () => {

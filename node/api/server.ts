@@ -108,6 +108,11 @@ export class ApiServer {
     return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
   }
 
+  /** Requests being handled right now (uploads and blocked buys included). */
+  get activeRequests(): number {
+    return this.inFlight.size
+  }
+
   /** Path of the cookie file, when one was written. */
   get cookieFile(): string | undefined {
     return this.cookiePath
@@ -162,6 +167,11 @@ export class ApiServer {
       if (!res.writableFinished) ctl.abort(new ApiError(ApiErrorCode.UNAVAILABLE, 'client went away'))
     }
     res.once('close', onClose)
+    // A stalled upload would keep its handler (and stop()) waiting for bytes that never come.
+    const onStop = (): void => {
+      if (!req.complete) req.destroy()
+    }
+    this.stopCtl.signal.addEventListener('abort', onStop, { once: true })
     const signal = AbortSignal.any([ctl.signal, this.stopCtl.signal])
     try {
       await this.route(req, res, signal)
@@ -177,6 +187,7 @@ export class ApiServer {
       sendJson(res, apiErr.status, errorBody(apiErr))
     } finally {
       res.off('close', onClose)
+      this.stopCtl.signal.removeEventListener('abort', onStop)
     }
   }
 

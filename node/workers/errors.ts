@@ -8,7 +8,7 @@ export const WorkerErrorCode = {
   URL_FORBIDDEN: 'WORKER_URL_FORBIDDEN',
   /** No registered worker has this id. */
   UNKNOWN: 'WORKER_UNKNOWN',
-  /** The worker has a job already, is blocked after an error, or was unregistered (WRK-5). */
+  /** The worker has a job already, awaits its re-registration, or is blocked after an error (WRK-5). */
   BUSY: 'WORKER_BUSY',
   /** The worker answered with a status other than 200 (WRK-4). */
   FAILED: 'WORKER_FAILED',

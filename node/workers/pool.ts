@@ -60,7 +60,11 @@ export interface SellOffer {
   readonly price: Money
   /** The mandate whose trade this offer took. */
   readonly mandateId: number
-  /** Aborted when the offer is withdrawn (the worker unregistered or the pool stopped). */
+  /**
+   * Aborted when the offer ends other than by its own job or {@link WorkerPool.release}: the
+   * worker unregistered or changed article, the pool stopped, or another job (a local match)
+   * took the worker. The market then cancels its SELL bid.
+   */
   readonly signal: AbortSignal
 }
 
@@ -98,6 +102,8 @@ export interface DispatchOptions {
   readonly store: ChunkStore
   /** Cancels the job. */
   readonly signal?: AbortSignal
+  /** The offer this job fulfils (the market's match); any other offer of the worker is withdrawn. */
+  readonly offer?: SellOffer
 }
 
 interface Entry {
@@ -107,7 +113,7 @@ interface Entry {
   waitingFor: string | null
   lastError: string | null
   jobs: number
-  offer: AbortController | undefined
+  offer: { ctl: AbortController; offer: SellOffer } | undefined
   offering: boolean
 }
 
@@ -250,6 +256,7 @@ export class WorkerPool {
     if (e === undefined) throw workerError(WorkerErrorCode.UNKNOWN, 'no such worker', { id })
     if ((e.state !== 'idle' && e.state !== 'offered') || e.blockedUntilMs > this.now())
       throw workerError(WorkerErrorCode.BUSY, 'worker is not idle', { id, state: e.state })
+    if (e.offer !== undefined && e.offer.offer !== options.offer) this.withdraw(e)
     e.offer = undefined
     e.state = 'busy'
     const reg = e.reg
@@ -318,7 +325,7 @@ export class WorkerPool {
   }
 
   private withdraw(e: Entry): void {
-    if (e.offer !== undefined) e.offer.abort(workerError(WorkerErrorCode.UNKNOWN, 'offer withdrawn'))
+    if (e.offer !== undefined) e.offer.ctl.abort(workerError(WorkerErrorCode.UNKNOWN, 'offer withdrawn'))
     e.offer = undefined
     if (e.state === 'offered') e.state = 'idle'
   }
@@ -352,24 +359,30 @@ export class WorkerPool {
       .use(reg.article, 'SELL', undefined, this.now())
       .then((use) => {
         e.offering = false
-        const still = this.workers.get(reg.id) === e && e.reg === reg && e.state === 'idle' && !this.stopped
         if (!use.ok) {
           e.waitingFor = use.code
           return
         }
-        // The mandate trade is taken; if the worker changed meanwhile, offer it anyway when idle.
+        // The trade is taken: offer it unless the worker left, got a job, or changed article
+        // meanwhile (then the trade is spent, as a withdrawn offer's is).
+        const still =
+          this.workers.get(reg.id) === e &&
+          e.reg.article === reg.article &&
+          e.state === 'idle' &&
+          !this.stopped
         if (!still) return
         e.waitingFor = null
         e.state = 'offered'
         const ctl = new AbortController()
-        e.offer = ctl
-        onOffer({
+        const offer: SellOffer = Object.freeze({
           workerId: reg.id,
           article: reg.article,
           price: use.price,
           mandateId: use.mandate.id,
           signal: ctl.signal
         })
+        e.offer = { ctl, offer }
+        onOffer(offer)
       })
       .catch((err: unknown) => {
         e.offering = false

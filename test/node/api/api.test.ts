@@ -477,6 +477,24 @@ describe('node/api token', () => {
 })
 
 describe('node/api stop', () => {
+  it('ends a stalled upload so that stop() returns', async () => {
+    const f = await startApi()
+    await grantBuy(f)
+    const closed = new Promise<string>((resolve) => {
+      const req = request(`${f.url}/buy/${ART}`, { method: 'POST' }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(`status ${res.statusCode}`))
+        res.on('error', () => resolve('closed'))
+      })
+      req.on('error', () => resolve('closed'))
+      req.write(Buffer.alloc(1000, 1))
+    })
+    await waitFor(() => f.server.activeRequests === 1, 5000, 'upload to start')
+    await f.stop()
+    assert.equal(await closed, 'closed')
+    assert.equal(f.facade.buys.length, 0)
+  })
+
   it('aborts a running buy and closes connections', async () => {
     let started = false
     let release: (() => void) | undefined

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type ApiFixture, call, errorOf, startApi, waitFor } from '../api/helpers.js'
 
@@ -135,6 +138,19 @@ describe('node/workers original protocol', () => {
     }
     assert.deepEqual(f.workers.list(), [])
   })
+
+  it('answers 409 when the worker limit is reached', async () => {
+    f = await startApi({ workers: { maxWorkers: 1 } })
+    const reg = (id: string): Promise<Response> =>
+      call(`${f.url}/registerworker?id=${id}&article=${ART}&pushurl=http://127.0.0.1:1/`)
+    assert.equal((await reg('a')).status, 200)
+    assert.deepEqual(await errorOf(await reg('b')), {
+      status: 409,
+      code: 'API_CONFLICT',
+      detail: 'WORKER_TOO_MANY'
+    })
+    assert.equal((await reg('a')).status, 200)
+  })
 })
 
 /** Starts the exec worker CLI and resolves once it reports its registration. */
@@ -163,9 +179,11 @@ async function startExecWorker(
 describe('cli worker (bitwrk-node worker --exec)', () => {
   let f: ApiFixture
   const children: ChildProcess[] = []
+  const cleanups: (() => Promise<void>)[] = []
   afterEach(async () => {
     for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL')
     await f.stop()
+    for (const c of cleanups.splice(0)) await c()
   })
 
   it('runs the command per job, re-registers, and unregisters on SIGTERM', async () => {
@@ -216,9 +234,12 @@ describe('cli worker (bitwrk-node worker --exec)', () => {
     assert.equal(await w.exit, 0)
   })
 
-  it('uses the token when the node requires one, and exits 1 when registration is refused', async () => {
-    const token = 'cd'.repeat(32)
-    f = await startApi({ server: { requireToken: true, token } })
+  it('uses the token from the cookie file when the node requires one, and exits 1 when refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bitwrk-worker-'))
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    f = await startApi({ server: { requireToken: true, dataDir: dir } })
+    const cookie = join(dir, '.cookie')
+    const token = (await readFile(cookie, 'utf8')).trim()
     await grant(f, 'BUY', { authorization: `Bearer ${token}` })
     const refused = spawn(
       process.execPath,
@@ -244,8 +265,8 @@ describe('cli worker (bitwrk-node worker --exec)', () => {
       f.url,
       '--id',
       'tok',
-      '--token',
-      token
+      '--cookie',
+      cookie
     ])
     children.push(w.child)
     const res = await buyText(f, 'same', { authorization: `Bearer ${token}` })

@@ -171,7 +171,7 @@ describe('node/workers pool', () => {
     p.register({ id: 'w1', article: ART, pushUrl: w.url })
     await waitFor(() => p.get('w1')?.waitingFor === 'MANDATE_NOT_FOUND', 5000, 'mandate wait')
     assert.equal(offers.length, 0)
-    await book.grant({ article: ART, side: 'SELL', price: 'mBTC 3', trades: 5 }, Date.now())
+    await book.grant({ article: ART, side: 'SELL', price: 'mBTC 3', trades: 9 }, Date.now())
     await waitFor(() => offers.length === 1, 5000, 'offer')
     assert.equal(offers[0]?.workerId, 'w1')
     assert.equal(offers[0]?.price.amount, 300_000n)
@@ -183,14 +183,21 @@ describe('node/workers pool', () => {
     // The market gives the offer back: a fresh offer takes another mandate trade.
     p.release('w1')
     await waitFor(() => offers.length === 2, 5000, 'second offer')
-    assert.equal(book.list()[0]?.tradesLeft, 3)
-    // A job consumes the offer; after re-registering the worker is offered again.
+    assert.equal(book.list()[0]?.tradesLeft, 7)
+    // The market's job fulfils its offer without withdrawing it; after re-registering the
+    // worker is offered again.
     const store = new MemoryChunkStore()
-    await p.dispatch('w1', new Uint8Array([97]), { store })
+    await p.dispatch('w1', new Uint8Array([97]), { store, offer: offers[1] })
+    assert.equal(offers[1]?.signal.aborted, false)
     p.register({ id: 'w1', article: ART, pushUrl: w.url })
     await waitFor(() => offers.length === 3, 5000, 'offer after job')
-    p.unregister('w1')
+    // A local job takes the worker: the market's offer is withdrawn.
+    await p.dispatch('w1', new Uint8Array([98]), { store })
     assert.equal(offers[2]?.signal.aborted, true)
+    p.register({ id: 'w1', article: ART, pushUrl: w.url })
+    await waitFor(() => offers.length === 4, 5000, 'offer after local job')
+    p.unregister('w1')
+    assert.equal(offers[3]?.signal.aborted, true)
     await kv.close()
   })
 

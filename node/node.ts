@@ -126,7 +126,7 @@ export interface BitwrkNode {
   readonly chunks: ChunkStore
   /** Chunk exchange (serving, DHT providers, multi-source fetch); throws NODE_BAD_STATE before `start`. */
   readonly exchange: ChunkExchange
-  /** Book sync; undefined before `start` or when disabled. */
+  /** The book sync service when `sync` was given and the node started. */
   readonly sync: SyncService | undefined
   /** The shared metrics registry (libp2p, host, market, sync, chunks). */
   readonly registry: Registry

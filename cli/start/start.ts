@@ -1,4 +1,5 @@
-import { DAEMON_FILE_NAME, DEFAULT_API_HOST, DEFAULT_API_PORT, startDaemon } from '../../node/daemon/index.js'
+import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../../node/api/server.js'
+import { DAEMON_FILE_NAME, startDaemon } from '../../node/daemon/index.js'
 import { createLogger } from '../../node/logger.js'
 import { BitwrkError } from '../../protocol/errors.js'
 import { parseArgs, stringFlag } from '../args.js'

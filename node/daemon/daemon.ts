@@ -7,7 +7,7 @@
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { EpochParams } from '../../protocol/matching/index.js'
-import { ApiServer } from '../api/server.js'
+import { ApiServer, DEFAULT_API_HOST, DEFAULT_API_PORT } from '../api/server.js'
 import type { Logger } from '../logger.js'
 import { MandateBook } from '../mandates/index.js'
 import { type BitwrkNode, createBitwrkNode } from '../node.js'
@@ -25,12 +25,6 @@ export const DAEMON_FILE_NAME = 'daemon.json'
 
 /** Default listen address: loopback, a free port (DESIGN.md: no public exposure by default). */
 export const DEFAULT_LISTEN = '/ip4/127.0.0.1/tcp/0'
-
-/** Default API port, as the original client (bitwrk-original.md: 127.0.0.1:8081). */
-export const DEFAULT_API_PORT = 8081
-
-/** Default API host: loopback only. */
-export const DEFAULT_API_HOST = '127.0.0.1'
 
 /** The demo article followed when nothing else is (node/demo, protocol/spec/demo-article.md). */
 export const DEFAULT_ARTICLES: readonly string[] = ['net.bitwrk/rays/0']

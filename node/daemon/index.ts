@@ -5,8 +5,6 @@ export {
   type Daemon,
   type DaemonInfo,
   type DaemonOptions,
-  DEFAULT_API_HOST,
-  DEFAULT_API_PORT,
   DEFAULT_ARTICLES,
   DEFAULT_LISTEN,
   startDaemon

@@ -155,17 +155,23 @@ export async function buyWork(o: BuyWorkOptions): Promise<BuyWorkResult> {
     const buyerSecret = randomBytes(32).toString('hex')
     const workHash = keyToHex(o.work.fileKey)
     const established = waitEstablished(o.market, o.signal)
-    const bid = await o.market.placeBid({
-      article: o.article,
-      side: 'BUY',
-      price: o.price,
-      lifetimeMs: o.bidLifetimeMs ?? 60_000,
-      work: { workHash, buyerSecret }
-    })
+    let bid: Awaited<ReturnType<Market['placeBid']>>
+    try {
+      bid = await o.market.placeBid({
+        article: o.article,
+        side: 'BUY',
+        price: o.price,
+        lifetimeMs: o.bidLifetimeMs ?? 60_000,
+        work: { workHash, buyerSecret }
+      })
+    } catch (err) {
+      established.cancel()
+      throw err
+    }
     o.onProgress?.('bid', { attempt, bidId: bid.id })
     let tx: Transaction
     try {
-      tx = await established(bid.id)
+      tx = await established.wait(bid.id)
     } catch (err) {
       lastCode = isBitwrkError(err) ? err.code : 'UNKNOWN'
       o.onProgress?.('retry', { attempt, code: lastCode })
@@ -199,7 +205,10 @@ export async function buyWork(o: BuyWorkOptions): Promise<BuyWorkResult> {
  * Listens (from before the bid is placed, so no event is missed) for the establishment of the
  * transaction of an own BUY bid; the returned function waits for it by bid id.
  */
-function waitEstablished(market: Market, signal?: AbortSignal): (bidId: string) => Promise<Transaction> {
+function waitEstablished(
+  market: Market,
+  signal?: AbortSignal
+): { wait: (bidId: string) => Promise<Transaction>; cancel: () => void } {
   const seen = new Map<string, Transaction>()
   const closed = new Set<string>()
   let wake: (() => void) | undefined
@@ -225,7 +234,7 @@ function waitEstablished(market: Market, signal?: AbortSignal): (bidId: string) 
     market.removeEventListener('bid:closed', onClosed)
     market.removeEventListener('tx:retired', onRetired)
   }
-  return (bidId) =>
+  const wait = (bidId: string): Promise<Transaction> =>
     new Promise<Transaction>((resolve, reject) => {
       const check = (): void => {
         const tx = seen.get(bidId)
@@ -249,6 +258,7 @@ function waitEstablished(market: Market, signal?: AbortSignal): (bidId: string) 
       signal?.addEventListener('abort', check, { once: true })
       check()
     })
+  return { wait, cancel: cleanup }
 }
 
 /** A worker of the node as the trade sees it: a function from work to result bytes. */

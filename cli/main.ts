@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 import '../node/polyfill.js'
+import { buyCommand } from './buy/index.js'
 import { identityCommand } from './identity/index.js'
 import { type Command, type CommandIo, EXIT } from './io.js'
+import { mandateCommand } from './mandate/index.js'
+import { peersCommand } from './peers/index.js'
 import { signCommand } from './sign/index.js'
+import { startCommand } from './start/index.js'
+import { statusCommand } from './status/index.js'
 import { verifyCommand } from './verify/index.js'
 import { workerCommand } from './worker/index.js'
 
@@ -11,6 +16,13 @@ export { EXIT } from './io.js'
 const USAGE = `usage: bitwrk-node <command> [options]
 
 commands:
+  start [--data-dir DIR] [--listen MA] [--bootstrap MA] [--api-port P]
+                                        run the node daemon until SIGINT/SIGTERM
+  status [--data-dir DIR] [--json]      show the running daemon (peers, book, epochs, services)
+  peers [--data-dir DIR] [--json]       list the running daemon's connected peers
+  buy ARTICLE FILE [--max-price P] [--out FILE]
+                                        buy work through the running daemon
+  mandate grant|list|revoke …           permissions to buy or sell (through the daemon)
   identity new|show [--data-dir DIR]    create or show the node's key (address, peer id)
   sign [--wif WIF] MESSAGE              sign a message (Bitcoin signed message, Base64)
   verify ADDRESS SIGNATURE MESSAGE      check a signature: prints valid (exit 0) / invalid (exit 1)
@@ -23,8 +35,13 @@ commands:
 
 /** The sub-commands by name; each folder of cli/ is one. */
 const COMMANDS: Readonly<Record<string, Command>> = {
+  buy: buyCommand,
   identity: identityCommand,
+  mandate: mandateCommand,
+  peers: peersCommand,
   sign: signCommand,
+  start: startCommand,
+  status: statusCommand,
   verify: verifyCommand,
   worker: (argv, io) => workerCommand(argv, io)
 }

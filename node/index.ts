@@ -82,3 +82,12 @@ export {
   type TradeWorker,
   type TxChannel
 } from './trade/index.js'
+export {
+  type BuyWorkOptions,
+  type BuyWorkResult,
+  buyWork,
+  MarketTxChannel,
+  NodeTradeCode,
+  type WorkFunction,
+  wireSeller
+} from './trade-wiring.js'

@@ -268,6 +268,32 @@ export class TransactionFollower {
     return this.serial(txid, () => this.signAndSend(entry, content))
   }
 
+  /**
+   * Applies, persists and publishes an own message signed elsewhere (the trade protocol's
+   * TxChannel signs its messages itself): the path of {@link send} after signing. Throws
+   * MARKET_NOT_A_PARTY, or MARKET_TX_REFUSED with the phase machine's code in details.
+   */
+  publishSigned(msg: TxMessage): Promise<Transaction> {
+    const parsed = parseTxDocument(msg.document)
+    const txid = parsed.ok ? parsed.doc.txid : ''
+    const entry = this.txs.get(txid)
+    if (entry === undefined || entry.party === null)
+      return Promise.reject(
+        new BitwrkError(MarketTxCodes.NOT_A_PARTY, 'not a party of this transaction', { txid })
+      )
+    return this.serial(txid, async () => {
+      const v = validateTxMessage(entry.tx, msg, this.o.clock())
+      if (v.result !== 'accept')
+        throw new BitwrkError(MarketTxCodes.REFUSED, 'phase machine refused own message', {
+          txid,
+          code: v.code
+        })
+      await this.commit(entry, v.tx)
+      this.publish(entry, msg)
+      return v.tx
+    })
+  }
+
   /** Publishes an already accepted own message again (after a restart, MARKET-11). */
   republish(entry: TxEntry, message: TxMessage): void {
     this.publish(entry, message)

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { Registry } from 'prom-client'
+import { join } from 'node:path'
+import { Counter, Registry } from 'prom-client'
+import { ChunkExchange } from '../cafs/adapters/libp2p/index.js'
+import { LevelChunkStore } from '../cafs/store/level.js'
+import { MemoryChunkStore } from '../cafs/store/memory.js'
+import type { ChunkStore } from '../cafs/types.js'
 import { BitwrkError } from '../protocol/errors.js'
 import type { Identity } from '../protocol/identity/index.js'
 import { checkEpochParams, type EpochParams } from '../protocol/matching/index.js'
@@ -13,11 +18,15 @@ import { type Logger, silentLogger } from './logger.js'
 import { Market, type PlaceBidRequest } from './market.js'
 import { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
 import { bookSyncAdapters } from './market-sync.js'
-import { createMetrics, type NodeMetrics } from './metrics.js'
+import { codeLabel, createMetrics, type NodeMetrics } from './metrics.js'
 import { openDataDir, type Repositories } from './store/data-dir.js'
+import type { KvController } from './store/db.js'
 import { createKeyFile, loadKeyFile } from './store/identity.js'
 import { createSyncMetrics } from './sync/metrics.js'
 import { SyncService, type SyncServiceOptions } from './sync/service.js'
+
+/** Directory of the chunk store inside the data directory. */
+export const CHUNKS_DIR_NAME = 'chunks'
 
 /** Codes of node assembly (`NODE_*`). */
 export const NodeCodes = {
@@ -87,6 +96,8 @@ export interface BitwrkNodeOptions {
    * the host and stopped before it. Off unless given (`{}` for the defaults).
    */
   readonly sync?: Omit<SyncServiceOptions, 'libp2p' | 'book' | 'snapshots' | 'logger' | 'now' | 'epochParams'>
+  /** Chunk store; default `<dataDir>/chunks` (LevelDB) or, with `store`, a memory store. */
+  readonly chunkStore?: ChunkStore
 }
 
 /** A bitwrk node: host, gossip, book, market and persistence under one lifecycle. */
@@ -111,8 +122,16 @@ export interface BitwrkNode {
   readonly host: BitwrkHost
   /** Aborted when the node stops. */
   readonly signal: AbortSignal
+  /** Content store of work and results (served over `/bitwrk/chunk/1.0.0`). */
+  readonly chunks: ChunkStore
+  /** Chunk exchange (serving, DHT providers, multi-source fetch); throws NODE_BAD_STATE before `start`. */
+  readonly exchange: ChunkExchange
   /** The book sync service when `sync` was given and the node started. */
   readonly sync: SyncService | undefined
+  /** The shared metrics registry (libp2p, host, market, sync, chunks). */
+  readonly registry: Registry
+  /** The data directory's database controller (further buckets, e.g. mandates); undefined with `store`. */
+  readonly kv: KvController | undefined
   /** Starts host, gossip subscriptions, market (restore, resume) in dependency order. */
   start(): Promise<void>
   /** Stops market, host and persistence in reverse order. Idempotent. */
@@ -148,6 +167,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   let repos: Repositories
   let identity: Identity
   let closeStore: () => Promise<void> = async () => {}
+  let kv: KvController | undefined
   let openedRetired: readonly Transaction[] = []
   if (opts.dataDir !== undefined) {
     if (opts.identity !== undefined) await ensureKey(opts.dataDir, opts.identity)
@@ -155,6 +175,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     repos = dir
     identity = dir.identity
     closeStore = () => dir.close()
+    kv = dir.kv
     openedRetired = dir.report.recovery.retired
   } else {
     if (opts.identity === undefined) throw new BitwrkError(NodeCodes.BAD_OPTIONS, 'a store needs an identity')
@@ -186,8 +207,22 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     maxFollowedTxs: opts.maxFollowedTxs ?? 10_000
   })
 
+  const ownChunkStore = opts.chunkStore === undefined
+  const chunks: ChunkStore =
+    opts.chunkStore ??
+    (opts.dataDir !== undefined
+      ? await LevelChunkStore.open({ path: join(opts.dataDir, CHUNKS_DIR_NAME) })
+      : new MemoryChunkStore())
+  const chunkInvalid = new Counter({
+    name: 'bitwrk_chunk_invalid_requests_total',
+    help: 'Invalid chunk-exchange requests by transfer code',
+    labelNames: ['code'],
+    registers: [registry]
+  })
+
   const controller = new AbortController()
   let host: BitwrkHost | undefined
+  let exchange: ChunkExchange | undefined
   let sync: SyncService | undefined
   let state: 'new' | 'starting' | 'running' | 'stopped' = 'new'
   let stopping: Promise<void> | undefined
@@ -208,7 +243,14 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     metrics,
     marketMetrics,
     signal: controller.signal,
-    get sync() {
+    chunks,
+    registry,
+    kv,
+    get exchange(): ChunkExchange {
+      if (exchange === undefined) throw new BitwrkError(NodeCodes.BAD_STATE, 'node not started')
+      return exchange
+    },
+    get sync(): SyncService | undefined {
       return sync
     },
     get host(): BitwrkHost {
@@ -246,6 +288,12 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       const h = host
       market.attach(h.gossip, () => h.multiaddrs().map(String))
       const r = await market.start({ retired: openedRetired })
+      // Services over the host: chunks (serve the store) then book sync (pulls on connect).
+      exchange = new ChunkExchange(h.libp2p, {
+        store: chunks,
+        onInvalidRequest: (e) => chunkInvalid.inc({ code: codeLabel(e.code) })
+      })
+      await exchange.start()
       if (opts.sync !== undefined) {
         const adapters = bookSyncAdapters(book, { maxClockSkewMs, clock })
         sync = new SyncService({
@@ -271,8 +319,10 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         controller.abort()
         state = 'stopped'
         await sync?.stop()
+        await exchange?.stop()
         await market.stop()
         await host?.stop()
+        if (ownChunkStore) await chunks.close()
         await closeStore()
         log.info({}, 'node stopped')
       })()

@@ -1,11 +1,68 @@
 import '../node/polyfill.js'
+import { parseArgs } from 'node:util'
+import { runTestnet, type TestnetSummary } from './testnet/run.js'
 
 /**
- * `npm run testnet -- [--nodes N] [--jobs K] [--json]`: the multi-node local testnet.
- * Not built yet (issue 5): this says so and exits 1 rather than pretending to trade.
+ * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR]`: the multi-node local
+ * testnet (issue 5). Exit 0 only when every job finished and the image matches the reference.
  */
-process.stderr.write(
-  'bitwrk-node testnet: not available yet — it arrives with the trading issue (#5). ' +
-    'Today the repository holds the protocol core and CAFS; run `npm test`.\n'
-)
-process.exitCode = 1
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      nodes: { type: 'string', default: '5' },
+      jobs: { type: 'string', default: '16' },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'testnet-out' }
+    }
+  })
+  const nodes = Number(values.nodes)
+  const jobs = Number(values.jobs)
+  if (
+    !Number.isInteger(nodes) ||
+    nodes < 2 ||
+    nodes > 50 ||
+    !Number.isInteger(jobs) ||
+    jobs < 1 ||
+    jobs > 256
+  ) {
+    process.stderr.write('testnet: --nodes must be 2 … 50 and --jobs 1 … 256\n')
+    return 2
+  }
+  const ctl = new AbortController()
+  const onSignal = (): void => {
+    if (ctl.signal.aborted) process.exit(130)
+    process.stderr.write('testnet: interrupted, tearing down (again to exit at once)\n')
+    ctl.abort(new Error('interrupted'))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  // progress goes to stderr with --json so that stdout's last line is the JSON summary
+  const out = values.json ? process.stderr : process.stdout
+  let summary: TestnetSummary
+  try {
+    summary = await runTestnet({
+      nodes,
+      jobs,
+      outDir: values.out,
+      signal: ctl.signal,
+      log: (line) => out.write(`testnet: ${line}\n`)
+    })
+  } catch (err) {
+    process.stderr.write(`testnet: failed: ${err instanceof Error ? err.message : String(err)}\n`)
+    if (values.json)
+      process.stdout.write(
+        `${JSON.stringify({ nodes, jobs, finished: 0, failed: jobs, image_matches_reference: false, match_digests_agree: false, trade_latency_ms: { p50: null, p95: null }, trades_per_s: 0 })}\n`
+      )
+    return 1
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`)
+  else
+    process.stdout.write(
+      `testnet: ${summary.finished}/${summary.jobs} jobs finished on ${summary.nodes} nodes, image matches reference: ` +
+        `${summary.image_matches_reference}, match digests agree: ${summary.match_digests_agree}, ` +
+        `trade latency p50 ${summary.trade_latency_ms.p50} ms p95 ${summary.trade_latency_ms.p95} ms, ${summary.trades_per_s} trades/s\n`
+    )
+  return summary.finished === summary.jobs && summary.image_matches_reference ? 0 : 1
+}
+
+process.exitCode = await main()

@@ -1,0 +1,2 @@
+/** `bitwrk-node buy ARTICLE FILE`. */
+export { BUY_USAGE, buyCommand } from './buy.js'

@@ -1,0 +1,2 @@
+/** `bitwrk-node mandate grant|list|revoke`. */
+export { MANDATE_USAGE, mandateCommand } from './mandate.js'

@@ -1,0 +1,2 @@
+/** `bitwrk-node peers`. */
+export { PEERS_USAGE, peersCommand } from './peers.js'

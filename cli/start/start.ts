@@ -1,0 +1,116 @@
+import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../../node/api/server.js'
+import { DAEMON_FILE_NAME, startDaemon } from '../../node/daemon/index.js'
+import { createLogger } from '../../node/logger.js'
+import { BitwrkError } from '../../protocol/errors.js'
+import { parseArgs, stringFlag } from '../args.js'
+import { resolveDataDir } from '../data-dir.js'
+import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
+
+/** Usage of `bitwrk-node start`. */
+export const START_USAGE = `usage: bitwrk-node start [--data-dir DIR] [--listen MA[,MA…]] [--bootstrap MA[,MA…]]
+                        [--api-port P] [--api-host H] [--articles A[,B…]]
+
+Runs the node until SIGINT/SIGTERM (a second signal exits at once). Prints the peer id, the
+listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it runs.
+  --data-dir DIR   data directory (default $BITWRK_DATA_DIR or ~/.bitwrk-node); identity created on first start
+  --listen MA      libp2p listen multiaddrs (default /ip4/127.0.0.1/tcp/0)
+  --bootstrap MA   peers to join through
+  --api-port P     local API port (default ${DEFAULT_API_PORT}; 0 picks a free one)
+  --api-host H     local API interface (default ${DEFAULT_API_HOST})
+  --articles A,B   articles to follow (default net.bitwrk/rays/0)
+Logs go to stderr (LOG_LEVEL=debug for more).
+`
+
+/** Exit codes after a signal (128 + signal number, the shell convention). */
+const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 }
+
+/** Grace after a clean stop before the process exits regardless of lingering timers. */
+const FORCE_EXIT_MS = 500
+
+function list(v: string | undefined): string[] | undefined {
+  return v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+}
+
+/**
+ * `bitwrk-node start`: starts the daemon and waits for SIGINT/SIGTERM; the first signal stops
+ * it cleanly (exit 0), a second one exits at once.
+ */
+export async function startCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  let unlisten = (): void => {}
+  try {
+    if (argv.includes('--help')) {
+      io.stdout.write(START_USAGE)
+      return EXIT.ok
+    }
+    const args = parseArgs(
+      argv,
+      {
+        'data-dir': 'string',
+        listen: 'string',
+        bootstrap: 'string',
+        'api-port': 'string',
+        'api-host': 'string',
+        articles: 'string'
+      },
+      { min: 0, max: 0 }
+    )
+    const portText = stringFlag(args, 'api-port')
+    const apiPort = portText === undefined ? DEFAULT_API_PORT : Number(portText)
+    if (!/^\d{1,5}$/.test(portText ?? '0') || apiPort > 65535)
+      throw new BitwrkError(CliErrorCode.badArgument, `bad --api-port '${portText}'`)
+    const dataDir = resolveDataDir(stringFlag(args, 'data-dir'), io)
+    const listen = list(stringFlag(args, 'listen'))
+    const bootstrap = list(stringFlag(args, 'bootstrap'))
+    const articles = list(stringFlag(args, 'articles'))
+    const apiHost = stringFlag(args, 'api-host')
+    // Listening before anything starts: without a listener SIGTERM kills the process outright,
+    // and a signal during start-up must still stop what was started.
+    const signalled = new Promise<string>((resolve) => {
+      const on = (sig: string): void => {
+        process.off('SIGINT', on)
+        process.off('SIGTERM', on)
+        // a second signal: the user does not want to wait for the clean stop
+        const now = (s: NodeJS.Signals): void => process.exit(SIGNAL_EXIT[s] ?? EXIT.failure)
+        process.once('SIGINT', now)
+        process.once('SIGTERM', now)
+        resolve(sig)
+      }
+      process.on('SIGINT', on)
+      process.on('SIGTERM', on)
+      unlisten = () => {
+        process.off('SIGINT', on)
+        process.off('SIGTERM', on)
+      }
+    })
+    const logger = createLogger({ destination: process.stderr })
+    const daemon = await startDaemon({
+      dataDir,
+      apiPort,
+      logger,
+      ...(listen !== undefined ? { listen } : {}),
+      ...(bootstrap !== undefined ? { bootstrap } : {}),
+      ...(articles !== undefined ? { articles } : {}),
+      ...(apiHost !== undefined ? { apiHost } : {})
+    })
+    const { info } = daemon
+    io.stdout.write(`peer id: ${info.peerId}\naddress: ${info.address}\n`)
+    for (const a of info.listen) io.stdout.write(`listen: ${a}\n`)
+    io.stdout.write(`api: ${info.apiUrl}\ncontrol: ${info.controlUrl}\ndata dir: ${dataDir}\nready\n`)
+    const signal = await signalled
+    io.stdout.write(`stopping (${signal})\n`)
+    await daemon.stop()
+    io.stdout.write('stopped\n')
+    // Everything is closed; a library timer that still lingers must not keep the process
+    // alive after a requested stop (unref: it never delays a process that is done anyway).
+    setTimeout(() => process.exit(EXIT.ok), FORCE_EXIT_MS).unref()
+    return EXIT.ok
+  } catch (err) {
+    unlisten()
+    return reportError(err, 'start', io)
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The daemon (issue 5, DESIGN.md §5): one node with its data directory, its services and the
+ * local API under one lifecycle (STYLE.md, after Lodestar's `init`): started in dependency
+ * order, stopped in reverse, stop idempotent. While it runs, `<dataDir>/daemon.json` tells
+ * local tools (`status`, `peers`, the testnet) where the API listens.
+ */
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { EpochParams } from '../../protocol/matching/index.js'
+import { ApiServer, DEFAULT_API_HOST, DEFAULT_API_PORT } from '../api/server.js'
+import type { Logger } from '../logger.js'
+import { MandateBook } from '../mandates/index.js'
+import { type BitwrkNode, createBitwrkNode } from '../node.js'
+import { TradeService } from '../trade/service.js'
+import { MarketTxChannel } from '../trade-wiring.js'
+import { WorkerPool } from '../workers/index.js'
+import { createNodeFacade } from './facade.js'
+import { DaemonApi } from './local-api.js'
+
+/** Software version reported by `/version` and `/api/v1/identity`. */
+export const DAEMON_VERSION = '0.1.0'
+
+/** Name of the status file inside the data directory. */
+export const DAEMON_FILE_NAME = 'daemon.json'
+
+/** Default listen address: loopback, a free port (DESIGN.md: no public exposure by default). */
+export const DEFAULT_LISTEN = '/ip4/127.0.0.1/tcp/0'
+
+/** The demo article followed when nothing else is (node/demo, protocol/spec/demo-article.md). */
+export const DEFAULT_ARTICLES: readonly string[] = ['net.bitwrk/rays/0']
+
+/** Options of {@link startDaemon}. */
+export interface DaemonOptions {
+  readonly dataDir: string
+  readonly listen?: readonly string[]
+  readonly bootstrap?: readonly string[]
+  readonly apiHost?: string
+  readonly apiPort?: number
+  /** Articles to follow besides the stored subscriptions; default {@link DEFAULT_ARTICLES}. */
+  readonly articles?: readonly string[]
+  readonly logger?: Logger
+  /** Epoch parameters of the network (every node must use the same). */
+  readonly epochParams?: Partial<EpochParams>
+}
+
+/** What `<dataDir>/daemon.json` holds while the daemon runs. */
+export interface DaemonInfo {
+  readonly pid: number
+  readonly peerId: string
+  readonly address: string
+  readonly listen: readonly string[]
+  /** The local HTTP API (original endpoints and `/api/v1/*`). */
+  readonly apiUrl: string
+  /** The daemon's status API (`/api/v1/status`, `/api/v1/peers`, `/api/v1/bids`). */
+  readonly controlUrl: string
+  readonly startedMs: number
+  readonly version: string
+}
+
+/** A running daemon. */
+export interface Daemon {
+  readonly node: BitwrkNode
+  readonly info: DaemonInfo
+  /** Stops API, services and node in reverse order and removes the status file. Idempotent. */
+  stop(): Promise<void>
+}
+
+/** Starts node and local API; on failure everything started so far is stopped again. */
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const listen = [...(opts.listen ?? [DEFAULT_LISTEN])]
+  const loopbackOnly = listen.every((a) => a.startsWith('/ip4/127.') || a.startsWith('/ip6/::1/'))
+  const node = await createBitwrkNode({
+    dataDir: opts.dataDir,
+    listen,
+    bootstrap: [...(opts.bootstrap ?? [])],
+    articles: [...(opts.articles ?? DEFAULT_ARTICLES)],
+    loopbackOnly,
+    // book sync with its defaults: a daemon that joins late pulls the live book
+    sync: {},
+    ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+    ...(opts.epochParams !== undefined ? { epochParams: opts.epochParams } : {})
+  })
+  const startedMs = Date.now()
+  const stack: (() => Promise<void>)[] = []
+  let stopping: Promise<void> | undefined
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      // reverse dependency order; a failing step does not keep the next from running
+      for (const s of stack.reverse())
+        await s().catch((err: unknown) =>
+          opts.logger?.error({ err: String(err) }, 'daemon: stop step failed')
+        )
+    })()
+    return stopping
+  }
+  try {
+    // Dependency order: node → trade → mandates + worker pool (+ seller hooks) → local APIs.
+    stack.push(() => node.stop())
+    await node.start()
+    const trade = new TradeService({
+      libp2p: node.host.libp2p,
+      signer: node.identity,
+      channel: new MarketTxChannel(node.market, Date.now),
+      store: node.chunks,
+      ...(opts.logger !== undefined ? { logger: opts.logger } : {})
+    })
+    stack.push(() => trade.stop())
+    await trade.start()
+    if (node.kv === undefined) throw new Error('daemon node without a data directory')
+    const { book: mandates } = await MandateBook.open(node.kv)
+    let workers: WorkerPool | undefined
+    const facade = createNodeFacade({
+      node,
+      trade,
+      workers: () => workers,
+      version: DAEMON_VERSION,
+      ...(opts.logger !== undefined ? { logger: opts.logger } : {})
+    })
+    stack.push(async () => facade.close())
+    const pool = new WorkerPool({ mandates, onOffer: (offer) => facade.onOffer(offer) })
+    workers = pool
+    stack.push(async () => pool.stop())
+    const host = opts.apiHost ?? DEFAULT_API_HOST
+    const api = new ApiServer({
+      facade,
+      mandates,
+      workers: pool,
+      host,
+      port: opts.apiPort ?? DEFAULT_API_PORT,
+      dataDir: opts.dataDir
+    })
+    stack.push(() => api.stop())
+    await api.start()
+    const control = new DaemonApi({
+      node,
+      version: DAEMON_VERSION,
+      host,
+      // the status API takes a free port next to the main API
+      port: 0,
+      startedMs,
+      services: () => ({
+        node: true,
+        sync: node.sync?.running === true,
+        chunkExchange: true,
+        trade: true,
+        workers: true,
+        mandates: true,
+        api: true
+      })
+    })
+    stack.push(() => control.stop())
+    await control.start()
+    const info: DaemonInfo = {
+      pid: process.pid,
+      peerId: node.peerId,
+      address: node.address,
+      listen: node.multiaddrs(),
+      apiUrl: api.url,
+      controlUrl: control.url,
+      startedMs,
+      version: DAEMON_VERSION
+    }
+    const file = join(opts.dataDir, DAEMON_FILE_NAME)
+    await writeFile(file, `${JSON.stringify(info)}\n`, { mode: 0o600 })
+    stack.push(() => rm(file, { force: true }))
+    return { node, info, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The node as the local HTTP API sees it ({@link NodeFacade}, node/api/facade.ts): identity,
+ * peers, book, activities, transactions, store figures and `buy`, plus the seller side that
+ * turns the worker pool's offers into SELL bids and established sales into worker jobs.
+ */
+import { keyToHex } from '../../cafs/keys.js'
+import { exportStream } from '../../cafs/stream.js'
+import type { Manifest } from '../../cafs/types.js'
+import { isBitwrkError } from '../../protocol/errors.js'
+import { formatMoney } from '../../protocol/money/index.js'
+import type { Transaction } from '../../protocol/transaction/index.js'
+import type {
+  ActivityView,
+  BookEntryView,
+  BookView,
+  FileIndex,
+  NodeFacade,
+  TransactionView
+} from '../api/facade.js'
+import type { Logger } from '../logger.js'
+import type { BitwrkNode } from '../node.js'
+import type { TradeService } from '../trade/service.js'
+import { buyWork, wireSeller } from '../trade-wiring.js'
+import type { SellOffer, WorkerPool } from '../workers/index.js'
+import { peersView } from './status.js'
+
+/** Lifetime of a worker's SELL bid, ms: renewed by a new offer when it expires unmatched. */
+const SELL_BID_LIFETIME_MS = 60_000
+
+/** Activities kept for the API (bounded, oldest dropped). */
+const MAX_ACTIVITIES = 1000
+
+/** Most remembered file manifests (results and uploaded work) for `GET /file/<sha256>`. */
+const MAX_FILES = 10_000
+
+type Activity = { -readonly [K in keyof ActivityView]: ActivityView[K] }
+
+/** The facade with the hooks the daemon wires to the worker pool. */
+export interface DaemonFacade extends NodeFacade {
+  /** `WorkerPool` `onOffer` hook: one SELL bid per offer. */
+  onOffer(offer: SellOffer): void
+  /** Stops listening to the market. */
+  close(): void
+}
+
+/** Options of {@link createNodeFacade}. */
+export interface NodeFacadeOptions {
+  readonly node: BitwrkNode
+  readonly trade: TradeService
+  /** Filled after construction (the pool needs the facade's `onOffer`). */
+  readonly workers: () => WorkerPool | undefined
+  readonly version: string
+  readonly logger?: Logger
+}
+
+/** Builds the {@link DaemonFacade} of a started node. */
+export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
+  const { node, trade } = o
+  const manifests = new Map<string, Manifest>()
+  const files: FileIndex = {
+    get: async (key) => manifests.get(keyToHex(key)),
+    put: async (m) => {
+      manifests.set(keyToHex(m.fileKey), m)
+      if (manifests.size > MAX_FILES) {
+        const oldest = manifests.keys().next().value
+        if (oldest !== undefined) manifests.delete(oldest)
+      }
+    }
+  }
+  const activities: Activity[] = []
+  let nextActivity = 1
+  const newActivity = (a: Omit<Activity, 'id'>): Activity => {
+    const act = { id: nextActivity++, ...a }
+    activities.push(act)
+    if (activities.length > MAX_ACTIVITIES) activities.shift()
+    return act
+  }
+
+  // Seller side: bid id → worker offer.
+  const offers = new Map<string, { offer: SellOffer; activity: Activity }>()
+  const onOffer = (offer: SellOffer): void => {
+    void (async () => {
+      try {
+        const bid = await node.placeBid({
+          article: offer.article,
+          side: 'SELL',
+          price: offer.price,
+          lifetimeMs: SELL_BID_LIFETIME_MS
+        })
+        const activity = newActivity({
+          side: 'SELL',
+          article: offer.article,
+          alive: true,
+          phase: 'BID',
+          price: formatMoney(offer.price),
+          bidId: bid.id,
+          txId: null,
+          workerId: offer.workerId,
+          bytesTotal: 0,
+          bytesTransferred: 0,
+          error: null
+        })
+        offers.set(bid.id, { offer, activity })
+        offer.signal.addEventListener(
+          'abort',
+          () => {
+            if (offers.delete(bid.id)) void node.cancelBid(bid.id).catch(() => {})
+          },
+          { once: true }
+        )
+      } catch (err) {
+        o.logger?.warn({ code: isBitwrkError(err) ? err.code : 'UNKNOWN' }, 'sell offer not placed')
+        o.workers()?.release(offer.workerId)
+      }
+    })()
+  }
+  const onClosed = (e: CustomEvent<{ bidId: string; reason: string }>): void => {
+    if (e.detail.reason === 'matched') return
+    const s = offers.get(e.detail.bidId)
+    if (s === undefined) return
+    offers.delete(e.detail.bidId)
+    s.activity.alive = false
+    s.activity.phase = e.detail.reason.toUpperCase()
+    o.workers()?.release(s.offer.workerId)
+  }
+  node.market.addEventListener('bid:closed', onClosed)
+  const unwire = wireSeller(
+    node.market,
+    trade,
+    (bidId) => {
+      const s = offers.get(bidId)
+      const pool = o.workers()
+      if (s === undefined || pool === undefined) return undefined
+      offers.delete(bidId)
+      s.activity.phase = 'ESTABLISHED'
+      return {
+        worker: {
+          work: async (work, { signal }) => {
+            s.activity.phase = 'WORKING'
+            s.activity.bytesTotal = work.length
+            const m = await pool.dispatch(s.offer.workerId, work, { store: node.chunks, signal })
+            const parts: Uint8Array[] = []
+            for await (const c of exportStream(m, node.chunks, { signal })) parts.push(c)
+            return Buffer.concat(parts)
+          }
+        },
+        done: (ok) => {
+          s.activity.alive = false
+          s.activity.phase = ok ? 'FINISHED' : 'FAILED'
+        }
+      }
+    },
+    o.logger
+  )
+
+  const txView = (tx: Transaction): TransactionView => ({
+    txId: tx.id,
+    article: tx.terms.article,
+    buyer: tx.terms.buyer,
+    seller: tx.terms.seller,
+    price: formatMoney(tx.terms.price),
+    phase: tx.phase,
+    state: tx.state,
+    messages: tx.evidence.map((e) => ({
+      document: e.message.document,
+      signature: e.message.signature,
+      receivedMs: e.receivedMs
+    }))
+  })
+
+  return {
+    version: o.version,
+    chunkStore: node.chunks,
+    files,
+    onOffer,
+    close: () => {
+      unwire()
+      node.market.removeEventListener('bid:closed', onClosed)
+    },
+    identity: () => ({ address: node.address, peerId: node.peerId, addrs: node.multiaddrs() }),
+    peers: async () => peersView(node),
+    book: async (article): Promise<BookView> => {
+      const buys: BookEntryView[] = []
+      const sells: BookEntryView[] = []
+      for (const l of node.book.liveBids(article)) {
+        const v: BookEntryView = {
+          bidId: l.bid.id,
+          side: l.bid.type,
+          price: formatMoney(l.bid.price),
+          bidder: l.bid.address,
+          createdMs: l.bid.createdMs,
+          expiresMs: l.bid.expiresMs
+        }
+        ;(l.bid.type === 'BUY' ? buys : sells).push(v)
+      }
+      return { article, buys, sells }
+    },
+    activities: async () => activities.map((a) => ({ ...a })),
+    transactions: async () =>
+      node.market.txs
+        .list()
+        .filter((e) => e.party !== null)
+        .map((e) => txView(e.tx)),
+    storeStats: () => node.chunks.stats(),
+    buy: async (article, work, options) => {
+      const activity = newActivity({
+        side: 'BUY',
+        article,
+        alive: true,
+        phase: 'LOCAL',
+        price: formatMoney(options.price),
+        bidId: null,
+        txId: null,
+        workerId: null,
+        bytesTotal: work.size,
+        bytesTransferred: 0,
+        error: null
+      })
+      try {
+        const r = await buyWork({
+          market: node.market,
+          trade,
+          store: node.chunks,
+          article,
+          price: options.price,
+          work,
+          signal: options.signal,
+          ...(o.logger !== undefined ? { logger: o.logger } : {}),
+          onProgress: (phase, d) => {
+            activity.phase = phase.toUpperCase()
+            if (typeof d['bidId'] === 'string') activity.bidId = d['bidId']
+            if (typeof d['txid'] === 'string') activity.txId = d['txid']
+          }
+        })
+        await files.put(r.result)
+        activity.phase = 'FINISHED'
+        activity.bytesTransferred = work.size
+        return { resultKey: r.result.fileKey }
+      } catch (err) {
+        activity.phase = 'FAILED'
+        activity.error = isBitwrkError(err) ? err.code : 'ERROR'
+        throw err
+      } finally {
+        activity.alive = false
+      }
+    }
+  }
+}

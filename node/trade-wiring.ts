@@ -1,0 +1,296 @@
+/**
+ * Glue between the market and the trade (issue 5): the market's transaction topic as the
+ * trade's {@link TxChannel}, the seller side (one SELL bid per idle worker offer, and the
+ * worker put to work when such a bid's transaction is established) and the buyer side (a BUY
+ * bid committing to the work, then the trade with the matched seller, again with another
+ * seller when a trade fails).
+ */
+import { randomBytes } from 'node:crypto'
+import { keyToHex } from '../cafs/keys.js'
+import { importStream } from '../cafs/stream.js'
+import type { ChunkStore, Manifest } from '../cafs/types.js'
+import { BitwrkError, isBitwrkError } from '../protocol/errors.js'
+import type { Money } from '../protocol/money/index.js'
+import type { Transaction, TxMessage } from '../protocol/transaction/index.js'
+import type { Logger } from './logger.js'
+import type { Market } from './market.js'
+import { MarketTxCodes } from './market-tx.js'
+import type { TxChannel } from './trade/channel.js'
+import { TradeCode, tradeError } from './trade/errors.js'
+import type { TradeWorker } from './trade/seller.js'
+import type { TradeService } from './trade/service.js'
+
+/** Retired records kept for `current` after the market stops following them (bounded). */
+const MAX_RETIRED_KEPT = 4096
+
+/** Longest wait for the market's serial retire job in {@link MarketTxChannel.retireDue}. */
+const RETIRE_WAIT_MS = 1000
+
+/** Codes of the trade wiring (`NODETRADE_*`). */
+export const NodeTradeCode = {
+  /** Every attempt of a buy failed (details: attempts, lastCode). */
+  BUY_FAILED: 'NODETRADE_BUY_FAILED',
+  /** The BUY bid expired or was cancelled without an established transaction. */
+  NO_MATCH: 'NODETRADE_NO_MATCH'
+} as const
+
+/** The market's transaction topic as a {@link TxChannel}. */
+export class MarketTxChannel implements TxChannel {
+  private readonly retired = new Map<string, Transaction>()
+  private readonly listeners = new Map<string, Set<(tx: Transaction) => void>>()
+
+  constructor(
+    private readonly market: Market,
+    private readonly clock: () => number
+  ) {
+    market.addEventListener('tx:phase', (e) => this.changed(e.detail.tx))
+    market.addEventListener('tx:retired', (e) => {
+      this.retired.set(e.detail.txid, e.detail.tx)
+      if (this.retired.size > MAX_RETIRED_KEPT) {
+        const oldest = this.retired.keys().next().value
+        if (oldest !== undefined) this.retired.delete(oldest)
+      }
+      this.changed(e.detail.tx)
+    })
+  }
+
+  /** @inheritdoc */
+  async publish(message: TxMessage): Promise<Transaction> {
+    try {
+      return await this.market.txs.publishSigned(message)
+    } catch (err) {
+      if (isBitwrkError(err, MarketTxCodes.REFUSED) || isBitwrkError(err, MarketTxCodes.NOT_A_PARTY))
+        throw tradeError(TradeCode.PUBLISH_REFUSED, 'own message refused', {
+          txCode: String((err.details as { code?: unknown }).code ?? err.code)
+        })
+      throw err
+    }
+  }
+
+  /** @inheritdoc */
+  current(txid: string): Transaction | undefined {
+    return this.market.txs.get(txid)?.tx ?? this.retired.get(txid)
+  }
+
+  /** @inheritdoc */
+  onChange(txid: string, listener: (tx: Transaction) => void): () => void {
+    let set = this.listeners.get(txid)
+    if (set === undefined) {
+      set = new Set()
+      this.listeners.set(txid, set)
+    }
+    set.add(listener)
+    return () => {
+      const s = this.listeners.get(txid)
+      s?.delete(listener)
+      if (s?.size === 0) this.listeners.delete(txid)
+    }
+  }
+
+  /** @inheritdoc */
+  async retireDue(txid: string): Promise<Transaction | undefined> {
+    const tx = this.current(txid)
+    if (tx === undefined || tx.state === 'retired' || tx.deadlineMs > this.clock()) return tx
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        off()
+        resolve()
+      }, RETIRE_WAIT_MS)
+      const off = this.onChange(txid, (t) => {
+        if (t.state !== 'retired') return
+        clearTimeout(timer)
+        off()
+        resolve()
+      })
+    })
+    this.market.txs.retireDue(this.clock())
+    await done
+    return this.current(txid)
+  }
+
+  private changed(tx: Transaction): void {
+    for (const l of [...(this.listeners.get(tx.id) ?? [])]) l(tx)
+  }
+}
+
+/** Options of {@link buyWork}. */
+export interface BuyWorkOptions {
+  readonly market: Market
+  readonly trade: TradeService
+  /** Where the result is imported. */
+  readonly store: ChunkStore
+  readonly article: string
+  readonly price: Money
+  /** The work, its chunks in `store`. */
+  readonly work: Manifest
+  /** Attempts (a new BUY bid each) before giving up; default 3. */
+  readonly attempts?: number
+  /** Lifetime of each BUY bid, ms (default 60 s). */
+  readonly bidLifetimeMs?: number
+  readonly signal?: AbortSignal
+  readonly logger?: Logger
+  /** Progress: `bid`, `established`, `trading`, `retry`, `done`. */
+  readonly onProgress?: (phase: string, details: Record<string, unknown>) => void
+  /** Checks the result before accepting (the trade's `resultCheck`). */
+  readonly resultCheck?: (result: Uint8Array) => boolean | Promise<boolean>
+}
+
+/** Outcome of {@link buyWork}. */
+export interface BuyWorkResult {
+  readonly result: Manifest
+  readonly tx: Transaction
+  readonly attempts: number
+}
+
+/**
+ * Buys `work`: places a BUY bid committing to the work hash and a fresh secret (TX-15), waits
+ * for its transaction to be established, runs the buyer side of the trade and stores the
+ * result. A failed trade or an unmatched bid is retried with a new bid (another seller).
+ */
+export async function buyWork(o: BuyWorkOptions): Promise<BuyWorkResult> {
+  const attempts = o.attempts ?? 3
+  let lastCode = 'NONE'
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    o.signal?.throwIfAborted()
+    const buyerSecret = randomBytes(32).toString('hex')
+    const workHash = keyToHex(o.work.fileKey)
+    const established = waitEstablished(o.market, o.signal)
+    let bid: Awaited<ReturnType<Market['placeBid']>>
+    try {
+      bid = await o.market.placeBid({
+        article: o.article,
+        side: 'BUY',
+        price: o.price,
+        lifetimeMs: o.bidLifetimeMs ?? 60_000,
+        work: { workHash, buyerSecret }
+      })
+    } catch (err) {
+      established.cancel()
+      throw err
+    }
+    o.onProgress?.('bid', { attempt, bidId: bid.id })
+    let tx: Transaction
+    try {
+      tx = await established.wait(bid.id)
+    } catch (err) {
+      lastCode = isBitwrkError(err) ? err.code : 'UNKNOWN'
+      o.onProgress?.('retry', { attempt, code: lastCode })
+      continue
+    }
+    o.onProgress?.('established', { attempt, txid: tx.id, seller: tx.terms.sellerPeerId })
+    try {
+      const r = await o.trade.runBuyer(tx, o.work, buyerSecret, {
+        ...(o.signal !== undefined ? { signal: o.signal } : {}),
+        ...(o.resultCheck !== undefined
+          ? { resultCheck: (res: Uint8Array) => o.resultCheck?.(res) ?? true }
+          : {})
+      })
+      const result = await importStream([r.result], o.store)
+      o.onProgress?.('done', { attempt, txid: tx.id })
+      return { result, tx: r.tx, attempts: attempt }
+    } catch (err) {
+      if (o.signal?.aborted === true) throw err
+      lastCode = isBitwrkError(err) ? err.code : 'UNKNOWN'
+      o.logger?.warn({ txid: tx.id, code: lastCode, attempt }, 'buy: trade failed, buying again')
+      o.onProgress?.('retry', { attempt, code: lastCode })
+    }
+  }
+  throw new BitwrkError(NodeTradeCode.BUY_FAILED, `buy failed after ${attempts} attempts (${lastCode})`, {
+    attempts,
+    lastCode
+  })
+}
+
+/**
+ * Listens (from before the bid is placed, so no event is missed) for the establishment of the
+ * transaction of an own BUY bid; the returned function waits for it by bid id.
+ */
+function waitEstablished(
+  market: Market,
+  signal?: AbortSignal
+): { wait: (bidId: string) => Promise<Transaction>; cancel: () => void } {
+  const seen = new Map<string, Transaction>()
+  const closed = new Set<string>()
+  let wake: (() => void) | undefined
+  const onEst = (e: CustomEvent<{ tx: Transaction; own: string | null }>): void => {
+    if (e.detail.own !== 'buyer') return
+    seen.set(e.detail.tx.terms.buyBidId, e.detail.tx)
+    wake?.()
+  }
+  const onClosed = (e: CustomEvent<{ bidId: string; reason: string }>): void => {
+    if (e.detail.reason !== 'matched') closed.add(e.detail.bidId)
+    wake?.()
+  }
+  const onRetired = (e: CustomEvent<{ tx: Transaction; own: string | null }>): void => {
+    // a match of our bid that never established: the bid is used up
+    if (e.detail.own === 'buyer') closed.add(e.detail.tx.terms.buyBidId)
+    wake?.()
+  }
+  market.addEventListener('tx:established', onEst)
+  market.addEventListener('bid:closed', onClosed)
+  market.addEventListener('tx:retired', onRetired)
+  const cleanup = (): void => {
+    market.removeEventListener('tx:established', onEst)
+    market.removeEventListener('bid:closed', onClosed)
+    market.removeEventListener('tx:retired', onRetired)
+  }
+  const wait = (bidId: string): Promise<Transaction> =>
+    new Promise<Transaction>((resolve, reject) => {
+      const check = (): void => {
+        const tx = seen.get(bidId)
+        if (tx !== undefined) {
+          finish()
+          resolve(tx)
+        } else if (closed.has(bidId)) {
+          finish()
+          reject(new BitwrkError(NodeTradeCode.NO_MATCH, 'bid closed without an established transaction'))
+        } else if (signal?.aborted === true) {
+          finish()
+          reject(signal.reason)
+        }
+      }
+      const finish = (): void => {
+        wake = undefined
+        signal?.removeEventListener('abort', check)
+        cleanup()
+      }
+      wake = check
+      signal?.addEventListener('abort', check, { once: true })
+      check()
+    })
+  return { wait, cancel: cleanup }
+}
+
+/** A worker of the node as the trade sees it: a function from work to result bytes. */
+export type WorkFunction = (work: Uint8Array, options: { signal: AbortSignal }) => Promise<Uint8Array>
+
+/**
+ * Seller side: when an own SELL bid's transaction is established, the worker reserved for that
+ * bid trades it. `workerFor(bidId)` returns the worker and a release callback (called with the
+ * outcome) or undefined when the bid has none (then nothing is sold and the transaction retires).
+ */
+export function wireSeller(
+  market: Market,
+  trade: TradeService,
+  workerFor: (bidId: string) => { worker: TradeWorker; done: (ok: boolean) => void } | undefined,
+  logger?: Logger
+): () => void {
+  const onEst = (e: CustomEvent<{ tx: Transaction; own: string | null }>): void => {
+    if (e.detail.own !== 'seller') return
+    const tx = e.detail.tx
+    const w = workerFor(tx.terms.sellBidId)
+    if (w === undefined) {
+      logger?.warn({ txid: tx.id }, 'sell: no worker for the established transaction')
+      return
+    }
+    trade.onEstablished(tx, w.worker).then(
+      (r) => w.done(r.error === null),
+      (err: unknown) => {
+        logger?.warn({ txid: tx.id, code: isBitwrkError(err) ? err.code : 'UNKNOWN' }, 'sell failed')
+        w.done(false)
+      }
+    )
+  }
+  market.addEventListener('tx:established', onEst)
+  return () => market.removeEventListener('tx:established', onEst)
+}

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import { importStream } from '../../cafs/stream.js'
+import {
+  type BitwrkNode,
+  bidTopic,
+  createBitwrkNode,
+  createMemoryController,
+  openStore,
+  TradeService,
+  txTopic
+} from '../../node/index.js'
+import { topologyEdges, waitFor, waitForMesh } from '../../node/testing.js'
+import { buyWork, MarketTxChannel, wireSeller } from '../../node/trade-wiring.js'
+import { Identity } from '../../protocol/identity/index.js'
+import { money } from '../../protocol/money/index.js'
+import type { Bench } from '../bench.js'
+
+const ARTICLE = 'net.bitwrk/trivial/0'
+const NODES = 10
+/** The time-to-match bench's epoch parameters (200 ms epochs, 500 ms settle; see there why). */
+const PARAMS = { epochMs: 200, settleMs: 500 }
+/** Buyer/seller pairs trading at once per round. */
+const PAIRS = NODES / 2
+
+const rand = (n: number): Uint8Array => new Uint8Array(randomBytes(n))
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+}
+
+/**
+ * The full trade (issue 5) with a trivial article (the worker reverses 1 KiB of work): from the
+ * buyer's call to the accepted, decrypted result, over 10 nodes in one process (random graph,
+ * degree 4): BUY bid, match, establishing handshake on the transaction topic, work push,
+ * secret, encrypted result, receipt, key, acceptance. Five buyer/seller pairs trade at once per
+ * round. Target (issue 5): p50 ≤ 1.5 s.
+ */
+export const bench: Bench = {
+  name: 'trade',
+  async run({ quick }) {
+    const rounds = quick ? 2 : 6
+    const nodes: BitwrkNode[] = []
+    const trades: TradeService[] = []
+    try {
+      for (let i = 0; i < NODES; i++) {
+        const node = await createBitwrkNode({
+          store: await openStore(createMemoryController()),
+          identity: Identity.generate(rand),
+          loopbackOnly: true,
+          articles: [ARTICLE],
+          epochParams: PARAMS,
+          host: { dhtSelfQuery: false }
+        })
+        await node.start()
+        nodes.push(node)
+        const trade = new TradeService({
+          libp2p: node.host.libp2p,
+          signer: node.identity,
+          channel: new MarketTxChannel(node.market, Date.now),
+          store: node.chunks
+        })
+        await trade.start()
+        trades.push(trade)
+        wireSeller(node.market, trade, () => ({
+          worker: { work: async (w) => Uint8Array.from(w).reverse() },
+          done: () => {}
+        }))
+      }
+      const edges = topologyEdges(NODES, 'random', 4, Math.random)
+      await Promise.all(
+        edges.map(([a, b]) => {
+          const addr = nodes[b]?.host.multiaddrs()[0]
+          if (addr === undefined) throw new Error('no address')
+          return nodes[a]?.host.libp2p.dial(addr, { signal: AbortSignal.timeout(10_000) })
+        })
+      )
+      const hosts = nodes.map((n) => n.host)
+      await waitForMesh(hosts, bidTopic(ARTICLE), 20_000)
+      await waitForMesh(hosts, txTopic(ARTICLE), 20_000)
+      const times: number[] = []
+      let failed = 0
+      const t0 = performance.now()
+      for (let r = 0; r < rounds; r++) {
+        const sellers = nodes.slice(0, PAIRS)
+        const buyers = nodes.slice(PAIRS)
+        const sells = await Promise.all(
+          sellers.map((s) => s.placeBid({ article: ARTICLE, side: 'SELL', price: money('BTC', 1000n) }))
+        )
+        // every resting offer reached every buyer's book before the buys start
+        await waitFor(() => buyers.every((b) => sells.every((s) => b.book.get(s.id) !== undefined)), {
+          timeoutMs: 10_000
+        })
+        await Promise.all(
+          buyers.map(async (b, i) => {
+            const work = await importStream([rand(1024)], b.chunks)
+            const start = performance.now()
+            try {
+              await buyWork({
+                market: b.market,
+                trade: trades[PAIRS + i] as TradeService,
+                store: b.chunks,
+                article: ARTICLE,
+                price: money('BTC', 2000n),
+                work,
+                attempts: 1,
+                signal: AbortSignal.timeout(30_000)
+              })
+              times.push(performance.now() - start)
+            } catch {
+              failed++
+            }
+          })
+        )
+      }
+      const elapsed = (performance.now() - t0) / 1000
+      times.sort((a, b) => a - b)
+      return {
+        bench: 'trade',
+        nodes: NODES,
+        trades: times.length,
+        failed,
+        trades_per_s: Math.round((times.length / elapsed) * 100) / 100,
+        p50_ms: Math.round(quantile(times, 0.5)),
+        p95_ms: Math.round(quantile(times, 0.95)),
+        epoch_ms: PARAMS.epochMs,
+        settle_ms: PARAMS.settleMs
+      }
+    } finally {
+      await Promise.all(trades.map((t) => t.stop()))
+      await Promise.all(nodes.map((n) => n.stop()))
+    }
+  }
+}

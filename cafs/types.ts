@@ -4,6 +4,8 @@
  * transfer code consumes. See DESIGN.md §1 and the CAFS sections of protocol/README.md.
  */
 
+import type { VerifiedChunk } from './verified.js'
+
 /** A SHA-256 digest (32 bytes): the key of a chunk, a file or a manifest. */
 export type Key = Uint8Array
 
@@ -65,6 +67,13 @@ export interface ChunkStore {
    * store unchanged (protocol/spec/cafs.md CAFS-12, CAFS-13).
    */
   put(key: Key, bytes: Uint8Array, options?: AbortOptions): Promise<void>
+  /**
+   * Like `put` for a chunk this process has just hashed ({@link VerifiedChunk}): the store
+   * skips its own re-hash, since the token proves the key was computed from these bytes
+   * (one verification per side, CAFS-12). Optional: callers use `putChunk`, which falls back
+   * to `put` (and its re-hash) for stores without it. Fails like `put` otherwise.
+   */
+  putVerified?(chunk: VerifiedChunk, options?: AbortOptions): Promise<void>
   /** Removes an unpinned chunk; returns false when it was absent or is pinned. */
   delete(key: Key, options?: AbortOptions): Promise<boolean>
   /** Increments the chunk's reference count (the chunk need not be present yet). */

@@ -1,10 +1,12 @@
 import { isBitwrkError } from '../../protocol/errors.js'
-import { FileHasher, keysEqual, keyToHex } from '../keys.js'
+import { keysEqual, keyToHex } from '../keys.js'
+import { putChunk } from '../store/verify.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../types.js'
 import { MISBEHAVIOUR_CODES, XferCode, xferError } from './errors.js'
+import { FileKeyCursor } from './filekey.js'
 import { abortToError } from './framing.js'
 import { resolveLimits, type TransferLimits } from './limits.js'
-import { checkChunk, deleteAll, planWishlist, storedChunk, unpinAll, type XferProgress } from './receive.js'
+import { checkChunk, deleteAll, planWishlist, unpinAll, type XferProgress } from './receive.js'
 import type { ChunkSource } from './source.js'
 
 /** A provider of chunks, named by the caller (a peer id, an address). */
@@ -65,7 +67,7 @@ interface Batch {
  * at a time, so fast providers take more. A request that fails or passes its deadline hands
  * its unanswered chunks back for another provider. Every chunk is re-hashed before `put`; a
  * provider that sends a wrong chunk is reported through `onBadProvider` and gets no more work.
- * Finally the file key is checked over all chunks in order.
+ * The file key is hashed over all chunks in order as they arrive and checked at the end.
  *
  * Fails with `CAFS_XFER_UNAVAILABLE` when some chunk has no provider left (chunks already
  * stored stay, so a later call resumes), `CAFS_XFER_FILE_KEY_MISMATCH` (stored chunks are
@@ -86,13 +88,11 @@ export async function fetchFile(
   try {
     options.signal?.throwIfAborted()
     const wanted = await planWishlist(manifest, store, pinned, options)
-    const run = new FetchRun(manifest, providers, store, limits, options, all, added)
-    await run.start(wanted)
     // The file key over every chunk in order: catches a manifest that does not describe a file.
-    const hasher = new FileHasher()
-    for (let i = 0; i < manifest.chunks.length; i++)
-      hasher.update(await storedChunk(store, manifest, i, { signal: all.signal }))
-    if (!keysEqual(hasher.digest(), manifest.fileKey))
+    const fileKey = new FileKeyCursor(manifest, store, wanted)
+    const run = new FetchRun(manifest, providers, store, limits, options, all, added, fileKey)
+    await run.start(wanted)
+    if (!keysEqual(await fileKey.digest({ signal: all.signal }), manifest.fileKey))
       throw xferError(XferCode.FILE_KEY_MISMATCH, 'chunks do not assemble to the file key', {
         fileKey: keyToHex(manifest.fileKey)
       })
@@ -128,7 +128,8 @@ class FetchRun {
     private readonly limits: TransferLimits,
     private readonly options: FetchOptions,
     private readonly all: AbortController,
-    private readonly added: Key[]
+    private readonly added: Key[],
+    private readonly fileKey: FileKeyCursor
   ) {
     this.active = new Set(providers.map((p) => p.id))
     for (const p of providers) this.perProvider.set(p.id, { chunks: 0, bytes: 0 })
@@ -232,14 +233,19 @@ class FetchRun {
         seen.add(item.index)
         if ('missing' in item) continue
         const ref = this.manifest.chunks[index]!
-        checkChunk(ref.key, ref.size, item.bytes, index)
+        const chunk = checkChunk(ref.key, ref.size, item.bytes, index)
         try {
-          await this.store.put(ref.key, item.bytes, { signal: this.all.signal })
+          await putChunk(this.store, chunk, { signal: this.all.signal })
         } catch (err) {
           throw new LocalFailure(err)
         }
         this.added.push(ref.key)
         stored.add(item.index)
+        try {
+          await this.fileKey.stored(index, item.bytes, { signal: this.all.signal })
+        } catch (err) {
+          throw new LocalFailure(err)
+        }
         const stats = this.perProvider.get(p.id)!
         stats.chunks++
         stats.bytes += item.bytes.length

@@ -2,6 +2,7 @@
 export * from './chunker.js'
 export * from './errors.js'
 export * from './gear.js'
+export * from './hash-pool.js'
 export * from './keys.js'
 export * from './manifest.js'
 export * from './store/index.js'

@@ -1,3 +1,4 @@
+import type { HashPool } from './hash-pool.js'
 import { keysEqual, sha256 } from './keys.js'
 import type { Key } from './types.js'
 
@@ -23,6 +24,19 @@ export class VerifiedChunk {
   /** The token for `bytes` when their SHA-256 is `key`, else `undefined` (one hash pass). */
   static check(key: Key, bytes: Uint8Array): VerifiedChunk | undefined {
     return keysEqual(sha256(bytes), key) ? new VerifiedChunk(key, bytes) : undefined
+  }
+
+  /**
+   * Like {@link check}, hashing on a {@link HashPool} worker when `pool` is given (the main
+   * thread only copies the bytes), else here. `bytes` must not change until this settles.
+   */
+  static async checkOn(
+    pool: HashPool | undefined,
+    key: Key,
+    bytes: Uint8Array
+  ): Promise<VerifiedChunk | undefined> {
+    if (pool === undefined) return VerifiedChunk.check(key, bytes)
+    return keysEqual(await pool.digest(bytes), key) ? new VerifiedChunk(key, bytes) : undefined
   }
 
   /** The token for `bytes` under the key computed from them (one hash pass). */

@@ -1,13 +1,16 @@
 import { isBitwrkError } from '../../protocol/errors.js'
+import type { HashPool } from '../hash-pool.js'
 import { keysEqual, keyToHex } from '../keys.js'
 import { putChunk } from '../store/verify.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../types.js'
+import { VerifiedChunk } from '../verified.js'
 import { MISBEHAVIOUR_CODES, XferCode, xferError } from './errors.js'
 import { FileKeyCursor } from './filekey.js'
 import { abortToError } from './framing.js'
 import { resolveLimits, type TransferLimits } from './limits.js'
+import { mapAhead } from './readahead.js'
 import { checkChunk, deleteAll, planWishlist, unpinAll, type XferProgress } from './receive.js'
-import type { ChunkSource } from './source.js'
+import type { ChunkSource, FetchedChunk } from './source.js'
 
 /** A provider of chunks, named by the caller (a peer id, an address). */
 export interface Provider {
@@ -47,7 +50,15 @@ export interface FetchOptions extends AbortOptions {
   onProviderError?: (event: ProviderErrorEvent) => void
   /** Called after each stored chunk. */
   onProgress?: (progress: XferProgress) => void
+  /**
+   * Hash chunks and the file key on these worker threads instead of the main thread (the
+   * caller owns and closes the pool). Up to {@link HASH_AHEAD} chunks are hashed ahead.
+   */
+  hashPool?: HashPool
 }
+
+/** Chunks of one request hashed ahead of the one being stored, when a hash pool is used. */
+export const HASH_AHEAD = 64
 
 /** Outcome of a successful {@link fetchFile}. */
 export interface FetchResult extends XferProgress {
@@ -83,13 +94,14 @@ export async function fetchFile(
   const pinned: Key[] = []
   const added: Key[] = []
   const all = new AbortController()
+  let fileKey: FileKeyCursor | undefined
   const onOuterAbort = (): void => all.abort(abortToError(options.signal?.reason))
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
   try {
     options.signal?.throwIfAborted()
     const wanted = await planWishlist(manifest, store, pinned, options)
     // The file key over every chunk in order: catches a manifest that does not describe a file.
-    const fileKey = new FileKeyCursor(manifest, store, wanted)
+    fileKey = new FileKeyCursor(manifest, store, wanted, options.hashPool)
     const run = new FetchRun(manifest, providers, store, limits, options, all, added, fileKey)
     await run.start(wanted)
     if (!keysEqual(await fileKey.digest({ signal: all.signal }), manifest.fileKey))
@@ -101,6 +113,7 @@ export async function fetchFile(
   } catch (err) {
     const e = options.signal?.aborted && !isBitwrkError(err) ? abortToError(options.signal.reason) : err
     all.abort(e)
+    fileKey?.discard()
     await unpinAll(store, pinned)
     if (isBitwrkError(e) && MISBEHAVIOUR_CODES.has(e.code)) await deleteAll(store, added)
     throw e
@@ -223,7 +236,17 @@ class FetchRun {
     )
     try {
       const keys = batch.indices.map((i) => this.manifest.chunks[i]!.key)
-      for await (const item of p.source.fetch(keys, { signal: req.signal })) {
+      const pool = this.options.hashPool
+      // The hash starts as soon as a record is decoded; its result is checked in order below.
+      const hashOf = async (item: FetchedChunk): Promise<VerifiedChunk | undefined> => {
+        if ('missing' in item) return undefined
+        const ref = this.manifest.chunks[batch.indices[item.index] ?? -1]
+        // Out-of-range and wrong-sized answers are refused below with their own codes.
+        if (ref === undefined || item.bytes.length !== ref.size) return undefined
+        return VerifiedChunk.checkOn(pool, ref.key, item.bytes)
+      }
+      const answers = mapAhead(p.source.fetch(keys, { signal: req.signal }), hashOf, pool ? HASH_AHEAD : 1)
+      for await (const [item, verified] of answers) {
         req.signal.throwIfAborted()
         const index = batch.indices[item.index]
         if (index === undefined || seen.has(item.index))
@@ -233,7 +256,7 @@ class FetchRun {
         seen.add(item.index)
         if ('missing' in item) continue
         const ref = this.manifest.chunks[index]!
-        const chunk = checkChunk(ref.key, ref.size, item.bytes, index)
+        const chunk = verified ?? checkChunk(ref.key, ref.size, item.bytes, index)
         try {
           await putChunk(this.store, chunk, { signal: this.all.signal })
         } catch (err) {
@@ -263,6 +286,8 @@ class FetchRun {
     } finally {
       clearTimeout(timer)
       this.all.signal.removeEventListener('abort', onAll)
+      // Ends a read the hash read-ahead may still have pending (the stream is then dropped).
+      req.abort(xferError(XferCode.ABORTED, 'request finished'))
     }
     return batch.indices.filter((_i, pos) => !stored.has(pos))
   }

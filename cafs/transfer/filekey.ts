@@ -1,3 +1,4 @@
+import type { AsyncFileHasher, HashPool } from '../hash-pool.js'
 import { FileHasher } from '../keys.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../types.js'
 import { storedChunk } from './receive.js'
@@ -10,19 +11,23 @@ import { storedChunk } from './receive.js'
  * back. With one provider, or providers keeping pace, nothing is read back.
  */
 export class FileKeyCursor {
-  private readonly hasher = new FileHasher()
+  private readonly hasher: FileHasher | AsyncFileHasher
   private next = 0
   /** Manifest indices not stored yet: the cursor stops before them. */
   private readonly awaited: Set<number>
   /** Steps run one at a time: a read-back must not interleave with another arrival. */
   private busy: Promise<void> = Promise.resolve()
+  private digested = false
 
   constructor(
     private readonly manifest: Manifest,
     private readonly store: ChunkStore,
-    wanted: readonly number[]
+    wanted: readonly number[],
+    pool?: HashPool
   ) {
     this.awaited = new Set(wanted)
+    // On a pool worker the bytes are copied out at the end of the turn: views stay valid.
+    this.hasher = pool ? pool.fileHasher() : new FileHasher()
   }
 
   /** Chunk `index` was verified and stored with `bytes` (which must not change until this settles). */
@@ -37,7 +42,15 @@ export class FileKeyCursor {
     await this.busy
     await this.advance(options)
     if (this.next !== this.manifest.chunks.length) throw new Error('FileKeyCursor.digest before every chunk')
-    return this.hasher.digest()
+    this.digested = true
+    return await this.hasher.digest()
+  }
+
+  /** Releases the hasher of a fetch that failed (a pool worker keeps its state otherwise). */
+  discard(): void {
+    if (this.digested || this.hasher instanceof FileHasher) return
+    this.digested = true
+    this.hasher.digest().catch(() => {})
   }
 
   private async step(index: number, bytes: Uint8Array, options: AbortOptions): Promise<void> {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { sha256 } from './keys.js'
 import type { Key } from './types.js'
 
 /** Op codes shared with cafs/hash-worker.ts. */
@@ -19,6 +20,13 @@ interface Pending {
   reject: (err: unknown) => void
 }
 
+/** A batch handed to the worker: who waits, and the inputs (kept to hash here if it dies). */
+interface Inflight {
+  readonly waiting: (Pending | undefined)[]
+  readonly parts: Uint8Array[]
+  readonly ops: readonly number[]
+}
+
 /** One worker and the batch being filled for it. */
 class PoolWorker {
   private ops: number[] = []
@@ -27,10 +35,12 @@ class PoolWorker {
   private partBytes = 0
   private scheduled = false
   private nextId = 0
-  private readonly inflight = new Map<number, (Pending | undefined)[]>()
+  private readonly inflight = new Map<number, Inflight>()
   /** Bytes queued or being hashed: the pool sends new work to the least loaded worker. */
   load = 0
+  /** Set once the worker is gone: chunk digests are then computed here, file hashes fail. */
   private failure: unknown
+  private closed = false
 
   constructor(private readonly worker: Worker) {
     worker.unref()
@@ -40,8 +50,13 @@ class PoolWorker {
   }
 
   push(op: number, arg: number, bytes: Uint8Array, wait: Pending | undefined): void {
+    if (this.closed) {
+      wait?.reject(new Error('hash pool closed'))
+      return
+    }
     if (this.failure !== undefined) {
-      wait?.reject(this.failure)
+      if (op === OP_DIGEST) wait?.resolve(sha256(bytes))
+      else wait?.reject(this.failure)
       return
     }
     this.ops.push(op, arg, bytes.length)
@@ -68,7 +83,7 @@ class PoolWorker {
     }
     const id = this.nextId++
     const ops = Int32Array.from(this.ops)
-    this.inflight.set(id, this.waiting)
+    this.inflight.set(id, { waiting: this.waiting, parts: this.parts, ops: this.ops })
     if (this.inflight.size === 1) this.worker.ref()
     this.worker.postMessage({ id, ops, buf: buf.buffer }, [buf.buffer, ops.buffer])
     this.load -= this.partBytes
@@ -79,7 +94,7 @@ class PoolWorker {
   }
 
   private answer(msg: { id: number; out: ArrayBuffer }): void {
-    const waiting = this.inflight.get(msg.id)
+    const waiting = this.inflight.get(msg.id)?.waiting
     if (waiting === undefined) return
     this.inflight.delete(msg.id)
     if (this.inflight.size === 0) this.worker.unref()
@@ -92,16 +107,28 @@ class PoolWorker {
     }
   }
 
+  /**
+   * The worker failed (it could not start, or crashed): what it owed is hashed here instead,
+   * except file hashes, whose state died with it. A closed pool rejects everything.
+   */
   private failAll(err: unknown): void {
     this.failure ??= err
-    for (const waiting of this.inflight.values()) for (const w of waiting) w?.reject(err)
+    const batches = [...this.inflight.values(), { waiting: this.waiting, parts: this.parts, ops: this.ops }]
     this.inflight.clear()
-    for (const w of this.waiting) w?.reject(err)
+    this.ops = []
+    this.parts = []
     this.waiting = []
+    this.partBytes = 0
+    for (const b of batches)
+      b.waiting.forEach((w, i) => {
+        if (w === undefined) return
+        if (!this.closed && b.ops[3 * i] === OP_DIGEST) w.resolve(sha256(b.parts[i]!))
+        else w.reject(this.closed ? new Error('hash pool closed') : err)
+      })
   }
 
   terminate(): Promise<number> {
-    this.failure ??= new Error('hash pool closed')
+    this.closed = true
     return this.worker.terminate()
   }
 }
@@ -129,7 +156,11 @@ export class HashPool {
   constructor(size = Math.min(4, Math.max(1, availableParallelism() - 1))) {
     if (!(size >= 1)) throw new RangeError('HashPool size must be >= 1')
     const url = new URL('./hash-worker.js', import.meta.url)
-    this.workers = Array.from({ length: size }, () => new PoolWorker(new Worker(url)))
+    // Node flags of the main thread that make no sense for a worker file (`node -e`) are dropped.
+    const execArgv = process.execArgv.filter(
+      (a) => !a.startsWith('--input-type') && a !== '-e' && a !== '--eval'
+    )
+    this.workers = Array.from({ length: size }, () => new PoolWorker(new Worker(url, { execArgv })))
   }
 
   /** Number of workers. */

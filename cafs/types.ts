@@ -61,6 +61,12 @@ export interface ChunkStore {
   /** The chunk's bytes, or `undefined` when absent. */
   get(key: Key, options?: AbortOptions): Promise<Uint8Array | undefined>
   /**
+   * The chunk's bytes without a copy, for a reader that only hashes them or copies them out
+   * (the chunk server). The caller must never write to them nor hand them on. Optional: such
+   * readers fall back to `get`.
+   */
+  getShared?(key: Key, options?: AbortOptions): Promise<Uint8Array | undefined>
+  /**
    * Verifies and stores a chunk; storing a present chunk is a no-op (counted as a dedup hit).
    * The store may read `bytes` until the promise settles: do not modify them before. Fails with
    * `CAFS_HASH_MISMATCH`, `CAFS_CHUNK_SIZE`, `CAFS_BAD_KEY` or `CAFS_STORE_FULL`, leaving the

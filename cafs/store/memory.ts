@@ -58,6 +58,15 @@ export class MemoryChunkStore implements ChunkStore {
     return bytes.slice()
   }
 
+  /** The held array itself (no copy; callers only read it). Counts as a use for the LRU. */
+  async getShared(key: Key, options?: AbortOptions): Promise<Uint8Array | undefined> {
+    this.open(options)
+    const hex = keyToHex(checkKey(key))
+    const bytes = this.chunks.get(hex)
+    if (bytes) this.touch(hex, bytes.length)
+    return bytes
+  }
+
   /** @inheritdoc */
   async put(key: Key, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
     this.open(options)

@@ -4,7 +4,7 @@ import type { AbortOptions, ChunkStore, Key } from '../types.js'
 import { VerifiedChunk } from '../verified.js'
 import { XferCode, xferError } from './errors.js'
 import { RECORD_OVERHEAD, resolveLimits, type TransferLimits } from './limits.js'
-import { type ChunkRecord, encodeChunks, encodeDone, encodeMissing } from './messages.js'
+import { type ChunkRecord, encodeChunksFrame, encodeDone, encodeMissing } from './messages.js'
 import { readAhead } from './readahead.js'
 import { Session } from './session.js'
 import type { ByteStream } from './stream.js'
@@ -64,7 +64,7 @@ export async function serveChunks(
       let missing: number[] = []
       const flushRecords = async (): Promise<void> => {
         if (records.length === 0) return
-        await session.send(encodeChunks(records))
+        await session.sendFramed(encodeChunksFrame(records))
         records = []
         recordBytes = 1
       }
@@ -116,7 +116,8 @@ async function servable(
 ): Promise<Uint8Array | undefined> {
   let bytes: Uint8Array | undefined
   try {
-    bytes = await store.get(key, options)
+    // Read-only use (hash, then copy into the frame): no defensive copy needed.
+    bytes = await (store.getShared ? store.getShared(key, options) : store.get(key, options))
   } catch (err) {
     if (isBitwrkError(err)) throw err
     return undefined

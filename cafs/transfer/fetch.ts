@@ -40,6 +40,12 @@ export interface FetchOptions extends AbortOptions {
   batchBytes?: number
   /** Deadline of one request; on expiry its unanswered chunks go to another provider. */
   requestTimeoutMs?: number
+  /**
+   * Requests each provider works on at once (default 1). With 2, the next GET is served while
+   * one answer drains (no idle round trip between batches); a bad provider is still reported
+   * once, but may have delivered good chunks on its other request meanwhile.
+   */
+  requestsPerProvider?: number
   /** Innocent failures in a row before a provider is dropped (default 2). */
   maxProviderFailures?: number
   /** Leave every chunk of the manifest pinned after success (the caller unpins later). */
@@ -159,7 +165,8 @@ class FetchRun {
     const maxChunks = Math.min(this.options.batchChunks ?? 64, this.limits.maxKeysPerRequest)
     this.pending = makeBatches(this.manifest, wanted, maxChunks, this.options.batchBytes ?? 1 << 20)
     this.checkStuck()
-    await Promise.all(this.providers.map((p) => this.worker(p)))
+    const lanes = Math.max(1, this.options.requestsPerProvider ?? 1)
+    await Promise.all(this.providers.flatMap((p) => Array.from({ length: lanes }, () => this.worker(p))))
     // `fail` records its cause before aborting; otherwise the caller's signal fired.
     if (this.failure !== undefined) throw this.failure
     if (this.all.signal.aborted) throw abortToError(this.all.signal.reason)
@@ -297,8 +304,8 @@ class FetchRun {
     const e = signal.aborted && !isBitwrkError(err) ? abortToError(signal.reason) : err
     const code = isBitwrkError(e) ? e.code : XferCode.CLOSED
     if (MISBEHAVIOUR_CODES.has(code)) {
-      this.active.delete(p.id)
-      this.options.onBadProvider?.({ provider: p.id, code })
+      // Reported once, even when its other requests fail as well.
+      if (this.active.delete(p.id)) this.options.onBadProvider?.({ provider: p.id, code })
       return
     }
     const n = (this.failures.get(p.id) ?? 0) + 1

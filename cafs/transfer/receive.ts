@@ -200,7 +200,7 @@ export function checkChunk(key: Key, size: number, bytes: Uint8Array, index: num
   return chunk
 }
 
-/** A chunk the store must hold (it was there at wishlist time and is pinned). */
+/** A chunk the store must hold (it was there at wishlist time and is pinned), for reading only. */
 export async function storedChunk(
   store: ChunkStore,
   manifest: Manifest,
@@ -208,7 +208,8 @@ export async function storedChunk(
   options: AbortOptions
 ): Promise<Uint8Array> {
   const ref = manifest.chunks[index]!
-  const bytes = await store.get(ref.key, options)
+  // Only hashed (or copied out by a hash pool): the store's own bytes will do.
+  const bytes = await (store.getShared ? store.getShared(ref.key, options) : store.get(ref.key, options))
   if (bytes === undefined)
     throw xferError(XferCode.MISSING_CHUNK, 'a stored chunk vanished', { index, key: keyToHex(ref.key) })
   return bytes

@@ -159,6 +159,34 @@ describe('cafs/transfer multi-source fetch over real sockets', () => {
     }
   })
 
+  it('runs two requests per provider at once and still reports a bad provider once', async () => {
+    const good = await honest(await storeWith(chunks))
+    const corrupt = await hostile(
+      scripted(async (keys, stream) => {
+        const records = keys.map((k, index) => {
+          const b = Uint8Array.from(byKey.get(Buffer.from(k).toString('hex'))!)
+          b[0] = (b[0] as number) ^ 0x80
+          return { index, bytes: b }
+        })
+        await stream.write(encodeFrame(encodeChunks(records)))
+        await stream.write(encodeFrame(encodeDone()))
+      })
+    )
+    const store = new MapStore()
+    const bad: BadProviderEvent[] = []
+    const result = await fetchFile(manifest, [provider('corrupt', corrupt), provider('good', good)], store, {
+      limits: LIMITS,
+      batchChunks: 4,
+      requestsPerProvider: 2,
+      onBadProvider: (e) => bad.push(e),
+      signal: AbortSignal.timeout(10_000)
+    })
+    assert.deepEqual(bad, [{ provider: 'corrupt', code: XferCode.HASH_MISMATCH }])
+    assert.equal(result.perProvider.get('good')!.bytes, file.length)
+    assert.deepEqual(await assemble(manifest, store), file)
+    assert.equal(store.pins.size, 0)
+  })
+
   it('splits the work between providers and re-assigns what one of them lacks', async () => {
     const evens = await honest(await storeWith(chunks.filter((_c, i) => i % 2 === 0)))
     const all = await honest(await storeWith(chunks))

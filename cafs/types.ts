@@ -4,6 +4,8 @@
  * transfer code consumes. See DESIGN.md §1 and the CAFS sections of protocol/README.md.
  */
 
+import type { VerifiedChunk } from './verified.js'
+
 /** A SHA-256 digest (32 bytes): the key of a chunk, a file or a manifest. */
 export type Key = Uint8Array
 
@@ -59,12 +61,25 @@ export interface ChunkStore {
   /** The chunk's bytes, or `undefined` when absent. */
   get(key: Key, options?: AbortOptions): Promise<Uint8Array | undefined>
   /**
+   * The chunk's bytes without a copy, for a reader that only hashes them or copies them out
+   * (the chunk server). The caller must never write to them nor hand them on. Optional: such
+   * readers fall back to `get`.
+   */
+  getShared?(key: Key, options?: AbortOptions): Promise<Uint8Array | undefined>
+  /**
    * Verifies and stores a chunk; storing a present chunk is a no-op (counted as a dedup hit).
    * The store may read `bytes` until the promise settles: do not modify them before. Fails with
    * `CAFS_HASH_MISMATCH`, `CAFS_CHUNK_SIZE`, `CAFS_BAD_KEY` or `CAFS_STORE_FULL`, leaving the
    * store unchanged (protocol/spec/cafs.md CAFS-12, CAFS-13).
    */
   put(key: Key, bytes: Uint8Array, options?: AbortOptions): Promise<void>
+  /**
+   * Like `put` for a chunk this process has just hashed ({@link VerifiedChunk}): the store
+   * skips its own re-hash, since the token proves the key was computed from these bytes
+   * (one verification per side, CAFS-12). Optional: callers use `putChunk`, which falls back
+   * to `put` (and its re-hash) for stores without it. Fails like `put` otherwise.
+   */
+  putVerified?(chunk: VerifiedChunk, options?: AbortOptions): Promise<void>
   /** Removes an unpinned chunk; returns false when it was absent or is pinned. */
   delete(key: Key, options?: AbortOptions): Promise<boolean>
   /** Increments the chunk's reference count (the chunk need not be present yet). */

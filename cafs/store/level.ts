@@ -2,7 +2,8 @@ import { Level } from 'level'
 import { CafsErrorCode, cafsError } from '../errors.js'
 import { checkKey, keyFromHex, keysEqual, keyToHex, sha256 } from '../keys.js'
 import type { AbortOptions, ChunkStore, Key, StoreStats } from '../types.js'
-import { checkChunkSize, verifyChunk } from './verify.js'
+import type { VerifiedChunk } from '../verified.js'
+import { checkChunkSize, checkVerified, verifyChunk } from './verify.js'
 
 /**
  * A chunk store in LevelDB (level 10 / classic-level), CAFS-11…CAFS-14 and CAFS-17. Layout, one
@@ -102,6 +103,8 @@ interface PendingPut {
   key: Key
   hex: string
   data: Uint8Array
+  /** Hashed by the caller ({@link VerifiedChunk}): not hashed again. */
+  verified: boolean
   options: AbortOptions | undefined
   resolve: () => void
   reject: (err: unknown) => void
@@ -251,7 +254,34 @@ export class LevelChunkStore implements ChunkStore {
     checkKey(key)
     checkChunkSize(bytes)
     return new Promise<void>((resolve, reject) => {
-      this.pendingPuts.push({ key, hex: keyToHex(key), data: bytes, options, resolve, reject })
+      this.pendingPuts.push({
+        key,
+        hex: keyToHex(key),
+        data: bytes,
+        verified: false,
+        options,
+        resolve,
+        reject
+      })
+      if (this.pendingPuts.length === 1) void this.exclusive(() => this.flushPuts())
+    })
+  }
+
+  /** Like {@link put} for a chunk hashed by the caller: the group commit skips the re-hash. */
+  async putVerified(chunk: VerifiedChunk, options?: AbortOptions): Promise<void> {
+    this.check(options)
+    checkVerified(chunk)
+    const { key, bytes } = chunk
+    return new Promise<void>((resolve, reject) => {
+      this.pendingPuts.push({
+        key,
+        hex: keyToHex(key),
+        data: bytes,
+        verified: true,
+        options,
+        resolve,
+        reject
+      })
       if (this.pendingPuts.length === 1) void this.exclusive(() => this.flushPuts())
     })
   }
@@ -271,7 +301,7 @@ export class LevelChunkStore implements ChunkStore {
         continue
       }
       try {
-        verifyChunk(p.key, p.data)
+        if (!p.verified) verifyChunk(p.key, p.data)
       } catch (err) {
         p.reject(err)
         continue

@@ -1,7 +1,8 @@
 import { CafsErrorCode, cafsError } from '../errors.js'
 import { checkKey, keyToHex } from '../keys.js'
 import type { AbortOptions, ChunkStore, Key, StoreStats } from '../types.js'
-import { verifyChunk } from './verify.js'
+import type { VerifiedChunk } from '../verified.js'
+import { checkVerified, verifyChunk } from './verify.js'
 
 /** Options of {@link MemoryChunkStore}. */
 export interface MemoryChunkStoreOptions {
@@ -57,10 +58,31 @@ export class MemoryChunkStore implements ChunkStore {
     return bytes.slice()
   }
 
+  /** The held array itself (no copy; callers only read it). Counts as a use for the LRU. */
+  async getShared(key: Key, options?: AbortOptions): Promise<Uint8Array | undefined> {
+    this.open(options)
+    const hex = keyToHex(checkKey(key))
+    const bytes = this.chunks.get(hex)
+    if (bytes) this.touch(hex, bytes.length)
+    return bytes
+  }
+
   /** @inheritdoc */
   async put(key: Key, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
     this.open(options)
     verifyChunk(key, bytes)
+    this.insert(key, bytes)
+  }
+
+  /** @inheritdoc */
+  async putVerified(chunk: VerifiedChunk, options?: AbortOptions): Promise<void> {
+    this.open(options)
+    checkVerified(chunk)
+    this.insert(chunk.key, chunk.bytes)
+  }
+
+  /** Stores a checked chunk: a dedup hit, or a copy (the caller keeps its array) within budget. */
+  private insert(key: Key, bytes: Uint8Array): void {
     const hex = keyToHex(key)
     const present = this.chunks.get(hex)
     if (present) {

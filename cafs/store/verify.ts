@@ -1,7 +1,8 @@
 import { CHUNK_MAX_SIZE } from '../chunker.js'
 import { CafsErrorCode, cafsError } from '../errors.js'
 import { checkKey, keysEqual, sha256 } from '../keys.js'
-import type { Key } from '../types.js'
+import type { AbortOptions, ChunkStore, Key } from '../types.js'
+import { VerifiedChunk } from '../verified.js'
 
 /**
  * The checks every store runs on `put` before touching its state (CAFS-12): a 32-byte key, a
@@ -21,4 +22,24 @@ export function checkChunkSize(bytes: Uint8Array): void {
     throw cafsError(CafsErrorCode.CHUNK_SIZE, 'chunk must be 1 to CHUNK_MAX_SIZE bytes', {
       size: bytes instanceof Uint8Array ? bytes.length : undefined
     })
+}
+
+/**
+ * Stores a chunk verified in this process: through `putVerified` (no second hash) when the
+ * store has it, else through `put` (which re-hashes).
+ */
+export function putChunk(store: ChunkStore, chunk: VerifiedChunk, options?: AbortOptions): Promise<void> {
+  return store.putVerified ? store.putVerified(chunk, options) : store.put(chunk.key, chunk.bytes, options)
+}
+
+/**
+ * The checks of `putVerified`: a real {@link VerifiedChunk} token (a forged look-alike is a
+ * caller bug: `CAFS_HASH_MISMATCH`, as if it were hashed), a 32-byte key and a chunk of
+ * 1…{@link CHUNK_MAX_SIZE} bytes. No hash: the token proves it was done.
+ */
+export function checkVerified(chunk: VerifiedChunk): void {
+  if (!VerifiedChunk.is(chunk))
+    throw cafsError(CafsErrorCode.HASH_MISMATCH, 'not a VerifiedChunk made by hashing the bytes')
+  checkKey(chunk.key)
+  checkChunkSize(chunk.bytes)
 }

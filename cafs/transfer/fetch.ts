@@ -1,11 +1,16 @@
 import { isBitwrkError } from '../../protocol/errors.js'
-import { FileHasher, keysEqual, keyToHex } from '../keys.js'
+import type { HashPool } from '../hash-pool.js'
+import { keysEqual, keyToHex } from '../keys.js'
+import { putChunk } from '../store/verify.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../types.js'
+import { VerifiedChunk } from '../verified.js'
 import { MISBEHAVIOUR_CODES, XferCode, xferError } from './errors.js'
+import { FileKeyCursor } from './filekey.js'
 import { abortToError } from './framing.js'
 import { resolveLimits, type TransferLimits } from './limits.js'
-import { checkChunk, deleteAll, planWishlist, storedChunk, unpinAll, type XferProgress } from './receive.js'
-import type { ChunkSource } from './source.js'
+import { mapAhead } from './readahead.js'
+import { checkChunk, deleteAll, planWishlist, unpinAll, type XferProgress } from './receive.js'
+import type { ChunkSource, FetchedChunk } from './source.js'
 
 /** A provider of chunks, named by the caller (a peer id, an address). */
 export interface Provider {
@@ -35,6 +40,12 @@ export interface FetchOptions extends AbortOptions {
   batchBytes?: number
   /** Deadline of one request; on expiry its unanswered chunks go to another provider. */
   requestTimeoutMs?: number
+  /**
+   * Requests each provider works on at once (default 1). With 2, the next GET is served while
+   * one answer drains (no idle round trip between batches); a bad provider is still reported
+   * once, but may have delivered good chunks on its other request meanwhile.
+   */
+  requestsPerProvider?: number
   /** Innocent failures in a row before a provider is dropped (default 2). */
   maxProviderFailures?: number
   /** Leave every chunk of the manifest pinned after success (the caller unpins later). */
@@ -45,7 +56,15 @@ export interface FetchOptions extends AbortOptions {
   onProviderError?: (event: ProviderErrorEvent) => void
   /** Called after each stored chunk. */
   onProgress?: (progress: XferProgress) => void
+  /**
+   * Hash chunks and the file key on these worker threads instead of the main thread (the
+   * caller owns and closes the pool). Up to {@link HASH_AHEAD} chunks are hashed ahead.
+   */
+  hashPool?: HashPool
 }
+
+/** Chunks of one request hashed ahead of the one being stored, when a hash pool is used. */
+export const HASH_AHEAD = 64
 
 /** Outcome of a successful {@link fetchFile}. */
 export interface FetchResult extends XferProgress {
@@ -65,7 +84,7 @@ interface Batch {
  * at a time, so fast providers take more. A request that fails or passes its deadline hands
  * its unanswered chunks back for another provider. Every chunk is re-hashed before `put`; a
  * provider that sends a wrong chunk is reported through `onBadProvider` and gets no more work.
- * Finally the file key is checked over all chunks in order.
+ * The file key is hashed over all chunks in order as they arrive and checked at the end.
  *
  * Fails with `CAFS_XFER_UNAVAILABLE` when some chunk has no provider left (chunks already
  * stored stay, so a later call resumes), `CAFS_XFER_FILE_KEY_MISMATCH` (stored chunks are
@@ -81,18 +100,17 @@ export async function fetchFile(
   const pinned: Key[] = []
   const added: Key[] = []
   const all = new AbortController()
+  let fileKey: FileKeyCursor | undefined
   const onOuterAbort = (): void => all.abort(abortToError(options.signal?.reason))
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
   try {
     options.signal?.throwIfAborted()
     const wanted = await planWishlist(manifest, store, pinned, options)
-    const run = new FetchRun(manifest, providers, store, limits, options, all, added)
-    await run.start(wanted)
     // The file key over every chunk in order: catches a manifest that does not describe a file.
-    const hasher = new FileHasher()
-    for (let i = 0; i < manifest.chunks.length; i++)
-      hasher.update(await storedChunk(store, manifest, i, { signal: all.signal }))
-    if (!keysEqual(hasher.digest(), manifest.fileKey))
+    fileKey = new FileKeyCursor(manifest, store, wanted, options.hashPool)
+    const run = new FetchRun(manifest, providers, store, limits, options, all, added, fileKey)
+    await run.start(wanted)
+    if (!keysEqual(await fileKey.digest({ signal: all.signal }), manifest.fileKey))
       throw xferError(XferCode.FILE_KEY_MISMATCH, 'chunks do not assemble to the file key', {
         fileKey: keyToHex(manifest.fileKey)
       })
@@ -101,6 +119,7 @@ export async function fetchFile(
   } catch (err) {
     const e = options.signal?.aborted && !isBitwrkError(err) ? abortToError(options.signal.reason) : err
     all.abort(e)
+    fileKey?.discard()
     await unpinAll(store, pinned)
     if (isBitwrkError(e) && MISBEHAVIOUR_CODES.has(e.code)) await deleteAll(store, added)
     throw e
@@ -128,7 +147,8 @@ class FetchRun {
     private readonly limits: TransferLimits,
     private readonly options: FetchOptions,
     private readonly all: AbortController,
-    private readonly added: Key[]
+    private readonly added: Key[],
+    private readonly fileKey: FileKeyCursor
   ) {
     this.active = new Set(providers.map((p) => p.id))
     for (const p of providers) this.perProvider.set(p.id, { chunks: 0, bytes: 0 })
@@ -145,7 +165,8 @@ class FetchRun {
     const maxChunks = Math.min(this.options.batchChunks ?? 64, this.limits.maxKeysPerRequest)
     this.pending = makeBatches(this.manifest, wanted, maxChunks, this.options.batchBytes ?? 1 << 20)
     this.checkStuck()
-    await Promise.all(this.providers.map((p) => this.worker(p)))
+    const lanes = Math.max(1, this.options.requestsPerProvider ?? 1)
+    await Promise.all(this.providers.flatMap((p) => Array.from({ length: lanes }, () => this.worker(p))))
     // `fail` records its cause before aborting; otherwise the caller's signal fired.
     if (this.failure !== undefined) throw this.failure
     if (this.all.signal.aborted) throw abortToError(this.all.signal.reason)
@@ -222,7 +243,17 @@ class FetchRun {
     )
     try {
       const keys = batch.indices.map((i) => this.manifest.chunks[i]!.key)
-      for await (const item of p.source.fetch(keys, { signal: req.signal })) {
+      const pool = this.options.hashPool
+      // The hash starts as soon as a record is decoded; its result is checked in order below.
+      const hashOf = async (item: FetchedChunk): Promise<VerifiedChunk | undefined> => {
+        if ('missing' in item) return undefined
+        const ref = this.manifest.chunks[batch.indices[item.index] ?? -1]
+        // Out-of-range and wrong-sized answers are refused below with their own codes.
+        if (ref === undefined || item.bytes.length !== ref.size) return undefined
+        return VerifiedChunk.checkOn(pool, ref.key, item.bytes)
+      }
+      const answers = mapAhead(p.source.fetch(keys, { signal: req.signal }), hashOf, pool ? HASH_AHEAD : 1)
+      for await (const [item, verified] of answers) {
         req.signal.throwIfAborted()
         const index = batch.indices[item.index]
         if (index === undefined || seen.has(item.index))
@@ -232,14 +263,19 @@ class FetchRun {
         seen.add(item.index)
         if ('missing' in item) continue
         const ref = this.manifest.chunks[index]!
-        checkChunk(ref.key, ref.size, item.bytes, index)
+        const chunk = verified ?? checkChunk(ref.key, ref.size, item.bytes, index)
         try {
-          await this.store.put(ref.key, item.bytes, { signal: this.all.signal })
+          await putChunk(this.store, chunk, { signal: this.all.signal })
         } catch (err) {
           throw new LocalFailure(err)
         }
         this.added.push(ref.key)
         stored.add(item.index)
+        try {
+          await this.fileKey.stored(index, item.bytes, { signal: this.all.signal })
+        } catch (err) {
+          throw new LocalFailure(err)
+        }
         const stats = this.perProvider.get(p.id)!
         stats.chunks++
         stats.bytes += item.bytes.length
@@ -257,6 +293,8 @@ class FetchRun {
     } finally {
       clearTimeout(timer)
       this.all.signal.removeEventListener('abort', onAll)
+      // Ends a read the hash read-ahead may still have pending (the stream is then dropped).
+      req.abort(xferError(XferCode.ABORTED, 'request finished'))
     }
     return batch.indices.filter((_i, pos) => !stored.has(pos))
   }
@@ -266,8 +304,8 @@ class FetchRun {
     const e = signal.aborted && !isBitwrkError(err) ? abortToError(signal.reason) : err
     const code = isBitwrkError(e) ? e.code : XferCode.CLOSED
     if (MISBEHAVIOUR_CODES.has(code)) {
-      this.active.delete(p.id)
-      this.options.onBadProvider?.({ provider: p.id, code })
+      // Reported once, even when its other requests fail as well.
+      if (this.active.delete(p.id)) this.options.onBadProvider?.({ provider: p.id, code })
       return
     }
     const n = (this.failures.get(p.id) ?? 0) + 1

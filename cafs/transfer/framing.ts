@@ -158,7 +158,15 @@ export async function writeFrame(
   body: Uint8Array,
   options: AbortOptions & { timeoutMs?: number }
 ): Promise<number> {
-  const frame = encodeFrame(body)
+  return writeFramed(stream, encodeFrame(body), options)
+}
+
+/** Writes one message that is already framed (see `encodeChunksFrame`); like {@link writeFrame}. */
+export async function writeFramed(
+  stream: ByteStream,
+  frame: Uint8Array,
+  options: AbortOptions & { timeoutMs?: number }
+): Promise<number> {
   try {
     await withDeadline(stream.write(frame, options), options.timeoutMs, options.signal)
   } catch (err) {

@@ -14,7 +14,7 @@ export {
   type Provider,
   type ProviderErrorEvent
 } from './fetch.js'
-export { encodeFrame, FrameReader, type ReadFrameOptions, writeFrame } from './framing.js'
+export { encodeFrame, FrameReader, type ReadFrameOptions, writeFrame, writeFramed } from './framing.js'
 export { DEFAULT_LIMITS, manifestBytesFor, resolveLimits, type TransferLimits } from './limits.js'
 export {
   type ChunkRecord,
@@ -22,6 +22,7 @@ export {
   decodeMessage,
   encodeAck,
   encodeChunks,
+  encodeChunksFrame,
   encodeDone,
   encodeError,
   encodeGet,

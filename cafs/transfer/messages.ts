@@ -1,5 +1,5 @@
 import { KEY_LENGTH, type Key, type Manifest } from '../types.js'
-import { ByteReader, ByteWriter } from './codec.js'
+import { ByteReader, ByteWriter, varintLength, writeVarint } from './codec.js'
 import { XferCode, xferError } from './errors.js'
 import type { TransferLimits } from './limits.js'
 import { decodeManifestBody, encodeManifestBody } from './manifest-wire.js'
@@ -77,6 +77,25 @@ export function encodeChunks(records: readonly ChunkRecord[]): Uint8Array {
   const w = new ByteWriter(size).byte(MsgType.CHUNKS)
   for (const r of records) w.varint(r.index).varint(r.bytes.length).bytes(r.bytes)
   return w.finish()
+}
+
+/**
+ * The CHUNKS message for `records` already framed (XFER-1 length prefix included): one
+ * allocation and one copy of the chunk bytes, where `encodeFrame(encodeChunks(…))` makes two.
+ */
+export function encodeChunksFrame(records: readonly ChunkRecord[]): Uint8Array {
+  let body = 1
+  for (const r of records) body += varintLength(r.index) + varintLength(r.bytes.length) + r.bytes.length
+  const out = new Uint8Array(varintLength(body) + body)
+  let o = writeVarint(out, 0, body)
+  out[o++] = MsgType.CHUNKS
+  for (const r of records) {
+    o = writeVarint(out, o, r.index)
+    o = writeVarint(out, o, r.bytes.length)
+    out.set(r.bytes, o)
+    o += r.bytes.length
+  }
+  return out
 }
 
 /** DONE body. */

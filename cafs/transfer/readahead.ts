@@ -24,3 +24,38 @@ export async function* readAhead<T, R>(
     yield await p
   }
 }
+
+/**
+ * Pulls items from `source` ahead of the consumer and starts `fn` on each at once, keeping up
+ * to `depth` results pending; yields `[item, result]` in source order. Lets the chunk hashes of
+ * a fetch run on a worker while the next records are decoded. When the consumer stops, the
+ * source is closed without waiting for a read in progress (the caller aborts that read).
+ */
+export async function* mapAhead<T, R>(
+  source: AsyncIterable<T>,
+  fn: (item: T) => Promise<R>,
+  depth: number
+): AsyncGenerator<[T, R]> {
+  const it = source[Symbol.asyncIterator]()
+  const queue: { item: T; result: Promise<R> }[] = []
+  let ended = false
+  try {
+    for (;;) {
+      while (!ended && queue.length < depth) {
+        const r = await it.next()
+        if (r.done === true) ended = true
+        else {
+          const result = fn(r.value)
+          // Awaited in order below; this only stops an early rejection counting as unhandled.
+          result.catch(() => {})
+          queue.push({ item: r.value, result })
+        }
+      }
+      const head = queue.shift()
+      if (head === undefined) return
+      yield [head.item, await head.result]
+    }
+  } finally {
+    if (!ended) void it.return?.()?.catch(() => {})
+  }
+}

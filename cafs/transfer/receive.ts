@@ -1,6 +1,8 @@
 import { isBitwrkError } from '../../protocol/errors.js'
-import { FileHasher, keysEqual, keyToHex, sha256 } from '../keys.js'
+import { FileHasher, keysEqual, keyToHex } from '../keys.js'
+import { putChunk } from '../store/verify.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../types.js'
+import { VerifiedChunk } from '../verified.js'
 import { MISBEHAVIOUR_CODES, XferCode, xferError } from './errors.js'
 import { resolveLimits, type TransferLimits } from './limits.js'
 import { encodeAck, encodeWant } from './messages.js'
@@ -93,8 +95,7 @@ export async function receiveFile(
             expected: want
           })
         const ref = manifest.chunks[want]!
-        checkChunk(ref.key, ref.size, rec.bytes, want)
-        await store.put(ref.key, rec.bytes, { signal })
+        await putChunk(store, checkChunk(ref.key, ref.size, rec.bytes, want), { signal })
         added.push(ref.key)
         pos++
         await hashThrough(want, rec.bytes)
@@ -183,20 +184,23 @@ export async function planWishlist(
 
 /**
  * Checks one chunk before it may be stored (XFER-10): its length is the manifest's
- * (`CAFS_XFER_CHUNK_SIZE_MISMATCH`) and its SHA-256 is its key (`CAFS_HASH_MISMATCH`).
+ * (`CAFS_XFER_CHUNK_SIZE_MISMATCH`) and its SHA-256 is its key (`CAFS_HASH_MISMATCH`). The
+ * token it returns lets the store skip a second hash of the same bytes.
  */
-export function checkChunk(key: Key, size: number, bytes: Uint8Array, index: number): void {
+export function checkChunk(key: Key, size: number, bytes: Uint8Array, index: number): VerifiedChunk {
   if (bytes.length !== size)
     throw xferError(XferCode.CHUNK_SIZE_MISMATCH, 'chunk length differs from the manifest', {
       index,
       length: bytes.length,
       size
     })
-  if (!keysEqual(sha256(bytes), key))
+  const chunk = VerifiedChunk.check(key, bytes)
+  if (chunk === undefined)
     throw xferError(XferCode.HASH_MISMATCH, 'chunk does not hash to its key', { index, key: keyToHex(key) })
+  return chunk
 }
 
-/** A chunk the store must hold (it was there at wishlist time and is pinned). */
+/** A chunk the store must hold (it was there at wishlist time and is pinned), for reading only. */
 export async function storedChunk(
   store: ChunkStore,
   manifest: Manifest,
@@ -204,7 +208,8 @@ export async function storedChunk(
   options: AbortOptions
 ): Promise<Uint8Array> {
   const ref = manifest.chunks[index]!
-  const bytes = await store.get(ref.key, options)
+  // Only hashed (or copied out by a hash pool): the store's own bytes will do.
+  const bytes = await (store.getShared ? store.getShared(ref.key, options) : store.get(ref.key, options))
   if (bytes === undefined)
     throw xferError(XferCode.MISSING_CHUNK, 'a stored chunk vanished', { index, key: keyToHex(ref.key) })
   return bytes

@@ -4,7 +4,7 @@ import type { AbortOptions, ChunkStore, Manifest } from '../types.js'
 import { XferCode, xferError } from './errors.js'
 import { withDeadline } from './framing.js'
 import { RECORD_OVERHEAD, resolveLimits, type TransferLimits } from './limits.js'
-import { type ChunkRecord, encodeChunks, encodeDone, encodeOffer, type Message } from './messages.js'
+import { type ChunkRecord, encodeChunksFrame, encodeDone, encodeOffer, type Message } from './messages.js'
 import { readAhead } from './readahead.js'
 import { Session } from './session.js'
 import type { ByteStream } from './stream.js'
@@ -92,7 +92,7 @@ export async function sendFile(
       if (batch.length === 0) return
       checkEarly()
       try {
-        await session.send(encodeChunks(batch))
+        await session.sendFramed(encodeChunksFrame(batch))
       } catch (err) {
         // A broken pipe may mean the receiver sent ERROR and hung up: its reason is better.
         if (isBitwrkError(err, XferCode.CLOSED)) {

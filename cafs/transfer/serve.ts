@@ -1,9 +1,10 @@
 import { isBitwrkError } from '../../protocol/errors.js'
-import { keysEqual, sha256 } from '../keys.js'
+import type { HashPool } from '../hash-pool.js'
 import type { AbortOptions, ChunkStore, Key } from '../types.js'
+import { VerifiedChunk } from '../verified.js'
 import { XferCode, xferError } from './errors.js'
 import { RECORD_OVERHEAD, resolveLimits, type TransferLimits } from './limits.js'
-import { type ChunkRecord, encodeChunks, encodeDone, encodeMissing } from './messages.js'
+import { type ChunkRecord, encodeChunksFrame, encodeDone, encodeMissing } from './messages.js'
 import { readAhead } from './readahead.js'
 import { Session } from './session.js'
 import type { ByteStream } from './stream.js'
@@ -16,7 +17,13 @@ export interface ServeOptions extends AbortOptions {
   idleTimeoutMs?: number
   /** Re-hash each chunk before serving it (default true); see `SendOptions.verifyServed`. */
   verifyServed?: boolean
+  /** Re-hash on these worker threads instead of the main thread (the caller closes the pool). */
+  hashPool?: HashPool
 }
+
+/** Chunks read (and re-hashed) ahead of the one being written: more when a pool hashes them. */
+const READ_AHEAD = 16
+const READ_AHEAD_POOL = 64
 
 /** Outcome of {@link serveChunks} once the fetcher closed the stream. */
 export interface ServeResult {
@@ -57,7 +64,7 @@ export async function serveChunks(
       let missing: number[] = []
       const flushRecords = async (): Promise<void> => {
         if (records.length === 0) return
-        await session.send(encodeChunks(records))
+        await session.sendFramed(encodeChunksFrame(records))
         records = []
         recordBytes = 1
       }
@@ -70,7 +77,8 @@ export async function serveChunks(
       const read = (i: number): Promise<Uint8Array | undefined> =>
         servable(store, msg.keys[i]!, options.verifyServed ?? true, options)
       let i = 0
-      for await (const bytes of readAhead(positions, read, 16)) {
+      const depth = options.hashPool ? READ_AHEAD_POOL : READ_AHEAD
+      for await (const bytes of readAhead(positions, read, depth)) {
         if (bytes === undefined) {
           // Positions stay ascending across messages: pending records go out first.
           await flushRecords()
@@ -104,16 +112,18 @@ async function servable(
   store: ChunkStore,
   key: Key,
   verify: boolean,
-  options: AbortOptions
+  options: AbortOptions & { hashPool?: HashPool }
 ): Promise<Uint8Array | undefined> {
   let bytes: Uint8Array | undefined
   try {
-    bytes = await store.get(key, options)
+    // Read-only use (hash, then copy into the frame): no defensive copy needed.
+    bytes = await (store.getShared ? store.getShared(key, options) : store.get(key, options))
   } catch (err) {
     if (isBitwrkError(err)) throw err
     return undefined
   }
-  if (bytes === undefined || (verify && !keysEqual(sha256(bytes), key))) return undefined
+  if (bytes === undefined) return undefined
+  if (verify && (await VerifiedChunk.checkOn(options.hashPool, key, bytes)) === undefined) return undefined
   return bytes
 }
 

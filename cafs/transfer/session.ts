@@ -1,6 +1,6 @@
 import { isBitwrkError } from '../../protocol/errors.js'
 import { type ErrorCode, XferCode, xferError } from './errors.js'
-import { FrameReader, writeFrame } from './framing.js'
+import { FrameReader, writeFrame, writeFramed } from './framing.js'
 import type { TransferLimits } from './limits.js'
 import { decodeMessage, encodeError, type Message } from './messages.js'
 import type { ByteStream } from './stream.js'
@@ -52,6 +52,14 @@ export class Session {
   /** Sends one message body as a frame, within the per-message timeout. */
   async send(body: Uint8Array): Promise<void> {
     this.bytesWritten += await writeFrame(this.stream, body, {
+      signal: this.signal,
+      timeoutMs: this.limits.messageTimeoutMs
+    })
+  }
+
+  /** Sends a message that is already framed (`encodeChunksFrame`), within the per-message timeout. */
+  async sendFramed(frame: Uint8Array): Promise<void> {
+    this.bytesWritten += await writeFramed(this.stream, frame, {
       signal: this.signal,
       timeoutMs: this.limits.messageTimeoutMs
     })

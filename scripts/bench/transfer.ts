@@ -2,6 +2,7 @@ import { createCipheriv } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import { ChunkExchange } from '../../cafs/adapters/libp2p/index.js'
 import { chunkBytes } from '../../cafs/chunker.js'
+import { HashPool } from '../../cafs/hash-pool.js'
 import { sha256 } from '../../cafs/keys.js'
 import { manifestOfBytes } from '../../cafs/manifest.js'
 import { MemoryChunkStore } from '../../cafs/store/memory.js'
@@ -73,8 +74,11 @@ export const bench: Bench = {
     const store = new MemoryChunkStore()
     for (const c of chunkBytes(data)) await store.put(sha256(c), c)
     const manifest = manifestOfBytes(data)
-    const server = new ChunkExchange(provider.libp2p, { store })
-    const client = new ChunkExchange(fetcher.libp2p, { store: new MemoryChunkStore() })
+    // BENCH_HASH_WORKERS=0 measures hashing on the main thread (the default without a pool).
+    const workers = Number(process.env.BENCH_HASH_WORKERS ?? 1)
+    const hashPool = workers > 0 ? new HashPool(workers) : undefined
+    const server = new ChunkExchange(provider.libp2p, { store, hashPool })
+    const client = new ChunkExchange(fetcher.libp2p, { store: new MemoryChunkStore(), hashPool })
     try {
       await server.start()
       await client.start()
@@ -99,12 +103,14 @@ export const bench: Bench = {
         raw_libp2p_stream_mib_per_s: Math.round(mib / bestRaw),
         ratio: Number((bestRaw / bestChunk).toFixed(3)),
         file_mib: mib,
-        chunks: manifest.chunks.length
+        chunks: manifest.chunks.length,
+        hash_workers: workers
       }
     } finally {
       await client.stop()
       await server.stop()
       await Promise.all([provider.stop(), fetcher.stop()])
+      await hashPool?.close()
     }
   }
 }

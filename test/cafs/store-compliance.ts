@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { CHUNK_MAX_SIZE } from '../../cafs/chunker.js'
 import { keyToHex, sha256 } from '../../cafs/keys.js'
+import { putChunk } from '../../cafs/store/verify.js'
 import type { ChunkStore, Key } from '../../cafs/types.js'
+import { VerifiedChunk } from '../../cafs/verified.js'
 import { seededBytes } from './helpers.js'
 
 /** What the compliance suite needs from one store implementation. */
@@ -106,6 +108,28 @@ export function storeComplianceSuite(
       assert.equal(await s.has(a.key), false)
       assert.deepEqual(s.stats(), before)
       assert.deepEqual(await s.get(b.key), b.bytes)
+    })
+
+    it('stores a VerifiedChunk through putChunk and refuses a forged token unchanged', async () => {
+      const s = await open()
+      const a = chunk(500, 21)
+      const b = chunk(500, 22)
+      const token = VerifiedChunk.check(a.key, a.bytes)
+      assert.ok(token)
+      await putChunk(s, token)
+      await putChunk(s, VerifiedChunk.hash(a.bytes))
+      assert.deepEqual(await s.get(a.key), a.bytes)
+      assert.equal(s.stats().dedupHits, 1)
+      const before = s.stats()
+      // A look-alike that never went through hashing: it names b's key over a's bytes.
+      const forged = Object.assign(Object.create(VerifiedChunk.prototype) as object, {
+        key: b.key,
+        bytes: a.bytes
+      }) as VerifiedChunk
+      if (s.putVerified) await assert.rejects(s.putVerified(forged), { code: 'CAFS_HASH_MISMATCH' })
+      await assert.rejects(putChunk(s, forged), { code: 'CAFS_HASH_MISMATCH' })
+      assert.equal(await s.has(b.key), false)
+      assert.deepEqual(s.stats(), before)
     })
 
     it('refuses bad keys, empty and oversized chunks with their codes', async () => {

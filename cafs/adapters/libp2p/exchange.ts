@@ -69,13 +69,17 @@ export class ChunkExchange {
     return queryManifest(this.libp2p, peer, fileKey, this.limits, options)
   }
 
-  /** Fetches a file from several providers at once into `store` (default: the served store). */
+  /**
+   * Fetches a file from several providers at once into `store` (default: the served store),
+   * hashing on the server's `hashPool` unless the options name another.
+   */
   fetchFile(
     target: Manifest | Key,
     options: NetworkFetchOptions & { store?: ChunkStore } = {}
   ): Promise<NetworkFetchResult> {
     return fetchFileFromNetwork(this.libp2p, target, options.store ?? this.init.store, {
       limits: this.init.limits,
+      hashPool: this.init.hashPool,
       ...options
     })
   }

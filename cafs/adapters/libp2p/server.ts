@@ -1,5 +1,6 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { isBitwrkError } from '../../../protocol/errors.js'
+import type { HashPool } from '../../hash-pool.js'
 import { keysEqual } from '../../keys.js'
 import {
   type ByteStream,
@@ -62,6 +63,11 @@ export interface ChunkServerOptions {
    * that re-hashes on `get` itself (see the CAFS pull server's `verifyServed`).
    */
   verifyServed?: boolean
+  /**
+   * Hash on these worker threads (serving and, through {@link ChunkExchange}, fetching)
+   * instead of the main thread; the caller owns and closes the pool.
+   */
+  hashPool?: HashPool
 }
 
 /** Defaults of {@link ChunkServerOptions} (CHUNK-7 … CHUNK-9). */
@@ -154,6 +160,7 @@ export class ChunkServer {
           limits: this.limits,
           idleTimeoutMs: this.idleTimeoutMs,
           verifyServed: this.opts.verifyServed ?? true,
+          hashPool: this.opts.hashPool,
           signal
         })
     } catch (err) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { HashPool } from '../../../cafs/hash-pool.js'
 import {
   type BadProviderEvent,
   type ByteStream,
@@ -107,6 +108,81 @@ describe('cafs/transfer multi-source fetch over real sockets', () => {
     assert.equal(result.perProvider.get('good')!.bytes, file.length)
     assert.equal(result.perProvider.get('corrupt')!.chunks, 0)
     assert.equal(result.bytesReceived, file.length)
+    assert.deepEqual(await assemble(manifest, store), file)
+    assert.equal(store.pins.size, 0)
+  })
+
+  it('hashes on a worker pool: a corrupt provider is caught and the file arrives intact', async () => {
+    const pool = new HashPool(2)
+    try {
+      const good = await honest(await storeWith(chunks))
+      const corrupt = await hostile(
+        scripted(async (keys, stream) => {
+          const records = keys.map((k, index) => {
+            const b = Uint8Array.from(byKey.get(Buffer.from(k).toString('hex'))!)
+            b[b.length - 1] = (b[b.length - 1] as number) ^ 1
+            return { index, bytes: b }
+          })
+          await stream.write(encodeFrame(encodeChunks(records)))
+          await stream.write(encodeFrame(encodeDone()))
+        })
+      )
+      const store = await storeWith(chunks.slice(5, 9))
+      const bad: BadProviderEvent[] = []
+      const result = await fetchFile(
+        manifest,
+        [provider('corrupt', corrupt), provider('good', good)],
+        store,
+        {
+          limits: LIMITS,
+          batchChunks: 8,
+          hashPool: pool,
+          onBadProvider: (e) => bad.push(e),
+          signal: AbortSignal.timeout(10_000)
+        }
+      )
+      assert.deepEqual(bad, [{ provider: 'corrupt', code: XferCode.HASH_MISMATCH }])
+      assert.equal(result.perProvider.get('corrupt')!.chunks, 0)
+      assert.deepEqual(await assemble(manifest, store), file)
+      assert.equal(store.pins.size, 0)
+      const before = store.snapshot()
+      await rejectsWithCode(
+        fetchFile({ ...manifest, fileKey: h(Uint8Array.of(7)) }, [provider('good', good)], store, {
+          limits: LIMITS,
+          hashPool: pool
+        }),
+        XferCode.FILE_KEY_MISMATCH
+      )
+      assert.deepEqual(store.snapshot(), before)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('runs two requests per provider at once and still reports a bad provider once', async () => {
+    const good = await honest(await storeWith(chunks))
+    const corrupt = await hostile(
+      scripted(async (keys, stream) => {
+        const records = keys.map((k, index) => {
+          const b = Uint8Array.from(byKey.get(Buffer.from(k).toString('hex'))!)
+          b[0] = (b[0] as number) ^ 0x80
+          return { index, bytes: b }
+        })
+        await stream.write(encodeFrame(encodeChunks(records)))
+        await stream.write(encodeFrame(encodeDone()))
+      })
+    )
+    const store = new MapStore()
+    const bad: BadProviderEvent[] = []
+    const result = await fetchFile(manifest, [provider('corrupt', corrupt), provider('good', good)], store, {
+      limits: LIMITS,
+      batchChunks: 4,
+      requestsPerProvider: 2,
+      onBadProvider: (e) => bad.push(e),
+      signal: AbortSignal.timeout(10_000)
+    })
+    assert.deepEqual(bad, [{ provider: 'corrupt', code: XferCode.HASH_MISMATCH }])
+    assert.equal(result.perProvider.get('good')!.bytes, file.length)
     assert.deepEqual(await assemble(manifest, store), file)
     assert.equal(store.pins.size, 0)
   })
@@ -222,6 +298,31 @@ describe('cafs/transfer chunk provider (serveChunks)', () => {
     const missing = (await r.read({ maxLength: 1 << 20 }))!
     assert.deepEqual([...missing], [0x07, 2, 1, 2])
     assert.deepEqual([...(await r.read({ maxLength: 1 << 20 }))!], [0x04])
+  })
+
+  it('never serves a corrupt copy when re-hashing on a worker pool', async () => {
+    const pool = new HashPool(1)
+    try {
+      const store = await storeWith(chunks.slice(0, 3))
+      const copy = store.map.get(Buffer.from(manifest.chunks[1]!.key).toString('hex'))!
+      copy[0] = (copy[0] as number) ^ 1
+      const l = await listen((stream) => {
+        serveChunks(stream, store, { limits: LIMITS, hashPool: pool }).catch(() => {})
+      })
+      listeners.push(l)
+      const { stream } = await l.connect()
+      await stream.write(encodeFrame(encodeGet(manifest.chunks.slice(0, 3).map((c) => c.key))))
+      const r = new FrameReader(stream.source)
+      const first = (await r.read({ maxLength: 1 << 20 }))!
+      assert.equal(first[0], 0x03)
+      assert.equal(first[1], 0)
+      assert.deepEqual([...(await r.read({ maxLength: 1 << 20 }))!], [0x07, 1, 1])
+      const third = (await r.read({ maxLength: 1 << 20 }))!
+      assert.deepEqual([third[0], third[1]], [0x03, 2])
+      assert.deepEqual([...(await r.read({ maxLength: 1 << 20 }))!], [0x04])
+    } finally {
+      await pool.close()
+    }
   })
 
   it('answers an invalid request with ERROR and fails with its code (for the peer budget)', async () => {

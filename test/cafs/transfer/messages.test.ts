@@ -4,6 +4,7 @@ import {
   decodeMessage,
   encodeAck,
   encodeChunks,
+  encodeChunksFrame,
   encodeDone,
   encodeError,
   encodeFrame,
@@ -77,6 +78,23 @@ describe('cafs/transfer messages', () => {
       type: 'error',
       code: 'CAFS_HASH_MISMATCH'
     })
+  })
+
+  it('frames CHUNKS in one step exactly like encodeFrame(encodeChunks(…)) (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ index: fc.nat(1 << 20), bytes: fc.uint8Array({ minLength: 1, maxLength: 300 }) }),
+          {
+            minLength: 1,
+            maxLength: 20
+          }
+        ),
+        (records) => {
+          assert.deepEqual(encodeChunksFrame(records), encodeFrame(encodeChunks(records)))
+        }
+      )
+    )
   })
 
   it('encodes wishlists canonically as ranges (property: indices round-trip)', () => {

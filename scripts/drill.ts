@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 
 /**
  * `npm run drill -- [--json] [--only NAME] [--quick]`: runs every fault drill found in
- * `scripts/drills/` (each module exports `drill: Drill`). A drill starts real nodes on
+ * `scripts/drills/` (each module exports `drill: Drill`; `*-child.ts` are child-process scripts). A drill starts real nodes on
  * loopback, injects a fault and checks the outcome; it prints one line
  * `{"drill":NAME,"passed":true|false,…figures}`. The runner exits non-zero when any drill
  * failed or threw (a thrown drill is reported as `passed:false` with its reason).
@@ -39,7 +39,8 @@ export async function loadDrills(): Promise<Drill[]> {
   const dir = fileURLToPath(new URL('./drills/', import.meta.url))
   const out: Drill[] = []
   for (const f of readdirSync(dir)
-    .filter((x) => x.endsWith('.js'))
+    // `*-child.js` are the drills' child-process scripts: importing one would run it
+    .filter((x) => x.endsWith('.js') && !x.endsWith('-child.js'))
     .sort()) {
     const mod = (await import(new URL(`./drills/${f}`, import.meta.url).href)) as { drill?: Drill }
     if (mod.drill) out.push(mod.drill)

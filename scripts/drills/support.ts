@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
+import { createInterface } from 'node:readline'
 import type { AbortOptions, ChunkStore, Key, StoreStats } from '../../cafs/types.js'
 
 /** Drill support: stores that misbehave on purpose, hashing on the drill side, timing. */
@@ -118,4 +120,72 @@ export function corruptEntries(store: TrustingStore): number {
 /** Milliseconds since `t0` (performance clock), rounded to 0.1. */
 export function msSince(t0: number): number {
   return Math.round((performance.now() - t0) * 10) / 10
+}
+
+/** A child node process spoken to by lines on stdin/stdout. */
+export interface ChildLines {
+  /** The next stdout line starting with `prefix` (earlier other lines are skipped). */
+  next(prefix: string, timeoutMs: number): Promise<string>
+  /** Writes one line to its stdin. */
+  send(line: string): void
+  /** SIGKILLs it (no-op once exited); resolves when it is gone. */
+  kill(): Promise<void>
+  /** The process id. */
+  readonly pid: number | undefined
+  /** Everything it wrote to stderr (for failure reasons). */
+  stderr(): string
+}
+
+/** Starts `node script ...args` with line-oriented stdio. */
+export function spawnLines(script: string, args: string[]): ChildLines {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const lines: string[] = []
+  const waiters: (() => void)[] = []
+  let err = ''
+  let exited = false
+  const exit = new Promise<void>((r) =>
+    child.once('exit', () => {
+      exited = true
+      for (const w of waiters.splice(0)) w()
+      r()
+    })
+  )
+  child.stderr.on('data', (b: Buffer) => {
+    err += b.toString()
+  })
+  createInterface({ input: child.stdout }).on('line', (l) => {
+    lines.push(l)
+    for (const w of waiters.splice(0)) w()
+  })
+  return {
+    pid: child.pid,
+    stderr: () => err,
+    send(line) {
+      if (!exited) child.stdin.write(`${line}\n`)
+    },
+    async next(prefix, timeoutMs) {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const i = lines.findIndex((l) => l.startsWith(prefix))
+        if (i >= 0) {
+          const [l] = lines.splice(0, i + 1).slice(-1)
+          return l as string
+        }
+        if (exited) throw new Error(`child exited before "${prefix}": ${err.slice(-500)}`)
+        const left = deadline - Date.now()
+        if (left <= 0) throw new Error(`timed out waiting for child line "${prefix}"`)
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, left)
+          waiters.push(() => {
+            clearTimeout(t)
+            r()
+          })
+        })
+      }
+    },
+    async kill() {
+      if (!exited) child.kill('SIGKILL')
+      await exit
+    }
+  }
 }

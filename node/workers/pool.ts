@@ -339,7 +339,9 @@ export class WorkerPool {
     const t = setTimeout(
       () => {
         this.timers.delete(t)
-        this.maybeOffer(e)
+        // A timer may fire a millisecond before the clock reaches blockedUntilMs: wait again.
+        if (e.blockedUntilMs > this.now()) this.schedule(e)
+        else this.maybeOffer(e)
       },
       Math.max(0, e.blockedUntilMs - this.now())
     )

@@ -161,13 +161,21 @@ describe('node/trade', function () {
     const buyer = await node()
     let sellerNode: TradeNode | undefined
     let puts = 0
+    let stopping: Promise<void> | undefined
     const killing = (store: ChunkStore): ChunkStore =>
       new Proxy(store, {
         get(target, prop, receiver) {
-          if (prop === 'put')
-            return async (...args: Parameters<ChunkStore['put']>) => {
-              if (++puts === 3) void sellerNode?.host.stop()
-              return target.put(...args)
+          // both ways a chunk reaches a store: `put`, and `putVerified` for chunks hashed on arrival
+          if (prop === 'put' || prop === 'putVerified')
+            return async (...args: unknown[]) => {
+              // From the third chunk on, the seller stores nothing more until its host is down:
+              // the work can never complete, however fast or slow the machine is.
+              if (++puts >= 3) {
+                stopping ??= sellerNode?.host.stop()
+                await stopping
+              }
+              const method = Reflect.get(target, prop, receiver) as (...a: unknown[]) => Promise<void>
+              return method.apply(target, args)
             }
           const v: unknown = Reflect.get(target, prop, receiver)
           return typeof v === 'function' ? v.bind(target) : v

@@ -10,10 +10,8 @@
  */
 import '../../node/polyfill.js'
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { multiaddr } from '@multiformats/multiaddr'
-import { LevelChunkStore } from '../../cafs/store/level.js'
 import { importStream } from '../../cafs/stream.js'
 import { createBitwrkNode } from '../../node/node.js'
 import { money } from '../../protocol/money/index.js'
@@ -38,7 +36,8 @@ async function run(dir: string, peer: string, article: string, epochMs: number, 
   })
   node.market.addEventListener('tx:established', (e) => out(`tx ${e.detail.tx.id} ${e.detail.tx.phase}`))
   await node.start()
-  const chunks = await LevelChunkStore.open({ path: join(dir, 'chunks') })
+  // the node's own LevelDB chunk store at <dir>/chunks (one process may open it only once)
+  const chunks = node.chunks
   await node.host.libp2p.dial(multiaddr(peer), { signal: AbortSignal.timeout(10_000) })
   out(`ready ${node.peerId}`)
   for await (const line of createInterface({ input: process.stdin })) {

@@ -29,11 +29,13 @@ const EDGES: [number, number][] = [
 const half = (i: number): number => (i < 3 ? 0 : 1)
 
 /**
- * `partition-heal`: six nodes; a connection gater splits them into two halves (cross links
- * hung up, re-dials refused). Each node places SELL bids (never matched: no BUYs) while split:
- * each half's books agree, the halves differ. Then the gater heals, the cross links are
+ * `partition-heal`: six nodes; a SELL reaches all of them, then a connection gater splits them
+ * into two halves (cross links hung up, re-dials refused). A buyer in each half bids for that
+ * SELL: both halves match it, only the seller's half can establish. Each node places SELL bids
+ * (unmatched) while split: each half's books agree, the halves differ. Then the gater heals, the cross links are
  * dialled again and every node places one more bid. Passes when all six books reach the same
- * non-empty digest holding every post-heal bid within two bid lifetimes of the heal. (The node
+ * non-empty digest holding every post-heal bid within two bid lifetimes of the heal, and the
+ * contested SELL must be used by exactly one established transaction seen anywhere. (The node
  * does not run book sync, so the halves' split-era bids are not exchanged; they leave the
  * books by expiry within one lifetime.)
  */
@@ -77,6 +79,27 @@ export const drill: Drill = {
         })
       await dial(EDGES)
       await meshed()
+      // every established transaction seen anywhere, by sell bid
+      const established = new Map<string, Set<string>>()
+      for (const n of nodes)
+        n.market.addEventListener('tx:established', (e) => {
+          const t = e.detail.tx.terms
+          const set = established.get(t.sellBidId) ?? new Set<string>()
+          set.add(e.detail.tx.id)
+          established.set(t.sellBidId, set)
+        })
+      // A SELL every node holds before the split: both halves will try to use it.
+      const seller = nodes[0] as BitwrkNode
+      const contested = await seller.placeBid({
+        article: ARTICLE,
+        side: 'SELL',
+        price: money('BTC', 500n),
+        lifetimeMs: LIFETIME_MS
+      })
+      await waitFor(() => nodes.every((n) => n.book.get(contested.id) !== undefined), {
+        timeoutMs: 10_000,
+        what: 'the contested SELL everywhere'
+      })
 
       // Split.
       split = true
@@ -91,12 +114,33 @@ export const drill: Drill = {
         )
       await waitFor(() => crossConnections() === 0, { timeoutMs: 10_000, what: 'halves disconnected' })
       await meshed()
-      const place = (n: BitwrkNode, k: number) =>
+      // a buyer in each half bids for the contested SELL
+      const work = () => ({
+        workHash: randomBytes(32).toString('hex'),
+        buyerSecret: randomBytes(32).toString('hex')
+      })
+      for (const b of [nodes[1], nodes[4]] as BitwrkNode[])
+        await b.placeBid({
+          article: ARTICLE,
+          side: 'BUY',
+          price: money('BTC', 600n),
+          work: work(),
+          lifetimeMs: LIFETIME_MS
+        })
+      // half 0 (the seller's) establishes; half 1 matches it too but cannot reach the seller
+      await waitFor(
+        () =>
+          (established.get(contested.id)?.size ?? 0) > 0 &&
+          (nodes[4] as BitwrkNode).market.txs.list().some((e) => e.tx.terms.sellBidId === contested.id),
+        { timeoutMs: 10_000, what: 'the contested SELL matched in both halves' }
+      )
+      const matchedInBothHalves = true
+      const place = (n: BitwrkNode, k: number, lifetimeMs = LIFETIME_MS) =>
         n.placeBid({
           article: ARTICLE,
           side: 'SELL',
           price: money('BTC', 1000n + BigInt(k)),
-          lifetimeMs: LIFETIME_MS
+          lifetimeMs
         })
       let k = 0
       for (const n of nodes) for (let j = 0; j < 2; j++) await place(n, k++)
@@ -107,7 +151,7 @@ export const drill: Drill = {
         () => {
           const d = digests()
           const s = sizes()
-          return s.every((x) => x === 6) && d[0] === d[1] && d[1] === d[2] && d[3] === d[4] && d[4] === d[5]
+          return s.every((x) => x >= 6) && d[0] === d[1] && d[1] === d[2] && d[3] === d[4] && d[4] === d[5]
         },
         { timeoutMs: 10_000, what: 'each half to agree' }
       )
@@ -126,7 +170,8 @@ export const drill: Drill = {
         15_000
       )
       const after: string[] = []
-      for (const n of nodes) after.push((await place(n, k++)).id)
+      // post-heal bids outlive the check: convergence is about the split-era bids leaving
+      for (const n of nodes) after.push((await place(n, k++, 3 * LIFETIME_MS)).id)
       let converged = false
       let missing: number[] = []
       try {
@@ -146,17 +191,28 @@ export const drill: Drill = {
         missing = nodes.map((n) => after.filter((id) => n.book.get(id) === undefined).length)
       }
       const convergeMs = msSince(healed)
-      const passed = halvesDiffered && crossDuringSplit === 0 && converged
+      // the seller's republished/late messages had the heal to meet the other half's tx
+      const usedInTxs = established.get(contested.id)?.size ?? 0
+      const passed =
+        halvesDiffered && crossDuringSplit === 0 && converged && matchedInBothHalves && usedInTxs === 1
       return {
         passed,
         ...(passed
           ? {}
-          : { reason: converged ? 'the split did not separate the books' : 'books did not converge' }),
+          : {
+              reason: !converged
+                ? 'books did not converge'
+                : usedInTxs !== 1
+                  ? 'a bid used in two transactions'
+                  : 'the split did not separate the books'
+            }),
         nodes: nodes.length,
         bid_lifetime_ms: LIFETIME_MS,
         halves_differed: halvesDiffered,
         cross_connections_while_split: crossDuringSplit,
-        bids_while_split: 12,
+        bids_while_split: 14,
+        contested_bid_matched_in_both_halves: matchedInBothHalves,
+        contested_bid_established_txs: usedInTxs,
         bids_after_heal: after.length,
         converged,
         converge_ms: Math.round(convergeMs),

@@ -15,9 +15,22 @@ const OP_FILE_DIGEST = 2
  */
 const BATCH_BYTES = 1 << 20
 
+/** Size of the reusable batch buffers: a full batch plus the largest chunk that overflows it. */
+const BUFFER_BYTES = 2 * BATCH_BYTES
+
+/** Batch buffers kept per worker for reuse (they come back with each answer). */
+const SPARE_BUFFERS = 4
+
 interface Pending {
   resolve: (digest: Key) => void
   reject: (err: unknown) => void
+}
+
+/** A worker's answer: the digests, and the batch buffer handed back for reuse. */
+interface Answer {
+  id: number
+  out: ArrayBuffer
+  buf: ArrayBuffer
 }
 
 /** A batch handed to the worker: who waits, and the inputs (kept to hash here if it dies). */
@@ -36,6 +49,8 @@ class PoolWorker {
   private scheduled = false
   private nextId = 0
   private readonly inflight = new Map<number, Inflight>()
+  /** Batch buffers back from the worker, ready for the next batch. */
+  private readonly spare: ArrayBuffer[] = []
   /** Bytes queued or being hashed: the pool sends new work to the least loaded worker. */
   load = 0
   /** Set once the worker is gone: chunk digests are then computed here, file hashes fail. */
@@ -44,7 +59,7 @@ class PoolWorker {
 
   constructor(private readonly worker: Worker) {
     worker.unref()
-    worker.on('message', (msg: { id: number; out: ArrayBuffer }) => this.answer(msg))
+    worker.on('message', (msg: Answer) => this.answer(msg))
     worker.on('error', (err) => this.failAll(err))
     worker.on('exit', () => this.failAll(new Error('hash worker exited')))
   }
@@ -75,7 +90,8 @@ class PoolWorker {
   private flush(): void {
     this.scheduled = false
     if (this.ops.length === 0) return
-    const buf = new Uint8Array(this.partBytes)
+    const reuse = this.partBytes <= BUFFER_BYTES ? this.spare.pop() : undefined
+    const buf = new Uint8Array(reuse ?? new ArrayBuffer(Math.max(this.partBytes, BUFFER_BYTES)))
     let o = 0
     for (const p of this.parts) {
       buf.set(p, o)
@@ -93,7 +109,8 @@ class PoolWorker {
     this.partBytes = 0
   }
 
-  private answer(msg: { id: number; out: ArrayBuffer }): void {
+  private answer(msg: Answer): void {
+    if (msg.buf.byteLength === BUFFER_BYTES && this.spare.length < SPARE_BUFFERS) this.spare.push(msg.buf)
     const waiting = this.inflight.get(msg.id)?.waiting
     if (waiting === undefined) return
     this.inflight.delete(msg.id)

@@ -42,5 +42,6 @@ parentPort?.on('message', (msg: { id: number; ops: Int32Array; buf: ArrayBuffer 
     }
     offset += len
   }
-  parentPort?.postMessage({ id, out: out.buffer }, [out.buffer])
+  // The input buffer goes back too, for the pool to reuse (no allocation per batch).
+  parentPort?.postMessage({ id, out: out.buffer, buf }, [out.buffer, buf])
 })

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict'
+import { exportStream, importStream } from '../../cafs/stream.js'
+import type { ChunkStore, Manifest } from '../../cafs/types.js'
+import { type BitwrkNode, TradeService } from '../../node/index.js'
+import { waitFor } from '../../node/testing.js'
+import type { TradeWorker } from '../../node/trade/index.js'
+import { buyWork, MarketTxChannel, wireSeller } from '../../node/trade-wiring.js'
+import { money } from '../../protocol/money/index.js'
+import type { Transaction } from '../../protocol/transaction/index.js'
+import { ARTICLE, connect, memoryNode, random, waitMeshes } from './market/helpers.js'
+
+/** Work of a few MiB: many chunks, so the seller dies in the middle of the transfer. */
+const WORK_BYTES = 4 * 1024 * 1024
+
+/** A worker that reverses the work. */
+const reversing: TradeWorker = { work: async (w) => Uint8Array.from(w).reverse() }
+
+/**
+ * Wraps `store` so that from the third stored chunk on (both `put` and `putVerified`, the two
+ * ways a chunk arrives) nothing more is stored until `kill()` has finished: the work transfer can
+ * never complete, however fast or slow the machine is.
+ */
+function killingStore(store: ChunkStore, kill: () => Promise<void>): ChunkStore {
+  let puts = 0
+  let stopping: Promise<void> | undefined
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'put' || prop === 'putVerified')
+        return async (...args: unknown[]) => {
+          if (++puts >= 3) {
+            stopping ??= kill()
+            await stopping
+          }
+          const method = Reflect.get(target, prop, receiver) as (...a: unknown[]) => Promise<void>
+          return method.apply(target, args)
+        }
+      const v: unknown = Reflect.get(target, prop, receiver)
+      return typeof v === 'function' ? v.bind(target) : v
+    }
+  })
+}
+
+describe('node/trade-wiring', function () {
+  this.timeout(60_000)
+  const nodes: BitwrkNode[] = []
+  const trades: TradeService[] = []
+
+  afterEach(async () => {
+    await Promise.all(trades.splice(0).map((t) => t.stop()))
+    await Promise.all(nodes.splice(0).map((n) => n.stop()))
+  })
+
+  /** A started node with its trade service wired like the daemon's (store wrapped for S1). */
+  async function tradingNode(
+    wrap?: (node: BitwrkNode, store: ChunkStore) => ChunkStore
+  ): Promise<{ node: BitwrkNode; trade: TradeService; channel: MarketTxChannel }> {
+    const node = await memoryNode()
+    nodes.push(node)
+    const channel = new MarketTxChannel(node.market, Date.now)
+    const trade = new TradeService({
+      libp2p: node.host.libp2p,
+      signer: node.identity,
+      channel,
+      store: wrap?.(node, node.chunks) ?? node.chunks
+    })
+    trades.push(trade)
+    await trade.start()
+    return { node, trade, channel }
+  }
+
+  it('buys again from another seller when the first seller dies mid-transfer', async () => {
+    const started = Date.now()
+    const b = await tradingNode()
+    let s1Killed = false
+    const s1 = await tradingNode((node, store) =>
+      killingStore(store, () => {
+        s1Killed = true
+        return node.host.stop()
+      })
+    )
+    const s2 = await tradingNode()
+    // Both sellers wired like the daemon's: one worker per SELL bid.
+    for (const s of [s1, s2])
+      wireSeller(s.node.market, s.trade, () => ({ worker: reversing, done: () => {} }))
+    const all = [b.node, s1.node, s2.node]
+    await connect(all, [
+      [0, 1],
+      [0, 2],
+      [1, 2]
+    ])
+    await waitMeshes(all)
+
+    // Every transaction the buyer's market establishes, to check that no bid is used twice.
+    const established: Transaction[] = []
+    b.node.market.addEventListener('tx:established', (e) => established.push(e.detail.tx))
+
+    // S1 is the cheaper offer (MATCH-7: resting SELLs lower price first): it wins the first BUY.
+    const sell1 = await s1.node.placeBid({ article: ARTICLE, side: 'SELL', price: money('BTC', 1000n) })
+    const sell2 = await s2.node.placeBid({ article: ARTICLE, side: 'SELL', price: money('BTC', 1500n) })
+    // Both offers rest in every book before the buy: every node matches the same epoch alike.
+    await waitFor(
+      () => all.every((n) => n.book.get(sell1.id) !== undefined && n.book.get(sell2.id) !== undefined),
+      {
+        timeoutMs: 10_000,
+        what: 'both offers in every book'
+      }
+    )
+
+    const workBytes = random(WORK_BYTES)
+    const work: Manifest = await importStream([workBytes], b.node.chunks)
+    const progress: { phase: string; details: Record<string, unknown> }[] = []
+    const bought = await buyWork({
+      market: b.node.market,
+      trade: b.trade,
+      store: b.node.chunks,
+      article: ARTICLE,
+      price: money('BTC', 2000n),
+      work,
+      attempts: 3,
+      signal: AbortSignal.timeout(35_000),
+      onProgress: (phase, details) => progress.push({ phase, details })
+    })
+
+    // The result is the reversed work, sold by S2 in the second attempt.
+    assert.deepEqual(await readAll(b.node.chunks, bought.result), Uint8Array.from(workBytes).reverse())
+    assert.equal(bought.attempts, 2)
+    assert.equal(bought.tx.terms.sellerPeerId, s2.node.peerId)
+    assert.equal(bought.tx.terms.sellBidId, sell2.id)
+    assert.equal(bought.tx.phase, 'FINISHED')
+
+    // The first transaction was with S1, failed as unreachable and did not finish.
+    const phases = progress.map((p) => p.phase)
+    assert.deepEqual(phases, ['bid', 'established', 'retry', 'bid', 'established', 'done'])
+    const first = progress[1]?.details
+    assert.equal(first?.seller, s1.node.peerId)
+    assert.equal(progress[2]?.details.code, 'TRADE_SELLER_UNREACHABLE')
+    // S1's host went down while the work was arriving (its third chunk).
+    assert.ok(s1Killed)
+    const firstTx = b.channel.current(String(first?.txid))
+    assert.ok(firstTx !== undefined)
+    assert.equal(firstTx.terms.sellBidId, sell1.id)
+    assert.notEqual(firstTx.phase, 'FINISHED')
+    assert.notEqual(firstTx.id, bought.tx.id)
+
+    // No bid was used in two transactions.
+    assert.equal(established.length, 2)
+    const bidIds = established.flatMap((t) => [t.terms.buyBidId, t.terms.sellBidId])
+    assert.equal(new Set(bidIds).size, bidIds.length)
+    assert.ok(Date.now() - started < 40_000, `took ${Date.now() - started} ms`)
+  })
+})
+
+/** The bytes of a manifest's file, read from `store`. */
+async function readAll(store: ChunkStore, m: Manifest): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  for await (const part of exportStream(m, store)) parts.push(part)
+  return new Uint8Array(Buffer.concat(parts))
+}

@@ -28,6 +28,9 @@ import type { BidRepository } from './store/bids.js'
 import { StoreError } from './store/errors.js'
 import type { TransactionRepository } from './store/transactions.js'
 
+/** Shortest time a transaction message is retried for, even after its phase's deadline (MARKET-10). */
+const MIN_PUBLISH_WINDOW_MS = 10_000
+
 /** Codes of the transaction follower (`MARKET_*`, MARKET-9 … MARKET-12). */
 export const MarketTxCodes = {
   /** MARKET-9: no followed transaction has this id (not matched here, or views differ). */
@@ -386,7 +389,10 @@ export class TransactionFollower {
     if (gossip === undefined) return
     const topic = txTopic(entry.tx.terms.article)
     const bytes = encodeTxMessage(msg)
-    const deadlineMs = entry.tx.deadlineMs
+    // A terminal phase's deadline is the moment it was entered (TX rules), yet the message that
+    // ended the transaction must still reach the other party and observers: give every publish
+    // at least MIN_PUBLISH_WINDOW_MS.
+    const deadlineMs = Math.max(entry.tx.deadlineMs, this.o.clock() + MIN_PUBLISH_WINDOW_MS)
     const signal = this.stopController.signal
     this.track(
       (async () => {

@@ -127,6 +127,11 @@ describe('node/trade-wiring', function () {
     assert.equal(bought.tx.terms.sellerPeerId, s2.node.peerId)
     assert.equal(bought.tx.terms.sellBidId, sell2.id)
     assert.equal(bought.tx.phase, 'FINISHED')
+    // The buyer's accept-result, the message that ends the transaction, reaches the seller too.
+    await waitFor(() => s2.channel.current(bought.tx.id)?.phase === 'FINISHED', {
+      timeoutMs: 10_000,
+      what: 'S2 sees its sale FINISHED'
+    })
 
     // The first transaction was with S1, failed as unreachable and did not finish.
     const phases = progress.map((p) => p.phase)

@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import {
-  type BitwrkNode,
-  bidTopic,
-  createBitwrkNode,
-  createMemoryController,
-  openStore,
-  txTopic
-} from '../../node/index.js'
-import { topologyEdges, waitFor, waitForMesh } from '../../node/testing.js'
-import { Identity } from '../../protocol/identity/index.js'
+import type { BitwrkNode } from '../../node/index.js'
+import { waitFor } from '../../node/testing.js'
 import { money } from '../../protocol/money/index.js'
 import type { Bench } from '../bench.js'
+import { quantile, startMarketNodes } from './support.js'
 
 const ARTICLE = 'net.bitwrk/gorays/0'
 const NODES = 10
@@ -21,12 +14,6 @@ const NODES = 10
  * test/node/market/helpers.ts); a short epoch keeps the wait for the epoch's end small.
  */
 const PARAMS = { epochMs: 200, settleMs: 500 }
-
-const rand = (n: number): Uint8Array => new Uint8Array(randomBytes(n))
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
-}
 
 /**
  * Time to match (MARKET-13): from publishing a bid that crosses a resting one to the
@@ -39,29 +26,7 @@ export const bench: Bench = {
     const rounds = quick ? 6 : 20
     const nodes: BitwrkNode[] = []
     try {
-      for (let i = 0; i < NODES; i++) {
-        const node = await createBitwrkNode({
-          store: await openStore(createMemoryController()),
-          identity: Identity.generate(rand),
-          loopbackOnly: true,
-          articles: [ARTICLE],
-          epochParams: PARAMS,
-          host: { dhtSelfQuery: false }
-        })
-        await node.start()
-        nodes.push(node)
-      }
-      const edges = topologyEdges(NODES, 'random', 4, Math.random)
-      await Promise.all(
-        edges.map(([a, b]) => {
-          const addr = nodes[b]?.host.multiaddrs()[0]
-          if (addr === undefined) throw new Error('no address')
-          return nodes[a]?.host.libp2p.dial(addr, { signal: AbortSignal.timeout(10_000) })
-        })
-      )
-      const hosts = nodes.map((n) => n.host)
-      await waitForMesh(hosts, bidTopic(ARTICLE), 20_000)
-      await waitForMesh(hosts, txTopic(ARTICLE), 20_000)
+      await startMarketNodes(NODES, ARTICLE, PARAMS, nodes)
       const established = new Map<string, Set<string>>()
       for (const n of nodes)
         n.market.addEventListener('tx:established', (e) => {

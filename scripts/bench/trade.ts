@@ -1,20 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { importStream } from '../../cafs/stream.js'
-import {
-  type BitwrkNode,
-  bidTopic,
-  createBitwrkNode,
-  createMemoryController,
-  openStore,
-  TradeService,
-  txTopic
-} from '../../node/index.js'
-import { topologyEdges, waitFor, waitForMesh } from '../../node/testing.js'
+import { type BitwrkNode, TradeService } from '../../node/index.js'
+import { waitFor } from '../../node/testing.js'
 import { buyWork, MarketTxChannel, wireSeller } from '../../node/trade-wiring.js'
-import { Identity } from '../../protocol/identity/index.js'
 import { money } from '../../protocol/money/index.js'
 import type { Bench } from '../bench.js'
+import { quantile, startMarketNodes } from './support.js'
 
 const ARTICLE = 'net.bitwrk/trivial/0'
 const NODES = 10
@@ -22,12 +14,6 @@ const NODES = 10
 const PARAMS = { epochMs: 200, settleMs: 500 }
 /** Buyer/seller pairs trading at once per round. */
 const PAIRS = NODES / 2
-
-const rand = (n: number): Uint8Array => new Uint8Array(randomBytes(n))
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
-}
 
 /**
  * The full trade (issue 5) with a trivial article (the worker reverses 1 KiB of work): from the
@@ -43,17 +29,7 @@ export const bench: Bench = {
     const nodes: BitwrkNode[] = []
     const trades: TradeService[] = []
     try {
-      for (let i = 0; i < NODES; i++) {
-        const node = await createBitwrkNode({
-          store: await openStore(createMemoryController()),
-          identity: Identity.generate(rand),
-          loopbackOnly: true,
-          articles: [ARTICLE],
-          epochParams: PARAMS,
-          host: { dhtSelfQuery: false }
-        })
-        await node.start()
-        nodes.push(node)
+      await startMarketNodes(NODES, ARTICLE, PARAMS, nodes, async (node) => {
         const trade = new TradeService({
           libp2p: node.host.libp2p,
           signer: node.identity,
@@ -66,18 +42,7 @@ export const bench: Bench = {
           worker: { work: async (w) => Uint8Array.from(w).reverse() },
           done: () => {}
         }))
-      }
-      const edges = topologyEdges(NODES, 'random', 4, Math.random)
-      await Promise.all(
-        edges.map(([a, b]) => {
-          const addr = nodes[b]?.host.multiaddrs()[0]
-          if (addr === undefined) throw new Error('no address')
-          return nodes[a]?.host.libp2p.dial(addr, { signal: AbortSignal.timeout(10_000) })
-        })
-      )
-      const hosts = nodes.map((n) => n.host)
-      await waitForMesh(hosts, bidTopic(ARTICLE), 20_000)
-      await waitForMesh(hosts, txTopic(ARTICLE), 20_000)
+      })
       const times: number[] = []
       let failed = 0
       const t0 = performance.now()
@@ -93,7 +58,7 @@ export const bench: Bench = {
         })
         await Promise.all(
           buyers.map(async (b, i) => {
-            const work = await importStream([rand(1024)], b.chunks)
+            const work = await importStream([new Uint8Array(randomBytes(1024))], b.chunks)
             const start = performance.now()
             try {
               await buyWork({

@@ -213,6 +213,12 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     (opts.dataDir !== undefined
       ? await LevelChunkStore.open({ path: join(opts.dataDir, CHUNKS_DIR_NAME) })
       : new MemoryChunkStore())
+  const chunkBytes = new Counter({
+    name: 'bitwrk_chunk_bytes_total',
+    help: 'Verified chunk bytes moved by the chunk exchange: served to peers (out) and fetched (in)',
+    labelNames: ['direction'],
+    registers: [registry]
+  })
   const chunkInvalid = new Counter({
     name: 'bitwrk_chunk_invalid_requests_total',
     help: 'Invalid chunk-exchange requests by transfer code',
@@ -291,7 +297,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       // Services over the host: chunks (serve the store) then book sync (pulls on connect).
       exchange = new ChunkExchange(h.libp2p, {
         store: chunks,
-        onInvalidRequest: (e) => chunkInvalid.inc({ code: codeLabel(e.code) })
+        onInvalidRequest: (e) => chunkInvalid.inc({ code: codeLabel(e.code) }),
+        onServed: (e) => chunkBytes.inc({ direction: 'out' }, e.bytes),
+        onFetched: (e) => chunkBytes.inc({ direction: 'in' }, e.bytes)
       })
       await exchange.start()
       if (opts.sync !== undefined) {

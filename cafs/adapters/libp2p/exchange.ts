@@ -73,14 +73,16 @@ export class ChunkExchange {
    * Fetches a file from several providers at once into `store` (default: the served store),
    * hashing on the server's `hashPool` unless the options name another.
    */
-  fetchFile(
+  async fetchFile(
     target: Manifest | Key,
     options: NetworkFetchOptions & { store?: ChunkStore } = {}
   ): Promise<NetworkFetchResult> {
-    return fetchFileFromNetwork(this.libp2p, target, options.store ?? this.init.store, {
+    const result = await fetchFileFromNetwork(this.libp2p, target, options.store ?? this.init.store, {
       limits: this.init.limits,
       hashPool: this.init.hashPool,
       ...options
     })
+    this.init.onFetched?.({ chunks: result.chunksReceived, bytes: result.bytesReceived })
+    return result
   }
 }

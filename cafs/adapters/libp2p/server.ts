@@ -58,6 +58,10 @@ export interface ChunkServerOptions {
   invalidRequestBudget?: number
   /** Called for every invalid request. */
   onInvalidRequest?: (event: InvalidRequestEvent) => void
+  /** Called when a GET stream ends normally, with the chunk bytes served on it (for metrics). */
+  onServed?: (event: { peer: string; chunks: number; bytes: number }) => void
+  /** Called after a successful `ChunkExchange.fetchFile`, with the verified chunk bytes received. */
+  onFetched?: (event: { chunks: number; bytes: number }) => void
   /**
    * Re-hash each chunk before serving it (default true, invariant 8); off only for a store
    * that re-hashes on `get` itself (see the CAFS pull server's `verifyServed`).
@@ -155,14 +159,16 @@ export class ChunkServer {
       const { type, stream: s } = await peekType(bs, this.idleTimeoutMs, signal)
       if (type === undefined) return await s.close()
       if (type === QueryType.HAVE || type === QueryType.MANIFEST_GET) await this.serveQueries(s, signal)
-      else
-        await serveChunks(s, this.opts.store, {
+      else {
+        const served = await serveChunks(s, this.opts.store, {
           limits: this.limits,
           idleTimeoutMs: this.idleTimeoutMs,
           verifyServed: this.opts.verifyServed ?? true,
           hashPool: this.opts.hashPool,
           signal
         })
+        this.opts.onServed?.({ peer, chunks: served.chunksServed, bytes: served.chunkBytesServed })
+      }
     } catch (err) {
       bs.abort()
       const code = isBitwrkError(err) ? err.code : XferCode.CLOSED

@@ -109,6 +109,26 @@ describe('cafs/adapters/libp2p chunk exchange', () => {
     assert.deepEqual(h(Buffer.concat(parts)), file.manifest.fileKey)
   })
 
+  it('reports the chunk bytes it served and fetched (the node counts them as metrics)', async () => {
+    const [a, b] = (await testnet(2)) as [BitwrkHost, BitwrkHost]
+    const file = await storedFile(1 << 20, 12)
+    const served: number[] = []
+    const fetched: number[] = []
+    await exchange(a, {
+      store: file.store,
+      manifests: lookupOf(file.manifest),
+      onServed: (e) => served.push(e.bytes)
+    })
+    const xb = await exchange(b, { store: new MemoryChunkStore(), onFetched: (e) => fetched.push(e.bytes) })
+    const result = await xb.fetchFile(file.manifest, { providers: [a.libp2p.peerId] })
+    const uniqueBytes = new Map(file.manifest.chunks.map((c) => [Buffer.from(c.key).toString('hex'), c.size]))
+    const total = [...uniqueBytes.values()].reduce((x, y) => x + y, 0)
+    assert.deepEqual(fetched, [total])
+    assert.equal(result.bytesReceived, total)
+    // the provider reports when the fetcher's stream ends
+    await waitFor(() => served.reduce((x, y) => x + y, 0) === total, { ...WAIT, what: 'served bytes' })
+  })
+
   it('reports a provider that serves a corrupted chunk and completes from the honest one', async () => {
     const [a, b, e] = (await testnet(3, 'star')) as [BitwrkHost, BitwrkHost, BitwrkHost]
     await e.libp2p.dial(b.multiaddrs()[0]!, { signal: AbortSignal.timeout(5000) })

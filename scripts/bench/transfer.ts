@@ -179,13 +179,16 @@ async function crossProcess(mib: number, data: Uint8Array, rounds: number): Prom
   const child = spawn(process.execPath, [childPath, String(mib), '1'], {
     stdio: ['pipe', 'pipe', 'inherit']
   })
+  // Same switch as the single-process mode; the pool serves the fetching side only.
+  const workers = Number(process.env.BENCH_HASH_WORKERS ?? 0)
+  const hashPool = workers > 0 ? new HashPool(workers) : undefined
   let fetcher: BitwrkHost | undefined
   let client: ChunkExchange | undefined
   try {
     const ready = await firstLine(child, CHILD_READY_MS)
     const providerId = peerIdFromString(ready.peerId)
     fetcher = await createHost({ privateKey: randomPrivateKey(), loopbackOnly: true, dhtSelfQuery: false })
-    client = new ChunkExchange(fetcher.libp2p, { store: new MemoryChunkStore() })
+    client = new ChunkExchange(fetcher.libp2p, { store: new MemoryChunkStore(), hashPool })
     await client.start()
     await fetcher.libp2p.dial(multiaddr(ready.addr), { signal: AbortSignal.timeout(10_000) })
     const raw: number[] = []
@@ -231,6 +234,7 @@ async function crossProcess(mib: number, data: Uint8Array, rounds: number): Prom
     await client?.stop()
     await fetcher?.stop()
     await killChild(child)
+    await hashPool?.close()
   }
 }
 

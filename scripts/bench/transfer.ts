@@ -182,6 +182,9 @@ async function crossProcess(mib: number, data: Uint8Array, rounds: number): Prom
   // Same switch as the single-process mode; the pool serves the fetching side only.
   const workers = Number(process.env.BENCH_HASH_WORKERS ?? 0)
   const hashPool = workers > 0 ? new HashPool(workers) : undefined
+  // BENCH_REQUESTS_PER_PROVIDER=n overrides the fetcher's requests in flight (default: the node's).
+  const lanes = process.env.BENCH_REQUESTS_PER_PROVIDER
+  const requestsPerProvider = lanes === undefined ? undefined : Number(lanes)
   let fetcher: BitwrkHost | undefined
   let client: ChunkExchange | undefined
   try {
@@ -213,7 +216,8 @@ async function crossProcess(mib: number, data: Uint8Array, rounds: number): Prom
       await client.fetchFile(manifest, {
         providers: [providerId],
         store: into,
-        signal: AbortSignal.timeout(ROUND_MS)
+        signal: AbortSignal.timeout(ROUND_MS),
+        ...(requestsPerProvider === undefined ? {} : { requestsPerProvider })
       })
       chunk.push(Number(process.hrtime.bigint() - t) / 1e9)
       if (into.stats().bytes < data.length)
@@ -228,7 +232,8 @@ async function crossProcess(mib: number, data: Uint8Array, rounds: number): Prom
       cross_process_median_mib_per_s: Math.round(mib / median(chunk)),
       cross_process_median_raw_mib_per_s: Math.round(mib / median(raw)),
       cross_process_median_ratio: Number((median(raw) / median(chunk)).toFixed(3)),
-      cross_process_rounds: rounds
+      cross_process_rounds: rounds,
+      cross_process_requests_per_provider: requestsPerProvider ?? 0
     }
   } finally {
     await client?.stop()

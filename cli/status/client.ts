@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DAEMON_FILE_NAME, type DaemonInfo } from '../../node/daemon/index.js'
 import { BitwrkError } from '../../protocol/errors.js'
+import { parseArgs, stringFlag } from '../args.js'
+import { resolveDataDir } from '../data-dir.js'
+import { type CommandIo, EXIT, reportError } from '../io.js'
 
 /** Codes of the daemon client (`CLI_DAEMON_*`). */
 export const DaemonClientCode = {
@@ -80,4 +83,37 @@ export async function apiRequest(
     )
   }
   return json
+}
+
+/**
+ * The shape of a read-only command that asks the running daemon one thing (`status`, `peers`):
+ * `--help`, `[--data-dir DIR | --control URL] [--json]`, one GET of `path`, then either the JSON
+ * as received or `render`'s lines. Expected errors print one line (exit 1 or 2).
+ */
+export async function daemonQueryCommand<T>(
+  argv: readonly string[],
+  io: CommandIo,
+  command: { name: string; usage: string; path: string; render: (view: T, base: string) => string[] }
+): Promise<number> {
+  try {
+    if (argv.includes('--help')) {
+      io.stdout.write(command.usage)
+      return EXIT.ok
+    }
+    const args = parseArgs(
+      argv,
+      { 'data-dir': 'string', control: 'string', json: 'boolean' },
+      { min: 0, max: 0 }
+    )
+    const base = await daemonApiUrl(
+      resolveDataDir(stringFlag(args, 'data-dir'), io),
+      stringFlag(args, 'control')
+    )
+    const view = (await apiRequest(base, command.path)) as T
+    const lines = args.flags['json'] === true ? [JSON.stringify(view)] : command.render(view, base)
+    io.stdout.write(`${lines.join('\n')}\n`)
+    return EXIT.ok
+  } catch (err) {
+    return reportError(err, command.name, io)
+  }
 }

@@ -2,6 +2,7 @@ import {
   type Bid,
   CANCEL_KIND,
   type Cancel,
+  DEFAULT_MAX_CLOCK_SKEW_MS,
   type FeeRatio,
   validateBid,
   validateCancel
@@ -9,12 +10,8 @@ import {
 import type { Network } from '../../protocol/identity/index.js'
 import { GossipCodes, type MessageValidator, type ValidationResult } from './types.js'
 
-/**
- * GOSSIP-3: default allowance for bids and cancels dated in the future. Clocks of honest
- * nodes synchronised by NTP differ by well under a second; 5 s leaves room for slow hosts
- * without letting a bid claim a later epoch (DESIGN.md invariant 4).
- */
-export const DEFAULT_MAX_CLOCK_SKEW_MS = 5000
+/** GOSSIP-3: the protocol's default clock allowance (BID-15), re-exported for the node. */
+export { DEFAULT_MAX_CLOCK_SKEW_MS }
 
 /** Options of {@link bidTopicValidator}. */
 export interface BidTopicValidatorOptions {

@@ -40,6 +40,7 @@ export { originalBidDocument } from './original.js'
 export {
   type BidValidation,
   type BidValidationContext,
+  DEFAULT_MAX_CLOCK_SKEW_MS,
   validateBid,
   verifyBidSignature
 } from './validate.js'

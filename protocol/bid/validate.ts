@@ -21,6 +21,13 @@ export type BidValidation =
   | { result: 'ignore'; code: BidErrorCode }
   | { result: 'reject'; code: BidErrorCode }
 
+/**
+ * BID-15 / GOSSIP-3: the default allowance for bids and cancels dated in the future. Clocks of
+ * honest nodes synchronised by NTP differ by well under a second; 5 s leaves room for slow hosts
+ * without letting a bid claim a later epoch (DESIGN.md invariant 4).
+ */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5000
+
 /** Inputs of {@link validateBid}; time is an argument, the pure core reads no clock. */
 export interface BidValidationContext {
   /** Current time, ms since the Unix epoch. */

@@ -297,6 +297,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       // Services over the host: chunks (serve the store) then book sync (pulls on connect).
       exchange = new ChunkExchange(h.libp2p, {
         store: chunks,
+        // The LevelDB store opened here re-hashes every chunk on `get` (invariant 8), so serving
+        // need not hash it again; a memory or caller-supplied store is re-hashed when served.
+        verifyServed: !(ownChunkStore && opts.dataDir !== undefined),
         onInvalidRequest: (e) => chunkInvalid.inc({ code: codeLabel(e.code) }),
         onServed: (e) => chunkBytes.inc({ direction: 'out' }, e.bytes),
         onFetched: (e) => chunkBytes.inc({ direction: 'in' }, e.bytes)

@@ -34,16 +34,17 @@ export interface ProviderErrorEvent {
 export interface FetchOptions extends AbortOptions {
   /** Overrides of the default limits; `messageTimeoutMs` is the per-message timeout. */
   limits?: Partial<TransferLimits>
-  /** Most chunks per request (default 64, ~512 KiB of average chunks). */
+  /** Most chunks per request (default {@link DEFAULT_BATCH_CHUNKS}). */
   batchChunks?: number
-  /** Most chunk bytes per request (default 1 MiB). */
+  /** Most chunk bytes per request (default {@link DEFAULT_BATCH_BYTES}). */
   batchBytes?: number
   /** Deadline of one request; on expiry its unanswered chunks go to another provider. */
   requestTimeoutMs?: number
   /**
-   * Requests each provider works on at once (default 1). With 2, the next GET is served while
-   * one answer drains (no idle round trip between batches); a bad provider is still reported
-   * once, but may have delivered good chunks on its other request meanwhile.
+   * Requests each provider works on at once (default {@link DEFAULT_REQUESTS_PER_PROVIDER}).
+   * With more than one, the next GET is served while an answer drains (no idle round trip
+   * between batches); a bad provider is still reported once, but may have delivered good
+   * chunks on its other requests meanwhile (each of them verified).
    */
   requestsPerProvider?: number
   /** Innocent failures in a row before a provider is dropped (default 2). */
@@ -62,6 +63,23 @@ export interface FetchOptions extends AbortOptions {
    */
   hashPool?: HashPool
 }
+
+/**
+ * Default requests in flight per provider: three keep a provider's pipe full over loopback and
+ * LAN round trips (measured by `npm run bench -- --filter transfer`: one request in flight left
+ * both ends idle between batches and halved the throughput).
+ */
+export const DEFAULT_REQUESTS_PER_PROVIDER = 3
+/**
+ * Default most chunk bytes per request: 4 MiB (16 requests for the 64 MiB bench file). A
+ * smaller file is cut so that every request slot of every provider gets a share, down to
+ * {@link MIN_BATCH_BYTES}.
+ */
+export const DEFAULT_BATCH_BYTES = 4 << 20
+/** Smallest default batch: 256 KiB, one target-sized CHUNKS message. */
+export const MIN_BATCH_BYTES = 256 << 10
+/** Default most chunks per request (~9 MiB of 37 KiB average chunks; `batchBytes` binds first). */
+export const DEFAULT_BATCH_CHUNKS = 256
 
 /** Chunks of one request hashed ahead of the one being stored, when a hash pool is used. */
 export const HASH_AHEAD = 64
@@ -162,10 +180,17 @@ class FetchRun {
     let bytesWanted = 0
     for (const i of wanted) bytesWanted += this.manifest.chunks[i]!.size
     this.progress = { ...this.progress, chunksWanted: wanted.length, bytesWanted }
-    const maxChunks = Math.min(this.options.batchChunks ?? 64, this.limits.maxKeysPerRequest)
-    this.pending = makeBatches(this.manifest, wanted, maxChunks, this.options.batchBytes ?? 1 << 20)
+    const maxChunks = Math.min(
+      this.options.batchChunks ?? DEFAULT_BATCH_CHUNKS,
+      this.limits.maxKeysPerRequest
+    )
+    const lanes = Math.max(1, this.options.requestsPerProvider ?? DEFAULT_REQUESTS_PER_PROVIDER)
+    // Spread a small file over every request slot instead of one big batch.
+    const share = Math.ceil(bytesWanted / Math.max(1, this.providers.length * lanes))
+    const maxBytes =
+      this.options.batchBytes ?? Math.min(DEFAULT_BATCH_BYTES, Math.max(MIN_BATCH_BYTES, share))
+    this.pending = makeBatches(this.manifest, wanted, maxChunks, maxBytes)
     this.checkStuck()
-    const lanes = Math.max(1, this.options.requestsPerProvider ?? 1)
     await Promise.all(this.providers.flatMap((p) => Array.from({ length: lanes }, () => this.worker(p))))
     // `fail` records its cause before aborting; otherwise the caller's signal fired.
     if (this.failure !== undefined) throw this.failure

@@ -8,9 +8,13 @@ export { encodeVarint, MAX_VARINT_BYTES, MAX_VARINT_VALUE } from './codec.js'
 export { type ErrorCode, MISBEHAVIOUR_CODES, XferCode, type XferErrorCode } from './errors.js'
 export {
   type BadProviderEvent,
+  DEFAULT_BATCH_BYTES,
+  DEFAULT_BATCH_CHUNKS,
+  DEFAULT_REQUESTS_PER_PROVIDER,
   type FetchOptions,
   type FetchResult,
   fetchFile,
+  MIN_BATCH_BYTES,
   type Provider,
   type ProviderErrorEvent
 } from './fetch.js'

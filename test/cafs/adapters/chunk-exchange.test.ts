@@ -142,6 +142,9 @@ describe('cafs/adapters/libp2p chunk exchange', () => {
       store: into,
       providers: [b.libp2p.peerId, a.libp2p.peerId],
       batchChunks: 4,
+      // One request at a time: the liar's first answer is its last (with more in flight it
+      // may deliver verified chunks on its other requests before the corrupt one is seen).
+      requestsPerProvider: 1,
       onBadProvider: (ev) => bad.push(ev)
     })
     assert.equal(liar.corrupted(), 1)

@@ -1,5 +1,5 @@
 /**
- * The dashboard's live updates (protocol/spec/local-api.md API-13 … API-15): a Server-Sent
+ * The dashboard's live updates (protocol/spec/local-api.md API-13): a Server-Sent
  * Events hub with a bounded number of clients, a heartbeat, and change detection. Market
  * events (epochs, matches, transactions) are forwarded as they happen; panels without events
  * of their own (book, activities, peers, store, mandates, workers) are sampled while at least

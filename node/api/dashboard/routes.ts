@@ -1,5 +1,5 @@
 /**
- * Routes of the web dashboard (protocol/spec/local-api.md API-11 … API-16): the page and its
+ * Routes of the web dashboard (protocol/spec/local-api.md API-10 … API-16): the page and its
  * assets, the dashboard's JSON views, demo images, the event stream and `/metrics`. Every
  * route answers loopback peers only, like the other `/api/v1` views; the dashboard's changes
  * go through the existing mandate routes and so follow the same token rules (API-3).

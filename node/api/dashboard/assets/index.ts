@@ -45,7 +45,7 @@ export const DASHBOARD_ASSETS: ReadonlyMap<string, Asset> = new Map([
 ])
 
 /**
- * Content-Security-Policy of every dashboard answer (local-api.md API-12): only the node's
+ * Content-Security-Policy of every dashboard answer (local-api.md API-11): only the node's
  * own origin, no inline script or style, no framing, no foreign form targets.
  */
 export const DASHBOARD_CSP =

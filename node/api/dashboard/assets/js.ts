@@ -331,7 +331,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     mandates: loadMandates, workers: loadWorkers, store: loadStore, images: loadImages, articles: loadArticles
   };
   var EVENT_PANELS = {
-    epoch: ['market'], match: ['market', 'activities'], tx: ['transactions', 'activities'], book: ['market'],
+    epoch: ['market'], match: ['market', 'activities'], tx: ['transactions', 'activities'], transactions: ['transactions'], book: ['market'],
     activities: ['activities'], peers: ['peers'], store: ['store'], images: ['images'], image: ['images'],
     mandates: ['mandates'], workers: ['workers'], articles: ['articles', 'market'], identity: ['identity']
   };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { DEFAULT_SCENE_JSON, encodeWork, RAYS_ARTICLE, tilesFor } from '../../node/demo/index.js'
+import { DEFAULT_SCENE_JSON, decodePng, encodeWork, RAYS_ARTICLE, tilesFor } from '../../node/demo/index.js'
 import { type NodeProc, ProcessGroup } from '../../scripts/testnet/processes.js'
 
 /** Debian's chromium (never a downloaded browser); `.ci/run` installs it when missing. */
@@ -149,6 +149,27 @@ describe('web dashboard (chromium, 3-node testnet)', function () {
     )
     assert.deepEqual(await Promise.all(buys), [200, 200])
     await page.locator('#image-list figure[data-done="2"][data-tiles="2"]').waitFor({ timeout: UI_MS })
+    // the page shows the composed PNG of both tiles; every pixel of it is rendered (opaque)
+    const src = await page.waitForFunction(
+      () => {
+        const img = document.querySelector('#image-list figure img') as {
+          src: string
+          complete: boolean
+          naturalWidth: number
+        } | null
+        return img !== null && img.complete && img.naturalWidth > 0 && img.src.endsWith('tiles=2')
+          ? img.src
+          : false
+      },
+      undefined,
+      { timeout: UI_MS }
+    )
+    const png = decodePng(new Uint8Array(await (await fetch(String(await src.jsonValue()))).arrayBuffer()))
+    assert.deepEqual([png.width, png.height], [IMAGE.width, IMAGE.height])
+    assert.ok(
+      png.data.every((v, i) => i % 4 !== 3 || v === 255),
+      'every pixel is opaque'
+    )
     const tx = page.locator('#tx-list details[data-phase="FINISHED"]').first()
     await tx.waitFor({ timeout: UI_MS })
     await tx.locator('summary').click()

@@ -10,7 +10,7 @@ export const DASHBOARD_CSS = `:root {
 }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: var(--bg); color: var(--fg); }
-header.top { display: flex; align-items: center; justify-content: space-between; gap: 1em; padding: .6em 1em; background: var(--card); border-bottom: 1px solid var(--line); position: sticky; top: 0; z-index: 2; }
+header.top { display: flex; align-items: center; justify-content: space-between; gap: 1em; padding: .6em 1em; background: var(--card); border-bottom: 1px solid var(--line); }
 header.top h1 { font-size: 1.15em; margin: 0; }
 .live { margin: 0; font-size: .9em; }
 .live::before { content: ""; display: inline-block; width: .7em; height: .7em; border-radius: 50%; margin-right: .4em; background: var(--muted); vertical-align: -.05em; }
@@ -38,6 +38,7 @@ pre { white-space: pre-wrap; margin: .3em 0; padding: .4em; background: var(--bg
 .error { margin: .5em 1em; padding: .5em 1em; border: 1px solid var(--bad); color: var(--bad); border-radius: 6px; background: var(--card); }
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 16em), 1fr)); gap: 1em; }
 .book { display: grid; grid-template-columns: 1fr 1fr; gap: .6em; }
+.book td:last-child { width: 40%; }
 .bar { display: block; height: .8em; border-radius: 2px; min-width: 2px; }
 #book-buys .bar, .side-BUY { background: var(--buy); }
 #book-sells .bar, .side-SELL { background: var(--sell); }
@@ -53,7 +54,7 @@ progress { width: 7em; height: .9em; vertical-align: middle; accent-color: var(-
 .chart-line { fill: none; stroke: var(--accent); stroke-width: 2; }
 .chart-dot { fill: var(--accent); }
 .chart-axis { stroke: var(--line); stroke-width: 1; }
-.chart-label { fill: var(--muted); font-size: 11px; }
+.chart-label { fill: var(--muted); font-size: 10px; }
 details { border-bottom: 1px solid var(--line); padding: .3em 0; }
 summary { cursor: pointer; }
 ol.timeline { padding-left: 1.4em; margin: .4em 0; }

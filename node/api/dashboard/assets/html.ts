@@ -15,9 +15,9 @@ export const DASHBOARD_HTML = `<!doctype html>
   <p class="live" id="live" role="status" aria-live="polite" data-state="connecting">connecting…</p>
 </header>
 <nav aria-label="Sections">
-  <a href="#node">Node</a> <a href="#market">Market</a> <a href="#activities">Activities</a>
-  <a href="#transactions">Transactions</a> <a href="#mandates">Mandates</a> <a href="#workers">Workers</a>
-  <a href="#store">Store</a> <a href="#images">Images</a>
+  <a href="#node">Node</a> <a href="#market">Market</a> <a href="#images">Images</a>
+  <a href="#activities">Activities</a> <a href="#transactions">Transactions</a> <a href="#mandates">Mandates</a>
+  <a href="#workers">Workers</a> <a href="#store">Store</a>
 </nav>
 <p id="error" class="error" role="alert" hidden></p>
 <main>
@@ -74,6 +74,12 @@ export const DASHBOARD_HTML = `<!doctype html>
   </table></div>
 </section>
 
+<section id="images" aria-labelledby="images-h">
+  <h2 id="images-h">Demo images</h2>
+  <p class="muted">Tiles of the ray-tracing demo (net.bitwrk/rays/0) bought by this node, drawn as they arrive.</p>
+  <div id="image-list" class="images"></div>
+</section>
+
 <section id="activities" aria-labelledby="activities-h">
   <h2 id="activities-h">Activities</h2>
   <div class="scroll"><table id="activity-table" aria-labelledby="activities-h">
@@ -124,11 +130,6 @@ export const DASHBOARD_HTML = `<!doctype html>
   <dl class="facts" id="store-stats" aria-labelledby="store-h"></dl>
 </section>
 
-<section id="images" aria-labelledby="images-h">
-  <h2 id="images-h">Demo images</h2>
-  <p class="muted">Tiles of the ray-tracing demo (net.bitwrk/rays/0) bought by this node, drawn as they arrive.</p>
-  <div id="image-list" class="images"></div>
-</section>
 </main>
 <footer><p class="muted">Served by the node; no external requests. <a href="/metrics">Metrics</a></p></footer>
 </body>

@@ -86,7 +86,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
           el('td', { class: 'mono', title: p.address || '', text: p.address ? short(p.address, 8) : '—' }),
           el('td', { text: rep ? rep.score.toFixed(2) + (rep.blocked ? ' (blocked)' : '') : 'no record' }),
           el('td', { text: rep ? evidenceText(rep) : '—' }),
-          el('td', { class: 'mono', text: (p.connected ? 'connected ' : '') + (p.addrs[0] || '') })
+          el('td', { class: 'mono', title: p.addrs.join(' '), text: (p.connected ? 'connected ' : '') + (p.addrs[0] || '').replace(/\/p2p\/.*$/, '') })
         ]);
       }), 'no peers connected', 5);
     });
@@ -142,7 +142,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
   }
   function drawChart(matches) {
     var fig = byId('chart');
-    var W = 320, H = 120, P = 28;
+    var W = 320, H = 120, P = 52;
     var s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img' });
     var pts = matches.map(function (x) { return { t: x.matchedMs, v: Number(x.units), label: x.price }; });
     var title = svg('title', {});
@@ -307,21 +307,43 @@ export const DASHBOARD_JS = String.raw`'use strict';
       rows.forEach(function (r) { dl.appendChild(el('dt', { text: r[0] })); dl.appendChild(el('dd', { 'data-stat': r[0], text: r[1] })); });
     });
   }
+  var figures = {};
   function loadImages() {
     return api('/api/v1/demo/images').then(function (imgs) {
       var box = byId('image-list');
       if (imgs.length === 0) { box.replaceChildren(el('p', { class: 'muted', text: 'no demo images bought by this node yet' })); return; }
+      var shown = imgs.slice(-4).reverse();
+      var keep = {};
       box.replaceChildren();
-      imgs.slice(-4).reverse().forEach(function (im) {
+      shown.forEach(function (im) {
         var done = im.tiles.filter(function (t) { return t.state === 'done'; }).length;
-        var img = el('img', { src: '/api/v1/demo/images/' + im.id + '.png?tiles=' + done, width: String(im.width), height: String(im.height), alt: 'Demo image ' + im.id + ': ' + done + ' of ' + im.tiles.length + ' tiles rendered' });
+        var alt = 'Demo image ' + im.id + ': ' + done + ' of ' + im.tiles.length + ' tiles rendered';
+        var src = '/api/v1/demo/images/' + im.id + '.png?tiles=' + done;
+        var f = figures[im.id];
+        if (!f) {
+          var img = el('img', { src: src, width: String(im.width), height: String(im.height), alt: alt });
+          f = { img: img, src: src, stack: el('div', { class: 'tile-stack' }, [img]), caption: el('figcaption', { class: 'muted' }) };
+          f.node = el('figure', { 'data-image': im.id }, [f.stack, f.caption]);
+          figures[im.id] = f;
+        } else if (f.src !== src) {
+          // swap only once the new PNG is decoded, so finished tiles never flash away
+          var next = new Image();
+          var target = f;
+          target.src = src;
+          next.addEventListener('load', function () { if (target.src === src) { target.img.src = src; target.img.alt = alt; } });
+          next.src = src;
+        }
+        keep[im.id] = true;
         var over = svg('svg', { viewBox: '0 0 ' + im.width + ' ' + im.height, 'aria-hidden': 'true' });
         im.tiles.forEach(function (t) { over.appendChild(svg('rect', { x: t.x + 0.5, y: t.y + 0.5, width: Math.max(0, t.w - 1), height: Math.max(0, t.h - 1), class: 'tile-' + t.state })); });
-        box.appendChild(el('figure', { 'data-image': im.id, 'data-done': String(done), 'data-tiles': String(im.tiles.length) }, [
-          el('div', { class: 'tile-stack' }, [img, over]),
-          el('figcaption', { class: 'muted', text: im.width + '×' + im.height + ', ' + im.samples + ' spp · ' + done + '/' + im.tiles.length + ' tiles' })
-        ]));
+        if (f.over) f.stack.replaceChild(over, f.over); else f.stack.appendChild(over);
+        f.over = over;
+        f.node.dataset.done = String(done);
+        f.node.dataset.tiles = String(im.tiles.length);
+        f.caption.textContent = im.width + '×' + im.height + ', ' + im.samples + ' spp · ' + done + '/' + im.tiles.length + ' tiles';
+        box.appendChild(f.node);
       });
+      Object.keys(figures).forEach(function (id) { if (!keep[id]) delete figures[id]; });
     });
   }
 

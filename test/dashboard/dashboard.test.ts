@@ -235,4 +235,14 @@ describe('web dashboard (chromium, 3-node testnet)', function () {
     assert.ok(families.size >= 10, `${families.size} bitwrk_ families`)
     assert.ok(families.has('bitwrk_matches_total'))
   })
+
+  it('lets every daemon stop cleanly while the page holds its event stream', async () => {
+    await page.locator('#live[data-state="live"]').waitFor({ timeout: UI_MS })
+    const events = (await getJson(`${buyer.api}/api/v1/dashboard`)) as { events: { clients: number } }
+    // (a stream of the page before its reload may still be closing: at least one)
+    assert.ok(events.events.clients >= 1)
+    // SIGTERM; a process that lingers (an open stream, a timer) would be SIGKILLed and counted
+    assert.equal(await procs.stopAll(10_000), 0)
+    await page.locator('#live[data-state="offline"]').waitFor({ timeout: UI_MS })
+  })
 })

@@ -77,14 +77,14 @@ export const DASHBOARD_ROUTES: readonly Route[] = [
   {
     path: '/',
     exact: true,
-    methods: ['GET', 'HEAD'],
+    methods: ['GET'],
     loopbackOnly: true,
     changesState: never,
     handle: async (ctx) => serveAsset(ctx, '/')
   },
   {
     path: '/dashboard/',
-    methods: ['GET', 'HEAD'],
+    methods: ['GET'],
     loopbackOnly: true,
     changesState: never,
     handle: async (ctx) => serveAsset(ctx, `/dashboard/${ctx.rest}`)

@@ -16,11 +16,29 @@ export interface IdentityView {
   readonly addrs: readonly string[]
 }
 
+/** What the node holds about a participant or peer (protocol/spec/reputation.md REP-4, REP-6). */
+export interface ReputationView {
+  /** Event counters (finished, noShows, …). */
+  readonly counters: Readonly<Record<string, number>>
+  /** Ids of equivocation evidence, newest last. */
+  readonly evidenceIds: readonly string[]
+  /** Decayed score at the time of the request (REP-4). */
+  readonly score: number
+  /** Equivocated or below the block threshold (REP-6). */
+  readonly blocked: boolean
+  /** When a counter last changed, ms since the epoch. */
+  readonly lastUpdatedMs: number
+}
+
 /** A connected or known peer. */
 export interface PeerView {
   readonly peerId: string
   readonly addrs: readonly string[]
   readonly connected: boolean
+  /** The peer's market address (the same key, DESIGN.md invariant 2), when derivable. */
+  readonly address?: string
+  /** Reputation of the peer's address, null when the node holds none. */
+  readonly reputation?: ReputationView | null
 }
 
 /** One open bid of the book. */
@@ -68,11 +86,32 @@ export interface TransactionView {
   readonly phase: string
   readonly state: 'active' | 'retired'
   /** The signed messages in order (their canonical signed documents). */
-  readonly messages: readonly {
-    readonly document: string
-    readonly signature: string
-    readonly receivedMs: number
-  }[]
+  readonly messages: readonly TxMessageView[]
+  /** Match time, ms since the epoch (absent from facades that do not know it). */
+  readonly matchedMs?: number
+  /** The settlement once retired (TX-19): result and reason, else null. */
+  readonly outcome?: { readonly result: string; readonly reason: string } | null
+}
+
+/** One signed transaction message with the node's own check of its signature. */
+export interface TxMessageView {
+  readonly document: string
+  readonly signature: string
+  readonly receivedMs: number
+  /** Message kind (TX-5), when known. */
+  readonly kind?: string
+  /** Signing party (`buyer` / `seller`), when known. */
+  readonly party?: string
+  /** The address that must have signed it (the party's address in the terms). */
+  readonly signer?: string
+  /** Phase before and after the message. */
+  readonly from?: string
+  readonly to?: string
+  /**
+   * The node re-verified the Bitcoin signed-message signature of `document` against `signer`
+   * when the view was built (ID rules, `verifyMessage`): true = valid.
+   */
+  readonly signatureOk?: boolean
 }
 
 /** Options of {@link NodeFacade.buy}. */
@@ -93,8 +132,94 @@ export interface FileIndex {
   put(manifest: Manifest): Promise<void>
 }
 
+/** One price level of the book: bids at `price`. */
+export interface DepthLevel {
+  /** Canonical money text. */
+  readonly price: string
+  /** The amount in the currency's smallest unit, decimal (for charts). */
+  readonly units: string
+  readonly count: number
+}
+
+/** One match of a followed article (MATCH-12), as the node computed it. */
+export interface MatchView {
+  readonly key: string
+  readonly epoch: number
+  readonly matchedMs: number
+  readonly price: string
+  /** Price in the currency's smallest unit, decimal. */
+  readonly units: string
+  readonly buyer: string
+  readonly seller: string
+  readonly txId: string
+  /** The node's party in it, or null. */
+  readonly own: string | null
+}
+
+/** The market of one article: depth, recent matches, epochs with their digests. */
+export interface MarketView {
+  readonly article: string
+  /** MARKET-6 digest of the live set. */
+  readonly liveDigest: string
+  /** BUY levels best (highest) first, SELL levels best (lowest) first. */
+  readonly depth: { readonly buys: readonly DepthLevel[]; readonly sells: readonly DepthLevel[] }
+  /** Recent matches, oldest first (bounded). */
+  readonly matches: readonly MatchView[]
+  /** Recent epochs with chained match digests (MATCH-13), oldest first (bounded). */
+  readonly epochs: readonly { readonly key: string; readonly epoch: number; readonly digest: string }[]
+}
+
+/** A tile of a demo image (protocol/spec/demo-article.md). */
+export interface DemoTileView {
+  readonly x: number
+  readonly y: number
+  readonly w: number
+  readonly h: number
+  readonly state: 'pending' | 'done' | 'failed'
+}
+
+/** An image of the demo article bought by this node, tile by tile. */
+export interface DemoImageView {
+  /** 16 hex digits naming scene, size and samples. */
+  readonly id: string
+  readonly width: number
+  readonly height: number
+  readonly samples: number
+  readonly tiles: readonly DemoTileView[]
+}
+
+/** An event for the dashboard's stream (local-api.md API-13). */
+export interface DashboardEvent {
+  /** Event name: `epoch`, `match`, `tx`, `image`, … */
+  readonly type: string
+  /** JSON payload. */
+  readonly data: Readonly<Record<string, unknown>>
+}
+
+/** What the web dashboard needs beyond the core views (optional: test facades may omit it). */
+export interface DashboardFacade {
+  /** When the node started, ms since the epoch. */
+  readonly startedMs: number
+  /** Followed articles. */
+  articles(): readonly string[]
+  /** The market of a followed article. */
+  market(article: string): Promise<MarketView>
+  /** Demo images bought by this node, newest last. */
+  images(): readonly DemoImageView[]
+  /** PNG of the finished tiles of image `id` (others transparent); undefined when unknown. */
+  imagePng(id: string): Promise<Uint8Array | undefined>
+  /** Prometheus text exposition of the node's registry. */
+  metrics(): Promise<{ readonly contentType: string; readonly text: string }>
+  /** Cheap version strings per panel (`book:<article>`, `peers`, `store`, `images`); a change means "reload". */
+  revisions(): Promise<Readonly<Record<string, string>>>
+  /** Market events as they happen; returns the unsubscribe function. */
+  subscribe(listener: (e: DashboardEvent) => void): () => void
+}
+
 /** The node as seen by the local HTTP API. */
 export interface NodeFacade {
+  /** The dashboard's views; without them the dashboard shows only the core views. */
+  readonly dashboard?: DashboardFacade
   /** Software version, `x.y.z`. */
   readonly version: string
   /** Content store of work and results. */

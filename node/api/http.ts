@@ -1,5 +1,6 @@
 /** Small HTTP helpers of the API: JSON answers, error bodies, bounded body reads, forms. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { validateArticle } from '../../protocol/article/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { ApiError, ApiErrorCode } from './errors.js'
 
@@ -95,4 +96,11 @@ export async function readForm(
     add(new URLSearchParams(body.toString('utf8')))
   }
   return fields
+}
+
+/** `name` when it is a valid article (ART rules), else `API_BAD_REQUEST` with the article code as detail. */
+export function checkArticle(name: string): string {
+  const check = validateArticle(name)
+  if (check.result !== 'accept') throw new ApiError(ApiErrorCode.BAD_REQUEST, 'invalid article', check.code)
+  return name
 }

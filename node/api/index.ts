@@ -13,16 +13,37 @@ export {
   TOKEN_COOKIE_NAME
 } from './auth.js'
 export { API_STATUS, ApiError, ApiErrorCode } from './errors.js'
+export {
+  DASHBOARD_ASSETS,
+  DASHBOARD_CSP,
+  DASHBOARD_VERSION
+} from './dashboard/assets/index.js'
+export {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_EVENT_CLIENTS,
+  DEFAULT_SAMPLE_MS,
+  EventHub,
+  type EventHubOptions
+} from './dashboard/events.js'
 export type {
   ActivityView,
   BookEntryView,
   BookView,
   BuyOptions,
+  DashboardEvent,
+  DashboardFacade,
+  DemoImageView,
+  DemoTileView,
+  DepthLevel,
   FileIndex,
   IdentityView,
+  MarketView,
+  MatchView,
   NodeFacade,
   PeerView,
-  TransactionView
+  ReputationView,
+  TransactionView,
+  TxMessageView
 } from './facade.js'
 export {
   MULTIPART_MAX_HEADER_BYTES,

@@ -5,14 +5,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { keyFromHex, keyToHex } from '../../cafs/keys.js'
 import { exportStream, importStream } from '../../cafs/stream.js'
-import { validateArticle } from '../../protocol/article/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { type Money, parseMoney } from '../../protocol/money/index.js'
 import { type MandateBook, MandateErrorCode, mandateToJson } from '../mandates/index.js'
 import { WorkerErrorCode, type WorkerPool } from '../workers/index.js'
+import type { EventHub } from './dashboard/events.js'
+import { DASHBOARD_ROUTES } from './dashboard/routes.js'
 import { ApiError, ApiErrorCode } from './errors.js'
 import type { NodeFacade } from './facade.js'
-import { bounded, mediaType, readForm, readSmallBody, sendJson, sendText, toApiError } from './http.js'
+import {
+  bounded,
+  checkArticle,
+  mediaType,
+  readForm,
+  readSmallBody,
+  sendJson,
+  sendText,
+  toApiError
+} from './http.js'
 import { multipartBoundary, multipartField } from './multipart.js'
 
 /** What every handler gets. */
@@ -37,12 +47,18 @@ export interface RouteContext {
   readonly peer: string
   /** Sends `100 Continue` when the client asked for it (once); before it the body is not sent. */
   readonly proceed: () => void
+  /** The server's event stream hub (`/api/v1/events`). */
+  readonly events: EventHub
+  /** True when state-changing requests need the token (API-3). */
+  readonly tokenRequired: boolean
 }
 
 /** One route. */
 export interface Route {
-  /** Exact path, or a prefix when it ends with `/`. */
+  /** Exact path, or a prefix when it ends with `/` (unless {@link exact}). */
   readonly path: string
+  /** Match `path` exactly even though it ends with `/` (the dashboard at `/`). */
+  readonly exact?: boolean
   /** Allowed methods. */
   readonly methods: readonly string[]
   /** Only from loopback peers (the original's "loopback" column, §8.2). */
@@ -62,12 +78,6 @@ const never = (): boolean => false
 
 /** The `/id` answer the original's add-on and workers probe for (§8.5). */
 export const ORIGINAL_ID = 'BitWrk Go Client'
-
-function checkArticle(name: string): string {
-  const check = validateArticle(name)
-  if (check.result !== 'accept') throw new ApiError(ApiErrorCode.BAD_REQUEST, 'invalid article', check.code)
-  return name
-}
 
 function parsePrice(text: string | null): Money | undefined {
   if (text === null) return undefined
@@ -358,15 +368,23 @@ export const ROUTES: readonly Route[] = [
     changesState: never,
     handle: async (ctx) => {
       const s = ctx.facade.storeStats()
-      sendJson(ctx.res, 200, { ...s, budgetBytes: Number.isFinite(s.budgetBytes) ? s.budgetBytes : null })
+      sendJson(ctx.res, 200, {
+        ...s,
+        budgetBytes: Number.isFinite(s.budgetBytes) ? s.budgetBytes : null,
+        // puts per distinct chunk held (1 = no duplicate put); an estimate once chunks are evicted
+        dedupRatio: s.chunks === 0 ? 1 : (s.chunks + s.dedupHits) / s.chunks
+      })
     }
-  }
+  },
+  ...DASHBOARD_ROUTES
 ]
 
 /** The route for `path`, with the rest after a prefix; undefined when none matches. */
 export function findRoute(path: string): { route: Route; rest: string } | undefined {
   for (const route of ROUTES) {
-    if (route.path.endsWith('/')) {
+    if (route.exact === true) {
+      if (path === route.path) return { route, rest: '' }
+    } else if (route.path.endsWith('/')) {
       if (path.startsWith(route.path)) return { route, rest: path.slice(route.path.length) }
     } else if (path === route.path) return { route, rest: '' }
   }

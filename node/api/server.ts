@@ -4,6 +4,8 @@
  * cookie-file token when bound beyond loopback). `stop()` aborts running buys and uploads,
  * closes every connection, removes the cookie file; it is idempotent and never sleeps.
  */
+
+import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { MandateBook } from '../mandates/index.js'
@@ -17,6 +19,7 @@ import {
   requestToken,
   tokenMatches
 } from './auth.js'
+import { EventHub } from './dashboard/events.js'
 import { ApiError, ApiErrorCode } from './errors.js'
 import type { NodeFacade } from './facade.js'
 import { errorBody, sendJson, toApiError } from './http.js'
@@ -60,6 +63,19 @@ export interface ApiServerOptions {
   readonly now?: () => number
   /** The peer address of a request (default: the socket's); lets tests model remote peers. */
   readonly peerAddress?: (req: IncomingMessage) => string | undefined
+  /** Most concurrent `/api/v1/events` streams (default 16, API-13). */
+  readonly maxEventClients?: number
+  /** Heartbeat interval of the event streams, ms (default 15 s). */
+  readonly eventHeartbeatMs?: number
+  /** Sampling interval of the panels without events of their own, ms (default 500). */
+  readonly eventSampleMs?: number
+}
+
+function digest(value: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))
+    .digest('hex')
+    .slice(0, 16)
 }
 
 function isLoopbackBind(host: string): boolean {
@@ -77,10 +93,29 @@ export class ApiServer {
   private cookiePath: string | undefined
   private started = false
   private stopping: Promise<void> | undefined
+  /** The dashboard's event streams. */
+  readonly events: EventHub
 
   constructor(private readonly options: ApiServerOptions) {
     this.host = options.host ?? DEFAULT_API_HOST
     this.requireToken = options.requireToken ?? !isLoopbackBind(this.host)
+    const dashboard = options.facade.dashboard
+    this.events = new EventHub({
+      ...(options.maxEventClients !== undefined ? { maxClients: options.maxEventClients } : {}),
+      ...(options.eventHeartbeatMs !== undefined ? { heartbeatMs: options.eventHeartbeatMs } : {}),
+      ...(options.eventSampleMs !== undefined ? { sampleMs: options.eventSampleMs } : {}),
+      ...(options.now !== undefined ? { now: options.now } : {}),
+      ...(dashboard !== undefined ? { subscribe: (fn) => dashboard.subscribe(fn) } : {}),
+      sample: async () => ({
+        ...(dashboard !== undefined ? await dashboard.revisions() : {}),
+        activities: digest(await options.facade.activities()),
+        transactions: digest(
+          (await options.facade.transactions()).map((t) => [t.txId, t.phase, t.messages.length])
+        ),
+        mandates: digest(options.mandates.list().map((m) => [m.id, m.tradesLeft ?? null])),
+        workers: digest(options.workers.list())
+      })
+    })
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       const p = this.handle(req, res)
       this.inFlight.add(p)
@@ -145,6 +180,7 @@ export class ApiServer {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stopCtl.abort(new ApiError(ApiErrorCode.UNAVAILABLE, 'server stopping'))
+      this.events.stop()
       const closed = this.started
         ? new Promise<void>((resolve) => this.server.close(() => resolve()))
         : Promise.resolve()
@@ -254,7 +290,9 @@ export class ApiServer {
         if (continued || !/^100-continue$/i.test(String(req.headers.expect ?? ''))) return
         continued = true
         res.writeContinue()
-      }
+      },
+      events: this.events,
+      tokenRequired: this.token !== undefined
     }
     if (route.defersContinue !== true) ctx.proceed()
     await route.handle(ctx)

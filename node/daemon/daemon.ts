@@ -114,6 +114,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       trade,
       workers: () => workers,
       version: DAEMON_VERSION,
+      startedMs,
       ...(opts.logger !== undefined ? { logger: opts.logger } : {})
     })
     stack.push(async () => facade.close())

@@ -7,22 +7,26 @@ import { keyToHex } from '../../cafs/keys.js'
 import { exportStream } from '../../cafs/stream.js'
 import type { Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
+import { verifyMessage } from '../../protocol/identity/index.js'
 import { formatMoney } from '../../protocol/money/index.js'
-import type { Transaction } from '../../protocol/transaction/index.js'
+import { partyAddress, type Transaction } from '../../protocol/transaction/index.js'
 import type {
   ActivityView,
   BookEntryView,
   BookView,
   FileIndex,
   NodeFacade,
-  TransactionView
+  TransactionView,
+  TxMessageView
 } from '../api/facade.js'
+import { RAYS_ARTICLE } from '../demo/index.js'
 import type { Logger } from '../logger.js'
 import type { BitwrkNode } from '../node.js'
 import type { TradeService } from '../trade/service.js'
 import { buyWork, wireSeller } from '../trade-wiring.js'
 import type { SellOffer, WorkerPool } from '../workers/index.js'
-import { peersView } from './status.js'
+import { createDashboard, peersWithReputation } from './dashboard.js'
+import { DemoImages, type DemoTileHandle } from './demo-images.js'
 
 /** Lifetime of a worker's SELL bid, ms: renewed by a new offer when it expires unmatched. */
 const SELL_BID_LIFETIME_MS = 60_000
@@ -32,6 +36,12 @@ const MAX_ACTIVITIES = 1000
 
 /** Most remembered file manifests (results and uploaded work) for `GET /file/<sha256>`. */
 const MAX_FILES = 10_000
+
+/** Own transactions kept for the API after they retire (they leave the followed set, MARKET-12). */
+const MAX_RETIRED_SHOWN = 200
+
+/** Signature checks remembered (a transaction's messages are re-checked on every view). */
+const MAX_SIGNATURE_CACHE = 10_000
 
 type Activity = { -readonly [K in keyof ActivityView]: ActivityView[K] }
 
@@ -51,6 +61,8 @@ export interface NodeFacadeOptions {
   readonly workers: () => WorkerPool | undefined
   readonly version: string
   readonly logger?: Logger
+  /** When the daemon started (dashboard uptime); default now. */
+  readonly startedMs?: number
 }
 
 /** Builds the {@link DaemonFacade} of a started node. */
@@ -66,6 +78,42 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
         if (oldest !== undefined) manifests.delete(oldest)
       }
     }
+  }
+  let onImage: (id: string) => void = () => {}
+  const images = new DemoImages(node.chunks, (id) => onImage(id))
+  const dashboard = createDashboard({
+    node,
+    images,
+    startedMs: o.startedMs ?? Date.now(),
+    onImagesChange: (fn) => {
+      onImage = fn
+    }
+  })
+  // Own transactions that retired, newest last (the follower forgets them at retirement).
+  const retired = new Map<string, Transaction>()
+  const onRetired = (e: CustomEvent<{ txid: string; tx: Transaction; own: unknown }>): void => {
+    if (e.detail.own === null) return
+    retired.delete(e.detail.txid)
+    retired.set(e.detail.txid, e.detail.tx)
+    if (retired.size > MAX_RETIRED_SHOWN) {
+      const oldest = retired.keys().next().value
+      if (oldest !== undefined) retired.delete(oldest)
+    }
+  }
+  node.market.addEventListener('tx:retired', onRetired)
+  const checked = new Map<string, boolean>()
+  const signatureOk = (signer: string, signature: string, document: string): boolean => {
+    const key = `${signer}\n${signature}\n${document}`
+    let ok = checked.get(key)
+    if (ok === undefined) {
+      ok = verifyMessage(signer, signature, document)
+      checked.set(key, ok)
+      if (checked.size > MAX_SIGNATURE_CACHE) {
+        const oldest = checked.keys().next().value
+        if (oldest !== undefined) checked.delete(oldest)
+      }
+    }
+    return ok
   }
   const activities: Activity[] = []
   let nextActivity = 1
@@ -161,24 +209,39 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
     price: formatMoney(tx.terms.price),
     phase: tx.phase,
     state: tx.state,
-    messages: tx.evidence.map((e) => ({
-      document: e.message.document,
-      signature: e.message.signature,
-      receivedMs: e.receivedMs
-    }))
+    matchedMs: tx.terms.matchedMs,
+    outcome: tx.outcome === null ? null : { result: tx.outcome.result, reason: tx.outcome.reason },
+    messages: tx.evidence.map((e): TxMessageView => {
+      const signer = partyAddress(tx, e.party)
+      return {
+        document: e.message.document,
+        signature: e.message.signature,
+        receivedMs: e.receivedMs,
+        kind: e.kind,
+        party: e.party,
+        signer,
+        from: e.from,
+        to: e.to,
+        // re-verified here, not taken from the acceptance: the page shows the node's own check
+        signatureOk: signatureOk(signer, e.message.signature, e.message.document)
+      }
+    })
   })
 
   return {
     version: o.version,
     chunkStore: node.chunks,
     files,
+    dashboard,
     onOffer,
     close: () => {
       unwire()
       node.market.removeEventListener('bid:closed', onClosed)
+      node.market.removeEventListener('tx:retired', onRetired)
+      dashboard.close()
     },
     identity: () => ({ address: node.address, peerId: node.peerId, addrs: node.multiaddrs() }),
-    peers: async () => peersView(node),
+    peers: async () => peersWithReputation(node, Date.now()),
     book: async (article): Promise<BookView> => {
       const buys: BookEntryView[] = []
       const sells: BookEntryView[] = []
@@ -196,11 +259,12 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
       return { article, buys, sells }
     },
     activities: async () => activities.map((a) => ({ ...a })),
-    transactions: async () =>
-      node.market.txs
-        .list()
-        .filter((e) => e.party !== null)
-        .map((e) => txView(e.tx)),
+    transactions: async () => {
+      const active = node.market.txs.list().filter((e) => e.party !== null)
+      const ids = new Set(active.map((e) => e.tx.id))
+      // retired first (older), then the active ones
+      return [...[...retired.values()].filter((t) => !ids.has(t.id)), ...active.map((e) => e.tx)].map(txView)
+    },
     storeStats: () => node.chunks.stats(),
     buy: async (article, work, options) => {
       const activity = newActivity({
@@ -216,6 +280,8 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
         bytesTransferred: 0,
         error: null
       })
+      const tile: DemoTileHandle | undefined =
+        article === RAYS_ARTICLE ? await images.track(work).catch(() => undefined) : undefined
       try {
         const r = await buyWork({
           market: node.market,
@@ -235,8 +301,10 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
         await files.put(r.result)
         activity.phase = 'FINISHED'
         activity.bytesTransferred = work.size
+        tile?.done(r.result)
         return { resultKey: r.result.fileKey }
       } catch (err) {
+        tile?.failed()
         activity.phase = 'FAILED'
         activity.error = isBitwrkError(err) ? err.code : 'ERROR'
         throw err

@@ -202,6 +202,10 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
         .filter((e) => e.party !== null)
         .map((e) => txView(e.tx)),
     storeStats: () => node.chunks.stats(),
+    reputation: {
+      list: async () => ({ thresholds: { ...node.reputation.thresholds }, subjects: node.reputation.list() }),
+      get: (subject) => node.reputation.view(subject)
+    },
     buy: async (article, work, options) => {
       const activity = newActivity({
         side: 'BUY',

@@ -47,6 +47,12 @@ export interface DaemonOptions {
    * below it, REP-23) and `lowTrust` (replicate deterministic work below it, REP-17).
    */
   readonly trust?: Partial<Thresholds>
+  /**
+   * Articles whose results are byte-comparable (REP-17): buys of them from a low-trust seller
+   * are replicated. Default none: a replica needs a second seller, and an honest seller on a
+   * different build could differ (the demo tracer is deterministic per Node binary, RAYS-6).
+   */
+  readonly deterministicArticles?: readonly string[]
 }
 
 /** What `<dataDir>/daemon.json` holds while the daemon runs. */
@@ -121,7 +127,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       trade,
       workers: () => workers,
       version: DAEMON_VERSION,
-      ...(opts.logger !== undefined ? { logger: opts.logger } : {})
+      ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+      ...(opts.deterministicArticles !== undefined
+        ? { deterministicArticles: opts.deterministicArticles }
+        : {})
     })
     stack.push(async () => facade.close())
     const pool = new WorkerPool({ mandates, onOffer: (offer) => facade.onOffer(offer) })

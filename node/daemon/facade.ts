@@ -51,6 +51,8 @@ export interface NodeFacadeOptions {
   readonly workers: () => WorkerPool | undefined
   readonly version: string
   readonly logger?: Logger
+  /** Articles whose results are byte-comparable: bought twice from low-trust sellers (REP-17). */
+  readonly deterministicArticles?: readonly string[]
 }
 
 /** Builds the {@link DaemonFacade} of a started node. */
@@ -229,6 +231,10 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
           price: options.price,
           work,
           signal: options.signal,
+          replication: {
+            reputation: node.reputation,
+            deterministic: o.deterministicArticles?.includes(article) === true
+          },
           ...(o.logger !== undefined ? { logger: o.logger } : {}),
           onProgress: (phase, d) => {
             activity.phase = phase.toUpperCase()

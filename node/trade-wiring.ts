@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { keyToHex } from '../cafs/keys.js'
 import { importStream } from '../cafs/stream.js'
+import { MISBEHAVIOUR_CODES } from '../cafs/transfer/index.js'
 import type { ChunkStore, Manifest } from '../cafs/types.js'
 import { BitwrkError, isBitwrkError } from '../protocol/errors.js'
 import type { Money } from '../protocol/money/index.js'
@@ -136,11 +137,16 @@ export interface BuyWorkOptions {
   /** Checks the result before accepting (the trade's `resultCheck`). */
   readonly resultCheck?: (result: Uint8Array) => boolean | Promise<boolean>
   /**
-   * Adaptive replication (REP-17 … REP-19): when `deterministic` and the seller is low trust by
-   * `reputation`, the same work is bought from another seller before either result is accepted,
-   * the result hashes compared, and a disagreement settled by a third opinion.
+   * The node's reputation: a seller that sends a chunk that does not hash right is counted
+   * (`wrongChunks`, REP-22), and replication asks it for trust.
    */
-  readonly replication?: { readonly reputation: ReputationService; readonly deterministic: boolean }
+  readonly reputation?: ReputationService
+  /**
+   * Adaptive replication (REP-17 … REP-19), with `reputation`: the article's results are
+   * byte-comparable, so a low-trust seller's result is bought again from another seller
+   * before either is accepted, the hashes compared, and a disagreement settled by a third opinion.
+   */
+  readonly deterministic?: boolean
 }
 
 /** Outcome of {@link buyWork}. */
@@ -157,14 +163,14 @@ type TxResultCheck = (result: Uint8Array, tx: Transaction) => Promise<boolean>
  * Buys `work`: places a BUY bid committing to the work hash and a fresh secret (TX-15), waits
  * for its transaction to be established, runs the buyer side of the trade and stores the
  * result. A failed trade or an unmatched bid is retried with a new bid (another seller). With
- * `replication`, a low-trust seller's result is compared with other sellers' (REP-17 … REP-19):
+ * `reputation` and `deterministic`, a low-trust seller's result is compared with other sellers' (REP-17 … REP-19):
  * the result returned is one the quorum agreed on, and sellers that disagreed with it get a
  * signed reject-result (a global dispute) and a local `rejectedResults`.
  */
 export async function buyWork(o: BuyWorkOptions): Promise<BuyWorkResult> {
-  const rep = o.replication
+  const rep = o.reputation
   const plain: TxResultCheck = async (result) => (o.resultCheck === undefined ? true : o.resultCheck(result))
-  if (rep === undefined || !rep.deterministic) return buyOnce(o, plain, new Set())
+  if (rep === undefined || o.deterministic !== true) return buyOnce(o, plain, new Set())
   const opinions = new Map<string, string>()
   const accepted = new Map<string, BuyWorkResult>()
   const judgedAgainst = new Set<string>()
@@ -173,7 +179,7 @@ export async function buyWork(o: BuyWorkOptions): Promise<BuyWorkResult> {
       if (!(await plain(result, tx))) return false
       const seller = tx.terms.seller
       opinions.set(seller, createHash('sha256').update(result).digest('hex'))
-      if (depth === 0 && !rep.reputation.shouldReplicate(seller, true)) return true
+      if (depth === 0 && !rep.shouldReplicate(seller, true)) return true
       let j = judge(opinions)
       const more = opinions.size < 2 || (j.verdict === 'undecided' && j.next === 'another-opinion')
       if (more && depth + 1 < MAX_OPINIONS) {
@@ -193,7 +199,7 @@ export async function buyWork(o: BuyWorkOptions): Promise<BuyWorkResult> {
       // REP-19: the quorum contradicts this seller: reject its result, count it locally
       judgedAgainst.add(tx.id)
       o.onProgress?.('contradicted', { seller, txid: tx.id })
-      await rep.reputation.onContradicted(seller)
+      await rep.onContradicted(seller)
       return false
     }
   }
@@ -255,6 +261,10 @@ async function buyOnce(
     } catch (err) {
       if (o.signal?.aborted === true || judgedAgainst.has(tx.id)) throw err
       lastCode = isBitwrkError(err) ? err.code : 'UNKNOWN'
+      // REP-22: a result chunk that does not hash right is the seller's provable misbehaviour
+      const cause = isBitwrkError(err) ? err.details.cause : undefined
+      if (typeof cause === 'string' && MISBEHAVIOUR_CODES.has(cause))
+        o.reputation?.onWrongChunk(tx.terms.sellerPeerId, cause)
       o.logger?.warn({ txid: tx.id, code: lastCode, attempt }, 'buy: trade failed, buying again')
       o.onProgress?.('retry', { attempt, code: lastCode })
     }

@@ -231,10 +231,8 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
           price: options.price,
           work,
           signal: options.signal,
-          replication: {
-            reputation: node.reputation,
-            deterministic: o.deterministicArticles?.includes(article) === true
-          },
+          reputation: node.reputation,
+          deterministic: o.deterministicArticles?.includes(article) === true,
           ...(o.logger !== undefined ? { logger: o.logger } : {}),
           onProgress: (phase, d) => {
             activity.phase = phase.toUpperCase()

@@ -55,7 +55,8 @@ describe('node/trade-wiring (replication)', function () {
       price: money('BTC', 2000n),
       work: await importStream([work], buyer.node.chunks),
       attempts: 1,
-      replication: { reputation: buyer.node.reputation, deterministic: true },
+      reputation: buyer.node.reputation,
+      deterministic: true,
       signal: AbortSignal.timeout(30_000),
       onProgress: (p) => progress.push(p)
     })

@@ -211,6 +211,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     settings: repos.settings,
     clock,
     logger,
+    registry,
     ...(opts.reputation?.thresholds !== undefined ? { thresholds: opts.reputation.thresholds } : {}),
     ...(opts.reputation?.flushIntervalMs !== undefined
       ? { flushIntervalMs: opts.reputation.flushIntervalMs }

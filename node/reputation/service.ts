@@ -7,6 +7,7 @@
  * heartbeat).
  */
 import { TypedEventEmitter } from '@libp2p/interface'
+import { Counter, Gauge, type Registry } from 'prom-client'
 import { addressFromPublicKey, type Network, publicKeyFromPeerId } from '../../protocol/identity/index.js'
 import {
   type Assessment,
@@ -146,6 +147,47 @@ export interface ReputationServiceOptions {
   readonly network?: Network
   /** REP-22 write interval of local observations, ms. */
   readonly flushIntervalMs?: number
+  /** Registry of the `bitwrk_reputation_*` metrics; none without it. */
+  readonly registry?: Registry
+}
+
+/** Metrics of the service (labels bounded: counter name, scope, code, origin). */
+interface ReputationMetrics {
+  readonly events: Counter<'counter' | 'scope'>
+  readonly refusals: Counter<'code'>
+  readonly proofs: Counter<'origin'>
+}
+
+function createReputationMetrics(registry: Registry, blocked: () => number): ReputationMetrics {
+  const registers = [registry]
+  new Gauge({
+    name: 'bitwrk_reputation_blocked_subjects',
+    help: 'Participants and peers blocked now (REP-6), sampled at scrape time',
+    registers,
+    collect() {
+      this.set(blocked())
+    }
+  })
+  return {
+    events: new Counter({
+      name: 'bitwrk_reputation_events_total',
+      help: 'Reputation events counted, by counter and scope (REP-22)',
+      labelNames: ['counter', 'scope'],
+      registers
+    }),
+    refusals: new Counter({
+      name: 'bitwrk_reputation_refusals_total',
+      help: 'Own matches not established because of the counterparty, by code (REP-23)',
+      labelNames: ['code'],
+      registers
+    }),
+    proofs: new Counter({
+      name: 'bitwrk_reputation_proofs_total',
+      help: 'Equivocation proofs adopted, by origin (REP-24, REP-26)',
+      labelNames: ['origin'],
+      registers
+    })
+  }
 }
 
 function subjectKey(s: ReputationSubject): string {
@@ -172,12 +214,21 @@ export class ReputationService extends TypedEventEmitter<ReputationEvents> {
   private timer: ReturnType<typeof setTimeout> | undefined
   private chain: Promise<unknown> = Promise.resolve()
   private running = false
+  private readonly metrics: ReputationMetrics | undefined
 
   constructor(opts: ReputationServiceOptions) {
     super()
     this.o = opts
     this.log = opts.logger.child({ module: 'reputation' })
     this.thresholds = checkThresholds({ ...DEFAULT_THRESHOLDS, ...opts.thresholds })
+    this.metrics =
+      opts.registry === undefined
+        ? undefined
+        : createReputationMetrics(opts.registry, () => {
+            let n = 0
+            for (const r of this.records.values()) if (this.assess(r.subject).blocked) n++
+            return n
+          })
   }
 
   /** Loads every stored record (REP-21). Unreadable records are logged and treated as absent. */
@@ -250,9 +301,13 @@ export class ReputationService extends TypedEventEmitter<ReputationEvents> {
    */
   establishRefusal(address: string, peerId: string): string | undefined {
     const a = [this.assess({ kind: 'address', id: address }), this.assess({ kind: 'peer', id: peerId })]
-    if (a.some((x) => x.blocked)) return ReputationCodes.BLOCKED
-    if (a.some((x) => !x.canEstablish)) return ReputationCodes.DISTRUSTED
-    return undefined
+    const code = a.some((x) => x.blocked)
+      ? ReputationCodes.BLOCKED
+      : a.some((x) => !x.canEstablish)
+        ? ReputationCodes.DISTRUSTED
+        : undefined
+    if (code !== undefined) this.metrics?.refusals.inc({ code })
+    return code
   }
 
   /** REP-17: whether to buy deterministic work from `seller` a second time. */
@@ -380,6 +435,7 @@ export class ReputationService extends TypedEventEmitter<ReputationEvents> {
     const text = Buffer.from(bytes).toString('latin1')
     await this.o.settings.set(proofSetting(id), text)
     await this.apply([equivocationEvent(participant, id)])
+    this.metrics?.proofs.inc({ origin })
     this.log.warn({ participant, id, origin }, 'participant blocked for equivocation')
     this.safeDispatchEvent<EquivocationEvent>('reputation:equivocation', {
       detail: { participant, id, origin, bytes }
@@ -444,6 +500,7 @@ export class ReputationService extends TypedEventEmitter<ReputationEvents> {
         this.remember(d.subject, fresh, now)
         this.safeDispatchEvent('reputation:changed', { detail: { subject: d.subject } })
       }
+      for (const e of fresh) this.metrics?.events.inc({ counter: e.counter, scope: e.scope })
       for (const e of fresh)
         if (e.scope === 'global') {
           this.counted.add(`${e.source}|${subjectKey(e.subject)}|${e.counter}`)

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import type { Counter } from 'prom-client'
 import { importStream } from '../../../cafs/stream.js'
 import { bidTopic, type RefusedEvent, ReputationCodes } from '../../../node/index.js'
 import { forgedBid, testBid, waitFor } from '../../../node/testing.js'
@@ -6,7 +7,7 @@ import { buyWork } from '../../../node/trade-wiring.js'
 import { isBitwrkError } from '../../../protocol/errors.js'
 import { money } from '../../../protocol/money/index.js'
 import { GOSSIP_APP_SCORE } from '../../../protocol/reputation/index.js'
-import { ARTICLE, connect, newWork, random, waitMeshes } from '../market/helpers.js'
+import { ARTICLE, connect, count, newWork, random, waitMeshes } from '../market/helpers.js'
 import { Nodes, reversing } from './helpers.js'
 
 describe('node/reputation', function () {
@@ -128,6 +129,8 @@ describe('node/reputation', function () {
     assert.equal(refused[0]?.code, ReputationCodes.BLOCKED)
     assert.equal(refused[0]?.counterparty, seller.address)
     assert.equal(strictRefused[0]?.code, ReputationCodes.DISTRUSTED)
+    const refusals = buyer.registry.getSingleMetric('bitwrk_reputation_refusals_total') as Counter<'code'>
+    assert.equal(await count(refusals, { code: ReputationCodes.BLOCKED }), 1)
     // The seller established its side; the refusing buyers signed nothing for the match.
     for (const [n, r] of [
       [buyer, refused[0]],

@@ -163,9 +163,9 @@ type TxResultCheck = (result: Uint8Array, tx: Transaction) => Promise<boolean>
  * Buys `work`: places a BUY bid committing to the work hash and a fresh secret (TX-15), waits
  * for its transaction to be established, runs the buyer side of the trade and stores the
  * result. A failed trade or an unmatched bid is retried with a new bid (another seller). With
- * `reputation` and `deterministic`, a low-trust seller's result is compared with other sellers' (REP-17 … REP-19):
- * the result returned is one the quorum agreed on, and sellers that disagreed with it get a
- * signed reject-result (a global dispute) and a local `rejectedResults`.
+ * `reputation` and `deterministic`, a low-trust seller's result is compared with other
+ * sellers' (REP-17 … REP-19): the result returned is one the quorum agreed on, and sellers that
+ * disagreed with it get a signed reject-result (a global dispute) and a local `rejectedResults`.
  */
 export async function buyWork(o: BuyWorkOptions): Promise<BuyWorkResult> {
   const rep = o.reputation

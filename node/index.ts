@@ -42,7 +42,8 @@ export {
   type MarketOptions,
   type MatchEvent,
   type OwnBid,
-  type PlaceBidRequest
+  type PlaceBidRequest,
+  type RefusedEvent
 } from './market.js'
 export { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
 export { type BookSyncOptions, bookSyncAdapters } from './market-sync.js'
@@ -60,6 +61,7 @@ export {
   createBitwrkNode,
   NodeCodes
 } from './node.js'
+export * from './reputation/index.js'
 export * from './store/index.js'
 export * from './sync/index.js'
 export {

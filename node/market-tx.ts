@@ -7,6 +7,7 @@ import {
   isDue,
   type MatchTerms,
   type MessageContent,
+  type ParsedTxDocument,
   type Party,
   type Phase,
   parseTxDocument,
@@ -112,6 +113,11 @@ export interface TransactionFollowerOptions {
   readonly txWaitMs: number
   /** Most transactions followed at once; own ones are always followed (MARKET-12). */
   readonly maxFollowed: number
+  /**
+   * Sees every message that parsed, with the followed transaction if any, before the phase
+   * machine judges it (the reputation's equivocation check, REP-26). Must not throw.
+   */
+  readonly onMessage?: (message: TxMessage, doc: ParsedTxDocument, tx: Transaction | undefined) => void
   /** Event sink. */
   readonly emit: (type: 'tx:phase' | 'tx:established' | 'tx:retired', detail: TxPhaseEvent | TxEvent) => void
 }
@@ -212,6 +218,7 @@ export class TransactionFollower {
       this.o.tick()
       entry = this.txs.get(txid)
     }
+    this.o.onMessage?.(msg, parsed.doc, entry?.tx)
     if (entry === undefined) {
       // [IGNORE] MARKET-9: not a match of our view (yet); no proof of misbehaviour. Kept for
       // txWaitMs in case our epoch closes a moment later than the sender's (timer jitter,

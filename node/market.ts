@@ -29,7 +29,13 @@ import type { GossipAdapter } from './gossip/adapter.js'
 import { bidTopic } from './gossip/topics.js'
 import type { Logger } from './logger.js'
 import type { MarketMetrics } from './market-metrics.js'
-import { TransactionFollower, type TxEntry, type TxEvent, type TxPhaseEvent } from './market-tx.js'
+import {
+  TransactionFollower,
+  type TransactionFollowerOptions,
+  type TxEntry,
+  type TxEvent,
+  type TxPhaseEvent
+} from './market-tx.js'
 import type { Repositories } from './store/data-dir.js'
 
 /** Codes of the market service (`MARKET_*`). */
@@ -114,6 +120,18 @@ export interface BidClosedEvent {
   readonly reason: 'matched' | 'expired' | 'cancelled'
 }
 
+/** Payload of `market:refused`: the node did not establish an own match (REP-23). */
+export interface RefusedEvent {
+  /** Transaction id of the match. */
+  readonly txid: string
+  /** The node's party. */
+  readonly own: Party
+  /** The counterparty's address. */
+  readonly counterparty: string
+  /** Why (the admission hook's code, e.g. `REPUTATION_BLOCKED`, `REPUTATION_DISTRUSTED`). */
+  readonly code: string
+}
+
 /** Typed events of the market (STYLE.md: namespaced, one payload object). */
 export interface MarketEvents {
   /** An epoch of a book produced a result. */
@@ -128,6 +146,8 @@ export interface MarketEvents {
   'tx:retired': CustomEvent<TxEvent>
   /** An own bid matched, expired or was cancelled. */
   'bid:closed': CustomEvent<BidClosedEvent>
+  /** An own match was not established because the counterparty was refused (REP-23). */
+  'market:refused': CustomEvent<RefusedEvent>
 }
 
 /** Options of {@link Market}. */
@@ -152,6 +172,13 @@ export interface MarketOptions {
   readonly maxFollowedTxs: number
   /** Epochs of digest history kept per book. */
   readonly historyEpochs?: number
+  /**
+   * REP-23: asked before the node signs its establishing message; a returned code refuses the
+   * counterparty (nothing is signed, `market:refused` is emitted, the match retires unestablished).
+   */
+  readonly admit?: (counterparty: { readonly address: string; readonly peerId: string }) => string | undefined
+  /** REP-26: sees every parsed transaction message before the phase machine (equivocation checks). */
+  readonly onTxMessage?: TransactionFollowerOptions['onMessage']
 }
 
 /** Default bound of the digest history per book (MARKET-6). */
@@ -202,6 +229,7 @@ export class Market extends TypedEventEmitter<MarketEvents> {
       tick: () => this.tick(),
       txWaitMs: opts.txWaitMs,
       maxFollowed: opts.maxFollowedTxs,
+      ...(opts.onTxMessage !== undefined ? { onMessage: opts.onTxMessage } : {}),
       emit: (type, detail) => this.safeDispatchEvent(type, { detail })
     })
     this.addEventListener('tx:retired', (e) => {
@@ -457,6 +485,7 @@ export class Market extends TypedEventEmitter<MarketEvents> {
     this.closeOwn(bidId, 'matched')
     // A bid signed with our key that we did not place in this run is not ours to establish.
     if (own === undefined) return
+    if (this.refused(entry, party)) return
     const content = this.establishContent(party, own.work)
     if (content !== undefined) this.txs.track(this.txs.establish(entry, bidId, content))
   }
@@ -496,10 +525,27 @@ export class Market extends TypedEventEmitter<MarketEvents> {
       return
     }
     if (nextPhase(entry.tx.phase, kind) === undefined) return
+    if (this.refused(entry, party)) return
     const bidId = party === 'buyer' ? entry.tx.terms.buyBidId : entry.tx.terms.sellBidId
     const work = party === 'buyer' ? await this.buyerWork(bidId) : undefined
     const content = this.establishContent(party, work)
     if (content !== undefined) this.txs.track(this.txs.establish(entry, bidId, content))
+  }
+
+  /** REP-23: true (and announced) when the admission hook refuses the counterparty. */
+  private refused(entry: TxEntry, party: Party): boolean {
+    const t = entry.tx.terms
+    const counterparty =
+      party === 'buyer'
+        ? { address: t.seller, peerId: t.sellerPeerId }
+        : { address: t.buyer, peerId: t.buyerPeerId }
+    const code = this.o.admit?.(counterparty)
+    if (code === undefined) return false
+    this.log.info({ txid: entry.tx.id, code }, 'counterparty refused: not establishing')
+    this.safeDispatchEvent<RefusedEvent>('market:refused', {
+      detail: { txid: entry.tx.id, own: party, counterparty: counterparty.address, code }
+    })
+    return true
   }
 
   private partyOf(tx: Transaction): Party | null {

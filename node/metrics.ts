@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
 /** Topic kinds used as a metrics label (bounded: never a topic string, never a peer id). */
-export type TopicKindLabel = 'bids' | 'tx' | 'other'
+export type TopicKindLabel = 'bids' | 'tx' | 'evidence' | 'other'
 
 /**
  * The node's Prometheus metrics, all `bitwrk_*`, in ONE registry per node (several nodes may

@@ -8,17 +8,19 @@ import type { ChunkStore } from '../cafs/types.js'
 import { BitwrkError } from '../protocol/errors.js'
 import type { Identity } from '../protocol/identity/index.js'
 import { checkEpochParams, type EpochParams } from '../protocol/matching/index.js'
+import type { Thresholds } from '../protocol/reputation/index.js'
 import type { Transaction } from '../protocol/transaction/index.js'
 import { BidBook, DEFAULT_BOOK_LIMITS } from './book.js'
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from './gossip/bids.js'
 import type { GossipConfig } from './gossip/config.js'
-import { bidTopic, isValidArticle, txTopic } from './gossip/topics.js'
+import { bidTopic, EVIDENCE_TOPIC, isValidArticle, txTopic } from './gossip/topics.js'
 import { type BitwrkHost, createHost, type HostOptions } from './host.js'
 import { type Logger, silentLogger } from './logger.js'
 import { Market, type PlaceBidRequest } from './market.js'
 import { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
 import { bookSyncAdapters } from './market-sync.js'
 import { codeLabel, createMetrics, type NodeMetrics } from './metrics.js'
+import { ReputationService } from './reputation/service.js'
 import { openDataDir, type Repositories } from './store/data-dir.js'
 import type { KvController } from './store/db.js'
 import { createKeyFile, loadKeyFile } from './store/identity.js'
@@ -98,6 +100,13 @@ export interface BitwrkNodeOptions {
   readonly sync?: Omit<SyncServiceOptions, 'libp2p' | 'book' | 'snapshots' | 'logger' | 'now' | 'epochParams'>
   /** Chunk store; default `<dataDir>/chunks` (LevelDB) or, with `store`, a memory store. */
   readonly chunkStore?: ChunkStore
+  /** Reputation (protocol/spec/reputation.md REP-21 … REP-27). */
+  readonly reputation?: {
+    /** REP-6 thresholds (blocked, establishMin, lowTrust); default the protocol's. */
+    readonly thresholds?: Partial<Thresholds>
+    /** REP-22 write interval of local observations, ms; default 1 s. */
+    readonly flushIntervalMs?: number
+  }
 }
 
 /** A bitwrk node: host, gossip, book, market and persistence under one lifecycle. */
@@ -112,6 +121,8 @@ export interface BitwrkNode {
   readonly book: BidBook
   /** The market service; its typed events are the node's (`market:*`, `tx:*`, `bid:closed`). */
   readonly market: Market
+  /** Reputation of participants and peers: evidence, scores, blocks (REP-21 … REP-27). */
+  readonly reputation: ReputationService
   /** Persistence. */
   readonly repos: Repositories
   /** Host and gossip metrics. */
@@ -195,6 +206,17 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     metrics: marketMetrics,
     logger
   })
+  const reputation = new ReputationService({
+    repo: repos.reputation,
+    settings: repos.settings,
+    clock,
+    logger,
+    registry,
+    ...(opts.reputation?.thresholds !== undefined ? { thresholds: opts.reputation.thresholds } : {}),
+    ...(opts.reputation?.flushIntervalMs !== undefined
+      ? { flushIntervalMs: opts.reputation.flushIntervalMs }
+      : {})
+  })
   const market = new Market({
     identity,
     book,
@@ -204,8 +226,14 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     clock,
     random,
     txWaitMs: opts.txWaitMs ?? Math.min(maxClockSkewMs, params.epochMs + params.settleMs),
-    maxFollowedTxs: opts.maxFollowedTxs ?? 10_000
+    maxFollowedTxs: opts.maxFollowedTxs ?? 10_000,
+    // REP-23: no establishing message for a blocked or distrusted counterparty
+    admit: (c) => reputation.establishRefusal(c.address, c.peerId),
+    // REP-26: conflicting signed messages are equivocation
+    onTxMessage: (msg, doc, tx) => reputation.inspect(msg, doc, tx)
   })
+  // REP-7: every followed transaction that retires (own or audited) is evidence
+  market.addEventListener('tx:retired', (e) => reputation.onRetired(e.detail.tx))
 
   const ownChunkStore = opts.chunkStore === undefined
   const chunks: ChunkStore =
@@ -245,6 +273,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     address: identity.address,
     book,
     market,
+    reputation,
     repos,
     metrics,
     marketMetrics,
@@ -271,16 +300,27 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       const stored = await repos.settings.subscriptions()
       for (const s of stored.items) book.follow(s.article)
       for (const a of opts.articles ?? []) await node.follow(a)
+      await reputation.start()
       host = await createHost({
         ...opts.host,
+        adapter: {
+          ...opts.host?.adapter,
+          // REP-22: a Rejected message is the forwarding peer's invalid gossip
+          onReject: (e) => {
+            opts.host?.adapter?.onReject?.(e)
+            reputation.onInvalidGossip(e.peer, e.code)
+          }
+        },
         privateKey: identity.privateKey,
         ...(opts.listen !== undefined ? { listen: opts.listen } : {}),
         ...(opts.bootstrap !== undefined ? { bootstrap: opts.bootstrap } : {}),
         ...(opts.loopbackOnly !== undefined ? { loopbackOnly: opts.loopbackOnly } : {}),
-        ...(opts.gossip !== undefined ? { gossip: opts.gossip } : {}),
+        // REP-9: the GossipSub application-specific score is the peer's reputation
+        gossip: { ...opts.gossip, appSpecificScore: (peer) => reputation.appScore(peer) },
         validators: {
           bids: (data, ctx) => book.validateGossip(data, ctx),
-          tx: (data, ctx) => market.txs.validate(data, ctx)
+          tx: (data, ctx) => market.txs.validate(data, ctx),
+          evidence: (data, ctx) => reputation.validateEvidence(data, ctx)
         },
         logger,
         metrics,
@@ -291,6 +331,10 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         return
       }
       for (const a of book.articles()) subscribe(a)
+      // REP-24: equivocation proofs, one topic for all articles
+      host.gossip.subscribe(EVIDENCE_TOPIC)
+      const gossip = host.gossip
+      reputation.setPublisher((bytes) => gossip.publish(EVIDENCE_TOPIC, bytes, { signal: controller.signal }))
       const h = host
       market.attach(h.gossip, () => h.multiaddrs().map(String))
       const r = await market.start({ retired: openedRetired })
@@ -302,7 +346,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         verifyServed: !(ownChunkStore && opts.dataDir !== undefined),
         onInvalidRequest: (e) => chunkInvalid.inc({ code: codeLabel(e.code) }),
         onServed: (e) => chunkBytes.inc({ direction: 'out' }, e.bytes),
-        onFetched: (e) => chunkBytes.inc({ direction: 'in' }, e.bytes)
+        onFetched: (e) => chunkBytes.inc({ direction: 'in' }, e.bytes),
+        // REP-22: a provider proven wrong (invariant 8)
+        onBadProvider: (e) => reputation.onWrongChunk(e.peer, e.code)
       })
       await exchange.start()
       if (opts.sync !== undefined) {
@@ -332,6 +378,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         await sync?.stop()
         await exchange?.stop()
         await market.stop()
+        await reputation.stop()
         await host?.stop()
         if (ownChunkStore) await chunks.close()
         await closeStore()

@@ -5,16 +5,19 @@
  * bid committing to the work, then the trade with the matched seller, again with another
  * seller when a trade fails).
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { keyToHex } from '../cafs/keys.js'
 import { importStream } from '../cafs/stream.js'
+import { MISBEHAVIOUR_CODES } from '../cafs/transfer/index.js'
 import type { ChunkStore, Manifest } from '../cafs/types.js'
 import { BitwrkError, isBitwrkError } from '../protocol/errors.js'
 import type { Money } from '../protocol/money/index.js'
+import { judge, MAX_OPINIONS } from '../protocol/reputation/index.js'
 import type { Transaction, TxMessage } from '../protocol/transaction/index.js'
 import type { Logger } from './logger.js'
 import type { Market } from './market.js'
 import { MarketTxCodes } from './market-tx.js'
+import type { ReputationService } from './reputation/service.js'
 import type { TxChannel } from './trade/channel.js'
 import { TradeCode, tradeError } from './trade/errors.js'
 import type { TradeWorker } from './trade/seller.js'
@@ -133,6 +136,17 @@ export interface BuyWorkOptions {
   readonly onProgress?: (phase: string, details: Record<string, unknown>) => void
   /** Checks the result before accepting (the trade's `resultCheck`). */
   readonly resultCheck?: (result: Uint8Array) => boolean | Promise<boolean>
+  /**
+   * The node's reputation: a seller that sends a chunk that does not hash right is counted
+   * (`wrongChunks`, REP-22), and replication asks it for trust.
+   */
+  readonly reputation?: ReputationService
+  /**
+   * Adaptive replication (REP-17 … REP-19), with `reputation`: the article's results are
+   * byte-comparable, so a low-trust seller's result is bought again from another seller
+   * before either is accepted, the hashes compared, and a disagreement settled by a third opinion.
+   */
+  readonly deterministic?: boolean
 }
 
 /** Outcome of {@link buyWork}. */
@@ -142,12 +156,69 @@ export interface BuyWorkResult {
   readonly attempts: number
 }
 
+/** Decides, with the transaction, whether to accept a result (signs accept- or reject-result). */
+type TxResultCheck = (result: Uint8Array, tx: Transaction) => Promise<boolean>
+
 /**
  * Buys `work`: places a BUY bid committing to the work hash and a fresh secret (TX-15), waits
  * for its transaction to be established, runs the buyer side of the trade and stores the
- * result. A failed trade or an unmatched bid is retried with a new bid (another seller).
+ * result. A failed trade or an unmatched bid is retried with a new bid (another seller). With
+ * `reputation` and `deterministic`, a low-trust seller's result is compared with other
+ * sellers' (REP-17 … REP-19): the result returned is one the quorum agreed on, and sellers that
+ * disagreed with it get a signed reject-result (a global dispute) and a local `rejectedResults`.
  */
 export async function buyWork(o: BuyWorkOptions): Promise<BuyWorkResult> {
+  const rep = o.reputation
+  const plain: TxResultCheck = async (result) => (o.resultCheck === undefined ? true : o.resultCheck(result))
+  if (rep === undefined || o.deterministic !== true) return buyOnce(o, plain, new Set())
+  const opinions = new Map<string, string>()
+  const accepted = new Map<string, BuyWorkResult>()
+  const judgedAgainst = new Set<string>()
+  const opinion = (depth: number): TxResultCheck => {
+    return async (result, tx) => {
+      if (!(await plain(result, tx))) return false
+      const seller = tx.terms.seller
+      opinions.set(seller, createHash('sha256').update(result).digest('hex'))
+      if (depth === 0 && !rep.shouldReplicate(seller, true)) return true
+      let j = judge(opinions)
+      const more = opinions.size < 2 || (j.verdict === 'undecided' && j.next === 'another-opinion')
+      if (more && depth + 1 < MAX_OPINIONS) {
+        // REP-17 / REP-19: one more seller; its own check sees every opinion so far
+        o.onProgress?.('replicate', { seller, opinions: opinions.size })
+        try {
+          const r = await buyOnce(o, opinion(depth + 1), judgedAgainst)
+          accepted.set(r.tx.terms.seller, r)
+        } catch (err) {
+          if (o.signal?.aborted === true) throw err
+          // no second opinion to be had: the first result stands unjudged
+          o.logger?.warn({ code: isBitwrkError(err) ? err.code : 'UNKNOWN' }, 'buy: replica failed')
+        }
+        j = judge(opinions)
+      }
+      if (j.verdict !== 'decided' || !j.penalised.includes(seller)) return true
+      // REP-19: the quorum contradicts this seller: reject its result, count it locally
+      judgedAgainst.add(tx.id)
+      o.onProgress?.('contradicted', { seller, txid: tx.id })
+      await rep.onContradicted(seller)
+      return false
+    }
+  }
+  try {
+    return await buyOnce(o, opinion(0), judgedAgainst)
+  } catch (err) {
+    // The first seller lost the vote: the result is the winner's, bought in a replica.
+    const winner = [...accepted.values()][0]
+    if (winner === undefined || o.signal?.aborted === true) throw err
+    return winner
+  }
+}
+
+/** {@link buyWork} without replication: attempts until a trade succeeds; a judged rejection ends it. */
+async function buyOnce(
+  o: BuyWorkOptions,
+  check: TxResultCheck,
+  judgedAgainst: ReadonlySet<string>
+): Promise<BuyWorkResult> {
   const attempts = o.attempts ?? 3
   let lastCode = 'NONE'
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -179,18 +250,21 @@ export async function buyWork(o: BuyWorkOptions): Promise<BuyWorkResult> {
     }
     o.onProgress?.('established', { attempt, txid: tx.id, seller: tx.terms.sellerPeerId })
     try {
+      const t = tx
       const r = await o.trade.runBuyer(tx, o.work, buyerSecret, {
         ...(o.signal !== undefined ? { signal: o.signal } : {}),
-        ...(o.resultCheck !== undefined
-          ? { resultCheck: (res: Uint8Array) => o.resultCheck?.(res) ?? true }
-          : {})
+        resultCheck: (res: Uint8Array) => check(res, t)
       })
       const result = await importStream([r.result], o.store)
       o.onProgress?.('done', { attempt, txid: tx.id })
       return { result, tx: r.tx, attempts: attempt }
     } catch (err) {
-      if (o.signal?.aborted === true) throw err
+      if (o.signal?.aborted === true || judgedAgainst.has(tx.id)) throw err
       lastCode = isBitwrkError(err) ? err.code : 'UNKNOWN'
+      // REP-22: a result chunk that does not hash right is the seller's provable misbehaviour
+      const cause = isBitwrkError(err) ? err.details.cause : undefined
+      if (typeof cause === 'string' && MISBEHAVIOUR_CODES.has(cause))
+        o.reputation?.onWrongChunk(tx.terms.sellerPeerId, cause)
       o.logger?.warn({ txid: tx.id, code: lastCode, attempt }, 'buy: trade failed, buying again')
       o.onProgress?.('retry', { attempt, code: lastCode })
     }

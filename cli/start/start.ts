@@ -2,13 +2,14 @@ import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../../node/api/server.js'
 import { DAEMON_FILE_NAME, startDaemon } from '../../node/daemon/index.js'
 import { createLogger } from '../../node/logger.js'
 import { BitwrkError } from '../../protocol/errors.js'
+import { DEFAULT_THRESHOLDS } from '../../protocol/reputation/index.js'
 import { parseArgs, stringFlag } from '../args.js'
 import { resolveDataDir } from '../data-dir.js'
 import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
 
 /** Usage of `bitwrk-node start`. */
 export const START_USAGE = `usage: bitwrk-node start [--data-dir DIR] [--listen MA[,MA…]] [--bootstrap MA[,MA…]]
-                        [--api-port P] [--api-host H] [--articles A[,B…]]
+                        [--api-port P] [--api-host H] [--articles A[,B…]] [--min-trust S]
 
 Runs the node until SIGINT/SIGTERM (a second signal exits at once). Prints the peer id, the
 listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it runs.
@@ -18,6 +19,8 @@ listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it
   --api-port P     local API port (default ${DEFAULT_API_PORT}; 0 picks a free one)
   --api-host H     local API interface (default ${DEFAULT_API_HOST})
   --articles A,B   articles to follow (default net.bitwrk/rays/0)
+  --min-trust S    no transaction with a counterparty whose reputation score is below S
+                   (-0.75 < S <= 1, default ${DEFAULT_THRESHOLDS.establishMin}; REP-6)
 Logs go to stderr (LOG_LEVEL=debug for more).
 `
 
@@ -55,7 +58,8 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
         bootstrap: 'string',
         'api-port': 'string',
         'api-host': 'string',
-        articles: 'string'
+        articles: 'string',
+        'min-trust': 'string'
       },
       { min: 0, max: 0 }
     )
@@ -68,6 +72,13 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
     const bootstrap = list(stringFlag(args, 'bootstrap'))
     const articles = list(stringFlag(args, 'articles'))
     const apiHost = stringFlag(args, 'api-host')
+    const minTrustText = stringFlag(args, 'min-trust')
+    const minTrust = minTrustText === undefined ? undefined : Number(minTrustText)
+    if (
+      minTrust !== undefined &&
+      (!/^-?\d+(\.\d+)?$/.test(minTrustText ?? '') || minTrust <= DEFAULT_THRESHOLDS.blocked || minTrust > 1)
+    )
+      throw new BitwrkError(CliErrorCode.badArgument, `bad --min-trust '${minTrustText}'`)
     // Listening before anything starts: without a listener SIGTERM kills the process outright,
     // and a signal during start-up must still stop what was started.
     const signalled = new Promise<string>((resolve) => {
@@ -95,7 +106,11 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
       ...(listen !== undefined ? { listen } : {}),
       ...(bootstrap !== undefined ? { bootstrap } : {}),
       ...(articles !== undefined ? { articles } : {}),
-      ...(apiHost !== undefined ? { apiHost } : {})
+      ...(apiHost !== undefined ? { apiHost } : {}),
+      // a stricter establish threshold raises low trust with it (REP-6: establishMin <= lowTrust)
+      ...(minTrust !== undefined
+        ? { trust: { establishMin: minTrust, lowTrust: Math.max(minTrust, DEFAULT_THRESHOLDS.lowTrust) } }
+        : {})
     })
     const { info } = daemon
     io.stdout.write(`peer id: ${info.peerId}\naddress: ${info.address}\n`)

@@ -17,7 +17,7 @@ export interface IdentityView {
 }
 
 /** What the node holds about a participant or peer (protocol/spec/reputation.md REP-4, REP-6). */
-export interface ReputationView {
+export interface PeerReputationView {
   /** Event counters (finished, noShows, …). */
   readonly counters: Readonly<Record<string, number>>
   /** Ids of equivocation evidence, newest last. */
@@ -38,7 +38,7 @@ export interface PeerView {
   /** The peer's market address (the same key, DESIGN.md invariant 2), when derivable. */
   readonly address?: string
   /** Reputation of the peer's address, null when the node holds none. */
-  readonly reputation?: ReputationView | null
+  readonly reputation?: PeerReputationView | null
 }
 
 /** One open bid of the book. */
@@ -112,6 +112,53 @@ export interface TxMessageView {
    * when the view was built (ID rules, `verifyMessage`): true = valid.
    */
   readonly signatureOk?: boolean
+}
+
+/** Whom a reputation is about (API-17). */
+export interface ReputationSubjectRef {
+  readonly kind: 'address' | 'peer'
+  readonly id: string
+}
+
+/**
+ * A subject's reputation with the evidence behind it (API-17, REP-27): score and assessment,
+ * the stored counters and their weights, equivocation proofs, recent events with their sources.
+ */
+export interface ReputationEntryView {
+  readonly subject: ReputationSubjectRef
+  /** For a peer: the participant address of the same key. */
+  readonly address?: string
+  readonly score: number
+  readonly blocked: boolean
+  readonly canEstablish: boolean
+  readonly lowTrust: boolean
+  readonly equivocated: boolean
+  readonly counters: Readonly<Record<string, number>>
+  readonly weights: Readonly<Record<string, number>>
+  readonly lastUpdatedMs: number | null
+  readonly proofs: readonly { readonly id: string; readonly proof: string | null }[]
+  readonly recent: readonly {
+    readonly counter: string
+    readonly source: string
+    readonly scope: 'global' | 'local'
+    readonly atMs: number
+    readonly count: number
+  }[]
+}
+
+/** The node's reputation as the API reads it (API-17). */
+export interface ReputationReader {
+  /** The thresholds in force and every subject with a record. */
+  list(): Promise<{
+    readonly thresholds: {
+      readonly blocked: number
+      readonly establishMin: number
+      readonly lowTrust: number
+    }
+    readonly subjects: readonly ReputationEntryView[]
+  }>
+  /** One subject (neutral when unknown). */
+  get(subject: ReputationSubjectRef): Promise<ReputationEntryView>
 }
 
 /** Options of {@link NodeFacade.buy}. */
@@ -234,6 +281,8 @@ export interface NodeFacade {
   transactions(): Promise<readonly TransactionView[]>
   /** Chunk-store figures (`Infinity` budget is shown as null). */
   storeStats(): StoreStats
+  /** Reputation (API-17); a facade without it answers those routes 404. */
+  readonly reputation?: ReputationReader
   /**
    * Buys `article` for the work whose chunks are in {@link chunkStore} (the manifest is in
    * {@link files}); resolves when the result's chunks are stored and its manifest is in

@@ -12,7 +12,6 @@ export {
   requestToken,
   TOKEN_COOKIE_NAME
 } from './auth.js'
-export { API_STATUS, ApiError, ApiErrorCode } from './errors.js'
 export {
   DASHBOARD_ASSETS,
   DASHBOARD_CSP,
@@ -25,6 +24,7 @@ export {
   EventHub,
   type EventHubOptions
 } from './dashboard/events.js'
+export { API_STATUS, ApiError, ApiErrorCode } from './errors.js'
 export type {
   ActivityView,
   BookEntryView,
@@ -40,8 +40,8 @@ export type {
   MarketView,
   MatchView,
   NodeFacade,
+  PeerReputationView,
   PeerView,
-  ReputationView,
   TransactionView,
   TxMessageView
 } from './facade.js'

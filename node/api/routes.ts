@@ -362,6 +362,20 @@ export const ROUTES: readonly Route[] = [
     }
   },
   {
+    path: '/api/v1/reputation',
+    methods: ['GET'],
+    loopbackOnly: true,
+    changesState: never,
+    handle: reputation
+  },
+  {
+    path: '/api/v1/reputation/',
+    methods: ['GET'],
+    loopbackOnly: true,
+    changesState: never,
+    handle: reputation
+  },
+  {
     path: '/api/v1/store',
     methods: ['GET'],
     loopbackOnly: true,
@@ -378,6 +392,32 @@ export const ROUTES: readonly Route[] = [
   },
   ...DASHBOARD_ROUTES
 ]
+
+const ADDRESS_RE = /^[1-9A-HJ-NP-Za-km-z]{25,35}$/
+const PEER_ID_RE = /^[1-9A-HJ-NP-Za-km-z]{36,128}$/
+
+/** API-17: `<address>`, `<peerId>`, `address/<id>` or `peer/<id>` → the subject; 400 otherwise. */
+function reputationSubject(rest: string): { kind: 'address' | 'peer'; id: string } {
+  const parts = rest.split('/')
+  const [a, b] = parts
+  let subject: { kind: 'address' | 'peer'; id: string } | undefined
+  // the two forms have disjoint lengths: an address has 25–35 characters, a peer id more
+  if (parts.length === 1 && a !== undefined)
+    subject = { kind: ADDRESS_RE.test(a) ? 'address' : 'peer', id: a }
+  else if (parts.length === 2 && (a === 'address' || a === 'peer') && b !== undefined)
+    subject = { kind: a, id: b }
+  if (subject === undefined || !(subject.kind === 'address' ? ADDRESS_RE : PEER_ID_RE).test(subject.id))
+    throw new ApiError(ApiErrorCode.BAD_REQUEST, 'not an address or peer id', 'REPUTATION_BAD_SUBJECT')
+  return subject
+}
+
+/** API-17: reputation routes (read-only). */
+async function reputation(ctx: RouteContext): Promise<void> {
+  const r = ctx.facade.reputation
+  if (r === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no reputation service')
+  if (ctx.rest === '') return sendJson(ctx.res, 200, await r.list())
+  sendJson(ctx.res, 200, await r.get(reputationSubject(ctx.rest)))
+}
 
 /** The route for `path`, with the rest after a prefix; undefined when none matches. */
 export function findRoute(path: string): { route: Route; rest: string } | undefined {

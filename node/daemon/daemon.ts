@@ -7,6 +7,7 @@
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { EpochParams } from '../../protocol/matching/index.js'
+import type { Thresholds } from '../../protocol/reputation/index.js'
 import { ApiServer, DEFAULT_API_HOST, DEFAULT_API_PORT } from '../api/server.js'
 import type { Logger } from '../logger.js'
 import { MandateBook } from '../mandates/index.js'
@@ -41,6 +42,17 @@ export interface DaemonOptions {
   readonly logger?: Logger
   /** Epoch parameters of the network (every node must use the same). */
   readonly epochParams?: Partial<EpochParams>
+  /**
+   * REP-6 reputation thresholds: `blocked`, `establishMin` (no transaction with a counterparty
+   * below it, REP-23) and `lowTrust` (replicate deterministic work below it, REP-17).
+   */
+  readonly trust?: Partial<Thresholds>
+  /**
+   * Articles whose results are byte-comparable (REP-17): buys of them from a low-trust seller
+   * are replicated. Default none: a replica needs a second seller, and an honest seller on a
+   * different build could differ (the demo tracer is deterministic per Node binary, RAYS-6).
+   */
+  readonly deterministicArticles?: readonly string[]
 }
 
 /** What `<dataDir>/daemon.json` holds while the daemon runs. */
@@ -78,7 +90,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // book sync with its defaults: a daemon that joins late pulls the live book
     sync: {},
     ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
-    ...(opts.epochParams !== undefined ? { epochParams: opts.epochParams } : {})
+    ...(opts.epochParams !== undefined ? { epochParams: opts.epochParams } : {}),
+    ...(opts.trust !== undefined ? { reputation: { thresholds: opts.trust } } : {})
   })
   const startedMs = Date.now()
   const stack: (() => Promise<void>)[] = []
@@ -115,7 +128,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       workers: () => workers,
       version: DAEMON_VERSION,
       startedMs,
-      ...(opts.logger !== undefined ? { logger: opts.logger } : {})
+      ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+      ...(opts.deterministicArticles !== undefined
+        ? { deterministicArticles: opts.deterministicArticles }
+        : {})
     })
     stack.push(async () => facade.close())
     const pool = new WorkerPool({ mandates, onOffer: (offer) => facade.onOffer(offer) })

@@ -13,8 +13,8 @@ import type {
   DepthLevel,
   MarketView,
   MatchView,
-  PeerView,
-  ReputationView
+  PeerReputationView,
+  PeerView
 } from '../api/facade.js'
 import type { EpochEvent, MatchEvent } from '../market.js'
 import type { TxEvent, TxPhaseEvent } from '../market-tx.js'
@@ -55,7 +55,7 @@ function levels(prices: bigint[], text: Map<bigint, string>, descending: boolean
     .map(([p, n]) => ({ price: text.get(p) ?? String(p), units: p.toString(), count: n }))
 }
 
-function reputationView(r: ReputationRecord, nowMs: number): ReputationView {
+function reputationView(r: ReputationRecord, nowMs: number): PeerReputationView {
   const a = assess(r, Math.max(nowMs, r.lastUpdatedMs))
   return {
     counters: { ...r.counters },

@@ -63,6 +63,8 @@ export interface NodeFacadeOptions {
   readonly logger?: Logger
   /** When the daemon started (dashboard uptime); default now. */
   readonly startedMs?: number
+  /** Articles whose results are byte-comparable: bought twice from low-trust sellers (REP-17). */
+  readonly deterministicArticles?: readonly string[]
 }
 
 /** Builds the {@link DaemonFacade} of a started node. */
@@ -266,6 +268,10 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
       return [...[...retired.values()].filter((t) => !ids.has(t.id)), ...active.map((e) => e.tx)].map(txView)
     },
     storeStats: () => node.chunks.stats(),
+    reputation: {
+      list: async () => ({ thresholds: { ...node.reputation.thresholds }, subjects: node.reputation.list() }),
+      get: (subject) => node.reputation.view(subject)
+    },
     buy: async (article, work, options) => {
       const activity = newActivity({
         side: 'BUY',
@@ -291,6 +297,8 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
           price: options.price,
           work,
           signal: options.signal,
+          reputation: node.reputation,
+          deterministic: o.deterministicArticles?.includes(article) === true,
           ...(o.logger !== undefined ? { logger: o.logger } : {}),
           onProgress: (phase, d) => {
             activity.phase = phase.toUpperCase()

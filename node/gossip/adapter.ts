@@ -18,8 +18,15 @@ import {
   type ValidationResult
 } from './types.js'
 
-/** GOSSIP-4: largest message per topic kind, bytes. A bid document is ~300 bytes. */
-export const DEFAULT_MAX_MESSAGE_BYTES: Readonly<Record<TopicKind, number>> = { bids: 4096, tx: 16384 }
+/**
+ * GOSSIP-4: largest message per topic kind, bytes. A bid document is ~300 bytes; an
+ * equivocation proof at most 3072 (REP-12).
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES: Readonly<Record<TopicKind, number>> = {
+  bids: 4096,
+  tx: 16384,
+  evidence: 4096
+}
 
 /** GOSSIP-5: seen-cache bounds: 100 k ids (~10 MB) for 1 hour, the longest bid lifetime we expect. */
 export const DEFAULT_SEEN_CACHE = { maxEntries: 100_000, ttlMs: 3600 * 1000 }
@@ -76,6 +83,11 @@ export interface GossipAdapterOptions {
   seenCache?: { maxEntries: number; ttlMs: number }
   /** GOSSIP-9 topic score parameters for every bitwrk topic. */
   topicScoreParams?: TopicScoreParams
+  /**
+   * Called for every Rejected message with the forwarding peer and the code (REP-8: the node's
+   * reputation counts it as the peer's `invalidGossip`). Must not throw.
+   */
+  onReject?: (event: { kind: TopicKind; peer: string; code: string }) => void
 }
 
 /** Options of {@link GossipAdapter.publish}. */
@@ -131,6 +143,7 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
   private readonly kinds = new Map<TopicKind, KindState>()
   private readonly seen: SeenCache
   private readonly topicParams: TopicScoreParams
+  private readonly onReject: GossipAdapterOptions['onReject']
   private readonly subscribed = new Set<string>()
   // message ids computed during validation, reused when the same message is delivered
   private readonly ids = new WeakMap<Uint8Array, string>()
@@ -147,7 +160,8 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
     const seen = opts.seenCache ?? DEFAULT_SEEN_CACHE
     this.seen = new SeenCache(seen.maxEntries, seen.ttlMs, this.now)
     this.topicParams = opts.topicScoreParams ?? TOPIC_SCORE_PARAMS
-    for (const kind of ['bids', 'tx'] as const) {
+    this.onReject = opts.onReject
+    for (const kind of ['bids', 'tx', 'evidence'] as const) {
       const validator = opts.validators[kind]
       if (validator === undefined) continue
       this.kinds.set(kind, {
@@ -366,8 +380,10 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
   private finish(kind: TopicKind, peer: string, res: ValidationResult, id?: string): TopicValidatorResult {
     const code = res.result === 'accept' ? 'OK' : codeLabel(res.code)
     this.metrics.validation.inc({ kind, result: res.result, code })
-    if (res.result === 'reject') this.log.debug({ kind, code, peer, id }, 'gossip message rejected')
-    else if (res.result === 'ignore') this.log.trace({ kind, code, peer, id }, 'gossip message ignored')
+    if (res.result === 'reject') {
+      this.log.debug({ kind, code, peer, id }, 'gossip message rejected')
+      this.onReject?.({ kind, peer, code: res.code })
+    } else if (res.result === 'ignore') this.log.trace({ kind, code, peer, id }, 'gossip message ignored')
     return res.result === 'accept'
       ? TopicValidatorResult.Accept
       : res.result === 'reject'

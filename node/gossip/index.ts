@@ -27,6 +27,7 @@ export { SeenCache, type SeenVerdict } from './seen-cache.js'
 export {
   BIDS_TOPIC_PREFIX,
   bidTopic,
+  EVIDENCE_TOPIC,
   isValidArticle,
   MAX_ARTICLE_LENGTH,
   type ParsedTopic,

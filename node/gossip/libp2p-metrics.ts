@@ -17,9 +17,9 @@ type Labels = Record<string, string | number>
 // subscribe to: peer-supplied, unbounded. They are mapped to the topic kind instead.
 const TOPIC_LABELS = new Set(['topic', 'topicStr'])
 
-const KIND_LABELS = new Set(['bids', 'tx', 'other'])
+const KIND_LABELS = new Set(['bids', 'tx', 'evidence', 'other'])
 
-/** Bounded label for a topic string: its kind (`bids`, `tx`) or `other`; kinds map to themselves. */
+/** Bounded label for a topic string: its kind (`bids`, `tx`, `evidence`) or `other`; kinds map to themselves. */
 export function topicKindLabel(topic: string): string {
   if (KIND_LABELS.has(topic)) return topic
   return parseTopic(topic)?.kind ?? 'other'

@@ -6,6 +6,12 @@ export const BIDS_TOPIC_PREFIX = '/bitwrk/bids/1/'
 /** GOSSIP-1: prefix of the transaction topic of an article; the article follows verbatim. */
 export const TX_TOPIC_PREFIX = '/bitwrk/tx/1/'
 
+/**
+ * REP-10: the one topic of equivocation proofs (not per article: a participant that
+ * equivocated in one article is blocked in all).
+ */
+export const EVIDENCE_TOPIC = '/bitwrk/evidence/1'
+
 /** GOSSIP-1: longest article id that may appear in a topic (bytes = chars, ASCII only). */
 export const MAX_ARTICLE_LENGTH = 128
 
@@ -41,12 +47,13 @@ export function txTopic(article: string): string {
 export interface ParsedTopic {
   /** Which kind of messages the topic carries. */
   readonly kind: TopicKind
-  /** The article the topic belongs to. */
+  /** The article the topic belongs to; empty for the evidence topic. */
   readonly article: string
 }
 
 /** Parses a topic string, or returns undefined when it is not a valid bitwrk topic. */
 export function parseTopic(topic: string): ParsedTopic | undefined {
+  if (topic === EVIDENCE_TOPIC) return { kind: 'evidence', article: '' }
   let kind: TopicKind
   let article: string
   if (topic.startsWith(BIDS_TOPIC_PREFIX)) {

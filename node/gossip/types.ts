@@ -8,8 +8,8 @@ export type ValidationResult =
   | { readonly result: 'ignore'; readonly code: string }
   | { readonly result: 'reject'; readonly code: string }
 
-/** The kinds of topic the node speaks (GOSSIP-1). */
-export type TopicKind = 'bids' | 'tx'
+/** The kinds of topic the node speaks (GOSSIP-1; `evidence`: equivocation proofs, REP-10). */
+export type TopicKind = 'bids' | 'tx' | 'evidence'
 
 /** Context handed to a validator with each message. */
 export interface ValidationContext {
@@ -17,7 +17,7 @@ export interface ValidationContext {
   readonly topic: string
   /** The topic's kind. */
   readonly kind: TopicKind
-  /** The article named by the topic (a bid on it must name the same article). */
+  /** The article named by the topic (a bid on it must name the same article); empty for `evidence`. */
   readonly article: string
   /** The peer that forwarded the message to us (base58 peer id); not the author. */
   readonly from: string

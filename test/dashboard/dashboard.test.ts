@@ -157,9 +157,7 @@ describe('web dashboard (chromium, 3-node testnet)', function () {
           complete: boolean
           naturalWidth: number
         } | null
-        return img !== null && img.complete && img.naturalWidth > 0 && img.src.endsWith('tiles=2')
-          ? img.src
-          : false
+        return img?.complete && img.naturalWidth > 0 && img.src.endsWith('tiles=2') ? img.src : false
       },
       undefined,
       { timeout: UI_MS }

@@ -80,7 +80,11 @@ export class ChunkExchange {
     const result = await fetchFileFromNetwork(this.libp2p, target, options.store ?? this.init.store, {
       limits: this.init.limits,
       hashPool: this.init.hashPool,
-      ...options
+      ...options,
+      onBadProvider: (e) => {
+        this.init.onBadProvider?.({ peer: e.peer.toString(), code: e.code })
+        options.onBadProvider?.(e)
+      }
     })
     this.init.onFetched?.({ chunks: result.chunksReceived, bytes: result.bytesReceived })
     return result

@@ -63,6 +63,12 @@ export interface ChunkServerOptions {
   /** Called after a successful `ChunkExchange.fetchFile`, with the verified chunk bytes received. */
   onFetched?: (event: { chunks: number; bytes: number }) => void
   /**
+   * Called, besides the per-call `onBadProvider`, whenever a `ChunkExchange.fetchFile` proves a
+   * provider wrong (a chunk or manifest that does not hash right, a protocol violation): the
+   * node's reputation counts it (invariant 8).
+   */
+  onBadProvider?: (event: { peer: string; code: string }) => void
+  /**
    * Re-hash each chunk before serving it (default true, invariant 8); off only for a store
    * that re-hashes on `get` itself (see the CAFS pull server's `verifyServed`).
    */

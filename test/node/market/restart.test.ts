@@ -7,6 +7,7 @@ import {
   type BitwrkNodeOptions,
   bidTopic,
   createBitwrkNode,
+  EVIDENCE_TOPIC,
   txTopic
 } from '../../../node/index.js'
 import { waitFor } from '../../../node/testing.js'
@@ -58,7 +59,10 @@ describe('node/market (restart)', function () {
     const a2 = await diskNode({ clock })
     assert.equal(a2.peerId, peerId)
     assert.deepEqual(a2.articles(), [ARTICLE])
-    assert.deepEqual(a2.host.gossip.topics().sort(), [bidTopic(ARTICLE), txTopic(ARTICLE)].sort())
+    assert.deepEqual(
+      a2.host.gossip.topics().sort(),
+      [bidTopic(ARTICLE), txTopic(ARTICLE), EVIDENCE_TOPIC].sort()
+    )
     const resumed = a2.market.txs.get(tx.id)
     assert.equal(resumed?.party, 'seller')
     assert.equal(resumed?.tx.state, 'active')

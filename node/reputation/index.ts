@@ -1,0 +1,13 @@
+/** The node's reputation (protocol/spec/reputation.md REP-21 … REP-27): evidence in, decisions out. */
+export { conflictProof, type FoundProof } from './detect.js'
+export {
+  DEFAULT_FLUSH_INTERVAL_MS,
+  type EquivocationEvent,
+  MAX_RECENT_EVENTS,
+  type RecentEvent,
+  ReputationCodes,
+  type ReputationEvents,
+  ReputationService,
+  type ReputationServiceOptions,
+  type ReputationView
+} from './service.js'

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -100,7 +99,7 @@ export const drill: Drill = {
       }
       let maxCutMs = 0
       let sentBytes = 0
-      // eslint-style note: heap is sampled in this process, which also holds the attacker
+      // heap sampled in this process, which also holds the attacker: an upper bound
       const heap0 = process.memoryUsage().heapUsed
       let heapMax = heap0
       const sampler = setInterval(() => {

@@ -42,13 +42,13 @@ const HEAP_BOUND_MB = 64
 
 /** Codes each surface may answer an oversized input with (`cut`: reset without an error frame). */
 const EXPECTED: Record<string, ReadonlySet<string>> = {
-  // CHUNK-4 frame limit; CHUNK-9: once the invalid-request budget is spent the stream is refused
+  // CHUNK-7 frame limit; CHUNK-9: once the invalid-request budget is spent the stream is refused
   chunk: new Set(['CAFS_XFER_FRAME_TOO_LARGE', 'cut']),
-  // SYNC-3 frame limit (the transfer code maps to SYNC_OVERSIZED); over budget: refused
+  // SYNC-9 frame limit (the transfer code maps to SYNC_OVERSIZED); SYNC-10: over budget, refused
   sync: new Set(['SYNC_OVERSIZED', 'cut']),
   // TRADE-3: a length byte above 127
   trade: new Set(['TRADE_PROTOCOL']),
-  // GOSSIP-4 per-message limit
+  // GOSSIP-4 per-message limit (GOSSIP-10: an RPC above 1 MiB is dropped by GossipSub unread)
   gossip: new Set(['GOSSIP_TOO_LARGE']),
   // API-4
   http: new Set(['API_TOO_LARGE'])

@@ -18,7 +18,7 @@ const PARAMS = { epochMs: 250, settleMs: 1000 } as const
 /**
  * Codes a replay may be answered with, by where it is caught: the adapter's seen cache
  * (GOSSIP-5) or its per-peer rate limit (GOSSIP-7: many copies from one peer), the bid rules (a replayed bid is past its epoch: BID-16 late, or still pending:
- * BID_DUPLICATE) and the phase machine (a phase message already applied: TX-10 wrong phase).
+ * BID_DUPLICATE, BID-17) and the phase machine (a phase message already applied: TX-12 wrong phase).
  */
 const REPLAY_CODES = new Set([
   'GOSSIP_DUPLICATE',

@@ -83,12 +83,13 @@ describe('scripts/drills', function () {
     assert.equal(r.honest_fetch_failures, 0)
   })
 
-  it('invalid-bid-flood: the attacker is graylisted and no forged bid is delivered', async () => {
+  it('invalid-bid-flood: the attacker is graylisted and banned, no forged bid is delivered', async () => {
     // The throughput ratio is a timing figure: `npm run drill` judges it (the drill's `passed`);
     // on a shared CI machine the test asserts only the outcomes that do not depend on timing.
     const r = await runDrill(invalidBidFlood, { small: true })
     const line = drillLine(invalidBidFlood.name, r)
     assert.equal(r.attacker_graylisted, true, line)
+    assert.equal(r.attacker_still_connected, 0, line)
     assert.equal(r.forged_delivered, 0, line)
     assert.equal(r.flood_sent, 2000, line)
     assert.ok(typeof r.ratio === 'number' && r.ratio > 0, line)

@@ -318,6 +318,66 @@ describe('hostile input: decoders', () => {
     assert.ok(t.codes() >= 3, t.toString())
   })
 
+  it('a garbage table (empty, NUL, 0xff, huge, doubled and CRLF-terminated encodings) gets documented codes from every byte decoder', () => {
+    const good = [
+      BID_BYTES[0],
+      CANCEL_BYTES[0],
+      TX_MESSAGES[0],
+      EQUIVOCATION[0],
+      MANIFESTS[0]
+    ] as Uint8Array[]
+    const garbage: Uint8Array[] = [
+      new Uint8Array(0),
+      Uint8Array.of(0),
+      new Uint8Array(64).fill(0xff),
+      new Uint8Array(1 << 20).fill(0x41),
+      new Uint8Array(70_000),
+      ...good.flatMap((g) => [
+        new Uint8Array(Buffer.concat([g, g])),
+        new Uint8Array(Buffer.concat([g, Buffer.from('\r\n')])),
+        new Uint8Array(Buffer.concat([g, Uint8Array.of(0)])),
+        g.subarray(0, g.length - 1)
+      ])
+    ]
+    const decoders: [string, ReadonlySet<string>, (b: Uint8Array) => unknown][] = [
+      ['bid', codesOf(BidErrorCode), (b) => decodeBidBytes(b)],
+      ['cancel', codesOf(BidErrorCode), (b) => decodeCancelBytes(b)],
+      ['tx', codesOf(TxError), (b) => decodeTxMessage(b)],
+      ['manifest', codesOf(CafsErrorCode), (b) => decodeManifest(b)],
+      ['transfer', codesOf(XferCode), (b) => decodeMessage(b, { limits: DEFAULT_LIMITS, chunkCount: 3 })],
+      ['have', codesOf(XferCode), (b) => decodeHave(b, 64)],
+      ['sync request', codesOf(SyncCode), (b) => decodeRequest(b, DEFAULT_SYNC_LIMITS)],
+      ['sync response', codesOf(SyncCode), (b) => decodeResponse(b, DEFAULT_SYNC_LIMITS)],
+      ['trade', codesOf(TradeCode), (b) => decodeTradeFrame(b)],
+      ['png', codesOf(DemoErrorCode), (b) => decodePng(b)],
+      ['work', codesOf(DemoErrorCode), (b) => decodeWork(b)]
+    ]
+    for (const [name, codes, fn] of decoders)
+      for (const [i, g] of garbage.entries()) {
+        let returned: unknown
+        let o = outcome(
+          () => {
+            returned = fn(g)
+          },
+          codes,
+          `${name} garbage #${i}`
+        )
+        // the bid and cancel decoders return their code instead of throwing it
+        if (typeof returned === 'string') {
+          assert.ok(codes.has(returned), `${name} garbage #${i}: undocumented ${returned}`)
+          o = returned
+        }
+        // the empty, huge and all-0xff inputs are never a valid encoding of anything
+        if (i < 4) assert.notEqual(o, 'ok', `${name} accepted garbage #${i}`)
+      }
+    for (const g of garbage) {
+      const d = decodeEquivocation(g)
+      if (!d.ok) assert.ok(codesOf(ReputationError).has(d.code))
+      const v = validateBid(g, { nowMs: T0 + 1000, maxClockSkewMs: 2000 })
+      if (v.result !== 'accept') assert.ok(codesOf(BidErrorCode).has(v.code))
+    }
+  })
+
   it('money, address, WIF, signature and article text: parse throws its module codes only', () => {
     const money = codesOf(MoneyErrorCode)
     const identity = codesOf(IdentityError)

@@ -106,3 +106,26 @@ export class Tally {
     return JSON.stringify(Object.fromEntries(this.counts))
   }
 }
+
+/**
+ * Counts unhandled promise rejections and uncaught exceptions from `start()` on (a hostile
+ * input must not leave one behind, even when the answer looked right); `stop()` returns them.
+ */
+export function trackUnhandled(): { stop(): string[] } {
+  const seen: string[] = []
+  const onRejection = (reason: unknown): void => {
+    seen.push(`unhandled rejection: ${String(reason)}`)
+  }
+  const onException = (err: Error): void => {
+    seen.push(`uncaught exception: ${String(err)}`)
+  }
+  process.on('unhandledRejection', onRejection)
+  process.on('uncaughtExceptionMonitor', onException)
+  return {
+    stop() {
+      process.off('unhandledRejection', onRejection)
+      process.off('uncaughtExceptionMonitor', onException)
+      return seen
+    }
+  }
+}

@@ -8,7 +8,7 @@ import { type BitwrkNode, createBitwrkNode, createMemoryController, openStore } 
 import { Identity } from '../../protocol/identity/index.js'
 import { money } from '../../protocol/money/index.js'
 import { type ApiFixture, multipart, startApi } from '../node/api/helpers.js'
-import { codesOf, hostileBytes, RUNS, Tally } from './helpers.js'
+import { codesOf, hostileBytes, RUNS, Tally, trackUnhandled } from './helpers.js'
 
 const ART = 'net.bitwrk/gorays/0'
 
@@ -71,6 +71,10 @@ const METHODS = fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTION
  */
 describe('hostile input: HTTP APIs', function () {
   this.timeout(60_000)
+  const unhandled = trackUnhandled()
+  after(() => {
+    assert.deepEqual(unhandled.stop(), [], 'no unhandled rejection or uncaught exception')
+  })
 
   describe('node/api (loopback mode)', () => {
     let f: ApiFixture

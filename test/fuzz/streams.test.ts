@@ -41,7 +41,7 @@ import { encodeTradeFrame, TRADE_PROTOCOL, TradeMsg } from '../../node/trade/wir
 import { MarketTxChannel } from '../../node/trade-wiring.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { money } from '../../protocol/money/index.js'
-import { codesOf, hostileBytes, RUNS, Tally } from './helpers.js'
+import { codesOf, hostileBytes, RUNS, Tally, trackUnhandled } from './helpers.js'
 
 const ARTICLE = 'net.bitwrk/gorays/0'
 
@@ -64,6 +64,7 @@ function codeLogger(codes: string[]): Logger {
  */
 describe('hostile input: stream protocols', function () {
   this.timeout(60_000)
+  const unhandled = trackUnhandled()
   let node: BitwrkNode
   let attacker: BitwrkHost
   let exchange: ChunkExchange
@@ -120,6 +121,7 @@ describe('hostile input: stream protocols', function () {
     await trade?.stop()
     await exchange?.stop()
     await node?.stop()
+    assert.deepEqual(unhandled.stop(), [], 'no unhandled rejection or uncaught exception')
   })
 
   /** What must not change: the book, the store, the transactions, the used-bid marks. */

@@ -4,6 +4,7 @@ import { type Identify, identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p } from '@libp2p/interface'
 import { type KadDHT, kadDHT, passthroughMapper, removePublicAddressesMapper } from '@libp2p/kad-dht'
 import { noise } from '@libp2p/noise'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { type Ping, ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
@@ -12,6 +13,7 @@ import { createLibp2p } from 'libp2p'
 import { BitwrkError } from '../protocol/errors.js'
 import { BootstrapDialer, type BootstrapTiming } from './bootstrap.js'
 import { GossipAdapter, type GossipAdapterOptions } from './gossip/adapter.js'
+import { DEFAULT_BAN_MS, PeerBans } from './gossip/ban.js'
 import { type GossipConfig, gossipsubOptions } from './gossip/config.js'
 import type { MessageValidator, TopicKind } from './gossip/types.js'
 import { type Logger, silentLogger } from './logger.js'
@@ -39,7 +41,9 @@ export const HostCodes = {
   /** A listen or bootstrap address is not a valid multiaddr. */
   BAD_ADDRESS: 'HOST_BAD_ADDRESS',
   /** `loopbackOnly` is set but an address is not on the loopback interface. */
-  NOT_LOOPBACK: 'HOST_NOT_LOOPBACK'
+  NOT_LOOPBACK: 'HOST_NOT_LOOPBACK',
+  /** GOSSIP-12: the reason a graylisted peer's connections were aborted. */
+  BANNED: 'HOST_PEER_BANNED'
 } as const
 
 /** Options of {@link createHost}. */
@@ -73,6 +77,12 @@ export interface HostOptions {
    */
   denyPeer?: (peerId: string) => boolean
   /**
+   * GOSSIP-12: how long a peer is disconnected and refused after its score fell below the
+   * graylist threshold through messages our validators rejected, ms; default
+   * {@link DEFAULT_BAN_MS}; 0 keeps such peers connected (GossipSub then only ignores them).
+   */
+  banMs?: number
+  /**
    * Default true. False postpones Kad-DHT's self-query by an hour and lets DHT queries run
    * without waiting for it, so tests and benchmarks that dial their own topology are not
    * joined up by the self-query's dials.
@@ -103,6 +113,8 @@ export interface BitwrkHost {
   multiaddrs(): Multiaddr[]
   /** Bootstrap addresses currently connected. */
   bootstrapConnected(): number
+  /** True while `peerId` (base58) is banned for graylisted misbehaviour (GOSSIP-12). */
+  isBanned(peerId: string): boolean
   /** Stops gossip, bootstrap loops and libp2p. Idempotent; concurrent calls share one stop. */
   stop(): Promise<void>
 }
@@ -143,19 +155,17 @@ function parseAddrs(addrs: string[], loopbackOnly: boolean, what: string): Multi
 
 /**
  * The connection gater: with `loopbackOnly`, refuses any dial or inbound connection that is
- * not on the loopback interface; with `denyPeer`, refuses those peers in both directions.
+ * not on the loopback interface; refuses the peers `denyPeer` names in both directions.
  */
-function connectionGater(loopbackOnly: boolean, denyPeer?: (peerId: string) => boolean): ConnectionGater {
+function connectionGater(loopbackOnly: boolean, denyPeer: (peerId: string) => boolean): ConnectionGater {
   const gater: ConnectionGater = {}
   if (loopbackOnly) {
     gater.denyDialMultiaddr = (ma) => !isLoopback(ma)
     gater.denyInboundConnection = (maConn) => !isLoopback(maConn.remoteAddr)
   }
-  if (denyPeer !== undefined) {
-    gater.denyDialPeer = (peer) => denyPeer(peer.toString())
-    gater.denyInboundEncryptedConnection = (peer) => denyPeer(peer.toString())
-    gater.denyOutboundEncryptedConnection = (peer) => denyPeer(peer.toString())
-  }
+  gater.denyDialPeer = (peer) => denyPeer(peer.toString())
+  gater.denyInboundEncryptedConnection = (peer) => denyPeer(peer.toString())
+  gater.denyOutboundEncryptedConnection = (peer) => denyPeer(peer.toString())
   return gater
 }
 
@@ -193,13 +203,17 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     ]
   }
 
+  // GOSSIP-12: graylisted peers, refused by the gater like `denyPeer`'s
+  const bans = new PeerBans(opts.now ?? Date.now, opts.banMs ?? DEFAULT_BAN_MS)
+  const deny = (peer: string): boolean => bans.isBanned(peer) || (opts.denyPeer?.(peer) ?? false)
+
   const libp2p = await createLibp2p<HostServices>({
     privateKey,
     addresses: { listen: listen.map((m) => m.toString()) },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: connectionGater(loopbackOnly, opts.denyPeer),
+    connectionGater: connectionGater(loopbackOnly, deny),
     connectionManager: loopbackOnly
       ? {
           inboundConnectionThreshold: LOOPBACK_INBOUND_PER_SEC,
@@ -233,7 +247,19 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     validators: opts.validators ?? {},
     metrics,
     logger: opts.logger ?? silentLogger(),
-    ...(opts.now !== undefined ? { now: opts.now } : {})
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
+    ...(opts.banMs === 0
+      ? {}
+      : {
+          onGraylisted: (peer: string) => {
+            if (bans.isBanned(peer)) return
+            bans.ban(peer)
+            log.warn({ peer }, 'graylisted peer disconnected and banned')
+            // aborted, not closed: a graceful close would wait on the flooding peer
+            for (const c of libp2p.getConnections(peerIdFromString(peer)))
+              c.abort(new BitwrkError(HostCodes.BANNED, 'peer banned (GOSSIP-12)'))
+          }
+        })
   })
   metrics.setPeerSource(() => libp2p.getPeers().length)
   const dialer = new BootstrapDialer(libp2p, bootstrap, log, metrics, opts.bootstrapTiming)
@@ -247,6 +273,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     metrics,
     multiaddrs: () => libp2p.getMultiaddrs(),
     bootstrapConnected: () => dialer.connectedCount(),
+    isBanned: (peer) => bans.isBanned(peer),
     stop() {
       stopping ??= (async () => {
         gossip.stop()

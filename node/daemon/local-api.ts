@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { isBitwrkError } from '../../protocol/errors.js'
+import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
 import { parseMoney } from '../../protocol/money/index.js'
 import type { BitwrkNode } from '../node.js'
 import { identityView, peersView, statusView } from './status.js'
@@ -108,7 +108,13 @@ export class DaemonApi {
     const remote = req.socket.remoteAddress ?? ''
     if (!(remote === '::1' || remote.startsWith('127.') || remote.startsWith('::ffff:127.')))
       return send(res, 403, { code: DaemonApiCode.FORBIDDEN, message: 'loopback only' })
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    // a request target such as `//x` or `%zz` is the client's error (400), never a 500
+    let path: string
+    try {
+      path = new URL(`http://localhost${req.url ?? '/'}`).pathname
+    } catch {
+      return send(res, 400, { code: DaemonApiCode.BAD_REQUEST, message: 'malformed request target' })
+    }
     const get = req.method === 'GET' || req.method === 'HEAD'
     if (path === '/version' && get) return sendText(res, `${version}\n`)
     if (path === '/api/v1/identity' && get) return send(res, 200, identityView(node, version))
@@ -126,7 +132,12 @@ export class DaemonApi {
       )
     if (path.startsWith('/api/v1/epochs/') && get) {
       // MATCH-13 digests of every remembered epoch of one match key, to compare nodes
-      const key = decodeURIComponent(path.slice('/api/v1/epochs/'.length))
+      let key: string
+      try {
+        key = decodeURIComponent(path.slice('/api/v1/epochs/'.length))
+      } catch {
+        return send(res, 400, { code: DaemonApiCode.BAD_REQUEST, message: 'malformed match key' })
+      }
       return send(res, 200, { key, epochs: node.market.epochs(key) })
     }
     if (path === '/api/v1/bids') {
@@ -175,7 +186,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let n = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
     n += chunk.length
-    if (n > MAX_JSON_BYTES) throw Object.assign(new Error('body too large'), { status: 413 })
+    if (n > MAX_JSON_BYTES) throw new BitwrkError(DaemonApiCode.BAD_REQUEST, 'body too large')
     parts.push(chunk)
   }
   try {

@@ -88,6 +88,11 @@ export interface GossipAdapterOptions {
    * reputation counts it as the peer's `invalidGossip`). Must not throw.
    */
   onReject?: (event: { kind: TopicKind; peer: string; code: string }) => void
+  /**
+   * GOSSIP-12: called with a peer whose score fell below the graylist threshold after one of
+   * its messages was rejected here (the host disconnects and bans it).
+   */
+  onGraylisted?: (peer: string) => void
 }
 
 /** Options of {@link GossipAdapter.publish}. */
@@ -109,6 +114,10 @@ export interface PublishOutcome {
 /** GOSSIP-8: first and longest wait between publish attempts while no peer is subscribed, ms. */
 const PUBLISH_RETRY_MIN_MS = 50
 const PUBLISH_RETRY_MAX_MS = 2000
+/** GOSSIP-12: heartbeats a peer's score is watched after a reject (its cache lasts one). */
+const SUSPECT_HEARTBEATS = 3
+/** GOSSIP-12: most peers watched at once (bounded, invariant 10). */
+const MAX_SUSPECTS = 1024
 /** Default publish deadline, ms. */
 const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000
 
@@ -149,9 +158,15 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
   private readonly ids = new WeakMap<Uint8Array, string>()
   private readonly stopController = new AbortController()
   private readonly onPubsubMessage = (evt: CustomEvent<Message>): void => this.deliver(evt.detail)
+  private readonly onGraylisted: ((peer: string) => void) | undefined
+  // GOSSIP-12: peers with a recent reject → heartbeats left to watch their score
+  private readonly suspects = new Map<string, number>()
+  private suspectCheckQueued = false
+  private readonly onHeartbeat = (): void => this.checkSuspects(true)
 
   constructor(opts: GossipAdapterOptions) {
     super()
+    this.onGraylisted = opts.onGraylisted
     this.pubsub = opts.pubsub
     this.internals = opts.pubsub as unknown as GossipSubInternals
     this.metrics = opts.metrics
@@ -174,6 +189,7 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
       })
     }
     this.pubsub.addEventListener('message', this.onPubsubMessage)
+    if (this.onGraylisted !== undefined) this.pubsub.addEventListener('gossipsub:heartbeat', this.onHeartbeat)
   }
 
   /**
@@ -272,6 +288,8 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
     if (this.stopController.signal.aborted) return
     this.stopController.abort()
     this.pubsub.removeEventListener('message', this.onPubsubMessage)
+    this.pubsub.removeEventListener('gossipsub:heartbeat', this.onHeartbeat)
+    this.suspects.clear()
     for (const topic of this.subscribed) this.pubsub.topicValidators.delete(topic)
     this.subscribed.clear()
   }
@@ -377,12 +395,51 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
     }
   }
 
+  /**
+   * GOSSIP-12: after a reject, watches the peer's score for a few heartbeats and reports it
+   * once it is below the graylist threshold. GossipSub applies the reject's penalty after the
+   * validator returns and caches scores for a heartbeat, so the score is read on the next turn
+   * of the event loop and again at each heartbeat.
+   */
+  private checkGraylist(peer: string): void {
+    if (this.onGraylisted === undefined) return
+    this.suspects.delete(peer)
+    this.suspects.set(peer, SUSPECT_HEARTBEATS)
+    if (this.suspects.size > MAX_SUSPECTS) {
+      const oldest = this.suspects.keys().next().value
+      if (oldest !== undefined) this.suspects.delete(oldest)
+    }
+    if (this.suspectCheckQueued) return
+    this.suspectCheckQueued = true
+    setImmediate(() => {
+      this.suspectCheckQueued = false
+      this.checkSuspects(false)
+    })
+  }
+
+  private checkSuspects(heartbeat: boolean): void {
+    const score = this.internals.getScore
+    if (this.stopController.signal.aborted || score === undefined) return
+    for (const [peer, left] of [...this.suspects]) {
+      if (score.call(this.pubsub, peer) < SCORE_THRESHOLDS.graylistThreshold) {
+        this.suspects.delete(peer)
+        this.onGraylisted?.(peer)
+      } else if (heartbeat) {
+        if (left <= 1) this.suspects.delete(peer)
+        else this.suspects.set(peer, left - 1)
+      }
+    }
+  }
+
   private finish(kind: TopicKind, peer: string, res: ValidationResult, id?: string): TopicValidatorResult {
     const code = res.result === 'accept' ? 'OK' : codeLabel(res.code)
     this.metrics.validation.inc({ kind, result: res.result, code })
     if (res.result === 'reject') {
       this.log.debug({ kind, code, peer, id }, 'gossip message rejected')
       this.onReject?.({ kind, peer, code: res.code })
+      // a rate-limit reject does not count: an honest relay may forward a burst (e.g. IWANT
+      // answers after a partition heals); only provably invalid messages lead to a ban
+      if (res.code !== GossipCodes.RATE_ABUSE) this.checkGraylist(peer)
     } else if (res.result === 'ignore') this.log.trace({ kind, code, peer, id }, 'gossip message ignored')
     return res.result === 'accept'
       ? TopicValidatorResult.Accept

@@ -11,6 +11,7 @@ export {
   type PublishOptions,
   type PublishOutcome
 } from './adapter.js'
+export { DEFAULT_BAN_MS, MAX_BANNED_PEERS, PeerBans } from './ban.js'
 export { type BidTopicValidatorOptions, bidTopicValidator, DEFAULT_MAX_CLOCK_SKEW_MS } from './bids.js'
 export { DEFAULT_MAX_RPC_BYTES, type GossipConfig, gossipsubOptions } from './config.js'
 export { gossipsubMetricsRegister, TopicKindLabels, topicKindLabel } from './libp2p-metrics.js'

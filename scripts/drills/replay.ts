@@ -18,13 +18,16 @@ const PARAMS = { epochMs: 250, settleMs: 1000 } as const
 /**
  * Codes a replay may be answered with, by where it is caught: the adapter's seen cache
  * (GOSSIP-5) or its per-peer rate limit (GOSSIP-7: many copies from one peer), the bid rules (a replayed bid is past its epoch: BID-16 late, or still pending:
- * BID_DUPLICATE, BID-17) and the phase machine (a phase message already applied: TX-12 wrong phase).
+ * BID_DUPLICATE, BID-17), the book (a replayed bid whose epoch this book already matched, while
+ * the bid is still young enough for BID-16: MATCH-4 late) and the phase machine (a phase
+ * message already applied: TX-12 wrong phase).
  */
 const REPLAY_CODES = new Set([
   'GOSSIP_DUPLICATE',
   'GOSSIP_RATE_LIMITED',
   'BID_TOO_LATE',
   'BID_DUPLICATE',
+  'MATCH_LATE',
   'TX_WRONG_PHASE'
 ])
 

@@ -18,6 +18,7 @@ import type { Logger } from './logger.js'
 import type { Market } from './market.js'
 import { MarketTxCodes } from './market-tx.js'
 import type { ReputationService } from './reputation/service.js'
+import type { TransferProgressEvent } from './trade/buyer.js'
 import type { TxChannel } from './trade/channel.js'
 import { TradeCode, tradeError } from './trade/errors.js'
 import type { TradeWorker } from './trade/seller.js'
@@ -147,6 +148,8 @@ export interface BuyWorkOptions {
    * before either is accepted, the hashes compared, and a disagreement settled by a third opinion.
    */
   readonly deterministic?: boolean
+  /** Byte progress of the work push and the result transfer of the current attempt. */
+  readonly onTransfer?: (event: TransferProgressEvent) => void
 }
 
 /** Outcome of {@link buyWork}. */
@@ -253,6 +256,7 @@ async function buyOnce(
       const t = tx
       const r = await o.trade.runBuyer(tx, o.work, buyerSecret, {
         ...(o.signal !== undefined ? { signal: o.signal } : {}),
+        ...(o.onTransfer !== undefined ? { onTransfer: o.onTransfer } : {}),
         resultCheck: (res: Uint8Array) => check(res, t)
       })
       const result = await importStream([r.result], o.store)

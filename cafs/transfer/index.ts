@@ -37,7 +37,7 @@ export {
   MsgType
 } from './messages.js'
 export { type ReceiveOptions, type ReceiveResult, receiveFile, type XferProgress } from './receive.js'
-export { type SendOptions, type SendResult, sendFile } from './send.js'
+export { type SendOptions, type SendProgress, type SendResult, sendFile } from './send.js'
 export { InvalidRequestBudget, type ServeOptions, type ServeResult, serveChunks } from './serve.js'
 export {
   type ChunkSource,

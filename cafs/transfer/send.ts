@@ -21,6 +21,16 @@ export interface SendOptions extends AbortOptions {
    * for a store that already re-hashes on `get` (LevelChunkStore with `verifyOnGet`).
    */
   verifyServed?: boolean
+  /** Called once the wishlist is known and after each CHUNKS message written. */
+  onProgress?: (progress: SendProgress) => void
+}
+
+/** How far a {@link sendFile} is: what the receiver wished for and what was written of it. */
+export interface SendProgress {
+  readonly chunksWanted: number
+  readonly bytesWanted: number
+  readonly chunksSent: number
+  readonly bytesSent: number
 }
 
 /** Outcome of a successful {@link sendFile}. */
@@ -64,6 +74,8 @@ export async function sendFile(
     const want = await session.expect()
     if (want.type !== 'want') throw xferError(XferCode.UNEXPECTED_MESSAGE, `expected WANT, got ${want.type}`)
     const indices = indicesOfRanges(want.ranges)
+    let bytesWanted = 0
+    for (const i of indices) bytesWanted += manifest.chunks[i]?.size ?? 0
 
     // The receiver stays silent until the end; anything it says earlier (an ERROR) must stop us.
     let early: { msg?: Message; err?: unknown } | undefined
@@ -88,6 +100,14 @@ export async function sendFile(
     let messagesSent = 0
     let batch: ChunkRecord[] = []
     let batchBytes = 1
+    const report = (): void =>
+      options.onProgress?.({
+        chunksWanted: indices.length,
+        bytesWanted,
+        chunksSent,
+        bytesSent: chunkBytesSent
+      })
+    report()
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return
       checkEarly()
@@ -104,6 +124,7 @@ export async function sendFile(
       messagesSent++
       batch = []
       batchBytes = 1
+      report()
     }
 
     const read = (i: number): Promise<ChunkRecord> =>

@@ -74,6 +74,16 @@ export interface ActivityView {
   readonly bytesTransferred: number
   /** Last error (code), if any. */
   readonly error: string | null
+  /** The work push of the current trade: bytes of the chunks the seller lacked (API-18). */
+  readonly workTransfer?: TransferView | null
+  /** The encrypted result's transfer of the current trade (API-18). */
+  readonly resultTransfer?: TransferView | null
+}
+
+/** Progress of one direction of a trade's data transfer: bytes that travelled of those that travel. */
+export interface TransferView {
+  readonly done: number
+  readonly total: number
 }
 
 /** A transaction with its signed messages. */

@@ -43,6 +43,7 @@ export type {
   PeerReputationView,
   PeerView,
   TransactionView,
+  TransferView,
   TxMessageView
 } from './facade.js'
 export {

@@ -284,7 +284,9 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
         workerId: null,
         bytesTotal: work.size,
         bytesTransferred: 0,
-        error: null
+        error: null,
+        workTransfer: null,
+        resultTransfer: null
       })
       const tile: DemoTileHandle | undefined =
         article === RAYS_ARTICLE ? await images.track(work).catch(() => undefined) : undefined
@@ -300,7 +302,20 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
           reputation: node.reputation,
           deterministic: o.deterministicArticles?.includes(article) === true,
           ...(o.logger !== undefined ? { logger: o.logger } : {}),
+          onTransfer: (e) => {
+            const t = { done: e.bytesDone, total: e.bytesTotal }
+            if (e.direction === 'work') {
+              activity.workTransfer = t
+              // the original's one figure: the work's bytes on their way (a chunk the seller holds counts as sent)
+              activity.bytesTransferred = work.size - (e.bytesTotal - e.bytesDone)
+            } else activity.resultTransfer = t
+          },
           onProgress: (phase, d) => {
+            // a new attempt (another seller) starts its transfers afresh
+            if (phase === 'established') {
+              activity.workTransfer = null
+              activity.resultTransfer = null
+            }
             activity.phase = phase.toUpperCase()
             if (typeof d['bidId'] === 'string') activity.bidId = d['bidId']
             if (typeof d['txid'] === 'string') activity.txId = d['txid']

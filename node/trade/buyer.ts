@@ -38,6 +38,20 @@ export interface BuyOptions {
    * deadline (its signal fires then). Default: accept.
    */
   readonly resultCheck?: (result: Uint8Array, options: { signal?: AbortSignal }) => boolean | Promise<boolean>
+  /**
+   * Transfer progress: `work` while the work is pushed (bytes the seller lacked), `result`
+   * while the encrypted result arrives (bytes the buyer lacked). Must not throw.
+   */
+  readonly onTransfer?: (event: TransferProgressEvent) => void
+}
+
+/** Progress of one direction of a trade's data transfer. */
+export interface TransferProgressEvent {
+  readonly direction: 'work' | 'result'
+  /** Bytes of the chunks that travelled so far. */
+  readonly bytesDone: number
+  /** Bytes of the chunks that travel in all (the receiver's wishlist). */
+  readonly bytesTotal: number
 }
 
 /** Figures of one buy. */
@@ -164,6 +178,8 @@ export async function runBuyer(
       expectType(await readTradeFrame(stream, io, gone), TradeMsg.READY)
       const sent = await sendFile(stream.bytes, manifest, store, {
         signal: dl.signal,
+        onProgress: (p) =>
+          options.onTransfer?.({ direction: 'work', bytesDone: p.bytesSent, bytesTotal: p.bytesWanted }),
         limits: { messageTimeoutMs: limits.messageTimeoutMs }
       })
       workChunksSent = sent.chunksSent
@@ -196,6 +212,12 @@ export async function runBuyer(
       const got = await receiveFile(stream.bytes, store, {
         signal: dl.signal,
         keepPinned: true,
+        onProgress: (p) =>
+          options.onTransfer?.({
+            direction: 'result',
+            bytesDone: p.bytesReceived,
+            bytesTotal: p.bytesWanted
+          }),
         // The first message comes when the worker is done: allow the whole WORKING phase.
         limits: {
           messageTimeoutMs: Math.max(1, tx.deadlineMs - clock.now()),

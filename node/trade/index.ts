@@ -4,7 +4,13 @@
  * buyer secret, the result encrypted under a one-time AES-256 key, the buyer's receipt — while
  * every signed phase message goes through a {@link TxChannel}.
  */
-export { type BuyOptions, type BuyResult, type BuyStats, runBuyer } from './buyer.js'
+export {
+  type BuyOptions,
+  type BuyResult,
+  type BuyStats,
+  runBuyer,
+  type TransferProgressEvent
+} from './buyer.js'
 export { deadlineSignal, publishOrThrow, type TxChannel, type WaitTxOptions, waitForTx } from './channel.js'
 export { systemClock, TestClock, type TradeClock } from './clock.js'
 export { DEFAULT_TRADE_LIMITS, type TradeContext, type TradeLimits, toTradeError } from './context.js'

@@ -148,6 +148,16 @@ describe('web dashboard (chromium, 3-node testnet)', function () {
       { timeout: TRADE_MS }
     )
     assert.deepEqual(await Promise.all(buys), [200, 200])
+    // each finished buy shows its result transfer complete (the encrypted tile travelled)
+    const results = await page.$$eval(
+      '#activity-table tr[data-phase="FINISHED"] progress[aria-label$=" result transfer"]',
+      (bars) => bars.map((b) => [Number(b.getAttribute('value')), Number(b.getAttribute('max'))])
+    )
+    assert.ok(results.length >= 2, 'result transfer bars shown')
+    for (const [value, max] of results) {
+      assert.ok(max !== undefined && max > 1, 'a result has bytes to transfer')
+      assert.equal(value, max)
+    }
     await page.locator('#image-list figure[data-done="2"][data-tiles="2"]').waitFor({ timeout: UI_MS })
     // the page shows the composed PNG of both tiles; every pixel of it is rendered (opaque)
     const src = await page.waitForFunction(

@@ -9,6 +9,7 @@ import {
   encodeWant,
   FrameReader,
   receiveFile,
+  type SendProgress,
   sendFile,
   XferCode
 } from '../../../cafs/transfer/index.js'
@@ -106,6 +107,32 @@ describe('cafs/transfer push over a real socket', () => {
     const overhead = aSocket.bytesWritten - lacking - encodeOffer(manifest).length
     assert.ok(overhead >= 0 && overhead < 16 * sent.chunksSent + 64, `overhead ${overhead}`)
     assert.deepEqual(await assemble(manifest, receiver), file)
+  })
+
+  it('reports the sender progress from the wishlist to the last CHUNKS message, never decreasing', async () => {
+    const { a, b } = await pair()
+    const sender = await storeWith(chunks)
+    const receiver = await storeWith(chunks.filter((_c, i) => i % 5 !== 1))
+    const lacking = await missingBytes(manifest, receiver)
+    const seen: SendProgress[] = []
+    const [sent] = await Promise.all([
+      sendFile(a, manifest, sender, { limits: SAFE, onProgress: (p) => seen.push(p) }),
+      receiveFile(b, receiver, { limits: SAFE })
+    ])
+    assert.ok(seen.length >= 2, 'the wishlist, then at least one message')
+    assert.deepEqual(seen[0], {
+      chunksWanted: sent.chunksSent,
+      bytesWanted: lacking,
+      chunksSent: 0,
+      bytesSent: 0
+    })
+    assert.deepEqual(seen.at(-1), {
+      chunksWanted: sent.chunksSent,
+      bytesWanted: lacking,
+      chunksSent: sent.chunksSent,
+      bytesSent: lacking
+    })
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.bytesSent >= seen[i - 1]!.bytesSent)
   })
 
   it('sends nothing but the offer when the receiver already holds the file', async () => {

@@ -178,7 +178,16 @@ export const DASHBOARD_JS = String.raw`'use strict';
       var rows = acts.slice(-100).reverse().map(function (a) {
         var step = STEPS[a.phase];
         var prog = el('progress', { max: '6', value: String(step === undefined ? 0 : step), 'aria-label': 'Activity ' + a.id + ' phase progress' });
-        var xfer = el('progress', { max: String(Math.max(1, a.bytesTotal)), value: String(a.bytesTransferred), 'aria-label': 'Activity ' + a.id + ' transfer' });
+        var bar = function (label, done, total) {
+          return el('div', { class: 'xfer' }, [
+            el('progress', { max: String(Math.max(1, total)), value: String(done), 'aria-label': 'Activity ' + a.id + ' ' + label + ' transfer' }),
+            ' ', el('span', { class: 'muted', text: label + ' ' + bytes(done) + ' / ' + bytes(total) })
+          ]);
+        };
+        var xfer = a.workTransfer || a.resultTransfer
+          ? [a.workTransfer ? bar('work', a.workTransfer.done, a.workTransfer.total) : bar('work', 0, 0),
+             a.resultTransfer ? bar('result', a.resultTransfer.done, a.resultTransfer.total) : bar('result', 0, 0)]
+          : [bar('data', a.bytesTransferred, a.bytesTotal)];
         var wait = a.alive ? ((WAITS[a.side] || {})[a.phase] || '…') : (a.error ? 'failed: ' + a.error : '—');
         var tx = a.txId ? el('a', { href: '#tx-' + a.txId, class: 'mono', text: short(a.txId, 6) }) : el('span', { class: 'muted', text: '—' });
         return el('tr', { 'data-activity': String(a.id), 'data-phase': a.phase }, [
@@ -187,7 +196,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
           el('td', { class: 'phase phase-' + a.phase, text: a.phase }),
           el('td', { text: wait }),
           el('td', null, [prog]),
-          el('td', null, [xfer, ' ', el('span', { class: 'muted', text: bytes(a.bytesTransferred) + ' / ' + bytes(a.bytesTotal) })]),
+          el('td', null, xfer),
           el('td', { text: a.price || '—' }),
           el('td', null, [tx])
         ]);

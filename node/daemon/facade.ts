@@ -148,7 +148,9 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
           workerId: offer.workerId,
           bytesTotal: 0,
           bytesTransferred: 0,
-          error: null
+          error: null,
+          workTransfer: null,
+          resultTransfer: null
         })
         offers.set(bid.id, { offer, activity })
         offer.signal.addEventListener(
@@ -192,6 +194,11 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
             const parts: Uint8Array[] = []
             for await (const c of exportStream(m, node.chunks, { signal })) parts.push(c)
             return Buffer.concat(parts)
+          },
+          onTransfer: (e) => {
+            const t = { done: e.bytesDone, total: e.bytesTotal }
+            if (e.direction === 'work') s.activity.workTransfer = t
+            else s.activity.resultTransfer = t
           }
         },
         done: (ok) => {

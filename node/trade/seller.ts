@@ -16,6 +16,7 @@ import {
   verifyReceipt,
   workSecretHash
 } from '../../protocol/transaction/index.js'
+import type { TransferProgressEvent } from './buyer.js'
 import { deadlineSignal, publishOrThrow, waitForTx } from './channel.js'
 import { type TradeContext, toTradeError } from './context.js'
 import { encryptResult } from './crypto.js'
@@ -36,6 +37,8 @@ import {
 export interface TradeWorker {
   /** Computes the result of `work`; must stop when `signal` fires. A throw rejects the work. */
   work(work: Uint8Array, options: { signal: AbortSignal }): Promise<Uint8Array>
+  /** Progress of the work arriving and of the encrypted result leaving (must not throw). */
+  onTransfer?(event: TransferProgressEvent): void
 }
 
 /** One sell: an established transaction waiting for (or trading with) its buyer. */
@@ -129,6 +132,12 @@ export async function runSellerSession(ctx: TradeContext, job: SellJob, ts: Trad
           signal: dl.signal,
           expectedFileKey: hexToBytes(workHash),
           keepPinned: true,
+          onProgress: (p) =>
+            job.worker.onTransfer?.({
+              direction: 'work',
+              bytesDone: p.bytesReceived,
+              bytesTotal: p.bytesWanted
+            }),
           limits: { messageTimeoutMs: limits.messageTimeoutMs, maxFileSize: limits.maxWorkBytes }
         })
         workManifest = got.manifest
@@ -184,6 +193,8 @@ export async function runSellerSession(ctx: TradeContext, job: SellJob, ts: Trad
       })
       await sendFile(ts.bytes, resultManifest, store, {
         signal: dl.signal,
+        onProgress: (p) =>
+          job.worker.onTransfer?.({ direction: 'result', bytesDone: p.bytesSent, bytesTotal: p.bytesWanted }),
         limits: { messageTimeoutMs: limits.messageTimeoutMs }
       })
       await writeTradeFrame(ts, encodeTradeFrame(TradeMsg.RESULT, resultManifest.fileKey), io, gone)

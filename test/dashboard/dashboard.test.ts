@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { DEFAULT_SCENE_JSON, decodePng, encodeWork, RAYS_ARTICLE, tilesFor } from '../../node/demo/index.js'
+import { waitFor } from '../../node/testing.js'
 import { type NodeProc, ProcessGroup } from '../../scripts/testnet/processes.js'
 
 /** Debian's chromium (never a downloaded browser); `.ci/run` installs it when missing. */
@@ -57,6 +58,7 @@ describe('web dashboard (chromium, 3-node testnet)', function () {
   let page: Page
   let buyer: NodeProc
   let buyerAddress: string
+  let sellerApis: string[] = []
 
   before(async () => {
     if (!existsSync(CHROMIUM))
@@ -72,6 +74,7 @@ describe('web dashboard (chromium, 3-node testnet)', function () {
     const sellers = await Promise.all(
       [1, 2].map((i) => procs.startNode(`node${i}`, join(dir, `node${i}`), ['--bootstrap', boot], READY_MS))
     )
+    sellerApis = sellers.map((s) => s.api)
     for (const s of sellers) {
       await postJson(`${s.api}/api/v1/mandates`, {
         article: RAYS_ARTICLE,
@@ -157,6 +160,23 @@ describe('web dashboard (chromium, 3-node testnet)', function () {
     for (const [value, max] of results) {
       assert.ok(max !== undefined && max > 1, 'a result has bytes to transfer')
       assert.equal(value, max)
+    }
+    // the sellers' activities show the encrypted result leaving in full (a seller learns of
+    // FINISHED from the buyer's gossiped accept-result, so it may lag the buyer's answer)
+    type SellView = { side: string; phase: string; resultTransfer?: { done: number; total: number } | null }
+    let sent: SellView[] = []
+    await waitFor(
+      async () => {
+        const sells = (await Promise.all(sellerApis.map((api) => getJson(`${api}/api/v1/activities`)))).flat()
+        sent = (sells as SellView[]).filter((a) => a.side === 'SELL' && a.phase === 'FINISHED')
+        return sent.length >= 2
+      },
+      { timeoutMs: UI_MS, intervalMs: 100, what: "both sellers' activities FINISHED" }
+    )
+    assert.equal(sent.length, 2)
+    for (const a of sent) {
+      assert.ok(a.resultTransfer != null && a.resultTransfer.total > 0, 'a sell reports its result transfer')
+      assert.equal(a.resultTransfer.done, a.resultTransfer.total)
     }
     await page.locator('#image-list figure[data-done="2"][data-tiles="2"]').waitFor({ timeout: UI_MS })
     // the page shows the composed PNG of both tiles; every pixel of it is rendered (opaque)

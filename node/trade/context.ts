@@ -25,6 +25,11 @@ export interface TradeLimits {
   readonly dialAttempts: number
   /** Concurrent inbound trade streams per host. */
   readonly maxInboundStreams: number
+  /**
+   * Trade streams that broke the protocol a peer may open before its streams are refused
+   * (TRADE-16; the chunk and sync protocols' budget, CHUNK-9).
+   */
+  readonly invalidRequestBudget: number
 }
 
 /** Default limits (TRADE-12). */
@@ -40,7 +45,9 @@ export const DEFAULT_TRADE_LIMITS: TradeLimits = {
   // The original's connect timeout (notes §5.8).
   dialTimeoutMs: 10_000,
   dialAttempts: 3,
-  maxInboundStreams: 32
+  maxInboundStreams: 32,
+  // As the chunk exchange's (CHUNK-9): an honest buyer never breaks the protocol.
+  invalidRequestBudget: 3
 }
 
 /** The dependencies of both sides. */

@@ -29,6 +29,8 @@ export const TradeCode = {
   UNKNOWN_TX: 'TRADE_UNKNOWN_TX',
   /** The stream comes from another peer than the transaction's buyer. */
   WRONG_PEER: 'TRADE_WRONG_PEER',
+  /** The peer used up its invalid-request budget: its trade streams are reset unread (TRADE-16). */
+  PEER_REFUSED: 'TRADE_PEER_REFUSED',
   /** A trade session for this transaction is already running. */
   BUSY: 'TRADE_BUSY',
   /** The worker already runs a job (one job per worker). */

@@ -6,6 +6,7 @@
  */
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { bytesToHex } from '@noble/hashes/utils.js'
+import { InvalidRequestBudget } from '../../cafs/transfer/index.js'
 import type { ChunkStore, Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { TERMINAL_PHASES, type Transaction, type TxSigner } from '../../protocol/transaction/index.js'
@@ -50,6 +51,12 @@ export interface SellResult {
 
 const TERMINAL = new Set<string>(TERMINAL_PHASES)
 
+/**
+ * Session endings that prove the peer broke the trade protocol (TRADE-16): a malformed or
+ * unexpected frame, an oversized one. A stall (`TRADE_BUYER_GONE`) or a dispute is not one.
+ */
+const INVALID_REQUEST_CODES = new Set<string>([TradeCode.PROTOCOL, TradeCode.TOO_LARGE])
+
 /** Buyer and seller sides of the trade over direct libp2p streams. */
 export class TradeService {
   private readonly ctx: TradeContext
@@ -59,6 +66,7 @@ export class TradeService {
   private readonly running = new Set<Promise<unknown>>()
   private stopper = new AbortController()
   private started = false
+  private readonly budget: InvalidRequestBudget
 
   constructor(init: TradeServiceInit) {
     this.ctx = {
@@ -71,6 +79,12 @@ export class TradeService {
       log: (init.logger ?? silentLogger()).child({ module: 'trade' }),
       randomKey: init.randomKey ?? randomResultKey
     }
+    this.budget = new InvalidRequestBudget(this.ctx.limits.invalidRequestBudget)
+  }
+
+  /** True when `peer` used up its invalid-request budget (TRADE-16): its streams are refused. */
+  isRefused(peer: string): boolean {
+    return this.budget.count(peer) > this.budget.maxInvalid
   }
 
   /** Serves the protocol. */
@@ -213,6 +227,11 @@ export class TradeService {
 
   /** Handles one inbound trade stream (TRADE-7). */
   private async serve(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    if (this.isRefused(peer)) {
+      stream.abort(tradeError(TradeCode.PEER_REFUSED, 'peer over its invalid-request budget'))
+      return
+    }
     const ts = libp2pTradeStream(stream)
     const { limits, log } = this.ctx
     const stop = this.stopper.signal
@@ -224,9 +243,14 @@ export class TradeService {
       )
       const txid = bytesToHex(hello)
       const job = await this.jobFor(txid, limits.helloTimeoutMs, stop)
-      if (job === undefined) return await failStream(ts, TradeCode.UNKNOWN_TX)
-      if (connection.remotePeer.toString() !== job.tx.terms.buyerPeerId)
+      if (job === undefined) {
+        this.budget.charge(peer)
+        return await failStream(ts, TradeCode.UNKNOWN_TX)
+      }
+      if (peer !== job.tx.terms.buyerPeerId) {
+        this.budget.charge(peer)
         return await failStream(ts, TradeCode.WRONG_PEER)
+      }
       if (job.sessionRunning || job.committed) return await failStream(ts, TradeCode.BUSY)
       job.sessionRunning = true
       try {
@@ -237,6 +261,8 @@ export class TradeService {
     } catch (err) {
       const code = isBitwrkError(err) ? err.code : TradeCode.PROTOCOL
       log.debug({ code }, 'trade: seller session ended')
+      // TRADE-16: a stream that broke the protocol costs the peer one unit of its budget
+      if (INVALID_REQUEST_CODES.has(code)) this.budget.charge(peer)
       // Tell the buyer why (TRADE-13) unless it is the one that went away.
       if (code !== TradeCode.BUYER_GONE) await failStream(ts, code)
       ts.bytes.abort()

@@ -46,8 +46,8 @@ const EXPECTED: Record<string, ReadonlySet<string>> = {
   chunk: new Set(['CAFS_XFER_FRAME_TOO_LARGE', 'cut']),
   // SYNC-9 frame limit (the transfer code maps to SYNC_OVERSIZED); SYNC-10: over budget, refused
   sync: new Set(['SYNC_OVERSIZED', 'cut']),
-  // TRADE-3: a length byte above 127
-  trade: new Set(['TRADE_PROTOCOL']),
+  // TRADE-3: a length byte above 127; TRADE-16: once the invalid-request budget is spent the stream is refused
+  trade: new Set(['TRADE_PROTOCOL', 'cut']),
   // GOSSIP-4 per-message limit (GOSSIP-10: an RPC above 1 MiB is dropped by GossipSub unread)
   gossip: new Set(['GOSSIP_TOO_LARGE']),
   // API-4

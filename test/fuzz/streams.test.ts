@@ -105,7 +105,7 @@ describe('hostile input: stream protocols', function () {
       signer: node.identity,
       channel: new MarketTxChannel(node.market, Date.now),
       store: node.chunks,
-      limits: { helloTimeoutMs: 5 },
+      limits: { helloTimeoutMs: 5, invalidRequestBudget: Number.MAX_SAFE_INTEGER },
       logger: codeLogger(serverCodes.trade)
     })
     await trade.start()

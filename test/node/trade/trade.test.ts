@@ -311,6 +311,44 @@ describe('node/trade', function () {
     assert.equal(seller.channel.current(tx.id)?.phase, 'TRANSMITTING')
   })
 
+  it('refuses a peer that used up its invalid-request budget, and still trades with the buyer (TRADE-16)', async () => {
+    const buyer = await node()
+    const seller = await node({ limits: { helloTimeoutMs: 50, invalidRequestBudget: 2 } })
+    const stranger = await node()
+    const work = lcgBytes(1000, 9)
+    const { tx, secret } = await establish(network, clock, buyer, seller, work)
+    const sold = seller.trade.onEstablished(tx, reversingWorker())
+    /** What `from`'s HELLO for `txid` gets: the ERROR's code, or `reset` without any frame. */
+    const hello = async (from: TradeNode, txid: string): Promise<string> => {
+      const ts = libp2pTradeStream(
+        await from.host.libp2p.dialProtocol(seller.host.multiaddrs(), TRADE_PROTOCOL)
+      )
+      await ts.bytes.write(encodeTradeFrame(TradeMsg.HELLO, hexToBytes(txid))).catch(() => {})
+      try {
+        await readTradeFrame(ts, { timeoutMs: 5000 }, (why) => new Error(why))
+        return 'no error'
+      } catch (err) {
+        return isBitwrkError(err, TradeCode.PEER_ERROR) ? String(err.details.remoteCode) : 'reset'
+      } finally {
+        ts.bytes.abort()
+      }
+    }
+    const unknown = '11'.repeat(32)
+    assert.equal(await hello(stranger, unknown), TradeCode.UNKNOWN_TX)
+    assert.equal(await hello(stranger, tx.id), TradeCode.WRONG_PEER)
+    assert.equal(seller.trade.isRefused(stranger.host.peerId), false, 'two are within a budget of 2')
+    assert.equal(await hello(stranger, unknown), TradeCode.UNKNOWN_TX)
+    assert.equal(seller.trade.isRefused(stranger.host.peerId), true)
+    // refused from now on: reset before the seller reads anything, not even the registration wait
+    assert.equal(await hello(stranger, tx.id), 'reset')
+    assert.equal(seller.channel.current(tx.id)?.phase, 'TRANSMITTING')
+    // the buyer's budget is untouched and its trade goes through
+    assert.equal(seller.trade.isRefused(buyer.host.peerId), false)
+    const r = await buyer.trade.runBuyer(tx, work, secret)
+    assert.deepEqual(r.result, reversed(work))
+    await sold
+  })
+
   it('reports TRADE_SELLER_UNREACHABLE when the seller cannot be dialled', async () => {
     const buyer = await node({ limits: { dialAttempts: 2 } })
     const seller = await node()

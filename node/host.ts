@@ -6,6 +6,7 @@ import { type KadDHT, kadDHT, passthroughMapper, removePublicAddressesMapper } f
 import { noise } from '@libp2p/noise'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Ping, ping } from '@libp2p/ping'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
@@ -95,6 +96,8 @@ export interface HostOptions {
    * same registry, so a registry serves one host.
    */
   metrics?: NodeMetrics
+  /** Register libp2p's own metrics (`libp2p_*`) in the node's registry (default true). */
+  libp2pMetrics?: boolean
   /** Clock, ms since the epoch. */
   now?: () => number
 }
@@ -213,6 +216,11 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    // libp2p's own metrics (connections, streams, protocol bytes, …) share the node's registry,
+    // so `/metrics` is one scrape; no default process metrics (several nodes share a process)
+    ...(opts.libp2pMetrics === false
+      ? {}
+      : { metrics: prometheusMetrics({ registry: metrics.registry, collectDefaultMetrics: false }) }),
     connectionGater: connectionGater(loopbackOnly, deny),
     connectionManager: loopbackOnly
       ? {

@@ -7,8 +7,8 @@ export type TopicKindLabel = 'bids' | 'tx' | 'evidence' | 'other'
  * The node's Prometheus metrics, all `bitwrk_*`, in ONE registry per node (several nodes may
  * share a process in tests and the testnet, so we never use prom-client's global registry).
  * Labels are bounded: topic kind, result, error code (sanitised by {@link codeLabel}),
- * outcome. libp2p 3 exposes its own metrics only through `@libp2p/prometheus-metrics`, which
- * is not a dependency; when it is added, pass this registry to it to share one scrape.
+ * outcome. The host registers libp2p's own metrics (`@libp2p/prometheus-metrics`, `libp2p_*`)
+ * in the same registry, so one scrape has both.
  */
 export interface NodeMetrics {
   /** The registry to scrape (`await registry.metrics()`). */

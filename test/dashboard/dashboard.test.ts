@@ -253,15 +253,17 @@ describe('web dashboard (chromium, 3-node testnet)', function () {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-phone.png'), fullPage: false })
   })
 
-  it('serves Prometheus metrics with at least ten bitwrk_ families', async () => {
+  it("serves Prometheus metrics: libp2p's and at least ten bitwrk_ families", async () => {
     const r = await fetch(`${buyer.api}/metrics`, { signal: AbortSignal.timeout(5_000) })
     assert.equal(r.status, 200)
     assert.match(r.headers.get('content-type') ?? '', /^text\/plain/)
-    const families = new Set(
-      [...(await r.text()).matchAll(/^# TYPE (bitwrk_[a-z0-9_]+) /gm)].map((m) => m[1] as string)
-    )
+    const text = await r.text()
+    const families = new Set([...text.matchAll(/^# TYPE (bitwrk_[a-z0-9_]+) /gm)].map((m) => m[1] as string))
     assert.ok(families.size >= 10, `${families.size} bitwrk_ families`)
     assert.ok(families.has('bitwrk_matches_total'))
+    const libp2p = new Set([...text.matchAll(/^# TYPE (libp2p_[a-z0-9_]+) /gm)].map((m) => m[1] as string))
+    assert.ok(libp2p.has('libp2p_connection_manager_connections'), 'libp2p connection metrics')
+    assert.ok(libp2p.has('libp2p_data_transfer_bytes_total'), 'libp2p transfer metrics')
   })
 
   it('lets every daemon stop cleanly while the page holds its event stream', async () => {

@@ -3,9 +3,7 @@
  * peers, book, activities, transactions, store figures and `buy`, plus the seller side that
  * turns the worker pool's offers into SELL bids and established sales into worker jobs.
  */
-import { keyToHex } from '../../cafs/keys.js'
 import { exportStream } from '../../cafs/stream.js'
-import type { Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { verifyMessage } from '../../protocol/identity/index.js'
 import { formatMoney } from '../../protocol/money/index.js'
@@ -33,9 +31,6 @@ const SELL_BID_LIFETIME_MS = 60_000
 
 /** Activities kept for the API (bounded, oldest dropped). */
 const MAX_ACTIVITIES = 1000
-
-/** Most remembered file manifests (results and uploaded work) for `GET /file/<sha256>`. */
-const MAX_FILES = 10_000
 
 /** Own transactions kept for the API after they retire (they leave the followed set, MARKET-12). */
 const MAX_RETIRED_SHOWN = 200
@@ -70,15 +65,11 @@ export interface NodeFacadeOptions {
 /** Builds the {@link DaemonFacade} of a started node. */
 export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
   const { node, trade } = o
-  const manifests = new Map<string, Manifest>()
+  // In the data directory (node/store `file` bucket), so `GET /file/<sha256>` survives a restart.
   const files: FileIndex = {
-    get: async (key) => manifests.get(keyToHex(key)),
+    get: (key) => node.repos.files.get(key),
     put: async (m) => {
-      manifests.set(keyToHex(m.fileKey), m)
-      if (manifests.size > MAX_FILES) {
-        const oldest = manifests.keys().next().value
-        if (oldest !== undefined) manifests.delete(oldest)
-      }
+      await node.repos.files.put(m, Date.now())
     }
   }
   let onImage: (id: string) => void = () => {}

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { Identity } from '../../protocol/identity/index.js'
 import { type BidPruneResult, BidRepository } from './bids.js'
 import { checkSchema, type KvController, openLevelController } from './db.js'
+import { FileRepository } from './files.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { PeerRepository } from './peers.js'
 import { ReputationRepository } from './reputation.js'
@@ -27,12 +28,16 @@ export interface Repositories {
   readonly reputation: ReputationRepository
   /** Followed articles and settings. */
   readonly settings: SettingsRepository
+  /** Manifests of known files (results, uploaded work). */
+  readonly files: FileRepository
 }
 
 /** Options of {@link openStore}. */
 export interface StoreOptions {
   /** Bound on stored peers (default 1000). */
   readonly maxPeers?: number
+  /** Bound on remembered files (default 10,000). */
+  readonly maxFiles?: number
 }
 
 /**
@@ -46,7 +51,8 @@ export async function openStore(kv: KvController, options: StoreOptions = {}): P
     transactions: new TransactionRepository(kv),
     peers: new PeerRepository(kv, options.maxPeers),
     reputation: new ReputationRepository(kv),
-    settings: new SettingsRepository(kv)
+    settings: new SettingsRepository(kv),
+    files: new FileRepository(kv, options.maxFiles)
   }
 }
 

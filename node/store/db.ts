@@ -37,7 +37,11 @@ export const Bucket = {
   /** Followed articles. */
   subscription: 0x40,
   /** Named settings. */
-  setting: 0x41
+  setting: 0x41,
+  /** Known files: file key → manifest, for `GET /file/<sha256>`. */
+  file: 0x50,
+  /** Index: added time (u64 BE) ‖ file key. */
+  fileAdded: 0x51
 } as const
 
 /** A bucket name. */

@@ -38,6 +38,7 @@ export {
   type WriteOptions
 } from './db.js'
 export { type Listing, StoreError, type StoreErrorCode, type StoreFault } from './errors.js'
+export { DEFAULT_MAX_FILES, decodeFile, FileRepository, fileKeyOf } from './files.js'
 export {
   createKeyFile,
   DATA_DIR_MODE,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -120,6 +121,43 @@ describe('cli/start (daemon subprocess)', function () {
     assert.match(buy.stderr, /\[CLI_DAEMON_API_ERROR\]\n$/)
     assert.match(buy.stderr, /API_NO_MANDATE|MANDATE/)
     assert.equal(await stopDaemonProcess(a), 0)
+  })
+
+  it('serves an uploaded work at /file/<sha256> again after a restart (the file index is in the data directory)', async () => {
+    const dir = await newDir()
+    const a = await startDaemonProcess(dir)
+    running.push(a)
+    const article = 'net.bitwrk/test/0'
+    const grant = await fetch(`${a.api}/api/v1/mandates`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ article, side: 'BUY', price: 'mBTC 1', trades: 1 }),
+      signal: AbortSignal.timeout(5_000)
+    })
+    assert.equal(grant.status, 201, await grant.text())
+    const work = Buffer.from('a work nobody sells: the buy waits, the file is already known')
+    const url = `${a.api}/file/${createHash('sha256').update(work).digest('hex')}`
+    // the buy blocks (no seller); the work is indexed before it waits
+    const buying = new AbortController()
+    const buy = fetch(`${a.api}/buy/${article}`, { method: 'POST', body: work, signal: buying.signal }).catch(
+      () => undefined
+    )
+    await waitFor(async () => (await fetch(url, { signal: AbortSignal.timeout(5_000) })).status === 200, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: 'the uploaded work at /file'
+    })
+    buying.abort()
+    await buy
+    assert.equal(await stopDaemonProcess(a), 0)
+    const again = await startDaemonProcess(dir)
+    running.push(again)
+    const r = await fetch(url.replace(a.api, again.api), { signal: AbortSignal.timeout(5_000) })
+    assert.equal(r.status, 200)
+    assert.deepEqual(Buffer.from(await r.arrayBuffer()), work)
+    const none = await fetch(`${again.api}/file/${'0'.repeat(64)}`, { signal: AbortSignal.timeout(5_000) })
+    assert.equal(none.status, 404)
+    assert.equal(await stopDaemonProcess(again), 0)
   })
 
   it('status without a running daemon and a bad flag fail with one line and a non-zero exit', async () => {

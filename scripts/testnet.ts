@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util'
 import { runTestnet, type TestnetSummary } from './testnet/run.js'
 
 /**
- * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR]`: the multi-node local
- * testnet (issue 5). Exit 0 only when every job finished and the image matches the reference.
+ * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR] [--screenshot PNG]`: the
+ * multi-node local testnet (issue 5); `--screenshot` saves the buyer's dashboard at the end. Exit 0 only when every job finished and the image matches the reference.
  */
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -12,7 +12,8 @@ async function main(): Promise<number> {
       nodes: { type: 'string', default: '5' },
       jobs: { type: 'string', default: '16' },
       json: { type: 'boolean', default: false },
-      out: { type: 'string', default: 'testnet-out' }
+      out: { type: 'string', default: 'testnet-out' },
+      screenshot: { type: 'string' }
     }
   })
   const nodes = Number(values.nodes)
@@ -45,6 +46,7 @@ async function main(): Promise<number> {
       jobs,
       outDir: values.out,
       signal: ctl.signal,
+      ...(values.screenshot !== undefined ? { screenshot: values.screenshot } : {}),
       log: (line) => out.write(`testnet: ${line}\n`)
     })
   } catch (err) {

@@ -3,6 +3,7 @@
  * workers on the sellers, mandates, K tiles of the default scene bought in parallel by one
  * buyer, the image assembled and compared with a local render, match digests compared.
  */
+
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,6 +19,7 @@ import {
   renderWork,
   tilesFor
 } from '../../node/demo/index.js'
+import { screenshotDashboard } from './browser.js'
 import { type NodeProc, ProcessGroup } from './processes.js'
 
 /** The default job: 320×240, 4 samples per pixel (protocol/spec/demo-article.md). */
@@ -43,6 +45,8 @@ export interface TestnetOptions {
   readonly log: (line: string) => void
   /** Aborted on Ctrl-C. */
   readonly signal: AbortSignal
+  /** Save a PNG of the buyer's dashboard here once every job is done (needs Debian's chromium). */
+  readonly screenshot?: string
 }
 
 /** The summary; the `--json` line is exactly these fields. */
@@ -233,6 +237,12 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     const d = await digestsAgree(nodes, signal)
     summary.match_digests_agree = d.agree
     log(`match digests agree over ${d.compared} shared epochs: ${d.agree}`)
+
+    // 6. on request, a picture of the buyer's dashboard with the finished image
+    if (o.screenshot !== undefined) {
+      await screenshotDashboard(boot.api, o.screenshot, NETWORK_MS)
+      log(`dashboard screenshot written to ${o.screenshot}`)
+    }
     return summary
   } finally {
     log('tearing down')

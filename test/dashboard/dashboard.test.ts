@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,20 +6,10 @@ import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { DEFAULT_SCENE_JSON, decodePng, encodeWork, RAYS_ARTICLE, tilesFor } from '../../node/demo/index.js'
 import { waitFor } from '../../node/testing.js'
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../../scripts/testnet/browser.js'
 import { type NodeProc, ProcessGroup } from '../../scripts/testnet/processes.js'
 
 /** Debian's chromium (never a downloaded browser); `.ci/run` installs it when missing. */
-const CHROMIUM = '/usr/bin/chromium'
-/** Flags for a headless, quiet browser in a container (no sandbox: CI runs as root). */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync'
-]
 /** Screenshots land here (gitignored), kept as CI artifacts. */
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url))
 
@@ -61,14 +50,11 @@ describe('web dashboard (chromium, 3-node testnet)', function () {
   let sellerApis: string[] = []
 
   before(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does it)`
-      )
+    requireChromium()
     await mkdir(ARTIFACTS, { recursive: true })
     base = await mkdtemp(join(tmpdir(), 'bitwrk-dashboard-'))
     const dir = base
-    const launched = chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+    const launched = chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS] })
     buyer = await procs.startNode('node0', join(dir, 'node0'), [], READY_MS)
     const boot = buyer.listen[0] as string
     const sellers = await Promise.all(

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { isBitwrkError } from '../../protocol/errors.js'
 import type { HashPool } from '../hash-pool.js'
 import { keysEqual, keyToHex } from '../keys.js'
@@ -118,6 +119,9 @@ export async function fetchFile(
   const pinned: Key[] = []
   const added: Key[] = []
   const all = new AbortController()
+  // each request in flight listens on `all` (providers × lanes of them): not a leak
+  const lanes = Math.max(1, options.requestsPerProvider ?? DEFAULT_REQUESTS_PER_PROVIDER)
+  setMaxListeners(Math.max(10, providers.length * lanes + 4), all.signal)
   let fileKey: FileKeyCursor | undefined
   const onOuterAbort = (): void => all.abort(abortToError(options.signal?.reason))
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })

@@ -67,7 +67,7 @@ import {
   TxError,
   transactionId
 } from '../../protocol/transaction/index.js'
-import { codesOf, hostileBytes, hostileText, outcome, RUNS, Tally } from './helpers.js'
+import { codesOf, FUZZ, hostileBytes, hostileText, outcome, Tally } from './helpers.js'
 
 /** Fixed keys and times: the seeds are the same on every run (fast-check seeds the rest). */
 const ALICE = Identity.fromPrivateKey(new Uint8Array(32).fill(2), true)
@@ -132,7 +132,7 @@ describe('hostile input: decoders', () => {
         if (v.result !== 'accept') assert.ok(codes.has(v.code), v.code)
         t.add(v.result === 'accept' ? 'ok' : v.code)
       }),
-      { numRuns: RUNS }
+      FUZZ
     )
     assert.ok(t.codes() >= 5 && (t.counts.get('ok') ?? 0) > 0, t.toString())
   })
@@ -148,7 +148,7 @@ describe('hostile input: decoders', () => {
         if (v.result !== 'accept') assert.ok(codes.has(v.code), v.code)
         t.add(v.result === 'accept' ? 'ok' : v.code)
       }),
-      { numRuns: RUNS }
+      FUZZ
     )
     assert.ok(t.codes() >= 3, t.toString())
   })
@@ -172,7 +172,7 @@ describe('hostile input: decoders', () => {
           t.add(p.ok ? 'ok' : p.code)
         } else t.add(o)
       }),
-      { numRuns: RUNS }
+      FUZZ
     )
     assert.ok(t.codes() >= 3, t.toString())
   })
@@ -186,7 +186,7 @@ describe('hostile input: decoders', () => {
         if (!d.ok) assert.ok(codes.has(d.code), d.code)
         t.add(d.ok ? 'ok' : d.code)
       }),
-      { numRuns: RUNS }
+      FUZZ
     )
     assert.ok(t.codes() >= 2, t.toString())
   })
@@ -198,7 +198,7 @@ describe('hostile input: decoders', () => {
       fc.property(hostileBytes(MANIFESTS), (b) => {
         t.add(outcome(() => decodeManifest(b), codes, 'decodeManifest'))
       }),
-      { numRuns: RUNS }
+      FUZZ
     )
     assert.ok(t.codes() >= 2, t.toString())
   })
@@ -220,7 +220,7 @@ describe('hostile input: decoders', () => {
       fc.property(hostileBytes(seeds), fc.integer({ min: 0, max: 10 }), (b, chunkCount) => {
         t.add(outcome(() => decodeMessage(b, { limits: DEFAULT_LIMITS, chunkCount }), codes, 'decodeMessage'))
       }),
-      { numRuns: RUNS }
+      FUZZ
     )
     assert.ok(t.codes() >= 3, t.toString())
   })
@@ -244,7 +244,7 @@ describe('hostile input: decoders', () => {
               : () => decodeManifestGet(b)
         t.add(outcome(fn, codes, 'chunk query'))
       }),
-      { numRuns: RUNS }
+      FUZZ
     )
     assert.ok(t.codes() >= 2, t.toString())
   })
@@ -273,7 +273,7 @@ describe('hostile input: decoders', () => {
         t.add(outcome(() => decodeRequest(b, DEFAULT_SYNC_LIMITS), codes, 'decodeRequest'))
         t.add(outcome(() => decodeResponse(b, DEFAULT_SYNC_LIMITS), codes, 'decodeResponse'))
       }),
-      { numRuns: RUNS }
+      FUZZ
     )
     assert.ok(t.codes() >= 2, t.toString())
   })
@@ -295,7 +295,7 @@ describe('hostile input: decoders', () => {
       fc.property(hostileBytes(seeds, 140), (b) => {
         t.add(outcome(() => decodeTradeFrame(b), codes, 'decodeTradeFrame'))
       }),
-      { numRuns: RUNS }
+      FUZZ
     )
     assert.ok(t.codes() >= 2, t.toString())
   })
@@ -313,7 +313,7 @@ describe('hostile input: decoders', () => {
         t.add(outcome(() => decodePng(p), codes, 'decodePng'))
         t.add(outcome(() => decodeWork(w), codes, 'decodeWork'))
       }),
-      { numRuns: RUNS }
+      FUZZ
     )
     assert.ok(t.codes() >= 3, t.toString())
   })
@@ -394,7 +394,7 @@ describe('hostile input: decoders', () => {
         // returns undefined for anything but a canonical 65-byte compact signature
         decodeCompactSignature(s)
       }),
-      { numRuns: RUNS }
+      FUZZ
     )
     assert.ok(t.codes() >= 4, t.toString())
   })

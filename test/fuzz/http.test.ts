@@ -8,7 +8,7 @@ import { type BitwrkNode, createBitwrkNode, createMemoryController, openStore } 
 import { Identity } from '../../protocol/identity/index.js'
 import { money } from '../../protocol/money/index.js'
 import { type ApiFixture, multipart, startApi } from '../node/api/helpers.js'
-import { codesOf, hostileBytes, RUNS, Tally, trackUnhandled } from './helpers.js'
+import { codesOf, FUZZ, hostileBytes, Tally, trackUnhandled } from './helpers.js'
 
 const ART = 'net.bitwrk/gorays/0'
 
@@ -168,7 +168,7 @@ describe('hostile input: HTTP APIs', function () {
             } else t.add(m === 'GET' || m === 'HEAD' ? 'read' : 'changed')
           }
         ),
-        { numRuns: RUNS }
+        FUZZ
       )
       assert.ok(t.codes() >= 5 && (t.counts.get('read') ?? 0) > 0, t.toString())
     })
@@ -267,7 +267,7 @@ describe('hostile input: HTTP APIs', function () {
             }
           }
         ),
-        { numRuns: RUNS }
+        FUZZ
       )
       assert.equal(state(), before)
       assert.ok(t.codes() >= 2 && (t.counts.get('read') ?? 0) > 0, t.toString())

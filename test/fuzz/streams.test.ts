@@ -41,7 +41,7 @@ import { encodeTradeFrame, TRADE_PROTOCOL, TradeMsg } from '../../node/trade/wir
 import { MarketTxChannel } from '../../node/trade-wiring.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { money } from '../../protocol/money/index.js'
-import { codesOf, hostileBytes, RUNS, Tally, trackUnhandled } from './helpers.js'
+import { codesOf, FUZZ, hostileBytes, Tally, trackUnhandled } from './helpers.js'
 
 const ARTICLE = 'net.bitwrk/gorays/0'
 
@@ -174,7 +174,7 @@ describe('hostile input: stream protocols', function () {
     return out
   }
 
-  /** Runs RUNS cases on `protocol`; `classify` labels one answer and asserts its codes. */
+  /** Runs `FUZZ.numRuns` cases on `protocol`; `classify` labels one answer and asserts its codes. */
   async function fuzz(
     protocol: string,
     seeds: Uint8Array[],
@@ -189,7 +189,7 @@ describe('hostile input: stream protocols', function () {
       fc.asyncProperty(hostileBytes(seeds, 300), async (b) => {
         t.add(classify(await exchangeBytes(protocol, b)))
       }),
-      { numRuns: RUNS }
+      FUZZ
     )
     for (const c of serverSide.slice(from))
       assert.ok(serverAllowed.has(c), `${protocol}: server-side code ${c}`)

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { isBitwrkError } from '../../../protocol/errors.js'
 import type { HashPool } from '../../hash-pool.js'
@@ -127,6 +128,9 @@ export class ChunkServer {
     if (this.started) return
     this.started = true
     this.controller = new AbortController()
+    // every active stream waits on the stop signal at a few places at once: not a leak
+    const streams = this.opts.maxActiveStreams ?? CHUNK_SERVER_DEFAULTS.maxActiveStreams
+    setMaxListeners(4 * streams + 10, this.controller.signal)
     await this.libp2p.handle(CHUNK_PROTOCOL, (stream, connection) => this.onStream(stream, connection), {
       maxInboundStreams: this.opts.maxInboundStreams ?? CHUNK_SERVER_DEFAULTS.maxInboundStreams,
       maxOutboundStreams: this.opts.maxOutboundStreams ?? CHUNK_SERVER_DEFAULTS.maxOutboundStreams

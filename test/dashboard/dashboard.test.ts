@@ -96,6 +96,7 @@ describe('web dashboard (chromium, 3-node testnet)', function () {
     assert.equal(res?.status(), 200)
     assert.match(res?.headers()['content-security-policy'] ?? '', /default-src 'self'/)
     await page.locator('#id-address', { hasText: buyerAddress }).waitFor({ timeout: UI_MS })
+    await page.locator('#id-uptime', { hasText: /^\d+m \d+s$/ }).waitFor({ timeout: UI_MS })
     await page.locator('#live[data-state="live"]').waitFor({ timeout: UI_MS })
     // both sellers' workers offer: SELL bids reach the buyer's book by gossip
     await page.waitForFunction(

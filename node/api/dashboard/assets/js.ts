@@ -103,6 +103,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
     return api('/api/v1/dashboard').then(function (info) {
       state.info = info;
       state.started = info.startedMs || 0;
+      tick();
       if (info.tokenRequired && !hasToken()) byId('token-form').hidden = false;
       var sel = byId('article');
       var cur = state.article || info.articles[0] || null;

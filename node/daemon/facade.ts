@@ -320,6 +320,8 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
           }
         })
         await files.put(r.result)
+        // the transaction whose result was accepted (replication may have run others after it)
+        activity.txId = r.tx.id
         activity.phase = 'FINISHED'
         activity.bytesTransferred = work.size
         tile?.done(r.result)

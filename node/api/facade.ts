@@ -5,6 +5,8 @@
  */
 import type { ChunkStore, Manifest, StoreStats } from '../../cafs/types.js'
 import type { Money } from '../../protocol/money/index.js'
+import type { ReputationSubject } from '../../protocol/reputation/index.js'
+import type { ReputationView } from '../reputation/index.js'
 
 /** The node's identity. */
 export interface IdentityView {
@@ -124,37 +126,14 @@ export interface TxMessageView {
   readonly signatureOk?: boolean
 }
 
-/** Whom a reputation is about (API-17). */
-export interface ReputationSubjectRef {
-  readonly kind: 'address' | 'peer'
-  readonly id: string
-}
+/** Whom a reputation is about (API-17): a participant address or a peer id (REP-1). */
+export type ReputationSubjectRef = ReputationSubject
 
 /**
- * A subject's reputation with the evidence behind it (API-17, REP-27): score and assessment,
- * the stored counters and their weights, equivocation proofs, recent events with their sources.
+ * A subject's reputation with the evidence behind it (API-17, REP-27): the reputation
+ * service's own view (score and assessment, counters and their weights, proofs, recent events).
  */
-export interface ReputationEntryView {
-  readonly subject: ReputationSubjectRef
-  /** For a peer: the participant address of the same key. */
-  readonly address?: string
-  readonly score: number
-  readonly blocked: boolean
-  readonly canEstablish: boolean
-  readonly lowTrust: boolean
-  readonly equivocated: boolean
-  readonly counters: Readonly<Record<string, number>>
-  readonly weights: Readonly<Record<string, number>>
-  readonly lastUpdatedMs: number | null
-  readonly proofs: readonly { readonly id: string; readonly proof: string | null }[]
-  readonly recent: readonly {
-    readonly counter: string
-    readonly source: string
-    readonly scope: 'global' | 'local'
-    readonly atMs: number
-    readonly count: number
-  }[]
-}
+export type ReputationEntryView = ReputationView
 
 /** The node's reputation as the API reads it (API-17). */
 export interface ReputationReader {

@@ -6,7 +6,6 @@
 import { Gauge } from 'prom-client'
 import { addressFromPublicKey, publicKeyFromPeerId } from '../../protocol/identity/index.js'
 import { formatMoney, isCurrency, money } from '../../protocol/money/index.js'
-import { assess } from '../../protocol/reputation/index.js'
 import type {
   DashboardEvent,
   DashboardFacade,
@@ -19,7 +18,7 @@ import type {
 import type { EpochEvent, MatchEvent } from '../market.js'
 import type { TxEvent, TxPhaseEvent } from '../market-tx.js'
 import type { BitwrkNode } from '../node.js'
-import type { ReputationRecord } from '../store/reputation.js'
+import type { ReputationView } from '../reputation/index.js'
 import type { DemoImages } from './demo-images.js'
 import { peersView } from './status.js'
 
@@ -55,19 +54,20 @@ function levels(prices: bigint[], text: Map<bigint, string>, descending: boolean
     .map(([p, n]) => ({ price: text.get(p) ?? String(p), units: p.toString(), count: n }))
 }
 
-function reputationView(r: ReputationRecord, nowMs: number): PeerReputationView {
-  const a = assess(r, Math.max(nowMs, r.lastUpdatedMs))
+/** The API-14 shape of the reputation service's view; null when the node holds no record. */
+function peerReputation(v: ReputationView): PeerReputationView | null {
+  if (v.lastUpdatedMs === null) return null
   return {
-    counters: { ...r.counters },
-    evidenceIds: [...r.evidenceIds],
-    score: a.score,
-    blocked: a.blocked,
-    lastUpdatedMs: r.lastUpdatedMs
+    counters: v.counters,
+    evidenceIds: v.proofs.map((p) => p.id),
+    score: v.score,
+    blocked: v.blocked,
+    lastUpdatedMs: v.lastUpdatedMs
   }
 }
 
 /** Connected peers with their market address and the reputation the node holds about them. */
-export async function peersWithReputation(node: BitwrkNode, nowMs: number): Promise<PeerView[]> {
+export async function peersWithReputation(node: BitwrkNode): Promise<PeerView[]> {
   return Promise.all(
     peersView(node).map(async (p): Promise<PeerView> => {
       let address: string | undefined
@@ -76,14 +76,17 @@ export async function peersWithReputation(node: BitwrkNode, nowMs: number): Prom
       } catch {
         // not a secp256k1 peer id: a peer outside the market (no address, no record)
       }
-      const rec =
-        (address !== undefined
-          ? await node.repos.reputation.get({ kind: 'address', id: address })
-          : undefined) ?? (await node.repos.reputation.get({ kind: 'peer', id: p.peerId }))
+      // the reputation service's view (it includes counts not yet flushed to the store)
+      const byAddress =
+        address !== undefined
+          ? peerReputation(await node.reputation.view({ kind: 'address', id: address }))
+          : null
+      const reputation =
+        byAddress ?? peerReputation(await node.reputation.view({ kind: 'peer', id: p.peerId }))
       return {
         ...p,
         ...(address !== undefined ? { address } : {}),
-        reputation: rec === undefined ? null : reputationView(rec, nowMs)
+        reputation
       }
     })
   )
@@ -133,8 +136,8 @@ export function createDashboard(o: DashboardOptions): DaemonDashboard {
   node.market.addEventListener('tx:established', onTx)
   node.market.addEventListener('tx:retired', onTx)
 
-  // Figures the metrics of other modules do not cover: the chunk store and libp2p connections
-  // (libp2p 3 exports its own metrics only through @libp2p/prometheus-metrics, not a dependency).
+  // Figures the metrics of other modules do not cover: the chunk store, and connections by
+  // direction in one family (libp2p's own `libp2p_*` metrics share the registry, node/host.ts).
   const registers = [node.registry]
   const stats = (): ReturnType<BitwrkNode['chunks']['stats']> => node.chunks.stats()
   new Gauge({

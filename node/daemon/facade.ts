@@ -241,7 +241,7 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
       dashboard.close()
     },
     identity: () => ({ address: node.address, peerId: node.peerId, addrs: node.multiaddrs() }),
-    peers: async () => peersWithReputation(node, Date.now()),
+    peers: async () => peersWithReputation(node),
     book: async (article): Promise<BookView> => {
       const buys: BookEntryView[] = []
       const sells: BookEntryView[] = []

@@ -161,6 +161,15 @@ describe('web dashboard (chromium, 3-node testnet)', function () {
       { timeoutMs: UI_MS, intervalMs: 100, what: "both sellers' activities FINISHED" }
     )
     assert.equal(sent.length, 2)
+    // the buyer's peer view carries the sellers' reputation, counted from the finished trades
+    type PeerRep = { reputation?: { counters: Record<string, number> } | null }
+    await waitFor(
+      async () => {
+        const peers = (await getJson(`${buyer.api}/api/v1/peers`)) as PeerRep[]
+        return peers.reduce((n, p) => n + (p.reputation?.counters['finished'] ?? 0), 0) >= 2
+      },
+      { timeoutMs: UI_MS, intervalMs: 100, what: "the sellers' finished trades in the peer view" }
+    )
     for (const a of sent) {
       assert.ok(a.resultTransfer != null && a.resultTransfer.total > 0, 'a sell reports its result transfer')
       assert.equal(a.resultTransfer.done, a.resultTransfer.total)

@@ -120,8 +120,7 @@ export async function fetchFile(
   const added: Key[] = []
   const all = new AbortController()
   // each request in flight listens on `all` (providers × lanes of them): not a leak
-  const lanes = Math.max(1, options.requestsPerProvider ?? DEFAULT_REQUESTS_PER_PROVIDER)
-  setMaxListeners(Math.max(10, providers.length * lanes + 4), all.signal)
+  setMaxListeners(Math.max(10, providers.length * lanesOf(options) + 4), all.signal)
   let fileKey: FileKeyCursor | undefined
   const onOuterAbort = (): void => all.abort(abortToError(options.signal?.reason))
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
@@ -188,7 +187,7 @@ class FetchRun {
       this.options.batchChunks ?? DEFAULT_BATCH_CHUNKS,
       this.limits.maxKeysPerRequest
     )
-    const lanes = Math.max(1, this.options.requestsPerProvider ?? DEFAULT_REQUESTS_PER_PROVIDER)
+    const lanes = lanesOf(this.options)
     // Spread a small file over every request slot instead of one big batch.
     const share = Math.ceil(bytesWanted / Math.max(1, this.providers.length * lanes))
     const maxBytes =
@@ -350,6 +349,11 @@ class LocalFailure extends Error {
   constructor(override readonly cause: unknown) {
     super('local store failure')
   }
+}
+
+/** Requests each provider works on at once: the option, at least 1. */
+function lanesOf(options: FetchOptions): number {
+  return Math.max(1, options.requestsPerProvider ?? DEFAULT_REQUESTS_PER_PROVIDER)
 }
 
 /** Cuts the wanted indices into batches of at most `maxChunks` chunks and `maxBytes` bytes. */

@@ -4,6 +4,7 @@
  * in the chunk store; the manifest says which). Bounded: beyond `maxFiles` the oldest entries
  * are forgotten (their chunks stay until the chunk store evicts them).
  */
+import { keysEqual } from '../../cafs/keys.js'
 import { decodeManifest, encodeManifest, MANIFEST_MAX_CHUNKS } from '../../cafs/manifest.js'
 import { manifestBytesFor } from '../../cafs/transfer/limits.js'
 import { KEY_LENGTH, type Manifest } from '../../cafs/types.js'
@@ -33,10 +34,7 @@ export function decodeFile(key: Uint8Array, value: Uint8Array): { addedMs: numbe
   return decodeSealed(key, value, (r) => {
     const addedMs = r.u64()
     const manifest = decodeManifest(r.bytes(MAX_MANIFEST_BYTES))
-    check(
-      manifest.fileKey.length === KEY_LENGTH && manifest.fileKey.every((b, i) => b === key[1 + i]),
-      'manifest names another file'
-    )
+    check(keysEqual(manifest.fileKey, key.subarray(1)), 'manifest names another file')
     return { addedMs, manifest }
   })
 }

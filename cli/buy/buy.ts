@@ -30,11 +30,7 @@ export async function buyCommand(argv: readonly string[], io: CommandIo): Promis
       { min: 2, max: 2, names: ['ARTICLE', 'FILE'] }
     )
     const [article, file] = args.positionals as [string, string]
-    const base = await daemonApiUrl(
-      resolveDataDir(stringFlag(args, 'data-dir'), io),
-      stringFlag(args, 'api'),
-      'api'
-    )
+    const base = await daemonApiUrl(resolveDataDir(stringFlag(args, 'data-dir'), io), stringFlag(args, 'api'))
     const work = await readFile(file)
     const price = stringFlag(args, 'max-price')
     const query = price === undefined ? '' : `?price=${encodeURIComponent(price)}`

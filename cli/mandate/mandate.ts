@@ -42,11 +42,7 @@ export async function mandateCommand(argv: readonly string[], io: CommandIo): Pr
       { min: 1, max: 4, names: ['sub-command', 'ARTICLE', 'BUY|SELL', 'PRICE'] }
     )
     const [sub, ...rest] = args.positionals
-    const base = await daemonApiUrl(
-      resolveDataDir(stringFlag(args, 'data-dir'), io),
-      stringFlag(args, 'api'),
-      'api'
-    )
+    const base = await daemonApiUrl(resolveDataDir(stringFlag(args, 'data-dir'), io), stringFlag(args, 'api'))
     const json = args.flags['json'] === true
     const print = (v: unknown, text: string): void => {
       io.stdout.write(json ? `${JSON.stringify(v)}\n` : `${text}\n`)

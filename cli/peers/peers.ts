@@ -1,16 +1,16 @@
-import type { DaemonPeerView } from '../../node/daemon/index.js'
+import type { PeerView } from '../../node/api/index.js'
 import type { CommandIo } from '../io.js'
 import { daemonQueryCommand } from '../status/index.js'
 
 /** Usage of `bitwrk-node peers`. */
-export const PEERS_USAGE = `usage: bitwrk-node peers [--data-dir DIR | --control URL] [--json]
+export const PEERS_USAGE = `usage: bitwrk-node peers [--data-dir DIR | --api URL] [--json]
 
 Lists the peers the running daemon is connected to: peer id and remote addresses.
 `
 
 /** `bitwrk-node peers`: asks the running daemon's local API. */
 export function peersCommand(argv: readonly string[], io: CommandIo): Promise<number> {
-  return daemonQueryCommand<DaemonPeerView[]>(argv, io, {
+  return daemonQueryCommand<PeerView[]>(argv, io, {
     name: 'peers',
     usage: PEERS_USAGE,
     path: '/api/v1/peers',

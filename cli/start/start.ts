@@ -115,7 +115,7 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
     const { info } = daemon
     io.stdout.write(`peer id: ${info.peerId}\naddress: ${info.address}\n`)
     for (const a of info.listen) io.stdout.write(`listen: ${a}\n`)
-    io.stdout.write(`api: ${info.apiUrl}\ncontrol: ${info.controlUrl}\ndata dir: ${dataDir}\nready\n`)
+    io.stdout.write(`api: ${info.apiUrl}\ndata dir: ${dataDir}\nready\n`)
     const signal = await signalled
     io.stdout.write(`stopping (${signal})\n`)
     await daemon.stop()

@@ -20,14 +20,10 @@ export const DaemonClientCode = {
 const REQUEST_TIMEOUT_MS = 10_000
 
 /**
- * A URL of the running daemon from the status file of the data directory (checking the pid
- * lives): `api` (the local HTTP API) or `control` (the status API); `flag` overrides it.
+ * The local HTTP API of the running daemon from the status file of the data directory (checking
+ * the pid lives); `flag` (`--api URL`) overrides it.
  */
-export async function daemonApiUrl(
-  dataDir: string,
-  flag: string | undefined,
-  which: 'api' | 'control' = 'control'
-): Promise<string> {
+export async function daemonApiUrl(dataDir: string, flag: string | undefined): Promise<string> {
   if (flag !== undefined) return flag.replace(/\/+$/, '')
   let info: DaemonInfo
   try {
@@ -40,7 +36,7 @@ export async function daemonApiUrl(
   } catch {
     throw new BitwrkError(DaemonClientCode.NOT_RUNNING, `the daemon of ${dataDir} is gone (pid ${info.pid})`)
   }
-  return which === 'api' ? info.apiUrl : info.controlUrl
+  return info.apiUrl
 }
 
 /**
@@ -87,7 +83,7 @@ export async function apiRequest(
 
 /**
  * The shape of a read-only command that asks the running daemon one thing (`status`, `peers`):
- * `--help`, `[--data-dir DIR | --control URL] [--json]`, one GET of `path`, then either the JSON
+ * `--help`, `[--data-dir DIR | --api URL] [--json]`, one GET of `path`, then either the JSON
  * as received or `render`'s lines. Expected errors print one line (exit 1 or 2).
  */
 export async function daemonQueryCommand<T>(
@@ -100,15 +96,8 @@ export async function daemonQueryCommand<T>(
       io.stdout.write(command.usage)
       return EXIT.ok
     }
-    const args = parseArgs(
-      argv,
-      { 'data-dir': 'string', control: 'string', json: 'boolean' },
-      { min: 0, max: 0 }
-    )
-    const base = await daemonApiUrl(
-      resolveDataDir(stringFlag(args, 'data-dir'), io),
-      stringFlag(args, 'control')
-    )
+    const args = parseArgs(argv, { 'data-dir': 'string', api: 'string', json: 'boolean' }, { min: 0, max: 0 })
+    const base = await daemonApiUrl(resolveDataDir(stringFlag(args, 'data-dir'), io), stringFlag(args, 'api'))
     const view = (await apiRequest(base, command.path)) as T
     const lines = args.flags['json'] === true ? [JSON.stringify(view)] : command.render(view, base)
     io.stdout.write(`${lines.join('\n')}\n`)

@@ -1,22 +1,22 @@
-import type { DaemonStatus } from '../../node/daemon/index.js'
+import type { StatusView } from '../../node/api/index.js'
 import type { CommandIo } from '../io.js'
 import { daemonQueryCommand } from './client.js'
 
 /** Usage of `bitwrk-node status`. */
-export const STATUS_USAGE = `usage: bitwrk-node status [--data-dir DIR | --control URL] [--json]
+export const STATUS_USAGE = `usage: bitwrk-node status [--data-dir DIR | --api URL] [--json]
 
 Shows the running daemon: identity, listen addresses, peers, followed articles with their book
 and last epoch digest, transactions by phase, and which services run.
 `
 
 /** The human lines of `bitwrk-node status`. */
-function renderStatus(s: DaemonStatus, base: string): string[] {
+function renderStatus(s: StatusView, base: string): string[] {
   const lines = [
     `peer id: ${s.peerId}`,
     `address: ${s.address}`,
     `version: ${s.version} (pid ${s.pid}, up ${Math.round(s.uptimeMs / 1000)} s)`,
     ...s.listen.map((a) => `listen: ${a}`),
-    `control: ${base}`,
+    `api: ${base}`,
     `peers: ${s.peers}`
   ]
   for (const a of s.articles) {

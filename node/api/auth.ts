@@ -1,7 +1,7 @@
 /**
- * Local security of the API (protocol/spec/local-api.md API-2, API-3): loopback peers, the
- * Host/Origin checks against DNS rebinding and cross-site requests, and the bearer token kept
- * in a cookie file in the data directory (as bitcoind does).
+ * Local security of the API (protocol/spec/local-api.md API-3): loopback peers and the bearer
+ * token kept in a cookie file in the data directory (as bitcoind does). The request guards that
+ * use them are `guard.ts`.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { open, rm } from 'node:fs/promises'
@@ -9,8 +9,16 @@ import { join } from 'node:path'
 
 /** Name of the token file in the data directory. */
 export const COOKIE_FILE_NAME = '.cookie'
-/** Name of the HTTP cookie that may carry the token. */
-export const TOKEN_COOKIE_NAME = 'bitwrk_token'
+/**
+ * Prefix of the HTTP cookie that may carry the token; the full name ends with the API's port
+ * (`bitwrk_token_8081`), since browsers share cookies between the ports of one host (API-3).
+ */
+export const TOKEN_COOKIE_PREFIX = 'bitwrk_token_'
+
+/** The token cookie's name for an API on `port`. */
+export function tokenCookieName(port: number): string {
+  return `${TOKEN_COOKIE_PREFIX}${port}`
+}
 /** Token length: 32 random bytes, 64 hex digits. */
 export const TOKEN_BYTES = 32
 
@@ -19,25 +27,6 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false
   const a = address.startsWith('::ffff:') ? address.slice(7) : address
   return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a)
-}
-
-/** True when a `Host` header names the loopback interface (`localhost`, `127.x`, `[::1]`, any port). */
-export function isLoopbackHostHeader(host: string | undefined): boolean {
-  if (host === undefined) return false
-  const m = /^(\[::1\]|localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3})(?::\d{1,5})?$/i.exec(host)
-  return m !== null
-}
-
-/** True when an `Origin` header is absent or a loopback origin (`http://127.0.0.1:8081` …). */
-export function isLocalOrigin(origin: string | undefined): boolean {
-  if (origin === undefined) return true
-  let url: URL
-  try {
-    url = new URL(origin)
-  } catch {
-    return false
-  }
-  return (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHostHeader(url.host)
 }
 
 /**
@@ -64,10 +53,11 @@ export async function removeCookieFile(path: string): Promise<void> {
   await rm(path, { force: true })
 }
 
-/** The token a request carries: `Authorization: Bearer <t>` or cookie `bitwrk_token=<t>`. */
+/** The token a request carries: `Authorization: Bearer <t>` or the cookie `cookieName=<t>`. */
 export function requestToken(
   authorization: string | undefined,
-  cookie: string | undefined
+  cookie: string | undefined,
+  cookieName: string
 ): string | undefined {
   if (authorization !== undefined) {
     const m = /^Bearer ([0-9a-f]{1,128})$/i.exec(authorization.trim())
@@ -76,7 +66,7 @@ export function requestToken(
   if (cookie !== undefined) {
     for (const part of cookie.split(';')) {
       const eq = part.indexOf('=')
-      if (eq > 0 && part.slice(0, eq).trim() === TOKEN_COOKIE_NAME) return part.slice(eq + 1).trim()
+      if (eq > 0 && part.slice(0, eq).trim() === cookieName) return part.slice(eq + 1).trim()
     }
   }
   return undefined

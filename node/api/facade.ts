@@ -43,6 +43,39 @@ export interface PeerView {
   readonly reputation?: PeerReputationView | null
 }
 
+/** Per-article figures of `/api/v1/status`. */
+export interface ArticleStatusView {
+  readonly article: string
+  /** Live bids held. */
+  readonly liveBids: number
+  /** MARKET-6 digest of the live set: equal digests mean equal books. */
+  readonly liveDigest: string
+  /** Last matched epoch and chained match digest per match key (MATCH-13). */
+  readonly epochs: Readonly<Record<string, { epoch: number; digest: string }>>
+}
+
+/** The summary of `/api/v1/status` (the `status` command shows it). */
+export interface StatusView {
+  readonly peerId: string
+  readonly address: string
+  readonly version: string
+  readonly pid: number
+  readonly uptimeMs: number
+  readonly listen: readonly string[]
+  readonly peers: number
+  readonly articles: readonly ArticleStatusView[]
+  /** Followed transactions by phase. */
+  readonly transactions: Readonly<Record<string, number>>
+  /** Which pieces of the node run. */
+  readonly services: Readonly<Record<string, boolean>>
+}
+
+/** MATCH-13 digests of every remembered epoch of one match key (`/api/v1/epochs/<key>`). */
+export interface EpochsView {
+  readonly key: string
+  readonly epochs: readonly { readonly epoch: number; readonly digest: string }[]
+}
+
 /** One open bid of the book. */
 export interface BookEntryView {
   readonly bidId: string
@@ -270,6 +303,10 @@ export interface NodeFacade {
   transactions(): Promise<readonly TransactionView[]>
   /** Chunk-store figures (`Infinity` budget is shown as null). */
   storeStats(): StoreStats
+  /** The status summary (API-8); a facade without it answers `/api/v1/status` 404. */
+  status?(): StatusView
+  /** MATCH-13 epoch digests of one match key, to compare nodes (API-8). */
+  epochs?(key: string): EpochsView
   /** Reputation (API-17); a facade without it answers those routes 404. */
   readonly reputation?: ReputationReader
   /**

@@ -6,11 +6,10 @@ export * from '../workers/index.js'
 export {
   COOKIE_FILE_NAME,
   createCookieFile,
-  isLocalOrigin,
   isLoopbackAddress,
-  isLoopbackHostHeader,
   requestToken,
-  TOKEN_COOKIE_NAME
+  TOKEN_COOKIE_PREFIX,
+  tokenCookieName
 } from './auth.js'
 export {
   DASHBOARD_ASSETS,
@@ -27,6 +26,7 @@ export {
 export { API_STATUS, ApiError, ApiErrorCode } from './errors.js'
 export type {
   ActivityView,
+  ArticleStatusView,
   BookEntryView,
   BookView,
   BuyOptions,
@@ -35,6 +35,7 @@ export type {
   DemoImageView,
   DemoTileView,
   DepthLevel,
+  EpochsView,
   FileIndex,
   IdentityView,
   MarketView,
@@ -42,10 +43,20 @@ export type {
   NodeFacade,
   PeerReputationView,
   PeerView,
+  StatusView,
   TransactionView,
   TransferView,
   TxMessageView
 } from './facade.js'
+export {
+  type GuardPolicy,
+  type GuardRequest,
+  type GuardRoute,
+  guardRequest,
+  hostAllowed,
+  isOwnOrigin,
+  parseHostHeader
+} from './guard.js'
 export {
   MULTIPART_MAX_HEADER_BYTES,
   MULTIPART_MAX_PARTS,

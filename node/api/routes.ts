@@ -9,6 +9,7 @@ import { isBitwrkError } from '../../protocol/errors.js'
 import { type Money, parseMoney } from '../../protocol/money/index.js'
 import { type MandateBook, MandateErrorCode, mandateToJson } from '../mandates/index.js'
 import { WorkerErrorCode, type WorkerPool } from '../workers/index.js'
+import { tokenMatches } from './auth.js'
 import type { EventHub } from './dashboard/events.js'
 import { DASHBOARD_ROUTES } from './dashboard/routes.js'
 import { ApiError, ApiErrorCode } from './errors.js'
@@ -51,6 +52,8 @@ export interface RouteContext {
   readonly events: EventHub
   /** True when state-changing requests need the token (API-3). */
   readonly tokenRequired: boolean
+  /** The token (when required) and the name of the cookie that carries it (API-3). */
+  readonly auth: { readonly token: string | undefined; readonly cookieName: string }
 }
 
 /** One route. */
@@ -67,6 +70,12 @@ export interface Route {
   readonly changesState: (method: string) => boolean
   /** Exempt from the token when the operator opens the worker endpoints. */
   readonly workerEndpoint?: boolean
+  /** Answers any peer without a token, like the original (`/id`, `/version`, `/myip`; API-3). */
+  readonly public?: boolean
+  /** Checks the token itself (the session route takes it in its body). */
+  readonly tokenExempt?: boolean
+  /** Takes a raw upload of any media type (API-6; API-19 does not apply). */
+  readonly anyBodyType?: boolean
   /** The handler sends `100 Continue` itself, after its own checks (API-7). */
   readonly defersContinue?: boolean
   readonly handle: (ctx: RouteContext) => Promise<void>
@@ -250,6 +259,27 @@ async function revokeMandate(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { id, revoked: true })
 }
 
+/**
+ * API-3: `POST /api/v1/session {"token"}` checks the token and sets it as an `HttpOnly;
+ * SameSite=Strict` cookie, so the dashboard's script never holds it; `DELETE` clears it.
+ */
+async function session(ctx: RouteContext): Promise<void> {
+  const { token, cookieName } = ctx.auth
+  const base = `${cookieName}=; Path=/; HttpOnly; SameSite=Strict`
+  if (ctx.req.method === 'DELETE') {
+    ctx.res.setHeader('set-cookie', `${base}; Max-Age=0`)
+    return sendJson(ctx.res, 200, { session: false })
+  }
+  const body = await readJson(ctx)
+  const presented =
+    typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['token'] : undefined
+  if (token === undefined) return sendJson(ctx.res, 200, { session: false, tokenRequired: false })
+  if (typeof presented !== 'string' || !tokenMatches(presented, token))
+    throw new ApiError(ApiErrorCode.UNAUTHORIZED, 'token missing or wrong')
+  ctx.res.setHeader('set-cookie', `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict`)
+  sendJson(ctx.res, 200, { session: true, tokenRequired: true })
+}
+
 function exact(ctx: RouteContext): void {
   if (ctx.rest !== '') throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such route')
 }
@@ -260,6 +290,7 @@ export const ROUTES: readonly Route[] = [
     path: '/id',
     methods: ['GET'],
     loopbackOnly: false,
+    public: true,
     changesState: never,
     handle: async (ctx) => sendText(ctx.res, 200, ORIGINAL_ID)
   },
@@ -267,6 +298,7 @@ export const ROUTES: readonly Route[] = [
     path: '/version',
     methods: ['GET'],
     loopbackOnly: false,
+    public: true,
     changesState: never,
     handle: async (ctx) => sendText(ctx.res, 200, ctx.facade.version)
   },
@@ -274,6 +306,7 @@ export const ROUTES: readonly Route[] = [
     path: '/myip',
     methods: ['GET'],
     loopbackOnly: false,
+    public: true,
     changesState: never,
     handle: async (ctx) => sendText(ctx.res, 200, ctx.peer)
   },
@@ -281,6 +314,7 @@ export const ROUTES: readonly Route[] = [
     path: '/buy/',
     methods: ['POST'],
     loopbackOnly: true,
+    anyBodyType: true,
     changesState: always,
     defersContinue: true,
     handle: buy
@@ -315,6 +349,36 @@ export const ROUTES: readonly Route[] = [
     loopbackOnly: true,
     changesState: never,
     handle: async (ctx) => sendJson(ctx.res, 200, await ctx.facade.peers())
+  },
+  {
+    path: '/api/v1/status',
+    methods: ['GET'],
+    loopbackOnly: true,
+    changesState: never,
+    handle: async (ctx) => {
+      if (ctx.facade.status === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no status view')
+      sendJson(ctx.res, 200, ctx.facade.status())
+    }
+  },
+  {
+    path: '/api/v1/epochs/',
+    methods: ['GET'],
+    loopbackOnly: true,
+    changesState: never,
+    handle: async (ctx) => {
+      if (ctx.facade.epochs === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no epoch view')
+      if (ctx.rest === '' || ctx.rest.length > 512)
+        throw new ApiError(ApiErrorCode.BAD_REQUEST, 'need a match key')
+      sendJson(ctx.res, 200, ctx.facade.epochs(ctx.rest))
+    }
+  },
+  {
+    path: '/api/v1/session',
+    methods: ['POST', 'DELETE'],
+    loopbackOnly: true,
+    changesState: always,
+    tokenExempt: true,
+    handle: session
   },
   {
     path: '/api/v1/book/',

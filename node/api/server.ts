@@ -6,22 +6,16 @@
  */
 
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { MandateBook } from '../mandates/index.js'
 import type { WorkerPool } from '../workers/index.js'
-import {
-  createCookieFile,
-  isLocalOrigin,
-  isLoopbackAddress,
-  isLoopbackHostHeader,
-  removeCookieFile,
-  requestToken,
-  tokenMatches
-} from './auth.js'
+import { createCookieFile, isLoopbackAddress, removeCookieFile, tokenCookieName } from './auth.js'
 import { EventHub } from './dashboard/events.js'
 import { ApiError, ApiErrorCode } from './errors.js'
 import type { NodeFacade } from './facade.js'
+import { type GuardPolicy, guardRequest } from './guard.js'
 import { errorBody, sendJson, toApiError } from './http.js'
 import { findRoute, type RouteContext } from './routes.js'
 
@@ -35,6 +29,29 @@ export const DEFAULT_MAX_BODY_BYTES = 2 ** 30
 export const DEFAULT_MAX_JSON_BYTES = 16 * 1024
 /** Largest form body of `registerworker` / `unregisterworker`. */
 export const DEFAULT_MAX_FORM_BYTES = 8 * 1024
+/** API-20: a client has this long to send its request headers. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000
+/** API-20: an upload that sends no byte for this long is cut. */
+export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 30_000
+/** API-20: the whole request, body included (1 GiB at 1.2 MB/s), must arrive within this. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15 * 60_000
+/** API-20: most open connections (blocked buys, uploads, event streams, idle keep-alives). */
+export const DEFAULT_MAX_CONNECTIONS = 256
+
+/**
+ * The connection cap (API-20): {@link DEFAULT_MAX_CONNECTIONS}, but at most a quarter of the
+ * process's open-file limit, so that LevelDB, the chunk store and libp2p keep the rest.
+ */
+export function defaultMaxConnections(): number {
+  let soft = Number.POSITIVE_INFINITY
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))
+    if (m !== null && m[1] !== 'unlimited') soft = Number(m[1])
+  } catch {
+    // not Linux: keep the default
+  }
+  return Math.max(16, Math.min(DEFAULT_MAX_CONNECTIONS, Math.floor(soft / 4)))
+}
 
 /** Options of {@link ApiServer}. */
 export interface ApiServerOptions {
@@ -51,6 +68,19 @@ export interface ApiServerOptions {
   readonly requireToken?: boolean
   /** Use this token instead of writing a cookie file (tests, or a token managed elsewhere). */
   readonly token?: string
+  /**
+   * Host names (besides loopback names and, off loopback, IP literals) the API answers to, e.g.
+   * a LAN name of the machine (`--api-allow-host`, API-2).
+   */
+  readonly allowedHosts?: readonly string[]
+  /** Most open connections (default {@link defaultMaxConnections}, API-20). */
+  readonly maxConnections?: number
+  /** Header deadline, ms (default {@link DEFAULT_HEADERS_TIMEOUT_MS}). */
+  readonly headersTimeoutMs?: number
+  /** Longest pause inside a request body, ms (default {@link DEFAULT_BODY_IDLE_TIMEOUT_MS}). */
+  readonly bodyIdleTimeoutMs?: number
+  /** Deadline of a whole request, body included, ms (default {@link DEFAULT_REQUEST_TIMEOUT_MS}). */
+  readonly requestTimeoutMs?: number
   /** Let `/registerworker` and `/unregisterworker` work without the token (LAN workers of the original). */
   readonly openWorkerEndpoints?: boolean
   /** Largest work upload of `POST /buy` (default {@link DEFAULT_MAX_BODY_BYTES}). */
@@ -121,13 +151,28 @@ export class ApiServer {
       this.inFlight.add(p)
       void p.finally(() => this.inFlight.delete(p))
     }
-    this.server = createServer(onRequest)
+    // API-20: a client gets a deadline for its headers and for its body (a blocked buy's
+    // answer has none: the buy's own deadlines bound it, and Node stops the request timer once
+    // the body is in). Node checks both on an interval kept below the shortest deadline.
+    const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+    // Node requires headersTimeout <= requestTimeout
+    const headersTimeout = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout)
+    this.server = createServer(
+      {
+        headersTimeout,
+        requestTimeout,
+        connectionsCheckingInterval: Math.min(
+          30_000,
+          Math.max(50, Math.floor(Math.min(headersTimeout, requestTimeout) / 4))
+        )
+      },
+      onRequest
+    )
     // `Expect: 100-continue` (curl sends it for large uploads): the guards and the mandate check
     // run before the client is told to send the body, so a refused upload is never transferred.
     this.server.on('checkContinue', onRequest)
-    // Uploads may be slow; the node's own deadlines bound a buy, not the socket.
-    this.server.requestTimeout = 0
-    this.server.headersTimeout = 30_000
+    // API-20: idle sockets cannot exhaust the descriptors libp2p and LevelDB need.
+    this.server.maxConnections = options.maxConnections ?? defaultMaxConnections()
   }
 
   /** The bound address (after `start`). */
@@ -193,6 +238,20 @@ export class ApiServer {
     return this.stopping
   }
 
+  private cookieName(): string {
+    return tokenCookieName(this.started ? this.address.port : (this.options.port ?? DEFAULT_API_PORT))
+  }
+
+  private policy(): GuardPolicy {
+    return {
+      port: this.address.port,
+      loopbackBind: isLoopbackBind(this.host),
+      allowedHosts: (this.options.allowedHosts ?? []).map((h) => h.toLowerCase()),
+      token: this.token,
+      cookieName: this.cookieName()
+    }
+  }
+
   private peerOf(req: IncomingMessage): string | undefined {
     return this.options.peerAddress ? this.options.peerAddress(req) : req.socket.remoteAddress
   }
@@ -208,6 +267,26 @@ export class ApiServer {
       if (!req.complete) req.destroy()
     }
     this.stopCtl.signal.addEventListener('abort', onStop, { once: true })
+    // API-20: a body that stalls is cut (the socket's timer runs only while the body arrives).
+    const socket = req.socket
+    const idleMs = this.options.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS
+    const onIdle = (): void => {
+      socket.destroy()
+    }
+    let armed = false
+    const bodyDone = (): void => {
+      // only our own timer is cleared: after the answer, Node arms its keep-alive timer
+      if (!armed) return
+      armed = false
+      socket.setTimeout(0)
+      socket.off('timeout', onIdle)
+    }
+    if (!req.complete) {
+      armed = true
+      socket.setTimeout(idleMs)
+      socket.once('timeout', onIdle)
+      req.once('end', bodyDone)
+    }
     const signal = AbortSignal.any([ctl.signal, this.stopCtl.signal])
     try {
       await this.route(req, res, signal)
@@ -223,15 +302,14 @@ export class ApiServer {
       sendJson(res, apiErr.status, errorBody(apiErr))
     } finally {
       res.off('close', onClose)
+      req.off('end', bodyDone)
+      bodyDone()
       this.stopCtl.signal.removeEventListener('abort', onStop)
     }
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     if (this.stopCtl.signal.aborted) throw new ApiError(ApiErrorCode.UNAVAILABLE, 'server stopping')
-    // DNS rebinding: a loopback-bound API answers only to loopback host names (API-2).
-    if (isLoopbackBind(this.host) && !isLoopbackHostHeader(req.headers.host))
-      throw new ApiError(ApiErrorCode.FORBIDDEN, 'Host header is not a loopback name')
     let url: URL
     try {
       url = new URL(req.url ?? '/', 'http://localhost')
@@ -255,19 +333,18 @@ export class ApiServer {
     const peerAddr = this.peerOf(req)
     if (route.loopbackOnly && !isLoopbackAddress(peerAddr))
       throw new ApiError(ApiErrorCode.FORBIDDEN, 'this endpoint answers only loopback peers')
-    if (route.changesState(method)) {
-      // A web page may not drive the API from the user's browser (API-2).
-      const origin = req.headers.origin
-      const site = req.headers['sec-fetch-site']
-      if (!isLocalOrigin(origin) || (site !== undefined && site !== 'same-origin' && site !== 'none'))
-        throw new ApiError(ApiErrorCode.FORBIDDEN, 'cross-origin request refused')
-      const exempt = route.workerEndpoint === true && this.options.openWorkerEndpoints === true
-      if (this.token !== undefined && !exempt) {
-        const presented = requestToken(req.headers.authorization, req.headers.cookie)
-        if (!tokenMatches(presented, this.token))
-          throw new ApiError(ApiErrorCode.UNAUTHORIZED, 'token missing or wrong')
-      }
-    }
+    guardRequest(
+      { method, headers: req.headers, peer: peerAddr },
+      {
+        changesState: route.changesState(method),
+        public: route.public === true,
+        anyBodyType: route.anyBodyType === true,
+        tokenExempt:
+          route.tokenExempt === true ||
+          (route.workerEndpoint === true && this.options.openWorkerEndpoints === true)
+      },
+      this.policy()
+    )
     const port = req.socket.remotePort ?? 0
     let continued = false
     const ctx: RouteContext = {
@@ -292,7 +369,8 @@ export class ApiServer {
         res.writeContinue()
       },
       events: this.events,
-      tokenRequired: this.token !== undefined
+      tokenRequired: this.token !== undefined,
+      auth: { token: this.token, cookieName: this.cookieName() }
     }
     if (route.defersContinue !== true) ctx.proceed()
     await route.handle(ctx)

@@ -16,7 +16,6 @@ import { TradeService } from '../trade/service.js'
 import { MarketTxChannel } from '../trade-wiring.js'
 import { WorkerPool } from '../workers/index.js'
 import { createNodeFacade } from './facade.js'
-import { DaemonApi } from './local-api.js'
 
 /** Software version reported by `/version` and `/api/v1/identity`. */
 export const DAEMON_VERSION = '0.1.0'
@@ -37,6 +36,8 @@ export interface DaemonOptions {
   readonly bootstrap?: readonly string[]
   readonly apiHost?: string
   readonly apiPort?: number
+  /** Host names the API answers to besides loopback names and IP literals (API-2). */
+  readonly apiAllowedHosts?: readonly string[]
   /** Articles to follow besides the stored subscriptions; default {@link DEFAULT_ARTICLES}. */
   readonly articles?: readonly string[]
   readonly logger?: Logger
@@ -61,10 +62,8 @@ export interface DaemonInfo {
   readonly peerId: string
   readonly address: string
   readonly listen: readonly string[]
-  /** The local HTTP API (original endpoints and `/api/v1/*`). */
+  /** The local HTTP API (original endpoints, `/api/v1/*`, the dashboard): the node's only HTTP listener. */
   readonly apiUrl: string
-  /** The daemon's status API (`/api/v1/status`, `/api/v1/peers`, `/api/v1/bids`). */
-  readonly controlUrl: string
   readonly startedMs: number
   readonly version: string
 }
@@ -131,30 +130,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
       ...(opts.deterministicArticles !== undefined
         ? { deterministicArticles: opts.deterministicArticles }
-        : {})
-    })
-    stack.push(async () => facade.close())
-    const pool = new WorkerPool({ mandates, onOffer: (offer) => facade.onOffer(offer) })
-    workers = pool
-    stack.push(async () => pool.stop())
-    const host = opts.apiHost ?? DEFAULT_API_HOST
-    const api = new ApiServer({
-      facade,
-      mandates,
-      workers: pool,
-      host,
-      port: opts.apiPort ?? DEFAULT_API_PORT,
-      dataDir: opts.dataDir
-    })
-    stack.push(() => api.stop())
-    await api.start()
-    const control = new DaemonApi({
-      node,
-      version: DAEMON_VERSION,
-      host,
-      // the status API takes a free port next to the main API
-      port: 0,
-      startedMs,
+        : {}),
       services: () => ({
         node: true,
         sync: node.sync?.running === true,
@@ -165,15 +141,29 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         api: true
       })
     })
-    stack.push(() => control.stop())
-    await control.start()
+    stack.push(async () => facade.close())
+    const pool = new WorkerPool({ mandates, onOffer: (offer) => facade.onOffer(offer) })
+    workers = pool
+    stack.push(async () => pool.stop())
+    const host = opts.apiHost ?? DEFAULT_API_HOST
+    // The node's one HTTP listener (API-2): every route behind the same guards.
+    const api = new ApiServer({
+      facade,
+      mandates,
+      workers: pool,
+      host,
+      port: opts.apiPort ?? DEFAULT_API_PORT,
+      dataDir: opts.dataDir,
+      ...(opts.apiAllowedHosts !== undefined ? { allowedHosts: opts.apiAllowedHosts } : {})
+    })
+    stack.push(() => api.stop())
+    await api.start()
     const info: DaemonInfo = {
       pid: process.pid,
       peerId: node.peerId,
       address: node.address,
       listen: node.multiaddrs(),
       apiUrl: api.url,
-      controlUrl: control.url,
       startedMs,
       version: DAEMON_VERSION
     }

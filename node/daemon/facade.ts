@@ -25,6 +25,7 @@ import { buyWork, wireSeller } from '../trade-wiring.js'
 import type { SellOffer, WorkerPool } from '../workers/index.js'
 import { createDashboard, peersWithReputation } from './dashboard.js'
 import { DemoImages, type DemoTileHandle } from './demo-images.js'
+import { statusView } from './status.js'
 
 /** Lifetime of a worker's SELL bid, ms: renewed by a new offer when it expires unmatched. */
 const SELL_BID_LIFETIME_MS = 60_000
@@ -60,6 +61,8 @@ export interface NodeFacadeOptions {
   readonly startedMs?: number
   /** Articles whose results are byte-comparable: bought twice from low-trust sellers (REP-17). */
   readonly deterministicArticles?: readonly string[]
+  /** Which pieces of the daemon run (shown by `/api/v1/status`). */
+  readonly services?: () => Record<string, boolean>
 }
 
 /** Builds the {@link DaemonFacade} of a started node. */
@@ -242,6 +245,14 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
     },
     identity: () => ({ address: node.address, peerId: node.peerId, addrs: node.multiaddrs() }),
     peers: async () => peersWithReputation(node),
+    status: () =>
+      statusView(node, {
+        version: o.version,
+        startedMs: o.startedMs ?? Date.now(),
+        nowMs: Date.now(),
+        services: o.services?.() ?? {}
+      }),
+    epochs: (key) => ({ key, epochs: node.market.epochs(key) }),
     book: async (article): Promise<BookView> => {
       const buys: BookEntryView[] = []
       const sells: BookEntryView[] = []

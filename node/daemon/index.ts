@@ -9,13 +9,4 @@ export {
   DEFAULT_LISTEN,
   startDaemon
 } from './daemon.js'
-export { DaemonApi, DaemonApiCode, type DaemonApiOptions } from './local-api.js'
-export {
-  type ArticleStatus,
-  type DaemonIdentityView,
-  type DaemonPeerView,
-  type DaemonStatus,
-  identityView,
-  peersView,
-  statusView
-} from './status.js'
+export { peersView, statusView } from './status.js'

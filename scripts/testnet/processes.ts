@@ -20,7 +20,6 @@ export interface NodeProc {
   readonly peerId: string
   readonly listen: string[]
   readonly api: string
-  readonly control: string
 }
 
 /** Every child started, for teardown. */
@@ -68,8 +67,7 @@ export class ProcessGroup {
           dataDir,
           peerId: field('peer id')[0] ?? '',
           listen: field('listen'),
-          api: field('api')[0] ?? '',
-          control: field('control')[0] ?? ''
+          api: field('api')[0] ?? ''
         })
       })
     })

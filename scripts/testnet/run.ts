@@ -107,7 +107,7 @@ async function digestsAgree(
   const lists = await Promise.all(
     nodes.map(
       async (n) =>
-        (await getJson(`${n.control}/api/v1/epochs/${encodeURIComponent(key)}`, signal)) as {
+        (await getJson(`${n.api}/api/v1/epochs/${encodeURIComponent(key)}`, signal)) as {
           epochs: { epoch: number; digest: string }[]
         }
     )
@@ -151,7 +151,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     const nodes = [boot, ...others]
     for (const n of nodes) log(`  ${n.name} ${n.peerId} api ${n.api}`)
     await until('every node connected', NETWORK_MS, signal, async () => {
-      const s = await Promise.all(nodes.map((n) => getJson(`${n.control}/api/v1/status`, signal)))
+      const s = await Promise.all(nodes.map((n) => getJson(`${n.api}/api/v1/status`, signal)))
       return s.every((x) => (x as { peers: number }).peers >= 1)
     })
     log('network formed')

@@ -235,12 +235,21 @@ describe('node/api/dashboard', () => {
     assert.equal(info['tokenRequired'], true)
     const body = JSON.stringify({ article: 'net.bitwrk/rays/0', side: 'SELL', price: 'mBTC 1', trades: 2 })
     const headers = { 'content-type': 'application/json', origin: f.url, 'sec-fetch-site': 'same-origin' }
+    // API-3: the page hands the token to the server once; it comes back as an HttpOnly cookie
+    const session = await fetch(`${f.url}/api/v1/session`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ token: TOKEN })
+    })
+    assert.equal(session.status, 200)
+    const cookie = (session.headers.get('set-cookie') ?? '').split(';')[0] as string
+    assert.equal(cookie, `bitwrk_token_${new URL(f.url).port}=${TOKEN}`)
     const refused = await fetch(`${f.url}/api/v1/mandates`, { method: 'POST', headers, body })
     assert.equal(refused.status, 401)
     assert.equal(((await refused.json()) as { code: string }).code, 'API_UNAUTHORIZED')
     const ok = await fetch(`${f.url}/api/v1/mandates`, {
       method: 'POST',
-      headers: { ...headers, cookie: `bitwrk_token=${TOKEN}` },
+      headers: { ...headers, cookie },
       body
     })
     assert.equal(ok.status, 201)
@@ -250,7 +259,7 @@ describe('node/api/dashboard', () => {
     await revokeRefused.arrayBuffer()
     const revoked = await fetch(`${f.url}/api/v1/mandates/${id}`, {
       method: 'DELETE',
-      headers: { ...headers, cookie: `bitwrk_token=${TOKEN}` }
+      headers: { ...headers, cookie }
     })
     assert.equal(revoked.status, 200)
     await revoked.arrayBuffer()

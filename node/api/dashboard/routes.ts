@@ -4,6 +4,7 @@
  * route answers loopback peers only, like the other `/api/v1` views; the dashboard's changes
  * go through the existing mandate routes and so follow the same token rules (API-3).
  */
+import { requestToken, tokenMatches } from '../auth.js'
 import { ApiError, ApiErrorCode } from '../errors.js'
 import { checkArticle, sendJson } from '../http.js'
 import type { Route, RouteContext } from '../routes.js'
@@ -103,6 +104,13 @@ export const DASHBOARD_ROUTES: readonly Route[] = [
         startedMs: d?.startedMs ?? null,
         articles: d?.articles() ?? [],
         tokenRequired: ctx.tokenRequired,
+        // whether this request carried the token (the cookie is HttpOnly: the page cannot look)
+        session:
+          ctx.auth.token !== undefined &&
+          tokenMatches(
+            requestToken(ctx.req.headers.authorization, ctx.req.headers.cookie, ctx.auth.cookieName),
+            ctx.auth.token
+          ),
         events: { clients: ctx.events.size, maxClients: ctx.events.capacity }
       })
     }

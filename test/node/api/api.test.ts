@@ -382,12 +382,16 @@ describe('node/api server', () => {
       headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
       body: JSON.stringify({ article: ART, side: 'BUY', price: 'mBTC 1' })
     })
-    assert.deepEqual(await errorOf(cross), { status: 403, code: 'API_FORBIDDEN' })
+    assert.deepEqual(await errorOf(cross), {
+      status: 403,
+      code: 'API_FORBIDDEN',
+      detail: 'API_FOREIGN_ORIGIN'
+    })
     // An <img> or link to the quirky GET registration carries no Origin, but Sec-Fetch-Site.
     const img = await call(`${f.url}/registerworker?id=w&article=${ART}&pushurl=http://127.0.0.1:1/`, {
       headers: { 'sec-fetch-site': 'cross-site' }
     })
-    assert.deepEqual(await errorOf(img), { status: 403, code: 'API_FORBIDDEN' })
+    assert.deepEqual(await errorOf(img), { status: 403, code: 'API_FORBIDDEN', detail: 'API_CROSS_SITE' })
     assert.equal(f.workers.list().length, 0)
     assert.equal(f.mandates.list().length, 0)
   })
@@ -435,7 +439,36 @@ describe('node/api token', () => {
       // Reads stay open; the token works as bearer or as cookie.
       assert.equal((await call(`${f.url}/api/v1/mandates`)).status, 200)
       assert.equal((await grant({ authorization: `Bearer ${token}` })).status, 201)
-      assert.equal((await grant({ cookie: `other=1; bitwrk_token=${token}` })).status, 201)
+      const cookieName = `bitwrk_token_${new URL(f.url).port}`
+      assert.equal((await grant({ cookie: `other=1; ${cookieName}=${token}` })).status, 201)
+      assert.equal(f.mandates.list().length, 2)
+      // API-3: the cookie is per port (browsers share cookies between the ports of a host)
+      assert.equal(
+        (await errorOf(await grant({ cookie: `bitwrk_token_1=${token}` }))).code,
+        'API_UNAUTHORIZED'
+      )
+      // the server sets it HttpOnly and SameSite=Strict after checking it; page script never holds it
+      const session = (body: unknown): Promise<Response> =>
+        call(`${f.url}/api/v1/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body)
+        })
+      assert.deepEqual(await errorOf(await session({ token: '0'.repeat(64) })), {
+        status: 401,
+        code: 'API_UNAUTHORIZED'
+      })
+      const ok = await session({ token })
+      assert.equal(ok.status, 200)
+      assert.equal(ok.headers.get('set-cookie'), `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict`)
+      const dash = (await (
+        await call(`${f.url}/api/v1/dashboard`, { headers: { cookie: `${cookieName}=${token}` } })
+      ).json()) as { tokenRequired: boolean; session: boolean }
+      assert.deepEqual([dash.tokenRequired, dash.session], [true, true])
+      assert.equal(
+        ((await (await call(`${f.url}/api/v1/dashboard`)).json()) as { session: boolean }).session,
+        false
+      )
       assert.equal(f.mandates.list().length, 2)
     } finally {
       await f.stop()

@@ -104,7 +104,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       state.info = info;
       state.started = info.startedMs || 0;
       tick();
-      if (info.tokenRequired && !hasToken()) byId('token-form').hidden = false;
+      if (info.tokenRequired && !info.session) byId('token-form').hidden = false;
       var sel = byId('article');
       var cur = state.article || info.articles[0] || null;
       sel.replaceChildren();
@@ -243,7 +243,6 @@ export const DASHBOARD_JS = String.raw`'use strict';
   }
 
   // ---- mandates
-  function hasToken() { return /(?:^|;\s*)bitwrk_token=/.test(document.cookie); }
   function needToken(err) {
     if (err && err.status === 401) { byId('token-form').hidden = false; byId('token').focus(); }
   }
@@ -288,10 +287,13 @@ export const DASHBOARD_JS = String.raw`'use strict';
   function useToken(ev) {
     ev.preventDefault();
     var t = byId('token').value.trim();
-    // the API reads the token from this cookie (local-api.md API-3); Strict keeps it off other sites
-    document.cookie = 'bitwrk_token=' + encodeURIComponent(t) + '; path=/; SameSite=Strict';
-    byId('token-form').hidden = true;
-    byId('m-result').textContent = 'token set';
+    // the server checks the token and sets it as an HttpOnly cookie (local-api.md API-3):
+    // this script never keeps it
+    api('/api/v1/session', { method: 'POST', body: { token: t } }).then(function () {
+      byId('token').value = '';
+      byId('token-form').hidden = true;
+      byId('m-result').textContent = 'token accepted';
+    }).catch(function (err) { byId('m-result').textContent = 'token refused'; showError(err); });
   }
 
   // ---- workers, store, images

@@ -9,7 +9,8 @@ import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
 
 /** Usage of `bitwrk-node start`. */
 export const START_USAGE = `usage: bitwrk-node start [--data-dir DIR] [--listen MA[,MA…]] [--bootstrap MA[,MA…]]
-                        [--api-port P] [--api-host H] [--articles A[,B…]] [--min-trust S]
+                        [--api-port P] [--api-host H] [--api-allow-host NAME[,NAME…]]
+                        [--articles A[,B…]] [--min-trust S]
 
 Runs the node until SIGINT/SIGTERM (a second signal exits at once). Prints the peer id, the
 listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it runs.
@@ -17,7 +18,10 @@ listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it
   --listen MA      libp2p listen multiaddrs (default /ip4/127.0.0.1/tcp/0)
   --bootstrap MA   peers to join through
   --api-port P     local API port (default ${DEFAULT_API_PORT}; 0 picks a free one)
-  --api-host H     local API interface (default ${DEFAULT_API_HOST})
+  --api-host H     local API interface (default ${DEFAULT_API_HOST}); beyond loopback the
+                   API needs the token of <data-dir>/.cookie for changes and remote reads
+  --api-allow-host NAME  a host name the API answers to besides localhost and IP literals
+                   (e.g. the machine's LAN name; DNS-rebinding guard, API-2)
   --articles A,B   articles to follow (default net.bitwrk/rays/0)
   --min-trust S    no transaction with a counterparty whose reputation score is below S
                    (-0.75 < S <= 1, default ${DEFAULT_THRESHOLDS.establishMin}; REP-6)
@@ -58,6 +62,7 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
         bootstrap: 'string',
         'api-port': 'string',
         'api-host': 'string',
+        'api-allow-host': 'string',
         articles: 'string',
         'min-trust': 'string'
       },
@@ -72,6 +77,10 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
     const bootstrap = list(stringFlag(args, 'bootstrap'))
     const articles = list(stringFlag(args, 'articles'))
     const apiHost = stringFlag(args, 'api-host')
+    const apiAllowedHosts = list(stringFlag(args, 'api-allow-host'))
+    for (const h of apiAllowedHosts ?? [])
+      if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(h))
+        throw new BitwrkError(CliErrorCode.badArgument, `bad --api-allow-host '${h}' (a DNS name)`)
     const minTrustText = stringFlag(args, 'min-trust')
     const minTrust = minTrustText === undefined ? undefined : Number(minTrustText)
     if (
@@ -107,6 +116,7 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
       ...(bootstrap !== undefined ? { bootstrap } : {}),
       ...(articles !== undefined ? { articles } : {}),
       ...(apiHost !== undefined ? { apiHost } : {}),
+      ...(apiAllowedHosts !== undefined ? { apiAllowedHosts } : {}),
       // a stricter establish threshold raises low trust with it (REP-6: establishMin <= lowTrust)
       ...(minTrust !== undefined
         ? { trust: { establishMin: minTrust, lowTrust: Math.max(minTrust, DEFAULT_THRESHOLDS.lowTrust) } }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { chmod, chown, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises'
+import { chmod, chown, mkdir, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CHUNK_MAX_SIZE } from '../../../cafs/chunker.js'
 import { sha256 } from '../../../cafs/keys.js'
@@ -18,27 +18,9 @@ import {
   StoreError
 } from '../../../node/store/index.js'
 import { waitFor } from '../../../node/testing.js'
-import { BUYER, rejectsWith, T0, tempDir } from './helpers.js'
+import { BUYER, modesBelow, rejectsWith, sharedEntries, T0, tempDir } from './helpers.js'
 
 const random = (n: number) => new Uint8Array(randomBytes(n))
-
-/** Every path below `dir` (itself included) with its permission bits, e.g. `db/CURRENT 0644`. */
-async function modes(dir: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>()
-  const visit = async (path: string, rel: string): Promise<void> => {
-    const st = await lstat(path)
-    out.set(rel, st.mode & 0o777)
-    if (st.isDirectory())
-      for (const name of await readdir(path)) await visit(join(path, name), `${rel}/${name}`)
-  }
-  await visit(dir, '.')
-  return out
-}
-
-/** Entries that group or others may access, as `path 0mode` lines (empty when owner-only). */
-async function shared(dir: string): Promise<string[]> {
-  return [...(await modes(dir))].filter(([, m]) => (m & 0o077) !== 0).map(([p, m]) => `${p} ${m.toString(8)}`)
-}
 
 /** The process umask, read without changing it. */
 function currentUmask(): number {
@@ -93,7 +75,7 @@ describe('node/store data directory permissions', function () {
     await chmod(dir, 0o755)
     await legacyStores(dir)
     // The test's premise: LevelDB alone leaves 0755 directories and 0644 files.
-    assert.ok((await shared(dir)).some((l) => l.startsWith('./db/') && l.endsWith(' 644')))
+    assert.ok((await sharedEntries(dir)).some((l) => l.startsWith('./db/') && l.endsWith(' 644')))
     const opened = await openDataDir(dir, { nowMs: T0 })
     try {
       assert.equal(opened.report.permissions.dirWas, '0755')
@@ -101,7 +83,7 @@ describe('node/store data directory permissions', function () {
         opened.report.permissions.entriesRepaired >= 4,
         String(opened.report.permissions.entriesRepaired)
       )
-      assert.deepEqual(await shared(dir), [])
+      assert.deepEqual(await sharedEntries(dir), [])
       assert.equal((await stat(dir)).mode & 0o777, 0o700)
       assert.equal((await stat(join(dir, DB_DIR_NAME))).mode & 0o777, 0o700)
       assert.equal((await stat(join(dir, DB_DIR_NAME, 'CURRENT'))).mode & 0o777, 0o600)
@@ -139,13 +121,13 @@ describe('node/store data directory permissions', function () {
       })
       const later = [...(await readdir(dbDir)), ...(await readdir(chunkDir))].filter((n) => !initial.has(n))
       assert.ok(later.some((n) => n.endsWith('.ldb')) && later.some((n) => n.endsWith('.log')), later.join())
-      assert.deepEqual(await shared(dir), [])
+      assert.deepEqual(await sharedEntries(dir), [])
       assert.equal((await stat(dbDir)).mode & 0o777, 0o700)
       assert.equal((await stat(chunkDir)).mode & 0o777, 0o700)
     } finally {
       await node.stop()
     }
-    assert.deepEqual(await shared(dir), [])
+    assert.deepEqual(await sharedEntries(dir), [])
     assert.equal(currentUmask(), umaskBefore)
   })
 
@@ -154,13 +136,13 @@ describe('node/store data directory permissions', function () {
     await mkdir(dir)
     await chmod(dir, 0o755)
     await legacyStores(dir)
-    const before = await modes(dir)
+    const before = await modesBelow(dir)
     const table = join(dir, DB_DIR_NAME, 'CURRENT')
     const asOther = await giveAway(table)
     await rejectsWith(() => repairDataDir(dir, [DB_DIR_NAME, CHUNKS_DIR_NAME], asOther), StoreError.DIR_OWNER)
     if (process.geteuid?.() === 0)
       await rejectsWith(() => openDataDir(dir, { nowMs: T0, random }), StoreError.DIR_OWNER)
-    assert.deepEqual(await modes(dir), before)
+    assert.deepEqual(await modesBelow(dir), before)
     const other = join(root, 'other')
     await mkdir(other)
     const topAsOther = await giveAway(other)
@@ -178,8 +160,8 @@ describe('node/store data directory permissions', function () {
     await chmod(dir, 0o755)
     await legacyStores(dir)
     await chmod(join(dir, CHUNKS_DIR_NAME), 0o777)
-    const before = await modes(dir)
+    const before = await modesBelow(dir)
     await rejectsWith(() => openDataDir(dir, { nowMs: T0 }), StoreError.KEY_PERMISSIONS)
-    assert.deepEqual(await modes(dir), before)
+    assert.deepEqual(await modesBelow(dir), before)
   })
 })

@@ -57,6 +57,15 @@ async function legacyStores(dir: string): Promise<void> {
   }
 }
 
+/** A 0755 data directory (with a key file when `withKey`) and {@link legacyStores}; returns `dir`. */
+async function legacyDataDir(dir: string, withKey: boolean): Promise<string> {
+  await mkdir(dir)
+  if (withKey) await createKeyFile(dir, BUYER.toWif())
+  await chmod(dir, 0o755)
+  await legacyStores(dir)
+  return dir
+}
+
 describe('node/store data directory permissions', function () {
   this.timeout(60_000)
   let root: string
@@ -68,12 +77,7 @@ describe('node/store data directory permissions', function () {
   })
 
   it('repairs a data directory of ours that others can read, with db/ and chunks/, and reports it', async () => {
-    const dir = join(root, 'data')
-    await mkdir(dir)
-    await chmod(dir, 0o755)
-    await createKeyFile(dir, BUYER.toWif())
-    await chmod(dir, 0o755)
-    await legacyStores(dir)
+    const dir = await legacyDataDir(join(root, 'data'), true)
     // The test's premise: LevelDB alone leaves 0755 directories and 0644 files.
     assert.ok((await sharedEntries(dir)).some((l) => l.startsWith('./db/') && l.endsWith(' 644')))
     const opened = await openDataDir(dir, { nowMs: T0 })
@@ -132,10 +136,8 @@ describe('node/store data directory permissions', function () {
   })
 
   it('refuses a data directory or a store entry of another user and changes nothing', async () => {
-    const dir = join(root, 'theirs')
-    await mkdir(dir)
-    await chmod(dir, 0o755)
-    await legacyStores(dir)
+    // Without a key: a refused directory must not get one either.
+    const dir = await legacyDataDir(join(root, 'theirs'), false)
     const before = await modesBelow(dir)
     const table = join(dir, DB_DIR_NAME, 'CURRENT')
     const asOther = await giveAway(table)
@@ -153,12 +155,7 @@ describe('node/store data directory permissions', function () {
   })
 
   it('refuses a store directory that group or others can write and changes nothing', async () => {
-    const dir = join(root, 'open')
-    await mkdir(dir)
-    await chmod(dir, 0o755)
-    await createKeyFile(dir, BUYER.toWif())
-    await chmod(dir, 0o755)
-    await legacyStores(dir)
+    const dir = await legacyDataDir(join(root, 'open'), true)
     await chmod(join(dir, CHUNKS_DIR_NAME), 0o777)
     const before = await modesBelow(dir)
     await rejectsWith(() => openDataDir(dir, { nowMs: T0 }), StoreError.KEY_PERMISSIONS)

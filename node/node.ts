@@ -21,14 +21,14 @@ import { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
 import { bookSyncAdapters } from './market-sync.js'
 import { codeLabel, createMetrics, type NodeMetrics } from './metrics.js'
 import { ReputationService } from './reputation/service.js'
-import { openDataDir, type Repositories } from './store/data-dir.js'
+import { CHUNKS_DIR_NAME, openDataDir, type Repositories } from './store/data-dir.js'
 import type { KvController } from './store/db.js'
 import { createKeyFile, loadKeyFile } from './store/identity.js'
 import { createSyncMetrics } from './sync/metrics.js'
 import { SyncService, type SyncServiceOptions } from './sync/service.js'
 
-/** Directory of the chunk store inside the data directory. */
-export const CHUNKS_DIR_NAME = 'chunks'
+/** Directory of the chunk store inside the data directory (node/store/README.md). */
+export { CHUNKS_DIR_NAME }
 
 /** Codes of node assembly (`NODE_*`). */
 export const NodeCodes = {
@@ -183,6 +183,12 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   if (opts.dataDir !== undefined) {
     if (opts.identity !== undefined) await ensureKey(opts.dataDir, opts.identity)
     const dir = await openDataDir(opts.dataDir, { nowMs: clock(), random })
+    const { dirWas, entriesRepaired } = dir.report.permissions
+    if (dirWas !== null || entriesRepaired > 0)
+      log.warn(
+        { dataDir: opts.dataDir, dirWas, entriesRepaired },
+        'data directory was readable by group or others: made owner-only (what it held may have been read)'
+      )
     repos = dir
     identity = dir.identity
     closeStore = () => dir.close()
@@ -236,11 +242,18 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   market.addEventListener('tx:retired', (e) => reputation.onRetired(e.detail.tx))
 
   const ownChunkStore = opts.chunkStore === undefined
-  const chunks: ChunkStore =
-    opts.chunkStore ??
-    (opts.dataDir !== undefined
-      ? await LevelChunkStore.open({ path: join(opts.dataDir, CHUNKS_DIR_NAME) })
-      : new MemoryChunkStore())
+  let chunks: ChunkStore
+  try {
+    // Opened while the data directory holds its owner-only umask (node/store/permissions.ts).
+    chunks =
+      opts.chunkStore ??
+      (opts.dataDir !== undefined
+        ? await LevelChunkStore.open({ path: join(opts.dataDir, CHUNKS_DIR_NAME) })
+        : new MemoryChunkStore())
+  } catch (err) {
+    await closeStore()
+    throw err
+  }
   const chunkBytes = new Counter({
     name: 'bitwrk_chunk_bytes_total',
     help: 'Verified chunk bytes moved by the chunk exchange: served to peers (out) and fetched (in)',

@@ -1,7 +1,8 @@
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../../node/api/server.js'
 import { DAEMON_FILE_NAME, startDaemon } from '../../node/daemon/index.js'
 import { createLogger } from '../../node/logger.js'
-import { BitwrkError } from '../../protocol/errors.js'
+import { parseWorkerAllowList, type WorkerAllowRule } from '../../node/workers/index.js'
+import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
 import { DEFAULT_THRESHOLDS } from '../../protocol/reputation/index.js'
 import { parseArgs, stringFlag } from '../args.js'
 import { resolveDataDir } from '../data-dir.js'
@@ -10,7 +11,7 @@ import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
 /** Usage of `bitwrk-node start`. */
 export const START_USAGE = `usage: bitwrk-node start [--data-dir DIR] [--listen MA[,MA…]] [--bootstrap MA[,MA…]]
                         [--api-port P] [--api-host H] [--api-allow-host NAME[,NAME…]]
-                        [--articles A[,B…]] [--min-trust S]
+                        [--articles A[,B…]] [--min-trust S] [--worker-allow HOST:PORTS[,…]]
 
 Runs the node until SIGINT/SIGTERM (a second signal exits at once). Prints the peer id, the
 listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it runs.
@@ -25,6 +26,9 @@ listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it
   --articles A,B   articles to follow (default net.bitwrk/rays/0)
   --min-trust S    no transaction with a counterparty whose reputation score is below S
                    (-0.75 < S <= 1, default ${DEFAULT_THRESHOLDS.establishMin}; REP-6)
+  --worker-allow R where workers' push URLs may point: HOST:PORT, HOST:LOW-HIGH or HOST:*
+                   (e.g. 127.0.0.1:9000-9100,localhost:7000; localhost = every loopback
+                   address). Default: any loopback port (WRK-9).
 Logs go to stderr (LOG_LEVEL=debug for more).
 `
 
@@ -41,6 +45,21 @@ function list(v: string | undefined): string[] | undefined {
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== '')
+}
+
+/** The rules of `--worker-allow` (WRK-9); a bad entry is a usage error naming the entry. */
+function workerAllowFlag(text: string | undefined): WorkerAllowRule[] | undefined {
+  if (text === undefined) return undefined
+  try {
+    const rules = parseWorkerAllowList(text)
+    if (rules.length > 0) return rules
+  } catch (err) {
+    if (!isBitwrkError(err)) throw err
+    throw new BitwrkError(CliErrorCode.badArgument, `bad --worker-allow: ${err.message}`, {
+      detail: err.code
+    })
+  }
+  throw new BitwrkError(CliErrorCode.badArgument, 'bad --worker-allow: no entry')
 }
 
 /**
@@ -64,7 +83,8 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
         'api-host': 'string',
         'api-allow-host': 'string',
         articles: 'string',
-        'min-trust': 'string'
+        'min-trust': 'string',
+        'worker-allow': 'string'
       },
       { min: 0, max: 0 }
     )
@@ -88,6 +108,7 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
       (!/^-?\d+(\.\d+)?$/.test(minTrustText ?? '') || minTrust <= DEFAULT_THRESHOLDS.blocked || minTrust > 1)
     )
       throw new BitwrkError(CliErrorCode.badArgument, `bad --min-trust '${minTrustText}'`)
+    const workerAllow = workerAllowFlag(stringFlag(args, 'worker-allow'))
     // Listening before anything starts: without a listener SIGTERM kills the process outright,
     // and a signal during start-up must still stop what was started.
     const signalled = new Promise<string>((resolve) => {
@@ -117,6 +138,7 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
       ...(articles !== undefined ? { articles } : {}),
       ...(apiHost !== undefined ? { apiHost } : {}),
       ...(apiAllowedHosts !== undefined ? { apiAllowedHosts } : {}),
+      ...(workerAllow !== undefined ? { workerAllow } : {}),
       // a stricter establish threshold raises low trust with it (REP-6: establishMin <= lowTrust)
       ...(minTrust !== undefined
         ? { trust: { establishMin: minTrust, lowTrust: Math.max(minTrust, DEFAULT_THRESHOLDS.lowTrust) } }

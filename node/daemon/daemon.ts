@@ -14,7 +14,7 @@ import { MandateBook } from '../mandates/index.js'
 import { type BitwrkNode, createBitwrkNode } from '../node.js'
 import { TradeService } from '../trade/service.js'
 import { MarketTxChannel } from '../trade-wiring.js'
-import { WorkerPool } from '../workers/index.js'
+import { type WorkerAllowRule, WorkerPool } from '../workers/index.js'
 import { createNodeFacade } from './facade.js'
 
 /** Software version reported by `/version` and `/api/v1/identity`. */
@@ -54,6 +54,11 @@ export interface DaemonOptions {
    * different build could differ (the demo tracer is deterministic per Node binary, RAYS-6).
    */
   readonly deterministicArticles?: readonly string[]
+  /**
+   * The (host, port) rules a worker's push URL must match (`--worker-allow`, WRK-9); default
+   * any port of a loopback host (the original's behaviour).
+   */
+  readonly workerAllow?: readonly WorkerAllowRule[]
 }
 
 /** What `<dataDir>/daemon.json` holds while the daemon runs. */
@@ -142,7 +147,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       })
     })
     stack.push(async () => facade.close())
-    const pool = new WorkerPool({ mandates, onOffer: (offer) => facade.onOffer(offer) })
+    const pool = new WorkerPool({
+      mandates,
+      onOffer: (offer) => facade.onOffer(offer),
+      ...(opts.workerAllow !== undefined ? { pushUrls: { allow: opts.workerAllow } } : {})
+    })
     workers = pool
     stack.push(async () => pool.stop())
     const host = opts.apiHost ?? DEFAULT_API_HOST

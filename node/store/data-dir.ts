@@ -1,20 +1,28 @@
 /**
  * One data directory (DESIGN.md invariant 9): the key file and the LevelDB database at
- * `<dataDir>/db` with every repository, opened, schema-checked and recovered in one call.
+ * `<dataDir>/db` with every repository, opened, schema-checked and recovered in one call,
+ * owner-only (node/store/README.md "Permissions").
  */
 import { join } from 'node:path'
 import type { Identity } from '../../protocol/identity/index.js'
 import { type BidPruneResult, BidRepository } from './bids.js'
 import { checkSchema, type KvController, openLevelController } from './db.js'
 import { FileRepository } from './files.js'
-import { loadOrCreateIdentity } from './identity.js'
+import { ensureDataDir, loadOrCreateIdentity } from './identity.js'
 import { PeerRepository } from './peers.js'
+import { checkDataDir, holdPrivateUmask, type PermissionReport, repairDataDir } from './permissions.js'
 import { ReputationRepository } from './reputation.js'
 import { SettingsRepository } from './settings.js'
 import { type RecoveryReport, TransactionRepository } from './transactions.js'
 
 /** Directory name of the database inside the data directory. */
 export const DB_DIR_NAME = 'db'
+
+/** Directory name of the chunk store inside the data directory (opened by the node). */
+export const CHUNKS_DIR_NAME = 'chunks'
+
+/** The LevelDB directories inside the data directory, kept owner-only (README.md "Permissions"). */
+const STORE_DIRS: readonly string[] = [DB_DIR_NAME, CHUNKS_DIR_NAME]
 
 /** Every repository over one controller. */
 export interface Repositories {
@@ -72,6 +80,8 @@ export interface OpenReport {
   readonly pruned: BidPruneResult
   /** True when the key file was created by this open. */
   readonly keyCreated: boolean
+  /** Modes repaired because group or others could read them (to be logged as a warning). */
+  readonly permissions: PermissionReport
 }
 
 /** An open data directory. */
@@ -84,19 +94,37 @@ export interface DataDir extends Repositories {
   readonly kv: KvController
   /** What happened on open. */
   readonly report: OpenReport
-  /** Closes the database; idempotent. */
+  /** Closes the database and releases the private umask; idempotent. */
   close(): Promise<void>
 }
 
 /**
  * Opens the data directory `dir`: creates it (0700) if needed, loads (or, with `random`,
- * creates) the key file, opens `<dir>/db`, checks its schema, prunes expired bids and runs
- * transaction recovery at `nowMs`. Errors: STORE_KEY_*, STORE_LOCKED, STORE_SCHEMA_MISMATCH,
- * STORE_CORRUPT (schema record); the database is closed again when opening fails.
+ * creates) the key file, makes the directory, `db/` and `chunks/` owner-only (repairing what
+ * others could only read), opens `<dir>/db` under a 0077 umask held until `close()`, checks
+ * its schema, prunes expired bids and runs transaction recovery at `nowMs`. Errors:
+ * STORE_KEY_*, STORE_DIR_OWNER, STORE_LOCKED, STORE_SCHEMA_MISMATCH, STORE_CORRUPT (schema
+ * record); the database is closed again when opening fails.
  */
 export async function openDataDir(dir: string, options: DataDirOptions): Promise<DataDir> {
+  // Every refusal before any change: no key is created in, and no mode repaired of, a
+  // directory that is refused.
+  await ensureDataDir(dir)
+  await checkDataDir(dir, STORE_DIRS)
   const key = await loadOrCreateIdentity(dir, options.random)
-  const kv = await openLevelController(join(dir, DB_DIR_NAME))
+  const permissions = await repairDataDir(dir, STORE_DIRS)
+  const release = holdPrivateUmask()
+  let kv: KvController
+  try {
+    kv = await openLevelController(join(dir, DB_DIR_NAME))
+  } catch (err) {
+    release()
+    throw err
+  }
+  const close = async (): Promise<void> => {
+    await kv.close()
+    release()
+  }
   try {
     const repos = await openStore(kv, options)
     const pruned = await repos.bids.pruneExpired(options.nowMs)
@@ -106,11 +134,11 @@ export async function openDataDir(dir: string, options: DataDirOptions): Promise
       dir,
       identity: key.identity,
       kv,
-      report: { recovery, pruned, keyCreated: key.created },
-      close: () => kv.close()
+      report: { recovery, pruned, keyCreated: key.created, permissions },
+      close
     }
   } catch (err) {
-    await kv.close()
+    await close()
     throw err
   }
 }

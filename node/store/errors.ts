@@ -25,14 +25,19 @@ export const StoreError = {
   TX_EXISTS: 'STORE_TX_EXISTS',
   /** A save would rewrite or drop stored messages: the message list is append-only. */
   TX_CONFLICT: 'STORE_TX_CONFLICT',
-  /** The key file or the data directory is accessible by group or others. */
+  /**
+   * The key file is accessible by group or others, or the data directory or an entry of its
+   * stores is writable by them (they could have swapped it): refused, never repaired.
+   */
   KEY_PERMISSIONS: 'STORE_KEY_PERMISSIONS',
   /** A key file exists already; it is never overwritten. */
   KEY_EXISTS: 'STORE_KEY_EXISTS',
   /** There is no key file in the data directory. */
   KEY_MISSING: 'STORE_KEY_MISSING',
   /** The key file holds no valid WIF key (its content is never echoed). */
-  KEY_CORRUPT: 'STORE_KEY_CORRUPT'
+  KEY_CORRUPT: 'STORE_KEY_CORRUPT',
+  /** The data directory or an entry of its stores belongs to another user: refused. */
+  DIR_OWNER: 'STORE_DIR_OWNER'
 } as const
 
 /** Union of the store error codes. */

@@ -7,6 +7,7 @@ import { chmod, mkdir, open, stat, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { Identity } from '../../protocol/identity/index.js'
 import { StoreError, storeError } from './errors.js'
+import { checkNotSharedWritable, checkOwner, modeText, POSIX_MODES } from './permissions.js'
 
 /** File name of the key inside the data directory (the original client's name). */
 export const KEY_FILE_NAME = 'privatekey.wif'
@@ -20,31 +21,21 @@ export const KEY_FILE_MODE = 0o600
 /** Bits that must be clear on the key file: any access by group or others. */
 const KEY_FORBIDDEN_BITS = 0o077
 
-/** Bits that must be clear on the data directory: write by group or others (they could swap the key). */
-const DIR_FORBIDDEN_BITS = 0o022
-
 /** Longest key file read: a WIF has 51 or 52 characters; the rest allows for whitespace. */
 const MAX_KEY_FILE_BYTES = 1024
 
-/** Whether POSIX permission bits mean anything here (Windows reports fixed modes). */
-const POSIX_MODES = process.platform !== 'win32'
-
-const modeText = (mode: number): string => (mode & 0o777).toString(8).padStart(4, '0')
-
 /**
- * Creates `dir` (mode 0700 when it does not exist yet; parents as needed) and checks that
- * group and others cannot write it (STORE_KEY_PERMISSIONS).
+ * Creates `dir` (mode 0700 when it does not exist yet; parents as needed) and checks that it
+ * is this user's (STORE_DIR_OWNER) and that group and others cannot write it, since they
+ * could swap the key (STORE_KEY_PERMISSIONS). A directory they can only read is repaired
+ * when the node opens it (`repairDataDir`); the key file in it is 0600 either way.
  */
 export async function ensureDataDir(dir: string): Promise<void> {
   // The umask may have cleared owner bits of the new directory; set the mode exactly.
   if ((await makeDirs(dir)) && POSIX_MODES) await chmod(dir, DATA_DIR_MODE)
   const st = await stat(dir)
-  if (POSIX_MODES && (st.mode & DIR_FORBIDDEN_BITS) !== 0)
-    throw storeError(
-      StoreError.KEY_PERMISSIONS,
-      `data directory ${dir} is writable by group or others (mode ${modeText(st.mode)}); run 'chmod 700 ${dir}'`,
-      { path: dir, mode: modeText(st.mode) }
-    )
+  checkOwner(dir, st)
+  checkNotSharedWritable(dir, st)
 }
 
 /**

@@ -14,6 +14,7 @@ export {
 } from './bids.js'
 export { CHECKSUM_BYTES } from './codec.js'
 export {
+  CHUNKS_DIR_NAME,
   type DataDir,
   type DataDirOptions,
   DB_DIR_NAME,
@@ -49,6 +50,14 @@ export {
   loadOrCreateIdentity
 } from './identity.js'
 export { DEFAULT_MAX_PEERS, MAX_PEER_ADDRS, PeerRepository, type StoredPeer } from './peers.js'
+export {
+  checkDataDir,
+  holdPrivateUmask,
+  type OwnerOptions,
+  type PermissionReport,
+  PRIVATE_UMASK,
+  repairDataDir
+} from './permissions.js'
 export {
   COUNTER_NAMES,
   type CounterName,

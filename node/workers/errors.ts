@@ -4,7 +4,7 @@ import { BitwrkError } from '../../protocol/errors.js'
 export const WorkerErrorCode = {
   /** A registration with a bad id, article or push URL. Nothing is registered. */
   INVALID: 'WORKER_INVALID',
-  /** The push URL is not one the operator allows (WRK-2). */
+  /** The push URL's (host, port) is not one the operator allows (WRK-2, WRK-9). */
   URL_FORBIDDEN: 'WORKER_URL_FORBIDDEN',
   /** No registered worker has this id. */
   UNKNOWN: 'WORKER_UNKNOWN',
@@ -21,7 +21,9 @@ export const WorkerErrorCode = {
   /** The result is larger than the configured limit. */
   RESULT_TOO_LARGE: 'WORKER_RESULT_TOO_LARGE',
   /** More than the configured number of workers would be registered. */
-  TOO_MANY: 'WORKER_TOO_MANY'
+  TOO_MANY: 'WORKER_TOO_MANY',
+  /** A `--worker-allow` entry does not parse (WRK-9): the node does not start. */
+  ALLOW_INVALID: 'WORKER_ALLOW_INVALID'
 } as const
 
 /** One of the {@link WorkerErrorCode} values. */

@@ -10,7 +10,6 @@ export {
   WORKER_ID_MAX_LENGTH,
   WORKER_MAX_COUNT,
   WORKER_MAX_RESULT_BYTES,
-  WORKER_URL_MAX_LENGTH,
   WorkerPool,
   type WorkerPoolOptions,
   type WorkerRegistration,
@@ -18,3 +17,14 @@ export {
   type WorkerView
 } from './pool.js'
 export { type PushOptions, type PushOutcome, pushWork } from './push.js'
+export {
+  DEFAULT_WORKER_ALLOW,
+  isAllowedTarget,
+  isLoopbackHost,
+  normalisePushUrl,
+  type PushTarget,
+  parseWorkerAllow,
+  parseWorkerAllowList,
+  WORKER_URL_MAX_LENGTH,
+  type WorkerAllowRule
+} from './push-url.js'

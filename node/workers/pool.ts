@@ -12,6 +12,7 @@ import type { Money } from '../../protocol/money/index.js'
 import type { MandateBook } from '../mandates/index.js'
 import { WorkerErrorCode, workerError } from './errors.js'
 import { pushWork } from './push.js'
+import { DEFAULT_WORKER_ALLOW, isAllowedTarget, normalisePushUrl, type WorkerAllowRule } from './push-url.js'
 
 /** Back-off after a worker error before it is offered again: 20 s, the original's (§5.8). */
 export const WORKER_BACKOFF_MS = 20_000
@@ -23,8 +24,6 @@ export const WORKER_MAX_RESULT_BYTES = 2 ** 30
 export const WORKER_MAX_COUNT = 256
 /** Longest worker id (the Blender worker's `blender-<ip>-<port>` is below 64). */
 export const WORKER_ID_MAX_LENGTH = 128
-/** Longest push URL. */
-export const WORKER_URL_MAX_LENGTH = 2048
 
 /** What a worker registers (form fields `id`, `article`, `pushurl` of `/registerworker`). */
 export interface WorkerRegistration {
@@ -68,12 +67,13 @@ export interface SellOffer {
   readonly signal: AbortSignal
 }
 
-/** Which push URLs `registerworker` accepts (WRK-2). */
+/** Which push URLs `registerworker` accepts (WRK-2, WRK-9). */
 export interface PushUrlPolicy {
-  /** Accept `http(s)://` URLs whose host is a loopback address or `localhost`. Default true. */
-  readonly allowLoopback?: boolean
-  /** Further accepted URL prefixes, e.g. `http://192.168.1.20:9000/`, compared on the normalised URL. */
-  readonly allowPrefixes?: readonly string[]
+  /**
+   * The (host, port) rules a normalised push URL must match (`--worker-allow`, parsed with
+   * {@link parseWorkerAllow}). Default {@link DEFAULT_WORKER_ALLOW}: any port of a loopback host.
+   */
+  readonly allow?: readonly WorkerAllowRule[]
 }
 
 /** Options of {@link WorkerPool}. */
@@ -117,18 +117,12 @@ interface Entry {
   offering: boolean
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '[::1]'])
-
-function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
-}
-
 /** Ids: printable ASCII without spaces, so they log and list safely. */
 const ID_RE = /^[\x21-\x7e]+$/
 
 /**
- * Checks a registration (WRK-1, WRK-2) and returns it normalised. Throws `WORKER_INVALID` or
- * `WORKER_URL_FORBIDDEN`.
+ * Checks a registration (WRK-1, WRK-2, WRK-8) and returns it with the normalised push URL.
+ * Throws `WORKER_INVALID` or `WORKER_URL_FORBIDDEN`.
  */
 export function checkRegistration(reg: WorkerRegistration, policy: PushUrlPolicy = {}): WorkerRegistration {
   const { id, article, pushUrl } = reg
@@ -139,26 +133,14 @@ export function checkRegistration(reg: WorkerRegistration, policy: PushUrlPolicy
   const art = validateArticle(article)
   if (art.result !== 'accept')
     throw workerError(WorkerErrorCode.INVALID, `article refused (${art.code})`, { field: 'article' })
-  if (typeof pushUrl !== 'string' || pushUrl.length === 0 || pushUrl.length > WORKER_URL_MAX_LENGTH)
-    throw workerError(WorkerErrorCode.INVALID, 'pushurl missing or too long', { field: 'pushurl' })
-  let url: URL
-  try {
-    url = new URL(pushUrl)
-  } catch {
-    throw workerError(WorkerErrorCode.INVALID, 'pushurl is not a URL', { field: 'pushurl' })
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '')
-    throw workerError(WorkerErrorCode.INVALID, 'pushurl must be http(s) without credentials', {
-      field: 'pushurl'
-    })
-  const normal = url.toString()
-  const loopbackOk = (policy.allowLoopback ?? true) && isLoopbackHost(url.hostname)
-  const prefixOk = (policy.allowPrefixes ?? []).some((p) => normal.startsWith(p))
-  if (!loopbackOk && !prefixOk)
-    throw workerError(WorkerErrorCode.URL_FORBIDDEN, 'push URL not allowed by the operator', {
-      field: 'pushurl'
-    })
-  return Object.freeze({ id, article, pushUrl: normal })
+  const target = normalisePushUrl(pushUrl)
+  if (!isAllowedTarget(target, policy.allow ?? DEFAULT_WORKER_ALLOW))
+    throw workerError(
+      WorkerErrorCode.URL_FORBIDDEN,
+      `push URL host ${target.host} port ${target.port} not allowed by the operator`,
+      { field: 'pushurl', host: target.host, port: target.port }
+    )
+  return Object.freeze({ id, article, pushUrl: target.url })
 }
 
 /** The registry of workers of one node. */

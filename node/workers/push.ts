@@ -1,10 +1,9 @@
 /**
  * One job to one worker over the original's push protocol (original §8.4, WRK-4): `POST
- * <pushurl>` with `Content-Type: application/octet-stream` and the raw work as body; a 200
- * answer's body is the result, streamed into a chunk store.
+ * <pushurl>` (a normalised `http:` URL, WRK-8) with `Content-Type: application/octet-stream`
+ * and the raw work as body; a 200 answer's body is the result, streamed into a chunk store.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http'
-import { request as httpsRequest } from 'node:https'
 import { Readable } from 'node:stream'
 import { importStream } from '../../cafs/stream.js'
 import type { ChunkStore, Manifest } from '../../cafs/types.js'
@@ -56,13 +55,14 @@ export async function pushWork(
 ): Promise<PushOutcome> {
   const deadline = AbortSignal.timeout(options.timeoutMs)
   const signal = options.signal === undefined ? deadline : AbortSignal.any([deadline, options.signal])
-  const url = new URL(pushUrl)
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest
   const body = work instanceof Uint8Array ? Readable.from([work]) : Readable.from(work)
   let res: IncomingMessage
   try {
     res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(url, {
+      // Only http: URLs are registered (WRK-8); node:http refuses any other scheme. It also
+      // never follows a redirect: a 3xx is a failure (WRK-4), so a worker cannot bounce the
+      // work to another host or port.
+      const req = httpRequest(pushUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/octet-stream' },
         signal

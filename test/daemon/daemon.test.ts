@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DAEMON_FILE_NAME } from '../../node/daemon/index.js'
 import { waitFor } from '../../node/testing.js'
 import { runCli } from '../cli/run.js'
+import { sharedEntries } from '../node/store/helpers.js'
 import { type DaemonProcess, startDaemonProcess, stopDaemonProcess } from './helpers.js'
 
 describe('cli/start (daemon subprocess)', function () {
@@ -158,6 +159,43 @@ describe('cli/start (daemon subprocess)', function () {
     const none = await fetch(`${again.api}/file/${'0'.repeat(64)}`, { signal: AbortSignal.timeout(5_000) })
     assert.equal(none.status, 404)
     assert.equal(await stopDaemonProcess(again), 0)
+  })
+
+  it('repairs a data directory others can read with a warning line and restricts push URLs with --worker-allow', async () => {
+    const dir = await newDir()
+    await chmod(dir, 0o755)
+    const a = await startDaemonProcess(dir, ['--worker-allow', '127.0.0.1:9000-9100,localhost:7000'])
+    running.push(a)
+    // stderr and stdout are separate pipes: the warning may arrive after the ready line.
+    await waitFor(() => /"dirWas":"0755".*data directory was readable by group or others/.test(a.stderr()), {
+      timeoutMs: 5_000,
+      what: 'the permission warning on stderr'
+    })
+    assert.deepEqual(await sharedEntries(dir), [])
+    const register = (pushurl: string): Promise<Response> =>
+      fetch(`${a.api}/registerworker`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ id: 'w', article: 'net.bitwrk/rays/0', pushurl }).toString(),
+        signal: AbortSignal.timeout(5_000)
+      })
+    for (const url of ['http://127.0.0.1:6379/', 'http://0x7f.1:6379/', 'http://localhost:9000/']) {
+      const res = await register(url)
+      assert.equal(res.status, 403, url)
+      assert.equal(((await res.json()) as { detail?: string }).detail, 'WORKER_URL_FORBIDDEN', url)
+    }
+    const ok = await register('http://2130706433:9050/work')
+    assert.equal(ok.status, 200)
+    assert.equal(((await ok.json()) as { pushUrl: string }).pushUrl, 'http://127.0.0.1:9050/work')
+    assert.equal(await stopDaemonProcess(a), 0)
+    assert.deepEqual(await sharedEntries(dir), [])
+    const bad = await runCli(['start', '--data-dir', dir, '--worker-allow', '127.0.0.1:9100-9000'], {
+      HOME: dir
+    })
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /WORKER_ALLOW_INVALID|--worker-allow/)
+    assert.match(bad.stderr, /\[CLI_BAD_ARGUMENT\]\n$/)
+    assert.equal(bad.stderr.split('\n').length, 2)
   })
 
   it('status without a running daemon and a bad flag fail with one line and a non-zero exit', async () => {

@@ -12,6 +12,8 @@ export interface DaemonProcess {
   readonly api: string
   /** Everything printed on stdout so far. */
   stdout(): string
+  /** Everything printed on stderr (the log) so far. */
+  stderr(): string
   /** Resolves with the exit code (or signal name) when the process ends. */
   readonly exited: Promise<number | string>
 }
@@ -58,6 +60,7 @@ export function startDaemonProcess(
         listen: field('listen'),
         api: field('api')[0] ?? '',
         stdout: () => out,
+        stderr: () => err,
         exited
       })
     })

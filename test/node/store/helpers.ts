@@ -1,6 +1,6 @@
 /** Shared fixtures of the store tests: backends (memory and LevelDB), temp dirs, transactions. */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -42,6 +42,26 @@ export interface Backend {
 /** Makes a temp directory that `cleanup` removes. */
 export async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'bitwrk-store-'))
+}
+
+/** Every path below `dir` (`.` itself, `./db/CURRENT` …) with its permission bits. */
+export async function modesBelow(dir: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  const visit = async (path: string, rel: string): Promise<void> => {
+    const st = await lstat(path)
+    out.set(rel, st.mode & 0o777)
+    if (st.isDirectory())
+      for (const name of await readdir(path)) await visit(join(path, name), `${rel}/${name}`)
+  }
+  await visit(dir, '.')
+  return out
+}
+
+/** Entries below `dir` that group or others may access, as `path mode` lines (empty: owner-only). */
+export async function sharedEntries(dir: string): Promise<string[]> {
+  return [...(await modesBelow(dir))]
+    .filter(([, m]) => (m & 0o077) !== 0)
+    .map(([p, m]) => `${p} ${m.toString(8)}`)
 }
 
 /** The memory backend. */

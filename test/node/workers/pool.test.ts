@@ -68,12 +68,89 @@ describe('node/workers pool', () => {
     })
   })
 
-  it('accepts non-loopback push URLs only under an operator prefix', () => {
-    const p = pool({ pushUrls: { allowLoopback: false, allowPrefixes: ['http://192.168.1.5:8000/'] } })
+  it('accepts non-loopback push URLs only under an operator allow rule', () => {
+    const p = pool({ pushUrls: { allow: [{ host: '192.168.1.5', minPort: 8000, maxPort: 8000 }] } })
     assert.equal(p.register({ id: 'w', article: ART, pushUrl: 'http://192.168.1.5:8000/work' }).state, 'idle')
     assert.throws(() => p.register({ id: 'v', article: ART, pushUrl: 'http://127.0.0.1:8000/work' }), {
       code: 'WORKER_URL_FORBIDDEN'
     })
+  })
+
+  it('stores the normalised push URL and refuses hostile spellings under the default policy (WRK-8)', () => {
+    const p = pool()
+    const normalised: [string, string][] = [
+      ['http://0x7f.1:6379/', 'http://127.0.0.1:6379/'],
+      ['http://2130706433:9/w', 'http://127.0.0.1:9/w'],
+      ['http://127.1:9/', 'http://127.0.0.1:9/'],
+      ['http://localhost.:9/', 'http://localhost:9/'],
+      ['http://[::ffff:127.0.0.1]:9/', 'http://127.0.0.1:9/'],
+      ['http://[0:0:0:0:0:0:0:1]:9/', 'http://[::1]:9/'],
+      ['http://127.0.0.1:9/w#frag', 'http://127.0.0.1:9/w']
+    ]
+    for (const [pushUrl, url] of normalised)
+      assert.equal(p.register({ id: 'w', article: ART, pushUrl }).pushUrl, url, pushUrl)
+    p.unregister('w')
+    const refused: [string, string][] = [
+      ['https://127.0.0.1:9/', 'WORKER_INVALID'],
+      ['http://127.0.0.1:0/', 'WORKER_INVALID'],
+      ['http://①②⑦.0.0.1:9/', 'WORKER_INVALID'],
+      ['http://ⓛocalhost:9/', 'WORKER_INVALID'],
+      ['http://127.0.0.1\t:90\n90/', 'WORKER_INVALID'],
+      ['http://127.0.0.1../', 'WORKER_INVALID'],
+      ['http://0.0.0.0:6379/', 'WORKER_URL_FORBIDDEN'],
+      ['http://[::]:6379/', 'WORKER_URL_FORBIDDEN'],
+      ['http://foo.localhost:9/', 'WORKER_URL_FORBIDDEN']
+    ]
+    for (const [pushUrl, code] of refused)
+      assert.throws(() => p.register({ id: 'w', article: ART, pushUrl }), { code }, pushUrl)
+    assert.deepEqual(p.list(), [])
+  })
+
+  it('restricts loopback ports to the operator allow list, whatever the host spelling (WRK-9)', () => {
+    const p = pool({
+      pushUrls: {
+        allow: [
+          { host: '127.0.0.1', minPort: 9000, maxPort: 9100 },
+          { host: 'localhost', minPort: 7000, maxPort: 7000 }
+        ]
+      }
+    })
+    for (const pushUrl of [
+      'http://127.0.0.1:6379/',
+      'http://0x7f.1:6379/',
+      'http://2130706433:8999/',
+      'http://[::1]:9000/'
+    ])
+      assert.throws(
+        () => p.register({ id: 'w', article: ART, pushUrl }),
+        { code: 'WORKER_URL_FORBIDDEN' },
+        pushUrl
+      )
+    assert.deepEqual(p.list(), [])
+    assert.equal(
+      p.register({ id: 'a', article: ART, pushUrl: 'http://0x7f.1:9100/w' }).pushUrl,
+      'http://127.0.0.1:9100/w'
+    )
+    assert.equal(
+      p.register({ id: 'b', article: ART, pushUrl: 'http://[::1]:7000/w' }).pushUrl,
+      'http://[::1]:7000/w'
+    )
+    assert.equal(p.list().length, 2)
+  })
+
+  it('does not follow a redirect from the push URL: the work goes nowhere else (WRK-4)', async () => {
+    const elsewhere = await worker()
+    const w = await worker((_work, res) => res.writeHead(307, { location: elsewhere.url }).end())
+    const p = pool()
+    const store = new MemoryChunkStore()
+    p.register({ id: 'w1', article: ART, pushUrl: w.url })
+    await assert.rejects(p.dispatch('w1', new TextEncoder().encode('secret work'), { store }), {
+      code: 'WORKER_FAILED',
+      details: { id: 'w1', status: 307 }
+    })
+    assert.equal(w.jobs.length, 1)
+    assert.equal(elsewhere.jobs.length, 0)
+    assert.equal(store.stats().chunks, 0)
   })
 
   it('dispatches work as an octet-stream POST and stores the answer; busy until re-registered', async () => {

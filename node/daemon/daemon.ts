@@ -177,7 +177,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       version: DAEMON_VERSION
     }
     const file = join(opts.dataDir, DAEMON_FILE_NAME)
-    await writeFile(file, `${JSON.stringify(info)}\n`, { mode: 0o600 })
+    // a left-over file keeps its mode on rewrite: remove it so the new one is created 0600
+    await rm(file, { force: true })
+    await writeFile(file, `${JSON.stringify(info)}\n`, { mode: 0o600, flag: 'wx' })
     stack.push(() => rm(file, { force: true }))
     return { node, info, stop }
   } catch (err) {

@@ -38,6 +38,7 @@ export class Nodes {
     const trade = new TradeService({
       libp2p: node.host.libp2p,
       signer: node.identity,
+      files: node.files,
       channel,
       store: node.chunks
     })

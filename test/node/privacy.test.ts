@@ -9,12 +9,12 @@ import type { Manifest } from '../../cafs/types.js'
 import type { BitwrkNode } from '../../node/index.js'
 import { waitFor } from '../../node/testing.js'
 import { decryptResult } from '../../node/trade/crypto.js'
+import type { TradeWorker } from '../../node/trade/index.js'
 import { buyWork } from '../../node/trade-wiring.js'
 import { isBitwrkError } from '../../protocol/errors.js'
-import { money } from '../../protocol/money/index.js'
 import { openResultKey, SealError, type Transaction } from '../../protocol/transaction/index.js'
-import { ARTICLE, connect, random, waitMeshes } from './market/helpers.js'
-import { Nodes, readAll, reversing, type TradingNode } from './reputation/helpers.js'
+import { random } from './market/helpers.js'
+import { buyOptions, Nodes, readAll, type TradingNode } from './reputation/helpers.js'
 
 /** What a peer gets for `keys` over `/bitwrk/chunk/1.0.0`: the bytes, or undefined when missing. */
 async function getChunks(
@@ -50,21 +50,12 @@ describe('node/privacy (issue 11 finding 3)', function () {
   const nodes = new Nodes()
   afterEach(() => nodes.stop())
 
-  /** Buyer, seller (reversing worker) and a stranger with a fresh identity, all connected. */
-  async function market(): Promise<{ buyer: TradingNode; seller: TradingNode; stranger: BitwrkNode }> {
-    const buyer = await nodes.trading()
-    const seller = await nodes.trading({}, reversing)
-    const stranger = await nodes.node()
-    const all = [buyer.node, seller.node, stranger]
-    await connect(all, [
-      [0, 1],
-      [0, 2],
-      [1, 2]
-    ])
-    await waitMeshes(all)
-    const bid = await seller.node.placeBid({ article: ARTICLE, side: 'SELL', price: money('BTC', 1000n) })
-    await waitFor(() => buyer.node.book.get(bid.id) !== undefined, { timeoutMs: 10_000, what: 'offer' })
-    return { buyer, seller, stranger }
+  /** Buyer, seller (with `worker`) and a stranger with a fresh identity, all connected, the offer in the buyer's book. */
+  async function market(
+    worker?: TradeWorker
+  ): Promise<{ buyer: TradingNode; seller: TradingNode; stranger: BitwrkNode }> {
+    const { buyer, seller, third } = await nodes.trio(worker)
+    return { buyer, seller, stranger: third }
   }
 
   it('keeps a small job from a stranger that follows the transaction topic: no work, no ciphertext, no key', async () => {
@@ -76,16 +67,7 @@ describe('node/privacy (issue 11 finding 3)', function () {
     })
     // 8 KiB: below the 16 KiB minimum chunk (CAFS-1), so the file key is the one chunk's key.
     const work = random(8192)
-    const r = await buyWork({
-      market: buyer.node.market,
-      trade: buyer.trade,
-      store: buyer.node.chunks,
-      article: ARTICLE,
-      price: money('BTC', 2000n),
-      work: await importStream([work], buyer.node.chunks),
-      attempts: 1,
-      signal: AbortSignal.timeout(30_000)
-    })
+    const r = await buyWork(buyOptions(buyer, await importStream([work], buyer.node.chunks)))
     const txid = r.tx.id
     await waitFor(() => audited.get(txid)?.receipt != null, {
       timeoutMs: 10_000,
@@ -155,33 +137,13 @@ describe('node/privacy (issue 11 finding 3)', function () {
         return Uint8Array.from(w).reverse()
       }
     }
-    const buyer = await nodes.trading()
-    const seller = await nodes.trading({}, held)
-    const stranger = await nodes.node()
-    const all = [buyer.node, seller.node, stranger]
-    await connect(all, [
-      [0, 1],
-      [0, 2],
-      [1, 2]
-    ])
-    await waitMeshes(all)
-    const bid = await seller.node.placeBid({ article: ARTICLE, side: 'SELL', price: money('BTC', 1000n) })
-    await waitFor(() => buyer.node.book.get(bid.id) !== undefined, { timeoutMs: 10_000, what: 'offer' })
+    const { buyer, seller, stranger } = await market(held)
     // 400 kB: several chunks, so the grant covers chunk keys that differ from the file key.
     const work = random(400_000)
     const manifest = await importStream([work], buyer.node.chunks)
     assert.ok(manifest.chunks.length > 1)
     const keys = manifest.chunks.map((c) => c.key)
-    const bought = buyWork({
-      market: buyer.node.market,
-      trade: buyer.trade,
-      store: buyer.node.chunks,
-      article: ARTICLE,
-      price: money('BTC', 2000n),
-      work: manifest,
-      attempts: 1,
-      signal: AbortSignal.timeout(30_000)
-    })
+    const bought = buyWork(buyOptions(buyer, manifest))
     bought.catch(() => {})
     try {
       await Promise.race([working, bought])

@@ -31,13 +31,12 @@ function readOnly(): never {
  * `readable` refuses; writes throw `CHUNK_FORBIDDEN` (a serving view never writes).
  */
 export function readableView(store: ChunkStore, readable: (key: Key) => boolean): ChunkStore {
-  const refused = (key: Key): boolean => !readable(key)
   return {
-    has: async (key: Key, options?: AbortOptions) => !refused(key) && (await store.has(key, options)),
+    has: async (key: Key, options?: AbortOptions) => readable(key) && (await store.has(key, options)),
     get: async (key: Key, options?: AbortOptions) =>
-      refused(key) ? undefined : await store.get(key, options),
+      readable(key) ? await store.get(key, options) : undefined,
     getShared: async (key: Key, options?: AbortOptions) =>
-      refused(key) ? undefined : await (store.getShared ?? store.get).call(store, key, options),
+      readable(key) ? await (store.getShared ?? store.get).call(store, key, options) : undefined,
     put: readOnly,
     delete: readOnly,
     pin: readOnly,

@@ -259,7 +259,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   })
   const chunkForbidden = new Counter({
     name: 'bitwrk_chunk_forbidden_total',
-    help: 'Chunk and manifest requests refused by the access policy (CHUNK-14), answered as not held',
+    help: 'Requested chunk and file keys refused by the access policy (CHUNK-14), answered as not held',
     registers: [registry]
   })
   const chunkInvalid = new Counter({

@@ -20,6 +20,7 @@ export {
 } from './book.js'
 export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './bootstrap.js'
 export * as demo from './demo/index.js'
+export { DEFAULT_MAX_GRANTED_KEYS, TxFileAccess } from './file-access.js'
 export * from './gossip/index.js'
 export {
   type BitwrkHost,

@@ -11,6 +11,7 @@ import { checkEpochParams, type EpochParams } from '../protocol/matching/index.j
 import type { Thresholds } from '../protocol/reputation/index.js'
 import type { Transaction } from '../protocol/transaction/index.js'
 import { BidBook, DEFAULT_BOOK_LIMITS } from './book.js'
+import { TxFileAccess } from './file-access.js'
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from './gossip/bids.js'
 import type { GossipConfig } from './gossip/config.js'
 import { bidTopic, EVIDENCE_TOPIC, isValidArticle, txTopic } from './gossip/topics.js'
@@ -137,6 +138,12 @@ export interface BitwrkNode {
   readonly chunks: ChunkStore
   /** Chunk exchange (serving, DHT providers, multi-source fetch); throws NODE_BAD_STATE before `start`. */
   readonly exchange: ChunkExchange
+  /**
+   * Who may fetch which transaction file from `chunks` (CHUNK-14): pass it to the trade service
+   * (`files`) so that each transaction's work and ciphertext are served to its counterparty
+   * only; grants end when the transaction retires, and nothing else is served.
+   */
+  readonly files: TxFileAccess
   /** The book sync service when `sync` was given and the node started. */
   readonly sync: SyncService | undefined
   /** The shared metrics registry (libp2p, host, market, sync, chunks). */
@@ -240,6 +247,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   })
   // REP-7: every followed transaction that retires (own or audited) is evidence
   market.addEventListener('tx:retired', (e) => reputation.onRetired(e.detail.tx))
+  // CHUNK-14: a transaction's files are served to its counterparty while it runs
+  const files = new TxFileAccess()
+  market.addEventListener('tx:retired', (e) => files.revoke(e.detail.txid))
 
   const ownChunkStore = opts.chunkStore === undefined
   let chunks: ChunkStore
@@ -258,6 +268,11 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     name: 'bitwrk_chunk_bytes_total',
     help: 'Verified chunk bytes moved by the chunk exchange: served to peers (out) and fetched (in)',
     labelNames: ['direction'],
+    registers: [registry]
+  })
+  const chunkForbidden = new Counter({
+    name: 'bitwrk_chunk_forbidden_total',
+    help: 'Requested chunk and file keys refused by the access policy (CHUNK-14), answered as not held',
     registers: [registry]
   })
   const chunkInvalid = new Counter({
@@ -292,6 +307,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     marketMetrics,
     signal: controller.signal,
     chunks,
+    files,
     registry,
     kv,
     get exchange(): ChunkExchange {
@@ -357,6 +373,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         // The LevelDB store opened here re-hashes every chunk on `get` (invariant 8), so serving
         // need not hash it again; a memory or caller-supplied store is re-hashed when served.
         verifyServed: !(ownChunkStore && opts.dataDir !== undefined),
+        // DESIGN.md invariant 7: only a transaction's counterparty reads its files
+        access: (peer, key) => files.allows(peer, key),
+        onForbidden: () => chunkForbidden.inc(),
         onInvalidRequest: (e) => chunkInvalid.inc({ code: codeLabel(e.code) }),
         onServed: (e) => chunkBytes.inc({ direction: 'out' }, e.bytes),
         onFetched: (e) => chunkBytes.inc({ direction: 'in' }, e.bytes),

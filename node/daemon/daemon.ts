@@ -119,6 +119,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       signer: node.identity,
       channel: new MarketTxChannel(node.market, Date.now),
       store: node.chunks,
+      files: node.files,
       ...(opts.logger !== undefined ? { logger: opts.logger } : {})
     })
     stack.push(() => trade.stop())

@@ -3,14 +3,19 @@ import { GossipCodes, type TopicKind } from './types.js'
 
 /** GOSSIP-1: prefix of the bid topic of an article; the article follows verbatim. */
 export const BIDS_TOPIC_PREFIX = '/bitwrk/bids/1/'
-/** GOSSIP-1: prefix of the transaction topic of an article; the article follows verbatim. */
-export const TX_TOPIC_PREFIX = '/bitwrk/tx/1/'
+/**
+ * GOSSIP-1: prefix of the transaction topic of an article; the article follows verbatim.
+ * Version 2: transmit-finished carries the sealed result key (TX-4, TX-23), which version-1
+ * nodes refuse as malformed.
+ */
+export const TX_TOPIC_PREFIX = '/bitwrk/tx/2/'
 
 /**
  * REP-10: the one topic of equivocation proofs (not per article: a participant that
- * equivocated in one article is blocked in all).
+ * equivocated in one article is blocked in all). Version 2 with the transaction topic: a proof
+ * may carry a transmit-finished of the sealed form (TX-4).
  */
-export const EVIDENCE_TOPIC = '/bitwrk/evidence/1'
+export const EVIDENCE_TOPIC = '/bitwrk/evidence/2'
 
 /** GOSSIP-1: longest article id that may appear in a topic (bytes = chars, ASCII only). */
 export const MAX_ARTICLE_LENGTH = 128
@@ -38,7 +43,7 @@ export function bidTopic(article: string): string {
   return BIDS_TOPIC_PREFIX + checked(article)
 }
 
-/** The transaction topic of `article`, e.g. `/bitwrk/tx/1/net.bitwrk/gorays/0`. Throws GOSSIP_BAD_ARTICLE. */
+/** The transaction topic of `article`, e.g. `/bitwrk/tx/2/net.bitwrk/gorays/0`. Throws GOSSIP_BAD_ARTICLE. */
 export function txTopic(article: string): string {
   return TX_TOPIC_PREFIX + checked(article)
 }

@@ -7,8 +7,11 @@ import { Level } from 'level'
 import { concat, decodeSealed, seal, utf8, Writer } from './codec.js'
 import { StoreError, storeError } from './errors.js'
 
-/** Schema version of the layout in README.md; bump on any incompatible change. */
-export const SCHEMA_VERSION = 1
+/**
+ * Schema version of the layout in README.md; bump on any incompatible change. 2: stored
+ * transmit-finished messages carry the sealed result key (TX-23); version-1 ones no longer replay.
+ */
+export const SCHEMA_VERSION = 2
 
 /** One-byte key prefix of each bucket (README.md "Buckets"). */
 export const Bucket = {

@@ -1,7 +1,7 @@
 /**
  * The buyer side of `/bitwrk/trade/1.0.0` (TRADE-6 … TRADE-11; notes §5.4): dial the seller,
  * push the work differentially, hand over the secret, take the encrypted result, sign the
- * receipt, read the key from the transaction, decrypt, check, accept or reject.
+ * receipt, open the key sealed to this buyer in the transaction, decrypt, check, accept or reject.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
@@ -10,7 +10,13 @@ import { keysEqual, keyToHex } from '../../cafs/keys.js'
 import { exportStream, importStream, unpinManifest } from '../../cafs/stream.js'
 import { receiveFile, sendFile } from '../../cafs/transfer/index.js'
 import type { Manifest } from '../../cafs/types.js'
-import { signReceipt, signTxMessage, type Transaction } from '../../protocol/transaction/index.js'
+import { isBitwrkError } from '../../protocol/errors.js'
+import {
+  openResultKey,
+  signReceipt,
+  signTxMessage,
+  type Transaction
+} from '../../protocol/transaction/index.js'
 import { deadlineSignal, publishOrThrow, waitForTx } from './channel.js'
 import { type TradeContext, toTradeError } from './context.js'
 import { decryptResult } from './crypto.js'
@@ -118,6 +124,17 @@ async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(parts))
 }
 
+/** Publishes reject-result (→ RESULT_DISPUTED, retired at once); resolves with the phase after. */
+async function rejectResult(
+  ctx: TradeContext,
+  txid: string,
+  signal: AbortSignal
+): Promise<string | undefined> {
+  await publishOrThrow(ctx.channel, signTxMessage(ctx.signer, txid, { kind: 'reject-result' }), { signal })
+  const retired = await ctx.channel.retireDue(txid).catch(() => undefined)
+  return (retired ?? ctx.channel.current(txid))?.phase
+}
+
 /**
  * Runs the buyer's side of an established transaction (TRADE-6 … TRADE-11). `work` is the
  * work file (imported into the store) or its manifest (its chunks must be in the store); its
@@ -165,6 +182,7 @@ export async function runBuyer(
     )
     if (tx.workHash !== keyToHex(manifest.fileKey))
       throw tradeError(TradeCode.BAD_ARGUMENT, 'work does not match the published work hash', { txid })
+    ctx.files?.grant(txid, tx.terms.sellerPeerId, manifest)
 
     ts = await dialSeller(ctx, tx, signal)
     const stream = ts
@@ -225,6 +243,7 @@ export async function runBuyer(
         }
       })
       resultManifest = got.manifest
+      ctx.files?.grant(txid, tx.terms.sellerPeerId, resultManifest)
       resultBytesReceived = got.bytesReceived
       const announced = expectType(await readTradeFrame(stream, io, gone), TradeMsg.RESULT)
       if (!keysEqual(announced, got.manifest.fileKey))
@@ -238,7 +257,7 @@ export async function runBuyer(
     }
     await stream.bytes.close()
 
-    // TRADE-11: the key is public in the transaction once the seller published transmit-finished.
+    // TRADE-12: the sealed key is in the transaction once the seller published transmit-finished.
     tx = await waitForTx(
       channel,
       clock,
@@ -251,10 +270,23 @@ export async function runBuyer(
       },
       { signal, what: 'UNVERIFIED' }
     )
-    if (tx.receipt?.encResultHash !== encHash || tx.resultKey === null)
+    if (tx.receipt?.encResultHash !== encHash || tx.sealedResultKey === null)
       throw tradeError(TradeCode.PROTOCOL, 'published receipt names another ciphertext')
+    // TX-23: only this buyer's key opens the sealed key. One that does not open leaves a result
+    // nobody can check: the seller's fault, rejected like a failed check (RESULT_DISPUTED).
+    let key: Uint8Array
+    try {
+      key = openResultKey(ctx.signer.privateKey, txid, hexToBytes(tx.sealedResultKey))
+    } catch (err) {
+      if (!isBitwrkError(err) || !err.code.startsWith('TX_SEAL_')) throw err
+      throw tradeError(TradeCode.BAD_SEALED_KEY, 'the sealed result key does not open', {
+        txid,
+        sealCode: err.code,
+        phase: await rejectResult(ctx, txid, signal)
+      })
+    }
     const ciphertext = await collect(exportStream(resultManifest, store, { signal }))
-    const result = decryptResult(hexToBytes(tx.resultKey), ciphertext)
+    const result = decryptResult(key, ciphertext)
     // The check has the rest of UNVERIFIED; after that silence counts as acceptance (TX-19).
     const checkDl = deadlineSignal(clock, tx.deadlineMs, signal)
     let accepted: boolean
@@ -287,14 +319,11 @@ export async function runBuyer(
       workBytes: manifest.size,
       resultBytesReceived
     }
-    if (!accepted) {
-      await publishOrThrow(channel, signTxMessage(ctx.signer, txid, { kind: 'reject-result' }), { signal })
-      const retired = await channel.retireDue(txid).catch(() => undefined)
+    if (!accepted)
       throw tradeError(TradeCode.RESULT_REJECTED, 'result check failed', {
         txid,
-        phase: (retired ?? channel.current(txid))?.phase
+        phase: await rejectResult(ctx, txid, signal)
       })
-    }
     tx = await publishOrThrow(channel, signTxMessage(ctx.signer, txid, { kind: 'accept-result' }), { signal })
     tx = (await channel.retireDue(txid).catch(() => undefined)) ?? tx
     ctx.log.debug({ txid, workBytesSent, resultBytesReceived }, 'trade: bought')

@@ -1,7 +1,7 @@
 /** What the buyer and seller sides share: dependencies, limits, and the error mapping. */
 import type { Libp2p } from '@libp2p/interface'
 import { XferCode } from '../../cafs/transfer/index.js'
-import type { ChunkStore } from '../../cafs/types.js'
+import type { ChunkStore, Manifest } from '../../cafs/types.js'
 import { type BitwrkError, isBitwrkError } from '../../protocol/errors.js'
 import type { TxSigner } from '../../protocol/transaction/index.js'
 import type { Logger } from '../logger.js'
@@ -50,16 +50,38 @@ export const DEFAULT_TRADE_LIMITS: TradeLimits = {
   invalidRequestBudget: 3
 }
 
+/**
+ * The node's key as the trade uses it (`Identity` fits): it signs phase messages and
+ * receipts, and as the buyer it opens the result key sealed to it (TX-23).
+ */
+export interface TradeSigner extends TxSigner {
+  /** 32-byte private scalar; never logged, never sent. */
+  readonly privateKey: Uint8Array
+}
+
 /** The dependencies of both sides. */
 export interface TradeContext {
   readonly libp2p: Libp2p
-  readonly signer: TxSigner
+  readonly signer: TradeSigner
   readonly channel: TxChannel
   readonly store: ChunkStore
   readonly clock: TradeClock
   readonly limits: TradeLimits
   readonly log: Logger
+  /** 32 fresh random bytes: result keys and the sealing's ephemeral keys (TX-23). */
   readonly randomKey: () => Uint8Array
+  /** Told of each file of a transaction this side holds, so the chunk server serves it to the counterparty only. */
+  readonly files?: TxFileGrants
+}
+
+/**
+ * Where the trade registers the files of a transaction (DESIGN.md invariant 7, CHUNK-14): the
+ * node's chunk server serves a registered file's chunks to that transaction's counterparty and
+ * to no one else.
+ */
+export interface TxFileGrants {
+  /** `peer` (the counterparty, base58) may fetch the chunks of `manifest` while `txid` runs. */
+  grant(txid: string, peer: string, manifest: Manifest): void
 }
 
 /** Remote codes that mean the seller refused our work (TRADE-9). */

@@ -15,6 +15,11 @@ export const TradeCode = {
   WORK_REJECTED: 'TRADE_WORK_REJECTED',
   /** The buyer's check rejected the decrypted result: RESULT_DISPUTED. */
   RESULT_REJECTED: 'TRADE_RESULT_REJECTED',
+  /**
+   * The published sealed result key does not open with the buyer's key (TX-23): the buyer
+   * rejected the result (RESULT_DISPUTED); `details.sealCode` is the `TX_SEAL_*` code.
+   */
+  BAD_SEALED_KEY: 'TRADE_BAD_SEALED_KEY',
   /** The peer broke the trade protocol (bad frame, unexpected message, wrong hash). */
   PROTOCOL: 'TRADE_PROTOCOL',
   /** The peer reported an error; `details.remoteCode` holds its code. */

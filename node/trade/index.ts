@@ -1,7 +1,8 @@
 /**
  * The trade (protocol/spec/trade.md): buyer and seller run the original BitWrk exchange over a
  * direct libp2p stream `/bitwrk/trade/1.0.0` — work pushed differentially as a CAFS file, the
- * buyer secret, the result encrypted under a one-time AES-256 key, the buyer's receipt — while
+ * buyer secret, the result encrypted under a one-time AES-256 key (sealed to the buyer when
+ * published), the buyer's receipt — while
  * every signed phase message goes through a {@link TxChannel}.
  */
 export {
@@ -13,7 +14,14 @@ export {
 } from './buyer.js'
 export { deadlineSignal, publishOrThrow, type TxChannel, type WaitTxOptions, waitForTx } from './channel.js'
 export { systemClock, TestClock, type TradeClock } from './clock.js'
-export { DEFAULT_TRADE_LIMITS, type TradeContext, type TradeLimits, toTradeError } from './context.js'
+export {
+  DEFAULT_TRADE_LIMITS,
+  type TradeContext,
+  type TradeLimits,
+  type TradeSigner,
+  type TxFileGrants,
+  toTradeError
+} from './context.js'
 export { decryptResult, encryptResult, RESULT_KEY_BYTES, randomResultKey } from './crypto.js'
 export { TradeCode, type TradeErrorCode, tradeError } from './errors.js'
 export { MemoryTxChannel, MemoryTxNetwork } from './memory-channel.js'

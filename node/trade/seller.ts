@@ -2,7 +2,7 @@
  * The seller side of `/bitwrk/trade/1.0.0` (TRADE-7 … TRADE-11; notes §5.5): take the work,
  * check its hash and the work-secret commitment, publish the secret (→ WORKING) or reject the
  * work, run the worker, send the result encrypted under a fresh key, take the buyer's receipt,
- * publish hash, receipt and key (→ UNVERIFIED).
+ * publish hash, receipt and the key sealed to the buyer (→ UNVERIFIED).
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { keyToHex } from '../../cafs/keys.js'
@@ -10,7 +10,9 @@ import { exportStream, importStream, unpinManifest } from '../../cafs/stream.js'
 import { receiveFile, sendFile, XferCode } from '../../cafs/transfer/index.js'
 import type { Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
+import { publicKeyFromPeerId } from '../../protocol/identity/index.js'
 import {
+  sealResultKey,
   signTxMessage,
   type Transaction,
   verifyReceipt,
@@ -141,6 +143,7 @@ export async function runSellerSession(ctx: TradeContext, job: SellJob, ts: Trad
           limits: { messageTimeoutMs: limits.messageTimeoutMs, maxFileSize: limits.maxWorkBytes }
         })
         workManifest = got.manifest
+        ctx.files?.grant(txid, tx.terms.buyerPeerId, workManifest)
       } catch (err) {
         if (isBitwrkError(err) && BAD_WORK.has(err.code)) {
           job.committed = true
@@ -191,6 +194,7 @@ export async function runSellerSession(ctx: TradeContext, job: SellJob, ts: Trad
         pin: true,
         signal: dl.signal
       })
+      ctx.files?.grant(txid, tx.terms.buyerPeerId, resultManifest)
       await sendFile(ts.bytes, resultManifest, store, {
         signal: dl.signal,
         onProgress: (p) =>
@@ -204,14 +208,16 @@ export async function runSellerSession(ctx: TradeContext, job: SellJob, ts: Trad
         await failStream(ts, TradeCode.PROTOCOL)
         throw tradeError(TradeCode.PROTOCOL, 'receipt is not the buyer signature')
       }
-      // TRADE-11: hash, receipt and key become public (→ UNVERIFIED).
+      // TRADE-11: hash and receipt become public, the key sealed to the buyer's key, which the
+      // buy bid's peer id names (invariant 2, TX-23) (→ UNVERIFIED).
+      const sealed = sealResultKey(publicKeyFromPeerId(tx.terms.buyerPeerId), txid, key, ctx.randomKey)
       await publishOrThrow(
         channel,
         signTxMessage(ctx.signer, txid, {
           kind: 'transmit-finished',
           encResultHash,
           encResultHashSig: receipt,
-          encResultKey: bytesToHex(key)
+          sealedResultKey: bytesToHex(sealed)
         })
       )
       await writeTradeFrame(ts, encodeTradeFrame(TradeMsg.DONE), io, gone)

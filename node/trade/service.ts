@@ -9,12 +9,18 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import { InvalidRequestBudget } from '../../cafs/transfer/index.js'
 import type { ChunkStore, Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
-import { TERMINAL_PHASES, type Transaction, type TxSigner } from '../../protocol/transaction/index.js'
+import { TERMINAL_PHASES, type Transaction } from '../../protocol/transaction/index.js'
 import { type Logger, silentLogger } from '../logger.js'
 import { type BuyOptions, type BuyResult, runBuyer } from './buyer.js'
 import { type TxChannel, waitForTx } from './channel.js'
 import { systemClock, type TradeClock } from './clock.js'
-import { DEFAULT_TRADE_LIMITS, type TradeContext, type TradeLimits } from './context.js'
+import {
+  DEFAULT_TRADE_LIMITS,
+  type TradeContext,
+  type TradeLimits,
+  type TradeSigner,
+  type TxFileGrants
+} from './context.js'
 import { randomResultKey } from './crypto.js'
 import { TradeCode, tradeError } from './errors.js'
 import { failStream, runSellerSession, type SellJob, type TradeWorker } from './seller.js'
@@ -25,8 +31,8 @@ import { expectType, readTradeFrame, TRADE_PROTOCOL, TradeMsg } from './wire.js'
 export interface TradeServiceInit {
   /** The node's libp2p (dials sellers, serves the protocol). */
   readonly libp2p: Libp2p
-  /** The node's identity: signs phase messages and receipts (its address must be the party's). */
-  readonly signer: TxSigner
+  /** The node's identity: signs phase messages and receipts (its address must be the party's), opens sealed keys. */
+  readonly signer: TradeSigner
   /** Where phase messages are published and transactions observed. */
   readonly channel: TxChannel
   /** Work and result chunks. */
@@ -37,8 +43,13 @@ export interface TradeServiceInit {
   readonly limits?: Partial<TradeLimits>
   /** Parent logger. */
   readonly logger?: Logger
-  /** Source of result keys; default the system CSPRNG. */
+  /** Source of 32 random bytes (result keys, the sealing's ephemeral keys); default the system CSPRNG. */
   readonly randomKey?: () => Uint8Array
+  /**
+   * Told of each file of a transaction (work, ciphertext) this side holds, so the node's chunk
+   * server serves it to the counterparty only (CHUNK-14); without it nothing is granted.
+   */
+  readonly files?: TxFileGrants
 }
 
 /** How a sell ended. */
@@ -77,7 +88,8 @@ export class TradeService {
       clock: init.clock ?? systemClock,
       limits: { ...DEFAULT_TRADE_LIMITS, ...init.limits },
       log: (init.logger ?? silentLogger()).child({ module: 'trade' }),
-      randomKey: init.randomKey ?? randomResultKey
+      randomKey: init.randomKey ?? randomResultKey,
+      ...(init.files !== undefined ? { files: init.files } : {})
     }
     this.budget = new InvalidRequestBudget(this.ctx.limits.invalidRequestBudget)
   }

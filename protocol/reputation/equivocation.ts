@@ -93,14 +93,17 @@ export const CONFLICT_SLOTS: Readonly<Record<MessageKind, string | null>> = Obje
 /**
  * What an honest party commits to in a message (REP-14): the kind and its arguments, except the
  * buyer's receipt signature inside transmit-finished, which is the buyer's (malleable) signature,
- * not a choice of the seller.
+ * not a choice of the seller. The sealed result key is drawn afresh each time it is sealed
+ * (TX-23), so it commits too: an honest seller seals and signs transmit-finished once per
+ * transaction (persisted before it is sent, TRADE-5), and two different sealed keys are two
+ * outcomes the buyer may not both be able to open.
  */
 function commitment(c: MessageContent): string {
   switch (c.kind) {
     case 'establish-buyer':
       return `${c.kind}|${c.workHash}|${c.workSecretHash}`
     case 'transmit-finished':
-      return `${c.kind}|${c.encResultHash}|${c.encResultKey}`
+      return `${c.kind}|${c.encResultHash}|${c.sealedResultKey}`
     default:
       return c.kind
   }

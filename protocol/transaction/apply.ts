@@ -66,7 +66,7 @@ function recordedFields(content: MessageContent): Partial<Transaction> {
     case 'transmit-finished':
       return {
         receipt: Object.freeze({ encResultHash: content.encResultHash, signature: content.encResultHashSig }),
-        resultKey: content.encResultKey
+        sealedResultKey: content.sealedResultKey
       }
     default:
       return {}

@@ -5,6 +5,7 @@
 import { TxError, type TxRefusalCode } from './errors.js'
 import { type FormField, parseForm, renderForm } from './form.js'
 import { MESSAGE_KINDS, type MessageKind } from './phases.js'
+import { isSealedKeyText } from './seal.js'
 
 /** Domain tag, the first field of every transaction document (TX-4). */
 export const TX_DOMAIN = 'bitwrk-tx-v1'
@@ -52,8 +53,11 @@ export type MessageContent =
       readonly encResultHash: string
       /** The buyer's receipt: signature of the receipt document (TX-16), Base64. */
       readonly encResultHashSig: string
-      /** The 32-byte AES key of the result, hex. */
-      readonly encResultKey: string
+      /**
+       * The 32-byte AES key of the result sealed to the buyer's public key (TX-23), hex of 97
+       * bytes: only the buyer can open it, everyone can check the message.
+       */
+      readonly sealedResultKey: string
     }
   | { readonly kind: 'reject-result' }
   | { readonly kind: 'accept-result' }
@@ -79,7 +83,7 @@ export const ARGUMENT_NAMES: Readonly<Record<MessageKind, readonly string[]>> = 
   'establish-seller': ['addrs', 'peerid'],
   'publish-secret': ['buyersecret'],
   'reject-work': [],
-  'transmit-finished': ['encresulthash', 'encresulthashsig', 'encresultkey'],
+  'transmit-finished': ['encresulthash', 'encresulthashsig', 'sealedresultkey'],
   'reject-result': [],
   'accept-result': []
 })
@@ -117,7 +121,7 @@ function argumentFields(content: MessageContent): FormField[] {
       return [
         { name: 'encresulthash', value: content.encResultHash },
         { name: 'encresulthashsig', value: content.encResultHashSig },
-        { name: 'encresultkey', value: content.encResultKey }
+        { name: 'sealedresultkey', value: content.sealedResultKey }
       ]
     default:
       return []
@@ -195,9 +199,10 @@ function contentOf(kind: MessageKind, v: readonly string[]): MessageContent | un
     case 'transmit-finished': {
       const encResultHash = hex(0)
       const encResultHashSig = v[1] ?? ''
-      const encResultKey = hex(2)
-      return encResultHash && encResultKey && SIG65.test(encResultHashSig)
-        ? { kind, encResultHash, encResultHashSig, encResultKey }
+      const sealedResultKey = v[2] ?? ''
+      // TX-7: a sealed key whose ephemeral key is no curve point can never open (TX-23).
+      return encResultHash && SIG65.test(encResultHashSig) && isSealedKeyText(sealedResultKey)
+        ? { kind, encResultHash, encResultHashSig, sealedResultKey }
         : undefined
     }
     default:

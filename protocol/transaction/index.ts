@@ -63,3 +63,12 @@ export {
 } from './record.js'
 export { restoreTransaction, type TxValidation, validateTxMessage } from './restore.js'
 export { isDue, outcomeOf, type RetireResult, retire, TX_OUTCOMES } from './retire.js'
+export {
+  isSealedKeyText,
+  openResultKey,
+  RESULT_KEY_SEAL_TAG,
+  SEALED_KEY_BYTES,
+  SealError,
+  type SealErrorCode,
+  sealResultKey
+} from './seal.js'

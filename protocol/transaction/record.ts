@@ -149,8 +149,8 @@ export interface Transaction {
   readonly buyerSecret: string | null
   /** From transmit-finished. */
   readonly receipt: Receipt | null
-  /** From transmit-finished: the result key, hex. */
-  readonly resultKey: string | null
+  /** From transmit-finished: the result key sealed to the buyer (TX-23), hex; only the buyer can open it. */
+  readonly sealedResultKey: string | null
   /** Accepted messages in order. */
   readonly evidence: readonly Evidence[]
   /** Set on retirement. */
@@ -189,7 +189,7 @@ export function createTransaction(terms: MatchTerms): Transaction {
     sellerAddrs: null,
     buyerSecret: null,
     receipt: null,
-    resultKey: null,
+    sealedResultKey: null,
     evidence: Object.freeze([]),
     retiredMs: null,
     outcome: null

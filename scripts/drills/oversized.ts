@@ -227,6 +227,9 @@ export const drill: Drill = {
       })
       const data = randomData(1 << 20)
       const manifest = await importStream([data], victim.chunks)
+      // CHUNK-14: a node serves a file only to a transaction's counterparty; the honest peer
+      // stands in for one (the grant the trade would make)
+      victim.files.grant('oversized-drill', honest.peerId, manifest)
       const hx = new ChunkExchange(honest.libp2p, { store: new MemoryChunkStore() })
       extra.push(hx)
       await hx.start()

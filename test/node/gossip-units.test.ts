@@ -38,12 +38,12 @@ function quietLogger(): ComponentLogger {
 describe('node/gossip/topics', () => {
   it('names bid and transaction topics per article and parses them back', () => {
     assert.equal(bidTopic('net.bitwrk/gorays/0'), '/bitwrk/bids/1/net.bitwrk/gorays/0')
-    assert.equal(txTopic('fnord~trusted'), '/bitwrk/tx/1/fnord~trusted')
+    assert.equal(txTopic('fnord~trusted'), '/bitwrk/tx/2/fnord~trusted')
     assert.deepEqual(parseTopic('/bitwrk/bids/1/net.bitwrk/blender/0/2.80/512M'), {
       kind: 'bids',
       article: 'net.bitwrk/blender/0/2.80/512M'
     })
-    assert.deepEqual(parseTopic('/bitwrk/tx/1/fnord'), { kind: 'tx', article: 'fnord' })
+    assert.deepEqual(parseTopic('/bitwrk/tx/2/fnord'), { kind: 'tx', article: 'fnord' })
   })
 
   it('refuses articles that cannot be part of a topic name', () => {
@@ -63,7 +63,15 @@ describe('node/gossip/topics', () => {
         (e) => isBitwrkError(e, GossipCodes.BAD_ARTICLE)
       )
     }
-    for (const t of ['/bitwrk/bids/1/', '/bitwrk/bids/2/fnord', '/ipfs/x', 'fnord', '/bitwrk/tx/1/ x'])
+    for (const t of [
+      '/bitwrk/bids/1/',
+      '/bitwrk/bids/2/fnord',
+      '/ipfs/x',
+      'fnord',
+      '/bitwrk/tx/2/ x',
+      '/bitwrk/tx/1/fnord',
+      '/bitwrk/evidence/1'
+    ])
       assert.equal(parseTopic(t), undefined, t)
   })
 
@@ -171,10 +179,10 @@ describe('node/gossip/queue', () => {
 describe('node/metrics', () => {
   it('maps topics to their kind for GossipSub metric labels', () => {
     assert.equal(topicKindLabel('/bitwrk/bids/1/fnord'), 'bids')
-    assert.equal(topicKindLabel('/bitwrk/tx/1/fnord'), 'tx')
+    assert.equal(topicKindLabel('/bitwrk/tx/2/fnord'), 'tx')
     assert.equal(topicKindLabel('bids'), 'bids')
     assert.equal(topicKindLabel('/some/peer/supplied/topic'), 'other')
-    assert.equal(new TopicKindLabels().get('/bitwrk/tx/1/a'), 'tx')
+    assert.equal(new TopicKindLabels().get('/bitwrk/tx/2/a'), 'tx')
   })
 
   it('keeps label values bounded', () => {

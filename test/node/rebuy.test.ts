@@ -60,6 +60,7 @@ describe('node/trade-wiring', function () {
     const trade = new TradeService({
       libp2p: node.host.libp2p,
       signer: node.identity,
+      files: node.files,
       channel,
       store: wrap?.(node, node.chunks) ?? node.chunks
     })

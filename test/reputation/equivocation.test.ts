@@ -27,6 +27,7 @@ import {
   MESSAGES,
   SELLER,
   STRANGER,
+  sealedKey,
   TXID,
   WORK_HASH
 } from '../transaction/helpers.js'
@@ -86,7 +87,7 @@ const secondResult: MessageContent = {
   kind: 'transmit-finished',
   encResultHash: OTHER_HASH,
   encResultHashSig: signReceipt(BUYER, TXID, OTHER_HASH),
-  encResultKey: OTHER_HASH
+  sealedResultKey: sealedKey(OTHER_HASH)
 }
 
 /** Valid proofs of every case, by name. */

@@ -13,7 +13,7 @@ import {
   TxError,
   type TxMessage
 } from '../../protocol/transaction/index.js'
-import { CONTENT, MESSAGES, SELLER, TXID } from './helpers.js'
+import { CONTENT, MESSAGES, RESULT_KEY, SELLER, TXID } from './helpers.js'
 
 const PREFIX = `kind=bitwrk-tx-v1&msg=accept-result&txid=${TXID}`
 
@@ -108,6 +108,17 @@ describe('transaction documents', () => {
         [PREFIX + 'x'.repeat(MAX_TX_DOCUMENT_BYTES), TxError.TOO_LARGE]
       ]
       for (const [doc, code] of table) assert.deepEqual(parseTxDocument(doc), { ok: false, code }, doc)
+    })
+
+    it('refuses the plain-key transmit-finished of before TX-23 (`encresultkey`) with TX_BAD_ARGUMENT', () => {
+      const sealedForm = MESSAGES['transmit-finished'].document
+      assert.ok(parseTxDocument(sealedForm).ok)
+      const plain = sealedForm.replace(/&sealedresultkey=[0-9a-f]+$/, `&encresultkey=${RESULT_KEY}`)
+      assert.notEqual(plain, sealedForm)
+      assert.deepEqual(parseTxDocument(plain), { ok: false, code: TxError.BAD_ARGUMENT })
+      // nor a plain key under the new name
+      const renamed = sealedForm.replace(/&sealedresultkey=[0-9a-f]+$/, `&sealedresultkey=${RESULT_KEY}`)
+      assert.deepEqual(parseTxDocument(renamed), { ok: false, code: TxError.BAD_ARGUMENT })
     })
   })
 

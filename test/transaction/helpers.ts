@@ -1,5 +1,6 @@
 /** Shared fixtures of the transaction tests: parties, terms, pre-signed messages, paths to every phase. */
 import assert from 'node:assert/strict'
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { money } from '../../protocol/money/index.js'
 import {
@@ -9,6 +10,7 @@ import {
   type MessageContent,
   type MessageKind,
   type Phase,
+  sealResultKey,
   signReceipt,
   signTxMessage,
   type Transaction,
@@ -49,6 +51,18 @@ export const BUYER_SECRET = '000102030405060708090a0b0c0d0e0f1011121314151617181
 export const WORK_SECRET_HASH = workSecretHash(WORK_HASH, BUYER_SECRET)
 export const ENC_RESULT_HASH = 'ba2742dd6f589c363cbc4b4d97a02f3670ad81e18fb98687e08b75ec2ed0329f'
 export const RESULT_KEY = 'fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0efeeedecebeae9e8e7e6e5e4e3e2e1e0'
+/** Ephemeral scalar of the TX-23 vector: 0x07 repeated. */
+export const EPHEMERAL_KEY = new Uint8Array(32).fill(7)
+
+/** The result key `keyHex` sealed to the buyer for TXID (TX-23) under the scalar `ephemeral`, hex. */
+export function sealedKey(keyHex: string, ephemeral = EPHEMERAL_KEY): string {
+  return bytesToHex(sealResultKey(BUYER.publicKey, TXID, hexToBytes(keyHex), () => ephemeral.slice()))
+}
+
+/** RESULT_KEY sealed to the buyer for TXID under EPHEMERAL_KEY (the TX-23 vector). */
+export const SEALED_RESULT_KEY = sealedKey(RESULT_KEY)
+/** A compressed "point" whose x (5) has no y on secp256k1: 5³ + 7 = 132 is no square mod p. */
+export const NOT_ON_CURVE = '02' + '00'.repeat(31) + '05'
 export const SELLER_ADDRS = ['/ip4/127.0.0.1/tcp/4001', '/ip6/::1/tcp/4001']
 
 /** A valid content of every kind for the fixture transaction. */
@@ -61,7 +75,7 @@ export const CONTENT: Readonly<Record<MessageKind, MessageContent>> = {
     kind: 'transmit-finished',
     encResultHash: ENC_RESULT_HASH,
     encResultHashSig: signReceipt(BUYER, TXID, ENC_RESULT_HASH),
-    encResultKey: RESULT_KEY
+    sealedResultKey: SEALED_RESULT_KEY
   },
   'reject-result': { kind: 'reject-result' },
   'accept-result': { kind: 'accept-result' }

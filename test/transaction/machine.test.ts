@@ -23,7 +23,9 @@ import {
   freshTx,
   MESSAGES,
   mustApply,
+  NOT_ON_CURVE,
   RESULT_KEY,
+  SEALED_RESULT_KEY,
   SELLER,
   SELLER_ADDRS,
   SIGNER,
@@ -143,7 +145,7 @@ describe('transaction phase machine', () => {
       encResultHash: ENC_RESULT_HASH,
       signature: signReceipt(BUYER, TXID, ENC_RESULT_HASH)
     })
-    assert.equal(tx.resultKey, RESULT_KEY)
+    assert.equal(tx.sealedResultKey, SEALED_RESULT_KEY)
   })
 
   it('returns frozen records', () => {
@@ -284,7 +286,7 @@ describe('transaction phase machine', () => {
           kind: 'transmit-finished',
           encResultHash: ENC_RESULT_HASH,
           encResultHashSig,
-          encResultKey: RESULT_KEY
+          sealedResultKey: SEALED_RESULT_KEY
         })
         assert.deepEqual(applyMessage(tx, msg, NOW_IN_PHASE), { ok: false, code: TxError.BAD_RECEIPT })
       }
@@ -308,14 +310,25 @@ describe('transaction phase machine', () => {
           kind: 'transmit-finished',
           encResultHash: ENC_RESULT_HASH,
           encResultHashSig: 'AAAA',
-          encResultKey: RESULT_KEY
+          sealedResultKey: SEALED_RESULT_KEY
         },
-        {
-          kind: 'transmit-finished',
-          encResultHash: ENC_RESULT_HASH,
-          encResultHashSig: signReceipt(BUYER, TXID, ENC_RESULT_HASH),
-          encResultKey: 'key'
-        }
+        ...[
+          'key',
+          RESULT_KEY, // the plain key of bitwrk-tx-v1 before TX-23
+          SEALED_RESULT_KEY.slice(2),
+          SEALED_RESULT_KEY + '00',
+          SEALED_RESULT_KEY.toUpperCase(),
+          '04' + SEALED_RESULT_KEY.slice(2), // not a compressed point
+          NOT_ON_CURVE + SEALED_RESULT_KEY.slice(66) // x has no y on secp256k1
+        ].map(
+          (sealedResultKey) =>
+            ({
+              kind: 'transmit-finished',
+              encResultHash: ENC_RESULT_HASH,
+              encResultHashSig: signReceipt(BUYER, TXID, ENC_RESULT_HASH),
+              sealedResultKey
+            }) as const
+        )
       ] as const
       for (const content of bad) {
         const signer = content.kind === 'establish-buyer' ? BUYER : SELLER

@@ -20,7 +20,7 @@ import {
   ENC_RESULT_HASH,
   freshTx,
   MESSAGES,
-  RESULT_KEY,
+  SEALED_RESULT_KEY,
   SELLER,
   SIGNER,
   snapshot,
@@ -65,7 +65,7 @@ const POOL: readonly Candidate[] = [
       kind: 'transmit-finished',
       encResultHash: ENC_RESULT_HASH,
       encResultHashSig: signReceipt(SELLER, TXID, ENC_RESULT_HASH),
-      encResultKey: RESULT_KEY
+      sealedResultKey: SEALED_RESULT_KEY
     }),
     valid: false
   }

@@ -18,6 +18,11 @@ export const ChunkCode = {
   DHT_FAILED: 'CHUNK_DHT_FAILED',
   /** Opening a stream to a provider failed (dial, negotiation, stream cap). */
   DIAL_FAILED: 'CHUNK_DIAL_FAILED',
+  /**
+   * The access policy refused a key to the requesting peer (CHUNK-14). Local only: the peer is
+   * answered as if the key were not held, and no invalid-request budget is charged.
+   */
+  FORBIDDEN: 'CHUNK_FORBIDDEN',
   /** The exchange is not started, or was stopped. */
   STOPPED: 'CHUNK_STOPPED'
 } as const

@@ -4,6 +4,7 @@
  * `/bitwrk/chunk/1.0.0`, DHT provider records for file keys, and a multi-source network fetch.
  * Wire format and rules: protocol/spec/chunk-exchange.md.
  */
+export { type ChunkAccessPolicy, type ForbiddenEvent, readableView } from './access.js'
 export { type ClientLibp2p, openChunkStream, PeerChunkSource, queryHave, queryManifest } from './client.js'
 export {
   DHT_DEFAULTS,

@@ -19,6 +19,7 @@ import {
   XferCode
 } from '../../transfer/index.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../../types.js'
+import { type ChunkAccessPolicy, type ForbiddenEvent, readableView } from './access.js'
 import { ChunkCode, chunkError, xferError } from './errors.js'
 import { peekType } from './peek.js'
 import { libp2pByteStream } from './stream.js'
@@ -45,6 +46,13 @@ export interface ChunkServerOptions {
   store: ChunkStore
   /** Answers MANIFEST_GET; without it every manifest request is answered MISSING. */
   manifests?: ManifestLookup
+  /**
+   * Who may read which chunk and manifest (CHUNK-14); a refused key is answered as not held.
+   * Without it every peer may read everything the store holds.
+   */
+  access?: ChunkAccessPolicy
+  /** Called for every key the access policy refused (`CHUNK_FORBIDDEN`, for metrics). */
+  onForbidden?: (event: ForbiddenEvent) => void
   /** Transfer limits (message sizes, keys per request, per-message timeout). */
   limits?: Partial<TransferLimits>
   /** How long a stream may wait for its next request, ms (default 10 s). */
@@ -157,6 +165,14 @@ export class ChunkServer {
     return this.active.size
   }
 
+  /** CHUNK-14: may `peer` read `key`? A refusal is reported (`CHUNK_FORBIDDEN`) and answered as not held. */
+  private readable(peer: string, key: Key): boolean {
+    const access = this.opts.access
+    if (access === undefined || access(peer, key)) return true
+    this.opts.onForbidden?.({ peer, code: ChunkCode.FORBIDDEN })
+    return false
+  }
+
   private async onStream(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
     if (this.isRefused(peer)) return stream.abort(chunkError(ChunkCode.PEER_REFUSED, 'peer over budget'))
@@ -165,12 +181,16 @@ export class ChunkServer {
     const bs = libp2pByteStream(stream)
     this.active.add(bs)
     const signal = this.controller.signal
+    // CHUNK-14: this peer's requests see only what the policy lets it read.
+    const readable = (key: Key): boolean => this.readable(peer, key)
+    const store = this.opts.access ? readableView(this.opts.store, readable) : this.opts.store
     try {
       const { type, stream: s } = await peekType(bs, this.idleTimeoutMs, signal)
       if (type === undefined) return await s.close()
-      if (type === QueryType.HAVE || type === QueryType.MANIFEST_GET) await this.serveQueries(s, signal)
+      if (type === QueryType.HAVE || type === QueryType.MANIFEST_GET)
+        await this.serveQueries(s, store, readable, signal)
       else {
-        const served = await serveChunks(s, this.opts.store, {
+        const served = await serveChunks(s, store, {
           limits: this.limits,
           idleTimeoutMs: this.idleTimeoutMs,
           verifyServed: this.opts.verifyServed ?? true,
@@ -192,7 +212,12 @@ export class ChunkServer {
   }
 
   /** HAVE and MANIFEST_GET requests until the fetcher half-closes (CHUNK-5, CHUNK-6). */
-  private async serveQueries(stream: ByteStream, signal: AbortSignal): Promise<void> {
+  private async serveQueries(
+    stream: ByteStream,
+    store: ChunkStore,
+    readable: (key: Key) => boolean,
+    signal: AbortSignal
+  ): Promise<void> {
     const reader = new FrameReader(stream.source)
     const write = (body: Uint8Array): Promise<number> =>
       writeFrame(stream, body, { signal, timeoutMs: this.limits.messageTimeoutMs })
@@ -207,11 +232,11 @@ export class ChunkServer {
         const type = body[0]
         if (type === QueryType.HAVE) {
           const keys = decodeHave(body, this.limits.maxKeysPerRequest)
-          const held = await Promise.all(keys.map((k) => this.opts.store.has(k, { signal })))
+          const held = await Promise.all(keys.map((k) => store.has(k, { signal })))
           await write(encodeHaveReply(held))
         } else if (type === QueryType.MANIFEST_GET) {
           const fileKey = decodeManifestGet(body)
-          const m = await this.opts.manifests?.(fileKey, { signal })
+          const m = readable(fileKey) ? await this.opts.manifests?.(fileKey, { signal }) : undefined
           // A lookup that returns another file's manifest is our bug: never send it.
           await write(m !== undefined && keysEqual(m.fileKey, fileKey) ? encodeOffer(m) : encodeMissing([0]))
         } else if (type !== undefined && Object.values(MsgType).includes(type as never))

@@ -246,6 +246,56 @@ describe('cafs/adapters/libp2p chunk exchange', () => {
     )
   })
 
+  it('serves under an access policy only what it allows, answering the rest as not held (CHUNK-14)', async () => {
+    const [a, x, y] = (await testnet(3, 'star')) as [BitwrkHost, BitwrkHost, BitwrkHost]
+    const file = await storedFile(300_000, 16)
+    const asked: string[] = []
+    let forbidden = 0
+    const xa = await exchange(a, {
+      store: file.store,
+      manifests: lookupOf(file.manifest),
+      // x may read the file; y nothing
+      access: (peer, key) => {
+        asked.push(peer)
+        return peer === x.peerId && key.length === 32
+      },
+      invalidRequestBudget: 1,
+      onForbidden: (ev) => {
+        assert.equal(ev.code, ChunkCode.FORBIDDEN)
+        assert.equal(ev.peer, y.peerId)
+        forbidden++
+      }
+    })
+    const xx = await exchange(x, { store: new MemoryChunkStore() })
+    const xy = await exchange(y, { store: new MemoryChunkStore() })
+    const keys = file.manifest.chunks.map((c) => c.key)
+    assert.ok(keys.length > 1)
+    const got = await xx.fetchFile(file.manifest.fileKey, { providers: [a.libp2p.peerId] })
+    assert.equal(got.manifest.chunks.length, keys.length)
+    assert.deepEqual(
+      await xx.has(a.libp2p.peerId, keys),
+      keys.map(() => true)
+    )
+    // y: the same answers as from a provider that holds nothing, however often it asks
+    const into = new MemoryChunkStore()
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(
+        await xy.has(a.libp2p.peerId, keys),
+        keys.map(() => false)
+      )
+      assert.equal(await xy.getManifest(a.libp2p.peerId, file.manifest.fileKey), undefined)
+      await assert.rejects(
+        xy.fetchFile(file.manifest, { store: into, providers: [a.libp2p.peerId] }),
+        (err) => isBitwrkError(err, XferCode.UNAVAILABLE)
+      )
+    }
+    assert.equal(into.stats().chunks, 0)
+    assert.ok(forbidden >= 3 * (2 * keys.length + 1), `forbidden ${forbidden}`)
+    // asking for a hash is no provable misbehaviour: no budget charged (CHUNK-9)
+    assert.equal(xa.isRefused(y.peerId), false)
+    assert.ok(asked.includes(x.peerId) && asked.includes(y.peerId))
+  })
+
   it('refuses the streams of a peer that used up its invalid-request budget, and only that peer', async () => {
     const [a, x, y] = (await testnet(3, 'star')) as [BitwrkHost, BitwrkHost, BitwrkHost]
     const file = await storedFile(100_000, 15)

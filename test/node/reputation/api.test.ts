@@ -13,7 +13,7 @@ import { call, errorOf } from '../api/helpers.js'
 import { newIdentity } from '../market/helpers.js'
 import { Nodes } from './helpers.js'
 
-const ctx = { topic: '/bitwrk/evidence/1', kind: 'evidence', article: '', from: 'x', nowMs: 0 } as const
+const ctx = { topic: '/bitwrk/evidence/2', kind: 'evidence', article: '', from: 'x', nowMs: 0 } as const
 
 describe('node/api (reputation)', function () {
   this.timeout(20_000)

@@ -18,7 +18,7 @@ import { ARTICLE, newIdentity } from '../market/helpers.js'
 import { Nodes } from './helpers.js'
 
 const hex32 = (): string => randomBytes(32).toString('hex')
-const ctx = { topic: '/bitwrk/evidence/1', kind: 'evidence', article: '', from: 'x', nowMs: 0 } as const
+const ctx = { topic: '/bitwrk/evidence/2', kind: 'evidence', article: '', from: 'x', nowMs: 0 } as const
 
 describe('node/reputation (equivocation)', function () {
   this.timeout(30_000)

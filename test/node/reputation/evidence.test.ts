@@ -8,7 +8,7 @@ import { isBitwrkError } from '../../../protocol/errors.js'
 import { money } from '../../../protocol/money/index.js'
 import { GOSSIP_APP_SCORE } from '../../../protocol/reputation/index.js'
 import { ARTICLE, connect, count, newWork, random, waitMeshes } from '../market/helpers.js'
-import { Nodes, reversing } from './helpers.js'
+import { buyOptions, Nodes } from './helpers.js'
 
 describe('node/reputation', function () {
   this.timeout(30_000)
@@ -16,32 +16,12 @@ describe('node/reputation', function () {
   afterEach(() => nodes.stop())
 
   it('records the global events of a real disputed trade on both parties and an observer', async () => {
-    const buyer = await nodes.trading()
-    const seller = await nodes.trading({}, reversing)
-    const observer = await nodes.node()
+    const { buyer, seller, third: observer } = await nodes.trio()
     const all = [buyer.node, seller.node, observer]
-    await connect(all, [
-      [0, 1],
-      [0, 2],
-      [1, 2]
-    ])
-    await waitMeshes(all)
-    const sell = await seller.node.placeBid({ article: ARTICLE, side: 'SELL', price: money('BTC', 1000n) })
-    await waitFor(() => buyer.node.book.get(sell.id) !== undefined, { timeoutMs: 10_000, what: 'offer' })
     const work = await importStream([random(4096)], buyer.node.chunks)
     // The buyer's check refuses every result: it signs reject-result, a RESULT_DISPUTED retirement.
     await assert.rejects(
-      buyWork({
-        market: buyer.node.market,
-        trade: buyer.trade,
-        store: buyer.node.chunks,
-        article: ARTICLE,
-        price: money('BTC', 2000n),
-        work,
-        attempts: 1,
-        resultCheck: () => false,
-        signal: AbortSignal.timeout(20_000)
-      }),
+      buyWork({ ...buyOptions(buyer, work), resultCheck: () => false, signal: AbortSignal.timeout(20_000) }),
       (e) => isBitwrkError(e, 'NODETRADE_BUY_FAILED')
     )
     const sellerAddr = { kind: 'address', id: seller.node.address } as const

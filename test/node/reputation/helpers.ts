@@ -2,9 +2,11 @@
 import { exportStream } from '../../../cafs/stream.js'
 import type { ChunkStore, Manifest } from '../../../cafs/types.js'
 import { type BitwrkNode, type BitwrkNodeOptions, TradeService } from '../../../node/index.js'
+import { waitFor } from '../../../node/testing.js'
 import type { TradeWorker } from '../../../node/trade/index.js'
-import { MarketTxChannel, wireSeller } from '../../../node/trade-wiring.js'
-import { memoryNode } from '../market/helpers.js'
+import { type BuyWorkOptions, MarketTxChannel, wireSeller } from '../../../node/trade-wiring.js'
+import { money } from '../../../protocol/money/index.js'
+import { ARTICLE, connect, memoryNode, waitMeshes } from '../market/helpers.js'
 
 /** A node with its trade service, wired like the daemon's. */
 export interface TradingNode {
@@ -38,6 +40,7 @@ export class Nodes {
     const trade = new TradeService({
       libp2p: node.host.libp2p,
       signer: node.identity,
+      files: node.files,
       channel,
       store: node.chunks
     })
@@ -47,10 +50,49 @@ export class Nodes {
     return { node, trade, channel }
   }
 
+  /**
+   * A buyer, a seller whose `worker` sells one SELL bid at 1000 satoshi, and a third node, all
+   * connected, meshes formed, the offer in the buyer's book.
+   */
+  async trio(
+    worker: TradeWorker = reversing
+  ): Promise<{ buyer: TradingNode; seller: TradingNode; third: BitwrkNode }> {
+    const buyer = await this.trading()
+    const seller = await this.trading({}, worker)
+    const third = await this.node()
+    const all = [buyer.node, seller.node, third]
+    await connect(all, [
+      [0, 1],
+      [0, 2],
+      [1, 2]
+    ])
+    await waitMeshes(all)
+    const bid = await seller.node.placeBid({ article: ARTICLE, side: 'SELL', price: money('BTC', 1000n) })
+    await waitFor(() => buyer.node.book.get(bid.id) !== undefined, { timeoutMs: 10_000, what: 'offer' })
+    return { buyer, seller, third }
+  }
+
   /** Stops everything started (trade services first). */
   async stop(): Promise<void> {
     await Promise.all(this.trades.splice(0).map((t) => t.stop()))
     await Promise.all(this.nodes.splice(0).map((n) => n.stop()))
+  }
+}
+
+/**
+ * What `buyWork` needs for `buyer` to buy `work` (its chunks in the buyer's store) in the test
+ * article at 2000 satoshi: one attempt, 30 s.
+ */
+export function buyOptions(buyer: TradingNode, work: Manifest): BuyWorkOptions {
+  return {
+    market: buyer.node.market,
+    trade: buyer.trade,
+    store: buyer.node.chunks,
+    article: ARTICLE,
+    price: money('BTC', 2000n),
+    work,
+    attempts: 1,
+    signal: AbortSignal.timeout(30_000)
   }
 }
 

@@ -6,7 +6,7 @@ import type { Bid } from '../../../protocol/bid/index.js'
 import { money } from '../../../protocol/money/index.js'
 import type { Transaction } from '../../../protocol/transaction/index.js'
 import { ARTICLE, connect, random, waitMeshes } from '../market/helpers.js'
-import { Nodes, readAll, reversing, type TradingNode } from './helpers.js'
+import { buyOptions, Nodes, readAll, reversing, type TradingNode } from './helpers.js'
 
 describe('node/trade-wiring (replication)', function () {
   this.timeout(40_000)
@@ -48,16 +48,9 @@ describe('node/trade-wiring (replication)', function () {
     })
     const progress: string[] = []
     const r = await buyWork({
-      market: buyer.node.market,
-      trade: buyer.trade,
-      store: buyer.node.chunks,
-      article: ARTICLE,
-      price: money('BTC', 2000n),
-      work: await importStream([work], buyer.node.chunks),
-      attempts: 1,
+      ...buyOptions(buyer, await importStream([work], buyer.node.chunks)),
       reputation: buyer.node.reputation,
       deterministic: true,
-      signal: AbortSignal.timeout(30_000),
       onProgress: (p) => progress.push(p)
     })
     return { r, finished, progress }

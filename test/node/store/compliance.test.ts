@@ -116,6 +116,13 @@ for (const makeBackend of BACKENDS) {
       await rejectsWith(() => openStore(kv), StoreError.SCHEMA_MISMATCH)
     })
 
+    it('refuses a version-1 store (plain result keys, before TX-23) with STORE_SCHEMA_MISMATCH', async () => {
+      await checkSchema(kv)
+      const key = (await collect(kv, {}))[0]!
+      await kv.batch([{ type: 'put', key: Uint8Array.from(key), value: schemaValue(1) }])
+      await rejectsWith(() => openStore(kv), StoreError.SCHEMA_MISMATCH)
+    })
+
     it('refuses data without a schema version with STORE_SCHEMA_MISMATCH', async () => {
       await kv.batch([{ type: 'put', key: b(Bucket.bid, 65), value: b(1) }])
       await rejectsWith(() => checkSchema(kv), StoreError.SCHEMA_MISMATCH)

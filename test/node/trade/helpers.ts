@@ -21,7 +21,8 @@ import {
   type MemoryTxNetwork,
   type TestClock,
   type TradeLimits,
-  TradeService
+  TradeService,
+  type TxChannel
 } from '../../../node/trade/index.js'
 import { Identity } from '../../../protocol/identity/index.js'
 import { money } from '../../../protocol/money/index.js'
@@ -52,6 +53,8 @@ export interface NodeOptions {
   readonly wrapStore?: (store: ChunkStore) => ChunkStore
   /** Trade limits. */
   readonly limits?: Partial<TradeLimits>
+  /** Wraps the channel the trade service publishes on (a hostile party's messages). */
+  readonly wrapChannel?: (channel: TxChannel) => TxChannel
 }
 
 /** Starts a node: host on 127.0.0.1 port 0, store, repository, channel, trade service. */
@@ -76,7 +79,7 @@ export async function makeNode(
   const trade = new TradeService({
     libp2p: host.libp2p,
     signer: identity,
-    channel,
+    channel: opts.wrapChannel?.(channel) ?? channel,
     store,
     clock,
     ...(opts.limits !== undefined ? { limits: opts.limits } : {})

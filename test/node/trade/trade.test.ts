@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { hexToBytes } from '@noble/hashes/utils.js'
 import type { ChunkStore } from '../../../cafs/types.js'
 import {
@@ -12,8 +13,16 @@ import {
   TradeMsg,
   type TradeWorker
 } from '../../../node/trade/index.js'
-import { isBitwrkError } from '../../../protocol/errors.js'
-import { PHASE_EXTENSION_MS } from '../../../protocol/transaction/index.js'
+import { type BitwrkError, isBitwrkError } from '../../../protocol/errors.js'
+import { Identity } from '../../../protocol/identity/index.js'
+import {
+  PHASE_EXTENSION_MS,
+  parseTxDocument,
+  SealError,
+  sealResultKey,
+  signTxMessage,
+  type TxMessage
+} from '../../../protocol/transaction/index.js'
 import { establish, lcgBytes, makeNode, reversed, type TradeNode } from './helpers.js'
 
 /** A worker that reverses the work and counts its jobs. */
@@ -102,9 +111,9 @@ describe('node/trade', function () {
       assert.equal(replayed?.phase, 'FINISHED')
       assert.equal(replayed?.outcome?.result, 'seller-paid')
     }
-    // The key is public and decrypts what travelled; the receipt is the buyer's.
+    // The key is published sealed to the buyer (TX-23); the receipt is the buyer's.
     const final = buyer.channel.current(tx.id)
-    assert.ok(final?.resultKey !== null && final?.receipt !== null)
+    assert.ok(final?.sealedResultKey !== null && final?.receipt !== null)
   })
 
   it('lets the seller reject work whose secret does not open the commitment (WORK_DISPUTED)', async () => {
@@ -155,6 +164,62 @@ describe('node/trade', function () {
     assert.match(stored.at(-1)?.message.document ?? '', /msg=reject-result/)
     assert.equal(stored.length, 5)
     assert.equal((await seller.repo.get(tx.id))?.outcome?.reason, 'result-rejected')
+  })
+
+  it('rejects a result whose published key is sealed to another key (TRADE_BAD_SEALED_KEY, RESULT_DISPUTED)', async () => {
+    const buyer = await node()
+    const stranger = Identity.generate((n) => new Uint8Array(randomBytes(n)))
+    let resealed = 0
+    // A hostile seller: its transmit-finished carries the key sealed to a stranger, well formed
+    // and validly signed, so every phase machine accepts it; only the buyer can tell.
+    const seller: TradeNode = await node({
+      wrapChannel: (channel) =>
+        new Proxy(channel, {
+          get(target, prop, receiver) {
+            if (prop !== 'publish') {
+              const v: unknown = Reflect.get(target, prop, receiver)
+              return typeof v === 'function' ? v.bind(target) : v
+            }
+            return (message: TxMessage) => {
+              const parsed = parseTxDocument(message.document)
+              if (!parsed.ok || parsed.doc.content.kind !== 'transmit-finished')
+                return target.publish(message)
+              resealed++
+              const sealed = sealResultKey(stranger.publicKey, parsed.doc.txid, randomBytes(32), (n) =>
+                randomBytes(n)
+              )
+              return target.publish(
+                signTxMessage(seller.identity, parsed.doc.txid, {
+                  ...parsed.doc.content,
+                  sealedResultKey: Buffer.from(sealed).toString('hex')
+                })
+              )
+            }
+          }
+        })
+    })
+    const work = lcgBytes(30_000, 8)
+    const { tx, secret } = await establish(network, clock, buyer, seller, work)
+    const sell = seller.trade.onEstablished(tx, reversingWorker())
+    let checked = false
+    const err = await rejectsWith(
+      buyer.trade.runBuyer(tx, work, secret, {
+        resultCheck: () => {
+          checked = true
+          return true
+        }
+      }),
+      TradeCode.BAD_SEALED_KEY
+    )
+    assert.equal((err as BitwrkError).details.sealCode, SealError.MISMATCH)
+    assert.equal(resealed, 1)
+    assert.equal(checked, false, 'nothing to check without the key')
+    const sold = await sell
+    for (const t of [sold.tx, buyer.channel.current(tx.id)]) {
+      assert.equal(t?.phase, 'RESULT_DISPUTED')
+      assert.equal(t?.outcome?.disputedBy, 'buyer')
+      assert.equal(t?.outcome?.debt, null)
+    }
   })
 
   it('gives the buyer a typed error when the seller dies mid-transfer; the transaction retires by the rules', async () => {

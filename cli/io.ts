@@ -6,6 +6,8 @@ export interface Output {
   write(text: string): unknown
   /** True for a terminal (`process.stderr.isTTY`): progress is then drawn as a redrawn line with bars. */
   readonly isTTY?: boolean
+  /** A terminal's width in characters (`process.stderr.columns`). */
+  readonly columns?: number
 }
 
 /** What a command may touch of the outside world besides the file system. */

@@ -93,8 +93,12 @@ export class BuyProgress {
   redraw(): void {
     if (!this.tty || this.lastLine === '') return
     const s = Math.round((Date.now() - this.started) / 1000)
+    let line = `${this.label}: ${this.lastLine} (${s} s)`
+    // a line longer than the terminal wraps, and \r would then redraw only its last part
+    const width = this.out.columns ?? 0
+    if (width > 1 && line.length > width - 1) line = `${line.slice(0, width - 2)}…`
     // \r and "erase to the end of the line" (CSI K): one line, redrawn in place
-    this.out.write(`\r${this.label}: ${this.lastLine} (${s} s)\x1b[K`)
+    this.out.write(`\r${line}\x1b[K`)
   }
 
   /** Ends the terminal line so the next output starts on its own. */

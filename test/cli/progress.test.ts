@@ -111,4 +111,13 @@ describe('cli/buy progress', () => {
     assert.ok(text.endsWith(`${ESC}[K\n`))
     assert.match(text.slice(0, -4), /result \[#{20}\] 100% 799 B\/799 B \(\d+ s\)$/)
   })
+
+  it("keeps the terminal line within the terminal's width", () => {
+    let text = ''
+    const p = new BuyProgress({ isTTY: true, columns: 60, write: (t: string) => (text += t) }, 'buy A', true)
+    p.show(STATES[6] as ActivityView)
+    const line = text.slice(1, text.indexOf(ESC))
+    assert.equal(line.length, 59)
+    assert.ok(line.endsWith('…'))
+  })
 })

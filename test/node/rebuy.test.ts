@@ -68,6 +68,18 @@ describe('node/trade-wiring', function () {
     return { node, trade, channel }
   }
 
+  /** {@link buyWork}'s options for `b` buying `work` of the article at `satoshi`. */
+  function buying(b: { node: BitwrkNode; trade: TradeService }, work: Manifest, satoshi: bigint) {
+    return {
+      market: b.node.market,
+      trade: b.trade,
+      store: b.node.chunks,
+      article: ARTICLE,
+      price: money('BTC', satoshi),
+      work
+    }
+  }
+
   it('buys again from another seller when the first seller dies mid-transfer', async () => {
     const started = Date.now()
     const b = await tradingNode()
@@ -110,12 +122,7 @@ describe('node/trade-wiring', function () {
     const work: Manifest = await importStream([workBytes], b.node.chunks)
     const progress: { phase: string; details: Record<string, unknown> }[] = []
     const bought = await buyWork({
-      market: b.node.market,
-      trade: b.trade,
-      store: b.node.chunks,
-      article: ARTICLE,
-      price: money('BTC', 2000n),
-      work,
+      ...buying(b, work, 2000n),
       attempts: 3,
       signal: AbortSignal.timeout(35_000),
       onProgress: (phase, details) => progress.push({ phase, details })
@@ -157,14 +164,7 @@ describe('node/trade-wiring', function () {
   it('ends with NODETRADE_NO_SELLER when every bid expires unmatched or its timeout passes first, and withdraws the open bid (API-21)', async () => {
     const b = await tradingNode()
     const work = await importStream([new TextEncoder().encode('nobody sells this')], b.node.chunks)
-    const base = {
-      market: b.node.market,
-      trade: b.trade,
-      store: b.node.chunks,
-      article: ARTICLE,
-      price: money('BTC', 1000n),
-      work
-    }
+    const base = buying(b, work, 1000n)
     await assert.rejects(buyWork({ ...base, attempts: 2, bidLifetimeMs: 400 }), {
       code: 'NODETRADE_NO_SELLER',
       details: { attempts: 2 }
@@ -208,12 +208,7 @@ describe('node/trade-wiring', function () {
     const phases: string[] = []
     await assert.rejects(
       buyWork({
-        market: b.node.market,
-        trade: b.trade,
-        store: b.node.chunks,
-        article: ARTICLE,
-        price: money('BTC', 2000n),
-        work,
+        ...buying(b, work, 2000n),
         timeoutMs: 8_000,
         onProgress: (phase) => phases.push(phase)
       }),

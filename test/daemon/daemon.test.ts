@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -18,8 +19,10 @@ import {
   stopDaemonProcess
 } from './helpers.js'
 
-/** The repository's README (this file runs from dist/test/daemon/). */
-const README = fileURLToPath(new URL('../../../README.md', import.meta.url))
+/** The repository (this file runs from dist/test/daemon/). */
+const REPO = fileURLToPath(new URL('../../../', import.meta.url))
+/** The repository's README. */
+const README = join(REPO, 'README.md')
 
 /** A command line split into words as /bin/sh would for these simple lines ('…' quotes only). */
 function words(line: string): string[] {
@@ -233,6 +236,21 @@ describe('cli/start (daemon subprocess)', function () {
     this.timeout(180_000)
     const [home, seller, buyer] = [await newDir(), await newDir(), await newDir()]
     const env = { HOME: home }
+    // `npx bitwrk-node` runs package.json's bin through the shell: executable as checked out,
+    // whichever command built dist/ (tsc writes dist/cli/main.js without the executable bit)
+    const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>
+    }
+    const bin = join(REPO, pkg.bin['bitwrk-node'] as string)
+    const help = await new Promise<string>((resolve, reject) =>
+      execFile(
+        bin,
+        ['help'],
+        { env: { PATH: process.env['PATH'] ?? '', HOME: home }, timeout: 20_000 },
+        (err, out) => (err === null ? resolve(out) : reject(err))
+      )
+    )
+    assert.match(help, /^usage: bitwrk-node /)
     const commands = firstHourCommands(await readFile(README, 'utf8'))
     const ran: string[] = []
     let sellerNode: DaemonProcess | undefined

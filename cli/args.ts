@@ -1,4 +1,5 @@
-import { BitwrkError } from '../protocol/errors.js'
+import { BitwrkError, isBitwrkError } from '../protocol/errors.js'
+import { parseMoney } from '../protocol/money/index.js'
 import { CliErrorCode } from './io.js'
 
 /** Flags a command accepts: name (without `--`) → whether it takes a value. */
@@ -74,6 +75,23 @@ export function parseArgs(
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {
   const v = args.flags[name]
   return typeof v === 'string' ? v : undefined
+}
+
+/**
+ * Checks a money argument (`PRICE`, `--max-price`) before anything is sent: a text that does
+ * not parse (MON-3) is `CLI_BAD_ARGUMENT` with the money error's message, which names the
+ * accepted forms with examples (MON-10). Returns the text as given.
+ */
+export function moneyArgument(text: string, name: string): string {
+  try {
+    parseMoney(text)
+    return text
+  } catch (err) {
+    if (!isBitwrkError(err)) throw err
+    throw new BitwrkError(CliErrorCode.badArgument, `bad ${name} '${shorten(text)}': ${err.message}`, {
+      detail: err.code
+    })
+  }
 }
 
 /** Keeps echoed user input to one short line. */

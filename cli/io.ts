@@ -4,6 +4,10 @@ import { isBitwrkError } from '../protocol/errors.js'
 export interface Output {
   /** Writes `text` as is (callers add newlines). */
   write(text: string): unknown
+  /** True for a terminal (`process.stderr.isTTY`): progress is then drawn as a redrawn line with bars. */
+  readonly isTTY?: boolean
+  /** A terminal's width in characters (`process.stderr.columns`). */
+  readonly columns?: number
 }
 
 /** What a command may touch of the outside world besides the file system. */

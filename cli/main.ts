@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import '../node/polyfill.js'
 import { buyCommand } from './buy/index.js'
+import { demoCommand } from './demo/index.js'
 import { identityCommand } from './identity/index.js'
 import { type Command, type CommandIo, EXIT } from './io.js'
 import { mandateCommand } from './mandate/index.js'
@@ -16,19 +17,22 @@ export { EXIT } from './io.js'
 const USAGE = `usage: bitwrk-node <command> [options]
 
 commands:
-  start [--data-dir DIR] [--listen MA] [--bootstrap MA] [--api-port P]
+  start [--data-dir DIR] [--listen MA] [--bootstrap MA] [--api-port P] [--articles A,B]
                                         run the node daemon until SIGINT/SIGTERM
-  status [--data-dir DIR] [--json]      show the running daemon (peers, book, epochs, services)
-  peers [--data-dir DIR] [--json]       list the running daemon's connected peers
-  buy ARTICLE FILE [--max-price P] [--out FILE]
-                                        buy work through the running daemon
-  mandate grant|list|revoke …           permissions to buy or sell (through the daemon)
+  status [--json]                       show the running daemon (peers, book, epochs, services)
+  peers [--json]                        list the running daemon's connected peers
+  mandate grant|list|revoke …           permissions to buy or sell
+  worker --article A --exec CMD | --demo  sell: run CMD per job (work on stdin, result on stdout)
+  buy ARTICLE FILE [--max-price P] [--timeout S] [--out FILE]
+                                        buy work, with its progress on stderr
+  demo work|render                      a work file of the demo article; a tile rendered locally
   identity new|show [--data-dir DIR]    create or show the node's key (address, peer id)
-  sign [--wif WIF] MESSAGE              sign a message (Bitcoin signed message, Base64)
+  sign [--wif WIF | --data-dir DIR] MESSAGE  sign a message (Bitcoin signed message, Base64)
   verify ADDRESS SIGNATURE MESSAGE      check a signature: prints valid (exit 0) / invalid (exit 1)
-  worker --article A --exec CMD [--api URL]  run CMD as a worker of the node (work on stdin, result on stdout)
   help                                  show this text
 
+status, peers, mandate, worker and buy talk to a running daemon, named the same way in each:
+--data-dir DIR (its daemon.json; default $BITWRK_DATA_DIR, else ~/.bitwrk-node) or --api URL.
 'bitwrk-node <command> --help' shows a command's options. Exit codes: 0 success,
 1 failure, 2 bad command line.
 `
@@ -36,6 +40,7 @@ commands:
 /** The sub-commands by name; each folder of cli/ is one. */
 const COMMANDS: Readonly<Record<string, Command>> = {
   buy: buyCommand,
+  demo: demoCommand,
   identity: identityCommand,
   mandate: mandateCommand,
   peers: peersCommand,

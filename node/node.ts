@@ -154,7 +154,10 @@ export interface BitwrkNode {
   start(): Promise<void>
   /** Stops market, host and persistence in reverse order. Idempotent. */
   stop(): Promise<void>
-  /** Follows an article: book, both topics, stored subscription. */
+  /**
+   * Follows an article: book and both topics at once (synchronously, before the promise
+   * settles), then the stored subscription, so a restart follows it again.
+   */
   follow(article: string): Promise<void>
   /** Stops following an article. */
   unfollow(article: string): Promise<void>
@@ -421,9 +424,11 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     async follow(article) {
       if (!isValidArticle(article))
         throw new BitwrkError(NodeCodes.BAD_ARTICLE, 'article cannot be followed', { length: article.length })
-      await repos.settings.follow(article, clock())
+      // The book follows before the first await: a bid placed right after this call (a worker's
+      // offer, WRK-11) finds the article followed; the stored subscription comes next.
       book.follow(article)
       subscribe(article)
+      await repos.settings.follow(article, clock())
     },
     async unfollow(article) {
       await repos.settings.unfollow(article)

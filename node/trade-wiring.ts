@@ -27,6 +27,9 @@ import type { TradeService } from './trade/service.js'
 /** Retired records kept for `current` after the market stops following them (bounded). */
 const MAX_RETIRED_KEPT = 4096
 
+/** Lifetime of a buy's BUY bid by default, ms: the original's 60 s (as a SELL bid's, node/daemon). */
+const BUY_BID_LIFETIME_MS = 60_000
+
 /** Longest wait for the market's serial retire job in {@link MarketTxChannel.retireDue}. */
 const RETIRE_WAIT_MS = 1000
 
@@ -35,7 +38,14 @@ export const NodeTradeCode = {
   /** Every attempt of a buy failed (details: attempts, lastCode). */
   BUY_FAILED: 'NODETRADE_BUY_FAILED',
   /** The BUY bid expired or was cancelled without an established transaction. */
-  NO_MATCH: 'NODETRADE_NO_MATCH'
+  NO_MATCH: 'NODETRADE_NO_MATCH',
+  /**
+   * No seller was found: every BUY bid expired unmatched, or the buy's deadline passed before a
+   * transaction was established (API-7, API-21; details: attempts, timeoutMs).
+   */
+  NO_SELLER: 'NODETRADE_NO_SELLER',
+  /** The buy's deadline passed after a seller was found, before the result was in (API-21). */
+  TIMEOUT: 'NODETRADE_TIMEOUT'
 } as const
 
 /** The market's transaction topic as a {@link TxChannel}. */
@@ -150,6 +160,11 @@ export interface BuyWorkOptions {
   readonly deterministic?: boolean
   /** Byte progress of the work push and the result transfer of the current attempt. */
   readonly onTransfer?: (event: TransferProgressEvent) => void
+  /**
+   * Deadline of the whole buy, ms (API-21): when it passes the open BUY bid is cancelled and the
+   * buy fails with `NODETRADE_NO_SELLER` (no transaction was established) or `NODETRADE_TIMEOUT`.
+   */
+  readonly timeoutMs?: number
 }
 
 /** Outcome of {@link buyWork}. */
@@ -171,6 +186,31 @@ type TxResultCheck = (result: Uint8Array, tx: Transaction) => Promise<boolean>
  * disagreed with it get a signed reject-result (a global dispute) and a local `rejectedResults`.
  */
 export async function buyWork(o: BuyWorkOptions): Promise<BuyWorkResult> {
+  if (o.timeoutMs === undefined) return buyWorkUntil(o)
+  const deadline = AbortSignal.timeout(o.timeoutMs)
+  let matched = false
+  try {
+    return await buyWorkUntil({
+      ...o,
+      signal: o.signal === undefined ? deadline : AbortSignal.any([o.signal, deadline]),
+      onProgress: (phase, details) => {
+        if (phase === 'established') matched = true
+        o.onProgress?.(phase, details)
+      }
+    })
+  } catch (err) {
+    if (!deadline.aborted || o.signal?.aborted === true) throw err
+    const s = Math.round(o.timeoutMs / 1000)
+    throw matched
+      ? new BitwrkError(NodeTradeCode.TIMEOUT, `the buy did not finish within ${s} s`, {
+          timeoutMs: o.timeoutMs
+        })
+      : new BitwrkError(NodeTradeCode.NO_SELLER, `no seller found within ${s} s`, { timeoutMs: o.timeoutMs })
+  }
+}
+
+/** {@link buyWork} until `o.signal` aborts. */
+async function buyWorkUntil(o: BuyWorkOptions): Promise<BuyWorkResult> {
   const rep = o.reputation
   const plain: TxResultCheck = async (result) => (o.resultCheck === undefined ? true : o.resultCheck(result))
   if (rep === undefined || o.deterministic !== true) return buyOnce(o, plain, new Set())
@@ -223,7 +263,9 @@ async function buyOnce(
   judgedAgainst: ReadonlySet<string>
 ): Promise<BuyWorkResult> {
   const attempts = o.attempts ?? 3
+  const lifetimeMs = o.bidLifetimeMs ?? BUY_BID_LIFETIME_MS
   let lastCode = 'NONE'
+  let unmatched = 0
   for (let attempt = 1; attempt <= attempts; attempt++) {
     o.signal?.throwIfAborted()
     const buyerSecret = randomBytes(32).toString('hex')
@@ -235,7 +277,7 @@ async function buyOnce(
         article: o.article,
         side: 'BUY',
         price: o.price,
-        lifetimeMs: o.bidLifetimeMs ?? 60_000,
+        lifetimeMs,
         work: { workHash, buyerSecret }
       })
     } catch (err) {
@@ -247,11 +289,23 @@ async function buyOnce(
     try {
       tx = await established.wait(bid.id)
     } catch (err) {
+      if (o.signal?.aborted === true) {
+        // The buyer gave up (client gone, deadline): its bid must not match a seller it would
+        // then leave waiting. A bid matched or closed meanwhile cannot be cancelled: ignored.
+        await o.market.cancelBid(bid.id).catch(() => {})
+        throw err
+      }
       lastCode = isBitwrkError(err) ? err.code : 'UNKNOWN'
+      if (isBitwrkError(err, NodeTradeCode.NO_MATCH)) unmatched++
       o.onProgress?.('retry', { attempt, code: lastCode })
       continue
     }
-    o.onProgress?.('established', { attempt, txid: tx.id, seller: tx.terms.sellerPeerId })
+    o.onProgress?.('established', {
+      attempt,
+      txid: tx.id,
+      seller: tx.terms.sellerPeerId,
+      sellerAddress: tx.terms.seller
+    })
     try {
       const t = tx
       const r = await o.trade.runBuyer(tx, o.work, buyerSecret, {
@@ -273,6 +327,12 @@ async function buyOnce(
       o.onProgress?.('retry', { attempt, code: lastCode })
     }
   }
+  if (unmatched === attempts)
+    throw new BitwrkError(
+      NodeTradeCode.NO_SELLER,
+      `no seller found: ${attempts} BUY bids of ${Math.round(lifetimeMs / 1000)} s expired unmatched`,
+      { attempts }
+    )
   throw new BitwrkError(NodeTradeCode.BUY_FAILED, `buy failed after ${attempts} attempts (${lastCode})`, {
     attempts,
     lastCode

@@ -1,11 +1,13 @@
 import type { PeerView } from '../../node/api/index.js'
+import { DAEMON_FLAGS_USAGE, daemonQueryCommand } from '../daemon.js'
 import type { CommandIo } from '../io.js'
-import { daemonQueryCommand } from '../status/index.js'
 
 /** Usage of `bitwrk-node peers`. */
 export const PEERS_USAGE = `usage: bitwrk-node peers [--data-dir DIR | --api URL] [--json]
 
 Lists the peers the running daemon is connected to: peer id and remote addresses.
+${DAEMON_FLAGS_USAGE}
+  --json           the API's JSON view as is
 `
 
 /** `bitwrk-node peers`: asks the running daemon's local API. */

@@ -23,7 +23,8 @@ listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it
                    API needs the token of <data-dir>/.cookie for changes and remote reads
   --api-allow-host NAME  a host name the API answers to besides localhost and IP literals
                    (e.g. the machine's LAN name; DNS-rebinding guard, API-2)
-  --articles A,B   articles to follow (default net.bitwrk/rays/0)
+  --articles A,B   articles to follow (default net.bitwrk/rays/0); a buy, a worker registration
+                   or a mandate for another article makes the node follow it too (WRK-11)
   --min-trust S    no transaction with a counterparty whose reputation score is below S
                    (-0.75 < S <= 1, default ${DEFAULT_THRESHOLDS.establishMin}; REP-6)
   --worker-allow R where workers' push URLs may point: HOST:PORT, HOST:LOW-HIGH or HOST:*

@@ -1,12 +1,14 @@
 import type { StatusView } from '../../node/api/index.js'
+import { DAEMON_FLAGS_USAGE, daemonQueryCommand } from '../daemon.js'
 import type { CommandIo } from '../io.js'
-import { daemonQueryCommand } from './client.js'
 
 /** Usage of `bitwrk-node status`. */
 export const STATUS_USAGE = `usage: bitwrk-node status [--data-dir DIR | --api URL] [--json]
 
 Shows the running daemon: identity, listen addresses, peers, followed articles with their book
 and last epoch digest, transactions by phase, and which services run.
+${DAEMON_FLAGS_USAGE}
+  --json           the API's JSON view as is
 `
 
 /** The human lines of `bitwrk-node status`. */

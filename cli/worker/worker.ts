@@ -1,34 +1,51 @@
 /**
- * `bitwrk-node worker --article A --exec CMD [--api URL]`: a worker of the original protocol
- * (original §8.4, protocol/spec/local-api.md WRK-*) that runs CMD per job. It listens on
- * 127.0.0.1 (port 0) as its push URL, registers at the node's API, runs CMD with the work on
- * stdin and answers with its stdout (200) or its failure (500), registers again after each job
- * ("idle again"), and unregisters on SIGINT/SIGTERM.
+ * `bitwrk-node worker --article A --exec CMD [--data-dir DIR | --api URL]`: a worker of the
+ * original protocol (original §8.4, protocol/spec/local-api.md WRK-*) that runs CMD per job.
+ * It listens on 127.0.0.1 (port 0) as its push URL, registers at the node's API, runs CMD with
+ * the work on stdin and answers with its stdout (200) or its failure (500), registers again
+ * after each job ("idle again"), and unregisters on SIGINT/SIGTERM. `--demo` sells the demo
+ * article with the package's own tracer (RAYS-1), wherever the package is installed.
  */
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { RAYS_ARTICLE } from '../../node/demo/index.js'
 import { BitwrkError } from '../../protocol/errors.js'
 import { parseArgs, stringFlag } from '../args.js'
+import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, daemonEndpoint } from '../daemon.js'
 import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
 
 /** Usage text of `bitwrk-node worker`. */
-export const WORKER_USAGE = `usage: bitwrk-node worker --article ARTICLE --exec CMD [--api URL] [--id ID]
-                          [--token TOKEN | --cookie FILE] [--max-result BYTES]
+export const WORKER_USAGE = `usage: bitwrk-node worker --article ARTICLE --exec CMD | --demo
+                          [--data-dir DIR | --api URL] [--id ID] [--token TOKEN | --cookie FILE]
+                          [--max-result BYTES]
 
   runs CMD (through /bin/sh) for every job: the work on stdin, the result from stdout
-  --api URL          the node's local API (default http://127.0.0.1:8081)
-  --id ID            worker id (default exec-<pid>)
-  --token TOKEN      API token, when the node requires one
-  --cookie FILE      read the API token from FILE (the node's <data-dir>/.cookie)
-  --max-result N     largest result in bytes (default 268435456)
+  --demo           sell ${RAYS_ARTICLE} tiles rendered by the built-in tracer (RAYS-1),
+                   i.e. --article ${RAYS_ARTICLE} and this package's demo worker as CMD
+${DAEMON_FLAGS_USAGE}
+  --id ID          worker id (default exec-<pid>)
+  --token TOKEN    API token (with --api, when the node requires one)
+  --cookie FILE    read the API token from FILE (the node's <data-dir>/.cookie)
+  --max-result N   largest result in bytes (default 268435456)
+Registering for an article the node does not follow makes it follow the article (WRK-11).
 `
 
+/** The demo article's worker program of this package (RAYS-1), run by `--demo`. */
+const DEMO_WORKER = fileURLToPath(new URL('../../node/demo/worker-cli.js', import.meta.url))
+
+/** A word for /bin/sh: single-quoted, so a path with spaces or quotes stays one word. */
+function shellWord(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`
+}
+
 const FLAGS = {
+  ...DAEMON_FLAGS,
   article: 'string',
   exec: 'string',
-  api: 'string',
+  demo: 'boolean',
   id: 'string',
   token: 'string',
   cookie: 'string',
@@ -56,7 +73,7 @@ interface Config {
   maxResult: number
 }
 
-async function callApi(cfg: Config, path: string, fields: Record<string, string>): Promise<void> {
+async function callApi(cfg: Config, path: string, fields: Record<string, string>): Promise<unknown> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
   if (cfg.token !== undefined) headers['authorization'] = `Bearer ${cfg.token}`
   let res: Response
@@ -71,7 +88,8 @@ async function callApi(cfg: Config, path: string, fields: Record<string, string>
   } catch (err) {
     throw new BitwrkError(WorkerCliCode.REGISTER_FAILED, `cannot reach ${cfg.api}: ${(err as Error).message}`)
   }
-  const text = (await res.text()).slice(0, 300)
+  const answer = await res.text()
+  const text = answer.slice(0, 300)
   if (res.status !== 200) {
     let code = `status ${res.status}`
     try {
@@ -81,6 +99,11 @@ async function callApi(cfg: Config, path: string, fields: Record<string, string>
       // Not JSON: keep the status.
     }
     throw new BitwrkError(WorkerCliCode.REGISTER_FAILED, `${path} refused: ${code}`)
+  }
+  try {
+    return JSON.parse(answer)
+  } catch {
+    return undefined
   }
 }
 
@@ -136,16 +159,13 @@ export async function workerCommand(
       io.stdout.write(WORKER_USAGE)
       return EXIT.ok
     }
-    const article = stringFlag(args, 'article')
-    const exec = stringFlag(args, 'exec')
+    const demo = args.flags['demo'] === true
+    if (demo && stringFlag(args, 'exec') !== undefined)
+      throw new BitwrkError(CliErrorCode.badArgument, 'give --exec or --demo, not both')
+    const article = stringFlag(args, 'article') ?? (demo ? RAYS_ARTICLE : undefined)
+    const exec = demo ? `${shellWord(process.execPath)} ${shellWord(DEMO_WORKER)}` : stringFlag(args, 'exec')
     if (article === undefined) throw new BitwrkError(CliErrorCode.missingArgument, 'missing --article')
-    if (exec === undefined) throw new BitwrkError(CliErrorCode.missingArgument, 'missing --exec')
-    const api = stringFlag(args, 'api') ?? 'http://127.0.0.1:8081'
-    try {
-      new URL(api)
-    } catch {
-      throw new BitwrkError(CliErrorCode.badArgument, '--api must be a URL')
-    }
+    if (exec === undefined) throw new BitwrkError(CliErrorCode.missingArgument, 'missing --exec (or --demo)')
     const maxText = stringFlag(args, 'max-result')
     const maxResult = maxText === undefined ? DEFAULT_MAX_RESULT : Number(maxText)
     if (!Number.isSafeInteger(maxResult) || maxResult < 1)
@@ -155,18 +175,20 @@ export async function workerCommand(
     if (token !== undefined && cookie !== undefined)
       throw new BitwrkError(CliErrorCode.badArgument, 'give --token or --cookie, not both')
     if (cookie !== undefined) token = (await readFile(cookie, 'utf8')).trim()
+    const endpoint = await daemonEndpoint(args, io)
     const cfg: Config = {
       article,
       exec,
-      api,
+      api: endpoint.base,
       id: stringFlag(args, 'id') ?? `exec-${process.pid}`,
-      token,
+      // --token / --cookie win over the data directory's cookie file
+      token: token ?? endpoint.token,
       maxResult
     }
 
     let busy = false
     let pushUrl = ''
-    const register = (): Promise<void> =>
+    const register = (): Promise<unknown> =>
       callApi(cfg, '/registerworker', { id: cfg.id, article, pushurl: pushUrl })
     const srv = createServer((req, res) => {
       if (req.method !== 'POST' || busy) {
@@ -190,8 +212,10 @@ export async function workerCommand(
       srv.listen(0, '127.0.0.1', () => resolve())
     })
     pushUrl = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/work`
-    await register()
-    io.stdout.write(`worker ${cfg.id} registered for ${article} at ${api} (push URL ${pushUrl})\n`)
+    const first = (await register()) as { followed?: unknown } | undefined
+    io.stdout.write(`worker ${cfg.id} registered for ${article} at ${cfg.api} (push URL ${pushUrl})\n`)
+    if (first?.followed === true)
+      io.stdout.write(`the node now follows ${article} (its bids and transactions)\n`)
     await new Promise<void>((resolve) => {
       if (stop.aborted) resolve()
       stop.addEventListener('abort', () => resolve(), { once: true })

@@ -25,10 +25,20 @@ export const ApiErrorCode = {
   CONFLICT: 'API_CONFLICT',
   /** 500: the node could not complete the buy (`detail`: the failure's code). */
   BUY_FAILED: 'API_BUY_FAILED',
+  /** 504: no seller was found for the buy (its bids expired unmatched, or its `?timeout=` passed; API-21). */
+  NO_SELLER: 'API_NO_SELLER',
   /** 503: the server is stopping. */
   UNAVAILABLE: 'API_UNAVAILABLE',
   /** 500: a bug; the message is generic. */
   INTERNAL: 'API_INTERNAL'
+} as const
+
+/** Detail codes of the API's own refusals of a parameter (API-4, `detail`). */
+export const ApiDetailCode = {
+  /** `?timeout=` of `/buy` is not an integer number of seconds from 1 to 86,400 (API-21). */
+  BAD_TIMEOUT: 'API_BAD_TIMEOUT',
+  /** `?ref=` of `/buy` is not 1–64 characters of `A-Z a-z 0-9 . _ -` (API-21). */
+  BAD_REF: 'API_BAD_REF'
 } as const
 
 /** One of the {@link ApiErrorCode} values. */
@@ -46,6 +56,7 @@ export const API_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   API_UNSUPPORTED_MEDIA_TYPE: 415,
   API_CONFLICT: 409,
   API_BUY_FAILED: 500,
+  API_NO_SELLER: 504,
   API_UNAVAILABLE: 503,
   API_INTERNAL: 500
 }

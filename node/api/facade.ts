@@ -113,6 +113,10 @@ export interface ActivityView {
   readonly workTransfer?: TransferView | null
   /** The encrypted result's transfer of the current trade (API-18). */
   readonly resultTransfer?: TransferView | null
+  /** A buy's seller in its current transaction (participant address), null until matched (API-21). */
+  readonly counterparty?: string | null
+  /** The reference the buyer's client gave with `?ref=` (API-21), else null. */
+  readonly ref?: string | null
 }
 
 /** Progress of one direction of a trade's data transfer: bytes that travelled of those that travel. */
@@ -191,6 +195,13 @@ export interface BuyOptions {
   readonly price: Money
   /** The mandate that permitted this buy. */
   readonly mandateId: number
+  /**
+   * The buy's deadline from `?timeout=`, ms (API-21): the buy then fails with
+   * `API_NO_SELLER` (no transaction was established) or `API_BUY_FAILED`.
+   */
+  readonly timeoutMs?: number
+  /** The client's reference from `?ref=`, shown in the buy's activity (API-21). */
+  readonly ref?: string
 }
 
 /** The file index: which manifest belongs to a file key, for `GET /file/<sha256>`. */
@@ -309,6 +320,12 @@ export interface NodeFacade {
   epochs?(key: string): EpochsView
   /** Reputation (API-17); a facade without it answers those routes 404. */
   readonly reputation?: ReputationReader
+  /**
+   * Makes the node follow `article` (already validated) when it does not yet (WRK-11): its
+   * bids and transactions, kept across restarts like the other followed articles. Resolves
+   * true when the node started following it now. A facade without it follows nothing.
+   */
+  follow?(article: string, why: string): Promise<boolean>
   /**
    * Buys `article` for the work whose chunks are in {@link chunkStore} (the manifest is in
    * {@link files}); resolves when the result's chunks are stored and its manifest is in

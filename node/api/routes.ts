@@ -12,7 +12,7 @@ import { WorkerErrorCode, type WorkerPool } from '../workers/index.js'
 import { tokenMatches } from './auth.js'
 import type { EventHub } from './dashboard/events.js'
 import { DASHBOARD_ROUTES } from './dashboard/routes.js'
-import { ApiError, ApiErrorCode } from './errors.js'
+import { ApiDetailCode, ApiError, ApiErrorCode } from './errors.js'
 import type { NodeFacade } from './facade.js'
 import {
   bounded,
@@ -97,9 +97,39 @@ function parsePrice(text: string | null): Money | undefined {
   }
 }
 
+/** Longest `?timeout=` of a buy, s: a day (API-21). */
+const MAX_BUY_TIMEOUT_S = 86_400
+
+/** `?timeout=<seconds>` of `/buy` (API-21), in ms; undefined when absent. */
+function parseTimeout(text: string | null): number | undefined {
+  if (text === null) return undefined
+  const s = /^[1-9][0-9]{0,4}$/.test(text) ? Number(text) : 0
+  if (s < 1 || s > MAX_BUY_TIMEOUT_S)
+    throw new ApiError(
+      ApiErrorCode.BAD_REQUEST,
+      `timeout must be whole seconds from 1 to ${MAX_BUY_TIMEOUT_S}`,
+      ApiDetailCode.BAD_TIMEOUT
+    )
+  return s * 1000
+}
+
+/** `?ref=` of `/buy` (API-21): the client's name for its buy, shown in the activity. */
+function parseRef(text: string | null): string | undefined {
+  if (text === null) return undefined
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(text))
+    throw new ApiError(
+      ApiErrorCode.BAD_REQUEST,
+      'ref must be 1-64 of A-Z a-z 0-9 . _ -',
+      ApiDetailCode.BAD_REF
+    )
+  return text
+}
+
 async function buy(ctx: RouteContext): Promise<void> {
   const article = checkArticle(ctx.rest)
   const price = parsePrice(ctx.url.searchParams.get('price'))
+  const timeoutMs = parseTimeout(ctx.url.searchParams.get('timeout'))
+  const ref = parseRef(ctx.url.searchParams.get('ref'))
   // Checked before the body is read: without a mandate nothing is stored (API-7).
   const peek = ctx.mandates.peek(article, 'BUY', price, ctx.now())
   if (!peek.ok)
@@ -121,12 +151,16 @@ async function buy(ctx: RouteContext): Promise<void> {
   if (!use.ok)
     throw new ApiError(ApiErrorCode.NO_MANDATE, `no BUY mandate permits this buy of ${article}`, use.code)
   await ctx.facade.files.put(work)
+  // WRK-11: the article is followed from now on (the node logs it), or no seller is ever seen
+  await ctx.facade.follow?.(article, 'buy')
   let resultKey: Uint8Array
   try {
     ;({ resultKey } = await ctx.facade.buy(article, work, {
       signal: ctx.signal,
       price: use.price,
-      mandateId: use.mandate.id
+      mandateId: use.mandate.id,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(ref !== undefined ? { ref } : {})
     }))
   } catch (err) {
     if (ctx.signal.aborted) throw new ApiError(ApiErrorCode.UNAVAILABLE, 'buy cancelled')
@@ -201,11 +235,15 @@ async function registerWorker(ctx: RouteContext): Promise<void> {
     article: field(fields, 'article'),
     pushUrl: field(fields, 'pushurl')
   }
+  let view: ReturnType<WorkerPool['register']>
   try {
-    sendJson(ctx.res, 200, ctx.workers.register(reg))
+    view = ctx.workers.register(reg)
   } catch (err) {
     throw workerApiError(err)
   }
+  // WRK-11: the node follows the worker's article, or its offers could never be placed
+  const followed = (await ctx.facade.follow?.(reg.article, 'worker')) === true
+  sendJson(ctx.res, 200, { ...view, followed })
 }
 
 async function unregisterWorker(ctx: RouteContext): Promise<void> {
@@ -238,7 +276,9 @@ async function mandates(ctx: RouteContext): Promise<void> {
     throw new ApiError(ApiErrorCode.BAD_REQUEST, 'body must be a JSON object')
   try {
     const m = await ctx.mandates.grant(body, ctx.now())
-    sendJson(ctx.res, 201, mandateToJson(m))
+    // WRK-11: a mandate for an article the node does not follow makes it follow the article
+    const followed = (await ctx.facade.follow?.(m.article, 'mandate')) === true
+    sendJson(ctx.res, 201, { ...mandateToJson(m), followed })
   } catch (err) {
     if (isBitwrkError(err, MandateErrorCode.TOO_MANY))
       throw new ApiError(ApiErrorCode.CONFLICT, err.message, err.code)

@@ -8,6 +8,7 @@ import { isBitwrkError } from '../../protocol/errors.js'
 import { verifyMessage } from '../../protocol/identity/index.js'
 import { formatMoney } from '../../protocol/money/index.js'
 import { partyAddress, type Transaction } from '../../protocol/transaction/index.js'
+import { ApiError, ApiErrorCode } from '../api/errors.js'
 import type {
   ActivityView,
   BookEntryView,
@@ -21,7 +22,7 @@ import { RAYS_ARTICLE } from '../demo/index.js'
 import type { Logger } from '../logger.js'
 import type { BitwrkNode } from '../node.js'
 import type { TradeService } from '../trade/service.js'
-import { buyWork, wireSeller } from '../trade-wiring.js'
+import { buyWork, NodeTradeCode, wireSeller } from '../trade-wiring.js'
 import type { SellOffer, WorkerPool } from '../workers/index.js'
 import { createDashboard, peersWithReputation } from './dashboard.js'
 import { DemoImages, type DemoTileHandle } from './demo-images.js'
@@ -38,6 +39,9 @@ const MAX_RETIRED_SHOWN = 200
 
 /** Signature checks remembered (a transaction's messages are re-checked on every view). */
 const MAX_SIGNATURE_CACHE = 10_000
+
+/** Deadline of the book pull for a newly followed article (the sync service's auto-sync deadline). */
+const FOLLOW_SYNC_MS = 30_000
 
 type Activity = { -readonly [K in keyof ActivityView]: ActivityView[K] }
 
@@ -253,6 +257,19 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
         services: o.services?.() ?? {}
       }),
     epochs: (key) => ({ key, epochs: node.market.epochs(key) }),
+    follow: async (article, why) => {
+      if (node.book.follows(article)) return false
+      // the book follows at once (before this awaits), the subscription is stored next
+      const stored = node.follow(article)
+      o.logger?.info(
+        { article, why },
+        'following a new article (its bids, transactions and a stored subscription)'
+      )
+      await stored
+      // the late joiner's pull (SYNC): bids already open for it on the connected peers
+      void node.sync?.syncNow(article, { signal: AbortSignal.timeout(FOLLOW_SYNC_MS) }).catch(() => {})
+      return true
+    },
     book: async (article): Promise<BookView> => {
       const buys: BookEntryView[] = []
       const sells: BookEntryView[] = []
@@ -295,7 +312,9 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
         bytesTransferred: 0,
         error: null,
         workTransfer: null,
-        resultTransfer: null
+        resultTransfer: null,
+        counterparty: null,
+        ref: options.ref ?? null
       })
       const tile: DemoTileHandle | undefined =
         article === RAYS_ARTICLE ? await images.track(work).catch(() => undefined) : undefined
@@ -310,6 +329,7 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
           signal: options.signal,
           reputation: node.reputation,
           deterministic: o.deterministicArticles?.includes(article) === true,
+          ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
           ...(o.logger !== undefined ? { logger: o.logger } : {}),
           onTransfer: (e) => {
             const t = { done: e.bytesDone, total: e.bytesTotal }
@@ -324,6 +344,7 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
             if (phase === 'established') {
               activity.workTransfer = null
               activity.resultTransfer = null
+              if (typeof d['sellerAddress'] === 'string') activity.counterparty = d['sellerAddress']
             }
             activity.phase = phase.toUpperCase()
             if (typeof d['bidId'] === 'string') activity.bidId = d['bidId']
@@ -341,6 +362,9 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
         tile?.failed()
         activity.phase = 'FAILED'
         activity.error = isBitwrkError(err) ? err.code : 'ERROR'
+        // API-21: nobody sold is not a failure of the node: its own answer, 504
+        if (isBitwrkError(err, NodeTradeCode.NO_SELLER))
+          throw new ApiError(ApiErrorCode.NO_SELLER, err.message, err.code)
         throw err
       } finally {
         activity.alive = false

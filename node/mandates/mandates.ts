@@ -6,7 +6,7 @@
  */
 import { validateArticle } from '../../protocol/article/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
-import { compareMoney, formatMoney, type Money, parseMoney } from '../../protocol/money/index.js'
+import { compareMoney, formatMoney, MONEY_FORMS, type Money, parseMoney } from '../../protocol/money/index.js'
 import { check, concat, corrupt, decodeSealed, readU64, seal, u64Bytes, Writer } from '../store/codec.js'
 import type { KvController, KvOp } from '../store/db.js'
 import { prefixRange } from '../store/db.js'
@@ -87,13 +87,14 @@ export function parseGrant(grant: MandateGrant, nowMs: number): Omit<Mandate, 'i
   if (art.result !== 'accept') invalid('article', `article refused (${art.code})`)
   const article = grant.article as string
   if (grant.side !== 'BUY' && grant.side !== 'SELL') invalid('side', 'side must be BUY or SELL')
-  if (typeof grant.price !== 'string') invalid('price', 'price must be a money string')
+  if (typeof grant.price !== 'string') invalid('price', `price must be a money string: ${MONEY_FORMS}`)
   let price: Money
   try {
     price = parseMoney(grant.price)
   } catch (err) {
     if (!isBitwrkError(err)) throw err
-    return invalid('price', `price refused (${err.code})`)
+    // the money error names the accepted forms with examples (MON-10)
+    return invalid('price', `price refused (${err.code}): ${err.message}`)
   }
   if (price.amount < 0n) invalid('price', 'price must not be negative')
   const tradesLeft =

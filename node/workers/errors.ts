@@ -12,6 +12,11 @@ export const WorkerErrorCode = {
   BUSY: 'WORKER_BUSY',
   /** The worker answered with a status other than 200 (WRK-4). */
   FAILED: 'WORKER_FAILED',
+  /**
+   * The worker answered before the whole work was sent to it (WRK-10), e.g. it read a
+   * `Content-Length` the chunked push does not send: its answer is not taken as a result.
+   */
+  BODY_UNREAD: 'WORKER_BODY_UNREAD',
   /** The push URL could not be reached or the connection broke. */
   UNREACHABLE: 'WORKER_UNREACHABLE',
   /** The worker did not answer within the dispatch deadline. */

@@ -16,7 +16,7 @@ export {
   type WorkerState,
   type WorkerView
 } from './pool.js'
-export { type PushOptions, type PushOutcome, pushWork } from './push.js'
+export { EXPECT_CONTINUE_MS, type PushOptions, type PushOutcome, pushWork } from './push.js'
 export {
   DEFAULT_WORKER_ALLOW,
   isAllowedTarget,

@@ -92,6 +92,8 @@ export interface WorkerPoolOptions {
   readonly maxResultBytes?: number
   /** Most workers (default {@link WORKER_MAX_COUNT}). */
   readonly maxWorkers?: number
+  /** Wait for a worker's `100 Continue` before the work is sent anyway, ms (WRK-10; default 1 s). */
+  readonly expectContinueMs?: number
   /** The clock (default `Date.now`). */
   readonly now?: () => number
 }
@@ -246,6 +248,9 @@ export class WorkerPool {
       store: options.store,
       timeoutMs: this.options.dispatchTimeoutMs ?? WORKER_DISPATCH_TIMEOUT_MS,
       maxResultBytes: this.options.maxResultBytes ?? WORKER_MAX_RESULT_BYTES,
+      ...(this.options.expectContinueMs === undefined
+        ? {}
+        : { expectContinueMs: this.options.expectContinueMs }),
       ...(options.signal === undefined ? {} : { signal: options.signal })
     })
     // The entry may have been replaced by unregister + register while the job ran.

@@ -14,7 +14,7 @@ export {
   moneyEquals,
   subMoney
 } from './money.js'
-export { MONEY_MAX_TEXT_LENGTH, moneyFromJSON, parseMoney } from './parse.js'
+export { MONEY_FORMS, MONEY_MAX_TEXT_LENGTH, moneyFromJSON, parseMoney } from './parse.js'
 export {
   autoUnits,
   CURRENCIES,

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DEFAULT_SCENE_JSON, decodeWork, encodeWork, renderWork } from '../../node/demo/index.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { pool, type RunResult, runCli } from './run.js'
 
@@ -251,6 +252,45 @@ describe('cli', () => {
     })
   })
 
+  describe('demo (issue 12.13)', () => {
+    it('writes the canonical work of a tile and renders a work file to the tile a seller returns', async () => {
+      const w = await runCli(
+        ['demo', 'work', '--tile', '8,4,16,12', '--width', '32', '--height', '24', '--samples', '1'],
+        env
+      )
+      assert.equal(w.code, 0, w.stderr)
+      const work = new TextEncoder().encode(w.stdout)
+      const expected = encodeWork({
+        scene: DEFAULT_SCENE_JSON,
+        width: 32,
+        height: 24,
+        samples: 1,
+        tile: { x: 8, y: 4, w: 16, h: 12 }
+      })
+      assert.deepEqual(work, expected)
+      assert.equal(decodeWork(work).tile.w, 16)
+      // without options: the testnet's image, whole, as one tile
+      const whole = await runCli(['demo', 'work', '--out', join(tmp, 'whole.json')], env)
+      assert.equal(whole.code, 0, whole.stderr)
+      const d = decodeWork(await readFile(join(tmp, 'whole.json')))
+      assert.deepEqual([d.width, d.height, d.samples, d.tile], [320, 240, 4, { x: 0, y: 0, w: 320, h: 240 }])
+      const file = join(tmp, 'work.json')
+      await writeFile(file, work)
+      const r = await runCli(['demo', 'render', file, '--out', join(tmp, 'tile.png')], env)
+      assert.equal(r.code, 0, r.stderr)
+      assert.deepEqual(new Uint8Array(await readFile(join(tmp, 'tile.png'))), renderWork(work))
+    })
+
+    it('refuses work outside the limits with the demo code, in one line', async () => {
+      const big = await runCli(['demo', 'work', '--tile', '0,0,400,10'], env)
+      assertOneLineError(big, 1, 'DEMO_BAD_TILE', 'tile outside the image')
+      await writeFile(join(tmp, 'bad.json'), '{"not":"work"}')
+      const bad = await runCli(['demo', 'render', join(tmp, 'bad.json'), '--out', join(tmp, 'x.png')], env)
+      assertOneLineError(bad, 1, 'DEMO_BAD_WORK', 'bad work')
+      assert.equal(existsSync(join(tmp, 'x.png')), false)
+    })
+  })
+
   describe('bad arguments', () => {
     const sig = V.sigTest
     const a = V.addr13
@@ -290,7 +330,34 @@ describe('cli', () => {
       [['identity', 'show', '--verbose'], 'CLI_UNKNOWN_FLAG'],
       [['identity', '--help=yes'], 'CLI_BAD_ARGUMENT'],
       [['identity', '--__proto__', 'show'], 'CLI_UNKNOWN_FLAG'],
-      [['identity', '--toString', 'show'], 'CLI_UNKNOWN_FLAG']
+      [['identity', '--toString', 'show'], 'CLI_UNKNOWN_FLAG'],
+      // issue 12.11: every command that talks to a daemon names it one way, never two
+      [['status', '--api', 'http://127.0.0.1:9', '--data-dir', '/nonexistent'], 'CLI_BAD_ARGUMENT'],
+      [['peers', '--api', 'ftp://127.0.0.1:9'], 'CLI_BAD_ARGUMENT'],
+      [['mandate', 'list', '--api', 'not a url'], 'CLI_BAD_ARGUMENT'],
+      [
+        ['buy', 'net.bitwrk/rays/0', '/nonexistent', '--api', 'http://127.0.0.1:9', '--data-dir', '/d'],
+        'CLI_BAD_ARGUMENT'
+      ],
+      [
+        ['worker', '--article', 'a/b/0', '--exec', 'cat', '--api', 'http://127.0.0.1:9', '--data-dir', '/d'],
+        'CLI_BAD_ARGUMENT'
+      ],
+      [['worker', '--demo', '--exec', 'cat'], 'CLI_BAD_ARGUMENT'],
+      [['worker', '--article', 'a/b/0'], 'CLI_MISSING_ARGUMENT'],
+      // issue 12.12: a price is checked before the daemon is asked
+      [['mandate', 'grant', 'net.bitwrk/rays/0', 'BUY', '2 mBTC'], 'CLI_BAD_ARGUMENT'],
+      [['buy', 'net.bitwrk/rays/0', '/nonexistent', '--max-price', 'mbtc 2'], 'CLI_BAD_ARGUMENT'],
+      // issue 12.10: --timeout is whole seconds 1 … 86400
+      [['buy', 'net.bitwrk/rays/0', '/nonexistent', '--timeout', '0'], 'CLI_BAD_ARGUMENT'],
+      [['buy', 'net.bitwrk/rays/0', '/nonexistent', '--timeout', '86401'], 'CLI_BAD_ARGUMENT'],
+      [['buy', 'net.bitwrk/rays/0', '/nonexistent', '--timeout', '1.5'], 'CLI_BAD_ARGUMENT'],
+      // issue 12.13
+      [['demo'], 'CLI_BAD_ARGUMENT'],
+      [['demo', 'work', '--tile', '1,2,3'], 'CLI_BAD_ARGUMENT'],
+      [['demo', 'work', '--width', '-3'], 'CLI_BAD_ARGUMENT'],
+      [['demo', 'work', 'extra'], 'CLI_EXTRA_ARGUMENT'],
+      [['demo', 'render', 'a', 'b'], 'CLI_EXTRA_ARGUMENT']
     ]
 
     it('exits 2 with one line on stderr for every malformed command line', async () => {
@@ -305,6 +372,13 @@ describe('cli', () => {
       CASES.forEach(([args, code], i) => {
         assertOneLineError(results[i] as RunResult, 2, code, JSON.stringify(args).slice(0, 60))
       })
+    })
+
+    it('names the accepted money forms with an example, and the form meant (issue 12.12)', async () => {
+      const r = await runCli(['mandate', 'grant', 'net.bitwrk/rays/0', 'SELL', '2 mBTC'], env)
+      assertOneLineError(r, 2, 'CLI_BAD_ARGUMENT', 'reversed price')
+      assert.ok(r.stderr.includes("the unit comes first, 'mBTC 2'"), r.stderr)
+      assert.ok(r.stderr.includes("e.g. 'mBTC 2', 'BTC 0.002'"), r.stderr)
     })
 
     it('never echoes a bad WIF', async () => {

@@ -16,14 +16,23 @@ export interface RunResult {
 
 /**
  * Runs `node dist/cli/main.js ...args` as a real subprocess with exactly `env` (plus PATH), so
- * the user's real home and data directory are never touched.
+ * the user's real home and data directory are never touched; in `cwd` when given.
  */
-export function runCli(args: readonly string[], env: Record<string, string>): Promise<RunResult> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { cwd?: string; timeoutMs?: number } = {}
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: RUN_TIMEOUT_MS, encoding: 'utf8' },
+      {
+        env: { PATH: process.env['PATH'] ?? '', ...env },
+        timeout: options.timeoutMs ?? RUN_TIMEOUT_MS,
+        encoding: 'utf8',
+        ...(options.cwd !== undefined ? { cwd: options.cwd } : {})
+      },
       (err, stdout, stderr) => {
         if (err !== null && typeof err.code !== 'number') {
           reject(new Error(`CLI run failed (${String(err.code ?? err.signal)}): ${stderr}`))

@@ -11,6 +11,7 @@ import {
   formatMoney,
   isCurrency,
   isMoney,
+  MONEY_FORMS,
   MONEY_MAX_ABS,
   MONEY_MAX_TEXT_LENGTH,
   money,
@@ -222,6 +223,37 @@ describe('money', () => {
     it('rejects non-string JSON values', () => {
       for (const v of [null, 1, 1.5, true, {}, [], { currency: 'BTC', amount: '1' }])
         throwsCode(() => moneyFromJSON(v), 'MONEY_BAD_FORMAT', JSON.stringify(v))
+    })
+
+    it('names the accepted forms with examples in every parse error, and turns "2 mBTC" round (MON-10)', () => {
+      const refused = (input: unknown): Record<string, unknown> => {
+        try {
+          moneyFromJSON(input)
+        } catch (err) {
+          assert.ok(isBitwrkError(err) && err.code.startsWith('MONEY_'), String(err))
+          assert.equal(err.details['forms'], MONEY_FORMS, String(input).slice(0, 40))
+          assert.ok(err.message.endsWith(MONEY_FORMS))
+          return err.details
+        }
+        return assert.fail(`${String(input)} parsed`)
+      }
+      for (const [input] of [...GARBAGE, ...PARSE_FAILURES.map(([t]) => [t])]) refused(input)
+      refused(42)
+      // every example the hint gives is itself accepted
+      const examples = [...MONEY_FORMS.matchAll(/'([^']+)'/g)].map((m) => m[1] as string)
+      assert.ok(examples.length >= 3)
+      for (const e of examples) parseMoney(e)
+      for (const [input, suggested] of [
+        ['2 mBTC', 'mBTC 2'],
+        ['0.5BTC', 'BTC 0.5'],
+        ['-1.25 EUR', 'EUR -1.25'],
+        ['3 €', '€ 3']
+      ] as const) {
+        assert.equal(refused(input)['suggestion'], suggested)
+        assert.ok(moneyEquals(parseMoney(suggested), parseMoney(suggested.replace(' ', ''))))
+      }
+      for (const input of ['2 mbtc', '2 XBT', 'mBTC', '2'])
+        assert.equal(refused(input)['suggestion'], undefined)
     })
 
     it('accepts leading zeros like the original, counting them as digits', () => {

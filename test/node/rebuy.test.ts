@@ -69,6 +69,18 @@ describe('node/trade-wiring', function () {
     return { node, trade, channel }
   }
 
+  /** {@link buyWork}'s options for `b` buying `work` of the article at `satoshi`. */
+  function buying(b: { node: BitwrkNode; trade: TradeService }, work: Manifest, satoshi: bigint) {
+    return {
+      market: b.node.market,
+      trade: b.trade,
+      store: b.node.chunks,
+      article: ARTICLE,
+      price: money('BTC', satoshi),
+      work
+    }
+  }
+
   it('buys again from another seller when the first seller dies mid-transfer', async () => {
     const started = Date.now()
     const b = await tradingNode()
@@ -111,12 +123,7 @@ describe('node/trade-wiring', function () {
     const work: Manifest = await importStream([workBytes], b.node.chunks)
     const progress: { phase: string; details: Record<string, unknown> }[] = []
     const bought = await buyWork({
-      market: b.node.market,
-      trade: b.trade,
-      store: b.node.chunks,
-      article: ARTICLE,
-      price: money('BTC', 2000n),
-      work,
+      ...buying(b, work, 2000n),
       attempts: 3,
       signal: AbortSignal.timeout(35_000),
       onProgress: (phase, details) => progress.push({ phase, details })
@@ -153,6 +160,62 @@ describe('node/trade-wiring', function () {
     const bidIds = established.flatMap((t) => [t.terms.buyBidId, t.terms.sellBidId])
     assert.equal(new Set(bidIds).size, bidIds.length)
     assert.ok(Date.now() - started < 40_000, `took ${Date.now() - started} ms`)
+  })
+
+  it('ends with NODETRADE_NO_SELLER when every bid expires unmatched or its timeout passes first, and withdraws the open bid (API-21)', async () => {
+    const b = await tradingNode()
+    const work = await importStream([new TextEncoder().encode('nobody sells this')], b.node.chunks)
+    const base = buying(b, work, 1000n)
+    await assert.rejects(buyWork({ ...base, attempts: 2, bidLifetimeMs: 400 }), {
+      code: 'NODETRADE_NO_SELLER',
+      details: { attempts: 2 }
+    })
+    const bids: string[] = []
+    await assert.rejects(
+      buyWork({
+        ...base,
+        timeoutMs: 500,
+        onProgress: (phase, d) => {
+          if (phase === 'bid') bids.push(String(d['bidId']))
+        }
+      }),
+      { code: 'NODETRADE_NO_SELLER', details: { timeoutMs: 500 } }
+    )
+    // the 60 s bid of the timed-out buy does not stay in the book to match a seller later
+    assert.equal(bids.length, 1)
+    await waitFor(() => b.node.book.get(bids[0] as string) === undefined, {
+      timeoutMs: 5_000,
+      what: 'the BUY bid withdrawn'
+    })
+  })
+
+  it('ends with NODETRADE_TIMEOUT when its timeout passes after a seller was found (API-21)', async () => {
+    const b = await tradingNode()
+    const s = await tradingNode()
+    // a seller whose worker never finishes (until the trade's signal ends it)
+    const stuck: TradeWorker = {
+      work: (_w, { signal }) =>
+        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+    }
+    wireSeller(s.node.market, s.trade, () => ({ worker: stuck, done: () => {} }))
+    await connect([b.node, s.node], [[0, 1]])
+    await waitMeshes([b.node, s.node])
+    const sell = await s.node.placeBid({ article: ARTICLE, side: 'SELL', price: money('BTC', 1000n) })
+    await waitFor(() => b.node.book.get(sell.id) !== undefined, {
+      timeoutMs: 10_000,
+      what: 'the offer at the buyer'
+    })
+    const work = await importStream([new TextEncoder().encode('a job that never ends')], b.node.chunks)
+    const phases: string[] = []
+    await assert.rejects(
+      buyWork({
+        ...buying(b, work, 2000n),
+        timeoutMs: 8_000,
+        onProgress: (phase) => phases.push(phase)
+      }),
+      { code: 'NODETRADE_TIMEOUT', details: { timeoutMs: 8_000 } }
+    )
+    assert.deepEqual(phases.slice(0, 2), ['bid', 'established'])
   })
 })
 

@@ -199,6 +199,8 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         { dataDir: opts.dataDir, dirWas, entriesRepaired },
         'data directory was readable by group or others: made owner-only (what it held may have been read)'
       )
+    const migration = dir.report.migration
+    if (migration !== undefined) log.info({ dataDir: opts.dataDir, ...migration }, 'data directory migrated')
     repos = dir
     identity = dir.identity
     closeStore = () => dir.close()

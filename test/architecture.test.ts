@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BUCKET_TABLE, duplicateBuckets } from '../node/store/buckets.js'
 
 /** Repository root: this file runs from dist/test/. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -118,6 +119,36 @@ function layerViolations(root: string): string[] {
   return problems
 }
 
+/** The one table of bucket bytes of the node's database (issue 12.1). */
+const BUCKET_TABLE_FILE = 'node/store/buckets.ts'
+
+/** True when a file of node/ talks to the node's database (imports node/store's controller). */
+function usesNodeDatabase(rel: string, src: string): boolean {
+  return importsOf(src).some((spec) =>
+    rel.startsWith('node/store/') ? spec === './db.js' : /\/store\/(db|index)\.js$/.test(spec)
+  )
+}
+
+/**
+ * Bucket bytes declared outside {@link BUCKET_TABLE_FILE} by a file that writes the node's
+ * database: a name that says bucket set to a number literal (`MANDATE_BUCKET = 0x50`), or a key
+ * prefix built from one (`Uint8Array.of(0x50)`).
+ */
+function strayBucketBytes(root: string): string[] {
+  const problems: string[] = []
+  for (const file of sourceFiles(join(root, 'node'))) {
+    const rel = relative(root, file).split(sep).join('/')
+    const src = readFileSync(file, 'utf8')
+    if (rel === BUCKET_TABLE_FILE || !usesNodeDatabase(rel, src)) continue
+    const code = stripComments(src)
+    for (const m of code.matchAll(/\b(\w*bucket\w*)\s*[:=]\s*(0x[0-9a-f]+|\d+)\b/gi))
+      problems.push(`${rel}: ${m[1]} = ${m[2]} outside ${BUCKET_TABLE_FILE}`)
+    for (const m of code.matchAll(/Uint8Array\.of\(\s*(0x[0-9a-f]+|\d+)\s*[,)]/gi))
+      problems.push(`${rel}: key prefix ${m[1]} outside ${BUCKET_TABLE_FILE}`)
+  }
+  return problems
+}
+
 describe('architecture', () => {
   it('keeps protocol/ pure and libp2p inside the cafs adapter (DESIGN.md §1)', () => {
     assert.deepEqual(layerViolations(ROOT), [])
@@ -134,5 +165,19 @@ describe('architecture', () => {
     assert.match(isForbiddenForProtocol('@libp2p/gossipsub') ?? '', /libp2p/)
     assert.match(isForbiddenForProtocol('classic-level') ?? '', /storage/)
     assert.equal(isForbiddenForProtocol('@noble/curves/secp256k1.js'), undefined)
+  })
+
+  it('gives every bucket of the node database its own byte, all in one table (issue 12.1)', () => {
+    assert.deepEqual(duplicateBuckets(BUCKET_TABLE), [])
+    assert.deepEqual(strayBucketBytes(ROOT), [])
+  })
+
+  it('finds the duplicate bucket bytes it is meant to forbid', () => {
+    const clash = {
+      ...BUCKET_TABLE,
+      mandate: { byte: 0x50, owner: 'node/mandates', holds: 'mandates' },
+      mandateSeq: { byte: 0x51, owner: 'node/mandates', holds: 'counter' }
+    }
+    assert.deepEqual(duplicateBuckets(clash), ['0x50: file, mandate', '0x51: fileAdded, mandateSeq'])
   })
 })

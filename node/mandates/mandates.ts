@@ -1,7 +1,7 @@
 /**
  * Mandates (original §7.6): the operator's standing permission to buy or to sell an article up
  * to a price limit, for a number of trades and/or until a time. Stored in the node's database
- * (buckets 0x50 `mandate` and 0x51 `mandateSeq`, protocol/spec/local-api.md MAN-2) and
+ * (buckets `mandate` and `mandateSeq` of node/store/buckets.ts, protocol/spec/local-api.md MAN-2) and
  * consumed atomically, one trade at a time, by {@link MandateBook.use}.
  */
 import { validateArticle } from '../../protocol/article/index.js'
@@ -9,13 +9,13 @@ import { isBitwrkError } from '../../protocol/errors.js'
 import { compareMoney, formatMoney, MONEY_FORMS, type Money, parseMoney } from '../../protocol/money/index.js'
 import { check, concat, corrupt, decodeSealed, readU64, seal, u64Bytes, Writer } from '../store/codec.js'
 import type { KvController, KvOp } from '../store/db.js'
-import { prefixRange } from '../store/db.js'
+import { Bucket, prefixRange } from '../store/db.js'
 import { MAX_MANDATES, MandateErrorCode, mandateError } from './errors.js'
 
-/** Bucket byte of mandate records (key: 0x50 ‖ u64 id). Unused by node/store (README "Buckets"). */
-export const MANDATE_BUCKET = 0x50
-/** Bucket byte of the id counter (key: 0x51 ‖ `next`, value u64 next id). */
-export const MANDATE_SEQ_BUCKET = 0x51
+/** Bucket byte of mandate records (key: byte ‖ u64 id), from the one bucket table (MAN-2). */
+export const MANDATE_BUCKET: number = Bucket.mandate
+/** Bucket byte of the id counter (key: byte ‖ `next`, value u64 next id), from the bucket table. */
+export const MANDATE_SEQ_BUCKET: number = Bucket.mandateSeq
 
 /** Which side of the market a mandate permits. */
 export type TradeSide = 'BUY' | 'SELL'

@@ -9,6 +9,7 @@ import { type BidPruneResult, BidRepository } from './bids.js'
 import { checkSchema, type KvController, openLevelController } from './db.js'
 import { FileRepository } from './files.js'
 import { ensureDataDir, loadOrCreateIdentity } from './identity.js'
+import { migrateSchema, type SchemaMigration } from './migrate.js'
 import { PeerRepository } from './peers.js'
 import { checkDataDir, holdPrivateUmask, type PermissionReport, repairDataDir } from './permissions.js'
 import { ReputationRepository } from './reputation.js'
@@ -49,12 +50,21 @@ export interface StoreOptions {
 }
 
 /**
- * Checks the schema of `kv` (writing it into an empty store) and builds the repositories over
- * it. STORE_SCHEMA_MISMATCH / STORE_CORRUPT leave `kv` open: the caller closes it.
+ * Migrates `kv` from a known older schema (`migrate.ts`), checks its schema (writing it into an
+ * empty store) and builds the repositories over it. STORE_SCHEMA_MISMATCH / STORE_CORRUPT leave
+ * `kv` open: the caller closes it.
  */
 export async function openStore(kv: KvController, options: StoreOptions = {}): Promise<Repositories> {
+  return (await openMigrated(kv, options)).repos
+}
+
+async function openMigrated(
+  kv: KvController,
+  options: StoreOptions
+): Promise<{ repos: Repositories; migration: SchemaMigration | undefined }> {
+  const migration = await migrateSchema(kv)
   await checkSchema(kv)
-  return {
+  const repos: Repositories = {
     bids: new BidRepository(kv),
     transactions: new TransactionRepository(kv),
     peers: new PeerRepository(kv, options.maxPeers),
@@ -62,6 +72,7 @@ export async function openStore(kv: KvController, options: StoreOptions = {}): P
     settings: new SettingsRepository(kv),
     files: new FileRepository(kv, options.maxFiles)
   }
+  return { repos, migration }
 }
 
 /** Options of {@link openDataDir}. */
@@ -82,6 +93,8 @@ export interface OpenReport {
   readonly keyCreated: boolean
   /** Modes repaired because group or others could read them (to be logged as a warning). */
   readonly permissions: PermissionReport
+  /** The schema migration this open ran (README.md "Schema version"), if any. */
+  readonly migration?: SchemaMigration
 }
 
 /** An open data directory. */
@@ -102,7 +115,7 @@ export interface DataDir extends Repositories {
  * Opens the data directory `dir`: creates it (0700) if needed, loads (or, with `random`,
  * creates) the key file, makes the directory, `db/` and `chunks/` owner-only (repairing what
  * others could only read), opens `<dir>/db` under a 0077 umask held until `close()`, checks
- * its schema, prunes expired bids and runs transaction recovery at `nowMs`. Errors:
+ * its schema (migrating a known older one), prunes expired bids and runs transaction recovery at `nowMs`. Errors:
  * STORE_KEY_*, STORE_DIR_OWNER, STORE_LOCKED, STORE_SCHEMA_MISMATCH, STORE_CORRUPT (schema
  * record); the database is closed again when opening fails.
  */
@@ -126,7 +139,7 @@ export async function openDataDir(dir: string, options: DataDirOptions): Promise
     release()
   }
   try {
-    const repos = await openStore(kv, options)
+    const { repos, migration } = await openMigrated(kv, options)
     const pruned = await repos.bids.pruneExpired(options.nowMs)
     const recovery = await repos.transactions.recover(options.nowMs)
     return {
@@ -134,7 +147,13 @@ export async function openDataDir(dir: string, options: DataDirOptions): Promise
       dir,
       identity: key.identity,
       kv,
-      report: { recovery, pruned, keyCreated: key.created, permissions },
+      report: {
+        recovery,
+        pruned,
+        keyCreated: key.created,
+        permissions,
+        ...(migration === undefined ? {} : { migration })
+      },
       close
     }
   } catch (err) {

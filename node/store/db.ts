@@ -4,51 +4,19 @@
  * prefixes, and a schema version key checked on open. Layout: node/store/README.md.
  */
 import { Level } from 'level'
+import { Bucket } from './buckets.js'
 import { concat, decodeSealed, seal, utf8, Writer } from './codec.js'
 import { StoreError, storeError } from './errors.js'
 
+export { Bucket, type BucketName } from './buckets.js'
+
 /**
- * Schema version of the layout in README.md; bump on any incompatible change. 2: stored
- * transmit-finished messages carry the sealed result key (TX-23); version-1 ones no longer replay.
+ * Schema version of the layout in README.md; bump on any incompatible change and, where the old
+ * data can be kept, add the step from the previous version to `migrate.ts`. 2: stored
+ * transmit-finished messages carry the sealed result key (TX-23); version-1 ones no longer
+ * replay. 3: mandates moved out of the file buckets (issue 12.1, migrated from 2).
  */
-export const SCHEMA_VERSION = 2
-
-/** One-byte key prefix of each bucket (README.md "Buckets"). */
-export const Bucket = {
-  /** Store metadata: the schema version. */
-  meta: 0x00,
-  /** Own bids by id. */
-  bid: 0x01,
-  /** Index: bid expiry (u64 BE) ‖ bid id. */
-  bidExpiry: 0x02,
-  /** Used marks: bid id → transaction id. */
-  bidUsed: 0x03,
-  /** Transaction headers (terms + cached state) by raw 32-byte id. */
-  tx: 0x10,
-  /** Transaction messages: id ‖ sequence (u32 BE). */
-  txMessage: 0x11,
-  /** Index: ids of active transactions. */
-  txOpen: 0x12,
-  /** Index: retirement time (u64 BE) ‖ id of retired transactions. */
-  txRetired: 0x13,
-  /** Known peers by peer id. */
-  peer: 0x20,
-  /** Index: last seen (u64 BE) ‖ peer id. */
-  peerSeen: 0x21,
-  /** Reputation counters: subject kind byte ‖ subject. */
-  reputation: 0x30,
-  /** Followed articles. */
-  subscription: 0x40,
-  /** Named settings. */
-  setting: 0x41,
-  /** Known files: file key → manifest, for `GET /file/<sha256>`. */
-  file: 0x50,
-  /** Index: added time (u64 BE) ‖ file key. */
-  fileAdded: 0x51
-} as const
-
-/** A bucket name. */
-export type BucketName = keyof typeof Bucket
+export const SCHEMA_VERSION = 3
 
 /** Key of the schema version record. */
 export const SCHEMA_KEY: Uint8Array = concat(Uint8Array.of(Bucket.meta), utf8('schema'))

@@ -12,6 +12,7 @@ export {
   USED_MARK_RETENTION_MS,
   type UsedMark
 } from './bids.js'
+export { BUCKET_TABLE, type BucketEntry, duplicateBuckets } from './buckets.js'
 export { CHECKSUM_BYTES } from './codec.js'
 export {
   CHUNKS_DIR_NAME,
@@ -49,6 +50,7 @@ export {
   loadKeyFile,
   loadOrCreateIdentity
 } from './identity.js'
+export { migrateSchema, type SchemaMigration } from './migrate.js'
 export { DEFAULT_MAX_PEERS, MAX_PEER_ADDRS, PeerRepository, type StoredPeer } from './peers.js'
 export {
   checkDataDir,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { MandateBook, type MandateGrant } from '../../../node/mandates/index.js'
+import { MANDATE_BUCKET, MandateBook, type MandateGrant } from '../../../node/mandates/index.js'
 import { createMemoryBacking, createMemoryController } from '../../../node/store/db.js'
 import { parseMoney } from '../../../protocol/money/index.js'
 
@@ -128,7 +128,7 @@ describe('node/mandates', () => {
     const a = await open(backing)
     await a.grant({ article: ART, side: 'BUY', price: 'mBTC 1' }, T0)
     await a.grant({ article: ART, side: 'BUY', price: 'mBTC 2' }, T0)
-    const rec = [...backing.values()].find((e) => e.key[0] === 0x50 && e.key[8] === 1)
+    const rec = [...backing.values()].find((e) => e.key[0] === MANDATE_BUCKET && e.key[8] === 1)
     assert.ok(rec)
     rec.value = Uint8Array.from(rec.value)
     rec.value[0] = (rec.value[0] as number) ^ 1

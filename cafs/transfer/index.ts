@@ -38,7 +38,14 @@ export {
 } from './messages.js'
 export { type ReceiveOptions, type ReceiveResult, receiveFile, type XferProgress } from './receive.js'
 export { type SendOptions, type SendProgress, type SendResult, sendFile } from './send.js'
-export { InvalidRequestBudget, type ServeOptions, type ServeResult, serveChunks } from './serve.js'
+export {
+  INVALID_REQUEST_WINDOW_MS,
+  InvalidRequestBudget,
+  type InvalidRequestBudgetOptions,
+  type ServeOptions,
+  type ServeResult,
+  serveChunks
+} from './serve.js'
 export {
   type ChunkSource,
   type FetchedChunk,

@@ -128,32 +128,70 @@ async function servable(
 }
 
 /**
- * A per-peer budget of invalid requests (Holepunch habit): `charge(peer)` counts one invalid
- * request and returns false once the peer has used up its budget, so the node drops it.
- * Bounded: at most `maxPeers` peers are tracked, the oldest forgotten first.
+ * How long an invalid request counts against its peer: 10 minutes (CHUNK-9, SYNC-10, TRADE-16).
+ * A peer may so break a protocol at most `maxInvalid + 1` times in 10 minutes (each costing one
+ * bounded read), while an honest peer's rare slips (a HELLO racing a retirement,
+ * `TRADE_UNKNOWN_TX`) are forgotten instead of adding up over a long life (issue 12.7).
+ */
+export const INVALID_REQUEST_WINDOW_MS = 10 * 60_000
+
+/** Options of {@link InvalidRequestBudget}. */
+export interface InvalidRequestBudgetOptions {
+  /** How long a charge counts, ms (default {@link INVALID_REQUEST_WINDOW_MS}). */
+  readonly windowMs?: number
+  /** The clock, ms (default `Date.now`). */
+  readonly now?: () => number
+}
+
+/**
+ * A per-peer budget of invalid requests (Holepunch habit) over a sliding time window:
+ * `charge(peer)` counts one invalid request and returns false once the peer has more than
+ * `maxInvalid` within the window, so the node drops it; charges older than the window no longer
+ * count. Bounded: at most `maxPeers` peers are tracked (the least recently charged forgotten
+ * first), each with at most `maxInvalid + 1` times.
  */
 export class InvalidRequestBudget {
-  private readonly counts = new Map<string, number>()
+  /** Times of the counted charges per peer, oldest first. */
+  private readonly charges = new Map<string, number[]>()
+  private readonly windowMs: number
+  private readonly now: () => number
 
   constructor(
     readonly maxInvalid = 3,
-    readonly maxPeers = 1024
-  ) {}
+    readonly maxPeers = 1024,
+    options: InvalidRequestBudgetOptions = {}
+  ) {
+    this.windowMs = options.windowMs ?? INVALID_REQUEST_WINDOW_MS
+    this.now = options.now ?? Date.now
+  }
+
+  /** The charges of `peer` still inside the window at `nowMs` (the list is trimmed in place). */
+  private live(peer: string, nowMs: number): number[] {
+    const times = this.charges.get(peer) ?? []
+    while (times.length > 0 && (times[0] as number) <= nowMs - this.windowMs) times.shift()
+    return times
+  }
 
   /** Counts an invalid request by `peer`; false when the peer is over budget. */
   charge(peer: string): boolean {
-    const n = (this.counts.get(peer) ?? 0) + 1
-    this.counts.delete(peer)
-    this.counts.set(peer, n)
-    if (this.counts.size > this.maxPeers) {
-      const oldest = this.counts.keys().next().value
-      if (oldest !== undefined) this.counts.delete(oldest)
+    const nowMs = this.now()
+    const times = this.live(peer, nowMs)
+    times.push(nowMs)
+    // more than maxInvalid + 1 charges decide nothing more: keep the newest
+    if (times.length > this.maxInvalid + 1) times.shift()
+    this.charges.delete(peer)
+    this.charges.set(peer, times)
+    if (this.charges.size > this.maxPeers) {
+      const oldest = this.charges.keys().next().value
+      if (oldest !== undefined) this.charges.delete(oldest)
     }
-    return n <= this.maxInvalid
+    return times.length <= this.maxInvalid
   }
 
-  /** Invalid requests counted for `peer`. */
+  /** Invalid requests of `peer` inside the window (at most `maxInvalid + 1`). */
   count(peer: string): number {
-    return this.counts.get(peer) ?? 0
+    const times = this.live(peer, this.now())
+    if (times.length === 0) this.charges.delete(peer)
+    return times.length
   }
 }

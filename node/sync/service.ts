@@ -134,7 +134,7 @@ export class SyncService {
       { ratePerSec: 50, burst: 256, rejectAfter: 256, ...opts.rateLimit },
       this.now
     )
-    this.invalid = new InvalidRequestBudget(opts.maxInvalidRequests ?? 3)
+    this.invalid = new InvalidRequestBudget(opts.maxInvalidRequests ?? 3, undefined, { now: this.now })
     this.peersPerSync = opts.peersPerSync ?? 3
   }
 

@@ -9,6 +9,7 @@ import {
   encodeGet,
   FrameReader,
   fetchFile,
+  INVALID_REQUEST_WINDOW_MS,
   InvalidRequestBudget,
   type Provider,
   type ProviderErrorEvent,
@@ -338,6 +339,32 @@ describe('cafs/transfer chunk provider (serveChunks)', () => {
     assert.equal(budget.charge('peer'), true)
     assert.equal(budget.charge('peer'), false)
     assert.equal(budget.count('other'), 0)
+  })
+
+  it('forgets invalid requests older than the budget window (issue 12.7)', () => {
+    let now = 5_000_000
+    const budget = new InvalidRequestBudget(3, 1024, { windowMs: 60_000, now: () => now })
+    // an honest peer that slips now and then over a long life is never refused
+    for (let i = 0; i < 10; i++) {
+      assert.equal(budget.charge('honest'), true, `slip ${i + 1}`)
+      now += 30_000
+    }
+    assert.equal(budget.count('honest'), 1)
+    // four within the window are one too many; the refusal lasts until the oldest ages out
+    for (let i = 0; i < 3; i++) assert.equal(budget.charge('bad'), true)
+    now += 1000
+    assert.equal(budget.charge('bad'), false)
+    assert.equal(budget.count('bad'), 4)
+    now += 59_000
+    assert.equal(budget.count('bad'), 1)
+    assert.equal(budget.charge('bad'), true)
+    // the default window is INVALID_REQUEST_WINDOW_MS: a charge still counts just before it ends
+    const dflt = new InvalidRequestBudget(1, 1024, { now: () => now })
+    dflt.charge('p')
+    now += INVALID_REQUEST_WINDOW_MS - 1
+    assert.equal(dflt.count('p'), 1)
+    now += 1
+    assert.equal(dflt.count('p'), 0)
   })
 
   it('refuses a message other than GET', async () => {

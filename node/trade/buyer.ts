@@ -136,6 +136,32 @@ async function rejectResult(
 }
 
 /**
+ * How long a buyer that finds its work disputed waits for the seller's reason: the seller's own
+ * bound for writing it (1 s, best effort, TRADE-18).
+ */
+const SELLER_REASON_WAIT_MS = 1000
+
+/**
+ * The seller disputed the work while the buyer waited for WORKING (TRADE-18): the ERROR frame it
+ * wrote before reject-work says why (`TRADE_WORKER_FAILED`, `TRADE_WORK_REJECTED`); without
+ * one the signed dispute is the reason (`TRADE_WORK_REJECTED`). Other failures pass unchanged.
+ */
+async function disputeReason(
+  ts: TradeStream,
+  err: unknown,
+  signal: AbortSignal,
+  gone: (why: string) => Error
+): Promise<never> {
+  if (!isBitwrkError(err, TradeCode.UNEXPECTED_PHASE) || err.details.phase !== 'WORK_DISPUTED') throw err
+  try {
+    await readTradeFrame(ts, { timeoutMs: SELLER_REASON_WAIT_MS, signal }, gone)
+  } catch (e) {
+    if (isBitwrkError(e, TradeCode.PEER_ERROR)) throw toTradeError(e, TradeCode.SELLER_UNREACHABLE)
+  }
+  throw tradeError(TradeCode.WORK_REJECTED, 'seller rejected the work', { phase: err.details.phase })
+}
+
+/**
  * Runs the buyer's side of an established transaction (TRADE-6 … TRADE-11). `work` is the
  * work file (imported into the store) or its manifest (its chunks must be in the store); its
  * file key must be the transaction's work hash. `buyerSecret` (64 hex) is the secret behind
@@ -219,7 +245,7 @@ export async function runBuyer(
         return false
       },
       { signal, what: 'WORKING' }
-    )
+    ).catch((err: unknown) => disputeReason(stream, err, signal, gone))
 
     // TRADE-10: the encrypted result, then the receipt.
     dl = deadlineSignal(clock, tx.deadlineMs, signal)

@@ -99,7 +99,8 @@ const GONE = new Set<string>([XferCode.CLOSED, XferCode.TRUNCATED, XferCode.TIME
 
 /**
  * Maps any failure of a trade step to a trade error: trade errors stay, a peer's ERROR becomes
- * `TRADE_PEER_ERROR` (or `TRADE_WORK_REJECTED` for a refusal of the work), CAFS transport
+ * `TRADE_PEER_ERROR` (or `TRADE_WORK_REJECTED` for a refusal of the work, `TRADE_WORKER_FAILED`
+ * when the seller's worker failed), CAFS transport
  * failures become `gone`, other CAFS failures `TRADE_PROTOCOL`.
  */
 export function toTradeError(err: unknown, gone: TradeErrorCode): BitwrkError {
@@ -109,6 +110,8 @@ export function toTradeError(err: unknown, gone: TradeErrorCode): BitwrkError {
       const code = typeof remote === 'string' ? remote : 'UNKNOWN'
       if (WORK_REFUSALS.has(code))
         return tradeError(TradeCode.WORK_REJECTED, 'seller rejected the work', { remoteCode: code })
+      if (code === TradeCode.WORKER_FAILED)
+        return tradeError(TradeCode.WORKER_FAILED, "the seller's worker failed", { remoteCode: code })
       return tradeError(TradeCode.PEER_ERROR, 'peer reported an error', { remoteCode: code })
     }
     if (err.code.startsWith('TRADE_')) return err

@@ -11,8 +11,14 @@ export const TradeCode = {
   SELLER_UNREACHABLE: 'TRADE_SELLER_UNREACHABLE',
   /** The buyer's stream failed or fell silent (seller side). */
   BUYER_GONE: 'TRADE_BUYER_GONE',
-  /** The seller rejected the work (hash, commitment or worker failure): WORK_DISPUTED. */
+  /** The seller rejected the work (its hash or commitment): WORK_DISPUTED. */
   WORK_REJECTED: 'TRADE_WORK_REJECTED',
+  /**
+   * The seller's worker failed on the work (or its result was too large): the seller published
+   * reject-work (WORK_DISPUTED, the phase machine's one way out of WORKING), but the work was
+   * not at fault (TRADE-18; `details.cause` on the seller holds the worker's code).
+   */
+  WORKER_FAILED: 'TRADE_WORKER_FAILED',
   /** The buyer's check rejected the decrypted result: RESULT_DISPUTED. */
   RESULT_REJECTED: 'TRADE_RESULT_REJECTED',
   /**

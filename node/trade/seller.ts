@@ -57,6 +57,8 @@ export interface SellJob {
   committed: boolean
   /** The failure that ended the seller's part, if any. */
   error: Error | null
+  /** The running buyer session, awaited before the sale's result is reported (its error included). */
+  session?: Promise<void>
 }
 
 /** Local failures of the received work that mean the buyer sent the wrong work (TRADE-8). */
@@ -86,13 +88,18 @@ async function rejectWork(ctx: TradeContext, job: SellJob, why: string): Promise
   ctx.log.info({ txid: job.tx.id, why }, 'trade: work rejected')
 }
 
-/** Tells the buyer a code (best effort, short) and tears the stream down. */
-export async function failStream(ts: TradeStream, code: string): Promise<void> {
+/** Tells the buyer a code (best effort, at most 1 s); the stream stays open. */
+async function tellError(ts: TradeStream, code: string): Promise<void> {
   try {
     await writeTradeFrame(ts, encodeTradeError(code), { timeoutMs: 1000 }, (why) => new Error(why))
   } catch {
     // the stream is gone: nothing to tell
   }
+}
+
+/** Tells the buyer a code (best effort, short) and tears the stream down. */
+export async function failStream(ts: TradeStream, code: string): Promise<void> {
+  await tellError(ts, code)
   ts.bytes.abort()
 }
 
@@ -182,9 +189,13 @@ export async function runSellerSession(ctx: TradeContext, job: SellJob, ts: Trad
           throw tradeError(TradeCode.TOO_LARGE, 'result exceeds maxResultBytes', { bytes: output.length })
       } catch (err) {
         if (dl.signal.aborted) throw dl.signal.reason
+        // TRADE-18: the buyer learns that the worker failed, not that its work was bad. The
+        // reason goes out before reject-work and the stream is closed, not reset, so a buyer
+        // that sees WORK_DISPUTED first still reads it.
+        await tellError(ts, TradeCode.WORKER_FAILED)
         await rejectWork(ctx, job, 'worker failed')
-        await failStream(ts, TradeCode.WORK_REJECTED)
-        throw tradeError(TradeCode.WORK_REJECTED, 'worker failed', {
+        await ts.bytes.close()
+        throw tradeError(TradeCode.WORKER_FAILED, 'worker failed', {
           cause: isBitwrkError(err) ? err.code : String(err)
         })
       }

@@ -91,7 +91,10 @@ export class TradeService {
       randomKey: init.randomKey ?? randomResultKey,
       ...(init.files !== undefined ? { files: init.files } : {})
     }
-    this.budget = new InvalidRequestBudget(this.ctx.limits.invalidRequestBudget)
+    // TRADE-16: charges count for INVALID_REQUEST_WINDOW_MS on the trade's clock
+    this.budget = new InvalidRequestBudget(this.ctx.limits.invalidRequestBudget, undefined, {
+      now: () => this.ctx.clock.now()
+    })
   }
 
   /** True when `peer` used up its invalid-request budget (TRADE-16): its streams are refused. */
@@ -210,6 +213,8 @@ export class TradeService {
         job.error ??= err instanceof Error ? err : new Error(String(err))
       }
       tx = (await channel.retireDue(tx.id).catch(() => undefined)) ?? tx
+      // a session that published the end (e.g. reject-work) is still recording why
+      await job.session?.catch(() => {})
       return { tx, error: job.error }
     } finally {
       this.jobs.delete(job.tx.id)
@@ -266,7 +271,8 @@ export class TradeService {
       if (job.sessionRunning || job.committed) return await failStream(ts, TradeCode.BUSY)
       job.sessionRunning = true
       try {
-        await runSellerSession(this.ctx, job, ts)
+        job.session = runSellerSession(this.ctx, job, ts)
+        await job.session
       } finally {
         job.sessionRunning = false
       }

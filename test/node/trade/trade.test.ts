@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { hexToBytes } from '@noble/hashes/utils.js'
+import { INVALID_REQUEST_WINDOW_MS } from '../../../cafs/transfer/index.js'
 import type { ChunkStore } from '../../../cafs/types.js'
 import {
   encodeTradeFrame,
@@ -13,7 +14,7 @@ import {
   TradeMsg,
   type TradeWorker
 } from '../../../node/trade/index.js'
-import { type BitwrkError, isBitwrkError } from '../../../protocol/errors.js'
+import { BitwrkError, isBitwrkError } from '../../../protocol/errors.js'
 import { Identity } from '../../../protocol/identity/index.js'
 import {
   PHASE_EXTENSION_MS,
@@ -137,6 +138,27 @@ describe('node/trade', function () {
       assert.equal((await n.repo.get(tx.id))?.phase, 'WORK_DISPUTED')
     }
     assert.equal(sold.tx.outcome?.reason, 'work-rejected')
+  })
+
+  it("tells the buyer its seller's worker failed, not that its work was rejected (issue 12.5)", async () => {
+    const buyer = await node()
+    const seller = await node()
+    const work = lcgBytes(50_000, 4)
+    const { tx, secret } = await establish(network, clock, buyer, seller, work)
+    const crashing = {
+      work: async (): Promise<Uint8Array> => {
+        throw new BitwrkError('WORKER_UNREACHABLE', 'worker connection reset')
+      }
+    }
+    const sell = seller.trade.onEstablished(tx, crashing)
+    const err = await rejectsWith(buyer.trade.runBuyer(tx, work, secret), TradeCode.WORKER_FAILED)
+    assert.ok(isBitwrkError(err))
+    assert.equal(err.details.remoteCode, TradeCode.WORKER_FAILED)
+    const sold = await sell
+    assert.ok(isBitwrkError(sold.error, TradeCode.WORKER_FAILED))
+    assert.equal(sold.error.details.cause, 'WORKER_UNREACHABLE')
+    // the phase machine has one way out of WORKING for the seller: reject-work (TX rules)
+    assert.equal(buyer.channel.current(tx.id)?.phase, 'WORK_DISPUTED')
   })
 
   it('lets the buyer reject a result that fails its check (RESULT_DISPUTED)', async () => {
@@ -412,6 +434,40 @@ describe('node/trade', function () {
     const r = await buyer.trade.runBuyer(tx, work, secret)
     assert.deepEqual(r.result, reversed(work))
     await sold
+  })
+
+  it('forgives invalid requests older than the budget window: an honest peer is not refused for good (issue 12.7)', async () => {
+    const seller = await node({ limits: { helloTimeoutMs: 50, invalidRequestBudget: 2 } })
+    const peer = await node()
+    /** What `peer`'s HELLO for an unknown transaction gets: the ERROR's code, or `reset`. */
+    const hello = async (): Promise<string> => {
+      const ts = libp2pTradeStream(
+        await peer.host.libp2p.dialProtocol(seller.host.multiaddrs(), TRADE_PROTOCOL)
+      )
+      await ts.bytes.write(encodeTradeFrame(TradeMsg.HELLO, hexToBytes('22'.repeat(32)))).catch(() => {})
+      try {
+        await readTradeFrame(ts, { timeoutMs: 5000 }, (why) => new Error(why))
+        return 'no error'
+      } catch (err) {
+        return isBitwrkError(err, TradeCode.PEER_ERROR) ? String(err.details.remoteCode) : 'reset'
+      } finally {
+        ts.bytes.abort()
+      }
+    }
+    // a HELLO that raced a retirement, now and then over a long life: never refused
+    for (let i = 0; i < 6; i++) {
+      assert.equal(await hello(), TradeCode.UNKNOWN_TX, `slip ${i + 1}`)
+      assert.equal(seller.trade.isRefused(peer.host.peerId), false)
+      clock.advance(INVALID_REQUEST_WINDOW_MS / 2)
+    }
+    // three within one window are over a budget of 2; served again once the window passed
+    clock.advance(INVALID_REQUEST_WINDOW_MS)
+    for (let i = 0; i < 3; i++) assert.equal(await hello(), TradeCode.UNKNOWN_TX)
+    assert.equal(seller.trade.isRefused(peer.host.peerId), true)
+    assert.equal(await hello(), 'reset')
+    clock.advance(INVALID_REQUEST_WINDOW_MS)
+    assert.equal(seller.trade.isRefused(peer.host.peerId), false)
+    assert.equal(await hello(), TradeCode.UNKNOWN_TX)
   })
 
   it('reports TRADE_SELLER_UNREACHABLE when the seller cannot be dialled', async () => {

@@ -35,7 +35,10 @@ const RETIRE_WAIT_MS = 1000
 
 /** Codes of the trade wiring (`NODETRADE_*`). */
 export const NodeTradeCode = {
-  /** Every attempt of a buy failed (details: attempts, lastCode). */
+  /**
+   * Every attempt of a buy failed (details: `attempts` count, `lastCode`, and `failures`: every
+   * attempt's {@link BuyAttempt}, issue 12.5).
+   */
   BUY_FAILED: 'NODETRADE_BUY_FAILED',
   /** The BUY bid expired or was cancelled without an established transaction. */
   NO_MATCH: 'NODETRADE_NO_MATCH',
@@ -167,6 +170,20 @@ export interface BuyWorkOptions {
   readonly timeoutMs?: number
 }
 
+/** Why one attempt of a buy failed, and with whom (API-7 `attempts`). */
+export interface BuyAttempt {
+  /** 1, 2, … */
+  readonly attempt: number
+  /** The failure's code (`NODETRADE_NO_MATCH`: no transaction was established). */
+  readonly code: string
+  /** The seller's address, or null when no transaction was established. */
+  readonly seller: string | null
+  /** The seller's peer id, or null. */
+  readonly sellerPeerId: string | null
+  /** The attempt's transaction, or null. */
+  readonly txId: string | null
+}
+
 /** Outcome of {@link buyWork}. */
 export interface BuyWorkResult {
   readonly result: Manifest
@@ -264,8 +281,19 @@ async function buyOnce(
 ): Promise<BuyWorkResult> {
   const attempts = o.attempts ?? 3
   const lifetimeMs = o.bidLifetimeMs ?? BUY_BID_LIFETIME_MS
-  let lastCode = 'NONE'
   let unmatched = 0
+  const failures: BuyAttempt[] = []
+  const failed = (attempt: number, err: unknown, tx?: Transaction): string => {
+    const code = isBitwrkError(err) ? err.code : 'UNKNOWN'
+    failures.push({
+      attempt,
+      code,
+      seller: tx?.terms.seller ?? null,
+      sellerPeerId: tx?.terms.sellerPeerId ?? null,
+      txId: tx?.id ?? null
+    })
+    return code
+  }
   for (let attempt = 1; attempt <= attempts; attempt++) {
     o.signal?.throwIfAborted()
     const buyerSecret = randomBytes(32).toString('hex')
@@ -295,9 +323,8 @@ async function buyOnce(
         await o.market.cancelBid(bid.id).catch(() => {})
         throw err
       }
-      lastCode = isBitwrkError(err) ? err.code : 'UNKNOWN'
       if (isBitwrkError(err, NodeTradeCode.NO_MATCH)) unmatched++
-      o.onProgress?.('retry', { attempt, code: lastCode })
+      o.onProgress?.('retry', { attempt, code: failed(attempt, err) })
       continue
     }
     o.onProgress?.('established', {
@@ -318,13 +345,13 @@ async function buyOnce(
       return { result, tx: r.tx, attempts: attempt }
     } catch (err) {
       if (o.signal?.aborted === true || judgedAgainst.has(tx.id)) throw err
-      lastCode = isBitwrkError(err) ? err.code : 'UNKNOWN'
+      const code = failed(attempt, err, tx)
       // REP-22: a result chunk that does not hash right is the seller's provable misbehaviour
       const cause = isBitwrkError(err) ? err.details.cause : undefined
       if (typeof cause === 'string' && MISBEHAVIOUR_CODES.has(cause))
         o.reputation?.onWrongChunk(tx.terms.sellerPeerId, cause)
-      o.logger?.warn({ txid: tx.id, code: lastCode, attempt }, 'buy: trade failed, buying again')
-      o.onProgress?.('retry', { attempt, code: lastCode })
+      o.logger?.warn({ txid: tx.id, code, attempt }, 'buy: trade failed, buying again')
+      o.onProgress?.('retry', { attempt, code })
     }
   }
   if (unmatched === attempts)
@@ -333,10 +360,19 @@ async function buyOnce(
       `no seller found: ${attempts} BUY bids of ${Math.round(lifetimeMs / 1000)} s expired unmatched`,
       { attempts }
     )
-  throw new BitwrkError(NodeTradeCode.BUY_FAILED, `buy failed after ${attempts} attempts (${lastCode})`, {
-    attempts,
-    lastCode
-  })
+  // every attempt's reason, not only the last (issue 12.5)
+  const why = failures.map(
+    (f) => `${f.attempt}: ${f.code} (${f.seller === null ? 'no seller' : `seller ${f.seller}`})`
+  )
+  throw new BitwrkError(
+    NodeTradeCode.BUY_FAILED,
+    `buy failed after ${attempts} attempts: ${why.join(', ')}`,
+    {
+      attempts,
+      lastCode: failures.at(-1)?.code ?? 'NONE',
+      failures
+    }
+  )
 }
 
 /**
@@ -405,12 +441,15 @@ export type WorkFunction = (work: Uint8Array, options: { signal: AbortSignal }) 
 /**
  * Seller side: when an own SELL bid's transaction is established, the worker reserved for that
  * bid trades it. `workerFor(bidId)` returns the worker and a release callback (called with the
- * outcome) or undefined when the bid has none (then nothing is sold and the transaction retires).
+ * outcome and, on failure, the error code) or undefined when the bid has none (then nothing is
+ * sold and the transaction retires).
  */
 export function wireSeller(
   market: Market,
   trade: TradeService,
-  workerFor: (bidId: string) => { worker: TradeWorker; done: (ok: boolean) => void } | undefined,
+  workerFor: (
+    bidId: string
+  ) => { worker: TradeWorker; done: (ok: boolean, code?: string) => void } | undefined,
   logger?: Logger
 ): () => void {
   const onEst = (e: CustomEvent<{ tx: Transaction; own: string | null }>): void => {
@@ -421,11 +460,12 @@ export function wireSeller(
       logger?.warn({ txid: tx.id }, 'sell: no worker for the established transaction')
       return
     }
+    const codeOf = (err: unknown): string => (isBitwrkError(err) ? err.code : 'UNKNOWN')
     trade.onEstablished(tx, w.worker).then(
-      (r) => w.done(r.error === null),
+      (r) => (r.error === null ? w.done(true) : w.done(false, codeOf(r.error))),
       (err: unknown) => {
-        logger?.warn({ txid: tx.id, code: isBitwrkError(err) ? err.code : 'UNKNOWN' }, 'sell failed')
-        w.done(false)
+        logger?.warn({ txid: tx.id, code: codeOf(err) }, 'sell failed')
+        w.done(false, codeOf(err))
       }
     )
   }

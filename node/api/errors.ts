@@ -61,12 +61,18 @@ export const API_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   API_INTERNAL: 500
 }
 
-/** An API failure: code, message and optional detail code of the module that refused. */
+/**
+ * An API failure: code, message, optional detail code of the module that refused and, for a
+ * failed buy, every attempt's reason (API-4, API-7).
+ */
 export class ApiError extends BitwrkError<ApiErrorCode> {
   /** The HTTP status. */
   readonly status: number
-  constructor(code: ApiErrorCode, message: string, detail?: string) {
-    super(code, message, detail === undefined ? {} : { detail })
+  constructor(code: ApiErrorCode, message: string, detail?: string, attempts?: readonly unknown[]) {
+    super(code, message, {
+      ...(detail === undefined ? {} : { detail }),
+      ...(attempts === undefined ? {} : { attempts })
+    })
     this.status = API_STATUS[code]
   }
 }

@@ -202,6 +202,11 @@ export interface BuyOptions {
   readonly timeoutMs?: number
   /** The client's reference from `?ref=`, shown in the buy's activity (API-21). */
   readonly ref?: string
+  /**
+   * Called once when the buy has an established transaction: the mandate trade it holds is then
+   * charged (MAN-5); a buy that fails before is given its trade back.
+   */
+  readonly onEstablished?: () => void
 }
 
 /** The file index: which manifest belongs to a file key, for `GET /file/<sha256>`. */

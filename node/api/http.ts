@@ -24,17 +24,35 @@ export function sendText(res: ServerResponse, status: number, text: string): voi
   res.end(text)
 }
 
-/** Error body `{code, message, detail?}` (API-4); messages are one line, at most 300 characters. */
-export function errorBody(err: ApiError): { code: string; message: string; detail?: string } {
+/**
+ * Error body `{code, message, detail?, attempts?}` (API-4); messages are one line, at most 300
+ * characters; `attempts` lists a failed buy's attempts (API-7).
+ */
+export function errorBody(err: ApiError): {
+  code: string
+  message: string
+  detail?: string
+  attempts?: readonly unknown[]
+} {
   const message = err.message.replace(/[\r\n]+/g, ' ').slice(0, 300)
   const detail = err.details['detail']
-  return typeof detail === 'string' ? { code: err.code, message, detail } : { code: err.code, message }
+  const attempts = err.details['attempts']
+  return {
+    code: err.code,
+    message,
+    ...(typeof detail === 'string' ? { detail } : {}),
+    ...(Array.isArray(attempts) ? { attempts } : {})
+  }
 }
 
 /** Maps any thrown value to an ApiError: BitwrkErrors keep their code as detail, others are internal. */
 export function toApiError(err: unknown, fallback: ApiErrorCode = ApiErrorCode.BAD_REQUEST): ApiError {
   if (err instanceof ApiError) return err
-  if (isBitwrkError(err)) return new ApiError(fallback, err.message, err.code)
+  if (isBitwrkError(err)) {
+    // a failed buy's every attempt (NODETRADE_BUY_FAILED `failures`, issue 12.5)
+    const failures = err.details['failures']
+    return new ApiError(fallback, err.message, err.code, Array.isArray(failures) ? failures : undefined)
+  }
   return new ApiError(ApiErrorCode.INTERNAL, 'internal error')
 }
 

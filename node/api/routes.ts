@@ -147,22 +147,33 @@ async function buy(ctx: RouteContext): Promise<void> {
   } catch (err) {
     throw toApiError(err)
   }
-  const use = await ctx.mandates.use(article, 'BUY', price, ctx.now())
+  // The trade is held, and charged once a transaction is established (MAN-5).
+  const use = await ctx.mandates.take(article, 'BUY', price, ctx.now())
   if (!use.ok)
     throw new ApiError(ApiErrorCode.NO_MANDATE, `no BUY mandate permits this buy of ${article}`, use.code)
-  await ctx.facade.files.put(work)
-  // WRK-11: the article is followed from now on (the node logs it), or no seller is ever seen
-  await ctx.facade.follow?.(article, 'buy')
+  let established = false
+  const charge = (): void => {
+    established = true
+    use.trade.charge().catch(() => {})
+  }
   let resultKey: Uint8Array
   try {
+    await ctx.facade.files.put(work)
+    // WRK-11: the article is followed from now on (the node logs it), or no seller is ever seen
+    await ctx.facade.follow?.(article, 'buy')
     ;({ resultKey } = await ctx.facade.buy(article, work, {
       signal: ctx.signal,
       price: use.price,
       mandateId: use.mandate.id,
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-      ...(ref !== undefined ? { ref } : {})
+      ...(ref !== undefined ? { ref } : {}),
+      onEstablished: charge
     }))
+    // a result comes from a transaction (a facade may not report it)
+    charge()
   } catch (err) {
+    // no transaction, no trade: the buy ends as if refused, for the mandate (issue 12.3)
+    if (!established) await use.trade.refund().catch(() => {})
     if (ctx.signal.aborted) throw new ApiError(ApiErrorCode.UNAVAILABLE, 'buy cancelled')
     throw toApiError(err, ApiErrorCode.BUY_FAILED)
   }
@@ -249,9 +260,9 @@ async function registerWorker(ctx: RouteContext): Promise<void> {
 async function unregisterWorker(ctx: RouteContext): Promise<void> {
   const fields = await readForm(ctx.req, ctx.url.searchParams, ctx.limits.maxFormBytes)
   const id = field(fields, 'id')
-  if (!ctx.workers.unregister(id))
-    throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such worker', WorkerErrorCode.UNKNOWN)
-  sendJson(ctx.res, 200, { id, unregistered: true })
+  // An unknown id is answered 200 as the original did (WRK-6): a worker that stops after its
+  // node restarted must not fail (the Blender worker died with a traceback on 404, issue 12.6).
+  sendJson(ctx.res, 200, { id, unregistered: ctx.workers.unregister(id) })
 }
 
 async function readJson(ctx: RouteContext): Promise<unknown> {

@@ -128,40 +128,47 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
   const offers = new Map<string, { offer: SellOffer; activity: Activity }>()
   const onOffer = (offer: SellOffer): void => {
     void (async () => {
+      let bid: Awaited<ReturnType<BitwrkNode['placeBid']>>
       try {
-        const bid = await node.placeBid({
+        bid = await node.placeBid({
           article: offer.article,
           side: 'SELL',
           price: offer.price,
           lifetimeMs: SELL_BID_LIFETIME_MS
         })
-        const activity = newActivity({
-          side: 'SELL',
-          article: offer.article,
-          alive: true,
-          phase: 'BID',
-          price: formatMoney(offer.price),
-          bidId: bid.id,
-          txId: null,
-          workerId: offer.workerId,
-          bytesTotal: 0,
-          bytesTransferred: 0,
-          error: null,
-          workTransfer: null,
-          resultTransfer: null
-        })
-        offers.set(bid.id, { offer, activity })
-        offer.signal.addEventListener(
-          'abort',
-          () => {
-            if (offers.delete(bid.id)) void node.cancelBid(bid.id).catch(() => {})
-          },
-          { once: true }
-        )
       } catch (err) {
         o.logger?.warn({ code: isBitwrkError(err) ? err.code : 'UNKNOWN' }, 'sell offer not placed')
-        o.workers()?.release(offer.workerId)
+        // the trade goes back, the worker backs off (issue 12.2)
+        o.workers()?.offerFailed(offer, err)
+        return
       }
+      const activity = newActivity({
+        side: 'SELL',
+        article: offer.article,
+        alive: true,
+        phase: 'BID',
+        price: formatMoney(offer.price),
+        bidId: bid.id,
+        txId: null,
+        workerId: offer.workerId,
+        bytesTotal: 0,
+        bytesTransferred: 0,
+        error: null,
+        workTransfer: null,
+        resultTransfer: null
+      })
+      offers.set(bid.id, { offer, activity })
+      // Withdrawn (worker unregistered, changed article, taken by a local job, node stopping):
+      // the bid is cancelled and the activity ends here, as bid:closed will no longer find it
+      // (issue 12.4). Not after establishment: the sale then owns the activity.
+      const withdrawn = (): void => {
+        if (!offers.delete(bid.id)) return
+        activity.alive = false
+        activity.phase = 'WITHDRAWN'
+        void node.cancelBid(bid.id).catch(() => {})
+      }
+      if (offer.signal.aborted) withdrawn()
+      else offer.signal.addEventListener('abort', withdrawn, { once: true })
     })()
   }
   const onClosed = (e: CustomEvent<{ bidId: string; reason: string }>): void => {
@@ -183,12 +190,21 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
       if (s === undefined || pool === undefined) return undefined
       offers.delete(bidId)
       s.activity.phase = 'ESTABLISHED'
+      // a transaction is established: the offer's mandate trade is charged (MAN-5)
+      pool.established(s.offer)
       return {
         worker: {
           work: async (work, { signal }) => {
             s.activity.phase = 'WORKING'
             s.activity.bytesTotal = work.length
-            const m = await pool.dispatch(s.offer.workerId, work, { store: node.chunks, signal })
+            let m: Awaited<ReturnType<WorkerPool['dispatch']>>
+            try {
+              m = await pool.dispatch(s.offer.workerId, work, { store: node.chunks, signal, offer: s.offer })
+            } catch (err) {
+              // the worker's own reason, not only the trade's (issue 12.5)
+              s.activity.error = isBitwrkError(err) ? err.code : 'ERROR'
+              throw err
+            }
             const parts: Uint8Array[] = []
             for await (const c of exportStream(m, node.chunks, { signal })) parts.push(c)
             return Buffer.concat(parts)
@@ -199,9 +215,10 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
             else s.activity.resultTransfer = t
           }
         },
-        done: (ok) => {
+        done: (ok, code) => {
           s.activity.alive = false
           s.activity.phase = ok ? 'FINISHED' : 'FAILED'
+          if (!ok) s.activity.error ??= code ?? 'ERROR'
         }
       }
     },
@@ -345,6 +362,7 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
               activity.workTransfer = null
               activity.resultTransfer = null
               if (typeof d['sellerAddress'] === 'string') activity.counterparty = d['sellerAddress']
+              options.onEstablished?.()
             }
             activity.phase = phase.toUpperCase()
             if (typeof d['bidId'] === 'string') activity.bidId = d['bidId']

@@ -10,6 +10,8 @@ export {
   type Mandate,
   MandateBook,
   type MandateGrant,
+  type MandateTake,
+  type MandateTrade,
   type MandateUse,
   mandateToJson,
   parseGrant,

@@ -44,6 +44,21 @@ export interface Mandate {
 }
 
 /**
+ * One trade taken by {@link MandateBook.take} and held until it is settled (MAN-5): charged for
+ * good when the trade it pays for has an established transaction, given back when it ends
+ * without one. Settling twice is a no-op; so is settling a trade of a mandate revoked meanwhile
+ * (charge) or one without a trade count.
+ */
+export interface MandateTrade {
+  /** The mandate the trade was taken from. */
+  readonly mandateId: number
+  /** Charges the trade: a transaction was established. */
+  charge(): Promise<void>
+  /** Gives the trade back to its mandate: no transaction was established. */
+  refund(): Promise<void>
+}
+
+/**
  * What a grant asks for (JSON of `POST /api/v1/mandates`). `trades` and `validMinutes`/`expiresMs`
  * are optional; with neither limit the mandate allows exactly one trade, as in the original.
  */
@@ -66,6 +81,11 @@ export type MandateUse =
         | typeof MandateErrorCode.EXPIRED
         | typeof MandateErrorCode.PRICE_LIMIT
     }
+
+/** Outcome of {@link MandateBook.take}: a {@link MandateUse} whose success holds a trade. */
+export type MandateTake =
+  | (Extract<MandateUse, { ok: true }> & { readonly trade: MandateTrade })
+  | Extract<MandateUse, { ok: false }>
 
 function invalid(field: string, why: string): never {
   throw mandateError(MandateErrorCode.INVALID, `invalid mandate: ${why}`, { field })
@@ -197,6 +217,8 @@ export class MandateBook {
   private nextId = 1
   private lock: Promise<unknown> = Promise.resolve()
   private readonly listeners = new Set<() => void>()
+  /** Trades taken and not yet settled, by mandate id (MAN-5): kept in memory only. */
+  private readonly held = new Map<number, number>()
 
   private constructor(private readonly kv: KvController) {}
 
@@ -288,9 +310,7 @@ export class MandateBook {
   revoke(id: number): Promise<void> {
     return this.exclusive(async () => {
       if (!this.byId.has(id)) throw mandateError(MandateErrorCode.UNKNOWN, 'no such mandate', { id })
-      await this.kv.batch([{ type: 'del', key: mandateKey(id) }], { sync: true })
-      this.byId.delete(id)
-      this.emit()
+      await this.commit([], [id])
     })
   }
 
@@ -309,6 +329,8 @@ export class MandateBook {
     let sawLive = false
     for (const m of this.list()) {
       if (m.article !== article || m.side !== side) continue
+      // a mandate whose last trades are held stays until they are settled (MAN-5)
+      if (m.tradesLeft !== undefined && m.tradesLeft <= 0 && this.held.has(m.id)) continue
       if (
         (m.tradesLeft !== undefined && m.tradesLeft <= 0) ||
         (m.expiresMs !== undefined && m.expiresMs <= nowMs)
@@ -330,34 +352,87 @@ export class MandateBook {
 
   /**
    * Takes one trade from the oldest live mandate for `article` and `side` whose limit admits
-   * `price` (undefined: trade at the mandate's own price) (MAN-3, MAN-4). Expired mandates met
-   * on the way are deleted. Atomic: concurrent uses never take more trades than allowed, and
-   * the decrement is on disk before the promise resolves.
+   * `price` (undefined: trade at the mandate's own price) (MAN-3, MAN-4), charged at once.
+   * Expired mandates met on the way are deleted. Atomic: concurrent uses never take more trades
+   * than allowed, and the decrement is on disk before the promise resolves.
    */
   use(article: string, side: TradeSide, price: Money | undefined, nowMs: number): Promise<MandateUse> {
     return this.exclusive(async () => {
       const { use, expired } = this.choose(article, side, price, nowMs)
-      const ops: KvOp[] = expired.map((m) => ({ type: 'del', key: mandateKey(m.id) }))
-      let after: Mandate | undefined
-      if (use.ok && use.mandate.tradesLeft !== undefined) {
-        const left = use.mandate.tradesLeft - 1
-        if (left <= 0) ops.push({ type: 'del', key: mandateKey(use.mandate.id) })
-        else {
-          after = Object.freeze({ ...use.mandate, tradesLeft: left })
-          const rec = encodeMandate(after)
-          ops.push({ type: 'put', key: rec.key, value: rec.value })
+      const dels = expired.map((m) => m.id)
+      if (!use.ok) {
+        await this.commit([], dels)
+        return use
+      }
+      const left = (use.mandate.tradesLeft ?? 0) - 1
+      if (use.mandate.tradesLeft === undefined) await this.commit([], dels)
+      else if (left <= 0) await this.commit([], [...dels, use.mandate.id])
+      else await this.commit([Object.freeze({ ...use.mandate, tradesLeft: left })], dels)
+      return { ok: true, mandate: this.byId.get(use.mandate.id) ?? use.mandate, price: use.price }
+    })
+  }
+
+  /**
+   * Takes one trade as {@link use} does, but holds it (MAN-5): the decrement is on disk at once
+   * (a held trade is never taken twice, and after a crash it stays spent), and the returned
+   * {@link MandateTrade} charges it for good or gives it back. A mandate whose last trade is
+   * held is kept (listed with `tradesLeft` 0, chosen by nobody) until the trade is settled.
+   */
+  take(article: string, side: TradeSide, price: Money | undefined, nowMs: number): Promise<MandateTake> {
+    return this.exclusive(async () => {
+      const { use, expired } = this.choose(article, side, price, nowMs)
+      const dels = expired.map((m) => m.id)
+      if (!use.ok || use.mandate.tradesLeft === undefined) {
+        await this.commit([], dels)
+        if (!use.ok) return use
+        // no trade count: nothing to hold or give back
+        return {
+          ...use,
+          trade: { mandateId: use.mandate.id, charge: async () => {}, refund: async () => {} }
         }
       }
-      if (ops.length > 0) await this.kv.batch(ops, { sync: true })
-      for (const m of expired) this.byId.delete(m.id)
-      if (use.ok && use.mandate.tradesLeft !== undefined) {
-        if (after === undefined) this.byId.delete(use.mandate.id)
-        else this.byId.set(after.id, after)
+      const after: Mandate = Object.freeze({ ...use.mandate, tradesLeft: use.mandate.tradesLeft - 1 })
+      await this.commit([after], dels)
+      this.held.set(after.id, (this.held.get(after.id) ?? 0) + 1)
+      let settled = false
+      const settle = (refund: boolean) => (): Promise<void> => {
+        if (settled) return Promise.resolve()
+        settled = true
+        return this.exclusive(() => this.settle(after.id, refund))
       }
-      if (ops.length > 0) this.emit()
-      if (!use.ok) return use
-      return { ok: true, mandate: after ?? use.mandate, price: use.price }
+      return {
+        ok: true,
+        mandate: after,
+        price: use.price,
+        trade: { mandateId: after.id, charge: settle(false), refund: settle(true) }
+      }
     })
+  }
+
+  /** Ends one held trade of mandate `id`: given back (`refund`) or charged. Under the lock. */
+  private async settle(id: number, refund: boolean): Promise<void> {
+    const n = (this.held.get(id) ?? 1) - 1
+    if (n > 0) this.held.set(id, n)
+    else this.held.delete(id)
+    const m = this.byId.get(id)
+    // revoked meanwhile: nothing to give back or delete
+    if (m?.tradesLeft === undefined) return
+    if (refund) await this.commit([Object.freeze({ ...m, tradesLeft: m.tradesLeft + 1 })], [])
+    else if (m.tradesLeft <= 0 && n <= 0) await this.commit([], [id])
+  }
+
+  /** Writes `put` and deletes `del` in one synced batch, then updates the cache and tells listeners. */
+  private async commit(put: readonly Mandate[], del: readonly number[]): Promise<void> {
+    if (put.length === 0 && del.length === 0) return
+    const ops: KvOp[] = del.map((id) => ({ type: 'del', key: mandateKey(id) }))
+    for (const m of put) {
+      const rec = encodeMandate(m)
+      ops.push({ type: 'put', key: rec.key, value: rec.value })
+    }
+    await this.kv.batch(ops, { sync: true })
+    for (const id of del) this.byId.delete(id)
+    for (const m of put) this.byId.set(m.id, m)
+    this.emit()
   }
 }
 

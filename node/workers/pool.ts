@@ -4,12 +4,15 @@
  * gets exactly one SELL offer (priced by a SELL mandate) through the `onOffer` hook; the market
  * sends it work with {@link WorkerPool.dispatch}, never two jobs at once; after a job the worker
  * is busy until it registers again ("I am idle again"); after an error it is blocked for the
- * back-off (20 s in the original, §5.8) before the next offer.
+ * back-off (20 s in the original, §5.8) before the next offer, and after a job it did not answer
+ * it waits for its registration. An offer holds one trade of its SELL mandate, charged when the
+ * market establishes a transaction for it and given back otherwise (MAN-5).
  */
 import type { ChunkStore, Manifest } from '../../cafs/types.js'
 import { validateArticle } from '../../protocol/article/index.js'
+import { isBitwrkError } from '../../protocol/errors.js'
 import type { Money } from '../../protocol/money/index.js'
-import type { MandateBook } from '../mandates/index.js'
+import type { MandateBook, MandateTrade } from '../mandates/index.js'
 import { WorkerErrorCode, workerError } from './errors.js'
 import { pushWork } from './push.js'
 import { DEFAULT_WORKER_ALLOW, isAllowedTarget, normalisePushUrl, type WorkerAllowRule } from './push-url.js'
@@ -43,7 +46,10 @@ export interface WorkerView {
   readonly state: WorkerState
   /** Time until which no offer is made after an error, ms since the epoch. */
   readonly blockedUntilMs: number | null
-  /** Why the worker is idle without an offer (a `MANDATE_*` code), if so. */
+  /**
+   * Why the worker gets no offer, if so: a `MANDATE_*` code while idle, or the code of a job it
+   * did not answer (`WORKER_UNREACHABLE`, `WORKER_TIMEOUT`) until it registers again (WRK-5).
+   */
   readonly waitingFor: string | null
   /** The last job error (code and message), if any. */
   readonly lastError: string | null
@@ -57,12 +63,13 @@ export interface SellOffer {
   readonly article: string
   /** The price to ask: the SELL mandate's price. */
   readonly price: Money
-  /** The mandate whose trade this offer took. */
+  /** The mandate whose trade this offer holds (MAN-5). */
   readonly mandateId: number
   /**
-   * Aborted when the offer ends other than by its own job or {@link WorkerPool.release}: the
-   * worker unregistered or changed article, the pool stopped, or another job (a local match)
-   * took the worker. The market then cancels its SELL bid.
+   * Aborted when the offer ends other than by its own job, {@link WorkerPool.release} or
+   * {@link WorkerPool.offerFailed}: the worker unregistered or changed article, the pool
+   * stopped, or another job (a local match) took the worker. The market then cancels its SELL
+   * bid; the held trade is given back.
    */
   readonly signal: AbortSignal
 }
@@ -115,8 +122,25 @@ interface Entry {
   waitingFor: string | null
   lastError: string | null
   jobs: number
-  offer: { ctl: AbortController; offer: SellOffer } | undefined
+  offer: { ctl: AbortController; offer: SellOffer; trade: MandateTrade } | undefined
   offering: boolean
+}
+
+/** Job failures without an answer from the worker: it is offered again only when it registers (WRK-5). */
+const NO_ANSWER = new Set<string>([WorkerErrorCode.UNREACHABLE, WorkerErrorCode.TIMEOUT])
+
+/** `CODE: message` of a failure, for `lastError` (bounded). */
+function failureText(err: unknown): string {
+  const text = isBitwrkError(err) ? `${err.code}: ${err.message}` : String(err)
+  return text.slice(0, 300)
+}
+
+/**
+ * Lets a mandate settlement run on its own: one that fails (the store closed while stopping)
+ * leaves the trade spent, the safe side of MAN-5, and is no error of the caller's.
+ */
+function settled(p: Promise<void>): void {
+  p.catch(() => {})
 }
 
 /** Ids: printable ASCII without spaces, so they log and list safely. */
@@ -185,8 +209,12 @@ export class WorkerPool {
     } else {
       if (e.reg.article !== reg.article || e.reg.pushUrl !== reg.pushUrl) this.withdraw(e)
       e.reg = reg
-      // A busy worker that registers again says "I am idle again" (original §8.4).
-      if (e.state === 'busy') e.state = 'idle'
+      // A busy worker that registers again says "I am idle again" (original §8.4), also after
+      // a job it did not answer.
+      if (e.state === 'busy') {
+        e.state = 'idle'
+        e.waitingFor = null
+      }
     }
     this.maybeOffer(e)
     return this.view(e)
@@ -240,9 +268,12 @@ export class WorkerPool {
     if (e === undefined) throw workerError(WorkerErrorCode.UNKNOWN, 'no such worker', { id })
     if ((e.state !== 'idle' && e.state !== 'offered') || e.blockedUntilMs > this.now())
       throw workerError(WorkerErrorCode.BUSY, 'worker is not idle', { id, state: e.state })
-    if (e.offer !== undefined && e.offer.offer !== options.offer) this.withdraw(e)
+    // The market's job for its own offer: the transaction is established, the trade charged.
+    if (e.offer !== undefined && e.offer.offer === options.offer) settled(e.offer.trade.charge())
+    else this.withdraw(e)
     e.offer = undefined
     e.state = 'busy'
+    e.waitingFor = null
     const reg = e.reg
     const outcome = await pushWork(reg.pushUrl, work, {
       store: options.store,
@@ -265,9 +296,12 @@ export class WorkerPool {
     if (current !== undefined) {
       current.lastError = `${outcome.code}: ${outcome.message}`.slice(0, 300)
       current.blockedUntilMs = this.now() + this.backoffMs
-      // A 500 means the worker ran and will register again; any other failure leaves no
-      // promise of that, so the node marks it idle itself (original §8.4).
-      if (current.state === 'busy' && outcome.status !== 500) current.state = 'idle'
+      // A 500 means the worker ran and will register again. A worker that did not answer
+      // (gone, hung) gets no more jobs until it registers again: a dead worker would fail
+      // every trade offered to it (issue 12.5). After any other answer the node marks it idle
+      // itself (original §8.4).
+      if (NO_ANSWER.has(outcome.code)) current.waitingFor = outcome.code
+      else if (current.state === 'busy' && outcome.status !== 500) current.state = 'idle'
       this.schedule(current)
     }
     throw workerError(outcome.code, outcome.message, {
@@ -277,15 +311,42 @@ export class WorkerPool {
   }
 
   /**
-   * The market gives back an offer it could not use (its bid expired unmatched): the worker is
-   * offered again with a fresh mandate trade.
+   * The market gives back an offer it could not use (its bid expired unmatched, or its match
+   * retired without an established transaction): its trade is given back and the worker is
+   * offered again with a fresh one.
    */
   release(id: string): void {
     const e = this.workers.get(id)
     if (e === undefined || e.state !== 'offered') return
+    if (e.offer !== undefined) settled(e.offer.trade.refund())
     e.offer = undefined
     e.state = 'idle'
     this.maybeOffer(e)
+  }
+
+  /**
+   * The market could not place `offer` (e.g. `MARKET_NOT_FOLLOWED`): its trade is given back,
+   * the failure becomes the worker's `lastError`, and the worker is blocked for the back-off
+   * before the next offer (issue 12.2: an immediate new offer would fail the same way).
+   */
+  offerFailed(offer: SellOffer, error: unknown): void {
+    const e = this.workers.get(offer.workerId)
+    if (e === undefined || e.offer?.offer !== offer) return
+    settled(e.offer.trade.refund())
+    e.offer = undefined
+    e.state = 'idle'
+    e.lastError = failureText(error)
+    e.blockedUntilMs = this.now() + this.backoffMs
+    this.schedule(e)
+  }
+
+  /**
+   * The market established a transaction for `offer`'s SELL bid: its mandate trade is charged
+   * (MAN-5). The offer stays the worker's until the job ({@link dispatch} with this offer).
+   */
+  established(offer: SellOffer): void {
+    const e = this.workers.get(offer.workerId)
+    if (e?.offer?.offer === offer) settled(e.offer.trade.charge())
   }
 
   /** Withdraws every offer and cancels timers; idempotent. */
@@ -305,14 +366,17 @@ export class WorkerPool {
       pushUrl: e.reg.pushUrl,
       state: e.state,
       blockedUntilMs: e.blockedUntilMs > this.now() ? e.blockedUntilMs : null,
-      waitingFor: e.state === 'idle' ? e.waitingFor : null,
+      waitingFor: e.state === 'offered' ? null : e.waitingFor,
       lastError: e.lastError,
       jobs: e.jobs
     })
   }
 
   private withdraw(e: Entry): void {
-    if (e.offer !== undefined) e.offer.ctl.abort(workerError(WorkerErrorCode.UNKNOWN, 'offer withdrawn'))
+    if (e.offer !== undefined) {
+      settled(e.offer.trade.refund())
+      e.offer.ctl.abort(workerError(WorkerErrorCode.UNKNOWN, 'offer withdrawn'))
+    }
     e.offer = undefined
     if (e.state === 'offered') e.state = 'idle'
   }
@@ -345,21 +409,24 @@ export class WorkerPool {
     e.offering = true
     const reg = e.reg
     mandates
-      .use(reg.article, 'SELL', undefined, this.now())
+      .take(reg.article, 'SELL', undefined, this.now())
       .then((use) => {
         e.offering = false
         if (!use.ok) {
           e.waitingFor = use.code
           return
         }
-        // The trade is taken: offer it unless the worker left, got a job, or changed article
-        // meanwhile (then the trade is spent, as a withdrawn offer's is).
+        // The trade is held: offer it unless the worker left, got a job, or changed article
+        // meanwhile (then the trade is given back, as a withdrawn offer's is).
         const still =
           this.workers.get(reg.id) === e &&
           e.reg.article === reg.article &&
           e.state === 'idle' &&
           !this.stopped
-        if (!still) return
+        if (!still) {
+          settled(use.trade.refund())
+          return
+        }
         e.waitingFor = null
         e.state = 'offered'
         const ctl = new AbortController()
@@ -370,7 +437,7 @@ export class WorkerPool {
           mandateId: use.mandate.id,
           signal: ctl.signal
         })
-        e.offer = { ctl, offer }
+        e.offer = { ctl, offer, trade: use.trade }
         onOffer(offer)
       })
       .catch((err: unknown) => {

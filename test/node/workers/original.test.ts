@@ -90,11 +90,18 @@ describe('node/workers original protocol', () => {
       const un = await call(`${f.url}/unregisterworker?id=blender-127.0.0.1-1`)
       assert.equal(un.status, 200)
       assert.deepEqual(f.workers.list(), [])
-      assert.deepEqual(await errorOf(await call(`${f.url}/unregisterworker?id=blender-127.0.0.1-1`)), {
-        status: 404,
-        code: 'API_NOT_FOUND',
-        detail: 'WORKER_UNKNOWN'
+      // an unknown id is answered 200, as the original did (WRK-6): a worker that stops after
+      // its node restarted must not die of an error (issue 12.6)
+      const again = await call(`${f.url}/unregisterworker?id=blender-127.0.0.1-1`)
+      assert.equal(again.status, 200)
+      assert.deepEqual(await again.json(), { id: 'blender-127.0.0.1-1', unregistered: false })
+      const post = await call(`${f.url}/unregisterworker`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'id=never-registered'
       })
+      assert.equal(post.status, 200)
+      assert.deepEqual(await post.json(), { id: 'never-registered', unregistered: false })
     } finally {
       w.server.closeAllConnections()
       w.server.close()

@@ -5,6 +5,7 @@ import type { Manifest } from '../../../cafs/types.js'
 import { MandateBook } from '../../../node/mandates/index.js'
 import { createMemoryController } from '../../../node/store/db.js'
 import { type SellOffer, WorkerPool } from '../../../node/workers/index.js'
+import { BitwrkError } from '../../../protocol/errors.js'
 import { waitFor } from '../api/helpers.js'
 import { type LocalWorker, startLocalWorker } from './helpers.js'
 
@@ -257,10 +258,10 @@ describe('node/workers pool', () => {
     p.register({ id: 'w1', article: ART, pushUrl: w.url })
     await new Promise((r) => setImmediate(r))
     assert.equal(offers.length, 1)
-    // The market gives the offer back: a fresh offer takes another mandate trade.
+    // The market gives the offer back: its trade returns, a fresh offer holds another (MAN-5).
     p.release('w1')
     await waitFor(() => offers.length === 2, 5000, 'second offer')
-    assert.equal(book.list()[0]?.tradesLeft, 7)
+    assert.equal(book.list()[0]?.tradesLeft, 8)
     // The market's job fulfils its offer without withdrawing it; after re-registering the
     // worker is offered again.
     const store = new MemoryChunkStore()
@@ -293,5 +294,78 @@ describe('node/workers pool', () => {
     assert.equal(offers.length, 1)
     await waitFor(() => offers.length === 2, 5000, 'offer after back-off')
     await kv.close()
+  })
+
+  it('gives the trade back and backs off when the market cannot place the offer (issue 12.2)', async () => {
+    let now = 1_000_000
+    const kv = createMemoryController()
+    const { book } = await MandateBook.open(kv)
+    cleanups.push(() => kv.close())
+    await book.grant({ article: ART, side: 'SELL', price: 'mBTC 3', trades: 5 }, now)
+    const offers: SellOffer[] = []
+    const w = await worker()
+    const p = pool({
+      mandates: book,
+      now: () => now,
+      backoffMs: 20_000,
+      onOffer: (o) => {
+        offers.push(o)
+        p.offerFailed(o, new BitwrkError('MARKET_NOT_FOLLOWED', 'article not followed'))
+      }
+    })
+    p.register({ id: 'w1', article: ART, pushUrl: w.url })
+    await waitFor(() => offers.length === 1 && book.list()[0]?.tradesLeft === 5, 5000, 'the trade back')
+    const v = p.get('w1')
+    assert.equal(v?.state, 'idle')
+    assert.equal(v?.blockedUntilMs, now + 20_000)
+    assert.equal(v?.lastError, 'MARKET_NOT_FOLLOWED: article not followed')
+    assert.equal(offers[0]?.signal.aborted, false, 'a failed offer is not withdrawn: it never was')
+    // the book changes (the refund, another grant): still no offer within the back-off
+    await book.grant({ article: ART, side: 'SELL', price: 'mBTC 4', trades: 1 }, now)
+    assert.equal(offers.length, 1)
+    // after it, one more offer
+    now += 20_000
+    await book.grant({ article: ART, side: 'SELL', price: 'mBTC 5', trades: 1 }, now)
+    await waitFor(() => offers.length === 2, 5000, 'the offer after the back-off')
+  })
+
+  it('offers a worker that did not answer its job only after it registers again (issue 12.5)', async () => {
+    let now = 1_000_000
+    const kv = createMemoryController()
+    const { book } = await MandateBook.open(kv)
+    cleanups.push(() => kv.close())
+    await book.grant({ article: ART, side: 'SELL', price: 'mBTC 3', trades: 1 }, now)
+    const offers: SellOffer[] = []
+    const dead = await worker()
+    const deadUrl = dead.url
+    await dead.close()
+    const live = await worker()
+    const p = pool({ mandates: book, now: () => now, backoffMs: 20_000, onOffer: (o) => offers.push(o) })
+    p.register({ id: 'dead', article: ART, pushUrl: deadUrl })
+    await waitFor(() => offers.length === 1, 5000, 'offer')
+    const store = new MemoryChunkStore()
+    await assert.rejects(p.dispatch('dead', new Uint8Array([1]), { store, offer: offers[0] }), {
+      code: 'WORKER_UNREACHABLE'
+    })
+    // the market's job charged the trade: the one-trade mandate is used up
+    assert.deepEqual(book.list(), [])
+    p.register({ id: 'live', article: ART, pushUrl: live.url })
+    await waitFor(() => p.get('live')?.waitingFor === 'MANDATE_NOT_FOUND', 5000, 'live waits for a mandate')
+    now += 20_000
+    // a new mandate offers every idle worker (in registration order): the dead one is not among them
+    await book.grant({ article: ART, side: 'SELL', price: 'mBTC 3', trades: 5 }, now)
+    await waitFor(() => offers.some((o) => o.workerId === 'live'), 5000, 'the live worker offered')
+    assert.deepEqual(
+      offers.map((o) => o.workerId),
+      ['dead', 'live']
+    )
+    const v = p.get('dead')
+    assert.equal(v?.state, 'busy')
+    assert.equal(v?.waitingFor, 'WORKER_UNREACHABLE')
+    assert.match(v?.lastError ?? '', /^WORKER_UNREACHABLE/)
+    // it answers again: registered, it is offered
+    p.register({ id: 'dead', article: ART, pushUrl: live.url })
+    await waitFor(() => offers.length === 3, 5000, 'offer after registering again')
+    assert.equal(offers[2]?.workerId, 'dead')
   })
 })

@@ -50,6 +50,20 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<Error> {
   assert.fail(`expected ${code}, but it resolved`)
 }
 
+/** What `from`'s HELLO for `txid` gets from `seller`: the ERROR's code, or `reset` without any frame. */
+async function helloAnswer(from: TradeNode, seller: TradeNode, txid: string): Promise<string> {
+  const ts = libp2pTradeStream(await from.host.libp2p.dialProtocol(seller.host.multiaddrs(), TRADE_PROTOCOL))
+  await ts.bytes.write(encodeTradeFrame(TradeMsg.HELLO, hexToBytes(txid))).catch(() => {})
+  try {
+    await readTradeFrame(ts, { timeoutMs: 5000 }, (why) => new Error(why))
+    return 'no error'
+  } catch (err) {
+    return isBitwrkError(err, TradeCode.PEER_ERROR) ? String(err.details.remoteCode) : 'reset'
+  } finally {
+    ts.bytes.abort()
+  }
+}
+
 describe('node/trade', function () {
   this.timeout(20_000)
   let clock: TestClock
@@ -405,21 +419,7 @@ describe('node/trade', function () {
     const work = lcgBytes(1000, 9)
     const { tx, secret } = await establish(network, clock, buyer, seller, work)
     const sold = seller.trade.onEstablished(tx, reversingWorker())
-    /** What `from`'s HELLO for `txid` gets: the ERROR's code, or `reset` without any frame. */
-    const hello = async (from: TradeNode, txid: string): Promise<string> => {
-      const ts = libp2pTradeStream(
-        await from.host.libp2p.dialProtocol(seller.host.multiaddrs(), TRADE_PROTOCOL)
-      )
-      await ts.bytes.write(encodeTradeFrame(TradeMsg.HELLO, hexToBytes(txid))).catch(() => {})
-      try {
-        await readTradeFrame(ts, { timeoutMs: 5000 }, (why) => new Error(why))
-        return 'no error'
-      } catch (err) {
-        return isBitwrkError(err, TradeCode.PEER_ERROR) ? String(err.details.remoteCode) : 'reset'
-      } finally {
-        ts.bytes.abort()
-      }
-    }
+    const hello = (from: TradeNode, txid: string): Promise<string> => helloAnswer(from, seller, txid)
     const unknown = '11'.repeat(32)
     assert.equal(await hello(stranger, unknown), TradeCode.UNKNOWN_TX)
     assert.equal(await hello(stranger, tx.id), TradeCode.WRONG_PEER)
@@ -439,21 +439,7 @@ describe('node/trade', function () {
   it('forgives invalid requests older than the budget window: an honest peer is not refused for good (issue 12.7)', async () => {
     const seller = await node({ limits: { helloTimeoutMs: 50, invalidRequestBudget: 2 } })
     const peer = await node()
-    /** What `peer`'s HELLO for an unknown transaction gets: the ERROR's code, or `reset`. */
-    const hello = async (): Promise<string> => {
-      const ts = libp2pTradeStream(
-        await peer.host.libp2p.dialProtocol(seller.host.multiaddrs(), TRADE_PROTOCOL)
-      )
-      await ts.bytes.write(encodeTradeFrame(TradeMsg.HELLO, hexToBytes('22'.repeat(32)))).catch(() => {})
-      try {
-        await readTradeFrame(ts, { timeoutMs: 5000 }, (why) => new Error(why))
-        return 'no error'
-      } catch (err) {
-        return isBitwrkError(err, TradeCode.PEER_ERROR) ? String(err.details.remoteCode) : 'reset'
-      } finally {
-        ts.bytes.abort()
-      }
-    }
+    const hello = (): Promise<string> => helloAnswer(peer, seller, '22'.repeat(32))
     // a HELLO that raced a retirement, now and then over a long life: never refused
     for (let i = 0; i < 6; i++) {
       assert.equal(await hello(), TradeCode.UNKNOWN_TX, `slip ${i + 1}`)

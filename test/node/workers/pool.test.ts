@@ -27,6 +27,14 @@ describe('node/workers pool', () => {
     cleanups.push(() => w.close())
     return w
   }
+  /** An in-memory mandate book with one SELL mandate of `trades` trades at mBTC 3. */
+  async function sellMandate(trades: number, nowMs: number): Promise<MandateBook> {
+    const kv = createMemoryController()
+    const { book } = await MandateBook.open(kv)
+    cleanups.push(() => kv.close())
+    await book.grant({ article: ART, side: 'SELL', price: 'mBTC 3', trades }, nowMs)
+    return book
+  }
   function pool(opts: ConstructorParameters<typeof WorkerPool>[0] = {}): WorkerPool {
     const p = new WorkerPool({ backoffMs: 40, dispatchTimeoutMs: 5000, ...opts })
     cleanups.push(() => p.stop())
@@ -298,10 +306,7 @@ describe('node/workers pool', () => {
 
   it('gives the trade back and backs off when the market cannot place the offer (issue 12.2)', async () => {
     let now = 1_000_000
-    const kv = createMemoryController()
-    const { book } = await MandateBook.open(kv)
-    cleanups.push(() => kv.close())
-    await book.grant({ article: ART, side: 'SELL', price: 'mBTC 3', trades: 5 }, now)
+    const book = await sellMandate(5, now)
     const offers: SellOffer[] = []
     const w = await worker()
     const p = pool({
@@ -331,10 +336,7 @@ describe('node/workers pool', () => {
 
   it('offers a worker that did not answer its job only after it registers again (issue 12.5)', async () => {
     let now = 1_000_000
-    const kv = createMemoryController()
-    const { book } = await MandateBook.open(kv)
-    cleanups.push(() => kv.close())
-    await book.grant({ article: ART, side: 'SELL', price: 'mBTC 3', trades: 1 }, now)
+    const book = await sellMandate(1, now)
     const offers: SellOffer[] = []
     const dead = await worker()
     const deadUrl = dead.url

@@ -9,7 +9,7 @@ import { call, errorOf } from '../node/api/helpers.js'
 import { type LocalWorker, startLocalWorker } from '../node/workers/helpers.js'
 
 const ART = 'net.bitwrk/drill/mandates'
-/** An article no daemon of these tests follows. */
+/** An article no daemon of these tests follows until a buy of it (WRK-11). */
 const OTHER = 'net.bitwrk/drill/unfollowed'
 /** Fast epochs, as the market tests use (MATCH-2). */
 const EPOCHS = { epochMs: 250, settleMs: 1000 }
@@ -97,35 +97,49 @@ describe('daemon mandates, workers and activities', function () {
   it('takes no SELL trade when the offer cannot be placed, and backs the worker off (12.2)', async () => {
     const d = await daemon()
     const w = await localWorker()
-    await register(d, 'w1', OTHER, w.url)
-    await grant(d, { article: OTHER, side: 'SELL', price: 'mBTC 1', trades: 5 })
-    // the first offer fails at once (the node does not follow OTHER)
-    await waitFor(async () => (await workers(d))[0]?.lastError !== null || (await mandates(d)).length === 0, {
-      timeoutMs: 10_000,
-      what: 'the first offer to fail'
+    await grant(d, { article: ART, side: 'SELL', price: 'mBTC 1', trades: 100 })
+    // one more worker than the book holds live bids of one participant (MARKET-5: 64): the last
+    // offer is refused by the book at once, however often it is made
+    const ids = Array.from({ length: 65 }, (_, i) => `w${String(i + 1).padStart(2, '0')}`)
+    for (const id of ids) await register(d, id, ART, w.url)
+    const refused = async (): Promise<WorkerJson | undefined> =>
+      (await workers(d)).find((x) => x.lastError !== null)
+    await waitFor(async () => (await refused()) !== undefined || (await mandates(d)).length === 0, {
+      timeoutMs: 20_000,
+      what: 'an offer to be refused'
     })
-    const [worker] = await workers(d)
-    assert.match(String(worker?.lastError), /^MARKET_NOT_FOLLOWED\b/)
+    const worker = await refused()
+    assert.match(String(worker?.lastError), /^BOOK_PARTICIPANT_LIMIT\b/)
+    assert.equal(worker?.state, 'idle')
     assert.ok(worker?.blockedUntilMs !== null && worker?.blockedUntilMs !== undefined, 'backed off')
-    // the held trade returns (settled on its own, after the worker's state)
-    await waitFor(async () => (await mandates(d))[0]?.tradesLeft === 5, {
+    // 64 offers hold a trade each; the refused one gave its trade back (settled on its own)
+    await waitFor(async () => (await mandates(d))[0]?.tradesLeft === 100 - 64, {
       timeoutMs: 10_000,
       what: 'the trade given back'
     })
-    assert.equal((await workers(d))[0]?.lastError, worker?.lastError, 'no second offer in the back-off')
-    assert.deepEqual(await activities(d), [])
+    const sells = await activities(d)
+    assert.equal(sells.length, 64)
+    assert.ok(sells.every((a) => a.side === 'SELL' && a.phase === 'BID' && a.workerId !== worker?.id))
+    assert.deepEqual(
+      (await mandates(d)).map((m) => m.tradesLeft),
+      [36],
+      'no offer taken in the back-off'
+    )
   })
 
-  it('refuses a buy of an article the node does not follow before the upload: no trade, no activity (12.3)', async () => {
+  it('gives the BUY trade back when a buy finds no seller, also of an article the node did not follow (12.3)', async () => {
     const d = await daemon()
     await grant(d, { article: OTHER, side: 'BUY', price: 'mBTC 1', trades: 3 })
-    const res = await call(`${d.info.apiUrl}/buy/${OTHER}`, { method: 'POST', body: 'work' })
-    assert.deepEqual(await errorOf(res), { status: 409, code: 'API_CONFLICT', detail: 'MARKET_NOT_FOLLOWED' })
+    const res = await call(`${d.info.apiUrl}/buy/${OTHER}?timeout=1`, { method: 'POST', body: 'work' })
+    assert.deepEqual(await errorOf(res), {
+      status: 504,
+      code: 'API_NO_SELLER',
+      detail: 'NODETRADE_NO_SELLER'
+    })
     assert.deepEqual(
       (await mandates(d)).map((m) => m.tradesLeft),
       [3]
     )
-    assert.deepEqual(await activities(d), [])
   })
 
   it('gives the BUY trade back when a buy ends before a transaction is established (12.3)', async () => {

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { encodeFrame } from '../../cafs/transfer/index.js'
+import { bucketDigest, encodeRequest, encodeResponse } from '../../node/sync/index.js'
+
+/**
+ * Conformance: the vectors of protocol/spec/*.md are read from the markdown and checked against
+ * the code, so that the spec cannot drift from the node (issue 12.20). Each `describe` names the
+ * spec file and section it reads.
+ */
+
+/** The text of protocol/spec/<name>. */
+function spec(name: string): string {
+  return readFileSync(fileURLToPath(new URL(`../../../protocol/spec/${name}`, import.meta.url)), 'utf8')
+}
+
+/** The text from `heading` to the next heading of the same or a higher level. */
+function section(text: string, heading: string): string {
+  const at = text.indexOf(heading)
+  assert.ok(at >= 0, `the spec has the section ${heading}`)
+  const level = /^#+/.exec(heading)?.[0] ?? '##'
+  const rest = text.slice(at + heading.length)
+  const end = rest.search(new RegExp(`\\n#{1,${level.length}} `))
+  return end < 0 ? rest : rest.slice(0, end)
+}
+
+/** The rows of the first markdown table in `text`, each as its trimmed cells (header and rule dropped). */
+function tableRows(text: string): string[][] {
+  const lines = text.split('\n').filter((l) => l.trim().startsWith('|'))
+  return lines.slice(2).map((l) =>
+    l
+      .trim()
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim())
+  )
+}
+
+/** The contents of every `code span` in `cell`, in order. */
+function codeSpans(cell: string): string[] {
+  return [...cell.matchAll(/`([^`]*)`/g)].map((m) => m[1] as string)
+}
+
+/**
+ * Expands the spec's abbreviation of a run of equal bytes: `abab…ab` with "(n × `ab`)" in the
+ * same cell stands for n bytes `ab` (the run is written as two bytes, an ellipsis and one byte).
+ */
+function expandHex(hex: string, cell: string): string {
+  if (!hex.includes('…')) return hex
+  const n = /\((\d+) × `([0-9a-f]{2})`\)/.exec(cell)
+  assert.ok(n !== null, `an abbreviated vector names its run length: ${cell}`)
+  const b = n[2] as string
+  const run = `${b}${b}…${b}`
+  assert.ok(hex.includes(run), `the run ${run} is in ${hex}`)
+  return hex.replace(run, b.repeat(Number(n[1])))
+}
+
+const hexOf = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+const ID = (b: number): Uint8Array => new Uint8Array(32).fill(b)
+
+describe('spec conformance: every vector of protocol/spec/*.md against the code', () => {
+  describe('sync.md, Test vectors (SYNC-2, SYNC-4)', () => {
+    const frame = (body: Uint8Array): string => hexOf(encodeFrame(body))
+    const summaryDigests = new Uint8Array(32)
+    summaryDigests.set(bucketDigest([ID(0)]), 16)
+    // what the codec produces for each row's message; the row's text says which message it is
+    const code: Record<string, string[]> = {
+      V1: [frame(encodeRequest({ type: 'summaryReq', article: 'net.bitwrk/gorays/0', bits: 0 }))],
+      V2: [frame(encodeRequest({ type: 'getBuckets', buckets: [0, 5] }))],
+      V3: [frame(encodeRequest({ type: 'getBids', ids: [ID(1)] }))],
+      V4: [
+        frame(encodeResponse({ type: 'summary', bits: 1, total: 1, counts: [0, 1], digests: summaryDigests }))
+      ],
+      V5: [frame(encodeResponse({ type: 'bids', bids: [Uint8Array.of(0x61, 0x0a, 0x62)] }))],
+      V6: [
+        frame(
+          encodeResponse({
+            type: 'snapshot',
+            header: { closedEpoch: 1764000000, digest: ID(0xab), count: 2 }
+          })
+        )
+      ],
+      V7: [frame(encodeResponse({ type: 'error', code: 'SYNC_BAD_REQUEST' }))],
+      V8: [
+        frame(encodeResponse({ type: 'done' })),
+        frame(encodeResponse({ type: 'snapshot', header: undefined }))
+      ],
+      D1: [hexOf(bucketDigest([ID(0)]))],
+      D2: [hexOf(bucketDigest([ID(0), ID(1)]))]
+    }
+    const rows = tableRows(section(spec('sync.md'), '## Test vectors'))
+
+    it('lists exactly the vectors this test checks', () => {
+      assert.deepEqual(
+        rows.map((r) => r[0]),
+        Object.keys(code)
+      )
+    })
+
+    for (const [id, , cell] of rows)
+      it(`${id}: the spec's bytes are the codec's`, () => {
+        const want = code[id as string]
+        assert.ok(want !== undefined, `vector ${id} is checked`)
+        const spans = codeSpans(cell as string).filter((s) => /^[0-9a-f…]+$/.test(s) && s.length > 2)
+        assert.deepEqual(
+          spans.map((s) => expandHex(s, cell as string)),
+          want
+        )
+      })
+
+    it('a length prefix is the number of bytes that follow it (V4)', () => {
+      for (const [id, , cell] of rows.filter((r) => /^V/.test(r[0] as string)))
+        for (const s of codeSpans(cell as string).filter((s) => /^[0-9a-f…]+$/.test(s) && s.length > 2)) {
+          const bytes = Buffer.from(expandHex(s, cell as string), 'hex')
+          assert.equal(
+            bytes[0],
+            bytes.length - 1,
+            `${id}: prefix ${bytes[0]}, ${bytes.length - 1} bytes follow`
+          )
+        }
+    })
+  })
+})

@@ -8,7 +8,8 @@ import {
   validateCancel
 } from '../../protocol/bid/index.js'
 import type { Network } from '../../protocol/identity/index.js'
-import { GossipCodes, type MessageValidator, type ValidationResult } from './types.js'
+import { BookCodes } from '../book.js'
+import { type MessageValidator, type ValidationResult } from './types.js'
 
 /** GOSSIP-3: the protocol's default clock allowance (BID-15), re-exported for the node. */
 export { DEFAULT_MAX_CLOCK_SKEW_MS }
@@ -42,8 +43,8 @@ function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
 /**
  * The validator of a bid topic (GOSSIP-3): a bid topic carries signed bids and signed cancels,
  * told apart by their leading `kind=` field. Bids run `protocol/bid`'s `validateBid` (cheap
- * checks first, signature last) and must name the topic's article (`GOSSIP_WRONG_TOPIC`,
- * reject: the author chose the topic); cancels run `validateCancel`.
+ * checks first, signature last) and must name the topic's article (`BOOK_WRONG_TOPIC`,
+ * reject: the author chose the topic; the same code as the node's book validator, MARKET-3); cancels run `validateCancel`.
  */
 export function bidTopicValidator(opts: BidTopicValidatorOptions = {}): MessageValidator {
   const maxClockSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS
@@ -68,7 +69,7 @@ export function bidTopicValidator(opts: BidTopicValidatorOptions = {}): MessageV
     })
     if (r.result !== 'accept') return r
     // [REJECT] GOSSIP-3: a bid travels only on its own article's topic
-    if (r.bid.article !== ctx.article) return { result: 'reject', code: GossipCodes.WRONG_TOPIC }
+    if (r.bid.article !== ctx.article) return { result: 'reject', code: BookCodes.WRONG_TOPIC }
     opts.onBid?.(r.bid)
     return { result: 'accept' }
   }

@@ -50,8 +50,6 @@ export const GossipCodes = {
   VALIDATOR_ERROR: 'GOSSIP_VALIDATOR_ERROR',
   /** GOSSIP-1: the article cannot be part of a topic name. */
   BAD_ARTICLE: 'GOSSIP_BAD_ARTICLE',
-  /** GOSSIP-3: the bid names another article than the topic it arrived on. */
-  WRONG_TOPIC: 'GOSSIP_WRONG_TOPIC',
   /** GOSSIP-1: the string is not a bitwrk topic. */
   BAD_TOPIC: 'GOSSIP_BAD_TOPIC',
   /** No validator was configured for the topic kind, so the node will not subscribe. */

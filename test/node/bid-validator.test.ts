@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { bidTopicValidator, GossipCodes, type ValidationContext } from '../../node/index.js'
+import { BookCodes, bidTopicValidator, type ValidationContext } from '../../node/index.js'
 import { forgedBid, testBid } from '../../node/testing.js'
 import { type Bid, BidErrorCode, type Cancel, encodeSigned, signCancel } from '../../protocol/bid/index.js'
 import { Identity } from '../../protocol/identity/index.js'
@@ -24,7 +24,7 @@ describe('node/gossip/bids', () => {
   it('rejects a valid bid published on another article topic', async () => {
     const v = bidTopicValidator()
     const { bytes } = testBid('fnord', { createdMs: NOW })
-    assert.deepEqual(await v(bytes, ctx()), { result: 'reject', code: GossipCodes.WRONG_TOPIC })
+    assert.deepEqual(await v(bytes, ctx()), { result: 'reject', code: BookCodes.WRONG_TOPIC })
   })
 
   it('rejects a forged signature and ignores time-window failures', async () => {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { encodeFrame } from '../../cafs/transfer/index.js'
+import { DEFAULT_LIMITS, encodeFrame } from '../../cafs/transfer/index.js'
+import { BookCodes, createHost, GossipCodes } from '../../node/index.js'
 import { bucketDigest, encodeRequest, encodeResponse } from '../../node/sync/index.js'
+import { randomPrivateKey } from '../../node/testing.js'
 
 /**
  * Conformance: the vectors of protocol/spec/*.md are read from the markdown and checked against
@@ -119,6 +121,58 @@ describe('spec conformance: every vector of protocol/spec/*.md against the code'
             `${id}: prefix ${bytes[0]}, ${bytes.length - 1} bytes follow`
           )
         }
+    })
+  })
+
+  describe('numbers and codes the spec states (issue 12.18)', () => {
+    it('maxManifestBytes is the transfer default in cafs-transfer.md (XFER-3) and chunk-exchange.md (CHUNK-7)', () => {
+      const stated = (text: string): number => {
+        const row = text.split('\n').find((l) => l.startsWith('| `maxManifestBytes`'))
+        assert.ok(row !== undefined, 'the limit has its table row')
+        const n = /(\d{1,3}(?: \d{3})+) ?B?\b/.exec(row)
+        assert.ok(n !== null, `a number in ${row}`)
+        return Number((n[1] as string).replaceAll(' ', ''))
+      }
+      assert.equal(stated(spec('cafs-transfer.md')), DEFAULT_LIMITS.maxManifestBytes)
+      assert.equal(stated(spec('chunk-exchange.md')), DEFAULT_LIMITS.maxManifestBytes)
+    })
+
+    it('GOSSIP-3 names the wrong-topic code the node sends, and every code of its table exists', () => {
+      const g = spec('gossip.md')
+      const rule = section(g, '## GOSSIP-3')
+      const wrong = /differs from the topic's article →\s*`\[REJECT\] (\w+)`/.exec(rule)
+      assert.equal(wrong?.[1], BookCodes.WRONG_TOPIC)
+      const market = /\[REJECT\] `(\w+)`: the bid's article is not the topic's article/.exec(
+        spec('market.md')
+      )
+      assert.equal(market?.[1], BookCodes.WRONG_TOPIC)
+      const known = new Set<string>([...Object.values(GossipCodes), ...Object.values(BookCodes)])
+      const table = section(g, '## GOSSIP-3').includes('| code ') ? rule : g
+      const codes = tableRows(table.slice(table.lastIndexOf('| code ')))
+        .flatMap((r) => codeSpans(r[0] as string))
+        .filter((c) => /^[A-Z_]+$/.test(c))
+      assert.ok(codes.length > 5)
+      for (const c of codes) assert.ok(known.has(c), `${c} is a code of the node`)
+    })
+
+    it('GOSSIP-2 lists exactly the GossipSub protocols a real host serves', async () => {
+      const line = spec('gossip.md')
+        .split('\n')
+        .find((l) => l.startsWith('- Router: GossipSub'))
+      assert.ok(line !== undefined)
+      const g = spec('gossip.md')
+      const listed = codeSpans(g.slice(g.indexOf(line), g.indexOf('floodsub fallback'))).filter((p) =>
+        p.startsWith('/')
+      )
+      const host = await createHost({ privateKey: randomPrivateKey(), loopbackOnly: true })
+      try {
+        const served = host.libp2p
+          .getProtocols()
+          .filter((p) => p.startsWith('/meshsub/') || p.startsWith('/floodsub/'))
+        assert.deepEqual([...listed].sort(), [...served].sort())
+      } finally {
+        await host.stop()
+      }
     })
   })
 })

@@ -5,6 +5,9 @@ import { DEFAULT_LIMITS, encodeFrame } from '../../cafs/transfer/index.js'
 import { BookCodes, createHost, GossipCodes } from '../../node/index.js'
 import { bucketDigest, encodeRequest, encodeResponse } from '../../node/sync/index.js'
 import { randomPrivateKey } from '../../node/testing.js'
+import { signMessage, verifyMessage } from '../../protocol/identity/index.js'
+import { parseTxDocument, renderTxDocument } from '../../protocol/transaction/index.js'
+import { SELLER, TXID } from '../transaction/helpers.js'
 
 /**
  * Conformance: the vectors of protocol/spec/*.md are read from the markdown and checked against
@@ -173,6 +176,43 @@ describe('spec conformance: every vector of protocol/spec/*.md against the code'
       } finally {
         await host.stop()
       }
+    })
+  })
+
+  describe('transactions.md, Vectors: establish-seller with no multiaddrs (TX-5, TX-7; issue 12.15)', () => {
+    const text = section(spec('transactions.md'), '### bitwrk-node documents')
+    const item = text.slice(text.indexOf('- establish-seller, no multiaddrs'))
+    const end = item.indexOf('\n- ')
+    const spans = codeSpans(end < 0 ? item : item.slice(0, end))
+    const document = spans.find((c) => c.startsWith('kind='))
+    const tail = /signature tail `([^`]+)`/.exec(item)?.[1]
+    const doc = (document ?? '').replace('TXID', TXID)
+
+    it('is the document the node renders for zero multiaddrs, and parses to an empty list', () => {
+      assert.equal(
+        doc,
+        renderTxDocument(TXID, { kind: 'establish-seller', peerId: SELLER.peerId, addrs: [] })
+      )
+      assert.ok(doc.includes('&addrs=&'), 'the field is present with an empty value')
+      assert.deepEqual(parseTxDocument(doc), {
+        ok: true,
+        doc: { txid: TXID, content: { kind: 'establish-seller', peerId: SELLER.peerId, addrs: [] } }
+      })
+    })
+
+    it('carries the seller signature the spec states (k = 1), which verifies', () => {
+      const sig = signMessage(SELLER.privateKey, doc, { compressed: true, nonce: 1n })
+      assert.ok(tail !== undefined && sig.endsWith(tail), `${sig} ends with ${tail}`)
+      assert.ok(verifyMessage(SELLER.address, sig, doc))
+    })
+
+    it('refuses the other spellings of "no multiaddrs" with the codes TX-5 names', () => {
+      assert.deepEqual(parseTxDocument(doc.replace('&addrs=&', '&')), { ok: false, code: 'TX_BAD_ARGUMENT' })
+      assert.deepEqual(parseTxDocument(doc.replace('&addrs=&', '&addrs&')), {
+        ok: false,
+        code: 'TX_MALFORMED'
+      })
+      assert.deepEqual(parseTxDocument(doc.replace('&addrs=&', '&&')), { ok: false, code: 'TX_MALFORMED' })
     })
   })
 })

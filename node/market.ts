@@ -470,8 +470,8 @@ export class Market extends TypedEventEmitter<MarketEvents> {
       sellerPeerId: sell.bid.peerId,
       article: e.article,
       price: money(buy.bid.price.currency, match.price),
-      // MARKET-7: the epoch's matching time, the same on every node.
-      matchedMs: epochClosesAtMs(match.epoch, this.o.book.matcher.params)
+      // MARKET-7: the match's time (MATCH-12), the same on every node.
+      matchedMs: match.matchedMs
     }
     const me = this.o.identity.address
     const party: Party | null = match.buyer === me ? 'buyer' : match.seller === me ? 'seller' : null

@@ -9,7 +9,7 @@ import {
 } from '../../protocol/bid/index.js'
 import type { Network } from '../../protocol/identity/index.js'
 import { BookCodes } from '../book.js'
-import { type MessageValidator, type ValidationResult } from './types.js'
+import type { MessageValidator, ValidationResult } from './types.js'
 
 /** GOSSIP-3: the protocol's default clock allowance (BID-15), re-exported for the node. */
 export { DEFAULT_MAX_CLOCK_SKEW_MS }

@@ -336,7 +336,8 @@ export class OrderBook {
           const sell = b.buy ? other : b
           matches.push({
             epoch,
-            matchedMs: endMs,
+            // MATCH-12: the match time is when the epoch may be matched, not its end
+            matchedMs: epochClosesAtMs(epoch, this.params),
             seq: matches.length,
             buyId: buy.id,
             sellId: sell.id,

@@ -38,8 +38,9 @@ export interface Match {
   /** Epoch in which the match was made. */
   readonly epoch: number
   /**
-   * Match time, the same on every node: `end(epoch)` (MATCH-12). Both bids are live then
-   * (MATCH-6); the transaction's timeouts count from it.
+   * Match time, the same on every node: `closesAt(epoch) = end(epoch) + settleMs` (MATCH-2,
+   * MATCH-12), the earliest time the epoch may be matched. The transaction's `matchedMs` is this
+   * value (TX-2) and its establish deadline counts from it (TX-13).
    */
   readonly matchedMs: number
   /** Position of this match in its epoch's output, from 0. */

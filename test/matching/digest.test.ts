@@ -60,7 +60,13 @@ describe('matching digest', () => {
     assert.ok(r1 && r2)
     assert.equal(rest.length, 0)
     assert.equal(r1.epoch, 1_764_000_000)
-    assert.equal(r1.matches[0]?.matchedMs, T0 + 1_000, 'match time is the end of the epoch')
+    assert.ok(
+      r2.matches.every((m) => m.matchedMs === T0 + 2_000 + 1_500),
+      'epoch 1764000001 matches at T0 + 3500'
+    )
+    // MATCH-12: the match time is closesAt(epoch) = end + settleMs (1500 ms by default), the
+    // transaction's matchedMs (TX-2) and market.md's vector (1764000002500), not the epoch's end
+    assert.equal(r1.matches[0]?.matchedMs, T0 + 1_000 + 1_500, 'match time is closesAt(epoch)')
     assert.deepEqual(
       r1.matches.map((m) => [m.buyId, m.sellId, m.price, m.maker]),
       [[h('bid-a'), h('bid-b'), 200_000n, 'BUY']]

@@ -82,6 +82,8 @@ export interface BookEntryView {
   readonly side: 'BUY' | 'SELL'
   readonly price: string
   readonly bidder: string
+  /** The libp2p peer id the signed bid names (its `peer` field): whom a buyer's trade dials (TRADE-2). */
+  readonly peerId: string
   readonly createdMs: number
   readonly expiresMs: number
 }

@@ -296,6 +296,7 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
           side: l.bid.type,
           price: formatMoney(l.bid.price),
           bidder: l.bid.address,
+          peerId: l.bid.peerId,
           createdMs: l.bid.createdMs,
           expiresMs: l.bid.expiresMs
         }

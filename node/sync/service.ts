@@ -1,4 +1,4 @@
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { IdentifyResult, Libp2p, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidRequestBudget } from '../../cafs/transfer/index.js'
 import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
@@ -25,7 +25,13 @@ import { buildSnapshot, chooseSnapshot, snapshotDelayMs } from './snapshot.js'
 /** The part of libp2p the sync service uses. */
 export type SyncLibp2p = Pick<
   Libp2p,
-  'handle' | 'unhandle' | 'dialProtocol' | 'getPeers' | 'addEventListener' | 'removeEventListener'
+  | 'handle'
+  | 'unhandle'
+  | 'dialProtocol'
+  | 'getPeers'
+  | 'addEventListener'
+  | 'removeEventListener'
+  | 'peerStore'
 >
 
 /** A failed session, reported so the node can penalise misbehaviour (SYNC-12). */
@@ -119,8 +125,10 @@ export class SyncService {
   private readonly pending = new Set<Promise<unknown>>()
   /** Tail of the queue of syncs per article: syncs of one article run one after another. */
   private readonly locks = new Map<string, Promise<unknown>>()
-  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
-    this.autoSyncWith(evt.detail.toString())
+  // SYNC-13: a peer is synced automatically once identify shows it serves the sync protocol, so a
+  // light client (a buyer that serves no sync) costs no session, no SYNC_UNREACHABLE and no slot.
+  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    if (evt.detail.protocols.includes(SYNC_PROTOCOL)) this.autoSyncWith(evt.detail.peerId.toString())
   }
 
   constructor(private readonly opts: SyncServiceOptions) {
@@ -157,9 +165,8 @@ export class SyncService {
       }
     )
     if (this.opts.autoSync !== false) {
-      this.opts.libp2p.addEventListener('peer:connect', this.onConnect)
-      const peers = this.opts.libp2p.getPeers().map(String)
-      if (peers.length > 0) this.track(this.autoSync(peers.slice(0, this.peersPerSync)))
+      this.opts.libp2p.addEventListener('peer:identify', this.onIdentify)
+      this.track(this.autoSyncConnected())
     }
   }
 
@@ -168,7 +175,7 @@ export class SyncService {
     const c = this.controller
     if (c === undefined) return
     this.controller = undefined
-    this.opts.libp2p.removeEventListener('peer:connect', this.onConnect)
+    this.opts.libp2p.removeEventListener('peer:identify', this.onIdentify)
     c.abort(new BitwrkError(SyncCode.STOPPED, 'sync service stopped'))
     for (const s of this.streams) s.abort(new Error('sync service stopped'))
     this.streams.clear()
@@ -374,6 +381,21 @@ export class SyncService {
     this.metrics.sessions.inc({ role, outcome: codeLabel(err.code) })
     this.log.debug({ role, code: err.code, misbehaviour }, 'sync session failed')
     this.opts.onReport?.({ peer, role, code: err.code, misbehaviour, details: err.details })
+  }
+
+  /** Automatic sync on start with the peers already connected that serve sync (SYNC-13). */
+  private async autoSyncConnected(): Promise<void> {
+    const serving: string[] = []
+    for (const id of this.opts.libp2p.getPeers()) {
+      // a peer not yet identified is synced by onIdentify when identify ends
+      const p = await this.opts.libp2p.peerStore.get(id).catch(() => undefined)
+      if (p?.protocols.includes(SYNC_PROTOCOL) === true) serving.push(id.toString())
+    }
+    // onIdentify may have taken some of them (or slots) meanwhile
+    const fresh = serving
+      .filter((p) => !this.autoPeers.has(p))
+      .slice(0, this.peersPerSync - this.autoPeers.size)
+    if (fresh.length > 0) await this.autoSync(fresh)
   }
 
   /** Automatic sync with one newly connected peer, while fewer than `peersPerSync` were used. */

@@ -168,6 +168,31 @@ describe('daemon mandates, workers and activities', function () {
     })
   })
 
+  it("shows a buyer the sell bid's peer id and bidder in /api/v1/book, as the signed bid names them (12.19, API-22)", async () => {
+    const seller = await daemon()
+    const buyer = await daemon({ bootstrap: seller.info.listen })
+    await waitForMesh([seller.node.host, buyer.node.host], bidTopic(ART), 15_000)
+    const w = await localWorker()
+    await grant(seller, { article: ART, side: 'SELL', price: 'mBTC 1', trades: 1 })
+    await register(seller, 'w1', ART, w.url)
+    type Entry = { side: string; bidder: string; peerId?: string }
+    let sells: Entry[] = []
+    await waitFor(
+      async () => {
+        sells = (await json<{ sells: Entry[] }>(`${buyer.info.apiUrl}/api/v1/book/${ART}`)).sells
+        return sells.length === 1
+      },
+      { timeoutMs: 10_000, what: "the seller's bid in the buyer's book" }
+    )
+    const [bid] = buyer.node.book.liveBids(ART)
+    assert.deepEqual(
+      sells.map((s) => [s.side, s.bidder, s.peerId]),
+      [['SELL', seller.node.address, seller.node.peerId]]
+    )
+    // the view repeats the signed bid's field (BID `peer`), the peer TRADE-2 dials
+    assert.equal(bid?.bid.peerId, seller.node.peerId)
+  })
+
   it('ends the sell activity of a worker that unregisters and gives its trade back (12.4)', async () => {
     const d = await daemon()
     const w = await localWorker()

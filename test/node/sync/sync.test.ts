@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import type { Stream } from '@libp2p/interface'
 import { encodeFrame } from '../../../cafs/transfer/index.js'
+import { createHost } from '../../../node/host.js'
 import {
   DEFAULT_SYNC_LIMITS,
   decodeResponse,
@@ -11,7 +12,7 @@ import {
   SyncCode,
   type SyncEntry
 } from '../../../node/sync/index.js'
-import { forgedBid, testBid, waitFor } from '../../../node/testing.js'
+import { forgedBid, randomPrivateKey, testBid, waitFor } from '../../../node/testing.js'
 import {
   ARTICLES,
   connect,
@@ -68,6 +69,41 @@ describe('node/sync (e2e)', () => {
       joiner.reports.filter((r) => r.misbehaviour),
       []
     )
+  })
+
+  it('automatic sync skips a light client that serves no sync: no SYNC_UNREACHABLE against it, its slot stays free (SYNC-13)', async () => {
+    const now = Date.now()
+    const some = bids.slice(0, 60)
+    const fullBook = memoryBook()
+    for (const b of some) assert.equal(fullBook.addBid(b.bid.article, b.bytes, now).result, 'accept')
+    const full = await node(fullBook)
+    const joinerBook = memoryBook()
+    // one automatic-sync slot: before SYNC-13 the light client took it and the full peer got none
+    const joiner = await node(joinerBook, { autoSync: true, peersPerSync: 1 })
+    // a buyer-only light client: a libp2p host that serves no /bitwrk/sync/1.0.0
+    const light = await createHost({ privateKey: randomPrivateKey(), loopbackOnly: true })
+    try {
+      await connect(light, joiner)
+      // identify has run once the joiner knows the light client's protocols
+      await waitFor(
+        async () => {
+          const p = await joiner.host.libp2p.peerStore.get(light.libp2p.peerId).catch(() => undefined)
+          return (p?.protocols.length ?? 0) > 0
+        },
+        { timeoutMs: 10_000, what: 'the joiner identified the light client' }
+      )
+      await connect(joiner, full)
+      await waitFor(() => held(joinerBook, some) === some.length, {
+        timeoutMs: 20_000,
+        what: 'the joiner synced the full peer'
+      })
+      assert.deepEqual(
+        joiner.reports.filter((r) => r.peer === light.peerId),
+        []
+      )
+    } finally {
+      await light.stop()
+    }
   })
 
   it('pulls only the missing bids when the joiner already holds most of the book', async () => {

@@ -1,12 +1,29 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { DEFAULT_LIMITS, encodeFrame } from '../../cafs/transfer/index.js'
+import { encodeHave, encodeHaveReply, encodeManifestGet } from '../../cafs/adapters/libp2p/index.js'
+import {
+  DEFAULT_LIMITS,
+  encodeError,
+  encodeFrame,
+  encodeMissing,
+  encodeVarint,
+  encodeWant,
+  rangesFromIndices
+} from '../../cafs/transfer/index.js'
+import { bidTopic, messageId, parseTopic, txTopic } from '../../node/gossip/index.js'
 import { BookCodes, createHost, GossipCodes } from '../../node/index.js'
 import { bucketDigest, encodeRequest, encodeResponse } from '../../node/sync/index.js'
 import { randomPrivateKey } from '../../node/testing.js'
 import { signMessage, verifyMessage } from '../../protocol/identity/index.js'
-import { parseTxDocument, renderTxDocument } from '../../protocol/transaction/index.js'
+import { DEFAULT_EPOCH_PARAMS, epochClosesAtMs } from '../../protocol/matching/index.js'
+import {
+  ESTABLISH_TIMEOUT_MS,
+  parseTxDocument,
+  renderTxDocument,
+  transactionId
+} from '../../protocol/transaction/index.js'
 import { SELLER, TXID } from '../transaction/helpers.js'
 
 /**
@@ -213,6 +230,101 @@ describe('spec conformance: every vector of protocol/spec/*.md against the code'
         code: 'TX_MALFORMED'
       })
       assert.deepEqual(parseTxDocument(doc.replace('&addrs=&', '&&')), { ok: false, code: 'TX_MALFORMED' })
+    })
+  })
+
+  describe('gossip.md, GOSSIP-1 and GOSSIP-2 vectors', () => {
+    const g = spec('gossip.md')
+    const from = g.indexOf('Vectors: article')
+    const topics = g.slice(from, g.indexOf('\n## ', from))
+
+    it('maps each article to the topics the spec lists', () => {
+      const pairs = [...topics.matchAll(/`([^`]+)`\s*→\s*`([^`]+)`(?: and\s+`([^`]+)`)?/g)]
+      assert.ok(pairs.length >= 3)
+      for (const [, article, bids, tx] of pairs) {
+        assert.equal(bidTopic(article as string), bids)
+        if (tx !== undefined) assert.equal(txTopic(article as string), tx)
+      }
+    })
+
+    it('refuses every "not a topic" the spec lists', () => {
+      const not = codeSpans(topics.slice(topics.indexOf('Not topics:')))
+      assert.ok(not.length >= 5)
+      for (const t of not) assert.equal(parseTopic(t), undefined, t)
+    })
+
+    it('computes the message id of empty data (SHA-256)', () => {
+      const m = /`data` empty → `([0-9a-f]{64})`/.exec(g)
+      assert.equal(m?.[1], hexOf(messageId(new Uint8Array(0))))
+    })
+  })
+
+  describe('cafs-transfer.md, XFER-2 varints and the wishlist vector', () => {
+    const t = spec('cafs-transfer.md')
+
+    it('encodes every varint vector', () => {
+      const line = t.slice(t.indexOf('**XFER-2 Varints.**'), t.indexOf('**XFER-3'))
+      const vectors = [...line.matchAll(/(\d+(?:\^\d+−1)?) `([0-9a-f]+)`/g)]
+      assert.ok(vectors.length >= 8)
+      for (const [, n, hex] of vectors) {
+        const p = /^(\d+)\^(\d+)−1$/.exec(n as string)
+        const value = p === null ? Number(n) : Number(p[1]) ** Number(p[2]) - 1
+        assert.equal(hexOf(encodeVarint(value)), hex, n)
+      }
+    })
+
+    it('encodes the wishlist vector as its WANT body', () => {
+      const m = /Vector: indices \{([\d,]+)\} of (\d+) → body `([0-9a-f ]+)`/.exec(t)
+      assert.ok(m !== null)
+      const indices = (m[1] as string).split(',').map(Number)
+      assert.equal(hexOf(encodeWant(rangesFromIndices(indices))), (m[3] as string).replaceAll(' ', ''))
+    })
+  })
+
+  describe('chunk-exchange.md, Test vectors (frames)', () => {
+    const sha = (s: string): Uint8Array => new Uint8Array(createHash('sha256').update(s).digest())
+    const frame = (body: Uint8Array): string => hexOf(encodeFrame(body))
+    // the row's message, as the code builds it; rows are matched by their first words
+    const code: [string, string][] = [
+      ['HAVE of SHA-256("") and SHA-256("abc")', frame(encodeHave([sha(''), sha('abc')]))],
+      ['HAVE_REPLY [held, not, held]', frame(encodeHaveReply([true, false, true]))],
+      [
+        'HAVE_REPLY of 9: held at 0 and 8',
+        frame(encodeHaveReply([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => i % 8 === 0)))
+      ],
+      ['MANIFEST_GET of SHA-256("abc")', frame(encodeManifestGet(sha('abc')))],
+      ['"not held" answer to MANIFEST_GET', frame(encodeMissing([0]))],
+      ['ERROR for an unknown message type', frame(encodeError('CAFS_XFER_UNKNOWN_MESSAGE'))]
+    ]
+    const rows = tableRows(section(spec('chunk-exchange.md'), '## Test vectors'))
+
+    it('checks every row', () => {
+      assert.equal(rows.length, code.length)
+    })
+
+    for (const [name, want] of code)
+      it(`${name}: the spec's frame is the code's`, () => {
+        const row = rows.find((r) => (r[0] as string).startsWith(name))
+        assert.ok(row !== undefined, `a row ${name}`)
+        const hex = codeSpans(row[1] as string)[0] ?? ''
+        assert.equal(hex.replaceAll(' ', ''), want)
+      })
+  })
+
+  describe('market.md, Test vectors: the match of bid-a and bid-b (MATCH-12, TX-1, TX-13)', () => {
+    const text = section(spec('market.md'), '## Test vectors')
+    const h = (s: string): string => hexOf(new Uint8Array(createHash('sha256').update(s).digest()))
+
+    it('states the match time, txid and establish deadline the code computes', () => {
+      const m =
+        /epoch (\d+), default parameters\) has `matchedMs = (\d+)` and\s+txid `([0-9a-f]{64})`[^`]*establish\s+deadline `(\d+)`/.exec(
+          text
+        )
+      assert.ok(m !== null, 'the vector is in the spec')
+      const matchedMs = epochClosesAtMs(Number(m[1]), DEFAULT_EPOCH_PARAMS)
+      assert.equal(Number(m[2]), matchedMs)
+      assert.equal(m[3], transactionId(h('bid-a'), h('bid-b')))
+      assert.equal(Number(m[4]), matchedMs + ESTABLISH_TIMEOUT_MS)
     })
   })
 })

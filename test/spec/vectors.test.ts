@@ -112,6 +112,10 @@ function expandHex(hex: string, cell: string): string {
 
 const hexOf = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 const ID = (b: number): Uint8Array => new Uint8Array(32).fill(b)
+/** SHA-256 of the ASCII/UTF-8 text. */
+const sha = (s: string): Uint8Array => new Uint8Array(createHash('sha256').update(s).digest())
+/** Lower-case hex of {@link sha}: the spec's bid ids of labels. */
+const h = (s: string): string => hexOf(sha(s))
 
 describe('spec conformance: every vector of protocol/spec/*.md against the code', () => {
   describe('sync.md, Test vectors (SYNC-2, SYNC-4)', () => {
@@ -314,7 +318,6 @@ describe('spec conformance: every vector of protocol/spec/*.md against the code'
   })
 
   describe('chunk-exchange.md, Test vectors (frames)', () => {
-    const sha = (s: string): Uint8Array => new Uint8Array(createHash('sha256').update(s).digest())
     const frame = (body: Uint8Array): string => hexOf(encodeFrame(body))
     // the row's message, as the code builds it; rows are matched by their first words
     const code: [string, string][] = [
@@ -345,7 +348,6 @@ describe('spec conformance: every vector of protocol/spec/*.md against the code'
 
   describe('market.md, Test vectors: the match of bid-a and bid-b (MATCH-12, TX-1, TX-13)', () => {
     const text = section(spec('market.md'), '## Test vectors')
-    const h = (s: string): string => hexOf(new Uint8Array(createHash('sha256').update(s).digest()))
 
     it('states the match time, txid and establish deadline the code computes', () => {
       const m =
@@ -410,7 +412,6 @@ describe('spec conformance: every vector of protocol/spec/*.md against the code'
 
   describe('matching.md, Test vector (MATCH-12, MATCH-13)', () => {
     const m = section(spec('matching.md'), '## Test vector')
-    const h = (s: string): string => hexOf(new Uint8Array(createHash('sha256').update(s).digest()))
     const T0 = Number(/`T0 = (\d+)`/.exec(m)?.[1])
     const rows = tableRows(m)
 

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { COOKIE_FILE_NAME } from '../node/api/auth.js'
-import { DAEMON_FILE_NAME, type DaemonInfo } from '../node/daemon/index.js'
+import { DAEMON_FILE_NAME, type DaemonInfo } from '../node/daemon/info.js'
 import { BitwrkError } from '../protocol/errors.js'
 import { type ParsedArgs, parseArgs, stringFlag } from './args.js'
 import { resolveDataDir } from './data-dir.js'

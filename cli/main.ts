@@ -1,16 +1,6 @@
 #!/usr/bin/env node
 import '../node/polyfill.js'
-import { buyCommand } from './buy/index.js'
-import { demoCommand } from './demo/index.js'
-import { identityCommand } from './identity/index.js'
 import { type Command, type CommandIo, EXIT } from './io.js'
-import { mandateCommand } from './mandate/index.js'
-import { peersCommand } from './peers/index.js'
-import { signCommand } from './sign/index.js'
-import { startCommand } from './start/index.js'
-import { statusCommand } from './status/index.js'
-import { verifyCommand } from './verify/index.js'
-import { workerCommand } from './worker/index.js'
 
 export { EXIT } from './io.js'
 
@@ -37,18 +27,21 @@ status, peers, mandate, worker and buy talk to a running daemon, named the same 
 1 failure, 2 bad command line.
 `
 
-/** The sub-commands by name; each folder of cli/ is one. */
-const COMMANDS: Readonly<Record<string, Command>> = {
-  buy: buyCommand,
-  demo: demoCommand,
-  identity: identityCommand,
-  mandate: mandateCommand,
-  peers: peersCommand,
-  sign: signCommand,
-  start: startCommand,
-  status: statusCommand,
-  verify: verifyCommand,
-  worker: (argv, io) => workerCommand(argv, io)
+/**
+ * The sub-commands by name; each folder of cli/ is one. Loaded on use: `verify` or a bad
+ * command line never loads libp2p, so they answer at once.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  buy: async () => (await import('./buy/index.js')).buyCommand,
+  demo: async () => (await import('./demo/index.js')).demoCommand,
+  identity: async () => (await import('./identity/index.js')).identityCommand,
+  mandate: async () => (await import('./mandate/index.js')).mandateCommand,
+  peers: async () => (await import('./peers/index.js')).peersCommand,
+  sign: async () => (await import('./sign/index.js')).signCommand,
+  start: async () => (await import('./start/index.js')).startCommand,
+  status: async () => (await import('./status/index.js')).statusCommand,
+  verify: async () => (await import('./verify/index.js')).verifyCommand,
+  worker: async () => (await import('./worker/index.js')).workerCommand
 }
 
 /** Entry point: dispatches to one command; expected errors print one line and exit non-zero. */
@@ -62,11 +55,12 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     io.stdout.write(USAGE)
     return EXIT.ok
   }
-  const command = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined
-  if (command === undefined) {
+  const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined
+  if (load === undefined) {
     io.stderr.write(`bitwrk-node: unknown command '${cmd.slice(0, 40)}' (try 'bitwrk-node help')\n`)
     return EXIT.usage
   }
+  const command = await load()
   return command(rest, io)
 }
 

@@ -8,10 +8,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { type Ping, ping } from '@libp2p/ping'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { BitwrkError } from '../protocol/errors.js'
+import { BitwrkError, isBitwrkError } from '../protocol/errors.js'
 import { BootstrapDialer, type BootstrapTiming } from './bootstrap.js'
 import { GossipAdapter, type GossipAdapterOptions } from './gossip/adapter.js'
 import { DEFAULT_BAN_MS, PeerBans } from './gossip/ban.js'
@@ -19,6 +18,12 @@ import { type GossipConfig, gossipsubOptions } from './gossip/config.js'
 import type { MessageValidator, TopicKind } from './gossip/types.js'
 import { type Logger, silentLogger } from './logger.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
+import {
+  boundedYamux,
+  DEFAULT_INBOUND_CONNECTION_BUDGET,
+  type StreamOpenBudget,
+  TokenBucket
+} from './mux-guard.js'
 
 /** The libp2p services of a bitwrk host. */
 export type HostServices = {
@@ -43,7 +48,7 @@ export const HostCodes = {
   BAD_ADDRESS: 'HOST_BAD_ADDRESS',
   /** `loopbackOnly` is set but an address is not on the loopback interface. */
   NOT_LOOPBACK: 'HOST_NOT_LOOPBACK',
-  /** GOSSIP-12: the reason a graylisted peer's connections were aborted. */
+  /** GOSSIP-12: the reason a banned peer's connections were aborted (graylisted, or over a stream budget). */
   BANNED: 'HOST_PEER_BANNED'
 } as const
 
@@ -89,6 +94,16 @@ export interface HostOptions {
    * joined up by the self-query's dials.
    */
   dhtSelfQuery?: boolean
+  /**
+   * Streams a peer may open per connection (GOSSIP-13; default DEFAULT_STREAM_OPEN_BUDGET). The
+   * stream fuzzers raise it: they open one stream per case on purpose, faster than any peer may.
+   */
+  streamOpens?: StreamOpenBudget
+  /**
+   * Inbound connections accepted over all remote hosts, checked before the handshake (GOSSIP-14;
+   * default DEFAULT_INBOUND_CONNECTION_BUDGET); more are refused.
+   */
+  inboundConnections?: StreamOpenBudget
   /** Parent logger; default silent. */
   logger?: Logger
   /**
@@ -118,6 +133,12 @@ export interface BitwrkHost {
   bootstrapConnected(): number
   /** True while `peerId` (base58) is banned for graylisted misbehaviour (GOSSIP-12). */
   isBanned(peerId: string): boolean
+  /**
+   * Drops `peerId`: aborts its connections and refuses it in both directions for `banMs`
+   * (GOSSIP-12; TRADE-19, SYNC-14, CHUNK-15: a peer that opens streams after its
+   * invalid-request budget is spent). Does nothing while it is banned, or when `banMs` is 0.
+   */
+  ban(peerId: string, why: string): void
   /** Stops gossip, bootstrap loops and libp2p. Idempotent; concurrent calls share one stop. */
   stop(): Promise<void>
 }
@@ -160,11 +181,20 @@ function parseAddrs(addrs: string[], loopbackOnly: boolean, what: string): Multi
  * The connection gater: with `loopbackOnly`, refuses any dial or inbound connection that is
  * not on the loopback interface; refuses the peers `denyPeer` names in both directions.
  */
-function connectionGater(loopbackOnly: boolean, denyPeer: (peerId: string) => boolean): ConnectionGater {
+function connectionGater(
+  loopbackOnly: boolean,
+  denyPeer: (peerId: string) => boolean,
+  inbound: TokenBucket,
+  onRefused: () => void
+): ConnectionGater {
   const gater: ConnectionGater = {}
-  if (loopbackOnly) {
-    gater.denyDialMultiaddr = (ma) => !isLoopback(ma)
-    gater.denyInboundConnection = (maConn) => !isLoopback(maConn.remoteAddr)
+  if (loopbackOnly) gater.denyDialMultiaddr = (ma) => !isLoopback(ma)
+  gater.denyInboundConnection = (maConn) => {
+    if (loopbackOnly && !isLoopback(maConn.remoteAddr)) return true
+    // GOSSIP-14: before the handshake, so a refused connection costs no signature
+    if (inbound.take()) return false
+    onRefused()
+    return true
   }
   gater.denyDialPeer = (peer) => denyPeer(peer.toString())
   gater.denyInboundEncryptedConnection = (peer) => denyPeer(peer.toString())
@@ -173,7 +203,7 @@ function connectionGater(loopbackOnly: boolean, denyPeer: (peerId: string) => bo
 }
 
 /**
- * Creates and starts a bitwrk libp2p host: TCP + Noise + Yamux, identify, ping, GossipSub
+ * Creates and starts a bitwrk libp2p host: TCP + Noise + Yamux (bounded: `mux-guard.ts`), identify, ping, GossipSub
  * (StrictNoSign, SHA-256 message ids, bitwrk score parameters) behind the {@link GossipAdapter},
  * Kad-DHT on {@link DHT_PROTOCOL} in server mode. No public bootstrap list and no discovery
  * module: only `bootstrap` addresses are dialled, at start (waiting up to
@@ -215,13 +245,19 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     addresses: { listen: listen.map((m) => m.toString()) },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // Yamux with windows capped and oversized frames refused before they are buffered (invariant 10)
+    streamMuxers: [boundedYamux(opts.streamOpens !== undefined ? { streamOpens: opts.streamOpens } : {})],
     // libp2p's own metrics (connections, streams, protocol bytes, …) share the node's registry,
     // so `/metrics` is one scrape; no default process metrics (several nodes share a process)
     ...(opts.libp2pMetrics === false
       ? {}
       : { metrics: prometheusMetrics({ registry: metrics.registry, collectDefaultMetrics: false }) }),
-    connectionGater: connectionGater(loopbackOnly, deny),
+    connectionGater: connectionGater(
+      loopbackOnly,
+      deny,
+      new TokenBucket(opts.inboundConnections ?? DEFAULT_INBOUND_CONNECTION_BUDGET),
+      () => metrics.inboundRefused.inc()
+    ),
     connectionManager: loopbackOnly
       ? {
           inboundConnectionThreshold: LOOPBACK_INBOUND_PER_SEC,
@@ -249,6 +285,28 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     }
   })
 
+  /** Bans and disconnects `peer` (GOSSIP-12 and the stream budgets) unless it is banned already. */
+  const banPeer = (peer: string, why: string): void => {
+    if (opts.banMs === 0 || bans.isBanned(peer)) return
+    bans.ban(peer)
+    log.warn({ peer, why }, 'peer disconnected and banned')
+    // aborted, not closed: a graceful close would wait on the flooding peer
+    for (const c of libp2p.getConnections(peerIdFromString(peer)))
+      c.abort(new BitwrkError(HostCodes.BANNED, `peer banned (${why})`))
+  }
+  // GOSSIP-13: a peer whose connection the muxer guard cut (oversized frame, stream flood) is banned
+  libp2p.addEventListener('connection:open', (e) => {
+    const conn = e.detail
+    conn.addEventListener(
+      'close',
+      (ce) => {
+        const err: unknown = (ce as Event & { error?: unknown }).error
+        if (isBitwrkError(err) && err.code.startsWith('HOST_MUX_'))
+          banPeer(conn.remotePeer.toString(), err.code)
+      },
+      { once: true }
+    )
+  })
   const gossip = new GossipAdapter({
     ...opts.adapter,
     pubsub: libp2p.services.pubsub,
@@ -259,14 +317,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     ...(opts.banMs === 0
       ? {}
       : {
-          onGraylisted: (peer: string) => {
-            if (bans.isBanned(peer)) return
-            bans.ban(peer)
-            log.warn({ peer }, 'graylisted peer disconnected and banned')
-            // aborted, not closed: a graceful close would wait on the flooding peer
-            for (const c of libp2p.getConnections(peerIdFromString(peer)))
-              c.abort(new BitwrkError(HostCodes.BANNED, 'peer banned (GOSSIP-12)'))
-          }
+          onGraylisted: (peer: string) => banPeer(peer, 'GOSSIP-12')
         })
   })
   metrics.setPeerSource(() => libp2p.getPeers().length)
@@ -282,6 +333,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     multiaddrs: () => libp2p.getMultiaddrs(),
     bootstrapConnected: () => dialer.connectedCount(),
     isBanned: (peer) => bans.isBanned(peer),
+    ban: banPeer,
     stop() {
       stopping ??= (async () => {
         gossip.stop()

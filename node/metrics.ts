@@ -27,6 +27,8 @@ export interface NodeMetrics {
   readonly published: Counter<'kind' | 'outcome'>
   /** Bootstrap dial attempts by outcome (ok, error). */
   readonly bootstrapDials: Counter<'outcome'>
+  /** Inbound connections refused before the handshake because the inbound budget was spent (GOSSIP-14). */
+  readonly inboundRefused: Counter
   /** Connected peers (sampled at scrape time through {@link NodeMetrics.setPeerSource}). */
   readonly peers: Gauge
   /** Sets the function sampled for `bitwrk_p2p_peers` at scrape time. */
@@ -81,6 +83,11 @@ export function createMetrics(registry: Registry = new Registry()): NodeMetrics 
       name: 'bitwrk_p2p_bootstrap_dials_total',
       help: 'Bootstrap dial attempts by outcome',
       labelNames: ['outcome'],
+      registers
+    }),
+    inboundRefused: new Counter({
+      name: 'bitwrk_p2p_inbound_refused_total',
+      help: 'Inbound connections refused before the handshake: the inbound connection budget was spent (GOSSIP-14)',
       registers
     }),
     peers: new Gauge({

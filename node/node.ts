@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { Counter, Registry } from 'prom-client'
-import { ChunkExchange } from '../cafs/adapters/libp2p/index.js'
+import { Counter, Gauge, Registry } from 'prom-client'
+import { ChunkExchange, type StreamRefusedHandler } from '../cafs/adapters/libp2p/index.js'
 import { LevelChunkStore } from '../cafs/store/level.js'
 import { MemoryChunkStore } from '../cafs/store/memory.js'
 import type { ChunkStore } from '../cafs/types.js'
@@ -20,11 +20,18 @@ import { type Logger, silentLogger } from './logger.js'
 import { Market, type PlaceBidRequest } from './market.js'
 import { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
 import { bookSyncAdapters } from './market-sync.js'
+import {
+  DEFAULT_MEMORY_WATCH,
+  type MemoryWatchOptions,
+  memoryWatchStats,
+  watchMemory
+} from './memory-watch.js'
 import { codeLabel, createMetrics, type NodeMetrics } from './metrics.js'
 import { ReputationService } from './reputation/service.js'
 import { CHUNKS_DIR_NAME, openDataDir, type Repositories } from './store/data-dir.js'
 import type { KvController } from './store/db.js'
 import { createKeyFile, loadKeyFile } from './store/identity.js'
+import { type StreamProtocolLabel, streamMetrics } from './stream-metrics.js'
 import { createSyncMetrics } from './sync/metrics.js'
 import { SyncService, type SyncServiceOptions } from './sync/service.js'
 
@@ -101,6 +108,11 @@ export interface BitwrkNodeOptions {
   readonly sync?: Omit<SyncServiceOptions, 'libp2p' | 'book' | 'snapshots' | 'logger' | 'now' | 'epochParams'>
   /** Chunk store; default `<dataDir>/chunks` (LevelDB) or, with `store`, a memory store. */
   readonly chunkStore?: ChunkStore
+  /**
+   * The process's memory watch (`node/memory-watch.ts`), joined while the node runs; default on
+   * with {@link DEFAULT_MEMORY_WATCH}, `false` for none.
+   */
+  readonly memoryWatch?: MemoryWatchOptions | false
   /** Reputation (protocol/spec/reputation.md REP-21 … REP-27). */
   readonly reputation?: {
     /** REP-6 thresholds (blocked, establishMin, lowTrust); default the protocol's. */
@@ -169,6 +181,13 @@ export interface BitwrkNode {
   cancelBid: Market['cancelBid']
   /** Listen addresses with `/p2p/<peerId>`. */
   multiaddrs(): string[]
+  /**
+   * The guard of a stream protocol's refusals (TRADE-19, SYNC-14, CHUNK-15): counts each in
+   * `bitwrk_inbound_stream_refusals_total` and drops (bans, GOSSIP-12) a peer that opens a
+   * stream after its invalid-request budget is spent. Chunk and sync use it; a trade service
+   * running on the node takes it as `onStreamRefused`.
+   */
+  streamGuard(protocol: StreamProtocolLabel): StreamRefusedHandler
 }
 
 /**
@@ -286,6 +305,17 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     labelNames: ['code'],
     registers: [registry]
   })
+  // inbound stream caps and overruns of chunk and sync here, of trade where it runs (daemon)
+  const streams = streamMetrics(registry)
+  let leaveMemoryWatch: (() => void) | undefined
+  new Gauge({
+    name: 'bitwrk_memory_watch_collections',
+    help: 'Full garbage collections the memory watch ran in this process (RSS grew past its bound since the last one)',
+    registers: [registry],
+    collect() {
+      this.set(memoryWatchStats().collections)
+    }
+  })
 
   const controller = new AbortController()
   let host: BitwrkHost | undefined
@@ -382,16 +412,20 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         access: (peer, key) => files.allows(peer, key),
         onForbidden: () => chunkForbidden.inc(),
         onInvalidRequest: (e) => chunkInvalid.inc({ code: codeLabel(e.code) }),
+        onStreamRefused: node.streamGuard('chunk'),
         onServed: (e) => chunkBytes.inc({ direction: 'out' }, e.bytes),
         onFetched: (e) => chunkBytes.inc({ direction: 'in' }, e.bytes),
         // REP-22: a provider proven wrong (invariant 8)
         onBadProvider: (e) => reputation.onWrongChunk(e.peer, e.code)
       })
       await exchange.start()
+      const x = exchange
+      streams.track('chunk', () => x.activeStreams())
       if (opts.sync !== undefined) {
         const adapters = bookSyncAdapters(book, { maxClockSkewMs, clock })
         sync = new SyncService({
           metrics: createSyncMetrics(registry),
+          onStreamRefused: node.streamGuard('sync'),
           ...opts.sync,
           libp2p: h.libp2p,
           book: adapters.book,
@@ -401,7 +435,10 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
           now: clock
         })
         await sync.start()
+        const sy = sync
+        streams.track('sync', () => sy.servedStreams())
       }
+      if (opts.memoryWatch !== false) leaveMemoryWatch = watchMemory(opts.memoryWatch ?? DEFAULT_MEMORY_WATCH)
       state = 'running'
       log.info(
         { peerId: identity.peerId, articles: book.articles().length, resumed: r.resumed.length },
@@ -412,6 +449,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       stopping ??= (async () => {
         controller.abort()
         state = 'stopped'
+        leaveMemoryWatch?.()
         await sync?.stop()
         await exchange?.stop()
         await market.stop()
@@ -441,7 +479,15 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     articles: () => book.articles(),
     placeBid: (req: PlaceBidRequest) => market.placeBid(req),
     cancelBid: (id: string) => market.cancelBid(id),
-    multiaddrs: () => (host === undefined ? [] : host.multiaddrs().map(String))
+    multiaddrs: () => (host === undefined ? [] : host.multiaddrs().map(String)),
+    streamGuard(protocol) {
+      const count = streams.refused(protocol)
+      return (reason, peer) => {
+        count(reason)
+        // the budget is spent and the peer still opens streams: it is dropped, not served
+        if (reason === 'budget') host?.ban(peer, `${protocol} invalid-request budget`)
+      }
+    }
   }
   return node
 }

@@ -197,3 +197,16 @@ export function topologyEdges(
   }
   return edges
 }
+
+/**
+ * A raw Yamux frame header (the Yamux spec: version 0, type, flags, stream id, length), for
+ * tests and drills that speak below the muxer.
+ */
+export function yamuxFrameHeader(type: number, flags: number, streamId: number, length: number): Uint8Array {
+  const b = Buffer.alloc(12)
+  b[1] = type
+  b.writeUInt16BE(flags, 2)
+  b.writeUInt32BE(streamId, 4)
+  b.writeUInt32BE(length, 8)
+  return b
+}

@@ -52,7 +52,12 @@ export const XferCode = {
   /** The peer sent an ERROR message; `details.remoteCode` holds its (sanitised) code. */
   PEER_ERROR: 'CAFS_XFER_PEER_ERROR',
   /** A multi-source fetch ran out of providers for some chunk. */
-  UNAVAILABLE: 'CAFS_XFER_UNAVAILABLE'
+  UNAVAILABLE: 'CAFS_XFER_UNAVAILABLE',
+  /**
+   * The peer sent more bytes than the current step of the protocol allows to be buffered
+   * unread (XFER-23): the excess was dropped and the stream is cut.
+   */
+  OVERRUN: 'CAFS_XFER_OVERRUN'
 } as const
 
 /** Union of the transfer error codes. */
@@ -92,5 +97,6 @@ export const MISBEHAVIOUR_CODES: ReadonlySet<string> = new Set<string>([
   XferCode.UNSOLICITED_CHUNK,
   XferCode.INCOMPLETE,
   XferCode.FILE_KEY_MISMATCH,
-  XferCode.REQUEST_TOO_LARGE
+  XferCode.REQUEST_TOO_LARGE,
+  XferCode.OVERRUN
 ])

@@ -147,6 +147,8 @@ export class FrameReader {
   }
 
   private streamError(): Error {
+    // a source that failed with a code of its own (e.g. CAFS_XFER_OVERRUN) keeps it
+    if (isBitwrkError(this.failure)) return this.failure
     const code = this.buf.byteLength > 0 ? XferCode.TRUNCATED : XferCode.CLOSED
     return xferError(code, 'stream failed', { cause: String(this.failure) })
   }

@@ -19,7 +19,13 @@ export {
   type ProviderErrorEvent
 } from './fetch.js'
 export { encodeFrame, FrameReader, type ReadFrameOptions, writeFrame, writeFramed } from './framing.js'
-export { DEFAULT_LIMITS, manifestBytesFor, resolveLimits, type TransferLimits } from './limits.js'
+export {
+  DEFAULT_LIMITS,
+  manifestBytesFor,
+  maxRequestBytes,
+  resolveLimits,
+  type TransferLimits
+} from './limits.js'
 export {
   type ChunkRecord,
   type DecodeContext,

@@ -1,6 +1,7 @@
 import { CHUNK_MAX_SIZE } from '../chunker.js'
 import { MANIFEST_ENTRY_BYTES, MANIFEST_HEADER_BYTES, MANIFEST_MAX_CHUNKS } from '../manifest.js'
-import { MAX_VARINT_BYTES } from './codec.js'
+import { KEY_LENGTH } from '../types.js'
+import { MAX_VARINT_BYTES, varintLength } from './codec.js'
 
 /**
  * Every bound of a transfer session (DESIGN.md invariant 10). Both ends pass their own limits;
@@ -31,6 +32,15 @@ export const RECORD_OVERHEAD = 2 * MAX_VARINT_BYTES
 /** Bytes of an OFFER body for a manifest of `chunks` chunks (type byte + CAFS-8 encoding). */
 export function manifestBytesFor(chunks: number): number {
   return 1 + MANIFEST_HEADER_BYTES + chunks * MANIFEST_ENTRY_BYTES
+}
+
+/**
+ * Largest request body a fetcher may send (GET, and the chunk exchange's HAVE, of
+ * `maxKeysPerRequest` keys: type byte, varint count, the keys): what a provider reads per
+ * request (XFER-23), 32,771 bytes with the defaults.
+ */
+export function maxRequestBytes(limits: Pick<TransferLimits, 'maxKeysPerRequest'>): number {
+  return 1 + varintLength(limits.maxKeysPerRequest) + limits.maxKeysPerRequest * KEY_LENGTH
 }
 
 /** The default limits (XFER-3). */

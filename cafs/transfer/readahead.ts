@@ -1,19 +1,36 @@
+/** A byte bound of {@link readAhead}: results held ahead of the consumer stop new calls. */
+export interface ReadAheadBytes<R> {
+  /** Bytes a result holds. */
+  readonly sizeOf: (result: R) => number
+  /** New calls start only while the finished results not yet consumed hold less than this. */
+  readonly maxBytes: number
+}
+
 /**
  * Yields `fn(item)` for each item in order while keeping up to `depth` calls running ahead, so
- * store reads overlap with network writes (the stream stays full).
+ * store reads overlap with network writes (the stream stays full). With `bytes`, the results
+ * waiting for the consumer are also bounded in bytes: a consumer that cannot write (a peer that
+ * does not read) holds at most about `maxBytes` plus the calls already running.
  */
 export async function* readAhead<T, R>(
   items: readonly T[],
   fn: (item: T) => Promise<R>,
-  depth: number
+  depth: number,
+  bytes?: ReadAheadBytes<R>
 ): AsyncGenerator<R> {
   const queue: Promise<R>[] = []
   let next = 0
+  let held = 0
   const refill = (): void => {
-    while (queue.length < depth && next < items.length) {
+    while (queue.length < depth && next < items.length && (bytes === undefined || held < bytes.maxBytes)) {
       const p = fn(items[next++] as T)
       // Handled when awaited below; this only stops an early rejection counting as unhandled.
-      p.catch(() => {})
+      p.then(
+        (r) => {
+          if (bytes !== undefined) held += bytes.sizeOf(r)
+        },
+        () => {}
+      )
       queue.push(p)
     }
   }
@@ -21,7 +38,9 @@ export async function* readAhead<T, R>(
   while (queue.length > 0) {
     const p = queue.shift() as Promise<R>
     refill()
-    yield await p
+    const r = await p
+    if (bytes !== undefined) held -= bytes.sizeOf(r)
+    yield r
   }
 }
 

@@ -15,6 +15,11 @@ export interface ServeOptions extends AbortOptions {
   limits?: Partial<TransferLimits>
   /** How long an idle stream may wait for its next GET (default: the per-message timeout). */
   idleTimeoutMs?: number
+  /**
+   * Largest GET frame body read (default `maxMessageLength`); a transport that holds requests in
+   * memory per stream passes `maxRequestBytes(limits)` (XFER-23).
+   */
+  maxRequestLength?: number
   /** Re-hash each chunk before serving it (default true); see `SendOptions.verifyServed`. */
   verifyServed?: boolean
   /** Re-hash on these worker threads instead of the main thread (the caller closes the pool). */
@@ -55,7 +60,10 @@ export async function serveChunks(
   let chunksMissing = 0
   try {
     for (;;) {
-      const msg = await session.recv({ timeoutMs: options.idleTimeoutMs })
+      const msg = await session.recv({
+        timeoutMs: options.idleTimeoutMs,
+        maxLength: options.maxRequestLength
+      })
       if (msg === undefined) break
       if (msg.type !== 'get') throw xferError(XferCode.UNEXPECTED_MESSAGE, `expected GET, got ${msg.type}`)
       requests++
@@ -78,7 +86,12 @@ export async function serveChunks(
         servable(store, msg.keys[i]!, options.verifyServed ?? true, options)
       let i = 0
       const depth = options.hashPool ? READ_AHEAD_POOL : READ_AHEAD
-      for await (const bytes of readAhead(positions, read, depth)) {
+      // XFER-23: a fetcher that does not read holds at most one message's worth read ahead
+      const ahead = {
+        sizeOf: (b: Uint8Array | undefined) => b?.length ?? 0,
+        maxBytes: limits.targetMessageBytes
+      }
+      for await (const bytes of readAhead(positions, read, depth, ahead)) {
         if (bytes === undefined) {
           // Positions stay ascending across messages: pending records go out first.
           await flushRecords()

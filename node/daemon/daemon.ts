@@ -12,16 +12,12 @@ import { ApiServer, DEFAULT_API_HOST, DEFAULT_API_PORT } from '../api/server.js'
 import type { Logger } from '../logger.js'
 import { MandateBook } from '../mandates/index.js'
 import { type BitwrkNode, createBitwrkNode } from '../node.js'
+import { streamMetrics } from '../stream-metrics.js'
 import { TradeService } from '../trade/service.js'
 import { MarketTxChannel } from '../trade-wiring.js'
 import { type WorkerAllowRule, WorkerPool } from '../workers/index.js'
 import { createNodeFacade } from './facade.js'
-
-/** Software version reported by `/version` and `/api/v1/identity`. */
-export const DAEMON_VERSION = '0.1.0'
-
-/** Name of the status file inside the data directory. */
-export const DAEMON_FILE_NAME = 'daemon.json'
+import { DAEMON_FILE_NAME, DAEMON_VERSION, type DaemonInfo } from './info.js'
 
 /** Default listen address: loopback, a free port (DESIGN.md: no public exposure by default). */
 export const DEFAULT_LISTEN = '/ip4/127.0.0.1/tcp/0'
@@ -59,18 +55,6 @@ export interface DaemonOptions {
    * any port of a loopback host (the original's behaviour).
    */
   readonly workerAllow?: readonly WorkerAllowRule[]
-}
-
-/** What `<dataDir>/daemon.json` holds while the daemon runs. */
-export interface DaemonInfo {
-  readonly pid: number
-  readonly peerId: string
-  readonly address: string
-  readonly listen: readonly string[]
-  /** The local HTTP API (original endpoints, `/api/v1/*`, the dashboard): the node's only HTTP listener. */
-  readonly apiUrl: string
-  readonly startedMs: number
-  readonly version: string
 }
 
 /** A running daemon. */
@@ -114,16 +98,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Dependency order: node → trade → mandates + worker pool (+ seller hooks) → local APIs.
     stack.push(() => node.stop())
     await node.start()
+    const streams = streamMetrics(node.registry)
     const trade = new TradeService({
       libp2p: node.host.libp2p,
       signer: node.identity,
       channel: new MarketTxChannel(node.market, Date.now),
       store: node.chunks,
       files: node.files,
+      onStreamRefused: node.streamGuard('trade'),
       ...(opts.logger !== undefined ? { logger: opts.logger } : {})
     })
     stack.push(() => trade.stop())
     await trade.start()
+    streams.track('trade', () => trade.inboundStreams())
     if (node.kv === undefined) throw new Error('daemon node without a data directory')
     const { book: mandates } = await MandateBook.open(node.kv)
     let workers: WorkerPool | undefined

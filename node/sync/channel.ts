@@ -1,5 +1,6 @@
 import type { Stream } from '@libp2p/interface'
-import { type ByteStream, FrameReader, writeFrame, XferCode } from '../../cafs/transfer/index.js'
+import { type LimitedByteStream, libp2pByteStream } from '../../cafs/adapters/libp2p/index.js'
+import { FrameReader, writeFrame, XferCode } from '../../cafs/transfer/index.js'
 import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
 import {
   decodeRequest,
@@ -15,20 +16,22 @@ import type { SyncLimits } from './limits.js'
 /**
  * A sync stream as framed messages (SYNC-2): `varint(length) || body` framing shared with CAFS
  * transfer (one frame reader in the code base), each read bounded by the limit of the message
- * expected and by the per-message timeout; transport failures become `SYNC_*` codes.
+ * expected and by the per-message timeout, the bytes buffered unread by `maxUnreadBytes`
+ * (SYNC-14: a responder holds one request); transport failures become `SYNC_*` codes.
  */
 export class SyncChannel {
   private readonly reader: FrameReader
-  private readonly io: ByteStream
+  private readonly io: LimitedByteStream
   /** Bytes written so far, framing included. */
   bytesWritten = 0
 
   constructor(
     stream: Stream,
     private readonly limits: SyncLimits,
-    private readonly signal: AbortSignal
+    private readonly signal: AbortSignal,
+    options: { maxUnreadBytes?: number; onOverrun?: () => void } = {}
   ) {
-    this.io = libp2pByteStream(stream)
+    this.io = libp2pByteStream(stream, options)
     this.reader = new FrameReader(this.io.source)
   }
 
@@ -103,7 +106,8 @@ const FRAMING_CODES: Record<string, SyncErrorCode> = {
   [XferCode.TRUNCATED]: SyncCode.CLOSED,
   [XferCode.CLOSED]: SyncCode.CLOSED,
   [XferCode.TIMEOUT]: SyncCode.TIMEOUT,
-  [XferCode.ABORTED]: SyncCode.ABORTED
+  [XferCode.ABORTED]: SyncCode.ABORTED,
+  [XferCode.OVERRUN]: SyncCode.OVERRUN
 }
 
 /** Any failure as a sync `BitwrkError` (unknown failures: `SYNC_CLOSED`). */
@@ -114,26 +118,4 @@ export function toSyncError(err: unknown): BitwrkError {
     return new BitwrkError(code, err.message, { ...err.details, cause: err.code })
   }
   return new BitwrkError(SyncCode.CLOSED, 'stream failed', { cause: String(err) })
-}
-
-/** A libp2p 3 stream as the CAFS {@link ByteStream} (send + onDrain back-pressure). */
-export function libp2pByteStream(stream: Stream): ByteStream {
-  const source: AsyncIterable<Uint8Array> = {
-    async *[Symbol.asyncIterator]() {
-      for await (const chunk of stream) yield chunk instanceof Uint8Array ? chunk : chunk.subarray()
-    }
-  }
-  return {
-    source,
-    async write(bytes, options) {
-      options?.signal?.throwIfAborted()
-      if (!stream.send(bytes)) await stream.onDrain(options)
-    },
-    async close(options) {
-      await stream.close(options)
-    },
-    abort(err) {
-      stream.abort(err ?? new Error('sync aborted'))
-    }
-  }
 }

@@ -30,6 +30,16 @@ export const SyncCode = {
   BAD_REQUEST: 'SYNC_BAD_REQUEST',
   /** The peer is over its request rate or its invalid-request budget (responder side). */
   RATE_LIMITED: 'SYNC_RATE_LIMITED',
+  /**
+   * The peer sent more bytes than the session's step allows unread (SYNC-14): a requester
+   * pipelining requests, or anything but requests; the stream is cut.
+   */
+  OVERRUN: 'SYNC_OVERRUN',
+  /**
+   * The peer already holds its `perPeer` sync streams over all its connections, or all
+   * `total` responder slots are taken (`details.scope`, SYNC-14): the stream was reset.
+   */
+  STREAM_LIMIT: 'SYNC_STREAM_LIMIT',
   /** The peer answered with an ERROR message; `details.remoteCode` holds its code. */
   PEER_ERROR: 'SYNC_PEER_ERROR',
   /** No message arrived, or a write did not drain, within the per-message timeout. */
@@ -64,7 +74,8 @@ export const SYNC_MISBEHAVIOUR_CODES: ReadonlySet<SyncErrorCode> = new Set<SyncE
   SyncCode.INVALID_BID,
   SyncCode.WRONG_ARTICLE,
   SyncCode.UNSOLICITED,
-  SyncCode.BAD_REQUEST
+  SyncCode.BAD_REQUEST,
+  SyncCode.OVERRUN
 ])
 
 /** Throws a {@link BitwrkError} with a sync code. */

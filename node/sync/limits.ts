@@ -55,6 +55,13 @@ export const DEFAULT_SYNC_LIMITS: SyncLimits = Object.freeze({
 export const SYNC_MAX_INBOUND_STREAMS = 8
 /** Outbound sync streams per connection (see {@link SYNC_MAX_INBOUND_STREAMS}). */
 export const SYNC_MAX_OUTBOUND_STREAMS = 8
+/**
+ * Responder sync streams of one peer over all its connections (SYNC-14): as the per-connection
+ * cap, so a peer with several connections gets one budget.
+ */
+export const SYNC_MAX_PEER_STREAMS = 8
+/** Responder sync streams over all peers (SYNC-14): 8 peers at their cap. */
+export const SYNC_MAX_TOTAL_STREAMS = 64
 /** Articles an automatic sync pulls at once: one stream each, half the stream cap. */
 export const SYNC_PARALLEL_ARTICLES = 4
 

@@ -1,6 +1,13 @@
 import type { IdentifyResult, Libp2p, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { InvalidRequestBudget } from '../../cafs/transfer/index.js'
+import {
+  capReason,
+  InboundStreamCaps,
+  type StreamCaps,
+  type StreamGuardReason,
+  type StreamRefusedHandler
+} from '../../cafs/adapters/libp2p/index.js'
+import { InvalidRequestBudget, MAX_VARINT_BYTES } from '../../cafs/transfer/index.js'
 import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
 import { DEFAULT_EPOCH_PARAMS, type EpochParams } from '../../protocol/matching/index.js'
 import { PeerRateLimiter, type RateLimitOptions } from '../gossip/rate-limit.js'
@@ -13,6 +20,8 @@ import {
   resolveSyncLimits,
   SYNC_MAX_INBOUND_STREAMS,
   SYNC_MAX_OUTBOUND_STREAMS,
+  SYNC_MAX_PEER_STREAMS,
+  SYNC_MAX_TOTAL_STREAMS,
   SYNC_PARALLEL_ARTICLES,
   SYNC_PROTOCOL,
   type SyncLimits
@@ -72,6 +81,13 @@ export interface SyncServiceOptions {
   readonly rateLimit?: Partial<RateLimitOptions>
   /** Invalid requests a peer may send before we stop serving it (SYNC-10). Default 3. */
   readonly maxInvalidRequests?: number
+  /**
+   * Responder streams per peer over all its connections and over all peers (SYNC-14); default
+   * {@link SYNC_MAX_PEER_STREAMS}, {@link SYNC_MAX_TOTAL_STREAMS}.
+   */
+  readonly streamCaps?: Partial<StreamCaps>
+  /** Called for every inbound stream refused at a cap or the budget, or cut for an overrun (metrics, bans). */
+  readonly onStreamRefused?: StreamRefusedHandler
   /** Called for every failed session (both roles). */
   readonly onReport?: (report: SyncPeerReport) => void
   /** Metrics (default: a private registry). */
@@ -117,6 +133,7 @@ export class SyncService {
   private readonly metrics: SyncMetrics
   private readonly rate: PeerRateLimiter
   private readonly invalid: InvalidRequestBudget
+  private readonly caps: InboundStreamCaps
   private readonly peersPerSync: number
   private controller: AbortController | undefined
   private readonly streams = new Set<Stream>()
@@ -143,6 +160,10 @@ export class SyncService {
       this.now
     )
     this.invalid = new InvalidRequestBudget(opts.maxInvalidRequests ?? 3, undefined, { now: this.now })
+    this.caps = new InboundStreamCaps({
+      perPeer: opts.streamCaps?.perPeer ?? SYNC_MAX_PEER_STREAMS,
+      total: opts.streamCaps?.total ?? SYNC_MAX_TOTAL_STREAMS
+    })
     this.peersPerSync = opts.peersPerSync ?? 3
   }
 
@@ -345,14 +366,37 @@ export class SyncService {
   /** Responder: serves one inbound stream within the session deadline. */
   private async serve(stream: Stream, peer: string): Promise<void> {
     const c = this.controller
-    if (c === undefined || this.invalid.count(peer) >= this.invalid.maxInvalid) {
-      // SYNC-10: a peer over its invalid-request budget is not served any more
-      stream.abort(new Error('sync refused'))
-      return
+    const refuse = (reason: StreamGuardReason, err: BitwrkError): void => {
+      this.opts.onStreamRefused?.(reason, peer)
+      this.log.debug({ code: err.code, reason }, 'sync stream refused')
+      stream.abort(err)
     }
+    if (c === undefined) return stream.abort(new BitwrkError(SyncCode.STOPPED, 'sync service stopped'))
+    // SYNC-10: a peer over its invalid-request budget is not served any more
+    if (this.invalid.count(peer) >= this.invalid.maxInvalid)
+      return refuse('budget', new BitwrkError(SyncCode.RATE_LIMITED, 'peer over its invalid-request budget'))
+    // SYNC-14: streams per peer (over all its connections) and over all peers
+    const slot = this.caps.take(peer)
+    if (typeof slot === 'string')
+      return refuse(
+        capReason(slot),
+        new BitwrkError(SyncCode.STREAM_LIMIT, 'too many sync streams', { scope: slot })
+      )
     this.streams.add(stream)
-    const signal = AbortSignal.any([c.signal, AbortSignal.timeout(this.limits.sessionTimeoutMs)])
-    const ch = new SyncChannel(stream, this.limits, signal)
+    // the session deadline, cleared at the end: a timer per stream that lives no longer than it
+    const session = new AbortController()
+    const stop = (): void => session.abort(c.signal.reason)
+    c.signal.addEventListener('abort', stop, { once: true })
+    const deadline = setTimeout(
+      () => session.abort(new BitwrkError(SyncCode.ABORTED, 'session deadline passed')),
+      this.limits.sessionTimeoutMs
+    )
+    const signal = session.signal
+    // SYNC-14: a requester sends one request and waits for its answer; nothing else is buffered
+    const ch = new SyncChannel(stream, this.limits, signal, {
+      maxUnreadBytes: MAX_VARINT_BYTES + this.limits.maxRequestBytes,
+      onOverrun: () => this.opts.onStreamRefused?.('overrun', peer)
+    })
     try {
       const r = await serveSession(ch, {
         book: this.opts.book,
@@ -367,8 +411,13 @@ export class SyncService {
         if (SYNC_MISBEHAVIOUR_CODES.has(err.code as never) || r.code === SyncCode.RATE_LIMITED)
           this.invalid.charge(peer)
         this.fail('responder', peer, err)
+        // the read side too: nothing the peer sends after a failed session is read or kept
+        ch.abort(err)
       }
     } finally {
+      clearTimeout(deadline)
+      c.signal.removeEventListener('abort', stop)
+      slot()
       this.streams.delete(stream)
       this.metrics.bytes.inc({ direction: 'in' }, ch.bytesRead)
       this.metrics.bytes.inc({ direction: 'out' }, ch.bytesWritten)
@@ -440,6 +489,11 @@ export class SyncService {
   /** Number of sync streams open now, both roles (tests and benchmarks wait for 0). */
   get openStreams(): number {
     return this.streams.size
+  }
+
+  /** Responder streams being served now (of `peer` only, when given). */
+  servedStreams(peer?: string): number {
+    return this.caps.count(peer)
   }
 }
 

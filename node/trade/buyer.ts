@@ -98,21 +98,64 @@ function sellerTargets(tx: Transaction): Multiaddr[] | ReturnType<typeof peerIdF
   return addrs.length > 0 ? addrs : peerIdFromString(peer)
 }
 
-async function dialSeller(ctx: TradeContext, tx: Transaction, signal: AbortSignal): Promise<TradeStream> {
+/** Pause before attempt `attempt` of {@link openSession}: 250 ms, then 500 ms (TRADE-2). */
+function backOff(attempt: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(t)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const t = setTimeout(done, RETRY_BASE_MS * 2 ** (attempt - 1))
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/**
+ * First pause between session attempts, ms: long enough for the seller's market to register a
+ * sale the buyer saw established first (a gossip hop), short against the 60 s TRANSMITTING phase.
+ */
+const RETRY_BASE_MS = 250
+
+/**
+ * Opens the session (TRADE-2, TRADE-7): dials the seller, sends HELLO and waits for READY. A dial
+ * that fails and a stream cut before READY (the seller may reset streams at its caps, TRADE-19,
+ * e.g. before its market registered the sale) count as one failed attempt each.
+ */
+async function openSession(
+  ctx: TradeContext,
+  tx: Transaction,
+  io: FrameIoOptions,
+  signal: AbortSignal
+): Promise<TradeStream> {
   let last: unknown
   for (let attempt = 0; attempt < ctx.limits.dialAttempts; attempt++) {
+    if (attempt > 0) await backOff(attempt, signal)
     signal.throwIfAborted()
+    let ts: TradeStream
     try {
       const stream = await ctx.libp2p.dialProtocol(sellerTargets(tx), TRADE_PROTOCOL, {
         signal: AbortSignal.any([signal, AbortSignal.timeout(ctx.limits.dialTimeoutMs)])
       })
-      return libp2pTradeStream(stream)
+      ts = libp2pTradeStream(stream)
     } catch (err) {
+      if (signal.aborted) throw signal.reason
+      last = err
+      continue
+    }
+    const gone = (why: string): Error => tradeError(TradeCode.SELLER_UNREACHABLE, why, { txid: tx.id })
+    try {
+      await writeTradeFrame(ts, encodeTradeFrame(TradeMsg.HELLO, hexToBytes(tx.id)), io, gone)
+      expectType(await readTradeFrame(ts, io, gone), TradeMsg.READY)
+      return ts
+    } catch (err) {
+      ts.bytes.abort()
+      if (!isBitwrkError(err, TradeCode.SELLER_UNREACHABLE)) throw err
       if (signal.aborted) throw signal.reason
       last = err
     }
   }
-  throw tradeError(TradeCode.SELLER_UNREACHABLE, 'could not dial the seller', {
+  throw tradeError(TradeCode.SELLER_UNREACHABLE, 'could not open a session with the seller', {
     txid: tx.id,
     cause: String(last)
   })
@@ -210,16 +253,21 @@ export async function runBuyer(
       throw tradeError(TradeCode.BAD_ARGUMENT, 'work does not match the published work hash', { txid })
     ctx.files?.grant(txid, tx.terms.sellerPeerId, manifest)
 
-    ts = await dialSeller(ctx, tx, signal)
-    const stream = ts
     let dl = deadlineSignal(clock, tx.deadlineMs, signal)
     let io: FrameIoOptions = { timeoutMs: limits.messageTimeoutMs, signal: dl.signal }
     let workChunksSent: number
     let workBytesSent: number
+    // TRADE-7: HELLO / READY
+    let stream: TradeStream
     try {
-      // TRADE-7, TRADE-8: HELLO / READY, the work pushed differentially.
-      await writeTradeFrame(stream, encodeTradeFrame(TradeMsg.HELLO, hexToBytes(txid)), io, gone)
-      expectType(await readTradeFrame(stream, io, gone), TradeMsg.READY)
+      stream = await openSession(ctx, tx, io, dl.signal)
+    } catch (err) {
+      dl.dispose()
+      throw err
+    }
+    ts = stream
+    try {
+      // TRADE-8: the work pushed differentially.
       const sent = await sendFile(stream.bytes, manifest, store, {
         signal: dl.signal,
         onProgress: (p) =>

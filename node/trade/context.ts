@@ -23,8 +23,12 @@ export interface TradeLimits {
   readonly dialTimeoutMs: number
   /** Dial attempts before TRADE_SELLER_UNREACHABLE. */
   readonly dialAttempts: number
-  /** Concurrent inbound trade streams per host. */
+  /** Concurrent inbound trade streams per connection (libp2p's cap at `handle()`). */
   readonly maxInboundStreams: number
+  /** Concurrent inbound trade streams of one peer over all its connections (TRADE-19). */
+  readonly maxPeerStreams: number
+  /** Concurrent inbound trade streams over all peers (TRADE-19). */
+  readonly maxStreams: number
   /**
    * Trade streams that broke the protocol a peer may open before its streams are refused
    * (TRADE-16; the chunk and sync protocols' budget, CHUNK-9).
@@ -45,7 +49,12 @@ export const DEFAULT_TRADE_LIMITS: TradeLimits = {
   // The original's connect timeout (notes §5.8).
   dialTimeoutMs: 10_000,
   dialAttempts: 3,
-  maxInboundStreams: 32,
+  // a buyer runs one session per transaction, a seller one job per worker: 16 concurrent
+  // sessions of one buyer is a seller with 16 busy workers; libp2p's per-connection cap equals it
+  maxInboundStreams: 16,
+  maxPeerStreams: 16,
+  // four buyers at their cap; a stream waiting for HELLO holds at most TRADE_FRAME_UNREAD bytes
+  maxStreams: 64,
   // As the chunk exchange's (CHUNK-9): an honest buyer never breaks the protocol.
   invalidRequestBudget: 3
 }
@@ -116,6 +125,8 @@ export function toTradeError(err: unknown, gone: TradeErrorCode): BitwrkError {
     }
     if (err.code.startsWith('TRADE_')) return err
     if (GONE.has(err.code)) return tradeError(gone, 'peer went away', { cause: err.code })
+    if (err.code === XferCode.OVERRUN)
+      return tradeError(TradeCode.OVERRUN, 'peer overran the step', err.details)
     if (err.code === XferCode.ABORTED) return tradeError(TradeCode.ABORTED, 'aborted', { cause: err.code })
     return tradeError(TradeCode.PROTOCOL, 'transfer failed', { cause: err.code })
   }

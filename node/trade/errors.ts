@@ -44,6 +44,16 @@ export const TradeCode = {
   PEER_REFUSED: 'TRADE_PEER_REFUSED',
   /** A trade session for this transaction is already running. */
   BUSY: 'TRADE_BUSY',
+  /**
+   * The peer sent more bytes than the current step allows unread (TRADE-19), e.g. anything
+   * after HELLO before READY: the excess was dropped, the stream is cut.
+   */
+  OVERRUN: 'TRADE_OVERRUN',
+  /**
+   * Seller side: the peer already holds its `maxPeerStreams` trade streams over all its
+   * connections, or all `maxStreams` slots are taken (`details.scope`, TRADE-19); reset unread.
+   */
+  STREAM_LIMIT: 'TRADE_STREAM_LIMIT',
   /** The worker already runs a job (one job per worker). */
   WORKER_BUSY: 'TRADE_WORKER_BUSY',
   /** A result or work file exceeds its size limit. */

@@ -5,6 +5,7 @@
  * publish hash, receipt and the key sealed to the buyer (→ UNVERIFIED).
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import { BULK_UNREAD_BYTES } from '../../cafs/adapters/libp2p/index.js'
 import { keyToHex } from '../../cafs/keys.js'
 import { exportStream, importStream, unpinManifest } from '../../cafs/stream.js'
 import { receiveFile, sendFile, XferCode } from '../../cafs/transfer/index.js'
@@ -31,6 +32,7 @@ import {
   type FrameIoOptions,
   readTradeFrame,
   receiptOfPayload,
+  TRADE_FRAME_UNREAD,
   TradeMsg,
   writeTradeFrame
 } from './wire.js'
@@ -134,6 +136,8 @@ export async function runSellerSession(ctx: TradeContext, job: SellJob, ts: Trad
     let io: FrameIoOptions = { timeoutMs: limits.messageTimeoutMs, signal: dl.signal }
     let secret: string
     try {
+      // TRADE-19: the work push is a bulk step; before READY only HELLO was allowed
+      ts.setMaxUnread(BULK_UNREAD_BYTES)
       await writeTradeFrame(ts, encodeTradeFrame(TradeMsg.READY), io, gone)
       // TRADE-8: the work, verified chunk by chunk and as a whole against the work hash.
       try {
@@ -160,6 +164,7 @@ export async function runSellerSession(ctx: TradeContext, job: SellJob, ts: Trad
         throw err
       }
       // TRADE-9: the secret must open the commitment (TX-15) before anything is published.
+      ts.setMaxUnread(TRADE_FRAME_UNREAD)
       secret = bytesToHex(expectType(await readTradeFrame(ts, io, gone), TradeMsg.SECRET))
       if (workSecretHash(workHash, secret) !== tx.workSecretHash) {
         job.committed = true
@@ -206,6 +211,8 @@ export async function runSellerSession(ctx: TradeContext, job: SellJob, ts: Trad
         signal: dl.signal
       })
       ctx.files?.grant(txid, tx.terms.buyerPeerId, resultManifest)
+      // the buyer's WANT and ACK of the result push (a wishlist may be long)
+      ts.setMaxUnread(BULK_UNREAD_BYTES)
       await sendFile(ts.bytes, resultManifest, store, {
         signal: dl.signal,
         onProgress: (p) =>
@@ -213,6 +220,7 @@ export async function runSellerSession(ctx: TradeContext, job: SellJob, ts: Trad
         limits: { messageTimeoutMs: limits.messageTimeoutMs }
       })
       await writeTradeFrame(ts, encodeTradeFrame(TradeMsg.RESULT, resultManifest.fileKey), io, gone)
+      ts.setMaxUnread(TRADE_FRAME_UNREAD)
       const receipt = receiptOfPayload(expectType(await readTradeFrame(ts, io, gone), TradeMsg.RECEIPT))
       const encResultHash = keyToHex(resultManifest.fileKey)
       if (!verifyReceipt(tx, encResultHash, receipt)) {

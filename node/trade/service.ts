@@ -6,6 +6,12 @@
  */
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { bytesToHex } from '@noble/hashes/utils.js'
+import {
+  capReason,
+  InboundStreamCaps,
+  type StreamGuardReason,
+  type StreamRefusedHandler
+} from '../../cafs/adapters/libp2p/index.js'
 import { InvalidRequestBudget } from '../../cafs/transfer/index.js'
 import type { ChunkStore, Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
@@ -22,10 +28,10 @@ import {
   type TxFileGrants
 } from './context.js'
 import { randomResultKey } from './crypto.js'
-import { TradeCode, tradeError } from './errors.js'
+import { TradeCode, type TradeErrorCode, tradeError } from './errors.js'
 import { failStream, runSellerSession, type SellJob, type TradeWorker } from './seller.js'
 import { libp2pTradeStream } from './stream.js'
-import { expectType, readTradeFrame, TRADE_PROTOCOL, TradeMsg } from './wire.js'
+import { expectType, readTradeFrame, TRADE_FRAME_UNREAD, TRADE_PROTOCOL, TradeMsg } from './wire.js'
 
 /** Dependencies of a {@link TradeService}. */
 export interface TradeServiceInit {
@@ -50,6 +56,8 @@ export interface TradeServiceInit {
    * server serves it to the counterparty only (CHUNK-14); without it nothing is granted.
    */
   readonly files?: TxFileGrants
+  /** Called for every inbound stream refused at a cap or the budget, or cut for an overrun (metrics, bans). */
+  readonly onStreamRefused?: StreamRefusedHandler
 }
 
 /** How a sell ended. */
@@ -64,9 +72,10 @@ const TERMINAL = new Set<string>(TERMINAL_PHASES)
 
 /**
  * Session endings that prove the peer broke the trade protocol (TRADE-16): a malformed or
- * unexpected frame, an oversized one. A stall (`TRADE_BUYER_GONE`) or a dispute is not one.
+ * unexpected frame, an oversized one, bytes beyond what the step allows (TRADE-19). A stall
+ * (`TRADE_BUYER_GONE`) or a dispute is not one.
  */
-const INVALID_REQUEST_CODES = new Set<string>([TradeCode.PROTOCOL, TradeCode.TOO_LARGE])
+const INVALID_REQUEST_CODES = new Set<string>([TradeCode.PROTOCOL, TradeCode.TOO_LARGE, TradeCode.OVERRUN])
 
 /** Buyer and seller sides of the trade over direct libp2p streams. */
 export class TradeService {
@@ -78,6 +87,8 @@ export class TradeService {
   private stopper = new AbortController()
   private started = false
   private readonly budget: InvalidRequestBudget
+  private readonly caps: InboundStreamCaps
+  private readonly onStreamRefused: StreamRefusedHandler
 
   constructor(init: TradeServiceInit) {
     this.ctx = {
@@ -95,6 +106,22 @@ export class TradeService {
     this.budget = new InvalidRequestBudget(this.ctx.limits.invalidRequestBudget, undefined, {
       now: () => this.ctx.clock.now()
     })
+    this.caps = new InboundStreamCaps({
+      perPeer: this.ctx.limits.maxPeerStreams,
+      total: this.ctx.limits.maxStreams
+    })
+    this.onStreamRefused = init.onStreamRefused ?? (() => {})
+  }
+
+  /** True when `peer` is the buyer of a transaction this node sells in now (bounded by the jobs). */
+  private isBuyer(peer: string): boolean {
+    for (const job of this.jobs.values()) if (job.tx.terms.buyerPeerId === peer) return true
+    return false
+  }
+
+  /** Inbound trade streams open now (of `peer` only, when given). */
+  inboundStreams(peer?: string): number {
+    return this.caps.count(peer)
   }
 
   /** True when `peer` used up its invalid-request budget (TRADE-16): its streams are refused. */
@@ -222,8 +249,29 @@ export class TradeService {
     }
   }
 
-  /** The job of `txid`, waiting up to `timeoutMs` for the market to register it (gossip races). */
-  private jobFor(txid: string, timeoutMs: number, signal: AbortSignal): Promise<SellJob | undefined> {
+  /**
+   * The job of `txid` for a session with `peer`, or the code to refuse it with (TRADE-6). A
+   * transaction this node does not sell in, or whose buyer is another peer, is refused at once;
+   * only the transaction's own buyer may wait up to `helloTimeoutMs` for the market to register
+   * the job (the buyer may see TRANSMITTING before the seller's market does).
+   */
+  private async jobFor(txid: string, peer: string, signal: AbortSignal): Promise<SellJob | TradeErrorCode> {
+    const job = this.jobs.get(txid)
+    const tx = job?.tx ?? this.ctx.channel.current(txid)
+    if (
+      tx === undefined ||
+      tx.terms.sellerPeerId !== this.ctx.libp2p.peerId.toString() ||
+      tx.state === 'retired'
+    )
+      return TradeCode.UNKNOWN_TX
+    if (tx.terms.buyerPeerId !== peer) return TradeCode.WRONG_PEER
+    return (
+      job ?? (await this.registeredJob(txid, this.ctx.limits.helloTimeoutMs, signal)) ?? TradeCode.UNKNOWN_TX
+    )
+  }
+
+  /** The job of `txid`, waiting up to `timeoutMs` for the market to register it. */
+  private registeredJob(txid: string, timeoutMs: number, signal: AbortSignal): Promise<SellJob | undefined> {
     const now = this.jobs.get(txid)
     if (now !== undefined || signal.aborted) return Promise.resolve(now)
     return new Promise((resolve) => {
@@ -242,14 +290,27 @@ export class TradeService {
     })
   }
 
-  /** Handles one inbound trade stream (TRADE-7). */
+  /** Handles one inbound trade stream (TRADE-7, TRADE-19). */
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    if (this.isRefused(peer)) {
-      stream.abort(tradeError(TradeCode.PEER_REFUSED, 'peer over its invalid-request budget'))
-      return
+    const refuse = (reason: StreamGuardReason, err: Error): void => {
+      this.onStreamRefused(reason, peer)
+      stream.abort(err)
     }
-    const ts = libp2pTradeStream(stream)
+    if (this.isRefused(peer))
+      return refuse('budget', tradeError(TradeCode.PEER_REFUSED, 'peer over its invalid-request budget'))
+    // TRADE-19: the buyer of a transaction this node sells in is never crowded out by strangers
+    const slot = this.caps.take(peer, this.isBuyer(peer))
+    if (typeof slot === 'string')
+      return refuse(
+        capReason(slot),
+        tradeError(TradeCode.STREAM_LIMIT, 'too many trade streams', { scope: slot })
+      )
+    // TRADE-19: before READY an honest buyer sends HELLO and nothing else
+    const ts = libp2pTradeStream(stream, {
+      maxUnreadBytes: TRADE_FRAME_UNREAD,
+      onOverrun: () => this.onStreamRefused('overrun', peer)
+    })
     const { limits, log } = this.ctx
     const stop = this.stopper.signal
     try {
@@ -258,15 +319,11 @@ export class TradeService {
         await readTradeFrame(ts, { timeoutMs: limits.helloTimeoutMs, signal: stop }, gone),
         TradeMsg.HELLO
       )
-      const txid = bytesToHex(hello)
-      const job = await this.jobFor(txid, limits.helloTimeoutMs, stop)
-      if (job === undefined) {
+      const job = await this.jobFor(bytesToHex(hello), peer, stop)
+      if (typeof job === 'string') {
+        // TRADE-16: charged before anything else is waited for or read
         this.budget.charge(peer)
-        return await failStream(ts, TradeCode.UNKNOWN_TX)
-      }
-      if (peer !== job.tx.terms.buyerPeerId) {
-        this.budget.charge(peer)
-        return await failStream(ts, TradeCode.WRONG_PEER)
+        return await failStream(ts, job)
       }
       if (job.sessionRunning || job.committed) return await failStream(ts, TradeCode.BUSY)
       job.sessionRunning = true
@@ -284,6 +341,8 @@ export class TradeService {
       // Tell the buyer why (TRADE-13) unless it is the one that went away.
       if (code !== TradeCode.BUYER_GONE) await failStream(ts, code)
       ts.bytes.abort()
+    } finally {
+      slot()
     }
   }
 }

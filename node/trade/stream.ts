@@ -1,12 +1,13 @@
 /**
  * A libp2p stream as the {@link ByteStream} of `cafs/transfer`, with one shared reader: the
  * trade's own frames and the CAFS push sessions take turns on the same stream (TRADE-3), so
- * bytes one reader pulled past its frame are handed back to the next reader.
+ * bytes one reader pulled past its frame are handed back to the next reader. Reads are pulled
+ * and the bytes buffered unread are capped per step (TRADE-19, the CAFS adapter's XFER-23).
  */
 import type { Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import { type ByteStreamOptions, libp2pByteStream } from '../../cafs/adapters/libp2p/index.js'
 import type { ByteStream } from '../../cafs/transfer/index.js'
-import type { AbortOptions } from '../../cafs/types.js'
 
 /** The incoming side of a stream, shared by successive readers, with push-back. */
 export class SharedSource implements AsyncIterable<Uint8Array> {
@@ -48,46 +49,26 @@ export interface TradeStream {
   readonly bytes: ByteStream
   /** The shared incoming side (its iterator is `bytes.source`). */
   readonly source: SharedSource
-}
-
-function closedError(cause?: unknown): Error {
-  return Object.assign(new Error('stream closed', { cause }), { code: 'ERR_STREAM_CLOSED' })
+  /**
+   * Sets the unread bytes the next step allows (TRADE-19): beyond them the peer overran and the
+   * read after the kept bytes fails `CAFS_XFER_OVERRUN`.
+   */
+  setMaxUnread(bytes: number): void
 }
 
 /**
- * Adapts a libp2p 3 stream: `write` sends and waits for `onDrain` when the stream's buffer is
- * full (back-pressure), `close` closes the writable end, `abort` resets both directions.
+ * Adapts a libp2p 3 stream through the CAFS adapter (pulled, bounded reads; `write` waits for
+ * `onDrain` when the stream's buffer is full, `close` closes the writable end, `abort` resets
+ * both directions). `options.maxUnreadBytes` is the first step's cap (default: a bulk step).
  */
-export function libp2pTradeStream(stream: Stream): TradeStream {
-  const source = new SharedSource(stream)
+export function libp2pTradeStream(stream: Stream, options: ByteStreamOptions = {}): TradeStream {
+  const inner = libp2pByteStream(stream, options)
+  const source = new SharedSource(inner.source)
   const bytes: ByteStream = {
     source,
-    async write(data: Uint8Array, options?: AbortOptions): Promise<void> {
-      options?.signal?.throwIfAborted()
-      let ok: boolean
-      try {
-        ok = stream.send(data)
-      } catch (err) {
-        throw closedError(err)
-      }
-      if (!ok)
-        try {
-          await stream.onDrain(options)
-        } catch (err) {
-          if (options?.signal?.aborted === true) throw options.signal.reason
-          throw closedError(err)
-        }
-    },
-    async close(options?: AbortOptions): Promise<void> {
-      try {
-        await stream.close(options)
-      } catch {
-        // already closed or reset: nothing left to flush
-      }
-    },
-    abort(err?: Error): void {
-      stream.abort(err ?? new Error('trade aborted'))
-    }
+    write: (data, o) => inner.write(data, o),
+    close: (o) => inner.close(o),
+    abort: (err) => inner.abort(err ?? new Error('trade aborted'))
   }
-  return { bytes, source }
+  return { bytes, source, setMaxUnread: (n) => inner.setMaxUnread(n) }
 }

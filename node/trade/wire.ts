@@ -3,6 +3,7 @@
  * alternate with CAFS push sessions on one stream. Framing is XFER-1's (varint length, body),
  * and a body is at most 127 bytes, so the length is always one byte.
  */
+import { XferCode } from '../../cafs/transfer/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { TradeCode, tradeError } from './errors.js'
 import type { TradeStream } from './stream.js'
@@ -12,6 +13,9 @@ export const TRADE_PROTOCOL = '/bitwrk/trade/1.0.0'
 
 /** Largest trade frame body (TRADE-3): the one-byte varint limit. */
 export const MAX_TRADE_FRAME = 127
+
+/** Unread bytes a step that expects one trade frame allows (TRADE-19): its length byte and body. */
+export const TRADE_FRAME_UNREAD = 1 + MAX_TRADE_FRAME
 
 /** Trade message types (TRADE-4); ERROR shares XFER's type so either reader understands it. */
 export const TradeMsg = {
@@ -172,6 +176,8 @@ export async function readTradeFrame(
       try {
         more = await ts.source.next()
       } catch (err) {
+        if (isBitwrkError(err, XferCode.OVERRUN))
+          throw tradeError(TradeCode.OVERRUN, 'peer sent more than the step allows', err.details)
         throw gone(`stream failed: ${String(err)}`)
       }
       if (more === undefined) throw gone('stream ended')

@@ -129,7 +129,10 @@ export const drill: Drill = {
         }
 
       // Gossip: messages above the per-message limit on both topics, and one RPC above GossipSub's.
-      const pubsub = attacker.libp2p.services.pubsub
+      // From a second identity: the stream attacks spent the first one's invalid-request budgets,
+      // so the victim dropped and banned it (the stream budget rules of issue 11.2).
+      const gossiper = await mkHost()
+      const pubsub = gossiper.libp2p.services.pubsub
       await waitFor(() => pubsub.getSubscribers(bidTopic(ARTICLE)).length > 0, {
         timeoutMs: 10_000,
         what: 'victim subscribed'

@@ -1,24 +1,32 @@
 /**
- * Child process of the `seller-killed-mid-transfer` drill: a seller node (memory store) with
- * the trade wired as the daemon's (one reversing worker per SELL bid). With `<killAfterChunks>`
- * above 0 it SIGKILLs itself when that many work chunks have arrived (the buyer is then in the
- * middle of the transfer), printing `dying <chunks>` first.
+ * Child process of the `seller-killed-mid-transfer` and `memory-flood` drills: a trader node
+ * (memory store) with the trade wired as the daemon's (one reversing worker per SELL bid). With
+ * `<killAfterChunks>` above 0 it SIGKILLs itself when that many work chunks have arrived (the
+ * buyer is then in the middle of the transfer), printing `dying <chunks>` first.
  * Lines on stdin: `sell <satoshi>` places a SELL and prints `bid <id>`; `has <id>` waits until
- * that bid is in the book and prints `has <id>`. Prints `ready <peerId>`
+ * that bid is in the book and prints `has <id>`; `buy <satoshi> <bytes>` buys the reversal of
+ * that many random bytes (at most two bids) and prints `buy ok <txid> <ms> <attempts>` when the
+ * result is the work reversed, else `buy fail <code>`. Prints `ready <peerId>`
  * once connected to `<peer>`, `tx <id>` when a sale is established, `sold <id> <phase>` when the
- * trade ends.
+ * trade ends. `serve <bytes> <peerId>` stores that many random bytes as a file, lets that peer
+ * fetch it (CHUNK-14) and prints `serving <manifestHex>`.
  * Usage: node seller-child.js <peerMultiaddr> <article> <epochMs> <settleMs> <killAfterChunks>
  */
 import '../../node/polyfill.js'
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { decodeManifest, encodeManifest } from '../../cafs/manifest.js'
+import { MemoryChunkStore } from '../../cafs/store/memory.js'
+import { exportStream, importStream } from '../../cafs/stream.js'
 import type { ChunkStore } from '../../cafs/types.js'
 import { createBitwrkNode } from '../../node/node.js'
 import { createMemoryController, openStore } from '../../node/store/index.js'
 import { waitFor } from '../../node/testing.js'
 import { TradeService } from '../../node/trade/index.js'
-import { MarketTxChannel, wireSeller } from '../../node/trade-wiring.js'
+import { buyWork, MarketTxChannel, wireSeller } from '../../node/trade-wiring.js'
+import { isBitwrkError } from '../../protocol/errors.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { money } from '../../protocol/money/index.js'
 
@@ -83,7 +91,7 @@ async function run(peer: string, article: string, epochMs: number, settleMs: num
   await node.host.libp2p.dial(multiaddr(peer), { signal: AbortSignal.timeout(10_000) })
   out(`ready ${node.peerId}`)
   for await (const line of createInterface({ input: process.stdin })) {
-    const [cmd, arg] = line.split(' ')
+    const [cmd, arg, ...rest] = line.split(' ')
     if (cmd === 'stop') break
     if (cmd === 'sell') {
       const bid = await node.placeBid({ article, side: 'SELL', price: money('BTC', BigInt(arg ?? '0')) })
@@ -91,6 +99,56 @@ async function run(peer: string, article: string, epochMs: number, settleMs: num
     } else if (cmd === 'has') {
       await waitFor(() => node.book.get(arg ?? '') !== undefined, { timeoutMs: 15_000, what: 'bid in book' })
       out(`has ${arg}`)
+    } else if (cmd === 'fetch') {
+      // honest load: fetch a file the peer serves (its manifest) again and again for `ms`
+      // (in the background: trades go on meanwhile)
+      const manifest = decodeManifest(new Uint8Array(Buffer.from(arg ?? '', 'hex')))
+      const until = performance.now() + Number(rest[0] ?? '0')
+      const provider = peerIdFromString(rest[1] ?? '')
+      void (async () => {
+        let n = 0
+        while (performance.now() < until) {
+          await node.exchange.fetchFile(manifest, {
+            providers: [provider],
+            store: new MemoryChunkStore(),
+            requestsPerProvider: 1
+          })
+          n++
+        }
+        out(`fetched ${n}`)
+      })().catch((err: unknown) => out(`fetched fail ${isBitwrkError(err) ? err.code : 'UNKNOWN'}`))
+    } else if (cmd === 'serve') {
+      const file = await importStream([new Uint8Array(randomBytes(Number(arg ?? '0')))], node.chunks, {
+        pin: true
+      })
+      node.files.grant('drill-serve', rest[0] ?? '', file)
+      out(`serving ${Buffer.from(encodeManifest(file)).toString('hex')}`)
+    } else if (cmd === 'buy') {
+      const data = new Uint8Array(randomBytes(Number(rest[0] ?? '0')))
+      const t0 = performance.now()
+      try {
+        const bought = await buyWork({
+          market: node.market,
+          trade,
+          store: node.chunks,
+          article,
+          price: money('BTC', BigInt(arg ?? '0')),
+          work: await importStream([data], node.chunks),
+          // a second bid when the first found no match in time (epochs are short here)
+          attempts: 2,
+          signal: AbortSignal.timeout(60_000)
+        })
+        const parts: Uint8Array[] = []
+        for await (const p of exportStream(bought.result, node.chunks)) parts.push(p)
+        const ok = Buffer.compare(Buffer.concat(parts), Buffer.from(data).reverse()) === 0
+        const ms = Math.round(performance.now() - t0)
+        out(ok ? `buy ok ${bought.tx.id} ${ms} ${bought.attempts}` : 'buy fail WRONG_RESULT')
+      } catch (err) {
+        const last = isBitwrkError(err) ? err.details.lastCode : undefined
+        out(
+          `buy fail ${isBitwrkError(err) ? err.code : 'UNKNOWN'}${typeof last === 'string' ? `:${last}` : ''}`
+        )
+      }
     }
   }
   await trade.stop()

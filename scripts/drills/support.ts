@@ -124,7 +124,10 @@ export function msSince(t0: number): number {
 
 /** A child node process spoken to by lines on stdin/stdout. */
 export interface ChildLines {
-  /** The next stdout line starting with `prefix` (earlier other lines are skipped). */
+  /**
+   * The next stdout line starting with `prefix`, taken out of the lines received; other lines
+   * stay for other callers (several may wait at once on one child, each for its own prefix).
+   */
   next(prefix: string, timeoutMs: number): Promise<string>
   /** Writes one line to its stdin. */
   send(line: string): void
@@ -168,8 +171,7 @@ export function spawnLines(script: string, args: string[]): ChildLines {
       for (;;) {
         const i = lines.findIndex((l) => l.startsWith(prefix))
         if (i >= 0) {
-          const [l] = lines.splice(0, i + 1).slice(-1)
-          return l as string
+          return lines.splice(i, 1)[0] as string
         }
         if (exited) throw new Error(`child exited before "${prefix}": ${err.slice(-500)}`)
         const left = deadline - Date.now()

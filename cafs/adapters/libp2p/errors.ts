@@ -10,6 +10,8 @@ export const ChunkCode = {
   PEER_REFUSED: 'CHUNK_PEER_REFUSED',
   /** Every serving slot is taken (`maxActiveStreams`, CHUNK-8); the stream was refused. */
   BUSY: 'CHUNK_BUSY',
+  /** The peer holds `maxPeerStreams` streams over all its connections (CHUNK-15); refused. */
+  STREAM_LIMIT: 'CHUNK_STREAM_LIMIT',
   /** The DHT found no provider for the file (other than ourselves) before its deadline. */
   NO_PROVIDERS: 'CHUNK_NO_PROVIDERS',
   /** No provider returned a manifest for the file key. */

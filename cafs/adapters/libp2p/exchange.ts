@@ -44,9 +44,9 @@ export class ChunkExchange {
     return this.server.isRefused(peer)
   }
 
-  /** Streams being served right now. */
-  activeStreams(): number {
-    return this.server.activeStreams()
+  /** Streams being served right now (of `peer` only, when given). */
+  activeStreams(peer?: string): number {
+    return this.server.activeStreams(peer)
   }
 
   /** Announces this node as a provider of the file (DHT, with a deadline). */

@@ -5,6 +5,15 @@
  * Wire format and rules: protocol/spec/chunk-exchange.md.
  */
 export { type ChunkAccessPolicy, type ForbiddenEvent, readableView } from './access.js'
+
+export {
+  capReason,
+  InboundStreamCaps,
+  type StreamCapScope,
+  type StreamCaps,
+  type StreamGuardReason,
+  type StreamRefusedHandler
+} from './caps.js'
 export { type ClientLibp2p, openChunkStream, PeerChunkSource, queryHave, queryManifest } from './client.js'
 export {
   DHT_DEFAULTS,
@@ -33,7 +42,13 @@ export {
   type ManifestLookup,
   type ServerLibp2p
 } from './server.js'
-export { libp2pByteStream } from './stream.js'
+export {
+  BULK_UNREAD_BYTES,
+  type ByteStreamOptions,
+  type LimitedByteStream,
+  libp2pByteStream,
+  MAX_STREAM_WINDOW_BYTES
+} from './stream.js'
 export {
   CHUNK_PROTOCOL,
   decodeHave,

@@ -10,8 +10,10 @@ import {
   encodeOffer,
   FrameReader,
   InvalidRequestBudget,
+  MAX_VARINT_BYTES,
   MISBEHAVIOUR_CODES,
   MsgType,
+  maxRequestBytes,
   resolveLimits,
   serveChunks,
   type TransferLimits,
@@ -20,6 +22,7 @@ import {
 } from '../../transfer/index.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../../types.js'
 import { type ChunkAccessPolicy, type ForbiddenEvent, readableView } from './access.js'
+import { InboundStreamCaps, type StreamGuardReason, type StreamRefusedHandler } from './caps.js'
 import { ChunkCode, chunkError, xferError } from './errors.js'
 import { peekType } from './peek.js'
 import { libp2pByteStream } from './stream.js'
@@ -47,7 +50,7 @@ export interface ChunkServerOptions {
   /** Answers MANIFEST_GET; without it every manifest request is answered MISSING. */
   manifests?: ManifestLookup
   /**
-   * Who may read which chunk and manifest (CHUNK-14); a refused key is answered as not held.
+   * Who may read which chunk and manifest (CHUNK-15); a refused key is answered as not held.
    * Without it every peer may read everything the store holds.
    */
   access?: ChunkAccessPolicy
@@ -63,10 +66,14 @@ export interface ChunkServerOptions {
   maxOutboundStreams?: number
   /** Streams served at once over all peers (default 64). */
   maxActiveStreams?: number
+  /** Streams served at once for one peer, over all its connections (default 8, CHUNK-15). */
+  maxPeerStreams?: number
   /** Invalid requests a peer may make before its streams are refused (default 3). */
   invalidRequestBudget?: number
   /** Called for every invalid request. */
   onInvalidRequest?: (event: InvalidRequestEvent) => void
+  /** Called for every stream refused at a cap or the budget, or cut for an overrun (metrics, bans). */
+  onStreamRefused?: StreamRefusedHandler
   /** Called when a GET stream ends normally, with the chunk bytes served on it (for metrics). */
   onServed?: (event: { peer: string; chunks: number; bytes: number }) => void
   /** Called after a successful `ChunkExchange.fetchFile`, with the verified chunk bytes received. */
@@ -96,6 +103,8 @@ export const CHUNK_SERVER_DEFAULTS = {
   maxInboundStreams: 8,
   maxOutboundStreams: 8,
   maxActiveStreams: 64,
+  // as the per-connection cap: a peer with several connections gets one budget (CHUNK-15)
+  maxPeerStreams: 8,
   // Holepunch's habit: a few strikes, then the peer is dropped.
   invalidRequestBudget: 3
 } as const
@@ -116,8 +125,11 @@ export class ChunkServer {
   private readonly limits: TransferLimits
   private readonly budget: InvalidRequestBudget
   private readonly active = new Set<ByteStream>()
+  private readonly caps: InboundStreamCaps
   private controller = new AbortController()
   private readonly idleTimeoutMs: number
+  /** Largest request body read (XFER-23): a HAVE or GET of `maxKeysPerRequest` keys. */
+  private readonly maxRequest: number
   private started = false
 
   constructor(
@@ -129,6 +141,11 @@ export class ChunkServer {
       opts.invalidRequestBudget ?? CHUNK_SERVER_DEFAULTS.invalidRequestBudget
     )
     this.idleTimeoutMs = opts.idleTimeoutMs ?? CHUNK_SERVER_DEFAULTS.idleTimeoutMs
+    this.caps = new InboundStreamCaps({
+      perPeer: opts.maxPeerStreams ?? CHUNK_SERVER_DEFAULTS.maxPeerStreams,
+      total: opts.maxActiveStreams ?? CHUNK_SERVER_DEFAULTS.maxActiveStreams
+    })
+    this.maxRequest = maxRequestBytes(this.limits)
   }
 
   /** Registers the protocol handler. */
@@ -160,9 +177,9 @@ export class ChunkServer {
     return this.budget.count(peer) > this.budget.maxInvalid
   }
 
-  /** Streams being served right now. */
-  activeStreams(): number {
-    return this.active.size
+  /** Streams being served right now (of `peer` only, when given). */
+  activeStreams(peer?: string): number {
+    return this.caps.count(peer)
   }
 
   /** CHUNK-14: may `peer` read `key`? A refusal is reported (`CHUNK_FORBIDDEN`) and answered as not held. */
@@ -175,10 +192,21 @@ export class ChunkServer {
 
   private async onStream(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    if (this.isRefused(peer)) return stream.abort(chunkError(ChunkCode.PEER_REFUSED, 'peer over budget'))
-    const max = this.opts.maxActiveStreams ?? CHUNK_SERVER_DEFAULTS.maxActiveStreams
-    if (this.active.size >= max) return stream.abort(chunkError(ChunkCode.BUSY, 'too many active streams'))
-    const bs = libp2pByteStream(stream)
+    const refuse = (reason: StreamGuardReason, err: Error): void => {
+      this.opts.onStreamRefused?.(reason, peer)
+      stream.abort(err)
+    }
+    if (this.isRefused(peer)) return refuse('budget', chunkError(ChunkCode.PEER_REFUSED, 'peer over budget'))
+    const slot = this.caps.take(peer)
+    if (slot === 'protocol')
+      return refuse('protocol_cap', chunkError(ChunkCode.BUSY, 'too many active streams'))
+    if (slot === 'peer')
+      return refuse('peer_cap', chunkError(ChunkCode.STREAM_LIMIT, 'too many streams of this peer'))
+    // XFER-23: a fetcher sends one request, then waits for its answer (CHUNK-3)
+    const bs = libp2pByteStream(stream, {
+      maxUnreadBytes: MAX_VARINT_BYTES + this.maxRequest,
+      onOverrun: () => this.opts.onStreamRefused?.('overrun', peer)
+    })
     this.active.add(bs)
     const signal = this.controller.signal
     // CHUNK-14: this peer's requests see only what the policy lets it read.
@@ -193,6 +221,7 @@ export class ChunkServer {
         const served = await serveChunks(s, store, {
           limits: this.limits,
           idleTimeoutMs: this.idleTimeoutMs,
+          maxRequestLength: this.maxRequest,
           verifyServed: this.opts.verifyServed ?? true,
           hashPool: this.opts.hashPool,
           signal
@@ -208,6 +237,7 @@ export class ChunkServer {
       }
     } finally {
       this.active.delete(bs)
+      slot()
     }
   }
 
@@ -223,11 +253,7 @@ export class ChunkServer {
       writeFrame(stream, body, { signal, timeoutMs: this.limits.messageTimeoutMs })
     try {
       for (;;) {
-        const body = await reader.read({
-          maxLength: this.limits.maxMessageLength,
-          timeoutMs: this.idleTimeoutMs,
-          signal
-        })
+        const body = await reader.read({ maxLength: this.maxRequest, timeoutMs: this.idleTimeoutMs, signal })
         if (body === undefined) break
         const type = body[0]
         if (type === QueryType.HAVE) {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { StreamGuardReason } from '../../../cafs/adapters/libp2p/index.js'
 import { keyToHex } from '../../../cafs/keys.js'
 import { manifestOfBytes } from '../../../cafs/manifest.js'
 import { MemoryChunkStore } from '../../../cafs/store/memory.js'
@@ -55,6 +56,8 @@ export interface NodeOptions {
   readonly limits?: Partial<TradeLimits>
   /** Wraps the channel the trade service publishes on (a hostile party's messages). */
   readonly wrapChannel?: (channel: TxChannel) => TxChannel
+  /** Inbound streams refused or cut by the seller's guards (TRADE-16, TRADE-19). */
+  readonly onStreamRefused?: (reason: StreamGuardReason) => void
 }
 
 /** Starts a node: host on 127.0.0.1 port 0, store, repository, channel, trade service. */
@@ -82,7 +85,8 @@ export async function makeNode(
     channel: opts.wrapChannel?.(channel) ?? channel,
     store,
     clock,
-    ...(opts.limits !== undefined ? { limits: opts.limits } : {})
+    ...(opts.limits !== undefined ? { limits: opts.limits } : {}),
+    ...(opts.onStreamRefused !== undefined ? { onStreamRefused: opts.onStreamRefused } : {})
   })
   await trade.start()
   let stopped: Promise<void> | undefined

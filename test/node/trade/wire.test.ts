@@ -89,7 +89,8 @@ describe('node/trade/wire', () => {
       )
       const ts: TradeStream = {
         source,
-        bytes: { source, write: async () => {}, close: async () => {}, abort: () => {} }
+        bytes: { source, write: async () => {}, close: async () => {}, abort: () => {} },
+        setMaxUnread: () => {}
       }
       const gone = (why: string): Error => new Error(why)
       const a = await readTradeFrame(ts, { timeoutMs: 1000 }, gone)
@@ -110,7 +111,8 @@ describe('node/trade/wire', () => {
       )
       const ts: TradeStream = {
         source,
-        bytes: { source, write: async () => {}, close: async () => {}, abort: () => {} }
+        bytes: { source, write: async () => {}, close: async () => {}, abort: () => {} },
+        setMaxUnread: () => {}
       }
       try {
         await readTradeFrame(ts, { timeoutMs: 1000 }, () => new BitwrkError(TradeCode.BUYER_GONE, 'gone'))

@@ -1,0 +1,109 @@
+/**
+ * The process's memory watch (DESIGN.md invariant 10; GOSSIP-14; `docs/drills.md`,
+ * memory-flood). A node under a stream or connection flood holds little — its buffers are
+ * bounded (XFER-23, the stream caps, the muxer guard) — but it allocates fast: every refused
+ * stream, handshake and discarded frame is garbage. V8 collects garbage when its own heuristics
+ * say so, and the external buffers and native contexts that garbage holds (socket reads,
+ * ciphers) are freed only then, so between full collections the process's RSS floats up by a
+ * hundred megabytes and more (measured: live heap +3 MiB, RSS +115 MiB). The watch samples the
+ * RSS and, when it has grown by `growthBytes` since the last full collection, runs one (at most
+ * every `minIntervalMs`): RSS then stays within about that growth of the working size. One
+ * watch per process, shared by every node in it (tests and drills run several).
+ */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+
+/** Settings of the memory watch. */
+export interface MemoryWatchOptions {
+  /** RSS growth since the last full collection that triggers the next one, bytes. */
+  readonly growthBytes: number
+  /** Shortest time between two collections the watch runs, ms (bounds its CPU cost). */
+  readonly minIntervalMs: number
+  /** RSS sampling interval, ms. */
+  readonly sampleMs: number
+}
+
+/**
+ * Defaults: 24 MiB of growth (well inside the memory-flood drill's 64 MiB bound: the RSS a
+ * collection leaves behind is a little higher each time, as freed native memory stays mapped),
+ * at most four collections per second (a full collection of a 60 MB heap takes about 30 ms:
+ * 12 % of one core at worst, and only while something allocates that fast), sampled every 25 ms.
+ */
+export const DEFAULT_MEMORY_WATCH: MemoryWatchOptions = {
+  growthBytes: 24 << 20,
+  minIntervalMs: 250,
+  sampleMs: 25
+}
+
+/** What the watch has done, for metrics. */
+export interface MemoryWatchStats {
+  /** Full collections the watch ran. */
+  readonly collections: number
+  /** RSS after the last one (or at start), bytes: the floor growth is measured from. */
+  readonly floorBytes: number
+  /** Whether the watch runs (some node in the process joined it and has not left). */
+  readonly running: boolean
+}
+
+let users = 0
+let timer: ReturnType<typeof setInterval> | undefined
+let collections = 0
+let floor = 0
+let lastMs = 0
+let collect: (() => void) | undefined
+
+/**
+ * V8's full collection, made callable at run time: the flag only adds the `gc` function to
+ * contexts created after it is set, so a fresh context hands it over.
+ */
+function fullCollection(): () => void {
+  if (collect !== undefined) return collect
+  const exposed = (globalThis as { gc?: () => void }).gc
+  if (typeof exposed === 'function') collect = exposed
+  else {
+    setFlagsFromString('--expose-gc')
+    collect = runInNewContext('gc') as () => void
+  }
+  return collect
+}
+
+/**
+ * Starts the process's memory watch, or joins it when running; the returned function leaves
+ * (idempotent) and the last one out stops it. The first caller's options win.
+ */
+export function watchMemory(options: MemoryWatchOptions = DEFAULT_MEMORY_WATCH): () => void {
+  users++
+  if (timer === undefined) {
+    const gc = fullCollection()
+    floor = process.memoryUsage.rss()
+    lastMs = 0
+    timer = setInterval(() => {
+      const rss = process.memoryUsage.rss()
+      // a lower RSS (V8 collected by itself, pages returned) lowers the floor as well
+      if (rss < floor) floor = rss
+      const now = performance.now()
+      if (rss - floor < options.growthBytes || now - lastMs < options.minIntervalMs) return
+      gc()
+      collections++
+      lastMs = performance.now()
+      floor = process.memoryUsage.rss()
+    }, options.sampleMs)
+    // the watch never keeps a process alive
+    timer.unref()
+  }
+  let left = false
+  return () => {
+    if (left) return
+    left = true
+    users--
+    if (users === 0 && timer !== undefined) {
+      clearInterval(timer)
+      timer = undefined
+    }
+  }
+}
+
+/** What the watch has done in this process so far. */
+export function memoryWatchStats(): MemoryWatchStats {
+  return { collections, floorBytes: floor, running: timer !== undefined }
+}

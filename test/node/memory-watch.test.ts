@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict'
+import { memoryWatchStats, watchMemory } from '../../node/memory-watch.js'
+import { waitFor } from '../../node/testing.js'
+
+describe('node/memory-watch', () => {
+  it('runs a full collection once the RSS grew past its bound, is shared by its users and stops with the last', async () => {
+    const before = memoryWatchStats()
+    const leaveA = watchMemory({ growthBytes: 4 << 20, minIntervalMs: 0, sampleMs: 5 })
+    // a second user joins the running watch (its options are ignored)
+    const leaveB = watchMemory({ growthBytes: 1 << 30, minIntervalMs: 60_000, sampleMs: 60_000 })
+    assert.equal(memoryWatchStats().running, true)
+    // memory that stays: the RSS grows past any bound the watch runs with (at most 256 MiB)
+    const held: Buffer[] = []
+    await waitFor(
+      () => {
+        if (held.length < 64) held.push(Buffer.alloc(4 << 20, 1))
+        return memoryWatchStats().collections > before.collections
+      },
+      { timeoutMs: 20_000, what: 'a collection by the watch' }
+    )
+    assert.ok(held.length > 0)
+    held.length = 0
+    leaveA()
+    leaveA()
+    assert.equal(memoryWatchStats().running, true, 'one user left, the other still watches')
+    leaveB()
+    // as before the test: stopped, unless a node elsewhere in the process still runs
+    assert.equal(memoryWatchStats().running, before.running)
+  })
+})

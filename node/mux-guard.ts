@@ -48,8 +48,11 @@ export interface StreamOpenBudget {
 /**
  * The default budget: an honest peer opens a few streams per connection at start (identify,
  * GossipSub, Kad-DHT) and then about one per request (a sync session, a trade, a chunk query, up
- * to 3 streams per fetch from a provider, CHUNK-10), i.e. far under 32 per second on average;
- * 128 at once is 4 times the sum of the per-peer caps of trade, sync and chunk (16 + 8 + 8).
+ * to 3 streams per fetch from a provider, CHUNK-10). On loopback a peer that fetches a small file
+ * and syncs a book in a loop opens well over a hundred per second (the `slow-peer` drill's
+ * honest peer; a budget of 32 per second cut and banned it), so the budget only stops a SYN
+ * flood: 512 at once, 256 per second. What a stream may cost is bounded elsewhere (the
+ * per-peer and per-protocol caps, XFER-23, the memory watch).
  */
 export const DEFAULT_STREAM_OPEN_BUDGET: StreamOpenBudget = { burst: 512, perSecond: 256 }
 

@@ -8,16 +8,6 @@ export {
   type NetworkFetchOptions
 } from '../cafs/adapters/libp2p/index.js'
 export * from './api/index.js'
-export {
-  BidBook,
-  type BidBookOptions,
-  type BookAddResult,
-  BookCodes,
-  type BookEpoch,
-  type BookMatch,
-  DEFAULT_BOOK_LIMITS,
-  type LiveBid
-} from './book.js'
 export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './bootstrap.js'
 export * as demo from './demo/index.js'
 export { DEFAULT_MAX_GRANTED_KEYS, TxFileAccess } from './file-access.js'
@@ -33,28 +23,43 @@ export {
 } from './host.js'
 export { createLogger, type LogContext, type Logger, type LoggerOptions, silentLogger } from './logger.js'
 export {
+  BidBook,
+  type BidBookOptions,
   type BidClosedEvent,
+  type BookAddResult,
+  BookCodes,
+  type BookEpoch,
+  type BookMatch,
+  type BookSyncOptions,
   type BuyerWork,
+  type BuyWorkOptions,
+  type BuyWorkResult,
+  bookSyncAdapters,
+  buyWork,
+  createMarketMetrics,
+  DEFAULT_BOOK_LIMITS,
   DEFAULT_HISTORY_EPOCHS,
   type EpochEvent,
+  type LiveBid,
   Market,
   MarketCodes,
   type MarketEvents,
+  type MarketMetrics,
   type MarketOptions,
+  MarketTxChannel,
+  MarketTxCodes,
   type MatchEvent,
+  NodeTradeCode,
   type OwnBid,
   type PlaceBidRequest,
-  type RefusedEvent
-} from './market.js'
-export { createMarketMetrics, type MarketMetrics } from './market-metrics.js'
-export { type BookSyncOptions, bookSyncAdapters } from './market-sync.js'
-export {
-  MarketTxCodes,
+  type RefusedEvent,
   TransactionFollower,
   type TxEntry,
   type TxEvent,
-  type TxPhaseEvent
-} from './market-tx.js'
+  type TxPhaseEvent,
+  type WorkFunction,
+  wireSeller
+} from './market/index.js'
 export { codeLabel, createMetrics, type NodeMetrics, type TopicKindLabel } from './metrics.js'
 export {
   type BitwrkNode,
@@ -85,12 +90,3 @@ export {
   type TradeWorker,
   type TxChannel
 } from './trade/index.js'
-export {
-  type BuyWorkOptions,
-  type BuyWorkResult,
-  buyWork,
-  MarketTxChannel,
-  NodeTradeCode,
-  type WorkFunction,
-  wireSeller
-} from './trade-wiring.js'

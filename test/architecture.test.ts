@@ -111,12 +111,22 @@ function layerViolations(root: string): string[] {
   }
   for (const file of sourceFiles(join(root, 'node'))) {
     const rel = relative(root, file)
+    const inMarket = rel.split(sep).slice(0, 2).join('/') === 'node/market'
     for (const spec of importsOf(readFileSync(file, 'utf8'))) {
       if (spec.startsWith('.') && /(^|\/)(cli|scripts|test)\//.test(spec))
         problems.push(`${rel}: node/ imports '${spec}'`)
+      if (inMarket && isAboveMarket(spec)) problems.push(`${rel}: node/market/ imports '${spec}' above it`)
     }
   }
   return problems
+}
+
+/**
+ * True when a file of node/market/ (bid → match → agree → trade) would import what is built on
+ * it: the node's assembly (node/node.ts), the daemon or the local API (issue 13).
+ */
+function isAboveMarket(spec: string): boolean {
+  return spec.startsWith('.') && (/(^|\/)(daemon|api)\//.test(spec) || /^\.\.\/node\.js$/.test(spec))
 }
 
 /** The one table of bucket bytes of the node's database (issue 12.1). */
@@ -150,7 +160,7 @@ function strayBucketBytes(root: string): string[] {
 }
 
 describe('architecture', () => {
-  it('keeps protocol/ pure and libp2p inside the cafs adapter (DESIGN.md §1)', () => {
+  it('keeps protocol/ pure, libp2p inside the cafs adapter and node/market/ below the daemon (DESIGN.md §1)', () => {
     assert.deepEqual(layerViolations(ROOT), [])
   })
 
@@ -165,6 +175,11 @@ describe('architecture', () => {
     assert.match(isForbiddenForProtocol('@libp2p/gossipsub') ?? '', /libp2p/)
     assert.match(isForbiddenForProtocol('classic-level') ?? '', /storage/)
     assert.equal(isForbiddenForProtocol('@noble/curves/secp256k1.js'), undefined)
+    assert.equal(isAboveMarket('../daemon/facade.js'), true)
+    assert.equal(isAboveMarket('../api/index.js'), true)
+    assert.equal(isAboveMarket('../node.js'), true)
+    assert.equal(isAboveMarket('../trade/service.js'), false)
+    assert.equal(isAboveMarket('./market.js'), false)
   })
 
   it('gives every bucket of the node database its own byte, all in one table (issue 12.1)', () => {

@@ -8,7 +8,7 @@ import type { ActivityView, TransferView } from '../../node/api/index.js'
 import { type DaemonEndpoint, daemonHeaders } from '../daemon.js'
 import type { Output } from '../io.js'
 
-/** What the phases of a buy's activity mean to the user (node/daemon/facade.ts, trade-wiring). */
+/** What the phases of a buy's activity mean to the user (node/daemon/facade.ts, node/market/buy.ts). */
 const PHASE_TEXT: Readonly<Record<string, string>> = {
   LOCAL: 'accepted, placing a bid',
   BID: 'bid placed, waiting for a seller',

@@ -15,8 +15,8 @@ import type {
   PeerReputationView,
   PeerView
 } from '../api/facade.js'
-import type { EpochEvent, MatchEvent } from '../market.js'
-import type { TxEvent, TxPhaseEvent } from '../market-tx.js'
+import type { TxEvent, TxPhaseEvent } from '../market/follower.js'
+import type { EpochEvent, MatchEvent } from '../market/market.js'
 import type { BitwrkNode } from '../node.js'
 import type { ReputationView } from '../reputation/index.js'
 import type { DemoImages } from './demo-images.js'

@@ -8,7 +8,7 @@ import {
   validateCancel
 } from '../../protocol/bid/index.js'
 import type { Network } from '../../protocol/identity/index.js'
-import { BookCodes } from '../book.js'
+import { BookCodes } from '../market/book.js'
 import type { MessageValidator, ValidationResult } from './types.js'
 
 /** GOSSIP-3: the protocol's default clock allowance (BID-15), re-exported for the node. */

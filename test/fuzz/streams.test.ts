@@ -25,6 +25,7 @@ import {
   openStore
 } from '../../node/index.js'
 import type { LogContext, Logger } from '../../node/logger.js'
+import { MarketTxChannel } from '../../node/market/index.js'
 import {
   DEFAULT_SYNC_LIMITS,
   decodeResponse,
@@ -38,7 +39,6 @@ import { randomPrivateKey } from '../../node/testing.js'
 import { TradeCode } from '../../node/trade/errors.js'
 import { TradeService } from '../../node/trade/index.js'
 import { encodeTradeFrame, TRADE_PROTOCOL, TradeMsg } from '../../node/trade/wire.js'
-import { MarketTxChannel } from '../../node/trade-wiring.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { money } from '../../protocol/money/index.js'
 import { codesOf, FUZZ, hostileBytes, Tally, trackUnhandled } from './helpers.js'

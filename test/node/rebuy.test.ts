@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { exportStream, importStream } from '../../cafs/stream.js'
 import type { ChunkStore, Manifest } from '../../cafs/types.js'
 import { type BitwrkNode, TradeService } from '../../node/index.js'
+import { buyWork, MarketTxChannel, wireSeller } from '../../node/market/index.js'
 import { waitFor } from '../../node/testing.js'
 import type { TradeWorker } from '../../node/trade/index.js'
-import { buyWork, MarketTxChannel, wireSeller } from '../../node/trade-wiring.js'
 import { money } from '../../protocol/money/index.js'
 import type { Transaction } from '../../protocol/transaction/index.js'
 import { ARTICLE, connect, memoryNode, random, waitMeshes } from './market/helpers.js'
@@ -40,7 +40,7 @@ function killingStore(store: ChunkStore, kill: () => Promise<void>): ChunkStore 
   })
 }
 
-describe('node/trade-wiring', function () {
+describe('node/market (buy, sell)', function () {
   this.timeout(60_000)
   const nodes: BitwrkNode[] = []
   const trades: TradeService[] = []

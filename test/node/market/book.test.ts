@@ -33,7 +33,7 @@ function bid(who: Identity, side: 'BUY' | 'SELL', price: bigint, createdMs = T0,
   })
 }
 
-describe('node/book', () => {
+describe('node/market/book', () => {
   it('admits valid bids once and ignores duplicates and unfollowed articles', () => {
     const b = book()
     const x = bid(newIdentity(), 'SELL', 100n)

@@ -9,7 +9,7 @@ import {
   openStore,
   txTopic
 } from '../../../node/index.js'
-import type { BuyerWork } from '../../../node/market.js'
+import type { BuyerWork } from '../../../node/market/market.js'
 import { waitForMesh } from '../../../node/testing.js'
 import { Identity } from '../../../protocol/identity/index.js'
 

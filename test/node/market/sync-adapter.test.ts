@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { Registry } from 'prom-client'
 import { BidBook, createMarketMetrics, silentLogger } from '../../../node/index.js'
-import { bookSyncAdapters } from '../../../node/market-sync.js'
+import { bookSyncAdapters } from '../../../node/market/sync-adapter.js'
 import { type Bid, encodeSigned, randomBidNonce, signBid } from '../../../protocol/bid/index.js'
 import type { Identity } from '../../../protocol/identity/index.js'
 import { epochClosesAtMs, epochOf } from '../../../protocol/matching/index.js'
@@ -35,7 +35,7 @@ function bid(who: Identity, side: 'BUY' | 'SELL', price: bigint, createdMs: numb
   })
 }
 
-describe('node/market-sync (book sync adapters)', () => {
+describe('node/market/sync-adapter (book sync adapters)', () => {
   it('lets a late joiner pull the live bids and the snapshot and then match like the network', () => {
     const old = book()
     const resting = [bid(newIdentity(), 'SELL', 300n, T0), bid(newIdentity(), 'BUY', 100n, T0 + 1)]

@@ -2,9 +2,9 @@
 import { exportStream } from '../../../cafs/stream.js'
 import type { ChunkStore, Manifest } from '../../../cafs/types.js'
 import { type BitwrkNode, type BitwrkNodeOptions, TradeService } from '../../../node/index.js'
+import { type BuyWorkOptions, MarketTxChannel, wireSeller } from '../../../node/market/index.js'
 import { waitFor } from '../../../node/testing.js'
 import type { TradeWorker } from '../../../node/trade/index.js'
-import { type BuyWorkOptions, MarketTxChannel, wireSeller } from '../../../node/trade-wiring.js'
 import { money } from '../../../protocol/money/index.js'
 import { ARTICLE, connect, memoryNode, waitMeshes } from '../market/helpers.js'
 

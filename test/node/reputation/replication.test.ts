@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import { importStream } from '../../../cafs/stream.js'
+import { buyWork } from '../../../node/market/buy.js'
 import { waitFor } from '../../../node/testing.js'
-import { buyWork } from '../../../node/trade-wiring.js'
 import type { Bid } from '../../../protocol/bid/index.js'
 import { money } from '../../../protocol/money/index.js'
 import type { Transaction } from '../../../protocol/transaction/index.js'
 import { ARTICLE, connect, random, waitMeshes } from '../market/helpers.js'
 import { buyOptions, Nodes, readAll, reversing, type TradingNode } from './helpers.js'
 
-describe('node/trade-wiring (replication)', function () {
+describe('node/market/buy (replication)', function () {
   this.timeout(40_000)
   const nodes = new Nodes()
   afterEach(() => nodes.stop())

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { matchKey } from '../protocol/article/index.js'
+import { matchKey } from '../../protocol/article/index.js'
 import {
   type Bid,
   CANCEL_KIND,
@@ -8,9 +8,9 @@ import {
   encodeSigned,
   validateBid,
   validateCancel
-} from '../protocol/bid/index.js'
-import { BitwrkError } from '../protocol/errors.js'
-import type { Network } from '../protocol/identity/index.js'
+} from '../../protocol/bid/index.js'
+import { BitwrkError } from '../../protocol/errors.js'
+import type { Network } from '../../protocol/identity/index.js'
 import {
   type BookSnapshot,
   type EpochParams,
@@ -18,11 +18,11 @@ import {
   type Match,
   type MatchableBid,
   Matcher
-} from '../protocol/matching/index.js'
-import type { ValidationContext, ValidationResult } from './gossip/types.js'
-import type { Logger } from './logger.js'
-import type { MarketMetrics } from './market-metrics.js'
-import { codeLabel } from './metrics.js'
+} from '../../protocol/matching/index.js'
+import type { ValidationContext, ValidationResult } from '../gossip/types.js'
+import type { Logger } from '../logger.js'
+import { codeLabel } from '../metrics.js'
+import type { MarketMetrics } from './metrics.js'
 
 /** Error and ignore codes of the bid book (`BOOK_*`, MARKET-3 … MARKET-5). */
 export const BookCodes = {

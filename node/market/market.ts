@@ -9,11 +9,16 @@ import {
   randomBidNonce,
   signBid,
   signCancel
-} from '../protocol/bid/index.js'
-import { BitwrkError } from '../protocol/errors.js'
-import type { Identity } from '../protocol/identity/index.js'
-import { epochClosesAtMs, GENESIS_DIGEST, lastClosedEpoch, type Match } from '../protocol/matching/index.js'
-import { type Money, money } from '../protocol/money/index.js'
+} from '../../protocol/bid/index.js'
+import { BitwrkError } from '../../protocol/errors.js'
+import type { Identity } from '../../protocol/identity/index.js'
+import {
+  epochClosesAtMs,
+  GENESIS_DIGEST,
+  lastClosedEpoch,
+  type Match
+} from '../../protocol/matching/index.js'
+import { type Money, money } from '../../protocol/money/index.js'
 import {
   ESTABLISH_TIMEOUT_MS,
   type MatchTerms,
@@ -23,20 +28,20 @@ import {
   type Transaction,
   transactionId,
   workSecretHash
-} from '../protocol/transaction/index.js'
+} from '../../protocol/transaction/index.js'
+import type { GossipAdapter } from '../gossip/adapter.js'
+import { bidTopic } from '../gossip/topics.js'
+import type { Logger } from '../logger.js'
+import type { Repositories } from '../store/data-dir.js'
 import type { BidBook, BookEpoch, BookMatch } from './book.js'
-import type { GossipAdapter } from './gossip/adapter.js'
-import { bidTopic } from './gossip/topics.js'
-import type { Logger } from './logger.js'
-import type { MarketMetrics } from './market-metrics.js'
 import {
   TransactionFollower,
   type TransactionFollowerOptions,
   type TxEntry,
   type TxEvent,
   type TxPhaseEvent
-} from './market-tx.js'
-import type { Repositories } from './store/data-dir.js'
+} from './follower.js'
+import type { MarketMetrics } from './metrics.js'
 
 /** Codes of the market service (`MARKET_*`). */
 export const MarketCodes = {

@@ -1,5 +1,5 @@
-import { BitwrkError, isBitwrkError } from '../protocol/errors.js'
-import type { Identity } from '../protocol/identity/index.js'
+import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
+import type { Identity } from '../../protocol/identity/index.js'
 import {
   createTransaction,
   decodeTxMessage,
@@ -18,16 +18,16 @@ import {
   TxError,
   type TxMessage,
   validateTxMessage
-} from '../protocol/transaction/index.js'
-import type { GossipAdapter } from './gossip/adapter.js'
-import { txTopic } from './gossip/topics.js'
-import type { ValidationContext, ValidationResult } from './gossip/types.js'
-import type { Logger } from './logger.js'
-import type { MarketMetrics } from './market-metrics.js'
-import { codeLabel } from './metrics.js'
-import type { BidRepository } from './store/bids.js'
-import { StoreError } from './store/errors.js'
-import type { TransactionRepository } from './store/transactions.js'
+} from '../../protocol/transaction/index.js'
+import type { GossipAdapter } from '../gossip/adapter.js'
+import { txTopic } from '../gossip/topics.js'
+import type { ValidationContext, ValidationResult } from '../gossip/types.js'
+import type { Logger } from '../logger.js'
+import { codeLabel } from '../metrics.js'
+import type { BidRepository } from '../store/bids.js'
+import { StoreError } from '../store/errors.js'
+import type { TransactionRepository } from '../store/transactions.js'
+import type { MarketMetrics } from './metrics.js'
 
 /** Shortest time a transaction message is retried for, even after its phase's deadline (MARKET-10). */
 const MIN_PUBLISH_WINDOW_MS = 10_000

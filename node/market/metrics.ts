@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { Phase } from '../protocol/transaction/index.js'
+import type { Phase } from '../../protocol/transaction/index.js'
 
 /**
  * Metrics of the bid book and the market service (MARKET-14), registered in the node's one

@@ -1,39 +1,27 @@
 /**
- * Glue between the market and the trade (issue 5): the market's transaction topic as the
- * trade's {@link TxChannel}, the seller side (one SELL bid per idle worker offer, and the
- * worker put to work when such a bid's transaction is established) and the buyer side (a BUY
- * bid committing to the work, then the trade with the matched seller, again with another
- * seller when a trade fails).
+ * The buyer side of the market (issue 5): a BUY bid committing to the work, then the trade with
+ * the matched seller, again with another seller when a trade fails, and with a low-trust seller
+ * the result bought again from others and compared (REP-17 … REP-19).
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { keyToHex } from '../cafs/keys.js'
-import { importStream } from '../cafs/stream.js'
-import { MISBEHAVIOUR_CODES } from '../cafs/transfer/index.js'
-import type { ChunkStore, Manifest } from '../cafs/types.js'
-import { BitwrkError, isBitwrkError } from '../protocol/errors.js'
-import type { Money } from '../protocol/money/index.js'
-import { judge, MAX_OPINIONS } from '../protocol/reputation/index.js'
-import type { Transaction, TxMessage } from '../protocol/transaction/index.js'
-import type { Logger } from './logger.js'
+import { keyToHex } from '../../cafs/keys.js'
+import { importStream } from '../../cafs/stream.js'
+import { MISBEHAVIOUR_CODES } from '../../cafs/transfer/index.js'
+import type { ChunkStore, Manifest } from '../../cafs/types.js'
+import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
+import type { Money } from '../../protocol/money/index.js'
+import { judge, MAX_OPINIONS } from '../../protocol/reputation/index.js'
+import type { Transaction } from '../../protocol/transaction/index.js'
+import type { Logger } from '../logger.js'
+import type { ReputationService } from '../reputation/service.js'
+import type { TransferProgressEvent } from '../trade/buyer.js'
+import type { TradeService } from '../trade/service.js'
 import type { Market } from './market.js'
-import { MarketTxCodes } from './market-tx.js'
-import type { ReputationService } from './reputation/service.js'
-import type { TransferProgressEvent } from './trade/buyer.js'
-import type { TxChannel } from './trade/channel.js'
-import { TradeCode, tradeError } from './trade/errors.js'
-import type { TradeWorker } from './trade/seller.js'
-import type { TradeService } from './trade/service.js'
-
-/** Retired records kept for `current` after the market stops following them (bounded). */
-const MAX_RETIRED_KEPT = 4096
 
 /** Lifetime of a buy's BUY bid by default, ms: the original's 60 s (as a SELL bid's, node/daemon). */
 const BUY_BID_LIFETIME_MS = 60_000
 
-/** Longest wait for the market's serial retire job in {@link MarketTxChannel.retireDue}. */
-const RETIRE_WAIT_MS = 1000
-
-/** Codes of the trade wiring (`NODETRADE_*`). */
+/** Codes of a buy through the market (`NODETRADE_*`). */
 export const NodeTradeCode = {
   /**
    * Every attempt of a buy failed (details: `attempts` count, `lastCode`, and `failures`: every
@@ -50,85 +38,6 @@ export const NodeTradeCode = {
   /** The buy's deadline passed after a seller was found, before the result was in (API-21). */
   TIMEOUT: 'NODETRADE_TIMEOUT'
 } as const
-
-/** The market's transaction topic as a {@link TxChannel}. */
-export class MarketTxChannel implements TxChannel {
-  private readonly retired = new Map<string, Transaction>()
-  private readonly listeners = new Map<string, Set<(tx: Transaction) => void>>()
-
-  constructor(
-    private readonly market: Market,
-    private readonly clock: () => number
-  ) {
-    market.addEventListener('tx:phase', (e) => this.changed(e.detail.tx))
-    market.addEventListener('tx:retired', (e) => {
-      this.retired.set(e.detail.txid, e.detail.tx)
-      if (this.retired.size > MAX_RETIRED_KEPT) {
-        const oldest = this.retired.keys().next().value
-        if (oldest !== undefined) this.retired.delete(oldest)
-      }
-      this.changed(e.detail.tx)
-    })
-  }
-
-  /** @inheritdoc */
-  async publish(message: TxMessage): Promise<Transaction> {
-    try {
-      return await this.market.txs.publishSigned(message)
-    } catch (err) {
-      if (isBitwrkError(err, MarketTxCodes.REFUSED) || isBitwrkError(err, MarketTxCodes.NOT_A_PARTY))
-        throw tradeError(TradeCode.PUBLISH_REFUSED, 'own message refused', {
-          txCode: String((err.details as { code?: unknown }).code ?? err.code)
-        })
-      throw err
-    }
-  }
-
-  /** @inheritdoc */
-  current(txid: string): Transaction | undefined {
-    return this.market.txs.get(txid)?.tx ?? this.retired.get(txid)
-  }
-
-  /** @inheritdoc */
-  onChange(txid: string, listener: (tx: Transaction) => void): () => void {
-    let set = this.listeners.get(txid)
-    if (set === undefined) {
-      set = new Set()
-      this.listeners.set(txid, set)
-    }
-    set.add(listener)
-    return () => {
-      const s = this.listeners.get(txid)
-      s?.delete(listener)
-      if (s?.size === 0) this.listeners.delete(txid)
-    }
-  }
-
-  /** @inheritdoc */
-  async retireDue(txid: string): Promise<Transaction | undefined> {
-    const tx = this.current(txid)
-    if (tx === undefined || tx.state === 'retired' || tx.deadlineMs > this.clock()) return tx
-    const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        off()
-        resolve()
-      }, RETIRE_WAIT_MS)
-      const off = this.onChange(txid, (t) => {
-        if (t.state !== 'retired') return
-        clearTimeout(timer)
-        off()
-        resolve()
-      })
-    })
-    this.market.txs.retireDue(this.clock())
-    await done
-    return this.current(txid)
-  }
-
-  private changed(tx: Transaction): void {
-    for (const l of [...(this.listeners.get(tx.id) ?? [])]) l(tx)
-  }
-}
 
 /** Options of {@link buyWork}. */
 export interface BuyWorkOptions {
@@ -433,42 +342,4 @@ function waitEstablished(
       check()
     })
   return { wait, cancel: cleanup }
-}
-
-/** A worker of the node as the trade sees it: a function from work to result bytes. */
-export type WorkFunction = (work: Uint8Array, options: { signal: AbortSignal }) => Promise<Uint8Array>
-
-/**
- * Seller side: when an own SELL bid's transaction is established, the worker reserved for that
- * bid trades it. `workerFor(bidId)` returns the worker and a release callback (called with the
- * outcome and, on failure, the error code) or undefined when the bid has none (then nothing is
- * sold and the transaction retires).
- */
-export function wireSeller(
-  market: Market,
-  trade: TradeService,
-  workerFor: (
-    bidId: string
-  ) => { worker: TradeWorker; done: (ok: boolean, code?: string) => void } | undefined,
-  logger?: Logger
-): () => void {
-  const onEst = (e: CustomEvent<{ tx: Transaction; own: string | null }>): void => {
-    if (e.detail.own !== 'seller') return
-    const tx = e.detail.tx
-    const w = workerFor(tx.terms.sellBidId)
-    if (w === undefined) {
-      logger?.warn({ txid: tx.id }, 'sell: no worker for the established transaction')
-      return
-    }
-    const codeOf = (err: unknown): string => (isBitwrkError(err) ? err.code : 'UNKNOWN')
-    trade.onEstablished(tx, w.worker).then(
-      (r) => (r.error === null ? w.done(true) : w.done(false, codeOf(r.error))),
-      (err: unknown) => {
-        logger?.warn({ txid: tx.id, code: codeOf(err) }, 'sell failed')
-        w.done(false, codeOf(err))
-      }
-    )
-  }
-  market.addEventListener('tx:established', onEst)
-  return () => market.removeEventListener('tx:established', onEst)
 }

@@ -99,11 +99,20 @@ async function tellError(ts: TradeStream, code: string): Promise<void> {
   }
 }
 
-/** Tells the buyer a code (best effort, short) and tears the stream down. */
+/**
+ * Tells the buyer a code (best effort, short) and tears the stream down. The ERROR frame is
+ * flushed and the write side closed (at most 1 s) before the reset: libp2p's abort throws away
+ * whatever the muxer has not sent yet, so an abort right after the write could swallow the
+ * answer (TRADE-13).
+ */
 export async function failStream(ts: TradeStream, code: string): Promise<void> {
   await tellError(ts, code)
+  await ts.bytes.close({ signal: AbortSignal.timeout(ERROR_FLUSH_MS) })
   ts.bytes.abort()
 }
+
+/** How long {@link failStream} waits for the ERROR frame to leave before resetting, ms. */
+const ERROR_FLUSH_MS = 1000
 
 /**
  * Runs one buyer session of `job` on `ts` after a valid HELLO (TRADE-7 … TRADE-11). Transport

@@ -1,3 +1,4 @@
+import { parseArgs as nodeParseArgs } from 'node:util'
 import { BitwrkError, isBitwrkError } from '../protocol/errors.js'
 import { parseMoney } from '../protocol/money/index.js'
 import { CliErrorCode } from './io.js'
@@ -14,47 +15,52 @@ export interface ParsedArgs {
 }
 
 /**
- * A strict little argument parser. Flags are `--name value` or `--name=value`; `--` ends the
- * flags so a message may start with `-`; a lone `-` is a positional. Unknown or repeated flags,
- * a missing value and a wrong number of positionals throw a `BitwrkError` with a `CLI_*` usage
- * code; so does any single-dash option (`-x`), since none is defined.
+ * A strict little argument parser on top of Node's `util.parseArgs` tokenizer. Flags are
+ * `--name value` or `--name=value` (the value may start with `-`); `--` ends the flags so a
+ * message may start with `-`; a lone `-` is a positional. Unknown or repeated flags, a missing
+ * value and a wrong number of positionals throw a `BitwrkError` with a `CLI_*` usage code; so
+ * does any single-dash option (`-x`), since none is defined. The first offending argument, in
+ * command-line order, decides the error.
  */
 export function parseArgs(
   argv: readonly string[],
   spec: FlagSpec,
   positionals: { min: number; max: number; names?: readonly string[] }
 ): ParsedArgs {
+  // Node's strict mode is not used: it refuses option values that start with `-`, lets a
+  // repeated flag overwrite the first, and names only the flag of an unknown `--x=value`. The
+  // tokens keep all that, and the checks below make the parse strict in this parser's terms.
+  const options: Record<string, { type: 'string' | 'boolean' }> = {}
+  for (const [name, type] of Object.entries(spec)) options[name] = { type }
+  const { tokens } = nodeParseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true
+  })
   const flags: Record<string, string | true> = {}
   const rest: string[] = []
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string
-    if (arg === '--') {
-      rest.push(...argv.slice(i + 1))
-      break
+  for (const token of tokens) {
+    if (token.kind === 'positional') rest.push(token.value)
+    if (token.kind !== 'option') continue
+    const { name } = token
+    const kind = token.rawName.startsWith('--') && Object.hasOwn(spec, name) ? spec[name] : undefined
+    if (kind === undefined) {
+      const arg = shorten(argv[token.index] ?? token.rawName)
+      throw new BitwrkError(CliErrorCode.unknownFlag, `unknown option '${arg}'`, { flag: arg })
     }
-    if (!arg.startsWith('-') || arg === '-') {
-      rest.push(arg)
-      continue
-    }
-    const eq = arg.indexOf('=')
-    const name = arg.startsWith('--') ? arg.slice(2, eq < 0 ? undefined : eq) : ''
-    const kind = Object.hasOwn(spec, name) ? spec[name] : undefined
-    if (kind === undefined)
-      throw new BitwrkError(CliErrorCode.unknownFlag, `unknown option '${shorten(arg)}'`, {
-        flag: shorten(arg)
-      })
     if (Object.hasOwn(flags, name))
       throw new BitwrkError(CliErrorCode.duplicateFlag, `option '--${name}' given twice`, { flag: name })
     if (kind === 'boolean') {
-      if (eq >= 0)
+      if (token.inlineValue)
         throw new BitwrkError(CliErrorCode.badArgument, `option '--${name}' takes no value`, { flag: name })
       flags[name] = true
       continue
     }
-    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i]
-    if (value === undefined || value === '')
+    if (token.value === undefined || token.value === '')
       throw new BitwrkError(CliErrorCode.missingValue, `option '--${name}' needs a value`, { flag: name })
-    flags[name] = value
+    flags[name] = token.value
   }
   if (rest.length < positionals.min) {
     const missing = positionals.names?.[rest.length] ?? 'argument'

@@ -7,7 +7,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <title>bitwrk-node dashboard</title>
 <link rel="icon" href="/dashboard/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/dashboard/app.css?v=@VERSION@">
-<script src="/dashboard/app.js?v=@VERSION@" defer></script>
+<script type="module" src="/dashboard/app.js?v=@VERSION@"></script>
 </head>
 <body>
 <header class="top">

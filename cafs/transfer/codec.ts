@@ -2,8 +2,9 @@ import { XferCode, xferError } from './errors.js'
 
 /**
  * Unsigned LEB128 varints (7 bits per byte, least significant group first, high bit = "more"),
- * minimally encoded and at most {@link MAX_VARINT_BYTES} bytes long (XFER-2), plus the small
- * cursor types every message codec uses.
+ * minimally encoded and at most {@link MAX_VARINT_BYTES} bytes long (XFER-2), and the one byte
+ * reader/writer of the node's binary codecs (issue 13): transfer messages, stored records and
+ * sync messages, each reader throwing its codec's own error code.
  */
 
 /** Longest accepted varint: 7 bytes carry 49 bits, enough for any safe file size. */
@@ -74,28 +75,70 @@ export function parseVarintPrefix(at: (i: number) => number, available: number, 
   throw xferError(XferCode.BAD_VARINT, 'varint longer than 7 bytes')
 }
 
-/** Appends fields to a growing byte buffer (messages are built once, then framed). */
+/** 2^32, to split safe integers into two big-endian u32 halves. */
+const TWO_32 = 0x1_0000_0000
+
+/** Width of a length prefix: one, two or four bytes big-endian, or a varint. */
+export type LengthPrefix = 'u8' | 'u16' | 'u32' | 'varint'
+
+/**
+ * Appends fields to a growing byte buffer (messages are built once, then framed): single bytes,
+ * big-endian fixed-width integers, varints, raw and length-prefixed bytes. A value out of its
+ * field's range is a caller bug (`RangeError`).
+ */
 export class ByteWriter {
   private buf: Uint8Array
+  private view: DataView
   private pos = 0
 
   constructor(initialCapacity = 64) {
     this.buf = new Uint8Array(initialCapacity)
+    this.view = new DataView(this.buf.buffer)
   }
 
   private ensure(extra: number): void {
     if (this.pos + extra <= this.buf.length) return
-    let cap = this.buf.length * 2
+    let cap = Math.max(this.buf.length * 2, 1)
     while (cap < this.pos + extra) cap *= 2
     const next = new Uint8Array(cap)
     next.set(this.buf.subarray(0, this.pos))
     this.buf = next
+    this.view = new DataView(next.buffer)
   }
 
-  /** Appends one byte. */
-  byte(b: number): this {
+  /** Appends one byte, 0..255. */
+  u8(n: number): this {
+    if (!Number.isInteger(n) || n < 0 || n > 0xff) throw new RangeError('u8 out of range')
     this.ensure(1)
-    this.buf[this.pos++] = b
+    this.buf[this.pos++] = n
+    return this
+  }
+
+  /** Appends two bytes big-endian, 0..2^16-1. */
+  u16(n: number): this {
+    if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new RangeError('u16 out of range')
+    this.ensure(2)
+    this.view.setUint16(this.pos, n)
+    this.pos += 2
+    return this
+  }
+
+  /** Appends four bytes big-endian, 0..2^32-1. */
+  u32(n: number): this {
+    if (!Number.isInteger(n) || n < 0 || n >= TWO_32) throw new RangeError('u32 out of range')
+    this.ensure(4)
+    this.view.setUint32(this.pos, n)
+    this.pos += 4
+    return this
+  }
+
+  /** Appends eight bytes big-endian of a safe non-negative integer (they sort numerically). */
+  u64(n: number): this {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError('u64 must be a safe non-negative integer')
+    this.ensure(8)
+    this.view.setUint32(this.pos, Math.floor(n / TWO_32))
+    this.view.setUint32(this.pos + 4, n % TWO_32)
+    this.pos += 8
     return this
   }
 
@@ -114,6 +157,13 @@ export class ByteWriter {
     return this
   }
 
+  /** Appends the length of `b` in `prefix`'s width, then `b`. */
+  prefixed(b: Uint8Array, prefix: LengthPrefix): this {
+    if (prefix === 'varint') this.varint(b.length)
+    else this[prefix](b.length)
+    return this.bytes(b)
+  }
+
   /** Bytes written so far. */
   get length(): number {
     return this.pos
@@ -126,17 +176,48 @@ export class ByteWriter {
 }
 
 /**
- * Reads fields from a message payload. Every short read throws `CAFS_XFER_BAD_MESSAGE`, so
- * decoders need no bounds checks of their own.
+ * Why a {@link ByteReader} read failed: the input ended inside a field (or inside a varint),
+ * bytes were left over, a u64 was beyond 2^53, or a length prefix was above its maximum.
+ */
+export type ReadFailure = 'truncated' | 'truncated-varint' | 'trailing' | 'unsafe-integer' | 'too-long'
+
+/** Plain words for each read failure, for a codec's own error message. */
+export const READ_FAILURE_TEXT: Readonly<Record<ReadFailure, string>> = {
+  truncated: 'truncated',
+  'truncated-varint': 'truncated',
+  trailing: 'trailing bytes',
+  'unsafe-integer': 'integer beyond 2^53',
+  'too-long': 'field too long'
+}
+
+/** The transfer codec's errors: every failed read is `CAFS_XFER_BAD_MESSAGE`. */
+export function xferReadError(why: ReadFailure): Error {
+  const text: Record<ReadFailure, string> = {
+    truncated: 'message ends inside a field',
+    'truncated-varint': 'message ends inside a varint',
+    trailing: 'trailing bytes after the message',
+    'unsafe-integer': 'integer beyond 2^53',
+    'too-long': 'field longer than its limit'
+  }
+  return xferError(XferCode.BAD_MESSAGE, text[why])
+}
+
+/**
+ * Reads fields from a message or record: every out-of-bounds read throws the error `fail` builds
+ * (the codec's own code; by default `CAFS_XFER_BAD_MESSAGE`), so decoders need no bounds checks
+ * of their own. A malformed varint throws `CAFS_XFER_BAD_VARINT` (XFER-2).
  */
 export class ByteReader {
   private pos: number
+  private readonly view: DataView
 
   constructor(
     private readonly buf: Uint8Array,
-    offset = 0
+    offset = 0,
+    private readonly fail: (why: ReadFailure) => Error = xferReadError
   ) {
     this.pos = offset
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
   }
 
   /** Bytes not read yet. */
@@ -144,32 +225,64 @@ export class ByteReader {
     return this.buf.length - this.pos
   }
 
+  /** Throws unless at least `n` more bytes are there (checks a count before allocating). */
+  need(n: number): void {
+    if (n > this.remaining) throw this.fail('truncated')
+  }
+
+  private take(n: number): number {
+    this.need(n)
+    const at = this.pos
+    this.pos += n
+    return at
+  }
+
   /** Reads one byte. */
-  byte(): number {
-    const b = this.buf[this.pos]
-    if (b === undefined) throw xferError(XferCode.BAD_MESSAGE, 'message ends inside a field')
-    this.pos++
-    return b
+  u8(): number {
+    return this.view.getUint8(this.take(1))
+  }
+
+  /** Reads a big-endian u16. */
+  u16(): number {
+    return this.view.getUint16(this.take(2))
+  }
+
+  /** Reads a big-endian u32. */
+  u32(): number {
+    return this.view.getUint32(this.take(4))
+  }
+
+  /** Reads a big-endian u64 that must be a safe integer. */
+  u64(): number {
+    const at = this.take(8)
+    const n = this.view.getUint32(at) * TWO_32 + this.view.getUint32(at + 4)
+    if (!Number.isSafeInteger(n)) throw this.fail('unsafe-integer')
+    return n
   }
 
   /** Reads a varint. */
   varint(): number {
     const p = parseVarintPrefix((i) => this.buf[this.pos + i] as number, this.remaining)
-    if (p.need) throw xferError(XferCode.BAD_MESSAGE, 'message ends inside a varint')
+    if (p.need) throw this.fail('truncated-varint')
     this.pos += p.length
     return p.value
   }
 
-  /** Reads `n` bytes (a view into the message). */
+  /** Reads `n` bytes (a view into the input). */
   bytes(n: number): Uint8Array {
-    if (n > this.remaining) throw xferError(XferCode.BAD_MESSAGE, 'message ends inside a field')
-    const out = this.buf.subarray(this.pos, this.pos + n)
-    this.pos += n
-    return out
+    const at = this.take(n)
+    return this.buf.subarray(at, at + n)
   }
 
-  /** Throws `CAFS_XFER_BAD_MESSAGE` unless every byte was consumed. */
+  /** Reads a length in `prefix`'s width, at most `max`, then that many bytes (a view). */
+  prefixed(prefix: LengthPrefix, max: number): Uint8Array {
+    const n = prefix === 'varint' ? this.varint() : this[prefix]()
+    if (n > max) throw this.fail('too-long')
+    return this.bytes(n)
+  }
+
+  /** Throws unless every byte was consumed. */
   end(): void {
-    if (this.remaining !== 0) throw xferError(XferCode.BAD_MESSAGE, 'trailing bytes after the message')
+    if (this.remaining !== 0) throw this.fail('trailing')
   }
 }

@@ -2,6 +2,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { isBitwrkError } from '../../protocol/errors.js'
 import type { AbortOptions } from '../types.js'
 import { MAX_VARINT_BYTES, parseVarintPrefix, varintLength, writeVarint } from './codec.js'
+import { type DeadlineOptions, withDeadline } from './deadline.js'
 import { XferCode, xferError } from './errors.js'
 import type { ByteStream } from './stream.js'
 
@@ -33,46 +34,16 @@ export function abortToError(reason: unknown): Error {
 }
 
 /**
- * Runs `p` with a deadline and an AbortSignal: rejects with `CAFS_XFER_TIMEOUT` after
- * `timeoutMs` and with the abort error when `signal` fires. The timer is always cleared.
+ * The deadline of one transfer message: `CAFS_XFER_TIMEOUT` after `timeoutMs`, the abort error
+ * ({@link abortToError}) when `signal` fires.
  */
-export function withDeadline<T>(
-  p: Promise<T>,
-  timeoutMs: number | undefined,
-  signal?: AbortSignal
-): Promise<T> {
-  if (signal?.aborted) {
-    p.catch(() => {})
-    return Promise.reject(abortToError(signal.reason))
+export function messageDeadline(timeoutMs: number | undefined, signal?: AbortSignal): DeadlineOptions {
+  return {
+    timeoutMs,
+    signal,
+    onTimeout: () => xferError(XferCode.TIMEOUT, 'per-message timeout', { timeoutMs }),
+    onAbort: abortToError
   }
-  if (timeoutMs === undefined && signal === undefined) return p
-  return new Promise<T>((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const onAbort = (): void => {
-      cleanup()
-      reject(abortToError(signal?.reason))
-    }
-    const cleanup = (): void => {
-      if (timer !== undefined) clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-    }
-    if (timeoutMs !== undefined)
-      timer = setTimeout(() => {
-        cleanup()
-        reject(xferError(XferCode.TIMEOUT, 'per-message timeout', { timeoutMs }))
-      }, timeoutMs)
-    signal?.addEventListener('abort', onAbort, { once: true })
-    p.then(
-      (v) => {
-        cleanup()
-        resolve(v)
-      },
-      (err: unknown) => {
-        cleanup()
-        reject(err)
-      }
-    )
-  })
 }
 
 /**
@@ -102,7 +73,7 @@ export class FrameReader {
     this.inflight ??= this.readFrame(options.maxLength).finally(() => {
       this.inflight = undefined
     })
-    return withDeadline(this.inflight, options.timeoutMs, options.signal)
+    return withDeadline(this.inflight, messageDeadline(options.timeoutMs, options.signal))
   }
 
   private async readFrame(maxLength: number): Promise<Uint8Array | undefined> {
@@ -170,7 +141,7 @@ export async function writeFramed(
   options: AbortOptions & { timeoutMs?: number }
 ): Promise<number> {
   try {
-    await withDeadline(stream.write(frame, options), options.timeoutMs, options.signal)
+    await withDeadline(stream.write(frame, options), messageDeadline(options.timeoutMs, options.signal))
   } catch (err) {
     if (isBitwrkError(err)) throw err
     throw xferError(XferCode.CLOSED, 'write failed', { cause: String(err) })

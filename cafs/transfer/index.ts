@@ -5,6 +5,7 @@
  * protocol/spec/cafs-transfer.md.
  */
 export { encodeVarint, MAX_VARINT_BYTES, MAX_VARINT_VALUE } from './codec.js'
+export { type DeadlineOptions, withDeadline } from './deadline.js'
 export { type ErrorCode, MISBEHAVIOUR_CODES, XferCode, type XferErrorCode } from './errors.js'
 export {
   type BadProviderEvent,

@@ -58,14 +58,14 @@ const ERROR_CODE_RE = /^[A-Z0-9_]{1,64}$/
 
 /** OFFER body. */
 export function encodeOffer(manifest: Manifest): Uint8Array {
-  const w = new ByteWriter(64 + manifest.chunks.length * (KEY_LENGTH + 4)).byte(MsgType.OFFER)
+  const w = new ByteWriter(64 + manifest.chunks.length * (KEY_LENGTH + 4)).u8(MsgType.OFFER)
   encodeManifestBody(w, manifest)
   return w.finish()
 }
 
 /** WANT body. */
 export function encodeWant(ranges: readonly IndexRange[]): Uint8Array {
-  const w = new ByteWriter(8 + ranges.length * 4).byte(MsgType.WANT)
+  const w = new ByteWriter(8 + ranges.length * 4).u8(MsgType.WANT)
   encodeRanges(w, ranges)
   return w.finish()
 }
@@ -74,7 +74,7 @@ export function encodeWant(ranges: readonly IndexRange[]): Uint8Array {
 export function encodeChunks(records: readonly ChunkRecord[]): Uint8Array {
   let size = 1
   for (const r of records) size += 14 + r.bytes.length
-  const w = new ByteWriter(size).byte(MsgType.CHUNKS)
+  const w = new ByteWriter(size).u8(MsgType.CHUNKS)
   for (const r of records) w.varint(r.index).varint(r.bytes.length).bytes(r.bytes)
   return w.finish()
 }
@@ -105,19 +105,19 @@ export function encodeDone(): Uint8Array {
 
 /** ACK body. */
 export function encodeAck(fileKey: Key): Uint8Array {
-  return new ByteWriter(1 + KEY_LENGTH).byte(MsgType.ACK).bytes(fileKey).finish()
+  return new ByteWriter(1 + KEY_LENGTH).u8(MsgType.ACK).bytes(fileKey).finish()
 }
 
 /** GET body. */
 export function encodeGet(keys: readonly Key[]): Uint8Array {
-  const w = new ByteWriter(8 + keys.length * KEY_LENGTH).byte(MsgType.GET).varint(keys.length)
+  const w = new ByteWriter(8 + keys.length * KEY_LENGTH).u8(MsgType.GET).varint(keys.length)
   for (const k of keys) w.bytes(k)
   return w.finish()
 }
 
 /** MISSING body (indices ascending). */
 export function encodeMissing(indices: readonly number[]): Uint8Array {
-  const w = new ByteWriter(8 + indices.length * 2).byte(MsgType.MISSING).varint(indices.length)
+  const w = new ByteWriter(8 + indices.length * 2).u8(MsgType.MISSING).varint(indices.length)
   for (const i of indices) w.varint(i)
   return w.finish()
 }
@@ -125,7 +125,7 @@ export function encodeMissing(indices: readonly number[]): Uint8Array {
 /** ERROR body; a code outside `[A-Z0-9_]{1,64}` is a caller bug. */
 export function encodeError(code: string): Uint8Array {
   if (!ERROR_CODE_RE.test(code)) throw new RangeError(`bad error code ${code}`)
-  return new ByteWriter(1 + code.length).byte(MsgType.ERROR).bytes(new TextEncoder().encode(code)).finish()
+  return new ByteWriter(1 + code.length).u8(MsgType.ERROR).bytes(new TextEncoder().encode(code)).finish()
 }
 
 /**

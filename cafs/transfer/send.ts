@@ -1,8 +1,9 @@
 import { isBitwrkError } from '../../protocol/errors.js'
 import { keysEqual, keyToHex, sha256 } from '../keys.js'
 import type { AbortOptions, ChunkStore, Manifest } from '../types.js'
+import { withDeadline } from './deadline.js'
 import { XferCode, xferError } from './errors.js'
-import { withDeadline } from './framing.js'
+import { messageDeadline } from './framing.js'
 import { RECORD_OVERHEAD, resolveLimits, type TransferLimits } from './limits.js'
 import { type ChunkRecord, encodeChunksFrame, encodeDone, encodeOffer, type Message } from './messages.js'
 import { readAhead } from './readahead.js'
@@ -116,7 +117,7 @@ export async function sendFile(
       } catch (err) {
         // A broken pipe may mean the receiver sent ERROR and hung up: its reason is better.
         if (isBitwrkError(err, XferCode.CLOSED)) {
-          await withDeadline(reply, Math.min(limits.messageTimeoutMs, 1000)).catch(() => {})
+          await withDeadline(reply, messageDeadline(Math.min(limits.messageTimeoutMs, 1000))).catch(() => {})
           checkEarly()
         }
         throw err
@@ -142,7 +143,7 @@ export async function sendFile(
     checkEarly()
     await session.send(encodeDone())
 
-    const ack = await withDeadline(reply, limits.messageTimeoutMs, signal)
+    const ack = await withDeadline(reply, messageDeadline(limits.messageTimeoutMs, signal))
     if (ack === undefined) throw xferError(XferCode.CLOSED, 'stream ended before ACK')
     if (ack.type !== 'ack') throw xferError(XferCode.UNEXPECTED_MESSAGE, `expected ACK, got ${ack.type}`)
     if (!keysEqual(ack.fileKey, manifest.fileKey))

@@ -5,6 +5,7 @@
  * throw STORE_CORRUPT.
  */
 import { createHash } from 'node:crypto'
+import { ByteReader, ByteWriter, READ_FAILURE_TEXT, type ReadFailure } from '../../cafs/transfer/codec.js'
 import { StoreError, storeError } from './errors.js'
 
 /** Bytes of the checksum appended to every value: the first 4 bytes of SHA-256(key ‖ payload). */
@@ -13,43 +14,37 @@ export const CHECKSUM_BYTES = 4
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-/** 2^32, to split safe integers into two big-endian u32 halves. */
-const TWO_32 = 0x1_0000_0000
+/** Builds the STORE_CORRUPT error of a failed read. */
+function readError(why: ReadFailure): Error {
+  return corrupt(READ_FAILURE_TEXT[why])
+}
 
-/** Appends fields to a growing buffer. */
+/** Appends fields to a growing buffer (the store's vocabulary over {@link ByteWriter}). */
 export class Writer {
-  private readonly parts: Uint8Array[] = []
-  private length = 0
-
-  private push(bytes: Uint8Array): this {
-    this.parts.push(bytes)
-    this.length += bytes.length
-    return this
-  }
+  private readonly w = new ByteWriter()
 
   /** One byte, 0..255. */
   u8(n: number): this {
-    if (!Number.isInteger(n) || n < 0 || n > 0xff) throw new RangeError('u8 out of range')
-    return this.push(Uint8Array.of(n))
+    this.w.u8(n)
+    return this
   }
 
   /** Four bytes big-endian, 0..2^32-1. */
   u32(n: number): this {
-    if (!Number.isInteger(n) || n < 0 || n >= TWO_32) throw new RangeError('u32 out of range')
-    const b = new Uint8Array(4)
-    new DataView(b.buffer).setUint32(0, n)
-    return this.push(b)
+    this.w.u32(n)
+    return this
   }
 
   /** Eight bytes big-endian, a safe non-negative integer (ms timestamps, counters). */
   u64(n: number): this {
-    return this.push(u64Bytes(n))
+    this.w.u64(n)
+    return this
   }
 
   /** u32 length, then the bytes. */
   bytes(b: Uint8Array): this {
-    this.u32(b.length)
-    return this.push(Uint8Array.from(b))
+    this.w.prefixed(b, 'u32')
+    return this
   }
 
   /** u32 length, then the UTF-8 bytes. */
@@ -57,15 +52,9 @@ export class Writer {
     return this.bytes(encoder.encode(s))
   }
 
-  /** The concatenated bytes. */
+  /** The concatenated bytes (a fresh array). */
   finish(): Uint8Array {
-    const out = new Uint8Array(this.length)
-    let at = 0
-    for (const p of this.parts) {
-      out.set(p, at)
-      at += p.length
-    }
-    return out
+    return this.w.finish().slice()
   }
 }
 
@@ -74,53 +63,37 @@ export function corrupt(why: string): never {
   throw storeError(StoreError.CORRUPT, `corrupt record: ${why}`)
 }
 
-/** Reads fields written by {@link Writer}; every failure is STORE_CORRUPT. */
+/** Reads fields written by {@link Writer} (over {@link ByteReader}); every failure is STORE_CORRUPT. */
 export class Reader {
-  private at = 0
-  private readonly view: DataView
+  private readonly r: ByteReader
 
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-  }
-
-  private need(n: number): number {
-    if (this.at + n > this.buf.length) corrupt('truncated')
-    const at = this.at
-    this.at += n
-    return at
+  constructor(buf: Uint8Array) {
+    this.r = new ByteReader(buf, 0, readError)
   }
 
   /** One byte. */
   u8(): number {
-    return this.view.getUint8(this.need(1))
+    return this.r.u8()
   }
 
   /** A big-endian u32. */
   u32(): number {
-    return this.view.getUint32(this.need(4))
+    return this.r.u32()
   }
 
   /** A big-endian u64 that must be a safe integer. */
   u64(): number {
-    const at = this.need(8)
-    const hi = this.view.getUint32(at)
-    const lo = this.view.getUint32(at + 4)
-    const n = hi * TWO_32 + lo
-    if (!Number.isSafeInteger(n)) corrupt('integer beyond 2^53')
-    return n
+    return this.r.u64()
   }
 
   /** Length-prefixed bytes of at most `max` bytes (a copy). */
   bytes(max: number): Uint8Array {
-    const n = this.u32()
-    if (n > max) corrupt('field too long')
-    const at = this.need(n)
-    return this.buf.slice(at, at + n)
+    return this.r.prefixed('u32', max).slice()
   }
 
   /** A length-prefixed UTF-8 string of at most `max` bytes. */
   str(max: number): string {
-    const b = this.bytes(max)
+    const b = this.r.prefixed('u32', max)
     try {
       return decoder.decode(b)
     } catch {
@@ -130,27 +103,20 @@ export class Reader {
 
   /** Asserts that every byte was consumed. */
   end(): void {
-    if (this.at !== this.buf.length) corrupt('trailing bytes')
+    this.r.end()
   }
 }
 
 /** Eight bytes big-endian of a safe non-negative integer (key parts sort numerically). */
 export function u64Bytes(n: number): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError('u64 must be a safe non-negative integer')
-  const b = new Uint8Array(8)
-  const v = new DataView(b.buffer)
-  v.setUint32(0, Math.floor(n / TWO_32))
-  v.setUint32(4, n % TWO_32)
-  return b
+  return new ByteWriter(8).u64(n).finish()
 }
 
 /** Reads {@link u64Bytes} at `offset` of `b` (STORE_CORRUPT when short or beyond 2^53). */
 export function readU64(b: Uint8Array, offset: number): number {
-  if (offset + 8 > b.length) corrupt('truncated key')
-  const v = new DataView(b.buffer, b.byteOffset + offset, 8)
-  const n = v.getUint32(0) * TWO_32 + v.getUint32(4)
-  if (!Number.isSafeInteger(n)) corrupt('integer beyond 2^53')
-  return n
+  return new ByteReader(b, offset, (why) =>
+    corrupt(why === 'unsafe-integer' ? 'integer beyond 2^53' : 'truncated key')
+  ).u64()
 }
 
 /** Concatenation of byte arrays. */

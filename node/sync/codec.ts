@@ -1,3 +1,4 @@
+import { ByteReader, ByteWriter, READ_FAILURE_TEXT, type ReadFailure } from '../../cafs/transfer/codec.js'
 import { ARTICLE_MAX_LENGTH, isArticle } from '../../protocol/article/index.js'
 import { BID_MAX_ENCODED_BYTES } from '../../protocol/bid/index.js'
 import { SyncCode, syncError } from './errors.js'
@@ -75,128 +76,69 @@ export type SyncResponse =
 /** Any sync message. */
 export type SyncMessage = SyncRequest | SyncResponse
 
-class Writer {
-  private readonly buf: Uint8Array
-  private readonly view: DataView
-  private off = 0
-  constructor(size: number) {
-    this.buf = new Uint8Array(size)
-    this.view = new DataView(this.buf.buffer)
-  }
-  u8(v: number): this {
-    this.view.setUint8(this.off, v)
-    this.off += 1
-    return this
-  }
-  u16(v: number): this {
-    this.view.setUint16(this.off, v)
-    this.off += 2
-    return this
-  }
-  u32(v: number): this {
-    this.view.setUint32(this.off, v)
-    this.off += 4
-    return this
-  }
-  u64(v: number): this {
-    this.view.setBigUint64(this.off, BigInt(v))
-    this.off += 8
-    return this
-  }
-  bytes(b: Uint8Array): this {
-    this.buf.set(b, this.off)
-    this.off += b.length
-    return this
-  }
-  ascii(s: string): this {
-    for (let i = 0; i < s.length; i++) this.buf[this.off + i] = s.charCodeAt(i)
-    this.off += s.length
-    return this
-  }
-  done(): Uint8Array {
-    if (this.off !== this.buf.length) throw new Error(`codec bug: wrote ${this.off} of ${this.buf.length}`)
-    return this.buf
-  }
+/** The message `write` puts into a writer, which must be exactly `size` bytes (else a codec bug). */
+function sized(size: number, write: (w: ByteWriter) => unknown): Uint8Array {
+  const w = new ByteWriter(size)
+  write(w)
+  if (w.length !== size) throw new Error(`codec bug: wrote ${w.length} of ${size}`)
+  return w.finish()
+}
+
+/** The bytes of printable ASCII text. */
+function ascii(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0))
 }
 
 function malformed(why: string): never {
   return syncError(SyncCode.MALFORMED, `malformed sync message: ${why}`)
 }
 
-class Reader {
-  private readonly view: DataView
-  private off = 1
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-  }
-  need(n: number): void {
-    if (this.buf.length - this.off < n) malformed('truncated')
-  }
-  u8(): number {
-    this.need(1)
-    return this.view.getUint8(this.off++)
-  }
-  u16(): number {
-    this.need(2)
-    const v = this.view.getUint16(this.off)
-    this.off += 2
-    return v
-  }
-  u32(): number {
-    this.need(4)
-    const v = this.view.getUint32(this.off)
-    this.off += 4
-    return v
-  }
-  u64(): number {
-    this.need(8)
-    const v = this.view.getBigUint64(this.off)
-    this.off += 8
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) malformed('integer above 2^53 - 1')
-    return Number(v)
-  }
-  bytes(n: number): Uint8Array {
-    this.need(n)
-    // a copy: frames are views into the reader's buffer, stored bids must not pin it
-    const out = this.buf.slice(this.off, this.off + n)
-    this.off += n
-    return out
-  }
-  ascii(n: number): string {
-    const b = this.bytes(n)
-    for (const c of b) if (c < 0x21 || c > 0x7e) malformed('non-printable text')
-    return String.fromCharCode(...b)
-  }
-  end(): void {
-    if (this.off !== this.buf.length) malformed('trailing bytes')
-  }
+/** Builds the SYNC_MALFORMED error of a failed read. */
+function readError(why: ReadFailure): Error {
+  return malformed(why === 'unsafe-integer' ? 'integer above 2^53 - 1' : READ_FAILURE_TEXT[why])
+}
+
+/** A reader of a message body after its type byte; every short read is SYNC_MALFORMED. */
+function reader(body: Uint8Array): ByteReader {
+  return new ByteReader(body, 1, readError)
+}
+
+/** `n` bytes, copied: frames are views into the reader's buffer, stored bids must not pin it. */
+function copy(r: ByteReader, n: number): Uint8Array {
+  return r.bytes(n).slice()
+}
+
+/** `n` bytes of printable ASCII text. */
+function readAscii(r: ByteReader, n: number): string {
+  const b = r.bytes(n)
+  for (const c of b) if (c < 0x21 || c > 0x7e) malformed('non-printable text')
+  return String.fromCharCode(...b)
 }
 
 /** Encodes a request (SYNC-5). Throws on arguments no decoder would accept (a caller bug). */
 export function encodeRequest(msg: SyncRequest): Uint8Array {
   switch (msg.type) {
     case 'summaryReq':
-      return new Writer(3 + msg.article.length)
-        .u8(MsgType.SUMMARY_REQ)
-        .u8(msg.bits)
-        .u8(msg.article.length)
-        .ascii(msg.article)
-        .done()
+      return sized(3 + msg.article.length, (w) =>
+        w.u8(MsgType.SUMMARY_REQ).u8(msg.bits).u8(msg.article.length).bytes(ascii(msg.article))
+      )
     case 'getBuckets':
     case 'getIds': {
-      const w = new Writer(3 + 2 * msg.buckets.length)
-        .u8(msg.type === 'getBuckets' ? MsgType.GET_BUCKETS : MsgType.GET_IDS)
-        .u16(msg.buckets.length)
-      for (const b of msg.buckets) w.u16(b)
-      return w.done()
+      return sized(3 + 2 * msg.buckets.length, (w) => {
+        w.u8(msg.type === 'getBuckets' ? MsgType.GET_BUCKETS : MsgType.GET_IDS).u16(msg.buckets.length)
+        for (const b of msg.buckets) w.u16(b)
+      })
     }
     case 'getBids': {
-      const w = new Writer(3 + ID_BYTES * msg.ids.length).u8(MsgType.GET_BIDS).u16(msg.ids.length)
-      for (const id of msg.ids) w.bytes(checkId(id))
-      return w.done()
+      return sized(3 + ID_BYTES * msg.ids.length, (w) => {
+        w.u8(MsgType.GET_BIDS).u16(msg.ids.length)
+        for (const id of msg.ids) w.bytes(checkId(id))
+      })
     }
     case 'getSnapshot':
-      return new Writer(2 + msg.key.length).u8(MsgType.GET_SNAPSHOT).u8(msg.key.length).ascii(msg.key).done()
+      return sized(2 + msg.key.length, (w) =>
+        w.u8(MsgType.GET_SNAPSHOT).u8(msg.key.length).bytes(ascii(msg.key))
+      )
   }
 }
 
@@ -207,40 +149,44 @@ export function encodeResponse(msg: SyncResponse): Uint8Array {
       const n = 2 ** msg.bits
       if (msg.counts.length !== n || msg.digests.length !== n * BUCKET_DIGEST_BYTES)
         throw new Error('codec bug: summary size')
-      const w = new Writer(6 + n * SUMMARY_ENTRY_BYTES).u8(MsgType.SUMMARY).u8(msg.bits).u32(msg.total)
-      for (let i = 0; i < n; i++)
-        w.u32(msg.counts[i] as number).bytes(
-          msg.digests.subarray(i * BUCKET_DIGEST_BYTES, (i + 1) * BUCKET_DIGEST_BYTES)
-        )
-      return w.done()
+      return sized(6 + n * SUMMARY_ENTRY_BYTES, (w) => {
+        w.u8(MsgType.SUMMARY).u8(msg.bits).u32(msg.total)
+        for (let i = 0; i < n; i++)
+          w.u32(msg.counts[i] as number).bytes(
+            msg.digests.subarray(i * BUCKET_DIGEST_BYTES, (i + 1) * BUCKET_DIGEST_BYTES)
+          )
+      })
     }
     case 'bids': {
       let size = 3
       for (const b of msg.bids) size += 2 + b.length
-      const w = new Writer(size).u8(MsgType.BIDS).u16(msg.bids.length)
-      for (const b of msg.bids) w.u16(b.length).bytes(b)
-      return w.done()
+      return sized(size, (w) => {
+        w.u8(MsgType.BIDS).u16(msg.bids.length)
+        for (const b of msg.bids) w.prefixed(b, 'u16')
+      })
     }
     case 'ids': {
-      const w = new Writer(3 + ID_BYTES * msg.ids.length).u8(MsgType.IDS).u16(msg.ids.length)
-      for (const id of msg.ids) w.bytes(checkId(id))
-      return w.done()
+      return sized(3 + ID_BYTES * msg.ids.length, (w) => {
+        w.u8(MsgType.IDS).u16(msg.ids.length)
+        for (const id of msg.ids) w.bytes(checkId(id))
+      })
     }
     case 'done':
       return Uint8Array.of(MsgType.DONE)
     case 'snapshot': {
       const h = msg.header
       if (h === undefined) return Uint8Array.of(MsgType.SNAPSHOT, 0)
-      return new Writer(2 + 8 + 32 + 4)
-        .u8(MsgType.SNAPSHOT)
-        .u8(1)
-        .u64(h.closedEpoch + 1)
-        .bytes(checkId(h.digest))
-        .u32(h.count)
-        .done()
+      return sized(2 + 8 + 32 + 4, (w) =>
+        w
+          .u8(MsgType.SNAPSHOT)
+          .u8(1)
+          .u64(h.closedEpoch + 1)
+          .bytes(checkId(h.digest))
+          .u32(h.count)
+      )
     }
     case 'error':
-      return new Writer(2 + msg.code.length).u8(MsgType.ERROR).u8(msg.code.length).ascii(msg.code).done()
+      return sized(2 + msg.code.length, (w) => w.u8(MsgType.ERROR).u8(msg.code.length).bytes(ascii(msg.code)))
   }
 }
 
@@ -252,13 +198,13 @@ function checkId(id: Uint8Array): Uint8Array {
 /** Decodes a request body (SYNC-5); throws `SYNC_MALFORMED` or `SYNC_TOO_MANY`. */
 export function decodeRequest(body: Uint8Array, limits: SyncLimits): SyncRequest {
   if (!(body instanceof Uint8Array) || body.length === 0) malformed('empty body')
-  const r = new Reader(body)
+  const r = reader(body)
   let msg: SyncRequest
   switch (body[0]) {
     case MsgType.SUMMARY_REQ: {
       const bits = r.u8()
       if (bits > limits.maxBucketBits) malformed('bucket bits above the limit')
-      const article = r.ascii(r.u8())
+      const article = readAscii(r, r.u8())
       // [SYNC-5] the article must be a valid article name (ART-1 … ART-4)
       if (!isArticle(article)) malformed('not an article')
       msg = { type: 'summaryReq', article, bits }
@@ -290,7 +236,7 @@ export function decodeRequest(body: Uint8Array, limits: SyncLimits): SyncRequest
     case MsgType.GET_SNAPSHOT: {
       const n = r.u8()
       if (n === 0 || n > MAX_KEY_LENGTH) malformed('bad key length')
-      msg = { type: 'getSnapshot', key: r.ascii(n) }
+      msg = { type: 'getSnapshot', key: readAscii(r, n) }
       break
     }
     default:
@@ -303,7 +249,7 @@ export function decodeRequest(body: Uint8Array, limits: SyncLimits): SyncRequest
 /** Decodes a response body (SYNC-6, SYNC-7); throws `SYNC_MALFORMED` or `SYNC_TOO_MANY`. */
 export function decodeResponse(body: Uint8Array, limits: SyncLimits): SyncResponse {
   if (!(body instanceof Uint8Array) || body.length === 0) malformed('empty body')
-  const r = new Reader(body)
+  const r = reader(body)
   let msg: SyncResponse
   switch (body[0]) {
     case MsgType.SUMMARY: {
@@ -334,7 +280,7 @@ export function decodeResponse(body: Uint8Array, limits: SyncLimits): SyncRespon
       for (let i = 0; i < n; i++) {
         const len = r.u16()
         if (len === 0 || len > BID_MAX_ENCODED_BYTES) malformed('bad bid length')
-        bids.push(r.bytes(len))
+        bids.push(copy(r, len))
       }
       msg = { type: 'bids', bids }
       break
@@ -357,7 +303,7 @@ export function decodeResponse(body: Uint8Array, limits: SyncLimits): SyncRespon
       }
       if (present !== 1) malformed('bad snapshot flag')
       const closedEpoch = r.u64() - 1
-      const digest = r.bytes(32)
+      const digest = copy(r, 32)
       const count = r.u32()
       if (count > limits.maxSnapshotBids) tooMany('snapshot bids', count)
       msg = { type: 'snapshot', header: { closedEpoch, digest, count } }
@@ -366,7 +312,7 @@ export function decodeResponse(body: Uint8Array, limits: SyncLimits): SyncRespon
     case MsgType.ERROR: {
       const n = r.u8()
       if (n === 0 || n > MAX_CODE_LENGTH) malformed('bad code length')
-      const code = r.ascii(n)
+      const code = readAscii(r, n)
       if (!/^[A-Z][A-Z0-9_]*$/.test(code)) malformed('bad error code')
       msg = { type: 'error', code }
       break
@@ -379,11 +325,11 @@ export function decodeResponse(body: Uint8Array, limits: SyncLimits): SyncRespon
 }
 
 /** Reads `n` ids, which must be strictly ascending (canonical, no duplicates). */
-function readIds(r: Reader, n: number): Uint8Array[] {
+function readIds(r: ByteReader, n: number): Uint8Array[] {
   r.need(n * ID_BYTES)
   const ids: Uint8Array[] = []
   for (let i = 0; i < n; i++) {
-    const id = r.bytes(ID_BYTES)
+    const id = copy(r, ID_BYTES)
     if (i > 0 && compareBytes(ids[i - 1] as Uint8Array, id) >= 0) malformed('ids not ascending')
     ids.push(id)
   }

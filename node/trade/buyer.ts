@@ -8,7 +8,7 @@ import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { hexToBytes } from '@noble/hashes/utils.js'
 import { keysEqual, keyToHex } from '../../cafs/keys.js'
 import { exportStream, importStream, unpinManifest } from '../../cafs/stream.js'
-import { receiveFile, sendFile } from '../../cafs/transfer/index.js'
+import { receiveFile, sendFile, withDeadline } from '../../cafs/transfer/index.js'
 import type { Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import {
@@ -26,11 +26,11 @@ import {
   encodeTradeFrame,
   expectType,
   type FrameIoOptions,
-  raceDeadline,
   readTradeFrame,
   receiptPayload,
   TRADE_PROTOCOL,
   TradeMsg,
+  tradeDeadline,
   writeTradeFrame
 } from './wire.js'
 
@@ -378,10 +378,12 @@ export async function runBuyer(
       accepted =
         check === undefined
           ? true
-          : await raceDeadline(
+          : await withDeadline(
               run(),
-              { timeoutMs: Math.max(1, tx.deadlineMs - clock.now()), signal: checkDl.signal },
-              () => tradeError(TradeCode.TIMEOUT, 'result check outlived UNVERIFIED')
+              tradeDeadline(
+                { timeoutMs: Math.max(1, tx.deadlineMs - clock.now()), signal: checkDl.signal },
+                () => tradeError(TradeCode.TIMEOUT, 'result check outlived UNVERIFIED')
+              )
             )
     } finally {
       checkDl.dispose()

@@ -3,7 +3,7 @@
  * alternate with CAFS push sessions on one stream. Framing is XFER-1's (varint length, body),
  * and a body is at most 127 bytes, so the length is always one byte.
  */
-import { XferCode } from '../../cafs/transfer/index.js'
+import { type DeadlineOptions, withDeadline, XferCode } from '../../cafs/transfer/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { TradeCode, tradeError } from './errors.js'
 import type { TradeStream } from './stream.js'
@@ -109,38 +109,14 @@ export interface FrameIoOptions {
   readonly signal?: AbortSignal
 }
 
-/** Races `p` against a timeout (`onTimeout` error) and a signal (its reason). */
-export function raceDeadline<T>(p: Promise<T>, opts: FrameIoOptions, onTimeout: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    if (opts.signal?.aborted === true) {
-      p.catch(() => {})
-      reject(abortReason(opts.signal))
-      return
-    }
-    const timer = setTimeout(() => {
-      cleanup()
-      reject(onTimeout())
-    }, opts.timeoutMs)
-    const onAbort = (): void => {
-      cleanup()
-      reject(abortReason(opts.signal))
-    }
-    const cleanup = (): void => {
-      clearTimeout(timer)
-      opts.signal?.removeEventListener('abort', onAbort)
-    }
-    opts.signal?.addEventListener('abort', onAbort, { once: true })
-    p.then(
-      (v) => {
-        cleanup()
-        resolve(v)
-      },
-      (err: unknown) => {
-        cleanup()
-        reject(err)
-      }
-    )
-  })
+/** The deadline of one trade step: `onTimeout` after `opts.timeoutMs`, {@link abortReason} on abort. */
+export function tradeDeadline(opts: FrameIoOptions, onTimeout: () => Error): DeadlineOptions {
+  return {
+    timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
+    onTimeout,
+    onAbort: () => abortReason(opts.signal)
+  }
 }
 
 /** The error an aborted signal stands for: its BitwrkError reason, else TRADE_ABORTED. */
@@ -187,7 +163,10 @@ export async function readTradeFrame(
       buf = next
     }
   }
-  const body = await raceDeadline(read(), opts, () => gone('no message within the per-message timeout'))
+  const body = await withDeadline(
+    read(),
+    tradeDeadline(opts, () => gone('no message within the per-message timeout'))
+  )
   return decodeTradeFrame(body)
 }
 
@@ -199,8 +178,9 @@ export async function writeTradeFrame(
   gone: (why: string) => Error
 ): Promise<void> {
   try {
-    await raceDeadline(ts.bytes.write(frame, { signal: opts.signal }), opts, () =>
-      gone('write did not drain within the per-message timeout')
+    await withDeadline(
+      ts.bytes.write(frame, { signal: opts.signal }),
+      tradeDeadline(opts, () => gone('write did not drain within the per-message timeout'))
     )
   } catch (err) {
     if (isBitwrkError(err)) throw err

@@ -13,6 +13,7 @@ import {
   XferCode
 } from '../../transfer/index.js'
 import type { AbortOptions, Key, Manifest } from '../../types.js'
+import { withTimeout } from './dht.js'
 import { ChunkCode, chunkError, xferError } from './errors.js'
 import { libp2pByteStream } from './stream.js'
 import { CHUNK_PROTOCOL, decodeHaveReply, encodeHave, encodeManifestGet } from './wire.js'
@@ -27,12 +28,6 @@ interface Conn {
   readonly reader: FrameReader
 }
 
-/** Combines the caller's signal with a deadline. */
-function deadline(ms: number, signal?: AbortSignal): AbortSignal {
-  const t = AbortSignal.timeout(ms)
-  return signal === undefined ? t : AbortSignal.any([signal, t])
-}
-
 /** Opens a chunk-protocol stream to `peer` within `timeoutMs` (`CHUNK_DIAL_FAILED` otherwise). */
 export async function openChunkStream(
   libp2p: ClientLibp2p,
@@ -43,7 +38,9 @@ export async function openChunkStream(
   options.signal?.throwIfAborted()
   let stream: Stream
   try {
-    stream = await libp2p.dialProtocol(peer, CHUNK_PROTOCOL, { signal: deadline(timeoutMs, options.signal) })
+    stream = await libp2p.dialProtocol(peer, CHUNK_PROTOCOL, {
+      signal: withTimeout(timeoutMs, options.signal)
+    })
   } catch (err) {
     throw chunkError(ChunkCode.DIAL_FAILED, 'cannot open a chunk stream', { cause: String(err) })
   }

@@ -1,4 +1,4 @@
-import { type ByteStream, MAX_VARINT_BYTES, XferCode } from '../../transfer/index.js'
+import { type ByteStream, MAX_VARINT_BYTES, withDeadline, XferCode } from '../../transfer/index.js'
 import { xferError } from './errors.js'
 
 /** What {@link peekType} saw: the first message's type byte, and the stream with it put back. */
@@ -66,38 +66,19 @@ function* bytes(head: readonly Uint8Array[]): Generator<number> {
   for (const h of head) for (const b of h) yield b
 }
 
+/** The next chunk of `it` within `ms` (`CAFS_XFER_TIMEOUT`); `CAFS_XFER_ABORTED` when `signal` fires. */
 function nextWithin(
   it: AsyncIterator<Uint8Array>,
   ms: number,
   signal: AbortSignal
 ): Promise<IteratorResult<Uint8Array>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => {
-        cleanup()
-        reject(xferError(XferCode.TIMEOUT, 'no request before the idle timeout', { timeoutMs: ms }))
-      },
-      Math.max(0, ms)
-    )
-    const onAbort = (): void => {
-      cleanup()
-      reject(xferError(XferCode.ABORTED, 'aborted'))
-    }
-    const cleanup = (): void => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', onAbort)
-    }
-    if (signal.aborted) return onAbort()
-    signal.addEventListener('abort', onAbort, { once: true })
-    it.next().then(
-      (r) => {
-        cleanup()
-        resolve(r)
-      },
-      (err: unknown) => {
-        cleanup()
-        reject(err)
-      }
-    )
+  const aborted = (): Error => xferError(XferCode.ABORTED, 'aborted')
+  // an aborted peek starts no read
+  if (signal.aborted) return Promise.reject(aborted())
+  return withDeadline(it.next(), {
+    timeoutMs: Math.max(0, ms),
+    signal,
+    onTimeout: () => xferError(XferCode.TIMEOUT, 'no request before the idle timeout', { timeoutMs: ms }),
+    onAbort: aborted
   })
 }

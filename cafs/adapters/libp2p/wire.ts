@@ -24,7 +24,7 @@ export const QueryType = {
 
 /** HAVE body: `0x10 | varint count | count × key`. */
 export function encodeHave(keys: readonly Key[]): Uint8Array {
-  const w = new ByteWriter(8 + keys.length * KEY_LENGTH).byte(QueryType.HAVE).varint(keys.length)
+  const w = new ByteWriter(8 + keys.length * KEY_LENGTH).u8(QueryType.HAVE).varint(keys.length)
   for (const k of keys) w.bytes(k)
   return w.finish()
 }
@@ -51,7 +51,7 @@ export function encodeHaveReply(held: readonly boolean[]): Uint8Array {
   held.forEach((h, i) => {
     if (h) bits[i >> 3] = (bits[i >> 3] as number) | (1 << (i & 7))
   })
-  return new ByteWriter(8 + bits.length).byte(QueryType.HAVE_REPLY).varint(held.length).bytes(bits).finish()
+  return new ByteWriter(8 + bits.length).u8(QueryType.HAVE_REPLY).varint(held.length).bytes(bits).finish()
 }
 
 /**
@@ -75,7 +75,7 @@ export function decodeHaveReply(body: Uint8Array, expected: number): boolean[] {
 
 /** MANIFEST_GET body: `0x12 | fileKey (32)`. */
 export function encodeManifestGet(fileKey: Key): Uint8Array {
-  return new ByteWriter(1 + KEY_LENGTH).byte(QueryType.MANIFEST_GET).bytes(fileKey).finish()
+  return new ByteWriter(1 + KEY_LENGTH).u8(QueryType.MANIFEST_GET).bytes(fileKey).finish()
 }
 
 /** Decodes a MANIFEST_GET body (exactly 33 bytes, else `CAFS_XFER_BAD_MESSAGE`). */

@@ -1,4 +1,9 @@
-/** Public surface of the node layer: libp2p host, gossip adapter, metrics, logging, persistence. */
+/**
+ * Public surface of the node layer (`bitwrk-node`): the node, the daemon, the local API and the
+ * parts they are built from (libp2p host, gossip adapter, market, trade, sync, metrics, logging,
+ * persistence), their codecs and error codes. Test doubles and testnet helpers are not part of
+ * it: they live in `bitwrk-node/testing` (node/testing.ts).
+ */
 
 export {
   CHUNK_PROTOCOL,
@@ -9,6 +14,18 @@ export {
 } from '../cafs/adapters/libp2p/index.js'
 export * from './api/index.js'
 export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './bootstrap.js'
+export {
+  DAEMON_FILE_NAME,
+  DAEMON_VERSION,
+  type Daemon,
+  type DaemonInfo,
+  type DaemonOptions,
+  DEFAULT_ARTICLES,
+  DEFAULT_LISTEN,
+  peersView,
+  startDaemon,
+  statusView
+} from './daemon/index.js'
 export * as demo from './demo/index.js'
 export { DEFAULT_MAX_GRANTED_KEYS, TxFileAccess } from './file-access.js'
 export * from './gossip/index.js'
@@ -68,8 +85,127 @@ export {
   NodeCodes
 } from './node.js'
 export * from './reputation/index.js'
-export * from './store/index.js'
-export * from './sync/index.js'
+// the store and sync layers minus their test doubles (those are in node/testing.ts);
+// createMemoryController stays here too while test/fuzz/streams.test.ts imports it from here
+export {
+  type BidPruneResult,
+  BidRepository,
+  type BidSide,
+  BUCKET_TABLE,
+  Bucket,
+  type BucketEntry,
+  type BucketName,
+  CHECKSUM_BYTES,
+  CHUNKS_DIR_NAME,
+  COUNTER_NAMES,
+  type CounterName,
+  type Counters,
+  checkDataDir,
+  checkSchema,
+  createKeyFile,
+  createMemoryController,
+  DATA_DIR_MODE,
+  type DataDir,
+  type DataDirOptions,
+  DB_DIR_NAME,
+  DEFAULT_MAX_FILES,
+  DEFAULT_MAX_PEERS,
+  decodeFile,
+  duplicateBuckets,
+  ensureDataDir,
+  FileRepository,
+  fileKeyOf,
+  holdPrivateUmask,
+  KEY_FILE_MODE,
+  KEY_FILE_NAME,
+  type KvController,
+  type KvOp,
+  type KvRange,
+  type Listing,
+  loadKeyFile,
+  loadOrCreateIdentity,
+  MAX_EVIDENCE_IDS,
+  MAX_PEER_ADDRS,
+  MAX_SETTING_BYTES,
+  MAX_STORED_BID_BYTES,
+  MAX_TX_MESSAGES,
+  type MemoryBacking,
+  migrateSchema,
+  type OpenReport,
+  type OwnerOptions,
+  openDataDir,
+  openLevelController,
+  openStore,
+  PeerRepository,
+  type PermissionReport,
+  PRIVATE_UMASK,
+  type RecoveryReport,
+  type Repositories,
+  type ReputationDelta,
+  type ReputationRecord,
+  ReputationRepository,
+  repairDataDir,
+  SCHEMA_VERSION,
+  type SchemaMigration,
+  SettingsRepository,
+  type StoredBid,
+  type StoredPeer,
+  type StoredTxMessage,
+  StoreError,
+  type StoreErrorCode,
+  type StoreFault,
+  type StoreOptions,
+  type Subject,
+  type Subscription,
+  TransactionRepository,
+  type TxHeader,
+  USED_MARK_RETENTION_MS,
+  type UsedMark,
+  type WriteOptions,
+  ZERO_COUNTERS
+} from './store/index.js'
+export {
+  bucketDigest,
+  bucketOf,
+  chooseBits,
+  chooseSnapshot,
+  createSyncMetrics,
+  DEFAULT_SYNC_LIMITS,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  isSyncError,
+  MsgType,
+  matchableOf,
+  resolveSyncLimits,
+  type SnapshotHeader,
+  SYNC_MAX_INBOUND_STREAMS,
+  SYNC_MAX_OUTBOUND_STREAMS,
+  SYNC_MAX_PEER_STREAMS,
+  SYNC_MAX_TOTAL_STREAMS,
+  SYNC_MISBEHAVIOUR_CODES,
+  SYNC_PARALLEL_ARTICLES,
+  SYNC_PROTOCOL,
+  type SyncAddResult,
+  type SyncBook,
+  SyncCode,
+  type SyncEntry,
+  type SyncErrorCode,
+  type SyncLibp2p,
+  type SyncLimits,
+  type SyncMessage,
+  type SyncMetrics,
+  type SyncPeerReport,
+  type SyncRequest,
+  type SyncResponse,
+  type SyncResult,
+  SyncService,
+  type SyncServiceOptions,
+  type SyncSnapshots,
+  type SyncValidationOptions,
+  validateSyncedBid
+} from './sync/index.js'
 export {
   type BuyOptions,
   type BuyResult,
@@ -77,8 +213,6 @@ export {
   DEFAULT_TRADE_LIMITS,
   decryptResult,
   encryptResult,
-  MemoryTxChannel,
-  MemoryTxNetwork,
   type SellResult,
   TRADE_PROTOCOL,
   type TradeClock,

@@ -7,9 +7,18 @@ import { parseMoney } from '../protocol/money/index.js'
 import { type BitwrkHost, createHost, type HostOptions } from './host.js'
 
 /**
- * Test and benchmark support (Holepunch habit: the library ships its own testnet helpers):
- * signed bids, loopback testnets of real hosts in one process, predicate waits.
+ * Test and benchmark support, the package's `bitwrk-node/testing` entry (Holepunch habit: the
+ * library ships its own testnet helpers): signed bids, loopback testnets of real hosts in one
+ * process, predicate waits, and the one place that exports the test doubles (in-memory stores,
+ * transaction channels and sync books, the API's test facade, an adjustable trade clock).
  */
+
+export { createTestFacade, type TestFacade, type TestFacadeOptions } from './api/testing.js'
+export { createMemoryBacking, createMemoryController, type MemoryBacking } from './store/db.js'
+export { MemorySyncBook } from './sync/book.js'
+export { MemorySyncSnapshots } from './sync/memory-snapshots.js'
+export { TestClock } from './trade/clock.js'
+export { MemoryTxChannel, MemoryTxNetwork } from './trade/memory-channel.js'
 
 /** A fresh random secp256k1 private key (32 bytes). */
 export function randomPrivateKey(): Uint8Array {

@@ -1,4 +1,4 @@
-/** The local HTTP API (protocol/spec/local-api.md): server, facade contract, errors, test facade. */
+/** The local HTTP API (protocol/spec/local-api.md): server, facade contract, errors (the test facade: node/testing.ts). */
 
 // Mandates and workers are part of the API's surface (one export line in node/index.ts).
 export * from '../mandates/index.js'
@@ -73,4 +73,3 @@ export {
   DEFAULT_MAX_FORM_BYTES,
   DEFAULT_MAX_JSON_BYTES
 } from './server.js'
-export { createTestFacade, type TestFacade, type TestFacadeOptions } from './testing.js'

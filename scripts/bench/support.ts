@@ -1,13 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import {
-  type BitwrkNode,
-  bidTopic,
-  createBitwrkNode,
-  createMemoryController,
-  openStore,
-  txTopic
-} from '../../node/index.js'
-import { topologyEdges, waitForMesh } from '../../node/testing.js'
+import { type BitwrkNode, bidTopic, createBitwrkNode, openStore, txTopic } from '../../node/index.js'
+import { createMemoryController, topologyEdges, waitForMesh } from '../../node/testing.js'
 import { Identity } from '../../protocol/identity/index.js'
 import type { EpochParams } from '../../protocol/matching/index.js'
 

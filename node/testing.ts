@@ -63,15 +63,19 @@ export function forgedBid(bid: Bid): Uint8Array {
   return encodeSigned({ document: bid.document, signature: other.sign(bid.document) })
 }
 
-/** Waits until `predicate` holds, checking every `intervalMs`; throws after `timeoutMs`. */
+/**
+ * Waits until `predicate` holds, checking every `intervalMs` (default 10; 0 checks on every turn
+ * of the event loop, so that a short-lived state is not missed); throws after `timeoutMs`.
+ */
 export async function waitFor(
   predicate: () => boolean | Promise<boolean>,
   opts: { timeoutMs: number; intervalMs?: number; what?: string }
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs
+  const intervalMs = opts.intervalMs ?? 10
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}`)
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 10))
+    await new Promise((r) => (intervalMs === 0 ? setImmediate(r) : setTimeout(r, intervalMs)))
   }
 }
 

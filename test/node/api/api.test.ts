@@ -5,7 +5,8 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ApiServer } from '../../../node/api/server.js'
-import { type ApiFixture, call, errorOf, multipart, startApi, waitFor } from './helpers.js'
+import { waitFor } from '../../../node/testing.js'
+import { type ApiFixture, call, errorOf, multipart, startApi } from './helpers.js'
 
 const ART = 'net.bitwrk/gorays/0'
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
@@ -522,7 +523,11 @@ describe('node/api stop', () => {
       req.on('error', () => resolve('closed'))
       req.write(Buffer.alloc(1000, 1))
     })
-    await waitFor(() => f.server.activeRequests === 1, 5000, 'upload to start')
+    await waitFor(() => f.server.activeRequests === 1, {
+      timeoutMs: 5000,
+      intervalMs: 0,
+      what: 'upload to start'
+    })
     await f.stop()
     assert.equal(await closed, 'closed')
     assert.equal(f.facade.buys.length, 0)
@@ -546,7 +551,7 @@ describe('node/api stop', () => {
       (r) => r.status,
       () => 'closed'
     )
-    await waitFor(() => started, 5000, 'buy to start')
+    await waitFor(() => started, { timeoutMs: 5000, intervalMs: 0, what: 'buy to start' })
     await f.stop()
     const outcome = await pending
     assert.ok(outcome === 503 || outcome === 'closed', String(outcome))

@@ -96,12 +96,3 @@ export function multipart(
     contentType: `multipart/form-data; boundary=${boundary}`
   }
 }
-
-/** Waits for `predicate` to hold, checking on each event-loop turn, up to `ms`. */
-export async function waitFor(predicate: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setImmediate(r))
-  }
-}

@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type ApiFixture, call, errorOf, startApi, waitFor } from '../api/helpers.js'
+import { waitFor } from '../../../node/testing.js'
+import { type ApiFixture, call, errorOf, startApi } from '../api/helpers.js'
 
 const ART = 'net.bitwrk/blender/0/2.80/512M'
 const CLI = fileURLToPath(new URL('../../../cli/main.js', import.meta.url))
@@ -84,7 +85,11 @@ describe('node/workers original protocol', () => {
         const file = await call(`${f.url}${res.headers.get('location')}`)
         assert.equal(await file.text(), `rendered(${tile})`)
         // The worker re-registers after its answer; wait until it is idle again.
-        await waitFor(() => f.workers.get('blender-127.0.0.1-1')?.state === 'idle', 5000, 're-registration')
+        await waitFor(() => f.workers.get('blender-127.0.0.1-1')?.state === 'idle', {
+          timeoutMs: 5000,
+          intervalMs: 0,
+          what: 're-registration'
+        })
       }
       assert.equal(w.jobs, 2)
       const un = await call(`${f.url}/unregisterworker?id=blender-127.0.0.1-1`)
@@ -175,7 +180,11 @@ async function startExecWorker(
   })
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   await Promise.race([
-    waitFor(() => out.includes('registered for'), 15_000, 'worker registration'),
+    waitFor(() => out.includes('registered for'), {
+      timeoutMs: 15_000,
+      intervalMs: 0,
+      what: 'worker registration'
+    }),
     exit.then((code) => {
       throw new Error(`worker exited early (${code}): ${err}`)
     })
@@ -212,7 +221,11 @@ describe('cli worker (bitwrk-node worker --exec)', () => {
       const res = await buyText(f, work)
       assert.equal(res.status, 303)
       assert.equal(await (await call(`${f.url}${res.headers.get('location')}`)).text(), work.toUpperCase())
-      await waitFor(() => f.workers.get('exec-1')?.state === 'idle', 10_000, 're-registration')
+      await waitFor(() => f.workers.get('exec-1')?.state === 'idle', {
+        timeoutMs: 10_000,
+        intervalMs: 0,
+        what: 're-registration'
+      })
     }
     assert.equal(f.workers.get('exec-1')?.jobs, 2)
     w.child.kill('SIGTERM')

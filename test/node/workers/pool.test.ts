@@ -4,9 +4,9 @@ import { exportStream } from '../../../cafs/stream.js'
 import type { Manifest } from '../../../cafs/types.js'
 import { MandateBook } from '../../../node/mandates/index.js'
 import { createMemoryController } from '../../../node/store/db.js'
+import { waitFor } from '../../../node/testing.js'
 import { type SellOffer, WorkerPool } from '../../../node/workers/index.js'
 import { BitwrkError } from '../../../protocol/errors.js'
-import { waitFor } from '../api/helpers.js'
 import { type LocalWorker, startLocalWorker } from './helpers.js'
 
 const ART = 'net.bitwrk/gorays/0'
@@ -190,7 +190,7 @@ describe('node/workers pool', () => {
     p.register({ id: 'w1', article: ART, pushUrl: w.url })
     const first = p.dispatch('w1', new Uint8Array([1]), { store })
     await assert.rejects(p.dispatch('w1', new Uint8Array([2]), { store }), { code: 'WORKER_BUSY' })
-    await waitFor(() => answer !== undefined, 5000, 'job to arrive')
+    await waitFor(() => answer !== undefined, { timeoutMs: 5000, intervalMs: 0, what: 'job to arrive' })
     answer?.()
     await first
     assert.equal(w.jobs.length, 1)
@@ -243,7 +243,7 @@ describe('node/workers pool', () => {
     p.register({ id: 'hang', article: ART, pushUrl: hang.url })
     const ctl = new AbortController()
     const job = p.dispatch('hang', new Uint8Array([1]), { store, signal: ctl.signal })
-    await waitFor(() => hang.jobs.length === 1, 5000, 'job to arrive')
+    await waitFor(() => hang.jobs.length === 1, { timeoutMs: 5000, intervalMs: 0, what: 'job to arrive' })
     ctl.abort()
     await assert.rejects(job, { code: 'WORKER_CANCELLED' })
   })
@@ -255,10 +255,14 @@ describe('node/workers pool', () => {
     const w = await worker()
     const p = pool({ mandates: book, onOffer: (o) => offers.push(o) })
     p.register({ id: 'w1', article: ART, pushUrl: w.url })
-    await waitFor(() => p.get('w1')?.waitingFor === 'MANDATE_NOT_FOUND', 5000, 'mandate wait')
+    await waitFor(() => p.get('w1')?.waitingFor === 'MANDATE_NOT_FOUND', {
+      timeoutMs: 5000,
+      intervalMs: 0,
+      what: 'mandate wait'
+    })
     assert.equal(offers.length, 0)
     await book.grant({ article: ART, side: 'SELL', price: 'mBTC 3', trades: 9 }, Date.now())
-    await waitFor(() => offers.length === 1, 5000, 'offer')
+    await waitFor(() => offers.length === 1, { timeoutMs: 5000, intervalMs: 0, what: 'offer' })
     assert.equal(offers[0]?.workerId, 'w1')
     assert.equal(offers[0]?.price.amount, 300_000n)
     assert.equal(p.get('w1')?.state, 'offered')
@@ -268,7 +272,7 @@ describe('node/workers pool', () => {
     assert.equal(offers.length, 1)
     // The market gives the offer back: its trade returns, a fresh offer holds another (MAN-5).
     p.release('w1')
-    await waitFor(() => offers.length === 2, 5000, 'second offer')
+    await waitFor(() => offers.length === 2, { timeoutMs: 5000, intervalMs: 0, what: 'second offer' })
     assert.equal(book.list()[0]?.tradesLeft, 8)
     // The market's job fulfils its offer without withdrawing it; after re-registering the
     // worker is offered again.
@@ -276,12 +280,16 @@ describe('node/workers pool', () => {
     await p.dispatch('w1', new Uint8Array([97]), { store, offer: offers[1] })
     assert.equal(offers[1]?.signal.aborted, false)
     p.register({ id: 'w1', article: ART, pushUrl: w.url })
-    await waitFor(() => offers.length === 3, 5000, 'offer after job')
+    await waitFor(() => offers.length === 3, { timeoutMs: 5000, intervalMs: 0, what: 'offer after job' })
     // A local job takes the worker: the market's offer is withdrawn.
     await p.dispatch('w1', new Uint8Array([98]), { store })
     assert.equal(offers[2]?.signal.aborted, true)
     p.register({ id: 'w1', article: ART, pushUrl: w.url })
-    await waitFor(() => offers.length === 4, 5000, 'offer after local job')
+    await waitFor(() => offers.length === 4, {
+      timeoutMs: 5000,
+      intervalMs: 0,
+      what: 'offer after local job'
+    })
     p.unregister('w1')
     assert.equal(offers[3]?.signal.aborted, true)
     await kv.close()
@@ -295,12 +303,12 @@ describe('node/workers pool', () => {
     const w = await worker((_work, res) => res.writeHead(503).end())
     const p = pool({ mandates: book, onOffer: (o) => offers.push(o), backoffMs: 30 })
     p.register({ id: 'w1', article: ART, pushUrl: w.url })
-    await waitFor(() => offers.length === 1, 5000, 'offer')
+    await waitFor(() => offers.length === 1, { timeoutMs: 5000, intervalMs: 0, what: 'offer' })
     await assert.rejects(p.dispatch('w1', new Uint8Array([1]), { store: new MemoryChunkStore() }), {
       code: 'WORKER_FAILED'
     })
     assert.equal(offers.length, 1)
-    await waitFor(() => offers.length === 2, 5000, 'offer after back-off')
+    await waitFor(() => offers.length === 2, { timeoutMs: 5000, intervalMs: 0, what: 'offer after back-off' })
     await kv.close()
   })
 
@@ -319,7 +327,11 @@ describe('node/workers pool', () => {
       }
     })
     p.register({ id: 'w1', article: ART, pushUrl: w.url })
-    await waitFor(() => offers.length === 1 && book.list()[0]?.tradesLeft === 5, 5000, 'the trade back')
+    await waitFor(() => offers.length === 1 && book.list()[0]?.tradesLeft === 5, {
+      timeoutMs: 5000,
+      intervalMs: 0,
+      what: 'the trade back'
+    })
     const v = p.get('w1')
     assert.equal(v?.state, 'idle')
     assert.equal(v?.blockedUntilMs, now + 20_000)
@@ -331,7 +343,11 @@ describe('node/workers pool', () => {
     // after it, one more offer
     now += 20_000
     await book.grant({ article: ART, side: 'SELL', price: 'mBTC 5', trades: 1 }, now)
-    await waitFor(() => offers.length === 2, 5000, 'the offer after the back-off')
+    await waitFor(() => offers.length === 2, {
+      timeoutMs: 5000,
+      intervalMs: 0,
+      what: 'the offer after the back-off'
+    })
   })
 
   it('offers a worker that did not answer its job only after it registers again (issue 12.5)', async () => {
@@ -344,7 +360,7 @@ describe('node/workers pool', () => {
     const live = await worker()
     const p = pool({ mandates: book, now: () => now, backoffMs: 20_000, onOffer: (o) => offers.push(o) })
     p.register({ id: 'dead', article: ART, pushUrl: deadUrl })
-    await waitFor(() => offers.length === 1, 5000, 'offer')
+    await waitFor(() => offers.length === 1, { timeoutMs: 5000, intervalMs: 0, what: 'offer' })
     const store = new MemoryChunkStore()
     await assert.rejects(p.dispatch('dead', new Uint8Array([1]), { store, offer: offers[0] }), {
       code: 'WORKER_UNREACHABLE'
@@ -352,11 +368,19 @@ describe('node/workers pool', () => {
     // the market's job charged the trade: the one-trade mandate is used up
     assert.deepEqual(book.list(), [])
     p.register({ id: 'live', article: ART, pushUrl: live.url })
-    await waitFor(() => p.get('live')?.waitingFor === 'MANDATE_NOT_FOUND', 5000, 'live waits for a mandate')
+    await waitFor(() => p.get('live')?.waitingFor === 'MANDATE_NOT_FOUND', {
+      timeoutMs: 5000,
+      intervalMs: 0,
+      what: 'live waits for a mandate'
+    })
     now += 20_000
     // a new mandate offers every idle worker (in registration order): the dead one is not among them
     await book.grant({ article: ART, side: 'SELL', price: 'mBTC 3', trades: 5 }, now)
-    await waitFor(() => offers.some((o) => o.workerId === 'live'), 5000, 'the live worker offered')
+    await waitFor(() => offers.some((o) => o.workerId === 'live'), {
+      timeoutMs: 5000,
+      intervalMs: 0,
+      what: 'the live worker offered'
+    })
     assert.deepEqual(
       offers.map((o) => o.workerId),
       ['dead', 'live']
@@ -367,7 +391,11 @@ describe('node/workers pool', () => {
     assert.match(v?.lastError ?? '', /^WORKER_UNREACHABLE/)
     // it answers again: registered, it is offered
     p.register({ id: 'dead', article: ART, pushUrl: live.url })
-    await waitFor(() => offers.length === 3, 5000, 'offer after registering again')
+    await waitFor(() => offers.length === 3, {
+      timeoutMs: 5000,
+      intervalMs: 0,
+      what: 'offer after registering again'
+    })
     assert.equal(offers[2]?.workerId, 'dead')
   })
 })

@@ -129,6 +129,27 @@ function isAboveMarket(spec: string): boolean {
   return spec.startsWith('.') && (/(^|\/)(daemon|api)\//.test(spec) || /^\.\.\/node\.js$/.test(spec))
 }
 
+/**
+ * Imports of test/support/ (issue 13: the one assertion of error codes, the one raw HTTP sender)
+ * that would tie it to a layer above protocol/ or to one test folder: the tests of every layer,
+ * protocol/ included, use it.
+ */
+function supportViolations(root: string): string[] {
+  const problems: string[] = []
+  for (const file of sourceFiles(join(root, 'test', 'support'))) {
+    const rel = relative(root, file).split(sep).join('/')
+    for (const spec of importsOf(readFileSync(file, 'utf8')))
+      if (isForbiddenForSupport(spec)) problems.push(`${rel}: test/support/ imports '${spec}'`)
+  }
+  return problems
+}
+
+/** True when a module specifier of a test/support/ file leaves protocol/, test/support/ and Node. */
+function isForbiddenForSupport(spec: string): boolean {
+  if (!spec.startsWith('.')) return !spec.startsWith('node:')
+  return !(/^\.\.\/\.\.\/protocol\//.test(spec) || /^\.\/[^/]+$/.test(spec))
+}
+
 /** The one table of bucket bytes of the node's database (issue 12.1). */
 const BUCKET_TABLE_FILE = 'node/store/buckets.ts'
 
@@ -180,6 +201,16 @@ describe('architecture', () => {
     assert.equal(isAboveMarket('../node.js'), true)
     assert.equal(isAboveMarket('../trade/service.js'), false)
     assert.equal(isAboveMarket('./market.js'), false)
+  })
+
+  it('keeps test/support/ usable by the tests of every layer (issue 13)', () => {
+    assert.deepEqual(supportViolations(ROOT), [])
+    assert.equal(isForbiddenForSupport('../../protocol/errors.js'), false)
+    assert.equal(isForbiddenForSupport('./errors.js'), false)
+    assert.equal(isForbiddenForSupport('node:http'), false)
+    assert.equal(isForbiddenForSupport('../../node/testing.js'), true)
+    assert.equal(isForbiddenForSupport('../node/api/helpers.js'), true)
+    assert.equal(isForbiddenForSupport('libp2p'), true)
   })
 
   it('gives every bucket of the node database its own byte, all in one table (issue 12.1)', () => {

@@ -10,16 +10,8 @@ import {
   parseMatchKey,
   validateArticle
 } from '../../protocol/article/index.js'
-import { isBitwrkError } from '../../protocol/errors.js'
 import type { Currency } from '../../protocol/money/index.js'
-
-function throwsCode(fn: () => unknown, code: string, label = ''): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(isBitwrkError(err), `${label}: not a BitwrkError: ${String(err)}`)
-    assert.equal(err.code, code, label)
-    return true
-  })
-}
+import { throwsCode } from '../support/errors.js'
 
 /** Names the original traded or used in its vectors (notes §9, vectors C). */
 const VALID = [

@@ -8,7 +8,7 @@ import {
   type RgbaImage,
   tilesFor
 } from '../../node/demo/index.js'
-import { throwsCode } from './helpers.js'
+import { throwsCode } from '../support/errors.js'
 
 function solid(width: number, height: number, v: number): RgbaImage {
   return { width, height, data: new Uint8Array(width * height * 4).fill(v) }

@@ -10,7 +10,7 @@ import {
   type RgbaImage
 } from '../../node/demo/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
-import { throwsCode } from './helpers.js'
+import { throwsCode } from '../support/errors.js'
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s)
 

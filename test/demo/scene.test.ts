@@ -6,7 +6,8 @@ import {
   parseScene,
   SCENE_LIMITS
 } from '../../node/demo/index.js'
-import { clone, throwsCode } from './helpers.js'
+import { throwsCode } from '../support/errors.js'
+import { clone } from './helpers.js'
 
 const MINIMAL = {
   camera: { position: [0, 1, -3], lookAt: [0, 1, 0] },

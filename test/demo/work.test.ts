@@ -14,7 +14,8 @@ import {
   WORK_MAX_BYTES
 } from '../../node/demo/index.js'
 import { validateArticle } from '../../protocol/article/index.js'
-import { clone, throwsCode } from './helpers.js'
+import { throwsCode } from '../support/errors.js'
+import { clone } from './helpers.js'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)

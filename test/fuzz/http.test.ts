@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { Agent, request } from 'node:http'
+import { Agent } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -8,41 +8,10 @@ import { ApiErrorCode } from '../../node/api/errors.js'
 import { type Daemon, startDaemon } from '../../node/daemon/index.js'
 import { money } from '../../protocol/money/index.js'
 import { type ApiFixture, multipart, startApi } from '../node/api/helpers.js'
+import { sendRaw } from '../support/http.js'
 import { codesOf, FUZZ, hostileBytes, Tally, trackUnhandled } from './helpers.js'
 
 const ART = 'net.bitwrk/gorays/0'
-
-interface Answer {
-  status: number
-  contentType: string
-  body: string
-}
-
-function send(
-  base: string,
-  agent: Agent,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body: Uint8Array
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const framed = { ...headers, 'content-length': String(body.length) }
-    const req = request(`${base}${path}`, { method, headers: framed, agent, timeout: 10_000 }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => {
-        text += c
-      })
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: text })
-      )
-    })
-    req.on('timeout', () => req.destroy(new Error('timeout')))
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 /** Paths around every route: the exact ones, and mutated (segments, escapes, queries). */
 function hostilePath(routes: readonly string[]): fc.Arbitrary<string> {
@@ -153,7 +122,14 @@ describe('hostile input: HTTP APIs', function () {
           hostileBytes(bodies, 200),
           async (m, p, h, b) => {
             const before = snapshot()
-            const res = await send(f.url, agent, m, p, h, m === 'GET' || m === 'HEAD' ? new Uint8Array(0) : b)
+            const res = await sendRaw(
+              f.url,
+              agent,
+              m,
+              p,
+              h,
+              m === 'GET' || m === 'HEAD' ? new Uint8Array(0) : b
+            )
             if (res.status >= 400) {
               // API-7: a refusal (4xx) changes nothing; a buy accepted and failed later (500
               // API_BUY_FAILED) has taken its mandate trade, as the spec says
@@ -200,7 +176,7 @@ describe('hostile input: HTTP APIs', function () {
         ['POST', '/api/v1/mandates', 64 * 1024, ApiErrorCode.TOO_LARGE]
       ] as const) {
         const headers: Record<string, string> = m === 'POST' ? { 'content-type': 'application/json' } : {}
-        const res = await send(daemon.info.apiUrl, agent, m, p, headers, new Uint8Array(body).fill(0x20))
+        const res = await sendRaw(daemon.info.apiUrl, agent, m, p, headers, new Uint8Array(body).fill(0x20))
         assert.equal(
           (JSON.parse(res.body) as { code: string }).code,
           want,
@@ -244,7 +220,7 @@ describe('hostile input: HTTP APIs', function () {
           ),
           fc.uint8Array({ maxLength: 64 }),
           async (m, p, h, b) => {
-            const res = await send(
+            const res = await sendRaw(
               daemon.info.apiUrl,
               agent,
               m,

@@ -21,16 +21,8 @@ import {
   subMoney,
   UNITS
 } from '../../protocol/money/index.js'
+import { throwsCode } from '../support/errors.js'
 import { FORMAT_AMOUNT, JSON_ROUND_TRIP, PARSE_AMOUNTS, PARSE_FAILURES, PARSE_FORMAT } from './vectors.js'
-
-/** Asserts that `fn` throws a BitwrkError with exactly `code`. */
-function throwsCode(fn: () => unknown, code: string, label = ''): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(isBitwrkError(err), `${label}: not a BitwrkError: ${String(err)}`)
-    assert.equal(err.code, code, label)
-    return true
-  })
-}
 
 describe('money', () => {
   describe('original vectors (F)', () => {

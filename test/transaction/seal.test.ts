@@ -14,6 +14,7 @@ import {
   sealResultKey,
   transactionId
 } from '../../protocol/transaction/index.js'
+import { throwsCode } from '../support/errors.js'
 import {
   BUYER,
   EPHEMERAL_KEY,
@@ -53,11 +54,6 @@ function sealWithOpenSsl(recipient: Uint8Array, txid: string, key: Uint8Array, e
   const c = Buffer.from(key.map((b, i) => b ^ (okm[i] as number)))
   const t = createHmac('sha256', okm.subarray(32)).update(c).digest()
   return Buffer.concat([eph, c, t]).toString('hex')
-}
-
-/** Asserts that `f` throws the BitwrkError `code`. */
-function throwsCode(f: () => unknown, code: string, what: string): void {
-  assert.throws(f, (err: unknown) => isBitwrkError(err, code), what)
 }
 
 describe('protocol/transaction seal (TX-23)', () => {

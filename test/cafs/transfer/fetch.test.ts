@@ -18,7 +18,8 @@ import {
   XferCode
 } from '../../../cafs/transfer/index.js'
 import type { ChunkStore, Manifest } from '../../../cafs/types.js'
-import { chunkFile, h, type Listener, listen, MapStore, prng, rejectsWithCode, storeWith } from './helpers.js'
+import { rejectsWithCode } from '../../support/errors.js'
+import { chunkFile, h, type Listener, listen, MapStore, prng, storeWith } from './helpers.js'
 
 /** Per-message timeout: short enough for the stalling provider, long enough for a loaded CI. */
 const LIMITS = { messageTimeoutMs: 2000 }

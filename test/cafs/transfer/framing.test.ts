@@ -8,7 +8,7 @@ import {
   XferCode
 } from '../../../cafs/transfer/index.js'
 import { isBitwrkError } from '../../../protocol/errors.js'
-import { rejectsWithCode } from './helpers.js'
+import { rejectsWithCode } from '../../support/errors.js'
 
 /** An async source yielding `parts` one by one. */
 async function* from(parts: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {

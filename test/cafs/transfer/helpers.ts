@@ -177,14 +177,3 @@ export async function socketPair(): Promise<{
     close: () => l.close()
   }
 }
-
-/** Asserts that `p` rejects with a BitwrkError of `code`; returns the error. */
-export async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<BitwrkError> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof BitwrkError && err.code === code) return err
-    throw new Error(`expected ${code}, got ${err instanceof BitwrkError ? err.code : String(err)}`)
-  }
-  throw new Error(`expected ${code}, but it resolved`)
-}

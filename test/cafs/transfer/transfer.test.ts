@@ -14,7 +14,8 @@ import {
   XferCode
 } from '../../../cafs/transfer/index.js'
 import type { Manifest } from '../../../cafs/types.js'
-import { chunkFile, h, MapStore, prng, rejectsWithCode, socketPair, storeWith } from './helpers.js'
+import { rejectsWithCode } from '../../support/errors.js'
+import { chunkFile, h, MapStore, prng, socketPair, storeWith } from './helpers.js'
 
 /** Short per-message timeout for the hostile tables, so stall cases finish fast. */
 const FAST = { messageTimeoutMs: 500 }

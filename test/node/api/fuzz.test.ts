@@ -1,43 +1,11 @@
 import assert from 'node:assert/strict'
-import { Agent, request } from 'node:http'
+import { Agent } from 'node:http'
 import fc from 'fast-check'
+import { sendRaw } from '../../support/http.js'
 import { type ApiFixture, multipart, startApi } from './helpers.js'
 
 const ART = 'net.bitwrk/gorays/0'
 const TOKEN = 'ef'.repeat(32)
-
-interface Raw {
-  status: number
-  contentType: string
-  body: string
-}
-
-function send(
-  f: ApiFixture,
-  agent: Agent,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body: Uint8Array
-): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    // An explicit length: Node's client sends DELETE/OPTIONS bodies unframed otherwise.
-    const framed = { ...headers, 'content-length': String(body.length) }
-    const req = request(`${f.url}${path}`, { method, headers: framed, agent, timeout: 10_000 }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => {
-        text += c
-      })
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: text })
-      )
-    })
-    req.on('timeout', () => req.destroy(new Error('timeout')))
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 /** What the server's state looks like from the outside. */
 function snapshot(f: ApiFixture): string {
@@ -127,7 +95,7 @@ describe('node/api fuzz', () => {
     const before = snapshot(f)
     await fc.assert(
       fc.asyncProperty(method, path, headers, body, async (m, p, h, b) => {
-        const res = await send(f, agent, m, p, h, m === 'GET' || m === 'HEAD' ? new Uint8Array(0) : b)
+        const res = await sendRaw(f.url, agent, m, p, h, m === 'GET' || m === 'HEAD' ? new Uint8Array(0) : b)
         assert.ok(res.status < 500, `${m} ${p} -> ${res.status} ${res.body}`)
         if (res.status >= 400 && m !== 'HEAD') {
           assert.match(res.contentType, /^application\/json/)
@@ -152,8 +120,8 @@ describe('node/api fuzz', () => {
         async (cut, junk) => {
           // Everything cut before the closing delimiter, with junk that holds no CR, is malformed.
           const tail = Buffer.from(junk.filter((x) => x !== 13))
-          const res = await send(
-            f,
+          const res = await sendRaw(
+            f.url,
             agent,
             'POST',
             `/buy/${ART}`,

@@ -20,11 +20,8 @@ import {
   transactionId,
   workSecretHash
 } from '../../../protocol/transaction/index.js'
+import { rejectsWithCode } from '../../support/errors.js'
 import { ARTICLE, baseOptions, memoryNode, newIdentity, newWork, PARAMS, random } from './helpers.js'
-
-async function rejects(p: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(p, (err) => isBitwrkError(err, code))
-}
 
 describe('node/market (own bids and resume)', function () {
   this.timeout(20_000)
@@ -37,20 +34,20 @@ describe('node/market (own bids and resume)', function () {
     const n = await memoryNode()
     nodes.push(n)
     const price = money('BTC', 100n)
-    await rejects(
+    await rejectsWithCode(
       n.placeBid({ article: 'net.bitwrk/other/0', side: 'SELL', price }),
       MarketCodes.NOT_FOLLOWED
     )
-    await rejects(n.placeBid({ article: ARTICLE, side: 'BUY', price }), MarketCodes.WORK_REQUIRED)
-    await rejects(
+    await rejectsWithCode(n.placeBid({ article: ARTICLE, side: 'BUY', price }), MarketCodes.WORK_REQUIRED)
+    await rejectsWithCode(
       n.placeBid({ article: ARTICLE, side: 'BUY', price, work: { workHash: 'ab', buyerSecret: 'cd' } }),
       MarketCodes.BAD_REQUEST
     )
-    await rejects(
+    await rejectsWithCode(
       n.placeBid({ article: ARTICLE, side: 'SELL', price, lifetimeMs: 120_001 }),
       MarketCodes.BAD_REQUEST
     )
-    await rejects(n.cancelBid('0'.repeat(64)), MarketCodes.UNKNOWN_BID)
+    await rejectsWithCode(n.cancelBid('0'.repeat(64)), MarketCodes.UNKNOWN_BID)
     assert.deepEqual((await n.repos.bids.list()).items, [])
   })
 

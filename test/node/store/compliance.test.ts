@@ -12,18 +12,8 @@ import {
   USED_MARK_RETENTION_MS
 } from '../../../node/store/index.js'
 import { retire } from '../../../protocol/transaction/index.js'
-import {
-  BACKENDS,
-  type Backend,
-  BUYER,
-  bid,
-  driveTo,
-  rejectsWith,
-  SELLER,
-  signed,
-  T0,
-  termsN
-} from './helpers.js'
+import { rejectsWithCode } from '../../support/errors.js'
+import { BACKENDS, type Backend, BUYER, bid, driveTo, SELLER, signed, T0, termsN } from './helpers.js'
 
 const b = (...xs: number[]) => Uint8Array.from(xs)
 const TXA = 'a'.repeat(64)
@@ -95,9 +85,9 @@ for (const makeBackend of BACKENDS) {
       await kv.close()
       await kv.close()
       assert.equal(kv.closed, true)
-      await rejectsWith(() => kv.get(b(1)), StoreError.CLOSED)
-      await rejectsWith(() => kv.batch([{ type: 'del', key: b(1) }]), StoreError.CLOSED)
-      await rejectsWith(() => collect(kv, {}), StoreError.CLOSED)
+      await rejectsWithCode(() => kv.get(b(1)), StoreError.CLOSED)
+      await rejectsWithCode(() => kv.batch([{ type: 'del', key: b(1) }]), StoreError.CLOSED)
+      await rejectsWithCode(() => collect(kv, {}), StoreError.CLOSED)
     })
 
     it('writes the schema version into an empty store and accepts it on reopen', async () => {
@@ -112,20 +102,20 @@ for (const makeBackend of BACKENDS) {
       await checkSchema(kv)
       const key = (await collect(kv, {}))[0]!
       await kv.batch([{ type: 'put', key: Uint8Array.from(key), value: schemaValue(SCHEMA_VERSION + 1) }])
-      await rejectsWith(() => checkSchema(kv), StoreError.SCHEMA_MISMATCH)
-      await rejectsWith(() => openStore(kv), StoreError.SCHEMA_MISMATCH)
+      await rejectsWithCode(() => checkSchema(kv), StoreError.SCHEMA_MISMATCH)
+      await rejectsWithCode(() => openStore(kv), StoreError.SCHEMA_MISMATCH)
     })
 
     it('refuses a version-1 store (plain result keys, before TX-23) with STORE_SCHEMA_MISMATCH', async () => {
       await checkSchema(kv)
       const key = (await collect(kv, {}))[0]!
       await kv.batch([{ type: 'put', key: Uint8Array.from(key), value: schemaValue(1) }])
-      await rejectsWith(() => openStore(kv), StoreError.SCHEMA_MISMATCH)
+      await rejectsWithCode(() => openStore(kv), StoreError.SCHEMA_MISMATCH)
     })
 
     it('refuses data without a schema version with STORE_SCHEMA_MISMATCH', async () => {
       await kv.batch([{ type: 'put', key: b(Bucket.bid, 65), value: b(1) }])
-      await rejectsWith(() => checkSchema(kv), StoreError.SCHEMA_MISMATCH)
+      await rejectsWithCode(() => checkSchema(kv), StoreError.SCHEMA_MISMATCH)
     })
 
     it('refuses an undecodable schema record with STORE_CORRUPT', async () => {
@@ -134,7 +124,7 @@ for (const makeBackend of BACKENDS) {
       const v = (await kv.get(key))!
       v[0] = (v[0] as number) ^ 1
       await kv.batch([{ type: 'put', key, value: v }])
-      await rejectsWith(() => checkSchema(kv), StoreError.CORRUPT)
+      await rejectsWithCode(() => checkSchema(kv), StoreError.CORRUPT)
     })
   })
 
@@ -204,9 +194,9 @@ for (const makeBackend of BACKENDS) {
       await repos.bids.put(bid('b1', T0 + 10))
       assert.equal((await repos.bids.markUsed('b1', TXA)).txId, TXA)
       assert.equal((await repos.bids.markUsed('b1', TXA)).txId, TXA)
-      await rejectsWith(() => repos.bids.markUsed('b1', TXB), StoreError.BID_ALREADY_USED)
+      await rejectsWithCode(() => repos.bids.markUsed('b1', TXB), StoreError.BID_ALREADY_USED)
       await reopen()
-      await rejectsWith(() => repos.bids.markUsed('b1', TXB), StoreError.BID_ALREADY_USED)
+      await rejectsWithCode(() => repos.bids.markUsed('b1', TXB), StoreError.BID_ALREADY_USED)
       assert.equal((await repos.bids.usedBy('b1'))?.txId, TXA)
     })
 
@@ -222,7 +212,7 @@ for (const makeBackend of BACKENDS) {
     })
 
     it('refuses to mark a bid it does not hold (STORE_BID_UNKNOWN) and invalid ids (STORE_INVALID)', async () => {
-      await rejectsWith(() => repos.bids.markUsed('nope', TXA), StoreError.BID_UNKNOWN)
+      await rejectsWithCode(() => repos.bids.markUsed('nope', TXA), StoreError.BID_UNKNOWN)
       assert.throws(() => repos.bids.markUsed('b1', 'x'), { code: StoreError.INVALID })
       assert.throws(() => repos.bids.put({ ...bid('b1', 1), bytes: new Uint8Array(0) }), {
         code: StoreError.INVALID
@@ -232,7 +222,7 @@ for (const makeBackend of BACKENDS) {
     it('stores a transaction with its messages and replays it to the same record', async () => {
       const terms = termsN(1)
       let tx = await repos.transactions.create(terms)
-      await rejectsWith(() => repos.transactions.create(terms), StoreError.TX_EXISTS)
+      await rejectsWithCode(() => repos.transactions.create(terms), StoreError.TX_EXISTS)
       for (const [i, kind] of (
         ['establish-buyer', 'establish-seller', 'publish-secret'] as const
       ).entries()) {
@@ -264,14 +254,14 @@ for (const makeBackend of BACKENDS) {
       const tx0 = await repos.transactions.create(terms)
       const r1 = await repos.transactions.apply(tx0, signed(terms, 'establish-buyer'), T0 + 1)
       assert.ok(r1.ok)
-      await rejectsWith(
+      await rejectsWithCode(
         () => repos.transactions.apply(tx0, signed(terms, 'establish-seller'), T0 + 2),
         StoreError.TX_CONFLICT
       )
       // The same revision reached by another message (seller first) is not a prefix of what is stored.
       const other = driveTo(terms, 'SELLER_ESTABLISHED')
-      await rejectsWith(() => repos.transactions.save(other), StoreError.TX_CONFLICT)
-      await rejectsWith(() => repos.transactions.save(tx0), StoreError.TX_CONFLICT)
+      await rejectsWithCode(() => repos.transactions.save(other), StoreError.TX_CONFLICT)
+      await rejectsWithCode(() => repos.transactions.save(tx0), StoreError.TX_CONFLICT)
       assert.deepEqual(await repos.transactions.get(tx0.id), r1.tx)
     })
 
@@ -354,7 +344,7 @@ for (const makeBackend of BACKENDS) {
       assert.equal(await repos.settings.get('http.port'), '8081')
       await repos.settings.set('http.port', undefined)
       assert.equal(await repos.settings.get('http.port'), undefined)
-      await rejectsWith(() => repos.settings.follow('not an article', T0), StoreError.INVALID)
+      await rejectsWithCode(() => repos.settings.follow('not an article', T0), StoreError.INVALID)
     })
   })
 }

@@ -11,8 +11,9 @@ import {
 } from '../../../node/store/index.js'
 import { encodeStoredMessage, encodeTxHeader, txKey, txMessageKey } from '../../../node/store/transactions.js'
 import { signTxMessage } from '../../../protocol/transaction/index.js'
+import { rejectsWithCode } from '../../support/errors.js'
 import { CONTENT } from '../../transaction/helpers.js'
-import { BACKENDS, type Backend, BUYER, bid, driveTo, rejectsWith, SELLER, T0, termsN } from './helpers.js'
+import { BACKENDS, type Backend, BUYER, bid, driveTo, SELLER, T0, termsN } from './helpers.js'
 
 const TXA = 'a'.repeat(64)
 
@@ -74,7 +75,7 @@ for (const makeBackend of BACKENDS) {
       await fc.assert(
         fc.asyncProperty(fc.nat(), async (bit) => {
           const original = await flip(kv, k1!, bit)
-          await rejectsWith(() => repos.bids.get('b1'), StoreError.CORRUPT)
+          await rejectsWithCode(() => repos.bids.get('b1'), StoreError.CORRUPT)
           const live = await repos.bids.listLive(T0)
           assert.deepEqual(
             live.items.map((b) => b.id),
@@ -91,8 +92,8 @@ for (const makeBackend of BACKENDS) {
     it('refuses markUsed over a corrupt used mark instead of overwriting it', async () => {
       await populate()
       await flip(kv, usedKey('b1'), 3)
-      await rejectsWith(() => repos.bids.usedBy('b1'), StoreError.CORRUPT)
-      await rejectsWith(() => repos.bids.markUsed('b1', 'c'.repeat(64)), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.bids.usedBy('b1'), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.bids.markUsed('b1', 'c'.repeat(64)), StoreError.CORRUPT)
       // Pruning keeps the unreadable mark (it might be what stops a double signature).
       assert.deepEqual(await repos.bids.pruneExpired(T0 + 10 ** 9), { bids: 2, usedMarks: 0 })
       assert.equal((await keysOf(kv, Bucket.bidUsed)).length, 1)
@@ -104,7 +105,7 @@ for (const makeBackend of BACKENDS) {
       const bad = driveTo(termsN(1), 'WORKING')
       for (const key of [txKey(bad.id), txMessageKey(bad.id, 1)]) {
         const original = await flip(kv, key, 77)
-        await rejectsWith(() => repos.transactions.get(bad.id), StoreError.CORRUPT)
+        await rejectsWithCode(() => repos.transactions.get(bad.id), StoreError.CORRUPT)
         const report = await repos.transactions.recover(T0 + 10)
         assert.deepEqual(
           report.resumed.map((t) => t.id),
@@ -125,11 +126,11 @@ for (const makeBackend of BACKENDS) {
       const m1 = txMessageKey(tx.id, 1)
       const original = (await kv.get(m1))!
       await kv.batch([{ type: 'del', key: m1 }])
-      await rejectsWith(() => repos.transactions.get(tx.id), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.transactions.get(tx.id), StoreError.CORRUPT)
       await kv.batch([{ type: 'put', key: m1, value: original }])
       const m3 = txMessageKey(tx.id, 3)
       await kv.batch([{ type: 'put', key: m3, value: original }])
-      await rejectsWith(() => repos.transactions.get(tx.id), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.transactions.get(tx.id), StoreError.CORRUPT)
       await kv.batch([{ type: 'del', key: m3 }])
       // A well-sealed message signed by the wrong party: the replay refuses it.
       const forged = signTxMessage(BUYER, tx.id, CONTENT['establish-seller'])
@@ -140,7 +141,7 @@ for (const makeBackend of BACKENDS) {
           value: seal(m1, encodeStoredMessage({ message: forged, receivedMs: T0 + 2000 }))
         }
       ])
-      await rejectsWith(() => repos.transactions.get(tx.id), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.transactions.get(tx.id), StoreError.CORRUPT)
       await kv.batch([{ type: 'put', key: m1, value: original }])
       // A well-sealed header whose cached phase disagrees with the replay.
       const hk = txKey(tx.id)
@@ -154,7 +155,7 @@ for (const makeBackend of BACKENDS) {
         retiredMs: null
       }
       await kv.batch([{ type: 'put', key: hk, value: seal(hk, encodeTxHeader(header)) }])
-      await rejectsWith(() => repos.transactions.get(tx.id), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.transactions.get(tx.id), StoreError.CORRUPT)
     })
 
     it('rejects a well-sealed record with invalid fields and a value moved under another key', async () => {
@@ -168,13 +169,13 @@ for (const makeBackend of BACKENDS) {
         .bytes(Uint8Array.of(1))
         .finish()
       await kv.batch([{ type: 'put', key: k, value: seal(k, badSide) }])
-      await rejectsWith(() => repos.bids.get('b1'), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.bids.get('b1'), StoreError.CORRUPT)
       const wrongId = encodeBid(bid('b2', T0 + 10_000))
       await kv.batch([{ type: 'put', key: k, value: seal(k, wrongId) }])
-      await rejectsWith(() => repos.bids.get('b1'), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.bids.get('b1'), StoreError.CORRUPT)
       // b2's valid value copied under b1's key fails the checksum, which binds the key.
       await kv.batch([{ type: 'put', key: k, value: (await kv.get(bidKey('b2')))! }])
-      await rejectsWith(() => repos.bids.get('b1'), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.bids.get('b1'), StoreError.CORRUPT)
       assert.equal((await repos.bids.get('b2'))?.id, 'b2')
     })
 
@@ -193,7 +194,7 @@ for (const makeBackend of BACKENDS) {
       const rep = await repos.reputation.list()
       assert.equal(rep.items.length, 1)
       assert.equal(rep.corrupt.length, 1)
-      await rejectsWith(
+      await rejectsWithCode(
         () =>
           repos.reputation.update(
             {
@@ -212,7 +213,7 @@ for (const makeBackend of BACKENDS) {
       assert.equal(subs.corrupt.length, 1)
       const [g1] = await keysOf(kv, Bucket.setting)
       await flip(kv, g1!, 40)
-      await rejectsWith(() => repos.settings.get('http.port'), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.settings.get('http.port'), StoreError.CORRUPT)
       // Everything else stays readable.
       assert.equal((await repos.bids.listLive(T0)).items.length, 2)
       assert.equal((await repos.transactions.listOpen()).items.length, 2)

@@ -4,7 +4,8 @@ import { rm } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { Bucket, openDataDir, StoreError } from '../../../node/store/index.js'
 import { transactionId } from '../../../protocol/transaction/index.js'
-import { rejectsWith, T0, tempDir, termsN } from './helpers.js'
+import { rejectsWithCode } from '../../support/errors.js'
+import { T0, tempDir, termsN } from './helpers.js'
 
 const CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url))
 /** Lines a child must report before it is killed (several whole transactions, then mid-way). */
@@ -81,7 +82,7 @@ describe('node/store crash safety', () => {
           assert.ok(tx, `reported transaction ${i} is missing`)
           assert.ok(tx.evidence.length >= count, `transaction ${i} lost messages`)
           assert.equal((await data.bids.usedBy(terms.buyBidId))?.txId, txid)
-          await rejectsWith(
+          await rejectsWithCode(
             () => data.bids.markUsed(terms.buyBidId, 'e'.repeat(64)),
             StoreError.BID_ALREADY_USED
           )

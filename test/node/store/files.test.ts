@@ -8,7 +8,8 @@ import {
   type KvController,
   StoreError
 } from '../../../node/store/index.js'
-import { BACKENDS, type Backend, rejectsWith, T0 } from './helpers.js'
+import { rejectsWithCode } from '../../support/errors.js'
+import { BACKENDS, type Backend, T0 } from './helpers.js'
 
 /** A small file's manifest, distinct per `seed`. */
 function manifestOf(seed: number, size = 3000): Manifest {
@@ -64,10 +65,10 @@ for (const makeBackend of BACKENDS) {
     it('refuses bad keys, times and manifests with STORE_INVALID and writes nothing', async () => {
       const files = new FileRepository(kv)
       const m = manifestOf(7)
-      await rejectsWith(async () => files.get(new Uint8Array(31)), StoreError.INVALID)
-      await rejectsWith(async () => files.put(m, -1), StoreError.INVALID)
+      await rejectsWithCode(async () => files.get(new Uint8Array(31)), StoreError.INVALID)
+      await rejectsWithCode(async () => files.put(m, -1), StoreError.INVALID)
       const wrongSize = { ...m, size: m.size + 1 }
-      await rejectsWith(async () => files.put(wrongSize, T0), StoreError.INVALID)
+      await rejectsWithCode(async () => files.put(wrongSize, T0), StoreError.INVALID)
       assert.equal(await files.get(m.fileKey), undefined)
     })
 
@@ -79,11 +80,11 @@ for (const makeBackend of BACKENDS) {
       const value = (await kv.get(fileKeyOf(a.fileKey)))!
       // a's record copied under b's key: the seal binds it to a's key
       await kv.batch([{ type: 'put', key: fileKeyOf(b.fileKey), value }])
-      await rejectsWith(() => files.get(b.fileKey), StoreError.CORRUPT)
+      await rejectsWithCode(() => files.get(b.fileKey), StoreError.CORRUPT)
       const flipped = Uint8Array.from(value)
       flipped[10] = (flipped[10] as number) ^ 1
       await kv.batch([{ type: 'put', key: fileKeyOf(a.fileKey), value: flipped }])
-      await rejectsWith(() => files.get(a.fileKey), StoreError.CORRUPT)
+      await rejectsWithCode(() => files.get(a.fileKey), StoreError.CORRUPT)
       // a put over the unreadable record replaces it
       await files.put(a, T0 + 1)
       assert.deepEqual(await files.get(a.fileKey), a)

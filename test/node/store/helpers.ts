@@ -12,7 +12,6 @@ import {
   type Repositories,
   type StoredBid
 } from '../../../node/store/index.js'
-import { isBitwrkError } from '../../../protocol/errors.js'
 import {
   applyMessage,
   createTransaction,
@@ -107,15 +106,6 @@ export const BACKENDS: readonly (() => Backend)[] = [memoryBackend, levelBackend
 /** Opens every repository over a fresh controller of `backend`; closes are registered in `open`. */
 export async function openRepos(kv: KvController): Promise<Repositories> {
   return openStore(kv)
-}
-
-/** Asserts that `fn` rejects with a BitwrkError of `code`. */
-export async function rejectsWith(fn: () => Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(fn, (err: unknown) => {
-    assert.ok(isBitwrkError(err), `expected a BitwrkError, got ${String(err)}`)
-    assert.equal(err.code, code)
-    return true
-  })
 }
 
 /** An own bid fixture. */

@@ -18,7 +18,8 @@ import {
   StoreError
 } from '../../../node/store/index.js'
 import { waitFor } from '../../../node/testing.js'
-import { BUYER, modesBelow, rejectsWith, sharedEntries, T0, tempDir } from './helpers.js'
+import { rejectsWithCode } from '../../support/errors.js'
+import { BUYER, modesBelow, sharedEntries, T0, tempDir } from './helpers.js'
 
 const random = (n: number) => new Uint8Array(randomBytes(n))
 
@@ -141,16 +142,19 @@ describe('node/store data directory permissions', function () {
     const before = await modesBelow(dir)
     const table = join(dir, DB_DIR_NAME, 'CURRENT')
     const asOther = await giveAway(table)
-    await rejectsWith(() => repairDataDir(dir, [DB_DIR_NAME, CHUNKS_DIR_NAME], asOther), StoreError.DIR_OWNER)
+    await rejectsWithCode(
+      () => repairDataDir(dir, [DB_DIR_NAME, CHUNKS_DIR_NAME], asOther),
+      StoreError.DIR_OWNER
+    )
     if (process.geteuid?.() === 0)
-      await rejectsWith(() => openDataDir(dir, { nowMs: T0, random }), StoreError.DIR_OWNER)
+      await rejectsWithCode(() => openDataDir(dir, { nowMs: T0, random }), StoreError.DIR_OWNER)
     assert.deepEqual(await modesBelow(dir), before)
     const other = join(root, 'other')
     await mkdir(other)
     const topAsOther = await giveAway(other)
-    await rejectsWith(() => repairDataDir(other, [DB_DIR_NAME], topAsOther), StoreError.DIR_OWNER)
+    await rejectsWithCode(() => repairDataDir(other, [DB_DIR_NAME], topAsOther), StoreError.DIR_OWNER)
     if (process.geteuid?.() === 0)
-      await rejectsWith(() => openDataDir(other, { nowMs: T0, random }), StoreError.DIR_OWNER)
+      await rejectsWithCode(() => openDataDir(other, { nowMs: T0, random }), StoreError.DIR_OWNER)
     assert.deepEqual(await readdir(other), [])
   })
 
@@ -158,7 +162,7 @@ describe('node/store data directory permissions', function () {
     const dir = await legacyDataDir(join(root, 'open'), true)
     await chmod(join(dir, CHUNKS_DIR_NAME), 0o777)
     const before = await modesBelow(dir)
-    await rejectsWith(() => openDataDir(dir, { nowMs: T0 }), StoreError.KEY_PERMISSIONS)
+    await rejectsWithCode(() => openDataDir(dir, { nowMs: T0 }), StoreError.KEY_PERMISSIONS)
     assert.deepEqual(await modesBelow(dir), before)
   })
 })

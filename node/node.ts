@@ -4,7 +4,7 @@ import { Counter, Gauge, Registry } from 'prom-client'
 import { ChunkExchange, type StreamRefusedHandler } from '../cafs/adapters/libp2p/index.js'
 import { LevelChunkStore } from '../cafs/store/level.js'
 import { MemoryChunkStore } from '../cafs/store/memory.js'
-import type { ChunkStore } from '../cafs/types.js'
+import type { ChunkStore, Manifest } from '../cafs/types.js'
 import { BitwrkError } from '../protocol/errors.js'
 import type { Identity } from '../protocol/identity/index.js'
 import { checkEpochParams, type EpochParams } from '../protocol/matching/index.js'
@@ -17,9 +17,12 @@ import { bidTopic, EVIDENCE_TOPIC, isValidArticle, txTopic } from './gossip/topi
 import { type BitwrkHost, createHost, type HostOptions } from './host.js'
 import { type Logger, silentLogger } from './logger.js'
 import { BidBook, DEFAULT_BOOK_LIMITS } from './market/book.js'
+import { type BuyWorkOptions, type BuyWorkResult, buyWork } from './market/buy.js'
 import { Market, type PlaceBidRequest } from './market/market.js'
 import { createMarketMetrics, type MarketMetrics } from './market/metrics.js'
+import { type SellWorker, wireSeller } from './market/sell.js'
 import { bookSyncAdapters } from './market/sync-adapter.js'
+import { MarketTxChannel } from './market/tx-channel.js'
 import {
   DEFAULT_MEMORY_WATCH,
   type MemoryWatchOptions,
@@ -34,6 +37,7 @@ import { createKeyFile, loadKeyFile } from './store/identity.js'
 import { type StreamProtocolLabel, streamMetrics } from './stream-metrics.js'
 import { createSyncMetrics } from './sync/metrics.js'
 import { SyncService, type SyncServiceOptions } from './sync/service.js'
+import { TradeService, type TradeServiceInit } from './trade/service.js'
 
 /** Directory of the chunk store inside the data directory (node/store/README.md). */
 export { CHUNKS_DIR_NAME }
@@ -49,6 +53,22 @@ export const NodeCodes = {
   /** The article cannot be followed (not a valid topic article). */
   BAD_ARTICLE: 'NODE_BAD_ARTICLE'
 } as const
+
+/**
+ * Options of the node's trade service (`/bitwrk/trade/1.0.0`, protocol/spec/trade.md): its
+ * limits (TRADE-12), the clock of its phase deadlines (default the system clock), its logger
+ * (default the node's) and its random source (default the system CSPRNG).
+ */
+export type NodeTradeOptions = Pick<TradeServiceInit, 'limits' | 'clock' | 'logger' | 'randomKey'>
+
+/**
+ * Options of {@link BitwrkNode.buy}: those of {@link buyWork} but the node's own (market, trade,
+ * chunk store, reputation) and what is bought (article, work); `logger` defaults to the node's.
+ */
+export type NodeBuyOptions = Omit<
+  BuyWorkOptions,
+  'market' | 'trade' | 'store' | 'reputation' | 'article' | 'work'
+>
 
 /** Options of {@link createBitwrkNode}. */
 export interface BitwrkNodeOptions {
@@ -120,9 +140,14 @@ export interface BitwrkNodeOptions {
     /** REP-22 write interval of local observations, ms; default 1 s. */
     readonly flushIntervalMs?: number
   }
+  /**
+   * Settings of the trade service (`/bitwrk/trade/1.0.0`, {@link BitwrkNode.trade}), which
+   * every node runs: started after the market and stopped before it.
+   */
+  readonly trade?: NodeTradeOptions
 }
 
-/** A bitwrk node: host, gossip, book, market and persistence under one lifecycle. */
+/** A bitwrk node: host, gossip, book, market, trade and persistence under one lifecycle. */
 export interface BitwrkNode {
   /** The node key: market identity and libp2p identity (DESIGN.md invariant 2). */
   readonly identity: Identity
@@ -151,20 +176,33 @@ export interface BitwrkNode {
   /** Chunk exchange (serving, DHT providers, multi-source fetch); throws NODE_BAD_STATE before `start`. */
   readonly exchange: ChunkExchange
   /**
-   * Who may fetch which transaction file from `chunks` (CHUNK-14): pass it to the trade service
-   * (`files`) so that each transaction's work and ciphertext are served to its counterparty
-   * only; grants end when the transaction retires, and nothing else is served.
+   * Who may fetch which transaction file from `chunks` (CHUNK-14): the node's trade service
+   * grants each transaction's work and ciphertext to its counterparty only; grants end when the
+   * transaction retires, and nothing else is served.
    */
   readonly files: TxFileAccess
+  /**
+   * The trade service over the node's market, chunk store and `files`, serving
+   * `/bitwrk/trade/1.0.0` while the node runs (for tests of the trade protocol; buying and
+   * selling go through {@link BitwrkNode.buy} and {@link BitwrkNode.sell}); throws
+   * NODE_BAD_STATE before `start`.
+   */
+  readonly trade: TradeService
+  /**
+   * The market's transaction topic as the trade sees it (its `TxChannel`): a transaction's
+   * record, kept a while after it retires (`current`), its changes, and its retirement once a
+   * deadline passed on the node's clock (`retireDue`).
+   */
+  readonly txChannel: MarketTxChannel
   /** The book sync service when `sync` was given and the node started. */
   readonly sync: SyncService | undefined
   /** The shared metrics registry (libp2p, host, market, sync, chunks). */
   readonly registry: Registry
   /** The data directory's database controller (further buckets, e.g. mandates); undefined with `store`. */
   readonly kv: KvController | undefined
-  /** Starts host, gossip subscriptions, market (restore, resume) in dependency order. */
+  /** Starts host, gossip subscriptions, market (restore, resume), chunk exchange, sync and trade in dependency order. */
   start(): Promise<void>
-  /** Stops market, host and persistence in reverse order. Idempotent. */
+  /** Stops trade, sync, chunk exchange, market, host and persistence in reverse order. Idempotent. */
   stop(): Promise<void>
   /**
    * Follows an article: book and both topics at once (synchronously, before the promise
@@ -179,13 +217,24 @@ export interface BitwrkNode {
   placeBid: Market['placeBid']
   /** {@link Market.cancelBid}. */
   cancelBid: Market['cancelBid']
+  /**
+   * Buys `work` (its chunks in `chunks`) in `article` through the market and the trade
+   * ({@link buyWork} with the node's market, trade, chunk store and reputation): the result's
+   * manifest (its chunks in `chunks`), the transaction whose result was accepted, the attempts.
+   */
+  buy(article: string, work: Manifest, opts: NodeBuyOptions): Promise<BuyWorkResult>
+  /**
+   * Sells: from now on, each established transaction of an own SELL bid is traded by `worker`
+   * (or the worker it chooses for the bid; {@link wireSeller}). The bids are placed with
+   * `placeBid`. Returns the function that stops selling.
+   */
+  sell(worker: SellWorker): () => void
   /** Listen addresses with `/p2p/<peerId>`. */
   multiaddrs(): string[]
   /**
    * The guard of a stream protocol's refusals (TRADE-19, SYNC-14, CHUNK-15): counts each in
    * `bitwrk_inbound_stream_refusals_total` and drops (bans, GOSSIP-12) a peer that opens a
-   * stream after its invalid-request budget is spent. Chunk and sync use it; a trade service
-   * running on the node takes it as `onStreamRefused`.
+   * stream after its invalid-request budget is spent. Chunk, sync and trade use it.
    */
   streamGuard(protocol: StreamProtocolLabel): StreamRefusedHandler
 }
@@ -193,7 +242,8 @@ export interface BitwrkNode {
 /**
  * Creates a node (STYLE.md, after Lodestar's `init`): opens persistence (data directory or the
  * given store) and builds book and market; `start()` then wires host, gossip validators,
- * subscriptions and the market under one AbortController, `stop()` unwinds in reverse.
+ * subscriptions, the market and the services over it (chunks, sync, trade) under one
+ * AbortController, `stop()` unwinds in reverse.
  */
 export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkNode> {
   const clock = opts.clock ?? Date.now
@@ -274,6 +324,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   // CHUNK-14: a transaction's files are served to its counterparty while it runs
   const files = new TxFileAccess()
   market.addEventListener('tx:retired', (e) => files.revoke(e.detail.txid))
+  const txChannel = new MarketTxChannel(market, clock)
 
   const ownChunkStore = opts.chunkStore === undefined
   let chunks: ChunkStore
@@ -305,7 +356,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     labelNames: ['code'],
     registers: [registry]
   })
-  // inbound stream caps and overruns of chunk and sync here, of trade where it runs (daemon)
+  // inbound stream caps and overruns of chunk, sync and trade
   const streams = streamMetrics(registry)
   let leaveMemoryWatch: (() => void) | undefined
   new Gauge({
@@ -321,6 +372,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   let host: BitwrkHost | undefined
   let exchange: ChunkExchange | undefined
   let sync: SyncService | undefined
+  let trade: TradeService | undefined
   let state: 'new' | 'starting' | 'running' | 'stopped' = 'new'
   let stopping: Promise<void> | undefined
 
@@ -343,8 +395,13 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     signal: controller.signal,
     chunks,
     files,
+    txChannel,
     registry,
     kv,
+    get trade(): TradeService {
+      if (trade === undefined) throw new BitwrkError(NodeCodes.BAD_STATE, 'node not started')
+      return trade
+    },
     get exchange(): ChunkExchange {
       if (exchange === undefined) throw new BitwrkError(NodeCodes.BAD_STATE, 'node not started')
       return exchange
@@ -438,6 +495,21 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         const sy = sync
         streams.track('sync', () => sy.servedStreams())
       }
+      // The trade over the market's transaction topic: it serves and grants (CHUNK-14) the
+      // files of this node's transactions from the chunk store.
+      const t = new TradeService({
+        logger,
+        ...opts.trade,
+        libp2p: h.libp2p,
+        signer: identity,
+        channel: txChannel,
+        store: chunks,
+        files,
+        onStreamRefused: node.streamGuard('trade')
+      })
+      trade = t
+      await t.start()
+      streams.track('trade', () => t.inboundStreams())
       if (opts.memoryWatch !== false) leaveMemoryWatch = watchMemory(opts.memoryWatch ?? DEFAULT_MEMORY_WATCH)
       state = 'running'
       log.info(
@@ -450,6 +522,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         controller.abort()
         state = 'stopped'
         leaveMemoryWatch?.()
+        await trade?.stop()
         await sync?.stop()
         await exchange?.stop()
         await market.stop()
@@ -479,6 +552,19 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     articles: () => book.articles(),
     placeBid: (req: PlaceBidRequest) => market.placeBid(req),
     cancelBid: (id: string) => market.cancelBid(id),
+    buy: async (article, work, o) =>
+      buyWork({
+        logger,
+        ...o,
+        market,
+        trade: node.trade,
+        store: chunks,
+        reputation,
+        article,
+        work
+      }),
+    sell: (worker) =>
+      wireSeller(market, { onEstablished: (tx, w, o) => node.trade.onEstablished(tx, w, o) }, worker, logger),
     multiaddrs: () => (host === undefined ? [] : host.multiaddrs().map(String)),
     streamGuard(protocol) {
       const count = streams.refused(protocol)

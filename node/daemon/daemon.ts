@@ -11,10 +11,7 @@ import type { Thresholds } from '../../protocol/reputation/index.js'
 import { ApiServer, DEFAULT_API_HOST, DEFAULT_API_PORT } from '../api/server.js'
 import type { Logger } from '../logger.js'
 import { MandateBook } from '../mandates/index.js'
-import { MarketTxChannel } from '../market/tx-channel.js'
 import { type BitwrkNode, createBitwrkNode } from '../node.js'
-import { streamMetrics } from '../stream-metrics.js'
-import { TradeService } from '../trade/service.js'
 import { type WorkerAllowRule, WorkerPool } from '../workers/index.js'
 import { createNodeFacade } from './facade.js'
 import { DAEMON_FILE_NAME, DAEMON_VERSION, type DaemonInfo } from './info.js'
@@ -95,28 +92,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     return stopping
   }
   try {
-    // Dependency order: node → trade → mandates + worker pool (+ seller hooks) → local APIs.
+    // Dependency order: node (with its trade) → mandates + worker pool (+ seller hooks) → local APIs.
     stack.push(() => node.stop())
     await node.start()
-    const streams = streamMetrics(node.registry)
-    const trade = new TradeService({
-      libp2p: node.host.libp2p,
-      signer: node.identity,
-      channel: new MarketTxChannel(node.market, Date.now),
-      store: node.chunks,
-      files: node.files,
-      onStreamRefused: node.streamGuard('trade'),
-      ...(opts.logger !== undefined ? { logger: opts.logger } : {})
-    })
-    stack.push(() => trade.stop())
-    await trade.start()
-    streams.track('trade', () => trade.inboundStreams())
     if (node.kv === undefined) throw new Error('daemon node without a data directory')
     const { book: mandates } = await MandateBook.open(node.kv)
     let workers: WorkerPool | undefined
     const facade = createNodeFacade({
       node,
-      trade,
       workers: () => workers,
       version: DAEMON_VERSION,
       startedMs,

@@ -1,9 +1,9 @@
 /**
  * The node as the local HTTP API sees it ({@link NodeFacade}, node/api/facade.ts): identity,
- * peers, book, activities, transactions, store figures and `buy`, plus the seller side that
- * turns the worker pool's offers into SELL bids and established sales into worker jobs.
+ * peers, book, activities, transactions, store figures and `buy`, plus the activities of the
+ * seller side (node/market/sell.ts) that turns the worker pool's offers into SELL bids and
+ * established sales into worker jobs.
  */
-import { exportStream } from '../../cafs/stream.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { verifyMessage } from '../../protocol/identity/index.js'
 import { formatMoney } from '../../protocol/money/index.js'
@@ -20,17 +20,13 @@ import type {
 } from '../api/facade.js'
 import { RAYS_ARTICLE } from '../demo/index.js'
 import type { Logger } from '../logger.js'
-import { buyWork, NodeTradeCode } from '../market/buy.js'
-import { wireSeller } from '../market/sell.js'
+import { NodeTradeCode } from '../market/buy.js'
+import { OfferSeller } from '../market/sell.js'
 import type { BitwrkNode } from '../node.js'
-import type { TradeService } from '../trade/service.js'
 import type { SellOffer, WorkerPool } from '../workers/index.js'
 import { createDashboard, peersWithReputation } from './dashboard.js'
 import { DemoImages, type DemoTileHandle } from './demo-images.js'
 import { statusView } from './status.js'
-
-/** Lifetime of a worker's SELL bid, ms: renewed by a new offer when it expires unmatched. */
-const SELL_BID_LIFETIME_MS = 60_000
 
 /** Activities kept for the API (bounded, oldest dropped). */
 const MAX_ACTIVITIES = 1000
@@ -57,7 +53,6 @@ export interface DaemonFacade extends NodeFacade {
 /** Options of {@link createNodeFacade}. */
 export interface NodeFacadeOptions {
   readonly node: BitwrkNode
-  readonly trade: TradeService
   /** Filled after construction (the pool needs the facade's `onOffer`). */
   readonly workers: () => WorkerPool | undefined
   readonly version: string
@@ -72,7 +67,7 @@ export interface NodeFacadeOptions {
 
 /** Builds the {@link DaemonFacade} of a started node. */
 export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
-  const { node, trade } = o
+  const { node } = o
   // In the data directory (node/store `file` bucket), so `GET /file/<sha256>` survives a restart.
   const files: FileIndex = {
     get: (key) => node.repos.files.get(key),
@@ -125,31 +120,21 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
     return act
   }
 
-  // Seller side: bid id → worker offer.
-  const offers = new Map<string, { offer: SellOffer; activity: Activity }>()
-  const onOffer = (offer: SellOffer): void => {
-    void (async () => {
-      let bid: Awaited<ReturnType<BitwrkNode['placeBid']>>
-      try {
-        bid = await node.placeBid({
-          article: offer.article,
-          side: 'SELL',
-          price: offer.price,
-          lifetimeMs: SELL_BID_LIFETIME_MS
-        })
-      } catch (err) {
-        o.logger?.warn({ code: isBitwrkError(err) ? err.code : 'UNKNOWN' }, 'sell offer not placed')
-        // the trade goes back, the worker backs off (issue 12.2)
-        o.workers()?.offerFailed(offer, err)
-        return
-      }
+  // Seller side: one SELL bid per worker offer, its sale worked by the offer's worker; each
+  // offer is an activity.
+  const seller = new OfferSeller({
+    market: node.market,
+    store: node.chunks,
+    workers: o.workers,
+    ...(o.logger !== undefined ? { logger: o.logger } : {}),
+    onBid: (offer, bidId) => {
       const activity = newActivity({
         side: 'SELL',
         article: offer.article,
         alive: true,
         phase: 'BID',
         price: formatMoney(offer.price),
-        bidId: bid.id,
+        bidId,
         txId: null,
         workerId: offer.workerId,
         bytesTotal: 0,
@@ -158,73 +143,35 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
         workTransfer: null,
         resultTransfer: null
       })
-      offers.set(bid.id, { offer, activity })
-      // Withdrawn (worker unregistered, changed article, taken by a local job, node stopping):
-      // the bid is cancelled and the activity ends here, as bid:closed will no longer find it
-      // (issue 12.4). Not after establishment: the sale then owns the activity.
-      const withdrawn = (): void => {
-        if (!offers.delete(bid.id)) return
-        activity.alive = false
-        activity.phase = 'WITHDRAWN'
-        void node.cancelBid(bid.id).catch(() => {})
-      }
-      if (offer.signal.aborted) withdrawn()
-      else offer.signal.addEventListener('abort', withdrawn, { once: true })
-    })()
-  }
-  const onClosed = (e: CustomEvent<{ bidId: string; reason: string }>): void => {
-    if (e.detail.reason === 'matched') return
-    const s = offers.get(e.detail.bidId)
-    if (s === undefined) return
-    offers.delete(e.detail.bidId)
-    s.activity.alive = false
-    s.activity.phase = e.detail.reason.toUpperCase()
-    o.workers()?.release(s.offer.workerId)
-  }
-  node.market.addEventListener('bid:closed', onClosed)
-  const unwire = wireSeller(
-    node.market,
-    trade,
-    (bidId) => {
-      const s = offers.get(bidId)
-      const pool = o.workers()
-      if (s === undefined || pool === undefined) return undefined
-      offers.delete(bidId)
-      s.activity.phase = 'ESTABLISHED'
-      // a transaction is established: the offer's mandate trade is charged (MAN-5)
-      pool.established(s.offer)
       return {
-        worker: {
-          work: async (work, { signal }) => {
-            s.activity.phase = 'WORKING'
-            s.activity.bytesTotal = work.length
-            let m: Awaited<ReturnType<WorkerPool['dispatch']>>
-            try {
-              m = await pool.dispatch(s.offer.workerId, work, { store: node.chunks, signal, offer: s.offer })
-            } catch (err) {
-              // the worker's own reason, not only the trade's (issue 12.5)
-              s.activity.error = isBitwrkError(err) ? err.code : 'ERROR'
-              throw err
-            }
-            const parts: Uint8Array[] = []
-            for await (const c of exportStream(m, node.chunks, { signal })) parts.push(c)
-            return Buffer.concat(parts)
-          },
-          onTransfer: (e) => {
-            const t = { done: e.bytesDone, total: e.bytesTotal }
-            if (e.direction === 'work') s.activity.workTransfer = t
-            else s.activity.resultTransfer = t
-          }
+        ended: (reason) => {
+          activity.alive = false
+          activity.phase = reason.toUpperCase()
+        },
+        established: () => {
+          activity.phase = 'ESTABLISHED'
+        },
+        working: (bytes) => {
+          activity.phase = 'WORKING'
+          activity.bytesTotal = bytes
+        },
+        workerFailed: (code) => {
+          activity.error = code
+        },
+        transfer: (e) => {
+          const t = { done: e.bytesDone, total: e.bytesTotal }
+          if (e.direction === 'work') activity.workTransfer = t
+          else activity.resultTransfer = t
         },
         done: (ok, code) => {
-          s.activity.alive = false
-          s.activity.phase = ok ? 'FINISHED' : 'FAILED'
-          if (!ok) s.activity.error ??= code ?? 'ERROR'
+          activity.alive = false
+          activity.phase = ok ? 'FINISHED' : 'FAILED'
+          if (!ok) activity.error ??= code ?? 'ERROR'
         }
       }
-    },
-    o.logger
-  )
+    }
+  })
+  const unwire = node.sell((bidId) => seller.sale(bidId))
 
   const txView = (tx: Transaction): TransactionView => ({
     txId: tx.id,
@@ -258,10 +205,10 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
     chunkStore: node.chunks,
     files,
     dashboard,
-    onOffer,
+    onOffer: (offer) => seller.offer(offer),
     close: () => {
       unwire()
-      node.market.removeEventListener('bid:closed', onClosed)
+      seller.close()
       node.market.removeEventListener('tx:retired', onRetired)
       dashboard.close()
     },
@@ -338,18 +285,11 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
       const tile: DemoTileHandle | undefined =
         article === RAYS_ARTICLE ? await images.track(work).catch(() => undefined) : undefined
       try {
-        const r = await buyWork({
-          market: node.market,
-          trade,
-          store: node.chunks,
-          article,
+        const r = await node.buy(article, work, {
           price: options.price,
-          work,
           signal: options.signal,
-          reputation: node.reputation,
           deterministic: o.deterministicArticles?.includes(article) === true,
           ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-          ...(o.logger !== undefined ? { logger: o.logger } : {}),
           onTransfer: (e) => {
             const t = { done: e.bytesDone, total: e.bytesTotal }
             if (e.direction === 'work') {

@@ -18,7 +18,7 @@ import type { TransferProgressEvent } from '../trade/buyer.js'
 import type { TradeService } from '../trade/service.js'
 import type { Market } from './market.js'
 
-/** Lifetime of a buy's BUY bid by default, ms: the original's 60 s (as a SELL bid's, node/daemon). */
+/** Lifetime of a buy's BUY bid by default, ms: the original's 60 s (as a worker offer's SELL bid, sell.ts). */
 const BUY_BID_LIFETIME_MS = 60_000
 
 /** Codes of a buy through the market (`NODETRADE_*`). */

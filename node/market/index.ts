@@ -5,7 +5,8 @@
  * match becomes a transaction that the {@link TransactionFollower} follows on the transaction
  * topic until buyer and seller agree on it (established) or it retires; an established
  * transaction is then traded over the trade protocol — the buyer side through {@link buyWork},
- * the seller side through {@link wireSeller}, both speaking through the {@link MarketTxChannel}.
+ * the seller side through {@link wireSeller} (the daemon's worker offers through
+ * {@link OfferSeller}), both speaking through the {@link MarketTxChannel}.
  * {@link bookSyncAdapters} let a late joiner pull the live book, {@link createMarketMetrics}
  * counts it all.
  */
@@ -49,6 +50,16 @@ export {
   type RefusedEvent
 } from './market.js'
 export { createMarketMetrics, type MarketMetrics } from './metrics.js'
-export { type WorkFunction, wireSeller } from './sell.js'
+export {
+  type OfferProgress,
+  OfferSeller,
+  type OfferSellerOptions,
+  type OfferWorkers,
+  type Sale,
+  SELL_BID_LIFETIME_MS,
+  type SellWorker,
+  type WorkFunction,
+  wireSeller
+} from './sell.js'
 export { type BookSyncOptions, bookSyncAdapters } from './sync-adapter.js'
 export { MarketTxChannel } from './tx-channel.js'

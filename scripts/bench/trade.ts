@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { importStream } from '../../cafs/stream.js'
-import { type BitwrkNode, TradeService } from '../../node/index.js'
-import { buyWork, MarketTxChannel, wireSeller } from '../../node/market/index.js'
+import type { BitwrkNode } from '../../node/index.js'
 import { waitFor } from '../../node/testing.js'
 import { money } from '../../protocol/money/index.js'
 import type { Bench } from '../bench.js'
@@ -27,21 +26,9 @@ export const bench: Bench = {
   async run({ quick }) {
     const rounds = quick ? 2 : 6
     const nodes: BitwrkNode[] = []
-    const trades: TradeService[] = []
     try {
       await startMarketNodes(NODES, ARTICLE, PARAMS, nodes, async (node) => {
-        const trade = new TradeService({
-          libp2p: node.host.libp2p,
-          signer: node.identity,
-          channel: new MarketTxChannel(node.market, Date.now),
-          store: node.chunks
-        })
-        await trade.start()
-        trades.push(trade)
-        wireSeller(node.market, trade, () => ({
-          worker: { work: async (w) => Uint8Array.from(w).reverse() },
-          done: () => {}
-        }))
+        node.sell({ work: async (w) => Uint8Array.from(w).reverse() })
       })
       const times: number[] = []
       let failed = 0
@@ -57,17 +44,12 @@ export const bench: Bench = {
           timeoutMs: 10_000
         })
         await Promise.all(
-          buyers.map(async (b, i) => {
+          buyers.map(async (b) => {
             const work = await importStream([new Uint8Array(randomBytes(1024))], b.chunks)
             const start = performance.now()
             try {
-              await buyWork({
-                market: b.market,
-                trade: trades[PAIRS + i] as TradeService,
-                store: b.chunks,
-                article: ARTICLE,
+              await b.buy(ARTICLE, work, {
                 price: money('BTC', 2000n),
-                work,
                 attempts: 1,
                 signal: AbortSignal.timeout(30_000)
               })
@@ -92,7 +74,6 @@ export const bench: Bench = {
         settle_ms: PARAMS.settleMs
       }
     } finally {
-      await Promise.all(trades.map((t) => t.stop()))
       await Promise.all(nodes.map((n) => n.stop()))
     }
   }

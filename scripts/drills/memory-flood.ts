@@ -7,12 +7,9 @@ import { decodeManifest, encodeManifest } from '../../cafs/manifest.js'
 import { MemoryChunkStore } from '../../cafs/store/memory.js'
 import { importStream } from '../../cafs/stream.js'
 import { txTopic } from '../../node/gossip/index.js'
-import { MarketTxChannel, wireSeller } from '../../node/market/index.js'
 import { memoryWatchStats } from '../../node/memory-watch.js'
 import { type BitwrkNode, createBitwrkNode } from '../../node/node.js'
-import { streamMetrics } from '../../node/stream-metrics.js'
 import { waitFor } from '../../node/testing.js'
-import { TradeService } from '../../node/trade/index.js'
 import { money } from '../../protocol/money/index.js'
 import type { Drill } from '../drill.js'
 import { type ChildLines, hex, randomData, spawnLines } from './support.js'
@@ -71,7 +68,6 @@ export const drill: Drill = {
     const workBytes = small ? 256 << 10 : 1 << 20
     const dir = await mkdtemp(join(tmpdir(), 'bitwrk-drill-memflood-'))
     let victim: BitwrkNode | undefined
-    let trade: TradeService | undefined
     const children: ChildLines[] = []
     let sampler: ReturnType<typeof setInterval> | undefined
     try {
@@ -86,22 +82,7 @@ export const drill: Drill = {
       })
       await victim.start()
       const v = victim
-      const streams = streamMetrics(v.registry)
-      trade = new TradeService({
-        libp2p: v.host.libp2p,
-        signer: v.identity,
-        channel: new MarketTxChannel(v.market, Date.now),
-        store: v.chunks,
-        files: v.files,
-        onStreamRefused: v.streamGuard('trade')
-      })
-      await trade.start()
-      const t = trade
-      streams.track('trade', () => t.inboundStreams())
-      wireSeller(v.market, trade, () => ({
-        worker: { work: async (w: Uint8Array) => Uint8Array.from(w).reverse() },
-        done: () => {}
-      }))
+      v.sell({ work: async (w: Uint8Array) => Uint8Array.from(w).reverse() })
       // a file the victim serves: chunk attackers ask for its chunks and never read them
       const file = await importStream([randomData(small ? 1 << 20 : 4 << 20)], v.chunks, { pin: true })
       const keys = file.chunks.slice(0, 64).map((c) => hex(c.key))
@@ -266,7 +247,6 @@ export const drill: Drill = {
       if (sampler !== undefined) clearInterval(sampler)
       for (const c of children) c.send('stop')
       await Promise.all(children.map((c) => c.kill()))
-      await trade?.stop()
       await victim?.stop()
       await rm(dir, { recursive: true, force: true })
     }

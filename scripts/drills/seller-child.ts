@@ -1,8 +1,8 @@
 /**
  * Child process of the `seller-killed-mid-transfer` and `memory-flood` drills: a trader node
- * (memory store) with the trade wired as the daemon's (one reversing worker per SELL bid). With
- * `<killAfterChunks>` above 0 it SIGKILLs itself when that many work chunks have arrived (the
- * buyer is then in the middle of the transfer), printing `dying <chunks>` first.
+ * (memory store) selling with one reversing worker per SELL bid. With `<killAfterChunks>` above 0
+ * it SIGKILLs itself when that many work chunks have arrived in its chunk store (it only sells
+ * then: the buyer is in the middle of the transfer), printing `dying <chunks>` first.
  * Lines on stdin: `sell <satoshi>` places a SELL and prints `bid <id>`; `has <id>` waits until
  * that bid is in the book and prints `has <id>`; `buy <satoshi> <bytes>` buys the reversal of
  * that many random bytes (at most two bids) and prints `buy ok <txid> <ms> <attempts>` when the
@@ -21,11 +21,9 @@ import { decodeManifest, encodeManifest } from '../../cafs/manifest.js'
 import { MemoryChunkStore } from '../../cafs/store/memory.js'
 import { exportStream, importStream } from '../../cafs/stream.js'
 import type { ChunkStore } from '../../cafs/types.js'
-import { buyWork, MarketTxChannel, wireSeller } from '../../node/market/index.js'
 import { createBitwrkNode } from '../../node/node.js'
 import { createMemoryController, openStore } from '../../node/store/index.js'
 import { waitFor } from '../../node/testing.js'
-import { TradeService } from '../../node/trade/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { money } from '../../protocol/money/index.js'
@@ -66,22 +64,11 @@ async function run(peer: string, article: string, epochMs: number, settleMs: num
     loopbackOnly: true,
     epochParams: { epochMs, settleMs },
     gossip: { heartbeatIntervalMs: 100 },
-    host: { dhtSelfQuery: false }
+    host: { dhtSelfQuery: false },
+    chunkStore: dyingStore(new MemoryChunkStore(), killAfter)
   })
   await node.start()
-  const channel = new MarketTxChannel(node.market, Date.now)
-  const trade = new TradeService({
-    libp2p: node.host.libp2p,
-    signer: node.identity,
-    channel,
-    store: dyingStore(node.chunks, killAfter)
-  })
-  await trade.start()
-  const reversing = { work: async (w: Uint8Array) => Uint8Array.from(w).reverse() }
-  wireSeller(node.market, trade, () => ({
-    worker: reversing,
-    done: () => {}
-  }))
+  node.sell({ work: async (w: Uint8Array) => Uint8Array.from(w).reverse() })
   node.market.addEventListener('tx:established', (e) => {
     if (e.detail.own === 'seller') out(`tx ${e.detail.tx.id}`)
   })
@@ -127,13 +114,8 @@ async function run(peer: string, article: string, epochMs: number, settleMs: num
       const data = new Uint8Array(randomBytes(Number(rest[0] ?? '0')))
       const t0 = performance.now()
       try {
-        const bought = await buyWork({
-          market: node.market,
-          trade,
-          store: node.chunks,
-          article,
+        const bought = await node.buy(article, await importStream([data], node.chunks), {
           price: money('BTC', BigInt(arg ?? '0')),
-          work: await importStream([data], node.chunks),
           // a second bid when the first found no match in time (epochs are short here)
           attempts: 2,
           signal: AbortSignal.timeout(60_000)
@@ -151,7 +133,6 @@ async function run(peer: string, article: string, epochMs: number, settleMs: num
       }
     }
   }
-  await trade.stop()
   await node.stop()
 }
 

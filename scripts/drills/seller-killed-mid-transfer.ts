@@ -3,11 +3,9 @@ import { fileURLToPath } from 'node:url'
 import { exportStream, importStream } from '../../cafs/stream.js'
 import type { ChunkStore, Manifest } from '../../cafs/types.js'
 import { txTopic } from '../../node/gossip/index.js'
-import { buyWork, MarketTxChannel } from '../../node/market/index.js'
 import { type BitwrkNode, createBitwrkNode } from '../../node/node.js'
 import { createMemoryController, openStore } from '../../node/store/index.js'
 import { waitFor } from '../../node/testing.js'
-import { TradeService } from '../../node/trade/index.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { money } from '../../protocol/money/index.js'
 import type { Transaction } from '../../protocol/transaction/index.js'
@@ -42,7 +40,6 @@ export const drill: Drill = {
     const clock = (): number => Date.now() + skewMs
     const nodes: BitwrkNode[] = []
     const children: ChildLines[] = []
-    let trade: TradeService | undefined
     try {
       const buyer = await createBitwrkNode({
         store: await openStore(createMemoryController()),
@@ -56,14 +53,8 @@ export const drill: Drill = {
       })
       nodes.push(buyer)
       await buyer.start()
-      const channel = new MarketTxChannel(buyer.market, clock)
-      trade = new TradeService({
-        libp2p: buyer.host.libp2p,
-        signer: buyer.identity,
-        channel,
-        store: buyer.chunks
-      })
-      await trade.start()
+      // the buyer's transactions on its (skewable) clock
+      const channel = buyer.txChannel
       const addr = String(buyer.host.multiaddrs()[0])
       const args = (kill: number) => [
         addr,
@@ -109,13 +100,8 @@ export const drill: Drill = {
         dyingChunks = Number(l.split(' ')[1])
       })
       const t0 = performance.now()
-      const bought = await buyWork({
-        market: buyer.market,
-        trade,
-        store: buyer.chunks,
-        article: ARTICLE,
+      const bought = await buyer.buy(ARTICLE, work, {
         price: money('BTC', 2000n),
-        work,
         attempts: 3,
         signal: AbortSignal.timeout(small ? 40_000 : 90_000),
         onProgress: (phase, details) => progress.push({ phase, details })
@@ -173,7 +159,6 @@ export const drill: Drill = {
     } finally {
       for (const c of children) c.send('stop')
       await Promise.all(children.map((c) => c.kill()))
-      await trade?.stop()
       await Promise.all(nodes.map((n) => n.stop()))
     }
   }

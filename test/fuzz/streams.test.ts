@@ -25,7 +25,6 @@ import {
   openStore
 } from '../../node/index.js'
 import type { LogContext, Logger } from '../../node/logger.js'
-import { MarketTxChannel } from '../../node/market/index.js'
 import {
   DEFAULT_SYNC_LIMITS,
   decodeResponse,
@@ -37,7 +36,6 @@ import {
 } from '../../node/sync/index.js'
 import { randomPrivateKey } from '../../node/testing.js'
 import { TradeCode } from '../../node/trade/errors.js'
-import { TradeService } from '../../node/trade/index.js'
 import { encodeTradeFrame, TRADE_PROTOCOL, TradeMsg } from '../../node/trade/wire.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { money } from '../../protocol/money/index.js'
@@ -68,7 +66,6 @@ describe('hostile input: stream protocols', function () {
   let node: BitwrkNode
   let attacker: BitwrkHost
   let exchange: ChunkExchange
-  let trade: TradeService
   let sync: SyncService | undefined
   let manifest: Manifest
   const serverCodes = { chunk: [] as string[], sync: [] as string[], trade: [] as string[] }
@@ -87,6 +84,10 @@ describe('hostile input: stream protocols', function () {
         maxInvalidRequests: 1e9,
         rateLimit: { ratePerSec: 1e6, burst: 1e6 },
         onReport: (r) => serverCodes.sync.push(r.code)
+      },
+      trade: {
+        limits: { helloTimeoutMs: 5, invalidRequestBudget: Number.MAX_SAFE_INTEGER },
+        logger: codeLogger(serverCodes.trade)
       }
     })
     await node.start()
@@ -102,15 +103,6 @@ describe('hostile input: stream protocols', function () {
       onInvalidRequest: (e) => serverCodes.chunk.push(e.code)
     })
     await exchange.start()
-    trade = new TradeService({
-      libp2p: node.host.libp2p,
-      signer: node.identity,
-      channel: new MarketTxChannel(node.market, Date.now),
-      store: node.chunks,
-      limits: { helloTimeoutMs: 5, invalidRequestBudget: Number.MAX_SAFE_INTEGER },
-      logger: codeLogger(serverCodes.trade)
-    })
-    await trade.start()
     await node.placeBid({ article: ARTICLE, side: 'SELL', price: money('BTC', 1000n), lifetimeMs: 110_000 })
     attacker = await createHost({ privateKey: randomPrivateKey(), loopbackOnly: true, dhtSelfQuery: false })
     await attacker.libp2p.dial(node.host.multiaddrs()[0] as Multiaddr, {
@@ -120,7 +112,6 @@ describe('hostile input: stream protocols', function () {
 
   after(async () => {
     await attacker?.stop()
-    await trade?.stop()
     await exchange?.stop()
     await node?.stop()
     assert.deepEqual(unhandled.stop(), [], 'no unhandled rejection or uncaught exception')

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
+import { MemoryChunkStore } from '../../cafs/store/memory.js'
 import { exportStream, importStream } from '../../cafs/stream.js'
 import type { ChunkStore, Manifest } from '../../cafs/types.js'
-import { type BitwrkNode, TradeService } from '../../node/index.js'
-import { buyWork, MarketTxChannel, wireSeller } from '../../node/market/index.js'
+import type { BitwrkNode, MarketTxChannel } from '../../node/index.js'
+import type { NodeBuyOptions } from '../../node/node.js'
 import { waitFor } from '../../node/testing.js'
 import type { TradeWorker } from '../../node/trade/index.js'
 import { money } from '../../protocol/money/index.js'
@@ -43,42 +44,34 @@ function killingStore(store: ChunkStore, kill: () => Promise<void>): ChunkStore 
 describe('node/market (buy, sell)', function () {
   this.timeout(60_000)
   const nodes: BitwrkNode[] = []
-  const trades: TradeService[] = []
 
   afterEach(async () => {
-    await Promise.all(trades.splice(0).map((t) => t.stop()))
     await Promise.all(nodes.splice(0).map((n) => n.stop()))
   })
 
-  /** A started node with its trade service wired like the daemon's (store wrapped for S1). */
+  /** A started node, trading with its own trade service (its chunk store wrapped for S1). */
   async function tradingNode(
-    wrap?: (node: BitwrkNode, store: ChunkStore) => ChunkStore
-  ): Promise<{ node: BitwrkNode; trade: TradeService; channel: MarketTxChannel }> {
-    const node = await memoryNode()
+    wrap?: (node: () => BitwrkNode, store: ChunkStore) => ChunkStore
+  ): Promise<{ node: BitwrkNode; channel: MarketTxChannel }> {
+    let self: BitwrkNode | undefined
+    const own = (): BitwrkNode => {
+      if (self === undefined) throw new Error('node not created')
+      return self
+    }
+    const node = await memoryNode(wrap === undefined ? {} : { chunkStore: wrap(own, new MemoryChunkStore()) })
+    self = node
     nodes.push(node)
-    const channel = new MarketTxChannel(node.market, Date.now)
-    const trade = new TradeService({
-      libp2p: node.host.libp2p,
-      signer: node.identity,
-      files: node.files,
-      channel,
-      store: wrap?.(node, node.chunks) ?? node.chunks
-    })
-    trades.push(trade)
-    await trade.start()
-    return { node, trade, channel }
+    return { node, channel: node.txChannel }
   }
 
-  /** {@link buyWork}'s options for `b` buying `work` of the article at `satoshi`. */
-  function buying(b: { node: BitwrkNode; trade: TradeService }, work: Manifest, satoshi: bigint) {
-    return {
-      market: b.node.market,
-      trade: b.trade,
-      store: b.node.chunks,
-      article: ARTICLE,
-      price: money('BTC', satoshi),
-      work
-    }
+  /** `b` buys `work` of the article at `satoshi` ({@link BitwrkNode.buy}). */
+  function buy(
+    b: { node: BitwrkNode },
+    work: Manifest,
+    satoshi: bigint,
+    opts: Omit<NodeBuyOptions, 'price'> = {}
+  ) {
+    return b.node.buy(ARTICLE, work, { price: money('BTC', satoshi), ...opts })
   }
 
   it('buys again from another seller when the first seller dies mid-transfer', async () => {
@@ -88,13 +81,12 @@ describe('node/market (buy, sell)', function () {
     const s1 = await tradingNode((node, store) =>
       killingStore(store, () => {
         s1Killed = true
-        return node.host.stop()
+        return node().host.stop()
       })
     )
     const s2 = await tradingNode()
-    // Both sellers wired like the daemon's: one worker per SELL bid.
-    for (const s of [s1, s2])
-      wireSeller(s.node.market, s.trade, () => ({ worker: reversing, done: () => {} }))
+    // Both sellers sell every SELL bid with the reversing worker.
+    for (const s of [s1, s2]) s.node.sell(reversing)
     const all = [b.node, s1.node, s2.node]
     await connect(all, [
       [0, 1],
@@ -122,8 +114,7 @@ describe('node/market (buy, sell)', function () {
     const workBytes = random(WORK_BYTES)
     const work: Manifest = await importStream([workBytes], b.node.chunks)
     const progress: { phase: string; details: Record<string, unknown> }[] = []
-    const bought = await buyWork({
-      ...buying(b, work, 2000n),
+    const bought = await buy(b, work, 2000n, {
       attempts: 3,
       signal: AbortSignal.timeout(35_000),
       onProgress: (phase, details) => progress.push({ phase, details })
@@ -165,15 +156,13 @@ describe('node/market (buy, sell)', function () {
   it('ends with NODETRADE_NO_SELLER when every bid expires unmatched or its timeout passes first, and withdraws the open bid (API-21)', async () => {
     const b = await tradingNode()
     const work = await importStream([new TextEncoder().encode('nobody sells this')], b.node.chunks)
-    const base = buying(b, work, 1000n)
-    await assert.rejects(buyWork({ ...base, attempts: 2, bidLifetimeMs: 400 }), {
+    await assert.rejects(buy(b, work, 1000n, { attempts: 2, bidLifetimeMs: 400 }), {
       code: 'NODETRADE_NO_SELLER',
       details: { attempts: 2 }
     })
     const bids: string[] = []
     await assert.rejects(
-      buyWork({
-        ...base,
+      buy(b, work, 1000n, {
         timeoutMs: 500,
         onProgress: (phase, d) => {
           if (phase === 'bid') bids.push(String(d['bidId']))
@@ -197,7 +186,7 @@ describe('node/market (buy, sell)', function () {
       work: (_w, { signal }) =>
         new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
     }
-    wireSeller(s.node.market, s.trade, () => ({ worker: stuck, done: () => {} }))
+    s.node.sell(stuck)
     await connect([b.node, s.node], [[0, 1]])
     await waitMeshes([b.node, s.node])
     const sell = await s.node.placeBid({ article: ARTICLE, side: 'SELL', price: money('BTC', 1000n) })
@@ -208,8 +197,7 @@ describe('node/market (buy, sell)', function () {
     const work = await importStream([new TextEncoder().encode('a job that never ends')], b.node.chunks)
     const phases: string[] = []
     await assert.rejects(
-      buyWork({
-        ...buying(b, work, 2000n),
+      buy(b, work, 2000n, {
         timeoutMs: 8_000,
         onProgress: (phase) => phases.push(phase)
       }),

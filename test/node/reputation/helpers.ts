@@ -1,14 +1,14 @@
-/** Fixtures of the reputation wiring tests: real nodes on 127.0.0.1 with the daemon's trade wiring. */
+/** Fixtures of the reputation wiring tests: real nodes on 127.0.0.1 trading with their trade service. */
 import { exportStream } from '../../../cafs/stream.js'
 import type { ChunkStore, Manifest } from '../../../cafs/types.js'
-import { type BitwrkNode, type BitwrkNodeOptions, TradeService } from '../../../node/index.js'
-import { type BuyWorkOptions, MarketTxChannel, wireSeller } from '../../../node/market/index.js'
+import type { BitwrkNode, BitwrkNodeOptions, TradeService } from '../../../node/index.js'
+import type { BuyWorkOptions, MarketTxChannel } from '../../../node/market/index.js'
 import { waitFor } from '../../../node/testing.js'
 import type { TradeWorker } from '../../../node/trade/index.js'
 import { money } from '../../../protocol/money/index.js'
 import { ARTICLE, connect, memoryNode, waitMeshes } from '../market/helpers.js'
 
-/** A node with its trade service, wired like the daemon's. */
+/** A node with its trade service and the transaction channel it trades over. */
 export interface TradingNode {
   readonly node: BitwrkNode
   readonly trade: TradeService
@@ -21,10 +21,9 @@ export const reversing: TradeWorker = { work: async (w) => Uint8Array.from(w).re
 /** Test nodes flush local observations every 50 ms instead of every second. */
 export const FAST_FLUSH = { flushIntervalMs: 50 } as const
 
-/** Keeps every started node and trade service for one teardown. */
+/** Keeps every started node for one teardown. */
 export class Nodes {
   private readonly nodes: BitwrkNode[] = []
-  private readonly trades: TradeService[] = []
 
   /** A started memory node (test options, fast reputation flush). */
   async node(opts: Partial<BitwrkNodeOptions> = {}): Promise<BitwrkNode> {
@@ -33,21 +32,11 @@ export class Nodes {
     return n
   }
 
-  /** A started node with a started trade service; `worker` sells every own SELL bid. */
+  /** A started node (its trade service runs with it); `worker` sells every own SELL bid. */
   async trading(opts: Partial<BitwrkNodeOptions> = {}, worker?: TradeWorker): Promise<TradingNode> {
     const node = await this.node(opts)
-    const channel = new MarketTxChannel(node.market, Date.now)
-    const trade = new TradeService({
-      libp2p: node.host.libp2p,
-      signer: node.identity,
-      files: node.files,
-      channel,
-      store: node.chunks
-    })
-    this.trades.push(trade)
-    await trade.start()
-    if (worker !== undefined) wireSeller(node.market, trade, () => ({ worker, done: () => {} }))
-    return { node, trade, channel }
+    if (worker !== undefined) node.sell(worker)
+    return { node, trade: node.trade, channel: node.txChannel }
   }
 
   /**
@@ -72,9 +61,8 @@ export class Nodes {
     return { buyer, seller, third }
   }
 
-  /** Stops everything started (trade services first). */
+  /** Stops everything started (each node its trade service first). */
   async stop(): Promise<void> {
-    await Promise.all(this.trades.splice(0).map((t) => t.stop()))
     await Promise.all(this.nodes.splice(0).map((n) => n.stop()))
   }
 }

@@ -1,4 +1,5 @@
 import { isBitwrkError } from '../../protocol/errors.js'
+import { evictOldest } from '../../protocol/util/index.js'
 import type { HashPool } from '../hash-pool.js'
 import type { AbortOptions, ChunkStore, Key } from '../types.js'
 import { VerifiedChunk } from '../verified.js'
@@ -194,10 +195,7 @@ export class InvalidRequestBudget {
     if (times.length > this.maxInvalid + 1) times.shift()
     this.charges.delete(peer)
     this.charges.set(peer, times)
-    if (this.charges.size > this.maxPeers) {
-      const oldest = this.charges.keys().next().value
-      if (oldest !== undefined) this.charges.delete(oldest)
-    }
+    evictOldest(this.charges, this.maxPeers)
     return times.length <= this.maxInvalid
   }
 

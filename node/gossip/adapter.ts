@@ -3,6 +3,7 @@ import { type GossipSub, type Message, TopicValidatorResult } from '@libp2p/goss
 import type { TopicScoreParams } from '@libp2p/gossipsub/score'
 import { type PeerId, TypedEventEmitter } from '@libp2p/interface'
 import { BitwrkError } from '../../protocol/errors.js'
+import { evictOldest } from '../../protocol/util/index.js'
 import type { Logger } from '../logger.js'
 import { codeLabel, type NodeMetrics } from '../metrics.js'
 import { type QueueOptions, ValidationQueue } from './queue.js'
@@ -405,10 +406,7 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
     if (this.onGraylisted === undefined) return
     this.suspects.delete(peer)
     this.suspects.set(peer, SUSPECT_HEARTBEATS)
-    if (this.suspects.size > MAX_SUSPECTS) {
-      const oldest = this.suspects.keys().next().value
-      if (oldest !== undefined) this.suspects.delete(oldest)
-    }
+    evictOldest(this.suspects, MAX_SUSPECTS)
     if (this.suspectCheckQueued) return
     this.suspectCheckQueued = true
     setImmediate(() => {

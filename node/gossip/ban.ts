@@ -1,3 +1,4 @@
+import { evictOldest } from '../../protocol/util/index.js'
 /**
  * GOSSIP-12: a peer whose messages our validators reject until its GossipSub score is below
  * the graylist threshold is disconnected and refused for a while. GossipSub alone only
@@ -30,10 +31,7 @@ export class PeerBans {
   ban(peer: string): void {
     this.until.delete(peer)
     this.until.set(peer, this.now() + this.banMs)
-    if (this.until.size > this.maxEntries) {
-      const oldest = this.until.keys().next().value
-      if (oldest !== undefined) this.until.delete(oldest)
-    }
+    evictOldest(this.until, this.maxEntries)
   }
 
   /** True while `peer`'s ban lasts (an ended ban is forgotten here). */

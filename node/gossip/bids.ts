@@ -1,14 +1,11 @@
 import {
   type Bid,
-  CANCEL_KIND,
   type Cancel,
   DEFAULT_MAX_CLOCK_SKEW_MS,
   type FeeRatio,
-  validateBid,
-  validateCancel
+  validateBidTopicMessage
 } from '../../protocol/bid/index.js'
 import type { Network } from '../../protocol/identity/index.js'
-import { BookCodes } from '../market/book.js'
 import type { MessageValidator, ValidationResult } from './types.js'
 
 /** GOSSIP-3: the protocol's default clock allowance (BID-15), re-exported for the node. */
@@ -32,45 +29,25 @@ export interface BidTopicValidatorOptions {
   onCancel?: (cancel: Cancel) => void
 }
 
-const CANCEL_PREFIX = new TextEncoder().encode(`kind=${CANCEL_KIND}&`)
-
-function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
-  if (data.byteLength < prefix.byteLength) return false
-  for (let i = 0; i < prefix.byteLength; i++) if (data[i] !== prefix[i]) return false
-  return true
-}
-
 /**
- * The validator of a bid topic (GOSSIP-3): a bid topic carries signed bids and signed cancels,
- * told apart by their leading `kind=` field. Bids run `protocol/bid`'s `validateBid` (cheap
- * checks first, signature last) and must name the topic's article (`BOOK_WRONG_TOPIC`,
- * reject: the author chose the topic; the same code as the node's book validator, MARKET-3); cancels run `validateCancel`.
+ * A bid-topic validator without a book (GOSSIP-3): protocol/bid's `validateBidTopicMessage`, the
+ * one validator the node's book also runs (MARKET-3), with the topic's article and the
+ * validation time of the gossip context; accepted bids and cancels go to the callbacks. A
+ * cancel's bid is not looked up (that needs a book, MARKET-4).
  */
 export function bidTopicValidator(opts: BidTopicValidatorOptions = {}): MessageValidator {
+  const { onBid, onCancel, ...checks } = opts
   const maxClockSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS
-  const common = {
-    maxClockSkewMs,
-    ...(opts.isDuplicate !== undefined ? { isDuplicate: opts.isDuplicate } : {}),
-    ...(opts.network !== undefined ? { network: opts.network } : {})
-  }
   return (data, ctx): ValidationResult => {
-    if (startsWith(data, CANCEL_PREFIX)) {
-      const r = validateCancel(data, { ...common, nowMs: ctx.nowMs })
-      if (r.result !== 'accept') return r
-      opts.onCancel?.(r.cancel)
-      return { result: 'accept' }
-    }
-    // anything else is judged as a bid: a wrong kind is the bid validator's BID-3 reject
-    const r = validateBid(data, {
-      ...common,
+    const r = validateBidTopicMessage(data, {
+      ...checks,
+      maxClockSkewMs,
       nowMs: ctx.nowMs,
-      ...(opts.lateCutoffMs !== undefined ? { lateCutoffMs: opts.lateCutoffMs } : {}),
-      ...(opts.feeRatio !== undefined ? { feeRatio: opts.feeRatio } : {})
+      article: ctx.article
     })
     if (r.result !== 'accept') return r
-    // [REJECT] GOSSIP-3: a bid travels only on its own article's topic
-    if (r.bid.article !== ctx.article) return { result: 'reject', code: BookCodes.WRONG_TOPIC }
-    opts.onBid?.(r.bid)
+    if (r.cancel !== undefined) onCancel?.(r.cancel)
+    else onBid?.(r.bid)
     return { result: 'accept' }
   }
 }

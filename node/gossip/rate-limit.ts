@@ -1,3 +1,4 @@
+import { evictOldest } from '../../protocol/util/index.js'
 /** Settings of {@link PeerRateLimiter} (GOSSIP-7). */
 export interface RateLimitOptions {
   /** Tokens added per second per peer (sustained messages/s). */
@@ -59,10 +60,7 @@ export class PeerRateLimiter {
     let b = this.buckets.get(peer)
     if (b === undefined) {
       b = { tokens: this.opts.burst, excess: 0, lastMs: nowMs }
-      if (this.buckets.size >= this.opts.maxPeers) {
-        const oldest = this.buckets.keys().next()
-        if (oldest.done !== true) this.buckets.delete(oldest.value)
-      }
+      evictOldest(this.buckets, this.opts.maxPeers - 1)
     } else {
       // keep Map order = recency, so eviction drops the least recently seen peer
       this.buckets.delete(peer)

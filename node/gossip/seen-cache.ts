@@ -1,3 +1,4 @@
+import { evictOldest } from '../../protocol/util/index.js'
 /** A remembered final verdict of the validator. */
 export type SeenVerdict = 'accept' | 'reject'
 
@@ -35,10 +36,7 @@ export class SeenCache {
   /** Remembers a verdict; the oldest entry goes when the cache is full. */
   put(id: string, verdict: SeenVerdict, code?: string): void {
     this.entries.delete(id)
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next()
-      if (oldest.done !== true) this.entries.delete(oldest.value)
-    }
+    evictOldest(this.entries, this.maxEntries - 1)
     this.entries.set(id, { verdict, code, expiresMs: this.now() + this.ttlMs })
   }
 

@@ -2,12 +2,11 @@ import { createHash } from 'node:crypto'
 import { matchKey } from '../../protocol/article/index.js'
 import {
   type Bid,
-  CANCEL_KIND,
   type Cancel,
   cancelApplies,
   encodeSigned,
-  validateBid,
-  validateCancel
+  validateBidTopicMessage,
+  WRONG_TOPIC_CODE
 } from '../../protocol/bid/index.js'
 import { BitwrkError } from '../../protocol/errors.js'
 import type { Network } from '../../protocol/identity/index.js'
@@ -16,8 +15,8 @@ import {
   type EpochParams,
   type EpochResult,
   type Match,
-  type MatchableBid,
-  Matcher
+  Matcher,
+  matchableOf
 } from '../../protocol/matching/index.js'
 import type { ValidationContext, ValidationResult } from '../gossip/types.js'
 import type { Logger } from '../logger.js'
@@ -31,7 +30,7 @@ export const BookCodes = {
   /** MARKET-5: the participant already has `maxBidsPerParticipant` live bids. */
   PARTICIPANT_LIMIT: 'BOOK_PARTICIPANT_LIMIT',
   /** MARKET-3: the bid's or cancelled bid's article is not the article of its topic. */
-  WRONG_TOPIC: 'BOOK_WRONG_TOPIC',
+  WRONG_TOPIC: WRONG_TOPIC_CODE,
   /** MARKET-3: the article is not followed by this node. */
   NOT_FOLLOWED: 'BOOK_NOT_FOLLOWED',
   /** MARKET-4: a cancel names a bid this book does not hold (unknown or already terminal). */
@@ -100,14 +99,6 @@ export const DEFAULT_BOOK_LIMITS = {
 export type BookAddResult =
   | { readonly result: 'accept'; readonly bid?: Bid; readonly cancel?: Cancel }
   | { readonly result: 'ignore' | 'reject'; readonly code: string }
-
-const CANCEL_PREFIX = Uint8Array.from(`kind=${CANCEL_KIND}&`, (c) => c.charCodeAt(0))
-
-function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
-  if (data.length < prefix.length) return false
-  for (let i = 0; i < prefix.length; i++) if (data[i] !== prefix[i]) return false
-  return true
-}
 
 /**
  * The live bid book of the followed articles (MARKET-2 … MARKET-5): admits bids and cancels
@@ -298,37 +289,29 @@ export class BidBook {
   }
 
   private addBytes(data: Uint8Array, nowMs: number, article: string | undefined): BookAddResult {
-    const r = startsWith(data, CANCEL_PREFIX)
-      ? this.offerCancel(data, nowMs, article)
-      : this.offerBid(data, nowMs, article)
+    const r = this.offer(data, nowMs, article)
     this.opts.metrics.bids.inc({ result: r.result, code: r.result === 'accept' ? 'OK' : codeLabel(r.code) })
     return r
   }
 
-  private offerBid(data: Uint8Array, nowMs: number, article: string | undefined): BookAddResult {
+  private offer(data: Uint8Array, nowMs: number, article: string | undefined): BookAddResult {
     const { params, maxClockSkewMs, network } = this.opts
-    // [IGNORE] BID-14 … BID-17, [REJECT] BID-1 … BID-13, BID-18: cheap checks, signature last.
-    // The cutoff epochMs + settleMs never ignores a bid that MATCH-4 would still take; the
-    // exact epoch check follows in the matcher.
-    const v = validateBid(data, {
+    // MARKET-3: a cancel (MARKET-4) or a bid, [IGNORE] BID-14 … BID-17, [REJECT] BID-1 … BID-13,
+    // BID-18 and the bid's topic: cheap checks, signature last. The cutoff epochMs + settleMs
+    // never ignores a bid that MATCH-4 would still take; the exact epoch check follows in the
+    // matcher.
+    const v = validateBidTopicMessage(data, {
       nowMs,
       maxClockSkewMs,
       lateCutoffMs: params.epochMs + params.settleMs,
       isDuplicate: (id) => this.live.has(id),
+      ...(article !== undefined ? { article } : {}),
       ...(network !== undefined ? { network } : {})
     })
     if (v.result !== 'accept') return v
-    // [REJECT] MARKET-3: a bid travels only on its own article's topic.
-    if (article !== undefined && v.bid.article !== article)
-      return { result: 'reject', code: BookCodes.WRONG_TOPIC }
-    return this.admit(v.bid, data, nowMs)
-  }
-
-  private offerCancel(data: Uint8Array, nowMs: number, article: string | undefined): BookAddResult {
-    const { maxClockSkewMs, network } = this.opts
-    const v = validateCancel(data, { nowMs, maxClockSkewMs, ...(network !== undefined ? { network } : {}) })
-    if (v.result !== 'accept') return v
-    return this.admitCancel(v.cancel, nowMs, article)
+    return v.cancel !== undefined
+      ? this.admitCancel(v.cancel, nowMs, article)
+      : this.admit(v.bid, data, nowMs)
   }
 
   private admit(bid: Bid, bytes: Uint8Array, nowMs: number): BookAddResult {
@@ -377,18 +360,6 @@ export class BidBook {
     const n = (this.perParticipant.get(l.bid.address) ?? 1) - 1
     if (n <= 0) this.perParticipant.delete(l.bid.address)
     else this.perParticipant.set(l.bid.address, n)
-  }
-}
-
-/** The matching engine's view of a bid (MATCH-3). */
-export function matchableOf(bid: Bid): MatchableBid {
-  return {
-    id: bid.id,
-    side: bid.type,
-    price: bid.price.amount,
-    createdMs: bid.createdMs,
-    expiresMs: bid.expiresMs,
-    participant: bid.address
   }
 }
 

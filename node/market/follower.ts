@@ -19,6 +19,7 @@ import {
   type TxMessage,
   validateTxMessage
 } from '../../protocol/transaction/index.js'
+import { evictOldest } from '../../protocol/util/index.js'
 import type { GossipAdapter } from '../gossip/adapter.js'
 import { txTopic } from '../gossip/topics.js'
 import type { ValidationContext, ValidationResult } from '../gossip/types.js'
@@ -425,10 +426,7 @@ export class TransactionFollower {
       if (early.messages.length < MAX_STASHED_PER_TX) early.messages.push(message)
       return
     }
-    if (this.early.size >= MAX_STASHED_TXS) {
-      const oldest = this.early.keys().next().value
-      if (oldest !== undefined) this.early.delete(oldest)
-    }
+    evictOldest(this.early, MAX_STASHED_TXS - 1)
     this.early.set(txid, { article, untilMs: now + this.o.txWaitMs, messages: [message] })
   }
 

@@ -1,9 +1,9 @@
 import { parseMatchKey } from '../../protocol/article/index.js'
 import type { Network } from '../../protocol/identity/index.js'
-import type { BookSnapshot, MatchableBid } from '../../protocol/matching/index.js'
+import { type BookSnapshot, type MatchableBid, matchableOf } from '../../protocol/matching/index.js'
 import type { SyncBook, SyncSnapshots } from '../sync/book.js'
 import { validateSyncedBid } from '../sync/book.js'
-import { type BidBook, matchableOf } from './book.js'
+import type { BidBook } from './book.js'
 
 /** Options of {@link bookSyncAdapters}. */
 export interface BookSyncOptions {

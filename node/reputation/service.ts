@@ -28,6 +28,7 @@ import {
   validateEquivocation
 } from '../../protocol/reputation/index.js'
 import type { ParsedTxDocument, Transaction, TxMessage } from '../../protocol/transaction/index.js'
+import { evictOldest } from '../../protocol/util/index.js'
 import type { ValidationContext, ValidationResult } from '../gossip/types.js'
 import type { Logger } from '../logger.js'
 import type { ReputationRecord, ReputationRepository } from '../store/reputation.js'
@@ -275,10 +276,7 @@ export class ReputationService extends TypedEventEmitter<ReputationEvents> {
         a = null
       }
       this.derived.set(peerId, a)
-      if (this.derived.size > MAX_DERIVED) {
-        const oldest = this.derived.keys().next().value
-        if (oldest !== undefined) this.derived.delete(oldest)
-      }
+      evictOldest(this.derived, MAX_DERIVED)
     }
     return a ?? undefined
   }
@@ -318,10 +316,7 @@ export class ReputationService extends TypedEventEmitter<ReputationEvents> {
   /** REP-7: counts the global events of a retired transaction (own or audited). */
   onRetired(tx: Transaction): void {
     this.retired.set(tx.id, tx)
-    if (this.retired.size > MAX_RETIRED_KEPT) {
-      const oldest = this.retired.keys().next().value
-      if (oldest !== undefined) this.retired.delete(oldest)
-    }
+    evictOldest(this.retired, MAX_RETIRED_KEPT)
     let events: ReputationEvent[]
     try {
       events = transactionEvents(tx)
@@ -504,10 +499,7 @@ export class ReputationService extends TypedEventEmitter<ReputationEvents> {
       for (const e of fresh)
         if (e.scope === 'global') {
           this.counted.add(`${e.source}|${subjectKey(e.subject)}|${e.counter}`)
-          if (this.counted.size > MAX_RETIRED_KEPT * 8) {
-            const oldest = this.counted.values().next().value
-            if (oldest !== undefined) this.counted.delete(oldest)
-          }
+          evictOldest(this.counted, MAX_RETIRED_KEPT * 8)
         }
     }
     const next = this.chain.then(run, run)
@@ -534,10 +526,7 @@ export class ReputationService extends TypedEventEmitter<ReputationEvents> {
     list.push(...bySource.values())
     this.recent.delete(key)
     this.recent.set(key, list.slice(-MAX_RECENT_EVENTS))
-    if (this.recent.size > MAX_RECENT_SUBJECTS) {
-      const oldest = this.recent.keys().next().value
-      if (oldest !== undefined) this.recent.delete(oldest)
-    }
+    evictOldest(this.recent, MAX_RECENT_SUBJECTS)
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

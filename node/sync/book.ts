@@ -1,6 +1,11 @@
-import { type Bid, type BidValidationContext, validateBid } from '../../protocol/bid/index.js'
+import {
+  type Bid,
+  type BidTopicContext,
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  validateTopicBid,
+  WRONG_TOPIC_CODE
+} from '../../protocol/bid/index.js'
 import type { BookSnapshot, MatchableBid } from '../../protocol/matching/index.js'
-import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../gossip/bids.js'
 import { idBytes } from './digest.js'
 import { SyncCode } from './errors.js'
 
@@ -51,17 +56,19 @@ export interface SyncSnapshots {
 
 /** Options of {@link validateSyncedBid} and {@link MemorySyncBook}. */
 export type SyncValidationOptions = Omit<
-  BidValidationContext,
-  'nowMs' | 'maxClockSkewMs' | 'lateCutoffMs'
+  BidTopicContext,
+  'nowMs' | 'maxClockSkewMs' | 'lateCutoffMs' | 'article'
 > & {
   /** Allowance for bids dated in the future (BID-15); default GOSSIP-3's 5 s. */
   readonly maxClockSkewMs?: number
 }
 
 /**
- * The normal bid validator for a bid received by sync (SYNC-8): `validateBid` without the late
- * cutoff (a synced bid rests in a closed epoch by design; it is stored, never forwarded, and
- * the matcher keeps ignoring it as late, MATCH-4), plus the article check of the session.
+ * The normal bid validator for a bid received by sync (SYNC-8): protocol/bid's
+ * `validateTopicBid`, the bid topic's validator, with the session's article and without the late
+ * cutoff (a synced bid rests in a closed epoch by design; it is stored, never forwarded, and the
+ * matcher keeps ignoring it as late, MATCH-4). A bid of another article is rejected with the
+ * code SYNC-8 names for it, `SYNC_WRONG_ARTICLE`.
  */
 export function validateSyncedBid(
   article: string,
@@ -69,27 +76,16 @@ export function validateSyncedBid(
   nowMs: number,
   opts: SyncValidationOptions = {}
 ): { result: 'accept'; bid: Bid } | { result: 'ignore' | 'reject'; code: string } {
-  const r = validateBid(bytes, {
+  const r = validateTopicBid(bytes, {
     ...opts,
+    article,
     nowMs,
     maxClockSkewMs: opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS
   })
-  if (r.result !== 'accept') return r
   // [REJECT] SYNC-8: the bid must belong to the session's article (its signer chose it).
-  if (r.bid.article !== article) return { result: 'reject', code: SyncCode.WRONG_ARTICLE }
+  if (r.result === 'reject' && r.code === WRONG_TOPIC_CODE)
+    return { result: 'reject', code: SyncCode.WRONG_ARTICLE }
   return r
-}
-
-/** The matchable form of a validated bid (MATCH-3): side, price in smallest units, participant. */
-export function matchableOf(bid: Bid): MatchableBid {
-  return {
-    id: bid.id,
-    side: bid.type,
-    price: bid.price.amount,
-    createdMs: bid.createdMs,
-    expiresMs: bid.expiresMs,
-    participant: bid.address
-  }
 }
 
 interface Held {

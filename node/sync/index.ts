@@ -1,7 +1,6 @@
 /** Public surface of bid sync (protocol/spec/sync.md): late joiners pull the live book. */
 export {
   MemorySyncBook,
-  matchableOf,
   type SyncAddResult,
   type SyncBook,
   type SyncEntry,

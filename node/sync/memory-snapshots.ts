@@ -3,9 +3,10 @@ import {
   type BookSnapshot,
   type EpochParams,
   type MatchableBid,
+  matchableOf,
   OrderBook
 } from '../../protocol/matching/index.js'
-import { type MemorySyncBook, matchableOf, type SyncSnapshots } from './book.js'
+import type { MemorySyncBook, SyncSnapshots } from './book.js'
 
 /**
  * An in-memory {@link SyncSnapshots}: one {@link OrderBook} per match key next to a

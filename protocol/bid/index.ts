@@ -38,6 +38,17 @@ export { normalize, queryEscape, queryUnescape } from './escape.js'
 export { type FeeRatio, feeAmount, feeFor, NO_FEE, ORIGINAL_FEE_RATIO, originalFee } from './fee.js'
 export { originalBidDocument } from './original.js'
 export {
+  type BidTopicContext,
+  type BidTopicValidation,
+  isCancelMessage,
+  type TopicBidValidation,
+  type TopicFailure,
+  validateBidTopicMessage,
+  validateTopicBid,
+  WRONG_TOPIC_CODE,
+  type WrongTopicCode
+} from './topic.js'
+export {
   type BidValidation,
   type BidValidationContext,
   DEFAULT_MAX_CLOCK_SKEW_MS,

@@ -10,6 +10,7 @@ export {
   isLate,
   lastClosedEpoch
 } from './epoch.js'
+export { matchableOf } from './matchable.js'
 export { Matcher } from './matcher.js'
 export {
   type AddResult,

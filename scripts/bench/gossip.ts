@@ -26,8 +26,8 @@ function round(x: number): number {
 /**
  * Gossip propagation: real signed bids (~420 bytes on the wire) over 20 hosts in one process
  * (random connected graph, average degree ~4, the real host: StrictNoSign, SHA-256 ids,
- * bitwrk score params), every node validating with `protocol/bid`'s validateBid (native
- * secp256k1 recovery). Latency is from `publish`
+ * bitwrk score params), every node validating with `protocol/bid`'s validateBidTopicMessage,
+ * the book's bid-topic validator (native secp256k1 recovery). Latency is from `publish`
  * to the `gossip:message` event at each other node. Target p99 <= 100 ms.
  */
 export const bench: Bench = {

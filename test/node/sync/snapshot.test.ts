@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import {
-  chooseSnapshot,
-  MemorySyncBook,
-  MemorySyncSnapshots,
-  matchableOf,
-  SyncCode
-} from '../../../node/sync/index.js'
+import { chooseSnapshot, MemorySyncBook, MemorySyncSnapshots, SyncCode } from '../../../node/sync/index.js'
 import { testBid, waitFor } from '../../../node/testing.js'
 import { Identity } from '../../../protocol/identity/index.js'
-import type { OrderBook } from '../../../protocol/matching/index.js'
+import { matchableOf, type OrderBook } from '../../../protocol/matching/index.js'
 import { ARTICLES, connect, type SyncNode, startSyncNode, type TestBid } from './helpers.js'
 
 const ARTICLE = ARTICLES[0]

@@ -1,0 +1,2 @@
+/** Small pure helpers shared by every layer (no protocol rules). */
+export { evictOldest, type InsertionOrdered } from './bounded.js'

@@ -85,8 +85,7 @@ export {
   NodeCodes
 } from './node.js'
 export * from './reputation/index.js'
-// the store and sync layers minus their test doubles (those are in node/testing.ts);
-// createMemoryController stays here too while test/fuzz/streams.test.ts imports it from here
+// the store and sync layers minus their test doubles (those are in node/testing.ts)
 export {
   type BidPruneResult,
   BidRepository,
@@ -103,7 +102,6 @@ export {
   checkDataDir,
   checkSchema,
   createKeyFile,
-  createMemoryController,
   DATA_DIR_MODE,
   type DataDir,
   type DataDirOptions,
@@ -177,7 +175,6 @@ export {
   encodeResponse,
   isSyncError,
   MsgType,
-  matchableOf,
   resolveSyncLimits,
   type SnapshotHeader,
   SYNC_MAX_INBOUND_STREAMS,

@@ -21,7 +21,6 @@ import {
   type BitwrkNode,
   createBitwrkNode,
   createHost,
-  createMemoryController,
   openStore
 } from '../../node/index.js'
 import type { LogContext, Logger } from '../../node/logger.js'
@@ -34,7 +33,7 @@ import {
   SyncCode,
   SyncService
 } from '../../node/sync/index.js'
-import { randomPrivateKey } from '../../node/testing.js'
+import { createMemoryController, randomPrivateKey } from '../../node/testing.js'
 import { TradeCode } from '../../node/trade/errors.js'
 import { encodeTradeFrame, TRADE_PROTOCOL, TradeMsg } from '../../node/trade/wire.js'
 import { Identity } from '../../protocol/identity/index.js'

@@ -3,12 +3,11 @@ import {
   type BidClosedEvent,
   type BitwrkNode,
   createBitwrkNode,
-  createMemoryController,
   MarketCodes,
   NodeCodes,
   openStore
 } from '../../../node/index.js'
-import { waitFor } from '../../../node/testing.js'
+import { createMemoryController, waitFor } from '../../../node/testing.js'
 import { encodeSigned, randomBidNonce, signBid } from '../../../protocol/bid/index.js'
 import { isBitwrkError } from '../../../protocol/errors.js'
 import { epochClosesAtMs, epochOf } from '../../../protocol/matching/index.js'

@@ -5,12 +5,11 @@ import {
   type BitwrkNodeOptions,
   bidTopic,
   createBitwrkNode,
-  createMemoryController,
   openStore,
   txTopic
 } from '../../../node/index.js'
 import type { BuyerWork } from '../../../node/market/market.js'
-import { waitForMesh } from '../../../node/testing.js'
+import { createMemoryController, waitForMesh } from '../../../node/testing.js'
 import { Identity } from '../../../protocol/identity/index.js'
 
 /** The article every market test trades. */

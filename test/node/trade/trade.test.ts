@@ -24,6 +24,7 @@ import {
   signTxMessage,
   type TxMessage
 } from '../../../protocol/transaction/index.js'
+import { rejectsWithCode } from '../../support/errors.js'
 import { establish, lcgBytes, makeNode, reversed, type TradeNode } from './helpers.js'
 
 /** A worker that reverses the work and counts its jobs. */
@@ -36,18 +37,6 @@ function reversingWorker(): TradeWorker & { jobs: number } {
     }
   }
   return w
-}
-
-/** Asserts that `p` rejects with the trade error `code`; returns the error. */
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    assert.ok(isBitwrkError(err), `not a BitwrkError: ${String(err)}`)
-    assert.equal(err.code, code, `expected ${code}, got ${err.code} ${JSON.stringify(err.details)}`)
-    return err
-  }
-  assert.fail(`expected ${code}, but it resolved`)
 }
 
 /** What `from`'s HELLO for `txid` gets from `seller`: the ERROR's code, or `reset` without any frame. */
@@ -139,7 +128,7 @@ describe('node/trade', function () {
     const { tx } = await establish(network, clock, buyer, seller, work, 'ab'.repeat(32))
     const worker = reversingWorker()
     const sell = seller.trade.onEstablished(tx, worker)
-    await rejectsWith(buyer.trade.runBuyer(tx, work, 'cd'.repeat(32)), TradeCode.WORK_REJECTED)
+    await rejectsWithCode(buyer.trade.runBuyer(tx, work, 'cd'.repeat(32)), TradeCode.WORK_REJECTED)
     const sold = await sell
     assert.equal(worker.jobs, 0)
     for (const n of [buyer, seller]) {
@@ -165,7 +154,7 @@ describe('node/trade', function () {
       }
     }
     const sell = seller.trade.onEstablished(tx, crashing)
-    const err = await rejectsWith(buyer.trade.runBuyer(tx, work, secret), TradeCode.WORKER_FAILED)
+    const err = await rejectsWithCode(buyer.trade.runBuyer(tx, work, secret), TradeCode.WORKER_FAILED)
     assert.ok(isBitwrkError(err))
     assert.equal(err.details.remoteCode, TradeCode.WORKER_FAILED)
     const sold = await sell
@@ -182,7 +171,7 @@ describe('node/trade', function () {
     const { tx, secret } = await establish(network, clock, buyer, seller, work)
     const sell = seller.trade.onEstablished(tx, reversingWorker())
     let checked: Uint8Array | undefined
-    await rejectsWith(
+    await rejectsWithCode(
       buyer.trade.runBuyer(tx, work, secret, {
         resultCheck: (result) => {
           checked = result
@@ -238,7 +227,7 @@ describe('node/trade', function () {
     const { tx, secret } = await establish(network, clock, buyer, seller, work)
     const sell = seller.trade.onEstablished(tx, reversingWorker())
     let checked = false
-    const err = await rejectsWith(
+    const err = await rejectsWithCode(
       buyer.trade.runBuyer(tx, work, secret, {
         resultCheck: () => {
           checked = true
@@ -288,7 +277,7 @@ describe('node/trade', function () {
     const { tx, secret } = await establish(network, clock, buyer, seller, work)
     void seller.trade.onEstablished(tx, reversingWorker()).catch(() => {})
     const started = Date.now()
-    await rejectsWith(buyer.trade.runBuyer(tx, work, secret), TradeCode.SELLER_UNREACHABLE)
+    await rejectsWithCode(buyer.trade.runBuyer(tx, work, secret), TradeCode.SELLER_UNREACHABLE)
     // Far within the per-message timeout and the TRANSMITTING deadline.
     assert.ok(Date.now() - started < 10_000)
     const t = buyer.channel.current(tx.id)
@@ -355,7 +344,7 @@ describe('node/trade', function () {
     // The protocol grants WORKING five minutes (TX-13); jump to its end.
     assert.equal(PHASE_EXTENSION_MS.WORKING, 300_000)
     clock.advance((t?.deadlineMs ?? 0) - clock.now())
-    await rejectsWith(buying, TradeCode.TIMEOUT)
+    await rejectsWithCode(buying, TradeCode.TIMEOUT)
     const sold = await sell
     assert.ok(workerAborted)
     for (const n of [buyer, seller]) {
@@ -373,8 +362,8 @@ describe('node/trade', function () {
     const a = await establish(network, clock, buyer, seller, lcgBytes(1000, 1))
     const b = await establish(network, clock, buyer, seller, lcgBytes(1000, 2))
     const sell = seller.trade.onEstablished(a.tx, worker)
-    await rejectsWith(seller.trade.onEstablished(b.tx, worker), TradeCode.WORKER_BUSY)
-    await rejectsWith(seller.trade.onEstablished(a.tx, reversingWorker()), TradeCode.BUSY)
+    await rejectsWithCode(seller.trade.onEstablished(b.tx, worker), TradeCode.WORKER_BUSY)
+    await rejectsWithCode(seller.trade.onEstablished(a.tx, reversingWorker()), TradeCode.BUSY)
     await buyer.trade.runBuyer(a.tx, lcgBytes(1000, 1), a.secret)
     await sell
     // Free again once the first job ended.
@@ -464,7 +453,7 @@ describe('node/trade', function () {
     const work = lcgBytes(1000, 6)
     const { tx, secret } = await establish(network, clock, buyer, seller, work)
     await seller.stop()
-    await rejectsWith(buyer.trade.runBuyer(tx, work, secret), TradeCode.SELLER_UNREACHABLE)
+    await rejectsWithCode(buyer.trade.runBuyer(tx, work, secret), TradeCode.SELLER_UNREACHABLE)
     assert.equal(buyer.channel.current(tx.id)?.state, 'active')
   })
 
@@ -489,12 +478,12 @@ describe('node/trade', function () {
     const buying = buyer.trade.runBuyer(tx, work, secret, { signal: ctl.signal })
     await working
     ctl.abort()
-    await rejectsWith(buying, TradeCode.ABORTED)
+    await rejectsWithCode(buying, TradeCode.ABORTED)
     await Promise.all([seller.trade.stop(), seller.trade.stop()])
     const sold = await sell
     assert.ok(isBitwrkError(sold.error, TradeCode.ABORTED))
     // Nothing was published by the aborts: the transaction waits for its deadline.
     assert.equal(seller.channel.current(tx.id)?.phase, 'WORKING')
-    await rejectsWith(seller.trade.runBuyer(tx, work, secret), TradeCode.ABORTED)
+    await rejectsWithCode(seller.trade.runBuyer(tx, work, secret), TradeCode.ABORTED)
   })
 })

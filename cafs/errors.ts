@@ -1,11 +1,11 @@
-import { BitwrkError } from '../protocol/errors.js'
+import { BitwrkError, errorBuilder } from '../protocol/errors.js'
 
 /**
  * Every error code CAFS (chunker, keys, manifests, stores, import/export) raises. Tests, metrics
  * and the API use these codes, never message text. See protocol/spec/cafs.md, section "Error
  * codes"; each code below names the rule that raises it.
  */
-export const CafsErrorCode = {
+export const CafsCode = {
   /** A key is not 32 bytes, or a hex key not 64 lowercase hex characters (CAFS-5, CAFS-12). */
   BAD_KEY: 'CAFS_BAD_KEY',
   /** A CID is not CIDv1 / raw codec / sha2-256 multihash of 32 bytes (CAFS-7). */
@@ -49,13 +49,7 @@ export const CafsErrorCode = {
 } as const
 
 /** Union of the CAFS error code strings. */
-export type CafsErrorCode = (typeof CafsErrorCode)[keyof typeof CafsErrorCode]
+export type CafsErrorCode = (typeof CafsCode)[keyof typeof CafsCode]
 
 /** A {@link BitwrkError} carrying a CAFS code. */
-export function cafsError(
-  code: CafsErrorCode,
-  message: string,
-  details: Record<string, unknown> = {}
-): BitwrkError<CafsErrorCode> {
-  return new BitwrkError(code, message, details)
-}
+export const cafsError = errorBuilder<CafsErrorCode>()

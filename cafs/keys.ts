@@ -2,7 +2,7 @@ import { createHash, type Hash, hash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { create as createDigest } from 'multiformats/hashes/digest'
-import { CafsErrorCode, cafsError } from './errors.js'
+import { CafsCode, cafsError } from './errors.js'
 import { KEY_LENGTH, type Key } from './types.js'
 
 /** Multihash code of sha2-256 (multicodec table). */
@@ -55,7 +55,7 @@ export function isKey(k: unknown): k is Key {
 
 /** Throws `CAFS_BAD_KEY` unless `k` is a key; returns it. */
 export function checkKey(k: unknown): Key {
-  if (!isKey(k)) throw cafsError(CafsErrorCode.BAD_KEY, 'key must be 32 bytes')
+  if (!isKey(k)) throw cafsError(CafsCode.BAD_KEY, 'key must be 32 bytes')
   return k
 }
 
@@ -76,7 +76,7 @@ const HEX_KEY = /^[0-9a-f]{64}$/
 /** Parses a 64-character lowercase hex key; throws `CAFS_BAD_KEY` otherwise. */
 export function keyFromHex(hex: string): Key {
   if (typeof hex !== 'string' || !HEX_KEY.test(hex))
-    throw cafsError(CafsErrorCode.BAD_KEY, 'key must be 64 lowercase hex characters')
+    throw cafsError(CafsCode.BAD_KEY, 'key must be 64 lowercase hex characters')
   return plain(Buffer.from(hex, 'hex'))
 }
 
@@ -94,7 +94,7 @@ export function cidToKey(cid: CID): Key {
     cid.multihash.code !== SHA2_256_CODE ||
     cid.multihash.digest.length !== KEY_LENGTH
   )
-    throw cafsError(CafsErrorCode.BAD_CID, 'CID must be CIDv1, raw codec, sha2-256', {
+    throw cafsError(CafsCode.BAD_CID, 'CID must be CIDv1, raw codec, sha2-256', {
       cid: cid.toString()
     })
   return Uint8Array.from(cid.multihash.digest)
@@ -106,7 +106,7 @@ export function cidStringToKey(s: string): Key {
   try {
     cid = CID.parse(s)
   } catch {
-    throw cafsError(CafsErrorCode.BAD_CID, 'not a CID')
+    throw cafsError(CafsCode.BAD_CID, 'not a CID')
   }
   return cidToKey(cid)
 }

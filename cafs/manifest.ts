@@ -1,5 +1,5 @@
 import { CHUNK_MAX_SIZE, chunkBytes } from './chunker.js'
-import { CafsErrorCode, cafsError } from './errors.js'
+import { CafsCode, type CafsErrorCode, cafsError } from './errors.js'
 import { EMPTY_KEY_HEX, keysEqual, keyToHex, sha256 } from './keys.js'
 import { type ChunkRef, KEY_LENGTH, type Key, type Manifest } from './types.js'
 
@@ -37,22 +37,20 @@ const EMPTY_KEY = Uint8Array.from(Buffer.from(EMPTY_KEY_HEX, 'hex'))
  */
 export function checkManifest(m: Manifest): CafsErrorCode | undefined {
   if (!(m.fileKey instanceof Uint8Array) || m.fileKey.length !== KEY_LENGTH)
-    return CafsErrorCode.MANIFEST_KEY_MISMATCH
-  if (m.chunks.length > MANIFEST_MAX_CHUNKS) return CafsErrorCode.MANIFEST_TOO_MANY_CHUNKS
+    return CafsCode.MANIFEST_KEY_MISMATCH
+  if (m.chunks.length > MANIFEST_MAX_CHUNKS) return CafsCode.MANIFEST_TOO_MANY_CHUNKS
   let sum = 0
   for (const c of m.chunks) {
-    if (!(c.key instanceof Uint8Array) || c.key.length !== KEY_LENGTH)
-      return CafsErrorCode.MANIFEST_KEY_MISMATCH
-    if (!Number.isSafeInteger(c.size) || c.size < 0) return CafsErrorCode.MANIFEST_SIZE_MISMATCH
-    if (c.size === 0) return CafsErrorCode.MANIFEST_EMPTY_CHUNK
-    if (c.size > CHUNK_MAX_SIZE) return CafsErrorCode.MANIFEST_CHUNK_TOO_LARGE
+    if (!(c.key instanceof Uint8Array) || c.key.length !== KEY_LENGTH) return CafsCode.MANIFEST_KEY_MISMATCH
+    if (!Number.isSafeInteger(c.size) || c.size < 0) return CafsCode.MANIFEST_SIZE_MISMATCH
+    if (c.size === 0) return CafsCode.MANIFEST_EMPTY_CHUNK
+    if (c.size > CHUNK_MAX_SIZE) return CafsCode.MANIFEST_CHUNK_TOO_LARGE
     sum += c.size
   }
-  if (!Number.isSafeInteger(m.size) || sum !== m.size) return CafsErrorCode.MANIFEST_SIZE_MISMATCH
+  if (!Number.isSafeInteger(m.size) || sum !== m.size) return CafsCode.MANIFEST_SIZE_MISMATCH
   // With no chunk the content is empty; with one chunk the content IS the chunk.
-  if (m.chunks.length === 0 && !keysEqual(m.fileKey, EMPTY_KEY)) return CafsErrorCode.MANIFEST_KEY_MISMATCH
-  if (m.chunks.length === 1 && !keysEqual(m.fileKey, m.chunks[0]!.key))
-    return CafsErrorCode.MANIFEST_KEY_MISMATCH
+  if (m.chunks.length === 0 && !keysEqual(m.fileKey, EMPTY_KEY)) return CafsCode.MANIFEST_KEY_MISMATCH
+  if (m.chunks.length === 1 && !keysEqual(m.fileKey, m.chunks[0]!.key)) return CafsCode.MANIFEST_KEY_MISMATCH
   return undefined
 }
 
@@ -97,31 +95,31 @@ export function decodeManifest(bytes: Uint8Array): Manifest {
   const fail = (code: CafsErrorCode, details: Record<string, unknown> = {}): never => {
     throw cafsError(code, `bad manifest encoding: ${code}`, details)
   }
-  if (!(bytes instanceof Uint8Array)) fail(CafsErrorCode.MANIFEST_TRUNCATED)
-  if (bytes.length > MANIFEST_MAX_BYTES) fail(CafsErrorCode.MANIFEST_OVERSIZED, { length: bytes.length })
-  if (bytes.length < MANIFEST_HEADER_BYTES) fail(CafsErrorCode.MANIFEST_TRUNCATED, { length: bytes.length })
-  for (let i = 0; i < 4; i++) if (bytes[i] !== MANIFEST_MAGIC[i]) fail(CafsErrorCode.MANIFEST_BAD_MAGIC)
-  if (bytes[4] !== MANIFEST_VERSION) fail(CafsErrorCode.MANIFEST_BAD_VERSION, { version: bytes[4] })
+  if (!(bytes instanceof Uint8Array)) fail(CafsCode.MANIFEST_TRUNCATED)
+  if (bytes.length > MANIFEST_MAX_BYTES) fail(CafsCode.MANIFEST_OVERSIZED, { length: bytes.length })
+  if (bytes.length < MANIFEST_HEADER_BYTES) fail(CafsCode.MANIFEST_TRUNCATED, { length: bytes.length })
+  for (let i = 0; i < 4; i++) if (bytes[i] !== MANIFEST_MAGIC[i]) fail(CafsCode.MANIFEST_BAD_MAGIC)
+  if (bytes[4] !== MANIFEST_VERSION) fail(CafsCode.MANIFEST_BAD_VERSION, { version: bytes[4] })
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const fileKey = bytes.slice(5, 5 + KEY_LENGTH)
   const size = dv.getBigUint64(37)
   const count = dv.getUint32(45)
-  if (count > MANIFEST_MAX_CHUNKS) fail(CafsErrorCode.MANIFEST_TOO_MANY_CHUNKS, { count })
+  if (count > MANIFEST_MAX_CHUNKS) fail(CafsCode.MANIFEST_TOO_MANY_CHUNKS, { count })
   const expected = MANIFEST_HEADER_BYTES + MANIFEST_ENTRY_BYTES * count
-  if (bytes.length < expected) fail(CafsErrorCode.MANIFEST_TRUNCATED, { length: bytes.length, expected })
-  if (bytes.length > expected) fail(CafsErrorCode.MANIFEST_TRAILING_BYTES, { length: bytes.length, expected })
+  if (bytes.length < expected) fail(CafsCode.MANIFEST_TRUNCATED, { length: bytes.length, expected })
+  if (bytes.length > expected) fail(CafsCode.MANIFEST_TRAILING_BYTES, { length: bytes.length, expected })
   const chunks: ChunkRef[] = new Array(count)
   let sum = 0n
   let o = MANIFEST_HEADER_BYTES
   for (let i = 0; i < count; i++) {
     const s = dv.getUint32(o + KEY_LENGTH)
-    if (s === 0) fail(CafsErrorCode.MANIFEST_EMPTY_CHUNK, { index: i })
-    if (s > CHUNK_MAX_SIZE) fail(CafsErrorCode.MANIFEST_CHUNK_TOO_LARGE, { index: i, size: s })
+    if (s === 0) fail(CafsCode.MANIFEST_EMPTY_CHUNK, { index: i })
+    if (s > CHUNK_MAX_SIZE) fail(CafsCode.MANIFEST_CHUNK_TOO_LARGE, { index: i, size: s })
     chunks[i] = { key: bytes.slice(o, o + KEY_LENGTH), size: s }
     sum += BigInt(s)
     o += MANIFEST_ENTRY_BYTES
   }
-  if (sum !== size) fail(CafsErrorCode.MANIFEST_SIZE_MISMATCH, { size: size.toString(), sum: sum.toString() })
+  if (sum !== size) fail(CafsCode.MANIFEST_SIZE_MISMATCH, { size: size.toString(), sum: sum.toString() })
   const m: Manifest = { fileKey, size: Number(size), chunks }
   const code = checkManifest(m)
   if (code) fail(code)

@@ -1,5 +1,5 @@
 import { Chunker } from './chunker.js'
-import { CafsErrorCode, cafsError } from './errors.js'
+import { CafsCode, cafsError } from './errors.js'
 import { FileHasher, keysEqual, keyToHex, sha256 } from './keys.js'
 import { MANIFEST_MAX_CHUNKS, makeManifest } from './manifest.js'
 import type { AbortOptions, ChunkRef, ChunkStore, Key, Manifest } from './types.js'
@@ -64,7 +64,7 @@ export async function importStream(
     if (failed.set) throw failed.err
     signal?.throwIfAborted()
     if (refs.length >= MANIFEST_MAX_CHUNKS)
-      throw cafsError(CafsErrorCode.MANIFEST_TOO_MANY_CHUNKS, 'file has too many chunks for one manifest')
+      throw cafsError(CafsCode.MANIFEST_TOO_MANY_CHUNKS, 'file has too many chunks for one manifest')
     const key = sha256(chunk)
     refs.push({ key, size: chunk.length })
     const task: Promise<void> = storeOne(key, chunk).then(
@@ -114,17 +114,17 @@ export async function* exportStream(
     signal?.throwIfAborted()
     const bytes = await store.get(ref.key, { signal })
     if (!bytes)
-      throw cafsError(CafsErrorCode.CHUNK_MISSING, 'chunk missing from store', {
+      throw cafsError(CafsCode.CHUNK_MISSING, 'chunk missing from store', {
         key: keyToHex(ref.key),
         index
       })
     if (bytes.length !== ref.size)
-      throw cafsError(CafsErrorCode.FILE_KEY_MISMATCH, 'chunk length differs from manifest', { index })
+      throw cafsError(CafsCode.FILE_KEY_MISMATCH, 'chunk length differs from manifest', { index })
     hasher.update(bytes)
     yield bytes
   }
   if (hasher.size !== manifest.size || !keysEqual(hasher.digest(), manifest.fileKey))
-    throw cafsError(CafsErrorCode.FILE_KEY_MISMATCH, 'content does not hash to the file key')
+    throw cafsError(CafsCode.FILE_KEY_MISMATCH, 'content does not hash to the file key')
 }
 
 /** Pins every chunk of a manifest (once per occurrence). */

@@ -1,7 +1,7 @@
 import { parseArgs as nodeParseArgs } from 'node:util'
 import { BitwrkError, isBitwrkError } from '../protocol/errors.js'
 import { parseMoney } from '../protocol/money/index.js'
-import { CliErrorCode } from './io.js'
+import { CliCode } from './io.js'
 
 /** Flags a command accepts: name (without `--`) → whether it takes a value. */
 export type FlagSpec = Readonly<Record<string, 'string' | 'boolean'>>
@@ -48,27 +48,27 @@ export function parseArgs(
     const kind = token.rawName.startsWith('--') && Object.hasOwn(spec, name) ? spec[name] : undefined
     if (kind === undefined) {
       const arg = shorten(argv[token.index] ?? token.rawName)
-      throw new BitwrkError(CliErrorCode.unknownFlag, `unknown option '${arg}'`, { flag: arg })
+      throw new BitwrkError(CliCode.unknownFlag, `unknown option '${arg}'`, { flag: arg })
     }
     if (Object.hasOwn(flags, name))
-      throw new BitwrkError(CliErrorCode.duplicateFlag, `option '--${name}' given twice`, { flag: name })
+      throw new BitwrkError(CliCode.duplicateFlag, `option '--${name}' given twice`, { flag: name })
     if (kind === 'boolean') {
       if (token.inlineValue)
-        throw new BitwrkError(CliErrorCode.badArgument, `option '--${name}' takes no value`, { flag: name })
+        throw new BitwrkError(CliCode.badArgument, `option '--${name}' takes no value`, { flag: name })
       flags[name] = true
       continue
     }
     if (token.value === undefined || token.value === '')
-      throw new BitwrkError(CliErrorCode.missingValue, `option '--${name}' needs a value`, { flag: name })
+      throw new BitwrkError(CliCode.missingValue, `option '--${name}' needs a value`, { flag: name })
     flags[name] = token.value
   }
   if (rest.length < positionals.min) {
     const missing = positionals.names?.[rest.length] ?? 'argument'
-    throw new BitwrkError(CliErrorCode.missingArgument, `missing ${missing}`, { expected: positionals.min })
+    throw new BitwrkError(CliCode.missingArgument, `missing ${missing}`, { expected: positionals.min })
   }
   if (rest.length > positionals.max)
     throw new BitwrkError(
-      CliErrorCode.extraArgument,
+      CliCode.extraArgument,
       `unexpected argument '${shorten(rest[positionals.max] ?? '')}'`,
       {
         expected: positionals.max
@@ -94,7 +94,7 @@ export function moneyArgument(text: string, name: string): string {
     return text
   } catch (err) {
     if (!isBitwrkError(err)) throw err
-    throw new BitwrkError(CliErrorCode.badArgument, `bad ${name} '${shorten(text)}': ${err.message}`, {
+    throw new BitwrkError(CliCode.badArgument, `bad ${name} '${shorten(text)}': ${err.message}`, {
       detail: err.code
     })
   }

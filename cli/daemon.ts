@@ -10,7 +10,7 @@ import { DAEMON_FILE_NAME, type DaemonInfo } from '../node/daemon/info.js'
 import { BitwrkError } from '../protocol/errors.js'
 import { type ParsedArgs, parseArgs, stringFlag } from './args.js'
 import { resolveDataDir } from './data-dir.js'
-import { CliErrorCode, type CommandIo, EXIT, reportError } from './io.js'
+import { CliCode, type CommandIo, EXIT, reportError } from './io.js'
 
 /** Codes of the daemon client (`CLI_DAEMON_*`). */
 export const DaemonClientCode = {
@@ -50,17 +50,14 @@ export async function daemonEndpoint(args: ParsedArgs, io: CommandIo): Promise<D
   const api = stringFlag(args, 'api')
   const dirFlag = stringFlag(args, 'data-dir')
   if (api !== undefined && dirFlag !== undefined)
-    throw new BitwrkError(CliErrorCode.badArgument, 'give --api or --data-dir, not both')
+    throw new BitwrkError(CliCode.badArgument, 'give --api or --data-dir, not both')
   if (api !== undefined) {
     let url: URL | undefined
     try {
       url = new URL(api)
     } catch {}
     if (url === undefined || url.protocol !== 'http:')
-      throw new BitwrkError(
-        CliErrorCode.badArgument,
-        '--api must be an http URL such as http://127.0.0.1:8081'
-      )
+      throw new BitwrkError(CliCode.badArgument, '--api must be an http URL such as http://127.0.0.1:8081')
     return { base: api.replace(/\/+$/, '') }
   }
   const dataDir = resolveDataDir(dirFlag, io)

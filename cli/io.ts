@@ -34,7 +34,7 @@ export const EXIT = {
 } as const
 
 /** Error codes of the command line (`details` never carry secrets). */
-export const CliErrorCode = {
+export const CliCode = {
   /** A flag the command does not know. */
   unknownFlag: 'CLI_UNKNOWN_FLAG',
   /** A flag that needs a value got none. */
@@ -49,17 +49,17 @@ export const CliErrorCode = {
   badArgument: 'CLI_BAD_ARGUMENT'
 } as const
 
-/** One of the {@link CliErrorCode} values. */
-export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode]
+/** One of the {@link CliCode} values. */
+export type CliErrorCode = (typeof CliCode)[keyof typeof CliCode]
 
 /** Codes that mean "bad command line" and exit with {@link EXIT.usage}. */
 const USAGE_CODES: ReadonlySet<string> = new Set([
-  CliErrorCode.unknownFlag,
-  CliErrorCode.missingValue,
-  CliErrorCode.duplicateFlag,
-  CliErrorCode.missingArgument,
-  CliErrorCode.extraArgument,
-  CliErrorCode.badArgument
+  CliCode.unknownFlag,
+  CliCode.missingValue,
+  CliCode.duplicateFlag,
+  CliCode.missingArgument,
+  CliCode.extraArgument,
+  CliCode.badArgument
 ])
 
 /** True for an operating-system error (`EACCES`, `ENOTDIR` …) from `node:fs`. */

@@ -41,7 +41,7 @@ export type HostServices = {
 export const DHT_PROTOCOL = '/bitwrk/kad/1.0.0'
 
 /** Host error codes (`HOST_*`). */
-export const HostCodes = {
+export const HostCode = {
   /** The private key is not 32 bytes of a valid secp256k1 scalar. */
   BAD_KEY: 'HOST_BAD_KEY',
   /** A listen or bootstrap address is not a valid multiaddr. */
@@ -169,10 +169,10 @@ function parseAddrs(addrs: string[], loopbackOnly: boolean, what: string): Multi
     try {
       ma = multiaddr(a)
     } catch {
-      throw new BitwrkError(HostCodes.BAD_ADDRESS, `invalid ${what} multiaddr`, { addr: a })
+      throw new BitwrkError(HostCode.BAD_ADDRESS, `invalid ${what} multiaddr`, { addr: a })
     }
     if (loopbackOnly && !isLoopback(ma))
-      throw new BitwrkError(HostCodes.NOT_LOOPBACK, `${what} address is not loopback`, { addr: a })
+      throw new BitwrkError(HostCode.NOT_LOOPBACK, `${what} address is not loopback`, { addr: a })
     return ma
   })
 }
@@ -214,14 +214,14 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
   const log = (opts.logger ?? silentLogger()).child({ module: 'host' })
   const metrics = opts.metrics ?? createMetrics()
   if (opts.privateKey.byteLength !== 32)
-    throw new BitwrkError(HostCodes.BAD_KEY, 'private key must be 32 bytes', {
+    throw new BitwrkError(HostCode.BAD_KEY, 'private key must be 32 bytes', {
       length: opts.privateKey.byteLength
     })
   let privateKey: ReturnType<typeof privateKeyFromRaw>
   try {
     privateKey = privateKeyFromRaw(opts.privateKey)
   } catch {
-    throw new BitwrkError(HostCodes.BAD_KEY, 'private key is not a valid secp256k1 key')
+    throw new BitwrkError(HostCode.BAD_KEY, 'private key is not a valid secp256k1 key')
   }
   const listen = parseAddrs(opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], loopbackOnly, 'listen')
   const bootstrap = parseAddrs(opts.bootstrap ?? [], loopbackOnly, 'bootstrap')
@@ -292,7 +292,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     log.warn({ peer, why }, 'peer disconnected and banned')
     // aborted, not closed: a graceful close would wait on the flooding peer
     for (const c of libp2p.getConnections(peerIdFromString(peer)))
-      c.abort(new BitwrkError(HostCodes.BANNED, `peer banned (${why})`))
+      c.abort(new BitwrkError(HostCode.BANNED, `peer banned (${why})`))
   }
   // GOSSIP-13: a peer whose connection the muxer guard cut (oversized frame, stream flood) is banned
   libp2p.addEventListener('connection:open', (e) => {

@@ -33,7 +33,7 @@ export {
   type BitwrkHost,
   createHost,
   DHT_PROTOCOL,
-  HostCodes,
+  HostCode,
   type HostOptions,
   type HostServices,
   isLoopback
@@ -44,7 +44,7 @@ export {
   type BidBookOptions,
   type BidClosedEvent,
   type BookAddResult,
-  BookCodes,
+  BookCode,
   type BookEpoch,
   type BookMatch,
   type BookSyncOptions,
@@ -59,12 +59,12 @@ export {
   type EpochEvent,
   type LiveBid,
   Market,
-  MarketCodes,
+  MarketCode,
   type MarketEvents,
   type MarketMetrics,
   type MarketOptions,
   MarketTxChannel,
-  MarketTxCodes,
+  MarketTxCode,
   type MatchEvent,
   NodeTradeCode,
   type OwnBid,
@@ -82,7 +82,7 @@ export {
   type BitwrkNode,
   type BitwrkNodeOptions,
   createBitwrkNode,
-  NodeCodes
+  NodeCode
 } from './node.js'
 export * from './reputation/index.js'
 // the store and sync layers minus their test doubles (those are in node/testing.ts)
@@ -146,10 +146,10 @@ export {
   SCHEMA_VERSION,
   type SchemaMigration,
   SettingsRepository,
+  StoreCode,
   type StoredBid,
   type StoredPeer,
   type StoredTxMessage,
-  StoreError,
   type StoreErrorCode,
   type StoreFault,
   type StoreOptions,

@@ -43,7 +43,7 @@ import { TradeService, type TradeServiceInit } from './trade/service.js'
 export { CHUNKS_DIR_NAME }
 
 /** Codes of node assembly (`NODE_*`). */
-export const NodeCodes = {
+export const NodeCode = {
   /** Neither `dataDir` nor `store` + `identity` was given, or both. */
   BAD_OPTIONS: 'NODE_BAD_OPTIONS',
   /** `identity` differs from the key file of `dataDir`. */
@@ -252,7 +252,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   const log = logger.child({ module: 'node' })
   const params = checkEpochParams(opts.epochParams)
   if ((opts.dataDir === undefined) === (opts.store === undefined))
-    throw new BitwrkError(NodeCodes.BAD_OPTIONS, 'give exactly one of dataDir and store')
+    throw new BitwrkError(NodeCode.BAD_OPTIONS, 'give exactly one of dataDir and store')
 
   let repos: Repositories
   let identity: Identity
@@ -276,7 +276,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     kv = dir.kv
     openedRetired = dir.report.recovery.retired
   } else {
-    if (opts.identity === undefined) throw new BitwrkError(NodeCodes.BAD_OPTIONS, 'a store needs an identity')
+    if (opts.identity === undefined) throw new BitwrkError(NodeCode.BAD_OPTIONS, 'a store needs an identity')
     repos = opts.store as Repositories
     identity = opts.identity
   }
@@ -399,22 +399,22 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     registry,
     kv,
     get trade(): TradeService {
-      if (trade === undefined) throw new BitwrkError(NodeCodes.BAD_STATE, 'node not started')
+      if (trade === undefined) throw new BitwrkError(NodeCode.BAD_STATE, 'node not started')
       return trade
     },
     get exchange(): ChunkExchange {
-      if (exchange === undefined) throw new BitwrkError(NodeCodes.BAD_STATE, 'node not started')
+      if (exchange === undefined) throw new BitwrkError(NodeCode.BAD_STATE, 'node not started')
       return exchange
     },
     get sync(): SyncService | undefined {
       return sync
     },
     get host(): BitwrkHost {
-      if (host === undefined) throw new BitwrkError(NodeCodes.BAD_STATE, 'node not started')
+      if (host === undefined) throw new BitwrkError(NodeCode.BAD_STATE, 'node not started')
       return host
     },
     async start() {
-      if (state !== 'new') throw new BitwrkError(NodeCodes.BAD_STATE, 'start only once')
+      if (state !== 'new') throw new BitwrkError(NodeCode.BAD_STATE, 'start only once')
       state = 'starting'
       // Dependency order: persistence (open) → followed articles → host + validators →
       // subscriptions → market (restore own bids, resume transactions, epoch timer).
@@ -536,7 +536,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     },
     async follow(article) {
       if (!isValidArticle(article))
-        throw new BitwrkError(NodeCodes.BAD_ARTICLE, 'article cannot be followed', { length: article.length })
+        throw new BitwrkError(NodeCode.BAD_ARTICLE, 'article cannot be followed', { length: article.length })
       // The book follows before the first await: a bid placed right after this call (a worker's
       // offer, WRK-11) finds the article followed; the stored subscription comes next.
       book.follow(article)
@@ -583,7 +583,7 @@ async function ensureKey(dir: string, identity: Identity): Promise<void> {
   try {
     const { identity: stored } = await loadKeyFile(dir)
     if (stored.address !== identity.address)
-      throw new BitwrkError(NodeCodes.IDENTITY_MISMATCH, 'identity differs from the key file', { dir })
+      throw new BitwrkError(NodeCode.IDENTITY_MISMATCH, 'identity differs from the key file', { dir })
   } catch (err) {
     if ((err as { code?: unknown }).code !== 'STORE_KEY_MISSING') throw err
     await createKeyFile(dir, identity.toWif())

@@ -21,3 +21,18 @@ export class BitwrkError<C extends string = string> extends Error {
 export function isBitwrkError(err: unknown, code?: string): err is BitwrkError {
   return err instanceof BitwrkError && (code === undefined || err.code === code)
 }
+
+/** Builds the BitwrkErrors of one module, its code checked against the module's table. */
+export type ErrorBuilder<C extends string> = (
+  code: C,
+  message: string,
+  details?: Record<string, unknown>
+) => BitwrkError<C>
+
+/**
+ * The error builder of a module whose codes are `C` (its table's union type): one way to make a
+ * module's errors, e.g. `export const tradeError = errorBuilder<TradeErrorCode>()`.
+ */
+export function errorBuilder<C extends string>(): ErrorBuilder<C> {
+  return (code, message, details = {}) => new BitwrkError(code, message, details)
+}

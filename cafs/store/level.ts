@@ -1,5 +1,5 @@
 import { Level } from 'level'
-import { CafsErrorCode, cafsError } from '../errors.js'
+import { CafsCode, cafsError } from '../errors.js'
 import { checkKey, keyFromHex, keysEqual, keyToHex, sha256 } from '../keys.js'
 import type { AbortOptions, ChunkStore, Key, StoreStats } from '../types.js'
 import type { VerifiedChunk } from '../verified.js'
@@ -176,7 +176,7 @@ export class LevelChunkStore implements ChunkStore {
   }
 
   private check(options?: AbortOptions): void {
-    if (this.closed) throw cafsError(CafsErrorCode.STORE_CLOSED, 'store is closed')
+    if (this.closed) throw cafsError(CafsCode.STORE_CLOSED, 'store is closed')
     options?.signal?.throwIfAborted()
   }
 
@@ -319,7 +319,7 @@ export class LevelChunkStore implements ChunkStore {
       const size = p.data.length
       if (size > this.budget || this.bytes + size - this.budget > this.evictableBytes) {
         p.reject(
-          cafsError(CafsErrorCode.STORE_FULL, 'chunk does not fit in the store budget', {
+          cafsError(CafsCode.STORE_FULL, 'chunk does not fit in the store budget', {
             size,
             bytes: this.bytes,
             budget: this.budget,
@@ -434,7 +434,7 @@ export class LevelChunkStore implements ChunkStore {
     await this.exclusive(async () => {
       this.check()
       const n = this.refs.get(hex) ?? 0
-      if (n === 0) throw cafsError(CafsErrorCode.NOT_PINNED, 'unpin without pin', { key: hex })
+      if (n === 0) throw cafsError(CafsCode.NOT_PINNED, 'unpin without pin', { key: hex })
       if (n > 1) {
         await this.db.batch([{ type: 'put', key: prefixed(P_PIN, key), value: u32(n - 1) }])
         this.refs.set(hex, n - 1)
@@ -501,13 +501,13 @@ async function checkSchema(db: ChunkDb): Promise<void> {
   const v = await db.get(SCHEMA_KEY)
   if (v === undefined) {
     for await (const _ of db.iterator()) {
-      throw cafsError(CafsErrorCode.STORE_SCHEMA, 'database holds data but no CAFS schema version')
+      throw cafsError(CafsCode.STORE_SCHEMA, 'database holds data but no CAFS schema version')
     }
     await db.batch([{ type: 'put', key: SCHEMA_KEY, value: SCHEMA_VALUE }])
     return
   }
   if (!keysEqual(v, SCHEMA_VALUE))
-    throw cafsError(CafsErrorCode.STORE_SCHEMA, 'unsupported CAFS store schema', {
+    throw cafsError(CafsCode.STORE_SCHEMA, 'unsupported CAFS store schema', {
       found: Buffer.from(v).toString('latin1').slice(0, 64),
       expected: LEVEL_STORE_SCHEMA
     })

@@ -1,4 +1,4 @@
-import { CafsErrorCode, cafsError } from '../errors.js'
+import { CafsCode, cafsError } from '../errors.js'
 import { checkKey, keyToHex } from '../keys.js'
 import type { AbortOptions, ChunkStore, Key, StoreStats } from '../types.js'
 import type { VerifiedChunk } from '../verified.js'
@@ -38,7 +38,7 @@ export class MemoryChunkStore implements ChunkStore {
   }
 
   private open(options?: AbortOptions): void {
-    if (this.closed) throw cafsError(CafsErrorCode.STORE_CLOSED, 'store is closed')
+    if (this.closed) throw cafsError(CafsCode.STORE_CLOSED, 'store is closed')
     options?.signal?.throwIfAborted()
   }
 
@@ -93,7 +93,7 @@ export class MemoryChunkStore implements ChunkStore {
     const size = bytes.length
     const excess = this.bytes + size - this.budget
     if (size > this.budget || excess > this.evictableBytes)
-      throw cafsError(CafsErrorCode.STORE_FULL, 'chunk does not fit in the store budget', {
+      throw cafsError(CafsCode.STORE_FULL, 'chunk does not fit in the store budget', {
         size,
         bytes: this.bytes,
         budget: this.budget,
@@ -145,7 +145,7 @@ export class MemoryChunkStore implements ChunkStore {
     this.open()
     const hex = keyToHex(checkKey(key))
     const n = this.refs.get(hex) ?? 0
-    if (n === 0) throw cafsError(CafsErrorCode.NOT_PINNED, 'unpin without pin', { key: hex })
+    if (n === 0) throw cafsError(CafsCode.NOT_PINNED, 'unpin without pin', { key: hex })
     if (n > 1) {
       this.refs.set(hex, n - 1)
       return

@@ -1,5 +1,5 @@
 import { CHUNK_MAX_SIZE } from '../chunker.js'
-import { CafsErrorCode, cafsError } from '../errors.js'
+import { CafsCode, cafsError } from '../errors.js'
 import { checkKey, keysEqual, sha256 } from '../keys.js'
 import type { AbortOptions, ChunkStore, Key } from '../types.js'
 import { VerifiedChunk } from '../verified.js'
@@ -12,14 +12,13 @@ import { VerifiedChunk } from '../verified.js'
 export function verifyChunk(key: Key, bytes: Uint8Array): void {
   checkKey(key)
   checkChunkSize(bytes)
-  if (!keysEqual(sha256(bytes), key))
-    throw cafsError(CafsErrorCode.HASH_MISMATCH, 'chunk does not hash to key')
+  if (!keysEqual(sha256(bytes), key)) throw cafsError(CafsCode.HASH_MISMATCH, 'chunk does not hash to key')
 }
 
 /** Throws `CAFS_CHUNK_SIZE` unless `bytes` is a Uint8Array of 1…{@link CHUNK_MAX_SIZE} bytes. */
 export function checkChunkSize(bytes: Uint8Array): void {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0 || bytes.length > CHUNK_MAX_SIZE)
-    throw cafsError(CafsErrorCode.CHUNK_SIZE, 'chunk must be 1 to CHUNK_MAX_SIZE bytes', {
+    throw cafsError(CafsCode.CHUNK_SIZE, 'chunk must be 1 to CHUNK_MAX_SIZE bytes', {
       size: bytes instanceof Uint8Array ? bytes.length : undefined
     })
 }
@@ -39,7 +38,7 @@ export function putChunk(store: ChunkStore, chunk: VerifiedChunk, options?: Abor
  */
 export function checkVerified(chunk: VerifiedChunk): void {
   if (!VerifiedChunk.is(chunk))
-    throw cafsError(CafsErrorCode.HASH_MISMATCH, 'not a VerifiedChunk made by hashing the bytes')
+    throw cafsError(CafsCode.HASH_MISMATCH, 'not a VerifiedChunk made by hashing the bytes')
   checkKey(chunk.key)
   checkChunkSize(chunk.bytes)
 }

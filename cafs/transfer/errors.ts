@@ -1,4 +1,4 @@
-import { BitwrkError } from '../../protocol/errors.js'
+import { BitwrkError, errorBuilder } from '../../protocol/errors.js'
 
 /**
  * Error codes of the CAFS transfer protocol (protocol/spec/cafs-transfer.md, "Error codes").
@@ -67,13 +67,7 @@ export type XferErrorCode = (typeof XferCode)[keyof typeof XferCode]
 export type ErrorCode = string
 
 /** Creates the {@link BitwrkError} for a transfer failure. */
-export function xferError(
-  code: XferErrorCode,
-  message: string,
-  details: Record<string, unknown> = {}
-): BitwrkError<XferErrorCode> {
-  return new BitwrkError(code, message, details)
-}
+export const xferError = errorBuilder<XferErrorCode>()
 
 /**
  * Codes that prove the peer misbehaved (or sent content that does not add up). A receiver that

@@ -1,5 +1,5 @@
 import { isBitwrkError } from '../../protocol/errors.js'
-import { CafsErrorCode } from '../errors.js'
+import { CafsCode } from '../errors.js'
 import { sha256 } from '../keys.js'
 import { decodeManifest, encodeManifest, MANIFEST_HEADER_BYTES } from '../manifest.js'
 import type { Key, Manifest } from '../types.js'
@@ -45,7 +45,7 @@ export function decodeManifestBody(
     manifest = decodeManifest(bytes)
   } catch (err) {
     if (!isBitwrkError(err)) throw err
-    if (err.code === CafsErrorCode.MANIFEST_OVERSIZED || err.code === CafsErrorCode.MANIFEST_TOO_MANY_CHUNKS)
+    if (err.code === CafsCode.MANIFEST_OVERSIZED || err.code === CafsCode.MANIFEST_TOO_MANY_CHUNKS)
       throw xferError(XferCode.MANIFEST_TOO_LARGE, 'manifest exceeds the CAFS limits', {
         manifestCode: err.code
       })

@@ -11,7 +11,7 @@ import {
   daemonEndpoint,
   daemonHeaders
 } from '../daemon.js'
-import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
+import { CliCode, type CommandIo, EXIT, reportError } from '../io.js'
 import { BuyProgress, describeActivity, findActivity, watchActivities } from './progress.js'
 
 /** Usage of `bitwrk-node buy`. */
@@ -44,10 +44,7 @@ function timeoutFlag(text: string | undefined): number | undefined {
   if (text === undefined) return undefined
   const s = /^[1-9][0-9]{0,4}$/.test(text) ? Number(text) : 0
   if (s < 1 || s > 86_400)
-    throw new BitwrkError(
-      CliErrorCode.badArgument,
-      `bad --timeout '${text.slice(0, 20)}' (seconds, 1 to 86400)`
-    )
+    throw new BitwrkError(CliCode.badArgument, `bad --timeout '${text.slice(0, 20)}' (seconds, 1 to 86400)`)
   return s
 }
 

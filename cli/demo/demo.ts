@@ -14,7 +14,7 @@ import {
 } from '../../node/demo/index.js'
 import { BitwrkError } from '../../protocol/errors.js'
 import { type ParsedArgs, parseArgs, stringFlag } from '../args.js'
-import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
+import { CliCode, type CommandIo, EXIT, reportError } from '../io.js'
 
 /** The image of `demo work` without options: the testnet's job (scripts/testnet/run.ts). */
 export const DEMO_IMAGE = { width: 320, height: 240, samples: 4 } as const
@@ -38,8 +38,7 @@ Output goes to --out FILE, else to stdout.
 function intFlag(args: ParsedArgs, name: string, fallback: number): number {
   const v = stringFlag(args, name)
   if (v === undefined) return fallback
-  if (!/^\d{1,6}$/.test(v))
-    throw new BitwrkError(CliErrorCode.badArgument, `bad --${name} '${v.slice(0, 20)}'`)
+  if (!/^\d{1,6}$/.test(v)) throw new BitwrkError(CliCode.badArgument, `bad --${name} '${v.slice(0, 20)}'`)
   return Number(v)
 }
 
@@ -53,10 +52,7 @@ function tileFlag(
   if (v === undefined) return { x: 0, y: 0, w: width, h: height }
   const m = /^(\d{1,6}),(\d{1,6}),(\d{1,6}),(\d{1,6})$/.exec(v)
   if (m === null)
-    throw new BitwrkError(
-      CliErrorCode.badArgument,
-      `bad --tile '${v.slice(0, 40)}' (X,Y,W,H, e.g. 0,0,80,60)`
-    )
+    throw new BitwrkError(CliCode.badArgument, `bad --tile '${v.slice(0, 40)}' (X,Y,W,H, e.g. 0,0,80,60)`)
   const [x, y, w, h] = m.slice(1).map(Number) as [number, number, number, number]
   return { x, y, w, h }
 }
@@ -124,7 +120,7 @@ export async function demoCommand(argv: readonly string[], io: CommandIo): Promi
       await output(args, renderWork(await readWork(args.positionals[0])))
       return EXIT.ok
     }
-    throw new BitwrkError(CliErrorCode.badArgument, `bad demo command (try 'bitwrk-node demo --help')`)
+    throw new BitwrkError(CliCode.badArgument, `bad demo command (try 'bitwrk-node demo --help')`)
   } catch (err) {
     if (err instanceof SyntaxError) {
       io.stderr.write(`bitwrk-node demo: scene file is not JSON [DEMO_BAD_SCENE]\n`)

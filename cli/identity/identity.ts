@@ -4,7 +4,7 @@ import { BitwrkError } from '../../protocol/errors.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { parseArgs, stringFlag } from '../args.js'
 import { resolveDataDir } from '../data-dir.js'
-import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
+import { CliCode, type CommandIo, EXIT, reportError } from '../io.js'
 
 /** Usage text of `bitwrk-node identity`. */
 export const IDENTITY_USAGE = `usage: bitwrk-node identity new  [--data-dir DIR]
@@ -32,8 +32,7 @@ export async function identityCommand(argv: readonly string[], io: CommandIo): P
       io.stdout.write(IDENTITY_USAGE)
       return EXIT.ok
     }
-    if (sub === undefined)
-      throw new BitwrkError(CliErrorCode.missingArgument, 'missing sub-command (new or show)')
+    if (sub === undefined) throw new BitwrkError(CliCode.missingArgument, 'missing sub-command (new or show)')
     const dir = resolveDataDir(stringFlag(args, 'data-dir'), io)
     if (sub === 'new') {
       // 32 bytes from the OS generator; Identity.generate retries the ~2^-128 invalid case.
@@ -47,7 +46,7 @@ export async function identityCommand(argv: readonly string[], io: CommandIo): P
       describe(identity, path, io)
       return EXIT.ok
     }
-    throw new BitwrkError(CliErrorCode.badArgument, `unknown sub-command '${sub.slice(0, 20)}' (new or show)`)
+    throw new BitwrkError(CliCode.badArgument, `unknown sub-command '${sub.slice(0, 20)}' (new or show)`)
   } catch (err) {
     return reportError(err, 'identity', io)
   }

@@ -1,7 +1,7 @@
 import { BitwrkError } from '../../protocol/errors.js'
 import { moneyArgument, parseArgs, stringFlag } from '../args.js'
 import { apiRequest, DAEMON_FLAGS, DAEMON_FLAGS_USAGE, daemonEndpoint } from '../daemon.js'
-import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
+import { CliCode, type CommandIo, EXIT, reportError } from '../io.js'
 
 /** Usage of `bitwrk-node mandate`. */
 export const MANDATE_USAGE = `usage: bitwrk-node mandate grant ARTICLE BUY|SELL PRICE [--trades N] [--valid-minutes M]
@@ -60,7 +60,7 @@ export async function mandateCommand(argv: readonly string[], io: CommandIo): Pr
     if (sub === 'revoke' && rest.length === 1) {
       const id = rest[0] as string
       if (!/^\d{1,15}$/.test(id))
-        throw new BitwrkError(CliErrorCode.badArgument, `bad mandate id '${id.slice(0, 20)}'`)
+        throw new BitwrkError(CliCode.badArgument, `bad mandate id '${id.slice(0, 20)}'`)
       const r = await apiRequest(await daemon(), `/api/v1/mandates/${id}`, undefined, 'DELETE')
       print(r, `mandate ${id} revoked`)
       return EXIT.ok
@@ -72,7 +72,7 @@ export async function mandateCommand(argv: readonly string[], io: CommandIo): Pr
         const v = stringFlag(args, name)
         if (v === undefined) return undefined
         if (!/^\d{1,9}$/.test(v))
-          throw new BitwrkError(CliErrorCode.badArgument, `bad --${name} '${v.slice(0, 20)}'`)
+          throw new BitwrkError(CliCode.badArgument, `bad --${name} '${v.slice(0, 20)}'`)
         return Number(v)
       }
       const trades = num('trades')
@@ -89,7 +89,7 @@ export async function mandateCommand(argv: readonly string[], io: CommandIo): Pr
       print(m, `granted: ${line(m)}${follows}`)
       return EXIT.ok
     }
-    throw new BitwrkError(CliErrorCode.badArgument, `bad mandate command (try 'bitwrk-node mandate --help')`)
+    throw new BitwrkError(CliCode.badArgument, `bad mandate command (try 'bitwrk-node mandate --help')`)
   } catch (err) {
     return reportError(err, 'mandate', io)
   }

@@ -3,7 +3,7 @@ import { BitwrkError } from '../../protocol/errors.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { parseArgs, stringFlag } from '../args.js'
 import { resolveDataDir } from '../data-dir.js'
-import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
+import { CliCode, type CommandIo, EXIT, reportError } from '../io.js'
 
 /** Usage text of `bitwrk-node sign`. */
 export const SIGN_USAGE = `usage: bitwrk-node sign [--wif WIF | --data-dir DIR] [--] MESSAGE
@@ -24,11 +24,11 @@ export async function signCommand(argv: readonly string[], io: CommandIo): Promi
       io.stdout.write(SIGN_USAGE)
       return EXIT.ok
     }
-    if (args.positionals.length === 0) throw new BitwrkError(CliErrorCode.missingArgument, 'missing MESSAGE')
+    if (args.positionals.length === 0) throw new BitwrkError(CliCode.missingArgument, 'missing MESSAGE')
     const wif = stringFlag(args, 'wif')
     const dataDir = stringFlag(args, 'data-dir')
     if (wif !== undefined && dataDir !== undefined)
-      throw new BitwrkError(CliErrorCode.badArgument, 'give either --wif or --data-dir, not both')
+      throw new BitwrkError(CliCode.badArgument, 'give either --wif or --data-dir, not both')
     const identity =
       wif !== undefined ? identityOfWif(wif) : (await loadKeyFile(resolveDataDir(dataDir, io))).identity
     const message = args.positionals[0] as string
@@ -45,6 +45,6 @@ function identityOfWif(wif: string): Identity {
     return Identity.fromWif(wif)
   } catch (err) {
     const code = err instanceof BitwrkError ? err.code : 'unknown'
-    throw new BitwrkError(CliErrorCode.badArgument, `--wif is not a valid WIF private key (${code})`)
+    throw new BitwrkError(CliCode.badArgument, `--wif is not a valid WIF private key (${code})`)
   }
 }

@@ -6,7 +6,7 @@ import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
 import { DEFAULT_THRESHOLDS } from '../../protocol/reputation/index.js'
 import { parseArgs, stringFlag } from '../args.js'
 import { resolveDataDir } from '../data-dir.js'
-import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
+import { CliCode, type CommandIo, EXIT, reportError } from '../io.js'
 
 /** Usage of `bitwrk-node start`. */
 export const START_USAGE = `usage: bitwrk-node start [--data-dir DIR] [--listen MA[,MA…]] [--bootstrap MA[,MA…]]
@@ -56,11 +56,11 @@ function workerAllowFlag(text: string | undefined): WorkerAllowRule[] | undefine
     if (rules.length > 0) return rules
   } catch (err) {
     if (!isBitwrkError(err)) throw err
-    throw new BitwrkError(CliErrorCode.badArgument, `bad --worker-allow: ${err.message}`, {
+    throw new BitwrkError(CliCode.badArgument, `bad --worker-allow: ${err.message}`, {
       detail: err.code
     })
   }
-  throw new BitwrkError(CliErrorCode.badArgument, 'bad --worker-allow: no entry')
+  throw new BitwrkError(CliCode.badArgument, 'bad --worker-allow: no entry')
 }
 
 /**
@@ -92,7 +92,7 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
     const portText = stringFlag(args, 'api-port')
     const apiPort = portText === undefined ? DEFAULT_API_PORT : Number(portText)
     if (!/^\d{1,5}$/.test(portText ?? '0') || apiPort > 65535)
-      throw new BitwrkError(CliErrorCode.badArgument, `bad --api-port '${portText}'`)
+      throw new BitwrkError(CliCode.badArgument, `bad --api-port '${portText}'`)
     const dataDir = resolveDataDir(stringFlag(args, 'data-dir'), io)
     const listen = list(stringFlag(args, 'listen'))
     const bootstrap = list(stringFlag(args, 'bootstrap'))
@@ -101,14 +101,14 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
     const apiAllowedHosts = list(stringFlag(args, 'api-allow-host'))
     for (const h of apiAllowedHosts ?? [])
       if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(h))
-        throw new BitwrkError(CliErrorCode.badArgument, `bad --api-allow-host '${h}' (a DNS name)`)
+        throw new BitwrkError(CliCode.badArgument, `bad --api-allow-host '${h}' (a DNS name)`)
     const minTrustText = stringFlag(args, 'min-trust')
     const minTrust = minTrustText === undefined ? undefined : Number(minTrustText)
     if (
       minTrust !== undefined &&
       (!/^-?\d+(\.\d+)?$/.test(minTrustText ?? '') || minTrust <= DEFAULT_THRESHOLDS.blocked || minTrust > 1)
     )
-      throw new BitwrkError(CliErrorCode.badArgument, `bad --min-trust '${minTrustText}'`)
+      throw new BitwrkError(CliCode.badArgument, `bad --min-trust '${minTrustText}'`)
     const workerAllow = workerAllowFlag(stringFlag(args, 'worker-allow'))
     // Listening before anything starts: without a listener SIGTERM kills the process outright,
     // and a signal during start-up must still stop what was started.

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer'
 import { BitwrkError } from '../../protocol/errors.js'
 import { decodeAddress, verifyMessage } from '../../protocol/identity/index.js'
 import { parseArgs } from '../args.js'
-import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
+import { CliCode, type CommandIo, EXIT, reportError } from '../io.js'
 
 /** Usage text of `bitwrk-node verify`. */
 export const VERIFY_USAGE = `usage: bitwrk-node verify [--] ADDRESS SIGNATURE MESSAGE
@@ -27,7 +27,7 @@ export async function verifyCommand(argv: readonly string[], io: CommandIo): Pro
     }
     if (args.positionals.length < 3) {
       const missing = ['ADDRESS', 'SIGNATURE', 'MESSAGE'][args.positionals.length]
-      throw new BitwrkError(CliErrorCode.missingArgument, `missing ${missing}`)
+      throw new BitwrkError(CliCode.missingArgument, `missing ${missing}`)
     }
     const [address, signature, message] = args.positionals as [string, string, string]
     checkAddress(address)
@@ -47,7 +47,7 @@ function checkAddress(address: string): void {
     decodeAddress(address)
   } catch (err) {
     const code = err instanceof BitwrkError ? err.code : 'unknown'
-    throw new BitwrkError(CliErrorCode.badArgument, `ADDRESS is not a valid address (${code})`)
+    throw new BitwrkError(CliCode.badArgument, `ADDRESS is not a valid address (${code})`)
   }
 }
 
@@ -61,5 +61,5 @@ function checkSignatureEncoding(signature: string): void {
     signature.length % 4 === 0 &&
     Buffer.from(signature, 'base64').length === SIGNATURE_BYTES &&
     Buffer.from(signature, 'base64').toString('base64') === signature
-  if (!ok) throw new BitwrkError(CliErrorCode.badArgument, 'SIGNATURE is not the Base64 encoding of 65 bytes')
+  if (!ok) throw new BitwrkError(CliCode.badArgument, 'SIGNATURE is not the Base64 encoding of 65 bytes')
 }

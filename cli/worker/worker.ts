@@ -15,7 +15,7 @@ import { RAYS_ARTICLE } from '../../node/demo/index.js'
 import { BitwrkError } from '../../protocol/errors.js'
 import { parseArgs, stringFlag } from '../args.js'
 import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, daemonEndpoint } from '../daemon.js'
-import { CliErrorCode, type CommandIo, EXIT, reportError } from '../io.js'
+import { CliCode, type CommandIo, EXIT, reportError } from '../io.js'
 
 /** Usage text of `bitwrk-node worker`. */
 export const WORKER_USAGE = `usage: bitwrk-node worker --article ARTICLE --exec CMD | --demo
@@ -161,19 +161,19 @@ export async function workerCommand(
     }
     const demo = args.flags['demo'] === true
     if (demo && stringFlag(args, 'exec') !== undefined)
-      throw new BitwrkError(CliErrorCode.badArgument, 'give --exec or --demo, not both')
+      throw new BitwrkError(CliCode.badArgument, 'give --exec or --demo, not both')
     const article = stringFlag(args, 'article') ?? (demo ? RAYS_ARTICLE : undefined)
     const exec = demo ? `${shellWord(process.execPath)} ${shellWord(DEMO_WORKER)}` : stringFlag(args, 'exec')
-    if (article === undefined) throw new BitwrkError(CliErrorCode.missingArgument, 'missing --article')
-    if (exec === undefined) throw new BitwrkError(CliErrorCode.missingArgument, 'missing --exec (or --demo)')
+    if (article === undefined) throw new BitwrkError(CliCode.missingArgument, 'missing --article')
+    if (exec === undefined) throw new BitwrkError(CliCode.missingArgument, 'missing --exec (or --demo)')
     const maxText = stringFlag(args, 'max-result')
     const maxResult = maxText === undefined ? DEFAULT_MAX_RESULT : Number(maxText)
     if (!Number.isSafeInteger(maxResult) || maxResult < 1)
-      throw new BitwrkError(CliErrorCode.badArgument, '--max-result must be a positive integer')
+      throw new BitwrkError(CliCode.badArgument, '--max-result must be a positive integer')
     let token = stringFlag(args, 'token')
     const cookie = stringFlag(args, 'cookie')
     if (token !== undefined && cookie !== undefined)
-      throw new BitwrkError(CliErrorCode.badArgument, 'give --token or --cookie, not both')
+      throw new BitwrkError(CliCode.badArgument, 'give --token or --cookie, not both')
     if (cookie !== undefined) token = (await readFile(cookie, 'utf8')).trim()
     const endpoint = await daemonEndpoint(args, io)
     const cfg: Config = {

@@ -4,7 +4,7 @@ import { BitwrkError } from '../../protocol/errors.js'
  * Error codes of the local HTTP API (protocol/spec/local-api.md API-4). Every 4xx/5xx answer is
  * `{"code": <one of these>, "message": <text>, "detail"?: <the module's code>}`.
  */
-export const ApiErrorCode = {
+export const ApiCode = {
   /** 404: no such route, file, mandate or worker. */
   NOT_FOUND: 'API_NOT_FOUND',
   /** 405: the route exists but not for this method. */
@@ -41,8 +41,8 @@ export const ApiDetailCode = {
   BAD_REF: 'API_BAD_REF'
 } as const
 
-/** One of the {@link ApiErrorCode} values. */
-export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode]
+/** One of the {@link ApiCode} values. */
+export type ApiErrorCode = (typeof ApiCode)[keyof typeof ApiCode]
 
 /** HTTP status of each code. */
 export const API_STATUS: Readonly<Record<ApiErrorCode, number>> = {

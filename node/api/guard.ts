@@ -7,7 +7,7 @@
  */
 import { isIP } from 'node:net'
 import { isLoopbackAddress, requestToken, tokenMatches } from './auth.js'
-import { ApiError, ApiErrorCode } from './errors.js'
+import { ApiCode, ApiError } from './errors.js'
 
 /** What the guards need to know about the server. */
 export interface GuardPolicy {
@@ -104,10 +104,10 @@ export function guardRequest(req: GuardRequest, route: GuardRoute, policy: Guard
   // API-2 (a): Host, always: a DNS-rebinding page sends its own name.
   const host = h.host === undefined ? undefined : parseHostHeader(h.host)
   if (host === undefined || !hostAllowed(host.name, policy))
-    throw new ApiError(ApiErrorCode.FORBIDDEN, 'Host header is not a name of this API', 'API_BAD_HOST')
+    throw new ApiError(ApiCode.FORBIDDEN, 'Host header is not a name of this API', 'API_BAD_HOST')
   // API-2 (b): a browser names the page's origin; only the API's own page may talk to it.
   if (h.origin !== undefined && !isOwnOrigin(h.origin, policy))
-    throw new ApiError(ApiErrorCode.FORBIDDEN, 'cross-origin request refused', 'API_FOREIGN_ORIGIN')
+    throw new ApiError(ApiCode.FORBIDDEN, 'cross-origin request refused', 'API_FOREIGN_ORIGIN')
   // API-2 (c): Sec-Fetch-Site tells even requests without Origin (no-cors GETs) apart. A
   // cross-site top-level navigation to a read-only page is the user following a link.
   const site = h['sec-fetch-site']
@@ -117,20 +117,19 @@ export function guardRequest(req: GuardRequest, route: GuardRoute, policy: Guard
       h['sec-fetch-mode'] === 'navigate' &&
       h['sec-fetch-dest'] === 'document' &&
       !route.changesState
-    if (!navigation)
-      throw new ApiError(ApiErrorCode.FORBIDDEN, 'cross-site request refused', 'API_CROSS_SITE')
+    if (!navigation) throw new ApiError(ApiCode.FORBIDDEN, 'cross-site request refused', 'API_CROSS_SITE')
   }
   // API-3: the token for changes when one is required, and for every non-public route a
   // non-loopback peer asks for (files, worker endpoints).
   if (policy.token !== undefined && !route.tokenExempt) {
     const needed = route.changesState || (!route.public && !isLoopbackAddress(req.peer))
     if (needed && !tokenMatches(requestToken(h.authorization, h.cookie, policy.cookieName), policy.token))
-      throw new ApiError(ApiErrorCode.UNAUTHORIZED, 'token missing or wrong')
+      throw new ApiError(ApiCode.UNAUTHORIZED, 'token missing or wrong')
   }
   if (route.changesState && route.anyBodyType !== true) {
     // API-19: the body types a page can send cross-site without a preflight carry no command.
     const type = (h['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
     if (REFUSED_MEDIA_TYPES.has(type))
-      throw new ApiError(ApiErrorCode.UNSUPPORTED_MEDIA_TYPE, `${type} is not accepted here`)
+      throw new ApiError(ApiCode.UNSUPPORTED_MEDIA_TYPE, `${type} is not accepted here`)
   }
 }

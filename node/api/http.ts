@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { validateArticle } from '../../protocol/article/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
-import { ApiError, ApiErrorCode } from './errors.js'
+import { ApiCode, ApiError, type ApiErrorCode } from './errors.js'
 
 /** Writes `value` as JSON with `status` (bigints as decimal strings). */
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
@@ -46,26 +46,26 @@ export function errorBody(err: ApiError): {
 }
 
 /** Maps any thrown value to an ApiError: BitwrkErrors keep their code as detail, others are internal. */
-export function toApiError(err: unknown, fallback: ApiErrorCode = ApiErrorCode.BAD_REQUEST): ApiError {
+export function toApiError(err: unknown, fallback: ApiErrorCode = ApiCode.BAD_REQUEST): ApiError {
   if (err instanceof ApiError) return err
   if (isBitwrkError(err)) {
     // a failed buy's every attempt (NODETRADE_BUY_FAILED `failures`, issue 12.5)
     const failures = err.details['failures']
     return new ApiError(fallback, err.message, err.code, Array.isArray(failures) ? failures : undefined)
   }
-  return new ApiError(ApiErrorCode.INTERNAL, 'internal error')
+  return new ApiError(ApiCode.INTERNAL, 'internal error')
 }
 
 /** Reads a whole small body; throws `API_TOO_LARGE` beyond `max` bytes. */
 export async function readSmallBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0')
   if (Number.isFinite(declared) && declared > max)
-    throw new ApiError(ApiErrorCode.TOO_LARGE, `body larger than ${max} bytes`)
+    throw new ApiError(ApiCode.TOO_LARGE, `body larger than ${max} bytes`)
   const parts: Buffer[] = []
   let n = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
     n += chunk.length
-    if (n > max) throw new ApiError(ApiErrorCode.TOO_LARGE, `body larger than ${max} bytes`)
+    if (n > max) throw new ApiError(ApiCode.TOO_LARGE, `body larger than ${max} bytes`)
     parts.push(chunk)
   }
   return Buffer.concat(parts)
@@ -76,7 +76,7 @@ export async function* bounded(source: AsyncIterable<Uint8Array>, max: number): 
   let n = 0
   for await (const chunk of source) {
     n += chunk.length
-    if (n > max) throw new ApiError(ApiErrorCode.TOO_LARGE, `body larger than ${max} bytes`)
+    if (n > max) throw new ApiError(ApiCode.TOO_LARGE, `body larger than ${max} bytes`)
     yield chunk
   }
 }
@@ -99,7 +99,7 @@ export async function readForm(
   const fields = new Map<string, string>()
   const add = (params: URLSearchParams): void => {
     for (const [k, v] of params) {
-      if (fields.has(k)) throw new ApiError(ApiErrorCode.BAD_REQUEST, `field '${k.slice(0, 40)}' given twice`)
+      if (fields.has(k)) throw new ApiError(ApiCode.BAD_REQUEST, `field '${k.slice(0, 40)}' given twice`)
       fields.set(k, v)
     }
   }
@@ -108,7 +108,7 @@ export async function readForm(
   if (body.length > 0) {
     if (mediaType(req) !== 'application/x-www-form-urlencoded')
       throw new ApiError(
-        ApiErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        ApiCode.UNSUPPORTED_MEDIA_TYPE,
         'form body must be application/x-www-form-urlencoded'
       )
     add(new URLSearchParams(body.toString('utf8')))
@@ -119,6 +119,6 @@ export async function readForm(
 /** `name` when it is a valid article (ART rules), else `API_BAD_REQUEST` with the article code as detail. */
 export function checkArticle(name: string): string {
   const check = validateArticle(name)
-  if (check.result !== 'accept') throw new ApiError(ApiErrorCode.BAD_REQUEST, 'invalid article', check.code)
+  if (check.result !== 'accept') throw new ApiError(ApiCode.BAD_REQUEST, 'invalid article', check.code)
   return name
 }

@@ -23,7 +23,7 @@ export {
   EventHub,
   type EventHubOptions
 } from './dashboard/events.js'
-export { API_STATUS, ApiDetailCode, ApiError, ApiErrorCode } from './errors.js'
+export { API_STATUS, ApiCode, ApiDetailCode, ApiError, type ApiErrorCode } from './errors.js'
 export type {
   ActivityView,
   ArticleStatusView,

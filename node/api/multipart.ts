@@ -3,7 +3,7 @@
  * content of one field (API-6). Memory is bounded by the part-header limit plus one source
  * chunk: field content is yielded as it arrives, other fields are discarded.
  */
-import { ApiError, ApiErrorCode } from './errors.js'
+import { ApiCode, ApiError } from './errors.js'
 
 /** Most bytes of one part's header block (a bound; browsers send well under 1 KiB). */
 export const MULTIPART_MAX_HEADER_BYTES = 8192
@@ -16,7 +16,7 @@ export const MULTIPART_MAX_PREAMBLE_BYTES = 1024
 const BOUNDARY_RE = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/
 
 function bad(message: string): ApiError {
-  return new ApiError(ApiErrorCode.BAD_REQUEST, `multipart: ${message}`)
+  return new ApiError(ApiCode.BAD_REQUEST, `multipart: ${message}`)
 }
 
 /**

@@ -7,12 +7,12 @@ import { keyFromHex, keyToHex } from '../../cafs/keys.js'
 import { exportStream, importStream } from '../../cafs/stream.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { type Money, parseMoney } from '../../protocol/money/index.js'
-import { type MandateBook, MandateErrorCode, mandateToJson } from '../mandates/index.js'
-import { WorkerErrorCode, type WorkerPool } from '../workers/index.js'
+import { type MandateBook, MandateCode, mandateToJson } from '../mandates/index.js'
+import { WorkerCode, type WorkerPool } from '../workers/index.js'
 import { tokenMatches } from './auth.js'
 import type { EventHub } from './dashboard/events.js'
 import { DASHBOARD_ROUTES } from './dashboard/routes.js'
-import { ApiDetailCode, ApiError, ApiErrorCode } from './errors.js'
+import { ApiCode, ApiDetailCode, ApiError } from './errors.js'
 import type { NodeFacade } from './facade.js'
 import {
   bounded,
@@ -106,7 +106,7 @@ function parseTimeout(text: string | null): number | undefined {
   const s = /^[1-9][0-9]{0,4}$/.test(text) ? Number(text) : 0
   if (s < 1 || s > MAX_BUY_TIMEOUT_S)
     throw new ApiError(
-      ApiErrorCode.BAD_REQUEST,
+      ApiCode.BAD_REQUEST,
       `timeout must be whole seconds from 1 to ${MAX_BUY_TIMEOUT_S}`,
       ApiDetailCode.BAD_TIMEOUT
     )
@@ -117,11 +117,7 @@ function parseTimeout(text: string | null): number | undefined {
 function parseRef(text: string | null): string | undefined {
   if (text === null) return undefined
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(text))
-    throw new ApiError(
-      ApiErrorCode.BAD_REQUEST,
-      'ref must be 1-64 of A-Z a-z 0-9 . _ -',
-      ApiDetailCode.BAD_REF
-    )
+    throw new ApiError(ApiCode.BAD_REQUEST, 'ref must be 1-64 of A-Z a-z 0-9 . _ -', ApiDetailCode.BAD_REF)
   return text
 }
 
@@ -133,10 +129,10 @@ async function buy(ctx: RouteContext): Promise<void> {
   // Checked before the body is read: without a mandate nothing is stored (API-7).
   const peek = ctx.mandates.peek(article, 'BUY', price, ctx.now())
   if (!peek.ok)
-    throw new ApiError(ApiErrorCode.NO_MANDATE, `no BUY mandate permits this buy of ${article}`, peek.code)
+    throw new ApiError(ApiCode.NO_MANDATE, `no BUY mandate permits this buy of ${article}`, peek.code)
   const declared = Number(ctx.req.headers['content-length'] ?? '0')
   if (Number.isFinite(declared) && declared > ctx.limits.maxBodyBytes)
-    throw new ApiError(ApiErrorCode.TOO_LARGE, `body larger than ${ctx.limits.maxBodyBytes} bytes`)
+    throw new ApiError(ApiCode.TOO_LARGE, `body larger than ${ctx.limits.maxBodyBytes} bytes`)
   const boundary = multipartBoundary(ctx.req.headers['content-type'])
   ctx.proceed()
   const raw = bounded(ctx.req, ctx.limits.maxBodyBytes)
@@ -150,7 +146,7 @@ async function buy(ctx: RouteContext): Promise<void> {
   // The trade is held, and charged once a transaction is established (MAN-5).
   const use = await ctx.mandates.take(article, 'BUY', price, ctx.now())
   if (!use.ok)
-    throw new ApiError(ApiErrorCode.NO_MANDATE, `no BUY mandate permits this buy of ${article}`, use.code)
+    throw new ApiError(ApiCode.NO_MANDATE, `no BUY mandate permits this buy of ${article}`, use.code)
   let established = false
   const charge = (): void => {
     established = true
@@ -174,17 +170,17 @@ async function buy(ctx: RouteContext): Promise<void> {
   } catch (err) {
     // no transaction, no trade: the buy ends as if refused, for the mandate (issue 12.3)
     if (!established) await use.trade.refund().catch(() => {})
-    if (ctx.signal.aborted) throw new ApiError(ApiErrorCode.UNAVAILABLE, 'buy cancelled')
-    throw toApiError(err, ApiErrorCode.BUY_FAILED)
+    if (ctx.signal.aborted) throw new ApiError(ApiCode.UNAVAILABLE, 'buy cancelled')
+    throw toApiError(err, ApiCode.BUY_FAILED)
   }
   ctx.res.writeHead(303, { location: `/file/${keyToHex(resultKey)}`, 'content-length': 0 })
   ctx.res.end()
 }
 
 async function file(ctx: RouteContext): Promise<void> {
-  if (!/^[0-9a-f]{64}$/.test(ctx.rest)) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such file')
+  if (!/^[0-9a-f]{64}$/.test(ctx.rest)) throw new ApiError(ApiCode.NOT_FOUND, 'no such file')
   const manifest = await ctx.facade.files.get(keyFromHex(ctx.rest))
-  if (manifest === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such file')
+  if (manifest === undefined) throw new ApiError(ApiCode.NOT_FOUND, 'no such file')
   const chunks = exportStream(manifest, ctx.facade.chunkStore, { signal: ctx.signal })
   // The first chunk is read before the headers go out, so a missing chunk is still a clean 404.
   let first: IteratorResult<Uint8Array>
@@ -192,7 +188,7 @@ async function file(ctx: RouteContext): Promise<void> {
     first = await chunks.next()
   } catch (err) {
     throw new ApiError(
-      ApiErrorCode.NOT_FOUND,
+      ApiCode.NOT_FOUND,
       'file content not available',
       isBitwrkError(err) ? err.code : undefined
     )
@@ -227,15 +223,14 @@ function drained(res: ServerResponse): Promise<void> {
 
 function field(fields: Map<string, string>, name: string): string {
   const v = fields.get(name)
-  if (v === undefined || v === '') throw new ApiError(ApiErrorCode.BAD_REQUEST, `missing field '${name}'`)
+  if (v === undefined || v === '') throw new ApiError(ApiCode.BAD_REQUEST, `missing field '${name}'`)
   return v
 }
 
 function workerApiError(err: unknown): ApiError {
-  if (isBitwrkError(err, WorkerErrorCode.URL_FORBIDDEN))
-    return new ApiError(ApiErrorCode.FORBIDDEN, err.message, err.code)
-  if (isBitwrkError(err, WorkerErrorCode.TOO_MANY))
-    return new ApiError(ApiErrorCode.CONFLICT, err.message, err.code)
+  if (isBitwrkError(err, WorkerCode.URL_FORBIDDEN))
+    return new ApiError(ApiCode.FORBIDDEN, err.message, err.code)
+  if (isBitwrkError(err, WorkerCode.TOO_MANY)) return new ApiError(ApiCode.CONFLICT, err.message, err.code)
   return toApiError(err)
 }
 
@@ -267,44 +262,42 @@ async function unregisterWorker(ctx: RouteContext): Promise<void> {
 
 async function readJson(ctx: RouteContext): Promise<unknown> {
   if (mediaType(ctx.req) !== 'application/json')
-    throw new ApiError(ApiErrorCode.UNSUPPORTED_MEDIA_TYPE, 'body must be application/json')
+    throw new ApiError(ApiCode.UNSUPPORTED_MEDIA_TYPE, 'body must be application/json')
   const body = await readSmallBody(ctx.req, ctx.limits.maxJsonBytes)
   try {
     return JSON.parse(body.toString('utf8'))
   } catch {
-    throw new ApiError(ApiErrorCode.BAD_REQUEST, 'body is not JSON')
+    throw new ApiError(ApiCode.BAD_REQUEST, 'body is not JSON')
   }
 }
 
 async function mandates(ctx: RouteContext): Promise<void> {
-  if (ctx.rest !== '') throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such route')
+  if (ctx.rest !== '') throw new ApiError(ApiCode.NOT_FOUND, 'no such route')
   if (ctx.req.method === 'GET') {
     sendJson(ctx.res, 200, ctx.mandates.list().map(mandateToJson))
     return
   }
   const body = await readJson(ctx)
   if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw new ApiError(ApiErrorCode.BAD_REQUEST, 'body must be a JSON object')
+    throw new ApiError(ApiCode.BAD_REQUEST, 'body must be a JSON object')
   try {
     const m = await ctx.mandates.grant(body, ctx.now())
     // WRK-11: a mandate for an article the node does not follow makes it follow the article
     const followed = (await ctx.facade.follow?.(m.article, 'mandate')) === true
     sendJson(ctx.res, 201, { ...mandateToJson(m), followed })
   } catch (err) {
-    if (isBitwrkError(err, MandateErrorCode.TOO_MANY))
-      throw new ApiError(ApiErrorCode.CONFLICT, err.message, err.code)
+    if (isBitwrkError(err, MandateCode.TOO_MANY)) throw new ApiError(ApiCode.CONFLICT, err.message, err.code)
     throw toApiError(err)
   }
 }
 
 async function revokeMandate(ctx: RouteContext): Promise<void> {
-  if (!/^[1-9][0-9]{0,14}$/.test(ctx.rest)) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such mandate')
+  if (!/^[1-9][0-9]{0,14}$/.test(ctx.rest)) throw new ApiError(ApiCode.NOT_FOUND, 'no such mandate')
   const id = Number(ctx.rest)
   try {
     await ctx.mandates.revoke(id)
   } catch (err) {
-    if (isBitwrkError(err, MandateErrorCode.UNKNOWN))
-      throw new ApiError(ApiErrorCode.NOT_FOUND, err.message, err.code)
+    if (isBitwrkError(err, MandateCode.UNKNOWN)) throw new ApiError(ApiCode.NOT_FOUND, err.message, err.code)
     throw err
   }
   sendJson(ctx.res, 200, { id, revoked: true })
@@ -326,13 +319,13 @@ async function session(ctx: RouteContext): Promise<void> {
     typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['token'] : undefined
   if (token === undefined) return sendJson(ctx.res, 200, { session: false, tokenRequired: false })
   if (typeof presented !== 'string' || !tokenMatches(presented, token))
-    throw new ApiError(ApiErrorCode.UNAUTHORIZED, 'token missing or wrong')
+    throw new ApiError(ApiCode.UNAUTHORIZED, 'token missing or wrong')
   ctx.res.setHeader('set-cookie', `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict`)
   sendJson(ctx.res, 200, { session: true, tokenRequired: true })
 }
 
 function exact(ctx: RouteContext): void {
-  if (ctx.rest !== '') throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such route')
+  if (ctx.rest !== '') throw new ApiError(ApiCode.NOT_FOUND, 'no such route')
 }
 
 /** The route table, matched in order (exact paths before prefixes). */
@@ -407,7 +400,7 @@ export const ROUTES: readonly Route[] = [
     loopbackOnly: true,
     changesState: never,
     handle: async (ctx) => {
-      if (ctx.facade.status === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no status view')
+      if (ctx.facade.status === undefined) throw new ApiError(ApiCode.NOT_FOUND, 'no status view')
       sendJson(ctx.res, 200, ctx.facade.status())
     }
   },
@@ -417,9 +410,9 @@ export const ROUTES: readonly Route[] = [
     loopbackOnly: true,
     changesState: never,
     handle: async (ctx) => {
-      if (ctx.facade.epochs === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no epoch view')
+      if (ctx.facade.epochs === undefined) throw new ApiError(ApiCode.NOT_FOUND, 'no epoch view')
       if (ctx.rest === '' || ctx.rest.length > 512)
-        throw new ApiError(ApiErrorCode.BAD_REQUEST, 'need a match key')
+        throw new ApiError(ApiCode.BAD_REQUEST, 'need a match key')
       sendJson(ctx.res, 200, ctx.facade.epochs(ctx.rest))
     }
   },
@@ -522,14 +515,14 @@ function reputationSubject(rest: string): { kind: 'address' | 'peer'; id: string
   else if (parts.length === 2 && (a === 'address' || a === 'peer') && b !== undefined)
     subject = { kind: a, id: b }
   if (subject === undefined || !(subject.kind === 'address' ? ADDRESS_RE : PEER_ID_RE).test(subject.id))
-    throw new ApiError(ApiErrorCode.BAD_REQUEST, 'not an address or peer id', 'REPUTATION_BAD_SUBJECT')
+    throw new ApiError(ApiCode.BAD_REQUEST, 'not an address or peer id', 'REPUTATION_BAD_SUBJECT')
   return subject
 }
 
 /** API-17: reputation routes (read-only). */
 async function reputation(ctx: RouteContext): Promise<void> {
   const r = ctx.facade.reputation
-  if (r === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no reputation service')
+  if (r === undefined) throw new ApiError(ApiCode.NOT_FOUND, 'no reputation service')
   if (ctx.rest === '') return sendJson(ctx.res, 200, await r.list())
   sendJson(ctx.res, 200, await r.get(reputationSubject(ctx.rest)))
 }

@@ -13,7 +13,7 @@ import type { MandateBook } from '../mandates/index.js'
 import type { WorkerPool } from '../workers/index.js'
 import { createCookieFile, isLoopbackAddress, removeCookieFile, tokenCookieName } from './auth.js'
 import { EventHub } from './dashboard/events.js'
-import { ApiError, ApiErrorCode } from './errors.js'
+import { ApiCode, ApiError } from './errors.js'
 import type { NodeFacade } from './facade.js'
 import { type GuardPolicy, guardRequest } from './guard.js'
 import { errorBody, sendJson, toApiError } from './http.js'
@@ -206,7 +206,7 @@ export class ApiServer {
       if (this.options.token !== undefined) this.token = this.options.token
       else {
         if (this.options.dataDir === undefined)
-          throw new ApiError(ApiErrorCode.INTERNAL, 'a token is required: give dataDir or token')
+          throw new ApiError(ApiCode.INTERNAL, 'a token is required: give dataDir or token')
         const c = await createCookieFile(this.options.dataDir)
         this.token = c.token
         this.cookiePath = c.path
@@ -224,7 +224,7 @@ export class ApiServer {
   /** Aborts running requests, closes every connection, removes the cookie file; idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      this.stopCtl.abort(new ApiError(ApiErrorCode.UNAVAILABLE, 'server stopping'))
+      this.stopCtl.abort(new ApiError(ApiCode.UNAVAILABLE, 'server stopping'))
       this.events.stop()
       const closed = this.started
         ? new Promise<void>((resolve) => this.server.close(() => resolve()))
@@ -259,7 +259,7 @@ export class ApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ctl = new AbortController()
     const onClose = (): void => {
-      if (!res.writableFinished) ctl.abort(new ApiError(ApiErrorCode.UNAVAILABLE, 'client went away'))
+      if (!res.writableFinished) ctl.abort(new ApiError(ApiCode.UNAVAILABLE, 'client went away'))
     }
     res.once('close', onClose)
     // A stalled upload would keep its handler (and stop()) waiting for bytes that never come.
@@ -291,7 +291,7 @@ export class ApiServer {
     try {
       await this.route(req, res, signal)
     } catch (err) {
-      const apiErr = toApiError(err, ApiErrorCode.BAD_REQUEST)
+      const apiErr = toApiError(err, ApiCode.BAD_REQUEST)
       if (res.headersSent) {
         res.destroy()
         return
@@ -309,30 +309,30 @@ export class ApiServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    if (this.stopCtl.signal.aborted) throw new ApiError(ApiErrorCode.UNAVAILABLE, 'server stopping')
+    if (this.stopCtl.signal.aborted) throw new ApiError(ApiCode.UNAVAILABLE, 'server stopping')
     let url: URL
     try {
       url = new URL(req.url ?? '/', 'http://localhost')
     } catch {
-      throw new ApiError(ApiErrorCode.BAD_REQUEST, 'bad request target')
+      throw new ApiError(ApiCode.BAD_REQUEST, 'bad request target')
     }
     let path: string
     try {
       path = decodeURIComponent(url.pathname)
     } catch {
-      throw new ApiError(ApiErrorCode.BAD_REQUEST, 'bad percent-encoding in path')
+      throw new ApiError(ApiCode.BAD_REQUEST, 'bad percent-encoding in path')
     }
     const found = findRoute(path)
-    if (found === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such route')
+    if (found === undefined) throw new ApiError(ApiCode.NOT_FOUND, 'no such route')
     const { route, rest } = found
     const method = req.method ?? ''
     if (!route.methods.includes(method)) {
       res.setHeader('allow', route.methods.join(', '))
-      throw new ApiError(ApiErrorCode.METHOD_NOT_ALLOWED, `method ${method.slice(0, 10)} not allowed`)
+      throw new ApiError(ApiCode.METHOD_NOT_ALLOWED, `method ${method.slice(0, 10)} not allowed`)
     }
     const peerAddr = this.peerOf(req)
     if (route.loopbackOnly && !isLoopbackAddress(peerAddr))
-      throw new ApiError(ApiErrorCode.FORBIDDEN, 'this endpoint answers only loopback peers')
+      throw new ApiError(ApiCode.FORBIDDEN, 'this endpoint answers only loopback peers')
     guardRequest(
       { method, headers: req.headers, peer: peerAddr },
       {

@@ -8,7 +8,7 @@ import { isBitwrkError } from '../../protocol/errors.js'
 import { verifyMessage } from '../../protocol/identity/index.js'
 import { formatMoney } from '../../protocol/money/index.js'
 import { partyAddress, type Transaction } from '../../protocol/transaction/index.js'
-import { ApiError, ApiErrorCode } from '../api/errors.js'
+import { ApiCode, ApiError } from '../api/errors.js'
 import type {
   ActivityView,
   BookEntryView,
@@ -324,7 +324,7 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
         activity.error = isBitwrkError(err) ? err.code : 'ERROR'
         // API-21: nobody sold is not a failure of the node: its own answer, 504
         if (isBitwrkError(err, NodeTradeCode.NO_SELLER))
-          throw new ApiError(ApiErrorCode.NO_SELLER, err.message, err.code)
+          throw new ApiError(ApiCode.NO_SELLER, err.message, err.code)
         throw err
       } finally {
         activity.alive = false

@@ -1,4 +1,4 @@
-import { DemoErrorCode, fail } from './errors.js'
+import { DemoCode, fail } from './errors.js'
 import type { RgbaImage } from './tracer.js'
 import type { Tile } from './work.js'
 
@@ -21,9 +21,9 @@ export const MAX_TILES = 1024
  */
 export function tilesFor(width: number, height: number, k: number): Tile[] {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
-    fail(DemoErrorCode.badTiling, 'image size must be positive integers')
+    fail(DemoCode.badTiling, 'image size must be positive integers')
   if (!Number.isInteger(k) || k < 1 || k > MAX_TILES)
-    fail(DemoErrorCode.badTiling, `tile count must be an integer in 1 … ${MAX_TILES}`)
+    fail(DemoCode.badTiling, `tile count must be an integer in 1 … ${MAX_TILES}`)
   let best: { cols: number; rows: number; score: number } | undefined
   for (let cols = 1; cols <= k; cols++) {
     if (k % cols !== 0) continue
@@ -35,8 +35,7 @@ export function tilesFor(width: number, height: number, k: number): Tile[] {
     const score = a > b ? a / b : b / a
     if (best === undefined || score < best.score) best = { cols, rows, score }
   }
-  if (best === undefined)
-    return fail(DemoErrorCode.badTiling, `cannot split ${width}×${height} into ${k} tiles`)
+  if (best === undefined) return fail(DemoCode.badTiling, `cannot split ${width}×${height} into ${k} tiles`)
   const { cols, rows } = best
   const tiles: Tile[] = []
   for (let j = 0; j < rows; j++) {
@@ -69,23 +68,22 @@ export function assemble(width: number, height: number, tiles: readonly PlacedTi
     const { x, y, w, h } = tile
     const inside = Number.isInteger(x) && Number.isInteger(y) && Number.isInteger(w) && Number.isInteger(h)
     if (!inside || x < 0 || y < 0 || w < 1 || h < 1 || x + w > width || y + h > height)
-      fail(DemoErrorCode.tileMismatch, `tile ${n} is not inside the image`, { tile: n })
+      fail(DemoCode.tileMismatch, `tile ${n} is not inside the image`, { tile: n })
     if (image.width !== w || image.height !== h || image.data.length !== w * h * 4)
-      fail(DemoErrorCode.tileMismatch, `tile ${n} is ${image.width}×${image.height}, expected ${w}×${h}`, {
+      fail(DemoCode.tileMismatch, `tile ${n} is ${image.width}×${image.height}, expected ${w}×${h}`, {
         tile: n
       })
     for (let j = 0; j < h; j++) {
       const line = (y + j) * width + x
       for (let i = 0; i < w; i++) {
-        if (covered[line + i] !== 0)
-          fail(DemoErrorCode.tileMismatch, `tile ${n} overlaps another`, { tile: n })
+        if (covered[line + i] !== 0) fail(DemoCode.tileMismatch, `tile ${n} overlaps another`, { tile: n })
         covered[line + i] = 1
       }
       data.set(image.data.subarray(j * w * 4, (j + 1) * w * 4), line * 4)
     }
     count += w * h
   }
-  if (count !== width * height) fail(DemoErrorCode.tileMismatch, 'tiles do not cover the image')
+  if (count !== width * height) fail(DemoCode.tileMismatch, 'tiles do not cover the image')
   return { width, height, data }
 }
 

@@ -5,7 +5,7 @@ import { BitwrkError } from '../../protocol/errors.js'
  * RAYS-9). Work and PNG decoders face untrusted bytes (a seller receives work from a buyer, a
  * buyer receives PNG tiles from sellers), so every way to fail has its own code.
  */
-export const DemoErrorCode = {
+export const DemoCode = {
   /** Work bytes exceed {@link WORK_MAX_BYTES} (RAYS-2). */
   workTooLarge: 'DEMO_WORK_TOO_LARGE',
   /** Work bytes are not UTF-8 JSON of the work shape: wrong or missing fields, wrong types (RAYS-2). */
@@ -52,8 +52,8 @@ export const DemoErrorCode = {
   tileMismatch: 'DEMO_TILE_MISMATCH'
 } as const
 
-/** One of the {@link DemoErrorCode} values. */
-export type DemoErrorCode = (typeof DemoErrorCode)[keyof typeof DemoErrorCode]
+/** One of the {@link DemoCode} values. */
+export type DemoErrorCode = (typeof DemoCode)[keyof typeof DemoCode]
 
 /** Throws a {@link BitwrkError} with a demo code; `never` so callers can `return fail(...)`. */
 export function fail(code: DemoErrorCode, message: string, details: Record<string, unknown> = {}): never {

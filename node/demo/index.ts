@@ -5,7 +5,7 @@
  */
 export { assemble, cropImage, imagesEqual, MAX_TILES, type PlacedTile, tilesFor } from './assemble.js'
 export { canonicalJson } from './canonical.js'
-export { DemoErrorCode } from './errors.js'
+export { DemoCode, type DemoErrorCode } from './errors.js'
 export { crc32, DEFAULT_PNG_LIMITS, decodePng, encodePng, PNG_SIGNATURE, type PngLimits } from './png.js'
 export {
   type Camera,

@@ -1,5 +1,5 @@
 import { deflateSync, inflateSync } from 'node:zlib'
-import { DemoErrorCode, fail } from './errors.js'
+import { DemoCode, fail } from './errors.js'
 import type { RgbaImage } from './tracer.js'
 
 /**
@@ -153,15 +153,15 @@ function isLetter(c: number): boolean {
  * Ancillary chunks (lower-case first letter) are skipped after their CRC is checked; `PLTE`
  * (a suggested palette, allowed for truecolour) is skipped too; any other critical chunk is an
  * error.
- * @throws BitwrkError with a `DEMO_PNG_*` code (see {@link DemoErrorCode}).
+ * @throws BitwrkError with a `DEMO_PNG_*` code (see {@link DemoCode}).
  */
 export function decodePng(bytes: Uint8Array, limits: PngLimits = DEFAULT_PNG_LIMITS): RgbaImage {
-  if (!(bytes instanceof Uint8Array)) return fail(DemoErrorCode.pngBadSignature, 'PNG input must be bytes')
+  if (!(bytes instanceof Uint8Array)) return fail(DemoCode.pngBadSignature, 'PNG input must be bytes')
   if (bytes.length > limits.maxBytes)
-    fail(DemoErrorCode.pngTooLarge, `PNG has ${bytes.length} > ${limits.maxBytes} bytes`)
-  if (bytes.length < PNG_SIGNATURE.length) fail(DemoErrorCode.pngBadSignature, 'not a PNG')
+    fail(DemoCode.pngTooLarge, `PNG has ${bytes.length} > ${limits.maxBytes} bytes`)
+  if (bytes.length < PNG_SIGNATURE.length) fail(DemoCode.pngBadSignature, 'not a PNG')
   for (let i = 0; i < PNG_SIGNATURE.length; i++)
-    if (bytes[i] !== PNG_SIGNATURE[i]) fail(DemoErrorCode.pngBadSignature, 'not a PNG')
+    if (bytes[i] !== PNG_SIGNATURE[i]) fail(DemoCode.pngBadSignature, 'not a PNG')
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let pos = PNG_SIGNATURE.length
   let width = 0
@@ -171,25 +171,25 @@ export function decodePng(bytes: Uint8Array, limits: PngLimits = DEFAULT_PNG_LIM
   const idat: Uint8Array[] = []
   let idatBytes = 0
   for (;;) {
-    if (pos + 12 > bytes.length) fail(DemoErrorCode.pngTruncated, 'PNG ends before IEND')
+    if (pos + 12 > bytes.length) fail(DemoCode.pngTruncated, 'PNG ends before IEND')
     const length = view.getUint32(pos)
-    if (length > MAX_CHUNK_LENGTH) fail(DemoErrorCode.pngBadChunk, 'chunk length above 2^31 - 1')
-    if (pos + 12 + length > bytes.length) fail(DemoErrorCode.pngTruncated, 'PNG ends inside a chunk')
+    if (length > MAX_CHUNK_LENGTH) fail(DemoCode.pngBadChunk, 'chunk length above 2^31 - 1')
+    if (pos + 12 + length > bytes.length) fail(DemoCode.pngTruncated, 'PNG ends inside a chunk')
     const t = bytes.subarray(pos + 4, pos + 8)
-    if (!t.every(isLetter)) fail(DemoErrorCode.pngBadChunk, 'chunk type is not four ASCII letters')
+    if (!t.every(isLetter)) fail(DemoCode.pngBadChunk, 'chunk type is not four ASCII letters')
     const type = String.fromCharCode(...t)
     const data = bytes.subarray(pos + 8, pos + 8 + length)
     if (view.getUint32(pos + 8 + length) !== crc32(bytes, pos + 4, pos + 8 + length))
-      fail(DemoErrorCode.pngBadCrc, `bad CRC in ${type}`, { chunk: type })
+      fail(DemoCode.pngBadCrc, `bad CRC in ${type}`, { chunk: type })
     pos += 12 + length
     if (!seenIhdr) {
-      if (type !== 'IHDR') fail(DemoErrorCode.pngBadChunk, 'first chunk is not IHDR')
+      if (type !== 'IHDR') fail(DemoCode.pngBadChunk, 'first chunk is not IHDR')
       ;({ width, height } = readHeader(data, limits))
       seenIhdr = true
       continue
     }
     if (type === 'IDAT') {
-      if (idatState === 'after') fail(DemoErrorCode.pngBadChunk, 'IDAT chunks are not consecutive')
+      if (idatState === 'after') fail(DemoCode.pngBadChunk, 'IDAT chunks are not consecutive')
       idatState = 'in'
       idat.push(data)
       idatBytes += length
@@ -197,16 +197,16 @@ export function decodePng(bytes: Uint8Array, limits: PngLimits = DEFAULT_PNG_LIM
     }
     if (idatState === 'in') idatState = 'after'
     if (type === 'IEND') {
-      if (length !== 0) fail(DemoErrorCode.pngBadChunk, 'IEND has data')
+      if (length !== 0) fail(DemoCode.pngBadChunk, 'IEND has data')
       break
     }
     const critical = ((t[0] as number) & 0x20) === 0
-    if (type === 'IHDR') fail(DemoErrorCode.pngBadChunk, 'second IHDR')
+    if (type === 'IHDR') fail(DemoCode.pngBadChunk, 'second IHDR')
     if (type === 'PLTE' && idatState === 'before') continue
-    if (critical) fail(DemoErrorCode.pngBadChunk, `unsupported critical chunk ${type}`, { chunk: type })
+    if (critical) fail(DemoCode.pngBadChunk, `unsupported critical chunk ${type}`, { chunk: type })
   }
-  if (pos !== bytes.length) fail(DemoErrorCode.pngTrailingData, 'bytes after IEND')
-  if (idat.length === 0) fail(DemoErrorCode.pngBadChunk, 'no IDAT chunk')
+  if (pos !== bytes.length) fail(DemoCode.pngTrailingData, 'bytes after IEND')
+  if (idat.length === 0) fail(DemoCode.pngBadChunk, 'no IDAT chunk')
   const stride = width * BYTES_PER_PIXEL
   const expected = height * (stride + 1)
   const compressed = new Uint8Array(idatBytes)
@@ -225,13 +225,13 @@ export function decodePng(bytes: Uint8Array, limits: PngLimits = DEFAULT_PNG_LIM
     consumed = r.engine.bytesWritten
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
-      return fail(DemoErrorCode.pngBadDataSize, 'image data inflates beyond the image size')
-    return fail(DemoErrorCode.pngBadZlib, 'image data is not a valid zlib stream')
+      return fail(DemoCode.pngBadDataSize, 'image data inflates beyond the image size')
+    return fail(DemoCode.pngBadZlib, 'image data is not a valid zlib stream')
   }
   // inflateSync ignores bytes after the end of the zlib stream; the PNG profile does not.
-  if (consumed !== compressed.length) fail(DemoErrorCode.pngBadZlib, 'bytes after the end of the zlib stream')
+  if (consumed !== compressed.length) fail(DemoCode.pngBadZlib, 'bytes after the end of the zlib stream')
   if (raw.length !== expected)
-    fail(DemoErrorCode.pngBadDataSize, `image data inflates to ${raw.length}, expected ${expected} bytes`)
+    fail(DemoCode.pngBadDataSize, `image data inflates to ${raw.length}, expected ${expected} bytes`)
   return { width, height, data: unfilter(raw, width, height) }
 }
 
@@ -242,23 +242,22 @@ interface InflateInfo {
 }
 
 function readHeader(data: Uint8Array, limits: PngLimits): { width: number; height: number } {
-  if (data.length !== 13) fail(DemoErrorCode.pngBadHeader, 'IHDR must have 13 bytes')
+  if (data.length !== 13) fail(DemoCode.pngBadHeader, 'IHDR must have 13 bytes')
   const v = new DataView(data.buffer, data.byteOffset, data.byteLength)
   const width = v.getUint32(0)
   const height = v.getUint32(4)
   if (width === 0 || height === 0 || width > MAX_CHUNK_LENGTH || height > MAX_CHUNK_LENGTH)
-    fail(DemoErrorCode.pngBadHeader, 'width and height must be in 1 … 2^31 - 1')
-  if (data[10] !== 0 || data[11] !== 0)
-    fail(DemoErrorCode.pngBadHeader, 'unknown compression or filter method')
-  if (data[12] !== 0 && data[12] !== 1) fail(DemoErrorCode.pngBadHeader, 'unknown interlace method')
+    fail(DemoCode.pngBadHeader, 'width and height must be in 1 … 2^31 - 1')
+  if (data[10] !== 0 || data[11] !== 0) fail(DemoCode.pngBadHeader, 'unknown compression or filter method')
+  if (data[12] !== 0 && data[12] !== 1) fail(DemoCode.pngBadHeader, 'unknown interlace method')
   if (data[8] !== 8 || data[9] !== 6 || data[12] !== 0)
-    fail(DemoErrorCode.pngUnsupported, 'only 8-bit RGBA without interlacing is accepted', {
+    fail(DemoCode.pngUnsupported, 'only 8-bit RGBA without interlacing is accepted', {
       bitDepth: data[8],
       colourType: data[9],
       interlace: data[12]
     })
   if (width > limits.maxSide || height > limits.maxSide || width * height > limits.maxPixels)
-    fail(DemoErrorCode.pngTooLarge, `image ${width}×${height} above the limits`, { width, height })
+    fail(DemoCode.pngTooLarge, `image ${width}×${height} above the limits`, { width, height })
   return { width, height }
 }
 
@@ -268,7 +267,7 @@ function unfilter(raw: Uint8Array, width: number, height: number): Uint8Array {
   const out = new Uint8Array(height * stride)
   for (let y = 0; y < height; y++) {
     const type = raw[y * (stride + 1)] as number
-    if (type > 4) fail(DemoErrorCode.pngBadFilter, `row ${y} has filter type ${type}`, { row: y })
+    if (type > 4) fail(DemoCode.pngBadFilter, `row ${y} has filter type ${type}`, { row: y })
     const src = y * (stride + 1) + 1
     const row = y * stride
     const prev = row - stride

@@ -1,4 +1,4 @@
-import { DemoErrorCode, fail } from './errors.js'
+import { DemoCode, fail } from './errors.js'
 
 /**
  * Scene description of the demo article `net.bitwrk/rays/0` (spec:
@@ -142,7 +142,7 @@ const DEFAULT_FOV = 50
 type Obj = Record<string, unknown>
 
 function bad(path: string, why: string): never {
-  return fail(DemoErrorCode.badScene, `scene ${path}: ${why}`, { path })
+  return fail(DemoCode.badScene, `scene ${path}: ${why}`, { path })
 }
 
 function object(v: unknown, path: string, allowed: readonly string[]): Obj {
@@ -274,8 +274,7 @@ function parseCamera(v: unknown, path: string): Camera {
 
 function list<T>(v: unknown, path: string, max: number, parse: (x: unknown, p: string) => T): T[] {
   if (!Array.isArray(v)) return bad(path, 'must be an array')
-  if (v.length > max)
-    fail(DemoErrorCode.sceneTooLarge, `scene ${path}: more than ${max} entries`, { path, max })
+  if (v.length > max) fail(DemoCode.sceneTooLarge, `scene ${path}: more than ${max} entries`, { path, max })
   return v.map((x, i) => parse(x, `${path}[${i}]`))
 }
 
@@ -304,7 +303,7 @@ export function parseScene(value: unknown): Scene {
     Number.isInteger(o['maxDepth']) &&
     o['maxDepth'] > SCENE_LIMITS.maxDepth
   )
-    fail(DemoErrorCode.sceneTooLarge, `scene.maxDepth: more than ${SCENE_LIMITS.maxDepth}`, {
+    fail(DemoCode.sceneTooLarge, `scene.maxDepth: more than ${SCENE_LIMITS.maxDepth}`, {
       path: 'scene.maxDepth',
       max: SCENE_LIMITS.maxDepth
     })

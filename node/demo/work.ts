@@ -1,6 +1,6 @@
 import { isBitwrkError } from '../../protocol/errors.js'
 import { canonicalJson } from './canonical.js'
-import { DemoErrorCode, fail } from './errors.js'
+import { DemoCode, type DemoErrorCode, fail } from './errors.js'
 import { parseScene, type Scene } from './scene.js'
 
 /**
@@ -53,10 +53,10 @@ type Obj = Record<string, unknown>
 
 function exactKeys(v: unknown, keys: readonly string[], what: string): Obj {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
-    return fail(DemoErrorCode.badWork, `${what} must be an object`)
+    return fail(DemoCode.badWork, `${what} must be an object`)
   const have = Object.keys(v)
-  for (const k of have) if (!keys.includes(k)) fail(DemoErrorCode.badWork, `${what}: unknown field ${k}`)
-  for (const k of keys) if (!Object.hasOwn(v, k)) fail(DemoErrorCode.badWork, `${what}: missing field ${k}`)
+  for (const k of have) if (!keys.includes(k)) fail(DemoCode.badWork, `${what}: unknown field ${k}`)
+  for (const k of keys) if (!Object.hasOwn(v, k)) fail(DemoCode.badWork, `${what}: missing field ${k}`)
   return v as Obj
 }
 
@@ -72,11 +72,11 @@ function isIntIn(v: unknown, min: number, max: number): v is number {
  */
 export function checkWork(value: unknown): Work {
   const o = exactKeys(value, ['article', 'width', 'height', 'tile', 'samples', 'scene'], 'work')
-  if (o['article'] !== RAYS_ARTICLE) fail(DemoErrorCode.badWork, `work.article must be ${RAYS_ARTICLE}`)
+  if (o['article'] !== RAYS_ARTICLE) fail(DemoCode.badWork, `work.article must be ${RAYS_ARTICLE}`)
   const { width, height, samples } = o
   const side = WORK_LIMITS.maxImageSide
   if (!isIntIn(width, 1, side) || !isIntIn(height, 1, side))
-    fail(DemoErrorCode.badImageSize, `image size must be integers in 1 … ${side}`)
+    fail(DemoCode.badImageSize, `image size must be integers in 1 … ${side}`)
   const t = exactKeys(o['tile'], ['x', 'y', 'w', 'h'], 'work.tile')
   const { x, y, w, h } = t
   if (
@@ -85,11 +85,11 @@ export function checkWork(value: unknown): Work {
     !isIntIn(w, 1, width - x) ||
     !isIntIn(h, 1, height - y)
   )
-    fail(DemoErrorCode.badTile, 'tile must be a non-empty integer rectangle inside the image')
+    fail(DemoCode.badTile, 'tile must be a non-empty integer rectangle inside the image')
   if (!isIntIn(samples, 1, WORK_LIMITS.maxSamples))
-    fail(DemoErrorCode.badSamples, `samples must be an integer in 1 … ${WORK_LIMITS.maxSamples}`)
+    fail(DemoCode.badSamples, `samples must be an integer in 1 … ${WORK_LIMITS.maxSamples}`)
   if (w * h * samples > WORK_LIMITS.maxPrimaryRays)
-    fail(DemoErrorCode.workTooCostly, `tile pixels × samples exceed ${WORK_LIMITS.maxPrimaryRays}`)
+    fail(DemoCode.workTooCostly, `tile pixels × samples exceed ${WORK_LIMITS.maxPrimaryRays}`)
   const scene = parseScene(o['scene'])
   return { scene, width, height, tile: { x, y, w, h }, samples }
 }
@@ -115,7 +115,7 @@ export function encodeWork(work: Omit<Work, 'scene'> & { scene: unknown }): Uint
   const checked = checkWork({ article: RAYS_ARTICLE, ...work })
   const bytes = new TextEncoder().encode(canonicalText(checked))
   if (bytes.length > WORK_MAX_BYTES)
-    fail(DemoErrorCode.workTooLarge, `work encodes to ${bytes.length} > ${WORK_MAX_BYTES} bytes`)
+    fail(DemoCode.workTooLarge, `work encodes to ${bytes.length} > ${WORK_MAX_BYTES} bytes`)
   return bytes
 }
 
@@ -128,20 +128,20 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
  *   of {@link checkWork}.
  */
 export function decodeWork(bytes: Uint8Array): Work {
-  if (!(bytes instanceof Uint8Array)) return fail(DemoErrorCode.badWork, 'work must be bytes')
+  if (!(bytes instanceof Uint8Array)) return fail(DemoCode.badWork, 'work must be bytes')
   if (bytes.length > WORK_MAX_BYTES)
-    fail(DemoErrorCode.workTooLarge, `work has ${bytes.length} > ${WORK_MAX_BYTES} bytes`)
+    fail(DemoCode.workTooLarge, `work has ${bytes.length} > ${WORK_MAX_BYTES} bytes`)
   let text: string
   let value: unknown
   try {
     text = UTF8.decode(bytes)
     value = JSON.parse(text)
   } catch {
-    return fail(DemoErrorCode.badWork, 'work is not UTF-8 JSON')
+    return fail(DemoCode.badWork, 'work is not UTF-8 JSON')
   }
   const work = checkWork(value)
   if (canonicalText(work) !== text)
-    fail(DemoErrorCode.workNotCanonical, 'work bytes are not in canonical form (RAYS-2)')
+    fail(DemoCode.workNotCanonical, 'work bytes are not in canonical form (RAYS-2)')
   return work
 }
 

@@ -1,5 +1,5 @@
 import { isBitwrkError } from '../../protocol/errors.js'
-import { DemoErrorCode } from './errors.js'
+import { DemoCode } from './errors.js'
 import { WORK_MAX_BYTES } from './work.js'
 import { renderWork } from './worker.js'
 
@@ -40,7 +40,7 @@ function write(stream: NodeJS.WriteStream, data: Uint8Array | string): Promise<v
 async function main(): Promise<number> {
   const work = await readStdin(WORK_MAX_BYTES)
   if (work === undefined) {
-    await write(process.stderr, `${DemoErrorCode.workTooLarge}: work exceeds ${WORK_MAX_BYTES} bytes\n`)
+    await write(process.stderr, `${DemoCode.workTooLarge}: work exceeds ${WORK_MAX_BYTES} bytes\n`)
     return EXIT_BAD_WORK
   }
   let png: Uint8Array

@@ -12,7 +12,7 @@ import { SCORE_THRESHOLDS, TOPIC_SCORE_PARAMS } from './score.js'
 import { SeenCache } from './seen-cache.js'
 import { parseTopic } from './topics.js'
 import {
-  GossipCodes,
+  GossipCode,
   type MessageValidator,
   type TopicKind,
   type ValidationContext,
@@ -199,10 +199,10 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
    */
   subscribe(topic: string): void {
     const parsed = parseTopic(topic)
-    if (parsed === undefined) throw new BitwrkError(GossipCodes.BAD_TOPIC, 'not a bitwrk topic', { topic })
+    if (parsed === undefined) throw new BitwrkError(GossipCode.BAD_TOPIC, 'not a bitwrk topic', { topic })
     const state = this.kinds.get(parsed.kind)
     if (state === undefined)
-      throw new BitwrkError(GossipCodes.NO_VALIDATOR, 'no validator for topic kind', { kind: parsed.kind })
+      throw new BitwrkError(GossipCode.NO_VALIDATOR, 'no validator for topic kind', { kind: parsed.kind })
     if (this.subscribed.has(topic)) return
     const topics = this.internals.score?.params?.topics
     // GossipSub lowers a score for Reject only on topics listed in its score params; the
@@ -251,7 +251,7 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
    */
   async publish(topic: string, data: Uint8Array, opts: PublishOptions = {}): Promise<PublishOutcome> {
     const parsed = parseTopic(topic)
-    if (parsed === undefined) throw new BitwrkError(GossipCodes.BAD_TOPIC, 'not a bitwrk topic', { topic })
+    if (parsed === undefined) throw new BitwrkError(GossipCode.BAD_TOPIC, 'not a bitwrk topic', { topic })
     const kind = parsed.kind
     const deadline = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS)
     const signals = [deadline, this.stopController.signal]
@@ -261,7 +261,7 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
     for (;;) {
       if (signal.aborted) {
         this.metrics.published.inc({ kind, outcome: 'aborted' })
-        const code = this.stopController.signal.aborted ? GossipCodes.STOPPED : GossipCodes.PUBLISH_TIMEOUT
+        const code = this.stopController.signal.aborted ? GossipCode.STOPPED : GossipCode.PUBLISH_TIMEOUT
         throw new BitwrkError(code, 'no peer to publish to before the deadline', { kind })
       }
       if (this.hasPublishPeer(topic)) break
@@ -347,12 +347,12 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
     const peer = from.toString()
     // [REJECT] GOSSIP-4: size first, it costs nothing
     if (data.byteLength > state.maxBytes)
-      return this.finish(kind, peer, { result: 'reject', code: GossipCodes.TOO_LARGE })
+      return this.finish(kind, peer, { result: 'reject', code: GossipCode.TOO_LARGE })
     // [IGNORE/REJECT] GOSSIP-7: per-peer rate
     const rate = state.limiter.take(peer)
     if (rate !== 'ok') {
       this.metrics.rateLimited.inc({ kind, action: rate })
-      const code = rate === 'reject' ? GossipCodes.RATE_ABUSE : GossipCodes.RATE_LIMITED
+      const code = rate === 'reject' ? GossipCode.RATE_ABUSE : GossipCode.RATE_LIMITED
       return this.finish(kind, peer, { result: rate, code })
     }
     // GOSSIP-5: a message validated before keeps its verdict (accepted before: ignore)
@@ -361,15 +361,15 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
     const prior = this.seen.get(id)
     if (prior !== undefined) {
       if (prior.verdict === 'reject')
-        return this.finish(kind, peer, { result: 'reject', code: prior.code ?? GossipCodes.DUPLICATE })
-      return this.finish(kind, peer, { result: 'ignore', code: GossipCodes.DUPLICATE })
+        return this.finish(kind, peer, { result: 'reject', code: prior.code ?? GossipCode.DUPLICATE })
+      return this.finish(kind, peer, { result: 'ignore', code: GossipCode.DUPLICATE })
     }
     // [IGNORE] GOSSIP-6: bounded queue, drop newest when full
     const ctx: ValidationContext = { topic: msg.topic, kind, article, from: peer, nowMs: this.now() }
     const pending = state.queue.push(() => this.runValidator(state, kind, data, ctx))
     if (pending === undefined) {
       this.metrics.queueDropped.inc({ kind })
-      return this.finish(kind, peer, { result: 'ignore', code: GossipCodes.QUEUE_FULL })
+      return this.finish(kind, peer, { result: 'ignore', code: GossipCode.QUEUE_FULL })
     }
     const res = await pending
     if (res.result === 'accept') this.seen.put(id, 'accept')
@@ -390,7 +390,7 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
     } catch (err) {
       // a validator must return, not throw: this is a bug, so log it loudly and drop the message
       this.log.error({ kind, err }, 'validator threw')
-      return { result: 'ignore', code: GossipCodes.VALIDATOR_ERROR }
+      return { result: 'ignore', code: GossipCode.VALIDATOR_ERROR }
     } finally {
       end()
     }
@@ -437,7 +437,7 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
       this.onReject?.({ kind, peer, code: res.code })
       // a rate-limit reject does not count: an honest relay may forward a burst (e.g. IWANT
       // answers after a partition heals); only provably invalid messages lead to a ban
-      if (res.code !== GossipCodes.RATE_ABUSE) this.checkGraylist(peer)
+      if (res.code !== GossipCode.RATE_ABUSE) this.checkGraylist(peer)
     } else if (res.result === 'ignore') this.log.trace({ kind, code, peer, id }, 'gossip message ignored')
     return res.result === 'accept'
       ? TopicValidatorResult.Accept

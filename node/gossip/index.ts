@@ -37,8 +37,8 @@ export {
   txTopic
 } from './topics.js'
 export {
-  type GossipCode,
-  GossipCodes,
+  GossipCode,
+  type GossipErrorCode,
   type MessageValidator,
   type TopicKind,
   type ValidationContext,

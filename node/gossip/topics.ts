@@ -1,5 +1,5 @@
 import { BitwrkError } from '../../protocol/errors.js'
-import { GossipCodes, type TopicKind } from './types.js'
+import { GossipCode, type TopicKind } from './types.js'
 
 /** GOSSIP-1: prefix of the bid topic of an article; the article follows verbatim. */
 export const BIDS_TOPIC_PREFIX = '/bitwrk/bids/1/'
@@ -32,7 +32,7 @@ export function isValidArticle(article: string): boolean {
 
 function checked(article: string): string {
   if (!isValidArticle(article))
-    throw new BitwrkError(GossipCodes.BAD_ARTICLE, 'article cannot be used in a topic name', {
+    throw new BitwrkError(GossipCode.BAD_ARTICLE, 'article cannot be used in a topic name', {
       length: article.length
     })
   return article

@@ -35,7 +35,7 @@ export type MessageValidator = (
 ) => ValidationResult | Promise<ValidationResult>
 
 /** Error and result codes of the gossip adapter (`GOSSIP_*`). */
-export const GossipCodes = {
+export const GossipCode = {
   /** GOSSIP-6: the validation queue was full; the message was dropped. */
   QUEUE_FULL: 'GOSSIP_QUEUE_FULL',
   /** GOSSIP-7: the sending peer exceeded its message rate. */
@@ -61,4 +61,4 @@ export const GossipCodes = {
 } as const
 
 /** Union of the gossip codes. */
-export type GossipCode = (typeof GossipCodes)[keyof typeof GossipCodes]
+export type GossipErrorCode = (typeof GossipCode)[keyof typeof GossipCode]

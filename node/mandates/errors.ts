@@ -1,11 +1,11 @@
-import { BitwrkError } from '../../protocol/errors.js'
+import { errorBuilder } from '../../protocol/errors.js'
 
 /**
  * Error codes of `node/mandates` (protocol/spec/local-api.md, MAN-*). A mandate is the
  * operator's standing permission to trade (original §7.6): without one the node neither buys
  * nor offers a worker for sale.
  */
-export const MandateErrorCode = {
+export const MandateCode = {
   /** A grant with an invalid field (article, side, price, trades, expiry). Nothing is stored. */
   INVALID: 'MANDATE_INVALID',
   /** No live mandate for this article and side. */
@@ -20,17 +20,11 @@ export const MandateErrorCode = {
   TOO_MANY: 'MANDATE_TOO_MANY'
 } as const
 
-/** One of the {@link MandateErrorCode} values. */
-export type MandateErrorCode = (typeof MandateErrorCode)[keyof typeof MandateErrorCode]
+/** One of the {@link MandateCode} values. */
+export type MandateErrorCode = (typeof MandateCode)[keyof typeof MandateCode]
 
 /** Most mandates stored at once (a bound, DESIGN.md invariant 10; the UI lists them all). */
 export const MAX_MANDATES = 1000
 
 /** Builds a mandate BitwrkError. */
-export function mandateError(
-  code: MandateErrorCode,
-  message: string,
-  details: Record<string, unknown> = {}
-): BitwrkError<MandateErrorCode> {
-  return new BitwrkError(code, message, details)
-}
+export const mandateError = errorBuilder<MandateErrorCode>()

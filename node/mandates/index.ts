@@ -1,5 +1,5 @@
 /** Mandates: the operator's standing permission to buy or sell (original §7.6, protocol/spec/local-api.md MAN-*). */
-export { MAX_MANDATES, MandateErrorCode } from './errors.js'
+export { MAX_MANDATES, MandateCode, type MandateErrorCode } from './errors.js'
 export {
   decodeMandate,
   encodeMandate,

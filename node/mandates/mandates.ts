@@ -10,7 +10,7 @@ import { compareMoney, formatMoney, MONEY_FORMS, type Money, parseMoney } from '
 import { check, concat, corrupt, decodeSealed, readU64, seal, u64Bytes, Writer } from '../store/codec.js'
 import type { KvController, KvOp } from '../store/db.js'
 import { Bucket, prefixRange } from '../store/db.js'
-import { MAX_MANDATES, MandateErrorCode, mandateError } from './errors.js'
+import { MAX_MANDATES, MandateCode, mandateError } from './errors.js'
 
 /** Bucket byte of mandate records (key: byte ‖ u64 id), from the one bucket table (MAN-2). */
 export const MANDATE_BUCKET: number = Bucket.mandate
@@ -77,9 +77,9 @@ export type MandateUse =
   | {
       readonly ok: false
       readonly code:
-        | typeof MandateErrorCode.NOT_FOUND
-        | typeof MandateErrorCode.EXPIRED
-        | typeof MandateErrorCode.PRICE_LIMIT
+        | typeof MandateCode.NOT_FOUND
+        | typeof MandateCode.EXPIRED
+        | typeof MandateCode.PRICE_LIMIT
     }
 
 /** Outcome of {@link MandateBook.take}: a {@link MandateUse} whose success holds a trade. */
@@ -88,7 +88,7 @@ export type MandateTake =
   | Extract<MandateUse, { ok: false }>
 
 function invalid(field: string, why: string): never {
-  throw mandateError(MandateErrorCode.INVALID, `invalid mandate: ${why}`, { field })
+  throw mandateError(MandateCode.INVALID, `invalid mandate: ${why}`, { field })
 }
 
 function positiveInt(v: unknown, max: number, field: string): number {
@@ -289,7 +289,7 @@ export class MandateBook {
     const fields = parseGrant(grant, nowMs)
     return this.exclusive(async () => {
       if (this.byId.size >= MAX_MANDATES)
-        throw mandateError(MandateErrorCode.TOO_MANY, `at most ${MAX_MANDATES} mandates`)
+        throw mandateError(MandateCode.TOO_MANY, `at most ${MAX_MANDATES} mandates`)
       const mandate: Mandate = Object.freeze({ id: this.nextId, ...fields })
       const rec = encodeMandate(mandate)
       await this.kv.batch(
@@ -309,7 +309,7 @@ export class MandateBook {
   /** Deletes mandate `id`; throws `MANDATE_UNKNOWN` when there is none. */
   revoke(id: number): Promise<void> {
     return this.exclusive(async () => {
-      if (!this.byId.has(id)) throw mandateError(MandateErrorCode.UNKNOWN, 'no such mandate', { id })
+      if (!this.byId.has(id)) throw mandateError(MandateCode.UNKNOWN, 'no such mandate', { id })
       await this.commit([], [id])
     })
   }
@@ -343,10 +343,10 @@ export class MandateBook {
       return { use: { ok: true, mandate: m, price: price ?? m.price }, expired }
     }
     const code = sawLive
-      ? MandateErrorCode.PRICE_LIMIT
+      ? MandateCode.PRICE_LIMIT
       : expired.length > 0
-        ? MandateErrorCode.EXPIRED
-        : MandateErrorCode.NOT_FOUND
+        ? MandateCode.EXPIRED
+        : MandateCode.NOT_FOUND
     return { use: { ok: false, code }, expired }
   }
 

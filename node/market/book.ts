@@ -24,7 +24,7 @@ import { codeLabel } from '../metrics.js'
 import type { MarketMetrics } from './metrics.js'
 
 /** Error and ignore codes of the bid book (`BOOK_*`, MARKET-3 … MARKET-5). */
-export const BookCodes = {
+export const BookCode = {
   /** MARKET-5: the book holds `maxBids` live bids; the bid is dropped. */
   FULL: 'BOOK_FULL',
   /** MARKET-5: the participant already has `maxBidsPerParticipant` live bids. */
@@ -178,7 +178,7 @@ export class BidBook {
     const r = this.admit(bid, bytes, nowMs)
     if (r.result === 'accept' || r.code !== 'MATCH_LATE') return r
     if (this.live.size + this.synced.size >= this.opts.maxBids)
-      return { result: 'ignore', code: BookCodes.FULL }
+      return { result: 'ignore', code: BookCode.FULL }
     this.synced.set(bid.id, { bid, bytes, key: matchKey(bid.article, bid.price.currency) })
     return { result: 'accept', bid }
   }
@@ -316,14 +316,14 @@ export class BidBook {
 
   private admit(bid: Bid, bytes: Uint8Array, nowMs: number): BookAddResult {
     // [IGNORE] MARKET-3: only followed articles are booked (and forwarded).
-    if (!this.followed.has(bid.article)) return { result: 'ignore', code: BookCodes.NOT_FOLLOWED }
+    if (!this.followed.has(bid.article)) return { result: 'ignore', code: BookCode.NOT_FOLLOWED }
     // [IGNORE] MARKET-5: bounded book; a full book is no proof of misbehaviour.
     if (this.live.size >= this.opts.maxBids) {
       this.log.warn({ limit: this.opts.maxBids }, 'bid book full')
-      return { result: 'ignore', code: BookCodes.FULL }
+      return { result: 'ignore', code: BookCode.FULL }
     }
     if ((this.perParticipant.get(bid.address) ?? 0) >= this.opts.maxBidsPerParticipant)
-      return { result: 'ignore', code: BookCodes.PARTICIPANT_LIMIT }
+      return { result: 'ignore', code: BookCode.PARTICIPANT_LIMIT }
     const key = matchKey(bid.article, bid.price.currency)
     // [IGNORE] MATCH-4: late (epoch closed) or already pending.
     const a = this.matcher.add(key, matchableOf(bid), nowMs)
@@ -337,12 +337,12 @@ export class BidBook {
   private admitCancel(cancel: Cancel, nowMs: number, article: string | undefined): BookAddResult {
     const target = this.live.get(cancel.bidId)
     // [IGNORE] MARKET-4: unknown or terminal bid (we may not have seen it; no proof of anything).
-    if (target === undefined) return { result: 'ignore', code: BookCodes.UNKNOWN_BID }
+    if (target === undefined) return { result: 'ignore', code: BookCode.UNKNOWN_BID }
     // [REJECT] MARKET-4: signed by someone else than the bidder.
-    if (!cancelApplies(cancel, target.bid)) return { result: 'reject', code: BookCodes.NOT_OWNER }
+    if (!cancelApplies(cancel, target.bid)) return { result: 'reject', code: BookCode.NOT_OWNER }
     // [REJECT] MARKET-3: a cancel travels on its bid's topic.
     if (article !== undefined && target.bid.article !== article)
-      return { result: 'reject', code: BookCodes.WRONG_TOPIC }
+      return { result: 'reject', code: BookCode.WRONG_TOPIC }
     // [IGNORE] MATCH-4 / MATCH-10: late or already queued.
     const a = this.matcher.cancel(
       target.key,

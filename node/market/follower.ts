@@ -15,7 +15,7 @@ import {
   signTxMessage,
   type Transaction,
   TX_REFUSAL_SEVERITY,
-  TxError,
+  TxCode,
   type TxMessage,
   validateTxMessage
 } from '../../protocol/transaction/index.js'
@@ -26,7 +26,7 @@ import type { ValidationContext, ValidationResult } from '../gossip/types.js'
 import type { Logger } from '../logger.js'
 import { codeLabel } from '../metrics.js'
 import type { BidRepository } from '../store/bids.js'
-import { StoreError } from '../store/errors.js'
+import { StoreCode } from '../store/errors.js'
 import type { TransactionRepository } from '../store/transactions.js'
 import type { MarketMetrics } from './metrics.js'
 
@@ -34,7 +34,7 @@ import type { MarketMetrics } from './metrics.js'
 const MIN_PUBLISH_WINDOW_MS = 10_000
 
 /** Codes of the transaction follower (`MARKET_*`, MARKET-9 … MARKET-12). */
-export const MarketTxCodes = {
+export const MarketTxCode = {
   /** MARKET-9: no followed transaction has this id (not matched here, or views differ). */
   UNKNOWN_TX: 'MARKET_UNKNOWN_TX',
   /** MARKET-9: the message's transaction belongs to another article's topic. */
@@ -208,7 +208,7 @@ export class TransactionFollower {
       msg = decodeTxMessage(data)
     } catch (err) {
       // [REJECT] TX-6: framing and size.
-      return { result: 'reject', code: isBitwrkError(err) ? err.code : TxError.MALFORMED }
+      return { result: 'reject', code: isBitwrkError(err) ? err.code : TxCode.MALFORMED }
     }
     // [REJECT] TX-4 … TX-7: the document, before any lookup.
     const parsed = parseTxDocument(msg.document)
@@ -225,10 +225,10 @@ export class TransactionFollower {
       // txWaitMs in case our epoch closes a moment later than the sender's (timer jitter,
       // clock skew); never waited for here, because GossipSub handles a peer's RPCs in order.
       this.stash(txid, msg, ctx.article)
-      return { result: 'ignore', code: MarketTxCodes.UNKNOWN_TX }
+      return { result: 'ignore', code: MarketTxCode.UNKNOWN_TX }
     }
     // [REJECT] MARKET-9: the txid commits to the bids, hence to the article of the topic.
-    if (entry.tx.terms.article !== ctx.article) return { result: 'reject', code: MarketTxCodes.WRONG_TOPIC }
+    if (entry.tx.terms.article !== ctx.article) return { result: 'reject', code: MarketTxCode.WRONG_TOPIC }
     const e = entry
     return this.serial(txid, async (): Promise<ValidationResult> => {
       // [IGNORE/REJECT] TX-8 … TX-17 by TX-20 severity; signatures last.
@@ -238,7 +238,7 @@ export class TransactionFollower {
         await this.commit(e, v.tx)
       } catch (err) {
         this.log.error({ txid, err: String(err) }, 'storing a transaction message failed')
-        return { result: 'ignore', code: MarketTxCodes.STORE_FAILED }
+        return { result: 'ignore', code: MarketTxCode.STORE_FAILED }
       }
       return { result: 'accept' }
     })
@@ -255,7 +255,7 @@ export class TransactionFollower {
       try {
         await this.o.bids.markUsed(bidId, entry.tx.id)
       } catch (err) {
-        if (isBitwrkError(err, StoreError.BID_ALREADY_USED) || isBitwrkError(err, StoreError.BID_UNKNOWN)) {
+        if (isBitwrkError(err, StoreCode.BID_ALREADY_USED) || isBitwrkError(err, StoreCode.BID_UNKNOWN)) {
           this.log.warn({ txid: entry.tx.id, code: err.code }, 'bid not usable: not establishing')
           return false
         }
@@ -274,7 +274,7 @@ export class TransactionFollower {
     const entry = this.txs.get(txid)
     if (entry === undefined || entry.party === null)
       return Promise.reject(
-        new BitwrkError(MarketTxCodes.NOT_A_PARTY, 'not a party of this transaction', { txid })
+        new BitwrkError(MarketTxCode.NOT_A_PARTY, 'not a party of this transaction', { txid })
       )
     return this.serial(txid, () => this.signAndSend(entry, content))
   }
@@ -290,12 +290,12 @@ export class TransactionFollower {
     const entry = this.txs.get(txid)
     if (entry === undefined || entry.party === null)
       return Promise.reject(
-        new BitwrkError(MarketTxCodes.NOT_A_PARTY, 'not a party of this transaction', { txid })
+        new BitwrkError(MarketTxCode.NOT_A_PARTY, 'not a party of this transaction', { txid })
       )
     return this.serial(txid, async () => {
       const v = validateTxMessage(entry.tx, msg, this.o.clock())
       if (v.result !== 'accept')
-        throw new BitwrkError(MarketTxCodes.REFUSED, 'phase machine refused own message', {
+        throw new BitwrkError(MarketTxCode.REFUSED, 'phase machine refused own message', {
           txid,
           code: v.code
         })
@@ -357,7 +357,7 @@ export class TransactionFollower {
     const msg = signTxMessage(this.o.identity, entry.tx.id, content)
     const v = validateTxMessage(entry.tx, msg, this.o.clock())
     if (v.result !== 'accept')
-      throw new BitwrkError(MarketTxCodes.REFUSED, 'phase machine refused own message', {
+      throw new BitwrkError(MarketTxCode.REFUSED, 'phase machine refused own message', {
         txid: entry.tx.id,
         code: v.code
       })

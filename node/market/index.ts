@@ -14,7 +14,7 @@ export {
   BidBook,
   type BidBookOptions,
   type BookAddResult,
-  BookCodes,
+  BookCode,
   type BookEpoch,
   type BookMatch,
   DEFAULT_BOOK_LIMITS,
@@ -28,7 +28,7 @@ export {
   NodeTradeCode
 } from './buy.js'
 export {
-  MarketTxCodes,
+  MarketTxCode,
   TransactionFollower,
   type TransactionFollowerOptions,
   type TxEntry,
@@ -41,7 +41,7 @@ export {
   DEFAULT_HISTORY_EPOCHS,
   type EpochEvent,
   Market,
-  MarketCodes,
+  MarketCode,
   type MarketEvents,
   type MarketOptions,
   type MatchEvent,

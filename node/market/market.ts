@@ -44,7 +44,7 @@ import {
 import type { MarketMetrics } from './metrics.js'
 
 /** Codes of the market service (`MARKET_*`). */
-export const MarketCodes = {
+export const MarketCode = {
   /** `placeBid` / `cancelBid` for an article the node does not follow. */
   NOT_FOLLOWED: 'MARKET_NOT_FOLLOWED',
   /** A BUY needs `work` (work hash and buyer secret) to establish automatically (MARKET-7). */
@@ -362,19 +362,19 @@ export class Market extends TypedEventEmitter<MarketEvents> {
    * for invalid fields, BOOK_* / MATCH_LATE when the book refuses it.
    */
   async placeBid(req: PlaceBidRequest): Promise<Bid> {
-    if (!this.running) throw new BitwrkError(MarketCodes.NOT_RUNNING, 'market not running')
+    if (!this.running) throw new BitwrkError(MarketCode.NOT_RUNNING, 'market not running')
     if (!this.o.book.follows(req.article))
-      throw new BitwrkError(MarketCodes.NOT_FOLLOWED, 'article not followed', { article: req.article })
+      throw new BitwrkError(MarketCode.NOT_FOLLOWED, 'article not followed', { article: req.article })
     const lifetime = req.lifetimeMs ?? BID_MAX_LIFETIME_MS
     if (!Number.isSafeInteger(lifetime) || lifetime <= 0 || lifetime > BID_MAX_LIFETIME_MS)
-      throw new BitwrkError(MarketCodes.BAD_REQUEST, 'lifetime must be 1 … 120000 ms', { lifetime })
+      throw new BitwrkError(MarketCode.BAD_REQUEST, 'lifetime must be 1 … 120000 ms', { lifetime })
     let work: BuyerWork | undefined
     if (req.side === 'BUY') {
       work = req.work
       if (work === undefined)
-        throw new BitwrkError(MarketCodes.WORK_REQUIRED, 'a BUY needs its work commitment')
+        throw new BitwrkError(MarketCode.WORK_REQUIRED, 'a BUY needs its work commitment')
       if (!HEX64.test(work.workHash) || !HEX64.test(work.buyerSecret))
-        throw new BitwrkError(MarketCodes.BAD_REQUEST, 'work hash and buyer secret are 64 lowercase hex')
+        throw new BitwrkError(MarketCode.BAD_REQUEST, 'work hash and buyer secret are 64 lowercase hex')
     }
     const createdMs = this.o.clock()
     const bid = signBid(this.o.identity, {
@@ -413,7 +413,7 @@ export class Market extends TypedEventEmitter<MarketEvents> {
    */
   async cancelBid(bidId: string): Promise<Cancel> {
     const own = this.own.get(bidId)
-    if (own === undefined) throw new BitwrkError(MarketCodes.UNKNOWN_BID, 'not a live own bid', { bidId })
+    if (own === undefined) throw new BitwrkError(MarketCode.UNKNOWN_BID, 'not a live own bid', { bidId })
     const cancel = signCancel(this.o.identity, { bidId, createdMs: this.o.clock() })
     this.o.book.addOwnCancel(cancel, this.o.clock())
     this.publishLoop(

@@ -5,9 +5,10 @@
  */
 import { isBitwrkError } from '../../protocol/errors.js'
 import type { Transaction, TxMessage } from '../../protocol/transaction/index.js'
+import { KeyedListeners } from '../../protocol/util/index.js'
 import type { TxChannel } from '../trade/channel.js'
 import { TradeCode, tradeError } from '../trade/errors.js'
-import { MarketTxCodes } from './follower.js'
+import { MarketTxCode } from './follower.js'
 import type { Market } from './market.js'
 
 /** Retired records kept for `current` after the market stops following them (bounded). */
@@ -19,7 +20,7 @@ const RETIRE_WAIT_MS = 1000
 /** The market's transaction topic as a {@link TxChannel}. */
 export class MarketTxChannel implements TxChannel {
   private readonly retired = new Map<string, Transaction>()
-  private readonly listeners = new Map<string, Set<(tx: Transaction) => void>>()
+  private readonly listeners = new KeyedListeners<string, Transaction>()
 
   constructor(
     private readonly market: Market,
@@ -41,7 +42,7 @@ export class MarketTxChannel implements TxChannel {
     try {
       return await this.market.txs.publishSigned(message)
     } catch (err) {
-      if (isBitwrkError(err, MarketTxCodes.REFUSED) || isBitwrkError(err, MarketTxCodes.NOT_A_PARTY))
+      if (isBitwrkError(err, MarketTxCode.REFUSED) || isBitwrkError(err, MarketTxCode.NOT_A_PARTY))
         throw tradeError(TradeCode.PUBLISH_REFUSED, 'own message refused', {
           txCode: String((err.details as { code?: unknown }).code ?? err.code)
         })
@@ -56,17 +57,7 @@ export class MarketTxChannel implements TxChannel {
 
   /** @inheritdoc */
   onChange(txid: string, listener: (tx: Transaction) => void): () => void {
-    let set = this.listeners.get(txid)
-    if (set === undefined) {
-      set = new Set()
-      this.listeners.set(txid, set)
-    }
-    set.add(listener)
-    return () => {
-      const s = this.listeners.get(txid)
-      s?.delete(listener)
-      if (s?.size === 0) this.listeners.delete(txid)
-    }
+    return this.listeners.add(txid, listener)
   }
 
   /** @inheritdoc */
@@ -91,6 +82,6 @@ export class MarketTxChannel implements TxChannel {
   }
 
   private changed(tx: Transaction): void {
-    for (const l of [...(this.listeners.get(tx.id) ?? [])]) l(tx)
+    this.listeners.emit(tx.id, tx)
   }
 }

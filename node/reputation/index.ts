@@ -5,9 +5,9 @@ export {
   type EquivocationEvent,
   MAX_RECENT_EVENTS,
   type RecentEvent,
-  ReputationCodes,
   type ReputationEvents,
   ReputationService,
+  ReputationServiceCode,
   type ReputationServiceOptions,
   type ReputationView
 } from './service.js'

@@ -37,7 +37,7 @@ import type { SettingsRepository } from '../store/settings.js'
 import { conflictProof } from './detect.js'
 
 /** Codes of the reputation service (`REPUTATION_*`, REP-22 … REP-25). */
-export const ReputationCodes = {
+export const ReputationServiceCode = {
   /** REP-23: the counterparty is blocked (equivocated, or score at or below `blocked`). */
   BLOCKED: 'REPUTATION_BLOCKED',
   /** REP-23: the counterparty's score is below `establishMin`. */
@@ -300,9 +300,9 @@ export class ReputationService extends TypedEventEmitter<ReputationEvents> {
   establishRefusal(address: string, peerId: string): string | undefined {
     const a = [this.assess({ kind: 'address', id: address }), this.assess({ kind: 'peer', id: peerId })]
     const code = a.some((x) => x.blocked)
-      ? ReputationCodes.BLOCKED
+      ? ReputationServiceCode.BLOCKED
       : a.some((x) => !x.canEstablish)
-        ? ReputationCodes.DISTRUSTED
+        ? ReputationServiceCode.DISTRUSTED
         : undefined
     if (code !== undefined) this.metrics?.refusals.inc({ code })
     return code
@@ -370,12 +370,12 @@ export class ReputationService extends TypedEventEmitter<ReputationEvents> {
     const v = validateEquivocation(data, this.o.network !== undefined ? { network: this.o.network } : {})
     if (v.result === 'reject') return { result: 'reject', code: v.code }
     if (this.assess({ kind: 'address', id: v.participant }).equivocated)
-      return { result: 'ignore', code: ReputationCodes.KNOWN_PROOF }
+      return { result: 'ignore', code: ReputationServiceCode.KNOWN_PROOF }
     try {
       await this.adoptProof(data, v.participant, v.id, 'gossip')
     } catch (err) {
       this.log.error({ err: String(err) }, 'storing an equivocation proof failed')
-      return { result: 'ignore', code: ReputationCodes.STORE_FAILED }
+      return { result: 'ignore', code: ReputationServiceCode.STORE_FAILED }
     }
     return { result: 'accept' }
   }

@@ -7,7 +7,7 @@ import { isArticle } from '../../protocol/article/index.js'
 import { isTxid, MAX_TRANSACTION_LIFE_MS } from '../../protocol/transaction/index.js'
 import { check, concat, decodeSealed, fromUtf8, readU64, seal, u64Bytes, utf8, Writer } from './codec.js'
 import { Bucket, type KvController, type KvOp, Mutex, prefixRange } from './db.js'
-import { faultOf, type Listing, StoreError, storeError } from './errors.js'
+import { faultOf, type Listing, StoreCode, storeError } from './errors.js'
 
 /** Largest signed bid stored, in bytes (4× the bid codec's 1024-byte limit, BID_MAX_ENCODED_BYTES). */
 export const MAX_STORED_BID_BYTES = 4096
@@ -54,7 +54,7 @@ const SIDES: readonly BidSide[] = ['buy', 'sell']
 /** Throws STORE_INVALID unless `bid` is well formed (caller bug: nothing is written). */
 function checkBid(bid: StoredBid): void {
   const bad = (why: string): never => {
-    throw storeError(StoreError.INVALID, `invalid bid: ${why}`)
+    throw storeError(StoreCode.INVALID, `invalid bid: ${why}`)
   }
   if (typeof bid.id !== 'string' || !BID_ID.test(bid.id)) bad('id')
   if (!isArticle(bid.article)) bad('article')
@@ -192,7 +192,7 @@ export class BidRepository {
         const id = fromUtf8(k.subarray(9))
         const bid = await this.get(id)
         if (bid === undefined || bid.expiresMs !== readU64(k, 1))
-          throw storeError(StoreError.CORRUPT, 'expiry index entry without its bid')
+          throw storeError(StoreCode.CORRUPT, 'expiry index entry without its bid')
         items.push(bid)
       } catch (err) {
         corrupt.push(faultOf('bidExpiry', k, err))
@@ -256,20 +256,20 @@ export class BidRepository {
    * existing mark is STORE_CORRUPT (and the bid stays unusable).
    */
   markUsed(bidId: string, txId: string): Promise<UsedMark> {
-    if (!BID_ID.test(bidId) || !isTxid(txId)) throw storeError(StoreError.INVALID, 'invalid bid or tx id')
+    if (!BID_ID.test(bidId) || !isTxid(txId)) throw storeError(StoreCode.INVALID, 'invalid bid or tx id')
     return this.lock.run(async () => {
       const key = usedKey(bidId)
       const existing = await this.kv.get(key)
       if (existing !== undefined) {
         const mark = decodeUsed(key, existing)
         if (mark.txId === txId) return mark
-        throw storeError(StoreError.BID_ALREADY_USED, 'bid already used in another transaction', {
+        throw storeError(StoreCode.BID_ALREADY_USED, 'bid already used in another transaction', {
           bidId,
           txId: mark.txId
         })
       }
       const bid = await this.get(bidId)
-      if (bid === undefined) throw storeError(StoreError.BID_UNKNOWN, 'not an own bid', { bidId })
+      if (bid === undefined) throw storeError(StoreCode.BID_UNKNOWN, 'not an own bid', { bidId })
       const mark: UsedMark = Object.freeze({ bidId, txId, expiresMs: bid.expiresMs })
       await this.kv.batch([{ type: 'put', key, value: seal(key, encodeUsed(mark)) }], { sync: true })
       return mark

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { ByteReader, ByteWriter, READ_FAILURE_TEXT, type ReadFailure } from '../../cafs/transfer/codec.js'
-import { StoreError, storeError } from './errors.js'
+import { StoreCode, storeError } from './errors.js'
 
 /** Bytes of the checksum appended to every value: the first 4 bytes of SHA-256(key ‖ payload). */
 export const CHECKSUM_BYTES = 4
@@ -60,7 +60,7 @@ export class Writer {
 
 /** Throws STORE_CORRUPT with `why`. */
 export function corrupt(why: string): never {
-  throw storeError(StoreError.CORRUPT, `corrupt record: ${why}`)
+  throw storeError(StoreCode.CORRUPT, `corrupt record: ${why}`)
 }
 
 /** Reads fields written by {@link Writer} (over {@link ByteReader}); every failure is STORE_CORRUPT. */

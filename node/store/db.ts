@@ -6,7 +6,7 @@
 import { Level } from 'level'
 import { Bucket } from './buckets.js'
 import { concat, decodeSealed, seal, utf8, Writer } from './codec.js'
-import { StoreError, storeError } from './errors.js'
+import { StoreCode, storeError } from './errors.js'
 
 export { Bucket, type BucketName } from './buckets.js'
 
@@ -61,7 +61,7 @@ export interface KvController {
 }
 
 function closedError(): Error {
-  return storeError(StoreError.CLOSED, 'store is closed')
+  return storeError(StoreCode.CLOSED, 'store is closed')
 }
 
 /** Lexicographic comparison of byte strings. */
@@ -154,7 +154,7 @@ export async function openLevelController(path: string): Promise<KvController> {
   } catch (err) {
     const cause = (err as { cause?: { code?: unknown } }).cause
     if (cause?.code === 'LEVEL_LOCKED')
-      throw storeError(StoreError.LOCKED, `database ${path} is in use by another process`, { path })
+      throw storeError(StoreCode.LOCKED, `database ${path} is in use by another process`, { path })
     throw err
   }
   let closing: Promise<void> | undefined
@@ -209,7 +209,7 @@ export async function checkSchema(kv: KvController): Promise<void> {
   const value = await kv.get(SCHEMA_KEY)
   if (value === undefined) {
     for await (const _ of kv.entries({ limit: 1 }))
-      throw storeError(StoreError.SCHEMA_MISMATCH, 'database holds data but no schema version', {
+      throw storeError(StoreCode.SCHEMA_MISMATCH, 'database holds data but no schema version', {
         expected: SCHEMA_VERSION
       })
     await kv.batch([{ type: 'put', key: SCHEMA_KEY, value: schemaValue(SCHEMA_VERSION) }], { sync: true })
@@ -217,7 +217,7 @@ export async function checkSchema(kv: KvController): Promise<void> {
   }
   const found = decodeSealed(SCHEMA_KEY, value, (r) => r.u32())
   if (found !== SCHEMA_VERSION)
-    throw storeError(StoreError.SCHEMA_MISMATCH, `database schema ${found}, expected ${SCHEMA_VERSION}`, {
+    throw storeError(StoreCode.SCHEMA_MISMATCH, `database schema ${found}, expected ${SCHEMA_VERSION}`, {
       found,
       expected: SCHEMA_VERSION
     })

@@ -1,10 +1,10 @@
-import { BitwrkError } from '../../protocol/errors.js'
+import { BitwrkError, errorBuilder } from '../../protocol/errors.js'
 
 /**
  * Error codes of `node/store` (layout: node/store/README.md). The disk is untrusted input: a
  * record that does not decode or validate is `STORE_CORRUPT`, never silently dropped.
  */
-export const StoreError = {
+export const StoreCode = {
   /** The database holds another schema version, or data without a version key. */
   SCHEMA_MISMATCH: 'STORE_SCHEMA_MISMATCH',
   /** A stored record failed its checksum, did not decode, or holds invalid values. */
@@ -41,16 +41,10 @@ export const StoreError = {
 } as const
 
 /** Union of the store error codes. */
-export type StoreErrorCode = (typeof StoreError)[keyof typeof StoreError]
+export type StoreErrorCode = (typeof StoreCode)[keyof typeof StoreCode]
 
 /** Builds a store BitwrkError. */
-export function storeError(
-  code: StoreErrorCode,
-  message: string,
-  details: Record<string, unknown> = {}
-): BitwrkError<StoreErrorCode> {
-  return new BitwrkError(code, message, details)
-}
+export const storeError = errorBuilder<StoreErrorCode>()
 
 /** A record that could not be read, reported by listings instead of being dropped silently. */
 export interface StoreFault {

@@ -10,7 +10,7 @@ import { manifestBytesFor } from '../../cafs/transfer/limits.js'
 import { KEY_LENGTH, type Manifest } from '../../cafs/types.js'
 import { check, concat, decodeSealed, seal, u64Bytes, Writer } from './codec.js'
 import { Bucket, type KvController, type KvOp, Mutex, prefixRange } from './db.js'
-import { StoreError, storeError } from './errors.js'
+import { StoreCode, storeError } from './errors.js'
 
 /** Default bound on remembered files (invariant 10), as the daemon's former in-memory index. */
 export const DEFAULT_MAX_FILES = 10_000
@@ -20,7 +20,7 @@ const MAX_MANIFEST_BYTES = manifestBytesFor(MANIFEST_MAX_CHUNKS)
 
 /** Key of a file record. */
 export function fileKeyOf(fileKey: Uint8Array): Uint8Array {
-  if (fileKey.length !== KEY_LENGTH) throw storeError(StoreError.INVALID, 'a file key has 32 bytes')
+  if (fileKey.length !== KEY_LENGTH) throw storeError(StoreCode.INVALID, 'a file key has 32 bytes')
   return concat(Uint8Array.of(Bucket.file), fileKey)
 }
 
@@ -55,14 +55,14 @@ export class FileRepository {
    * forgets the oldest files beyond the bound. Returns how many were forgotten.
    */
   put(manifest: Manifest, nowMs: number): Promise<number> {
-    if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw storeError(StoreError.INVALID, 'invalid time')
+    if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw storeError(StoreCode.INVALID, 'invalid time')
     const key = fileKeyOf(manifest.fileKey)
     // encodeManifest checks the manifest (CAFS-9); an invalid one is refused before any write
     let bytes: Uint8Array
     try {
       bytes = encodeManifest(manifest)
     } catch {
-      throw storeError(StoreError.INVALID, 'invalid manifest')
+      throw storeError(StoreCode.INVALID, 'invalid manifest')
     }
     return this.lock.run(async () => {
       const old = await this.kv.get(key)

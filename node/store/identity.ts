@@ -6,7 +6,7 @@
 import { chmod, mkdir, open, stat, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { Identity } from '../../protocol/identity/index.js'
-import { StoreError, storeError } from './errors.js'
+import { StoreCode, storeError } from './errors.js'
 import { checkNotSharedWritable, checkOwner, modeText, POSIX_MODES } from './permissions.js'
 
 /** File name of the key inside the data directory (the original client's name). */
@@ -71,7 +71,7 @@ export async function createKeyFile(dir: string, wif: string): Promise<string> {
     fh = await open(path, 'wx', KEY_FILE_MODE)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-      throw storeError(StoreError.KEY_EXISTS, `key file ${path} already exists; refusing to overwrite it`, {
+      throw storeError(StoreCode.KEY_EXISTS, `key file ${path} already exists; refusing to overwrite it`, {
         path
       })
     throw err
@@ -101,26 +101,26 @@ export async function loadKeyFile(dir: string): Promise<{ identity: Identity; pa
     fh = await open(path, 'r')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw storeError(StoreError.KEY_MISSING, `no key file at ${path}`, { path })
+      throw storeError(StoreCode.KEY_MISSING, `no key file at ${path}`, { path })
     throw err
   }
   try {
     const st = await fh.stat()
     if (!st.isFile())
-      throw storeError(StoreError.KEY_PERMISSIONS, `key file ${path} is not a regular file`, { path })
+      throw storeError(StoreCode.KEY_PERMISSIONS, `key file ${path} is not a regular file`, { path })
     if (POSIX_MODES && (st.mode & KEY_FORBIDDEN_BITS) !== 0)
       throw storeError(
-        StoreError.KEY_PERMISSIONS,
+        StoreCode.KEY_PERMISSIONS,
         `key file ${path} is accessible by group or others (mode ${modeText(st.mode)}); run 'chmod 600 ${path}'`,
         { path, mode: modeText(st.mode) }
       )
     if (st.size > MAX_KEY_FILE_BYTES)
-      throw storeError(StoreError.KEY_CORRUPT, `key file ${path} is too large for a WIF key`, { path })
+      throw storeError(StoreCode.KEY_CORRUPT, `key file ${path} is too large for a WIF key`, { path })
     const text = (await fh.readFile('utf8')).trim()
     try {
       return { identity: Identity.fromWif(text), path }
     } catch {
-      throw storeError(StoreError.KEY_CORRUPT, `key file ${path} does not hold a valid WIF key`, { path })
+      throw storeError(StoreCode.KEY_CORRUPT, `key file ${path} does not hold a valid WIF key`, { path })
     }
   } finally {
     await fh.close()
@@ -139,7 +139,7 @@ export async function loadOrCreateIdentity(
   try {
     return { ...(await loadKeyFile(dir)), created: false }
   } catch (err) {
-    if (random === undefined || (err as { code?: unknown }).code !== StoreError.KEY_MISSING) throw err
+    if (random === undefined || (err as { code?: unknown }).code !== StoreCode.KEY_MISSING) throw err
   }
   const identity = Identity.generate(random)
   const path = await createKeyFile(dir, identity.toWif())

@@ -39,7 +39,7 @@ export {
   SCHEMA_VERSION,
   type WriteOptions
 } from './db.js'
-export { type Listing, StoreError, type StoreErrorCode, type StoreFault } from './errors.js'
+export { type Listing, StoreCode, type StoreErrorCode, type StoreFault } from './errors.js'
 export { DEFAULT_MAX_FILES, decodeFile, FileRepository, fileKeyOf } from './files.js'
 export {
   createKeyFile,

@@ -4,7 +4,7 @@
  */
 import { check, concat, decodeSealed, fromUtf8, readU64, seal, u64Bytes, utf8, Writer } from './codec.js'
 import { Bucket, type KvController, type KvOp, Mutex, prefixRange } from './db.js'
-import { faultOf, type Listing, StoreError, storeError } from './errors.js'
+import { faultOf, type Listing, StoreCode, storeError } from './errors.js'
 
 /** Default bound on stored peers (invariant 10); a redial list needs far fewer. */
 export const DEFAULT_MAX_PEERS = 1000
@@ -40,7 +40,7 @@ function checkPeer(p: StoredPeer): void {
     ) &&
     Number.isSafeInteger(p.lastSeenMs) &&
     p.lastSeenMs >= 0
-  if (!ok) throw storeError(StoreError.INVALID, 'invalid peer record')
+  if (!ok) throw storeError(StoreCode.INVALID, 'invalid peer record')
 }
 
 /** Key of a peer record. */

@@ -8,7 +8,7 @@
 import type { Stats } from 'node:fs'
 import { chmod, lstat, opendir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { StoreError, storeError } from './errors.js'
+import { StoreCode, storeError } from './errors.js'
 
 /** Whether POSIX permission bits and owners mean anything here (Windows reports fixed modes). */
 export const POSIX_MODES = process.platform !== 'win32'
@@ -46,7 +46,7 @@ export function checkOwner(path: string, st: Stats, options: OwnerOptions = {}):
   const uid = ownerOf(options)
   if (!POSIX_MODES || uid === undefined || st.uid === uid) return
   throw storeError(
-    StoreError.DIR_OWNER,
+    StoreCode.DIR_OWNER,
     `${path} belongs to user ${st.uid}, not to this user (${uid}); run 'chown -R ${uid} <data-dir>' or use another --data-dir`,
     { path, owner: st.uid, uid }
   )
@@ -56,7 +56,7 @@ export function checkOwner(path: string, st: Stats, options: OwnerOptions = {}):
 export function checkNotSharedWritable(path: string, st: Stats): void {
   if (!POSIX_MODES || (st.mode & SHARED_WRITE_BITS) === 0) return
   throw storeError(
-    StoreError.KEY_PERMISSIONS,
+    StoreCode.KEY_PERMISSIONS,
     `${path} is writable by group or others (mode ${modeText(st.mode)}); run 'chmod -R go-w ${path}' if nobody else changed it`,
     { path, mode: modeText(st.mode) }
   )

@@ -6,7 +6,7 @@
 import { REPUTATION_COUNTERS } from '../../protocol/reputation/index.js'
 import { check, concat, decodeSealed, fromUtf8, seal, utf8, Writer } from './codec.js'
 import { Bucket, type KvController, Mutex, prefixRange } from './db.js'
-import { faultOf, type Listing, StoreError, storeError } from './errors.js'
+import { faultOf, type Listing, StoreCode, storeError } from './errors.js'
 
 /**
  * The counters kept per subject, in their stored order (append only: the order is the format).
@@ -58,7 +58,7 @@ function validSubject(s: Subject): boolean {
 
 /** Key of a subject's record: kind byte ‖ UTF-8 id. */
 export function reputationKey(s: Subject): Uint8Array {
-  if (!validSubject(s)) throw storeError(StoreError.INVALID, 'invalid reputation subject')
+  if (!validSubject(s)) throw storeError(StoreCode.INVALID, 'invalid reputation subject')
   return concat(Uint8Array.of(Bucket.reputation, KIND_BYTE[s.kind]), utf8(s.id))
 }
 
@@ -138,10 +138,10 @@ export class ReputationRepository {
     const add = delta.add ?? {}
     for (const [n, v] of Object.entries(add))
       if (!(COUNTER_NAMES as readonly string[]).includes(n) || !Number.isSafeInteger(v) || (v as number) < 0)
-        throw storeError(StoreError.INVALID, 'invalid counter increment')
+        throw storeError(StoreCode.INVALID, 'invalid counter increment')
     if (delta.evidenceId !== undefined && !EVIDENCE_ID.test(delta.evidenceId))
-      throw storeError(StoreError.INVALID, 'invalid evidence id')
-    if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw storeError(StoreError.INVALID, 'invalid time')
+      throw storeError(StoreCode.INVALID, 'invalid evidence id')
+    if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw storeError(StoreCode.INVALID, 'invalid time')
     return this.lock.run(async () => {
       const old = await this.get(subject)
       const counters = { ...(old?.counters ?? ZERO_COUNTERS) }

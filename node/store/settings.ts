@@ -6,7 +6,7 @@
 import { isArticle } from '../../protocol/article/index.js'
 import { check, concat, decodeSealed, fromUtf8, seal, utf8, Writer } from './codec.js'
 import { Bucket, type KvController, prefixRange } from './db.js'
-import { faultOf, type Listing, StoreError, storeError } from './errors.js'
+import { faultOf, type Listing, StoreCode, storeError } from './errors.js'
 
 /** Setting names: lower-case dotted words, at most 64 characters. */
 const SETTING_NAME = /^[a-z][a-z0-9._-]{0,63}$/
@@ -52,7 +52,7 @@ export class SettingsRepository {
   /** Follows `article` from `nowMs` (keeps the first time when already followed). */
   async follow(article: string, nowMs: number): Promise<Subscription> {
     if (!isArticle(article) || !Number.isSafeInteger(nowMs) || nowMs < 0)
-      throw storeError(StoreError.INVALID, 'invalid subscription')
+      throw storeError(StoreCode.INVALID, 'invalid subscription')
     const key = subscriptionKey(article)
     const old = await this.kv.get(key)
     if (old !== undefined) {
@@ -68,7 +68,7 @@ export class SettingsRepository {
 
   /** Stops following `article`. */
   async unfollow(article: string): Promise<void> {
-    if (!isArticle(article)) throw storeError(StoreError.INVALID, 'invalid article')
+    if (!isArticle(article)) throw storeError(StoreCode.INVALID, 'invalid article')
     await this.kv.batch([{ type: 'del', key: subscriptionKey(article) }])
   }
 
@@ -88,7 +88,7 @@ export class SettingsRepository {
 
   /** The value of setting `name`, or undefined; STORE_CORRUPT when unreadable. */
   async get(name: string): Promise<string | undefined> {
-    if (!SETTING_NAME.test(name)) throw storeError(StoreError.INVALID, 'invalid setting name')
+    if (!SETTING_NAME.test(name)) throw storeError(StoreCode.INVALID, 'invalid setting name')
     const key = settingKey(name)
     const v = await this.kv.get(key)
     return v === undefined ? undefined : decodeSetting(key, v)
@@ -96,10 +96,10 @@ export class SettingsRepository {
 
   /** Sets (or, with undefined, deletes) setting `name`. */
   async set(name: string, value: string | undefined): Promise<void> {
-    if (!SETTING_NAME.test(name)) throw storeError(StoreError.INVALID, 'invalid setting name')
+    if (!SETTING_NAME.test(name)) throw storeError(StoreCode.INVALID, 'invalid setting name')
     const key = settingKey(name)
     if (value === undefined) return this.kv.batch([{ type: 'del', key }])
-    if (utf8(value).length > MAX_SETTING_BYTES) throw storeError(StoreError.INVALID, 'setting too large')
+    if (utf8(value).length > MAX_SETTING_BYTES) throw storeError(StoreCode.INVALID, 'setting too large')
     return this.kv.batch([{ type: 'put', key, value: seal(key, new Writer().str(value).finish()) }])
   }
 }

@@ -37,7 +37,7 @@ import {
   Writer
 } from './codec.js'
 import { Bucket, type KvController, type KvOp, Mutex, prefixRange } from './db.js'
-import { faultOf, type Listing, StoreError, type StoreFault, storeError } from './errors.js'
+import { faultOf, type Listing, StoreCode, type StoreFault, storeError } from './errors.js'
 
 /**
  * Most messages stored per transaction. The longest path of the phase machine accepts 5
@@ -244,7 +244,7 @@ export class TransactionRepository {
     const tx = createTransaction(terms)
     return this.lock.run(async () => {
       if ((await this.kv.get(txKey(tx.id))) !== undefined)
-        throw storeError(StoreError.TX_EXISTS, 'transaction exists', { txid: tx.id })
+        throw storeError(StoreCode.TX_EXISTS, 'transaction exists', { txid: tx.id })
       await this.kv.batch(this.writeOps(tx, 0, null), { sync: true })
       return tx
     })
@@ -268,20 +268,20 @@ export class TransactionRepository {
    * revision must equal it.
    */
   save(tx: Transaction, expectRevision?: number): Promise<void> {
-    if (!isTxid(tx.id)) throw storeError(StoreError.INVALID, 'invalid transaction id')
-    if (tx.evidence.length > MAX_TX_MESSAGES) throw storeError(StoreError.INVALID, 'too many messages')
+    if (!isTxid(tx.id)) throw storeError(StoreCode.INVALID, 'invalid transaction id')
+    if (tx.evidence.length > MAX_TX_MESSAGES) throw storeError(StoreCode.INVALID, 'too many messages')
     return this.lock.run(async () => {
       const key = txKey(tx.id)
       const raw = await this.kv.get(key)
       if (raw === undefined) {
         if (expectRevision !== undefined)
-          throw storeError(StoreError.TX_UNKNOWN, 'transaction not stored', { txid: tx.id })
+          throw storeError(StoreCode.TX_UNKNOWN, 'transaction not stored', { txid: tx.id })
         await this.kv.batch(this.writeOps(tx, 0, null), { sync: true })
         return
       }
       const stored = decodeTxHeader(key, raw)
       const conflict = (why: string): never => {
-        throw storeError(StoreError.TX_CONFLICT, `transaction conflict: ${why}`, { txid: tx.id })
+        throw storeError(StoreCode.TX_CONFLICT, `transaction conflict: ${why}`, { txid: tx.id })
       }
       if (expectRevision !== undefined && stored.revision !== expectRevision) conflict('stale revision')
       if (stored.revision > tx.revision || stored.messageCount > tx.evidence.length)
@@ -366,21 +366,20 @@ export class TransactionRepository {
    * refused by the replay or the result disagrees with the cached header.
    */
   async get(txid: string): Promise<Transaction | undefined> {
-    if (!isTxid(txid)) throw storeError(StoreError.INVALID, 'invalid transaction id')
+    if (!isTxid(txid)) throw storeError(StoreCode.INVALID, 'invalid transaction id')
     const h = await this.header(txid)
     if (h === undefined) return undefined
     const messages = await this.readMessages(txid, h.messageCount)
     let tx = createTransaction(h.terms)
     for (const m of messages) {
       const r = applyMessage(tx, m.message, m.receivedMs)
-      if (!r.ok)
-        throw storeError(StoreError.CORRUPT, `stored message refused on replay (${r.code})`, { txid })
+      if (!r.ok) throw storeError(StoreCode.CORRUPT, `stored message refused on replay (${r.code})`, { txid })
       tx = r.tx
     }
     if (h.retiredMs !== null) {
       const r = retire(tx, h.retiredMs)
       if (!r.ok)
-        throw storeError(StoreError.CORRUPT, `stored retirement refused on replay (${r.code})`, { txid })
+        throw storeError(StoreCode.CORRUPT, `stored retirement refused on replay (${r.code})`, { txid })
       tx = r.tx
     }
     check(

@@ -1,4 +1,4 @@
-import { BitwrkError } from '../../protocol/errors.js'
+import { errorBuilder } from '../../protocol/errors.js'
 
 /**
  * Error codes of the trade protocol (protocol/spec/trade.md, TRADE-14). A buyer that gets one
@@ -66,10 +66,4 @@ export const TradeCode = {
 export type TradeErrorCode = (typeof TradeCode)[keyof typeof TradeCode]
 
 /** Builds a trade error. */
-export function tradeError(
-  code: TradeErrorCode,
-  message: string,
-  details: Record<string, unknown> = {}
-): BitwrkError<TradeErrorCode> {
-  return new BitwrkError(code, message, details)
-}
+export const tradeError = errorBuilder<TradeErrorCode>()

@@ -13,6 +13,7 @@ import {
   type TxMessage,
   transactionId
 } from '../../protocol/transaction/index.js'
+import { KeyedListeners } from '../../protocol/util/index.js'
 import type { TransactionRepository } from '../store/index.js'
 import type { TxChannel } from './channel.js'
 import type { TradeClock } from './clock.js'
@@ -51,7 +52,7 @@ export class MemoryTxNetwork {
 /** One node's view in a {@link MemoryTxNetwork}. */
 export class MemoryTxChannel implements TxChannel {
   private readonly txs = new Map<string, Transaction>()
-  private readonly listeners = new Map<string, Set<(tx: Transaction) => void>>()
+  private readonly listeners = new KeyedListeners<string, Transaction>()
   private readonly timers = new Map<string, () => void>()
   private queue: Promise<unknown> = Promise.resolve()
   private closed = false
@@ -114,16 +115,7 @@ export class MemoryTxChannel implements TxChannel {
   }
 
   onChange(txid: string, listener: (tx: Transaction) => void): () => void {
-    let set = this.listeners.get(txid)
-    if (set === undefined) {
-      set = new Set()
-      this.listeners.set(txid, set)
-    }
-    set.add(listener)
-    return () => {
-      set.delete(listener)
-      if (set.size === 0) this.listeners.delete(txid)
-    }
+    return this.listeners.add(txid, listener)
   }
 
   retireDue(txid: string): Promise<Transaction | undefined> {
@@ -156,7 +148,7 @@ export class MemoryTxChannel implements TxChannel {
           void this.retireDue(tx.id).catch(() => {})
         })
       )
-    for (const l of [...(this.listeners.get(tx.id) ?? [])]) l(tx)
+    this.listeners.emit(tx.id, tx)
   }
 }
 

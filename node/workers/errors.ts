@@ -1,7 +1,7 @@
-import { BitwrkError } from '../../protocol/errors.js'
+import { errorBuilder } from '../../protocol/errors.js'
 
 /** Error codes of `node/workers` (protocol/spec/local-api.md, WRK-*). */
-export const WorkerErrorCode = {
+export const WorkerCode = {
   /** A registration with a bad id, article or push URL. Nothing is registered. */
   INVALID: 'WORKER_INVALID',
   /** The push URL's (host, port) is not one the operator allows (WRK-2, WRK-9). */
@@ -31,14 +31,8 @@ export const WorkerErrorCode = {
   ALLOW_INVALID: 'WORKER_ALLOW_INVALID'
 } as const
 
-/** One of the {@link WorkerErrorCode} values. */
-export type WorkerErrorCode = (typeof WorkerErrorCode)[keyof typeof WorkerErrorCode]
+/** One of the {@link WorkerCode} values. */
+export type WorkerErrorCode = (typeof WorkerCode)[keyof typeof WorkerCode]
 
 /** Builds a worker BitwrkError. */
-export function workerError(
-  code: WorkerErrorCode,
-  message: string,
-  details: Record<string, unknown> = {}
-): BitwrkError<WorkerErrorCode> {
-  return new BitwrkError(code, message, details)
-}
+export const workerError = errorBuilder<WorkerErrorCode>()

@@ -1,5 +1,5 @@
 /** Workers: registry, one-offer-per-idle-worker hook and job dispatch (original §8.4, protocol/spec/local-api.md WRK-*). */
-export { WorkerErrorCode } from './errors.js'
+export { WorkerCode, type WorkerErrorCode } from './errors.js'
 export {
   checkRegistration,
   type DispatchOptions,

@@ -13,7 +13,7 @@ import { validateArticle } from '../../protocol/article/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import type { Money } from '../../protocol/money/index.js'
 import type { MandateBook, MandateTrade } from '../mandates/index.js'
-import { WorkerErrorCode, workerError } from './errors.js'
+import { WorkerCode, workerError } from './errors.js'
 import { pushWork } from './push.js'
 import { DEFAULT_WORKER_ALLOW, isAllowedTarget, normalisePushUrl, type WorkerAllowRule } from './push-url.js'
 
@@ -127,7 +127,7 @@ interface Entry {
 }
 
 /** Job failures without an answer from the worker: it is offered again only when it registers (WRK-5). */
-const NO_ANSWER = new Set<string>([WorkerErrorCode.UNREACHABLE, WorkerErrorCode.TIMEOUT])
+const NO_ANSWER = new Set<string>([WorkerCode.UNREACHABLE, WorkerCode.TIMEOUT])
 
 /** `CODE: message` of a failure, for `lastError` (bounded). */
 function failureText(err: unknown): string {
@@ -153,16 +153,16 @@ const ID_RE = /^[\x21-\x7e]+$/
 export function checkRegistration(reg: WorkerRegistration, policy: PushUrlPolicy = {}): WorkerRegistration {
   const { id, article, pushUrl } = reg
   if (typeof id !== 'string' || id.length === 0 || id.length > WORKER_ID_MAX_LENGTH || !ID_RE.test(id))
-    throw workerError(WorkerErrorCode.INVALID, 'worker id must be 1-128 printable ASCII characters', {
+    throw workerError(WorkerCode.INVALID, 'worker id must be 1-128 printable ASCII characters', {
       field: 'id'
     })
   const art = validateArticle(article)
   if (art.result !== 'accept')
-    throw workerError(WorkerErrorCode.INVALID, `article refused (${art.code})`, { field: 'article' })
+    throw workerError(WorkerCode.INVALID, `article refused (${art.code})`, { field: 'article' })
   const target = normalisePushUrl(pushUrl)
   if (!isAllowedTarget(target, policy.allow ?? DEFAULT_WORKER_ALLOW))
     throw workerError(
-      WorkerErrorCode.URL_FORBIDDEN,
+      WorkerCode.URL_FORBIDDEN,
       `push URL host ${target.host} port ${target.port} not allowed by the operator`,
       { field: 'pushurl', host: target.host, port: target.port }
     )
@@ -194,7 +194,7 @@ export class WorkerPool {
     let e = this.workers.get(reg.id)
     if (e === undefined) {
       if (this.workers.size >= (this.options.maxWorkers ?? WORKER_MAX_COUNT))
-        throw workerError(WorkerErrorCode.TOO_MANY, 'too many workers registered')
+        throw workerError(WorkerCode.TOO_MANY, 'too many workers registered')
       e = {
         reg,
         state: 'idle',
@@ -265,9 +265,9 @@ export class WorkerPool {
     options: DispatchOptions
   ): Promise<Manifest> {
     const e = this.workers.get(id)
-    if (e === undefined) throw workerError(WorkerErrorCode.UNKNOWN, 'no such worker', { id })
+    if (e === undefined) throw workerError(WorkerCode.UNKNOWN, 'no such worker', { id })
     if ((e.state !== 'idle' && e.state !== 'offered') || e.blockedUntilMs > this.now())
-      throw workerError(WorkerErrorCode.BUSY, 'worker is not idle', { id, state: e.state })
+      throw workerError(WorkerCode.BUSY, 'worker is not idle', { id, state: e.state })
     // The market's job for its own offer: the transaction is established, the trade charged.
     if (e.offer !== undefined && e.offer.offer === options.offer) settled(e.offer.trade.charge())
     else this.withdraw(e)
@@ -375,7 +375,7 @@ export class WorkerPool {
   private withdraw(e: Entry): void {
     if (e.offer !== undefined) {
       settled(e.offer.trade.refund())
-      e.offer.ctl.abort(workerError(WorkerErrorCode.UNKNOWN, 'offer withdrawn'))
+      e.offer.ctl.abort(workerError(WorkerCode.UNKNOWN, 'offer withdrawn'))
     }
     e.offer = undefined
     if (e.state === 'offered') e.state = 'idle'

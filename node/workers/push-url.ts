@@ -5,7 +5,7 @@
  * disagree about the host (`0x7f.1`, `2130706433`, `127.1` and `[::ffff:127.0.0.1]` are all
  * `127.0.0.1`). Whether it is allowed is decided on (host, port) against allow rules.
  */
-import { WorkerErrorCode, workerError } from './errors.js'
+import { WorkerCode, workerError } from './errors.js'
 
 /** Longest push URL (WRK-1). */
 export const WORKER_URL_MAX_LENGTH = 2048
@@ -66,7 +66,7 @@ const MAPPED_V4_RE = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/
 const IPV4_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/
 
 function invalid(reason: string): never {
-  throw workerError(WorkerErrorCode.INVALID, `pushurl ${reason}`, { field: 'pushurl' })
+  throw workerError(WorkerCode.INVALID, `pushurl ${reason}`, { field: 'pushurl' })
 }
 
 /** `[::ffff:a:b]` → the dotted IPv4 address it maps, else undefined. */
@@ -133,7 +133,7 @@ export function normalisePushUrl(text: unknown): PushTarget {
 }
 
 function badRule(entry: string, reason: string): never {
-  throw workerError(WorkerErrorCode.ALLOW_INVALID, `worker allow entry '${entry.slice(0, 80)}': ${reason}`, {
+  throw workerError(WorkerCode.ALLOW_INVALID, `worker allow entry '${entry.slice(0, 80)}': ${reason}`, {
     entry: entry.slice(0, 80)
   })
 }

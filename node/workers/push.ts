@@ -11,7 +11,7 @@ import { Readable } from 'node:stream'
 import { importStream } from '../../cafs/stream.js'
 import type { ChunkStore, Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
-import { WorkerErrorCode, workerError } from './errors.js'
+import { WorkerCode, type WorkerErrorCode, workerError } from './errors.js'
 
 /** Options of {@link pushWork}. */
 export interface PushOptions {
@@ -53,7 +53,7 @@ async function* limited(res: IncomingMessage, max: number): AsyncGenerator<Uint8
   let n = 0
   for await (const chunk of res as AsyncIterable<Buffer>) {
     n += chunk.length
-    if (n > max) throw workerError(WorkerErrorCode.RESULT_TOO_LARGE, `result larger than ${max} bytes`)
+    if (n > max) throw workerError(WorkerCode.RESULT_TOO_LARGE, `result larger than ${max} bytes`)
     yield chunk
   }
 }
@@ -121,7 +121,7 @@ export async function pushWork(
     res.destroy()
     return {
       ok: false,
-      code: WorkerErrorCode.BODY_UNREAD,
+      code: WorkerCode.BODY_UNREAD,
       status: res.statusCode ?? 0,
       message: `worker answered ${res.statusCode} before it read the work: ${UNREAD_HINT}`
     }
@@ -131,7 +131,7 @@ export async function pushWork(
       const text = await errorText(res)
       return {
         ok: false,
-        code: WorkerErrorCode.FAILED,
+        code: WorkerCode.FAILED,
         status: res.statusCode ?? 0,
         message: `worker returned status ${res.statusCode}: ${text}`
       }
@@ -145,14 +145,13 @@ export async function pushWork(
 }
 
 function failure(err: unknown, deadline: AbortSignal, cancel: AbortSignal | undefined): PushOutcome {
-  if (cancel?.aborted === true)
-    return { ok: false, code: WorkerErrorCode.CANCELLED, message: 'job cancelled' }
-  if (isBitwrkError(err, WorkerErrorCode.RESULT_TOO_LARGE))
-    return { ok: false, code: WorkerErrorCode.RESULT_TOO_LARGE, message: err.message }
+  if (cancel?.aborted === true) return { ok: false, code: WorkerCode.CANCELLED, message: 'job cancelled' }
+  if (isBitwrkError(err, WorkerCode.RESULT_TOO_LARGE))
+    return { ok: false, code: WorkerCode.RESULT_TOO_LARGE, message: err.message }
   if (deadline.aborted)
-    return { ok: false, code: WorkerErrorCode.TIMEOUT, message: 'worker did not answer in time' }
+    return { ok: false, code: WorkerCode.TIMEOUT, message: 'worker did not answer in time' }
   if (isBitwrkError(err))
-    return { ok: false, code: WorkerErrorCode.FAILED, message: `${err.code}: ${err.message}` }
+    return { ok: false, code: WorkerCode.FAILED, message: `${err.code}: ${err.message}` }
   const why = err instanceof Error ? err.message : String(err)
-  return { ok: false, code: WorkerErrorCode.UNREACHABLE, message: `worker unreachable: ${why}` }
+  return { ok: false, code: WorkerCode.UNREACHABLE, message: `worker unreachable: ${why}` }
 }

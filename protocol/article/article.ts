@@ -2,7 +2,7 @@ import { BitwrkError } from '../errors.js'
 import { type Currency, isCurrency } from '../money/index.js'
 
 /** Error codes of `protocol/article` (spec: protocol/spec/articles.md, ART-8). */
-export const ArticleErrorCode = {
+export const ArticleCode = {
   /** Not a string. */
   badType: 'ARTICLE_BAD_TYPE',
   /** The empty string (ART-1). */
@@ -19,8 +19,8 @@ export const ArticleErrorCode = {
   badMatchKey: 'ARTICLE_BAD_MATCH_KEY'
 } as const
 
-/** One of the {@link ArticleErrorCode} values. */
-export type ArticleErrorCode = (typeof ArticleErrorCode)[keyof typeof ArticleErrorCode]
+/** One of the {@link ArticleCode} values. */
+export type ArticleErrorCode = (typeof ArticleCode)[keyof typeof ArticleCode]
 
 /**
  * Longest article name (ART-1). The longest name the original traded is 38 characters
@@ -55,9 +55,9 @@ export interface Article {
  * then one pass over at most {@link ARTICLE_MAX_LENGTH} characters.
  */
 export function validateArticle(name: unknown): ArticleCheck {
-  if (typeof name !== 'string') return reject(ArticleErrorCode.badType)
-  if (name.length === 0) return reject(ArticleErrorCode.empty)
-  if (name.length > ARTICLE_MAX_LENGTH) return reject(ArticleErrorCode.tooLong)
+  if (typeof name !== 'string') return reject(ArticleCode.badType)
+  if (name.length === 0) return reject(ArticleCode.empty)
+  if (name.length > ARTICLE_MAX_LENGTH) return reject(ArticleCode.tooLong)
   const tilde = name.indexOf('~')
   let base = name
   if (tilde >= 0) {
@@ -65,16 +65,16 @@ export function validateArticle(name: unknown): ArticleCheck {
       // A `~` followed by anything but exactly `trusted` is a bad suffix; other bad characters
       // in the tail are reported as such.
       return /^~[A-Za-z0-9._/~-]*$/.test(name.slice(tilde))
-        ? reject(ArticleErrorCode.badSuffix)
-        : reject(ArticleErrorCode.badCharacter)
+        ? reject(ArticleCode.badSuffix)
+        : reject(ArticleCode.badCharacter)
     }
     base = name.slice(0, tilde)
-    if (base.length === 0) return reject(ArticleErrorCode.badSuffix)
+    if (base.length === 0) return reject(ArticleCode.badSuffix)
   }
-  if (!/^[A-Za-z0-9._/-]+$/.test(base)) return reject(ArticleErrorCode.badCharacter)
+  if (!/^[A-Za-z0-9._/-]+$/.test(base)) return reject(ArticleCode.badCharacter)
   for (const segment of base.split('/')) {
     if (!SEGMENT_RE.test(segment) || segment === '.' || segment === '..')
-      return reject(ArticleErrorCode.badSegment)
+      return reject(ArticleCode.badSegment)
   }
   return { result: 'accept' }
 }
@@ -107,18 +107,18 @@ export function isArticle(name: unknown): name is string {
 export function matchKey(article: string, currency: Currency): string {
   parseArticle(article)
   if (!isCurrency(currency))
-    throw new BitwrkError(ArticleErrorCode.badMatchKey, 'unknown currency', { currency: String(currency) })
+    throw new BitwrkError(ArticleCode.badMatchKey, 'unknown currency', { currency: String(currency) })
   return `${article}:${currency}`
 }
 
 /** Splits a match key back into article and currency; an article has no `:`, so the split is unique. */
 export function parseMatchKey(key: string): { article: string; currency: Currency } {
   if (typeof key !== 'string' || key.length > ARTICLE_MAX_LENGTH + 4)
-    throw new BitwrkError(ArticleErrorCode.badMatchKey, 'bad match key')
+    throw new BitwrkError(ArticleCode.badMatchKey, 'bad match key')
   const colon = key.lastIndexOf(':')
   const article = key.slice(0, colon)
   const currency = key.slice(colon + 1)
   if (colon < 0 || !isCurrency(currency) || !isArticle(article))
-    throw new BitwrkError(ArticleErrorCode.badMatchKey, 'bad match key', { key })
+    throw new BitwrkError(ArticleCode.badMatchKey, 'bad match key', { key })
   return { article, currency }
 }

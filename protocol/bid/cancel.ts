@@ -8,7 +8,7 @@ import {
   tryDecodeAddress
 } from '../identity/index.js'
 import { BID_MAX_LIFETIME_MS } from './document.js'
-import { BidErrorCode } from './errors.js'
+import { BidCode, type BidErrorCode } from './errors.js'
 import { queryEscape } from './escape.js'
 import { documentId, parseMillis, peekKind, splitFields, splitSigned } from './wire.js'
 
@@ -51,12 +51,12 @@ export function cancelDocumentUnchecked(f: CancelFields): string {
 /** Checks CANCEL-4 … CANCEL-6 on decoded fields; returns the first failing code. */
 export function checkCancelFields(f: CancelFields, network: Network = 'mainnet'): BidErrorCode | undefined {
   // [REJECT] CANCEL-4: the bid id must be 64 lowercase hex digits.
-  if (typeof f.bidId !== 'string' || !BID_ID_RE.test(f.bidId)) return BidErrorCode.badBidId
+  if (typeof f.bidId !== 'string' || !BID_ID_RE.test(f.bidId)) return BidCode.badBidId
   // [REJECT] CANCEL-5: the address must decode and belong to the market's network.
   const addr = tryDecodeAddress(f.address)
-  if (!addr.ok || addr.network !== network) return BidErrorCode.badAddress
+  if (!addr.ok || addr.network !== network) return BidCode.badAddress
   // [REJECT] CANCEL-6: created must be a canonical non-negative safe integer.
-  if (!Number.isSafeInteger(f.createdMs) || f.createdMs < 0) return BidErrorCode.badTime
+  if (!Number.isSafeInteger(f.createdMs) || f.createdMs < 0) return BidCode.badTime
   return undefined
 }
 
@@ -70,19 +70,19 @@ export function decodeCancelBytes(
   if (typeof parts === 'string') return parts
   // [REJECT] CANCEL-2: the first field must be kind=bitwrk-cancel-v1.
   const kind = peekKind(parts.document)
-  if (kind === undefined) return BidErrorCode.malformed
-  if (kind !== CANCEL_KIND) return BidErrorCode.wrongKind
+  if (kind === undefined) return BidCode.malformed
+  if (kind !== CANCEL_KIND) return BidCode.wrongKind
   // [REJECT] CANCEL-3: exact field names and order; no value of a valid cancel needs escaping.
   const raw = splitFields(parts.document, CANCEL_FIELD_NAMES)
-  if (raw === undefined) return BidErrorCode.malformed
+  if (raw === undefined) return BidCode.malformed
   const [, bidId, address, createdText] = raw as [string, string, string, string]
   const fields: CancelFields = { bidId, address, createdMs: parseMillis(createdText) ?? -1 }
   const code = checkCancelFields(fields, network)
   if (code !== undefined) return code
   // Valid values contain no escapable characters, so this only re-checks canonical form.
-  if (cancelDocumentUnchecked(fields) !== parts.document) return BidErrorCode.malformed
+  if (cancelDocumentUnchecked(fields) !== parts.document) return BidCode.malformed
   const addr = tryDecodeAddress(address)
-  if (!addr.ok) return BidErrorCode.badAddress
+  if (!addr.ok) return BidCode.badAddress
   const cancel: Cancel = Object.freeze({
     ...fields,
     id: documentId(parts.docBytes),
@@ -120,16 +120,15 @@ export function validateCancel(bytes: Uint8Array, ctx: CancelValidationContext):
   if (typeof decoded === 'string') return { result: 'reject', code: decoded }
   const { cancel } = decoded
   // [IGNORE] CANCEL-7: dated in the future beyond the clock allowance.
-  if (cancel.createdMs > ctx.nowMs + ctx.maxClockSkewMs)
-    return { result: 'ignore', code: BidErrorCode.fromFuture }
+  if (cancel.createdMs > ctx.nowMs + ctx.maxClockSkewMs) return { result: 'ignore', code: BidCode.fromFuture }
   // [IGNORE] CANCEL-8: older than any bid can live, so it can no longer cancel anything.
   if (cancel.createdMs < ctx.nowMs - BID_MAX_LIFETIME_MS - ctx.maxClockSkewMs)
-    return { result: 'ignore', code: BidErrorCode.expired }
+    return { result: 'ignore', code: BidCode.expired }
   // [IGNORE] CANCEL-9: seen before.
-  if (ctx.isDuplicate?.(cancel.id)) return { result: 'ignore', code: BidErrorCode.duplicate }
+  if (ctx.isDuplicate?.(cancel.id)) return { result: 'ignore', code: BidCode.duplicate }
   // [REJECT] CANCEL-10: the signature must recover a key hashing to the address.
   if (!signatureMatchesHash(cancel.signature, decoded.docBytes, decoded.hash160))
-    return { result: 'reject', code: BidErrorCode.badSignature }
+    return { result: 'reject', code: BidCode.badSignature }
   return { result: 'accept', cancel }
 }
 

@@ -1,7 +1,7 @@
 import { validateArticle } from '../article/index.js'
 import type { Network } from '../identity/index.js'
 import { compactMoney, MONEY_MAX_ABS, type Money, parseMoney } from '../money/index.js'
-import { BidErrorCode } from './errors.js'
+import { BidCode, type BidErrorCode } from './errors.js'
 import { queryEscape, queryUnescape } from './escape.js'
 import { type FeeRatio, feeAmount, NO_FEE } from './fee.js'
 import { checkParticipant } from './participant.js'
@@ -90,29 +90,29 @@ export type FieldCheck = { ok: true; peerKey: Uint8Array } | { ok: false; code: 
 /** Checks BID-5 … BID-13 on decoded fields, in rule order. */
 export function checkBidFields(f: BidFields, options: BidCheckOptions = {}): FieldCheck {
   // [REJECT] BID-5: the article must follow the article rules.
-  if (validateArticle(f.article).result !== 'accept') return fail(BidErrorCode.badArticle)
+  if (validateArticle(f.article).result !== 'accept') return fail(BidCode.badArticle)
   // [REJECT] BID-6: type must be exactly BUY or SELL.
-  if (f.type !== 'BUY' && f.type !== 'SELL') return fail(BidErrorCode.badType)
+  if (f.type !== 'BUY' && f.type !== 'SELL') return fail(BidCode.badType)
   return checkFromPrice(f, options)
 }
 
 /** BID-7 (range) … BID-13; the decoder has checked BID-5, BID-6 and the price text already. */
 function checkFromPrice(f: BidFields, options: BidCheckOptions): FieldCheck {
   // [REJECT] BID-7: price must be >= 0 ...
-  if (typeof f.price?.amount !== 'bigint' || f.price.amount < 0n) return fail(BidErrorCode.badPrice)
+  if (typeof f.price?.amount !== 'bigint' || f.price.amount < 0n) return fail(BidCode.badPrice)
   // ... and price + fee must be representable money.
   if (f.price.amount + feeAmount(f.price.amount, options.feeRatio ?? NO_FEE) > MONEY_MAX_ABS)
-    return fail(BidErrorCode.priceOutOfRange)
+    return fail(BidCode.priceOutOfRange)
   // [REJECT] BID-8 … BID-10: address, peer id, and the peer's key hashing to the address.
   const participant = checkParticipant(f.address, f.peerId, options.network ?? 'mainnet')
   if (!participant.ok) return participant
   // [REJECT] BID-11: the nonce must be 32 lowercase hex digits.
-  if (typeof f.nonce !== 'string' || !NONCE_RE.test(f.nonce)) return fail(BidErrorCode.badNonce)
+  if (typeof f.nonce !== 'string' || !NONCE_RE.test(f.nonce)) return fail(BidCode.badNonce)
   // [REJECT] BID-12: times must be safe non-negative integers with created < expires.
   if (!isMillis(f.createdMs) || !isMillis(f.expiresMs) || f.expiresMs <= f.createdMs)
-    return fail(BidErrorCode.badTime)
+    return fail(BidCode.badTime)
   // [REJECT] BID-13: lifetime at most 120 s.
-  if (f.expiresMs - f.createdMs > BID_MAX_LIFETIME_MS) return fail(BidErrorCode.lifetimeTooLong)
+  if (f.expiresMs - f.createdMs > BID_MAX_LIFETIME_MS) return fail(BidCode.lifetimeTooLong)
   return participant
 }
 
@@ -145,15 +145,15 @@ export function decodeBidBytes(bytes: Uint8Array, options: BidCheckOptions = {})
   const { document, signature, docBytes } = parts
   // [REJECT] BID-3: the first field must be kind=bitwrk-bid-v1 (no other document kind is a bid).
   const kind = peekKind(document)
-  if (kind === undefined) return BidErrorCode.malformed
-  if (kind !== BID_KIND) return BidErrorCode.wrongKind
+  if (kind === undefined) return BidCode.malformed
+  if (kind !== BID_KIND) return BidCode.wrongKind
   // [REJECT] BID-4: exact field names and order, every value canonically escaped.
   const raw = splitFields(document, BID_FIELD_NAMES)
-  if (raw === undefined) return BidErrorCode.malformed
+  if (raw === undefined) return BidCode.malformed
   for (let i = 0; i < raw.length; i++) {
     const r = raw[i] as string
     const v = queryUnescape(r)
-    if (v === undefined || queryEscape(v) !== r) return BidErrorCode.malformed
+    if (v === undefined || queryEscape(v) !== r) return BidCode.malformed
     raw[i] = v
   }
   const [, article, type, priceText, address, peerId, nonce, createdText, expiresText] = raw as [
@@ -168,18 +168,18 @@ export function decodeBidBytes(bytes: Uint8Array, options: BidCheckOptions = {})
     string
   ]
   // [REJECT] BID-5: the article must follow the article rules.
-  if (validateArticle(article).result !== 'accept') return BidErrorCode.badArticle
+  if (validateArticle(article).result !== 'accept') return BidCode.badArticle
   // [REJECT] BID-6: type must be exactly BUY or SELL.
-  if (type !== 'BUY' && type !== 'SELL') return BidErrorCode.badType
+  if (type !== 'BUY' && type !== 'SELL') return BidCode.badType
   // [REJECT] BID-7 (text form): the price must parse and be in its one canonical compact
   // spelling (not "mBTC1.50" or "BTC0.0015" for mBTC1.5).
   let price: Money
   try {
     price = parseMoney(priceText)
   } catch {
-    return BidErrorCode.badPrice
+    return BidCode.badPrice
   }
-  if (compactMoney(price) !== priceText) return BidErrorCode.badPrice
+  if (compactMoney(price) !== priceText) return BidCode.badPrice
   const createdMs = parseMillis(createdText) ?? -1
   const expiresMs = parseMillis(expiresText) ?? -1
   const fields: BidFields = { article, type, price, address, peerId, nonce, createdMs, expiresMs }

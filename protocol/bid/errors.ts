@@ -5,7 +5,7 @@ import { BitwrkError } from '../errors.js'
  * (not provable misbehaviour: time, duplicates) or a REJECT (the bytes themselves are invalid,
  * so whoever forwarded them misbehaved); see {@link BID_IGNORE_CODES}.
  */
-export const BidErrorCode = {
+export const BidCode = {
   /** BID-1: encoded signed bid or cancel larger than its maximum size. */
   tooLarge: 'BID_TOO_LARGE',
   /** BID-2 / BID-4: not `document \n signature`, non-ASCII, wrong field names or order, non-canonical escaping. */
@@ -46,15 +46,15 @@ export const BidErrorCode = {
   badBidId: 'BID_BAD_BID_ID'
 } as const
 
-/** One of the {@link BidErrorCode} values. */
-export type BidErrorCode = (typeof BidErrorCode)[keyof typeof BidErrorCode]
+/** One of the {@link BidCode} values. */
+export type BidErrorCode = (typeof BidCode)[keyof typeof BidCode]
 
 /** Codes that mean IGNORE (drop, do not forward, do not penalise); every other code is REJECT. */
 export const BID_IGNORE_CODES: ReadonlySet<BidErrorCode> = new Set([
-  BidErrorCode.expired,
-  BidErrorCode.fromFuture,
-  BidErrorCode.tooLate,
-  BidErrorCode.duplicate
+  BidCode.expired,
+  BidCode.fromFuture,
+  BidCode.tooLate,
+  BidCode.duplicate
 ])
 
 /** Throws a {@link BitwrkError} carrying a bid error code. */

@@ -33,7 +33,7 @@ export {
   type BidFields,
   type BidType
 } from './document.js'
-export { BID_IGNORE_CODES, BidErrorCode } from './errors.js'
+export { BID_IGNORE_CODES, BidCode, type BidErrorCode } from './errors.js'
 export { normalize, queryEscape, queryUnescape } from './escape.js'
 export { type FeeRatio, feeAmount, feeFor, NO_FEE, ORIGINAL_FEE_RATIO, originalFee } from './fee.js'
 export { originalBidDocument } from './original.js'

@@ -1,5 +1,5 @@
 import { bytesEqual, hash160, type Network, tryDecodeAddress, tryPeerIdKeyBytes } from '../identity/index.js'
-import { BidErrorCode } from './errors.js'
+import { BidCode, type BidErrorCode } from './errors.js'
 
 /** Result of {@link checkParticipant}: the peer's 33-byte key, or the failing rule's code. */
 export type ParticipantCheck = { ok: true; peerKey: Uint8Array } | { ok: false; code: BidErrorCode }
@@ -31,13 +31,12 @@ export function checkParticipant(address: string, peerId: string, network: Netwo
     return { ok: true, peerKey: hit.peerKey }
   // [REJECT] BID-8: the address must decode and belong to the market's network.
   const addr = tryDecodeAddress(address)
-  if (!addr.ok || addr.network !== network) return { ok: false, code: BidErrorCode.badAddress }
+  if (!addr.ok || addr.network !== network) return { ok: false, code: BidCode.badAddress }
   // [REJECT] BID-9: the peer id must be an inlined secp256k1 key.
   const peer = tryPeerIdKeyBytes(peerId)
-  if (!peer.ok) return { ok: false, code: BidErrorCode.badPeerId }
+  if (!peer.ok) return { ok: false, code: BidCode.badPeerId }
   // [REJECT] BID-10: the peer's key must hash to the participant address (compare hash160s).
-  if (!bytesEqual(hash160(peer.publicKey), addr.hash160))
-    return { ok: false, code: BidErrorCode.peerMismatch }
+  if (!bytesEqual(hash160(peer.publicKey), addr.hash160)) return { ok: false, code: BidCode.peerMismatch }
   if (memo.size >= MEMO_MAX) memo.clear()
   memo.set(peerId, { address, network, peerKey: peer.publicKey })
   return { ok: true, peerKey: peer.publicKey }

@@ -9,7 +9,7 @@ import {
   tryPeerIdKeyBytes
 } from '../identity/index.js'
 import { type Bid, decodeBidBytes } from './document.js'
-import { BidErrorCode } from './errors.js'
+import { BidCode, type BidErrorCode } from './errors.js'
 import type { FeeRatio } from './fee.js'
 
 /**
@@ -58,18 +58,17 @@ export function validateBid(bytes: Uint8Array, ctx: BidValidationContext): BidVa
   if (typeof decoded === 'string') return { result: 'reject', code: decoded }
   const { bid } = decoded
   // [IGNORE] BID-14: already expired.
-  if (bid.expiresMs <= ctx.nowMs) return { result: 'ignore', code: BidErrorCode.expired }
+  if (bid.expiresMs <= ctx.nowMs) return { result: 'ignore', code: BidCode.expired }
   // [IGNORE] BID-15: dated in the future beyond the clock allowance (clocks differ; not malice).
-  if (bid.createdMs > ctx.nowMs + ctx.maxClockSkewMs)
-    return { result: 'ignore', code: BidErrorCode.fromFuture }
+  if (bid.createdMs > ctx.nowMs + ctx.maxClockSkewMs) return { result: 'ignore', code: BidCode.fromFuture }
   // [IGNORE] BID-16: created before the late cutoff, its epoch is closed (invariant 4).
   if (ctx.lateCutoffMs !== undefined && bid.createdMs < ctx.nowMs - ctx.lateCutoffMs)
-    return { result: 'ignore', code: BidErrorCode.tooLate }
+    return { result: 'ignore', code: BidCode.tooLate }
   // [IGNORE] BID-17: seen before (same document; a malleated signature has the same id).
-  if (ctx.isDuplicate?.(bid.id)) return { result: 'ignore', code: BidErrorCode.duplicate }
+  if (ctx.isDuplicate?.(bid.id)) return { result: 'ignore', code: BidCode.duplicate }
   // [REJECT] BID-18: the signature must recover exactly the peer's (= participant's) key.
   if (!signatureMatchesKey(bid.signature, decoded.docBytes, decoded.peerKey))
-    return { result: 'reject', code: BidErrorCode.badSignature }
+    return { result: 'reject', code: BidCode.badSignature }
   return { result: 'accept', bid }
 }
 

@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
-import { BidErrorCode } from './errors.js'
+import { BidCode, type BidErrorCode } from './errors.js'
 
 /** Separator between the signed document and its Base64 signature on the wire (BID-2). */
 export const WIRE_SEPARATOR = 0x0a
@@ -22,17 +22,17 @@ const ascii = new TextDecoder('latin1')
  * other byte printable ASCII 0x21..0x7e (no spaces: escaped documents never contain one).
  */
 export function splitSigned(bytes: Uint8Array, maxBytes: number): SignedParts | BidErrorCode {
-  if (!(bytes instanceof Uint8Array)) return BidErrorCode.malformed
-  if (bytes.length > maxBytes) return BidErrorCode.tooLarge
+  if (!(bytes instanceof Uint8Array)) return BidCode.malformed
+  if (bytes.length > maxBytes) return BidCode.tooLarge
   let nl = -1
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i] as number
     if (b === WIRE_SEPARATOR) {
-      if (nl >= 0) return BidErrorCode.malformed
+      if (nl >= 0) return BidCode.malformed
       nl = i
-    } else if (b < 0x21 || b > 0x7e) return BidErrorCode.malformed
+    } else if (b < 0x21 || b > 0x7e) return BidCode.malformed
   }
-  if (nl <= 0 || nl === bytes.length - 1) return BidErrorCode.malformed
+  if (nl <= 0 || nl === bytes.length - 1) return BidCode.malformed
   const docBytes = bytes.subarray(0, nl)
   // latin1 is exact for the ASCII range checked above.
   return { docBytes, document: ascii.decode(docBytes), signature: ascii.decode(bytes.subarray(nl + 1)) }

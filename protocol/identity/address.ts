@@ -1,5 +1,5 @@
 import { base58CheckDecode, base58CheckEncode } from './base58.js'
-import { IdentityError, identityError } from './errors.js'
+import { IdentityCode, identityError } from './errors.js'
 import { hash160 } from './hash.js'
 import type { Network } from './keys.js'
 
@@ -21,7 +21,7 @@ export function addressFromHash160(keyHash: Uint8Array, network: Network = 'main
 /** P2PKH address of a SEC1 public key (compressed and uncompressed forms differ). */
 export function addressFromPublicKey(publicKey: Uint8Array, network: Network = 'mainnet'): string {
   if (!(publicKey.length === 33 || publicKey.length === 65))
-    throw identityError(IdentityError.BAD_PUBLIC_KEY, 'public key must be 33 or 65 bytes')
+    throw identityError(IdentityCode.BAD_PUBLIC_KEY, 'public key must be 33 or 65 bytes')
   return addressFromHash160(hash160(publicKey), network)
 }
 
@@ -53,6 +53,6 @@ export function tryDecodeAddress(address: string): AddressResult {
  */
 export function decodeAddress(address: string): { network: Network; hash160: Uint8Array } {
   const r = tryDecodeAddress(address)
-  if (!r.ok) throw identityError(IdentityError.BAD_ADDRESS, `bad address (${r.reason})`, r.reason)
+  if (!r.ok) throw identityError(IdentityCode.BAD_ADDRESS, `bad address (${r.reason})`, r.reason)
   return { network: r.network, hash160: r.hash160 }
 }

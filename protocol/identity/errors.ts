@@ -1,7 +1,7 @@
 import { BitwrkError } from '../errors.js'
 
 /** Error codes of `protocol/identity` (spec: protocol/spec/identity.md). */
-export const IdentityError = {
+export const IdentityCode = {
   /** A WIF private key string does not decode (see `details.reason`). */
   BAD_WIF: 'ID_BAD_WIF',
   /** A Base58Check P2PKH address does not decode (see `details.reason`). */
@@ -17,7 +17,7 @@ export const IdentityError = {
 } as const
 
 /** Union of the identity error codes. */
-export type IdentityErrorCode = (typeof IdentityError)[keyof typeof IdentityError]
+export type IdentityErrorCode = (typeof IdentityCode)[keyof typeof IdentityCode]
 
 /** Why a WIF string was refused (`details.reason` of `ID_BAD_WIF`). */
 export type WifFailure = 'base58' | 'length' | 'version' | 'checksum' | 'flag' | 'key'

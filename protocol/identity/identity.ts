@@ -1,5 +1,5 @@
 import { addressFromPublicKey } from './address.js'
-import { IdentityError, identityError } from './errors.js'
+import { IdentityCode, identityError } from './errors.js'
 import { checkPrivateKey, decodeWif, encodeWif, isValidPrivateKey, publicKeyFromPrivate } from './keys.js'
 import { signMessage } from './message.js'
 import { peerIdFromPublicKey } from './peer-id.js'
@@ -52,7 +52,7 @@ export class Identity {
       const candidate = random(32)
       if (isValidPrivateKey(candidate)) return new Identity(candidate, true)
     }
-    throw identityError(IdentityError.BAD_PRIVATE_KEY, 'random source yields no valid private key')
+    throw identityError(IdentityCode.BAD_PRIVATE_KEY, 'random source yields no valid private key')
   }
 
   /** WIF of this key (with the compression flag when compressed). */

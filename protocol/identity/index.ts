@@ -14,7 +14,7 @@ export { base58CheckDecode, base58CheckEncode, base58Decode, base58Encode } from
 export { base64Decode, base64Encode } from './base64.js'
 export {
   type AddressFailure,
-  IdentityError,
+  IdentityCode,
   type IdentityErrorCode,
   type PeerIdFailure,
   type WifFailure

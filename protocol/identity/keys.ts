@@ -1,6 +1,6 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { base58CheckDecode, base58CheckEncode } from './base58.js'
-import { IdentityError, identityError } from './errors.js'
+import { IdentityCode, identityError } from './errors.js'
 
 /** Bitcoin network whose address version byte an address carries. */
 export type Network = 'mainnet' | 'testnet'
@@ -53,7 +53,7 @@ export function isValidPrivateKey(privateKey: Uint8Array): boolean {
 /** Returns `privateKey` when valid, else throws `ID_BAD_PRIVATE_KEY`. */
 export function checkPrivateKey(privateKey: Uint8Array): Uint8Array {
   if (!isValidPrivateKey(privateKey))
-    throw identityError(IdentityError.BAD_PRIVATE_KEY, 'private key must be 32 bytes in [1, n-1]')
+    throw identityError(IdentityCode.BAD_PRIVATE_KEY, 'private key must be 32 bytes in [1, n-1]')
   return privateKey
 }
 
@@ -82,17 +82,16 @@ export function encodeWif(privateKey: Uint8Array, compressed: boolean): string {
  * `key` (scalar 0 or >= n).
  */
 export function decodeWif(wif: string): KeyPair {
-  if (typeof wif !== 'string') throw identityError(IdentityError.BAD_WIF, 'WIF must be a string', 'base58')
+  if (typeof wif !== 'string') throw identityError(IdentityCode.BAD_WIF, 'WIF must be a string', 'base58')
   // 1 version + 32 key [+ 1 flag] + 4 checksum.
   const r = base58CheckDecode(wif, [37, 38], WIF_MAX_CHARS)
-  if (!r.ok) throw identityError(IdentityError.BAD_WIF, `bad WIF (${r.reason})`, r.reason)
+  if (!r.ok) throw identityError(IdentityCode.BAD_WIF, `bad WIF (${r.reason})`, r.reason)
   const p = r.payload
-  if (p[0] !== WIF_VERSION) throw identityError(IdentityError.BAD_WIF, 'bad WIF version byte', 'version')
+  if (p[0] !== WIF_VERSION) throw identityError(IdentityCode.BAD_WIF, 'bad WIF version byte', 'version')
   const compressed = p.length === 34
   if (compressed && p[33] !== WIF_COMPRESSED_FLAG)
-    throw identityError(IdentityError.BAD_WIF, 'bad WIF compression flag', 'flag')
+    throw identityError(IdentityCode.BAD_WIF, 'bad WIF compression flag', 'flag')
   const privateKey = p.slice(1, 33)
-  if (!isValidPrivateKey(privateKey))
-    throw identityError(IdentityError.BAD_WIF, 'WIF key out of range', 'key')
+  if (!isValidPrivateKey(privateKey)) throw identityError(IdentityCode.BAD_WIF, 'WIF key out of range', 'key')
   return { privateKey, compressed }
 }

@@ -3,7 +3,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { addressFromHash160, tryDecodeAddress } from './address.js'
 import { base64Decode, base64Encode } from './base64.js'
-import { IdentityError, identityError } from './errors.js'
+import { IdentityCode, identityError } from './errors.js'
 import { bytesEqual, hash160 } from './hash.js'
 import { bigIntToBytes, bytesToBigInt, CURVE_ORDER, checkPrivateKey, type Network } from './keys.js'
 import { recoverPublicKey } from './recover.js'
@@ -142,13 +142,13 @@ function signWithNonce(
   k: bigint
 ): { recid: number; rs: Uint8Array } {
   const n = CURVE_ORDER
-  if (k < 1n || k >= n) throw identityError(IdentityError.BAD_NONCE, 'nonce k must be in [1, n-1]')
+  if (k < 1n || k >= n) throw identityError(IdentityCode.BAD_NONCE, 'nonce k must be in [1, n-1]')
   const R = secp256k1.Point.BASE.multiply(k).toAffine()
   const r = R.x % n
   const d = bytesToBigInt(privateKey)
   const e = bytesToBigInt(digest) % n
   const s = (modInverse(k, n) * ((e + r * d) % n)) % n
-  if (r === 0n || s === 0n) throw identityError(IdentityError.BAD_NONCE, 'nonce k gives r = 0 or s = 0')
+  if (r === 0n || s === 0n) throw identityError(IdentityCode.BAD_NONCE, 'nonce k gives r = 0 or s = 0')
   const recid = (R.y & 1n ? 1 : 0) | (R.x >= n ? 2 : 0)
   const rs = new Uint8Array(64)
   rs.set(bigIntToBytes(r, 32))

@@ -1,6 +1,6 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { base58Decode, base58Encode } from './base58.js'
-import { IdentityError, identityError, type PeerIdFailure } from './errors.js'
+import { IdentityCode, identityError, type PeerIdFailure } from './errors.js'
 
 /**
  * Prefix of a secp256k1 libp2p peer id before the 33-byte compressed key:
@@ -20,7 +20,7 @@ const PEER_ID_MAX_CHARS = 60
 export function peerIdFromPublicKey(compressedPublicKey: Uint8Array): string {
   const k = compressedPublicKey
   if (k.length !== 33 || (k[0] !== 0x02 && k[0] !== 0x03))
-    throw identityError(IdentityError.BAD_PUBLIC_KEY, 'peer id needs a 33-byte compressed key')
+    throw identityError(IdentityCode.BAD_PUBLIC_KEY, 'peer id needs a 33-byte compressed key')
   const bytes = new Uint8Array(PEER_ID_BYTES)
   bytes.set(PEER_ID_PREFIX)
   bytes.set(k, PEER_ID_PREFIX.length)
@@ -55,11 +55,11 @@ export function tryPeerIdKeyBytes(peerId: string): PeerIdKeyResult {
  */
 export function publicKeyFromPeerId(peerId: string): Uint8Array {
   const r = tryPeerIdKeyBytes(peerId)
-  if (!r.ok) throw identityError(IdentityError.BAD_PEER_ID, `bad peer id (${r.reason})`, r.reason)
+  if (!r.ok) throw identityError(IdentityCode.BAD_PEER_ID, `bad peer id (${r.reason})`, r.reason)
   try {
     secp256k1.Point.fromBytes(r.publicKey)
   } catch {
-    throw identityError(IdentityError.BAD_PEER_ID, 'peer id key is not on secp256k1', 'point')
+    throw identityError(IdentityCode.BAD_PEER_ID, 'peer id key is not on secp256k1', 'point')
   }
   return r.publicKey.slice()
 }

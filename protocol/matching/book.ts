@@ -19,7 +19,7 @@ import {
   type Match,
   type MatchableBid,
   type MatchableCancel,
-  MatchErrorCode,
+  MatchCode,
   type Side
 } from './types.js'
 
@@ -31,11 +31,11 @@ const PRICE_LIMIT_NUMBER = 2 ** 63
 const COMPACT_MIN_DEAD = 1024
 
 const ACCEPT: AddResult = Object.freeze({ result: 'accept' })
-const LATE: AddResult = Object.freeze({ result: 'ignore', code: MatchErrorCode.LATE })
-const DUPLICATE: AddResult = Object.freeze({ result: 'ignore', code: MatchErrorCode.DUPLICATE })
+const LATE: AddResult = Object.freeze({ result: 'ignore', code: MatchCode.LATE })
+const DUPLICATE: AddResult = Object.freeze({ result: 'ignore', code: MatchCode.DUPLICATE })
 
 function badBid(field: string, id: unknown): never {
-  throw new BitwrkError(MatchErrorCode.BAD_BID, `matchable bid has a bad ${field}`, { field, id })
+  throw new BitwrkError(MatchCode.BAD_BID, `matchable bid has a bad ${field}`, { field, id })
 }
 
 function isTime(ms: unknown): ms is number {
@@ -100,7 +100,7 @@ export class OrderBook {
   static fromSnapshot(snapshot: BookSnapshot, params: Partial<EpochParams> = {}): OrderBook {
     const book = new OrderBook(snapshot.key, params)
     const bad = (why: string): never => {
-      throw new BitwrkError(MatchErrorCode.BAD_SNAPSHOT, `book snapshot ${why}`, { key: snapshot.key })
+      throw new BitwrkError(MatchCode.BAD_SNAPSHOT, `book snapshot ${why}`, { key: snapshot.key })
     }
     const closed = snapshot.closedEpoch
     if (!Number.isSafeInteger(closed) || closed < -1) bad('has a bad closedEpoch')
@@ -160,7 +160,7 @@ export class OrderBook {
   add(bid: MatchableBid, nowMs: number): AddResult {
     checkMatchableBid(bid)
     if (!Number.isFinite(nowMs))
-      throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
+      throw new BitwrkError(MatchCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
     const epoch = epochOf(bid.createdMs, this.params)
     if (epoch <= this.closed || nowMs >= epochClosesAtMs(epoch, this.params)) return LATE
     // Any copy of a resting or matched bid is late, so a duplicate can only be pending.
@@ -181,7 +181,7 @@ export class OrderBook {
     if (!isTime(bidCreatedMs)) badBid('bidCreatedMs', bidId)
     if (!isTime(createdMs)) badBid('createdMs', bidId)
     if (!Number.isFinite(nowMs))
-      throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
+      throw new BitwrkError(MatchCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
     const epoch = epochOf(createdMs, this.params)
     if (epoch <= this.closed || nowMs >= epochClosesAtMs(epoch, this.params)) return LATE
     // Keyed by target and its time: two cancels naming different times must not shadow each other.
@@ -235,7 +235,7 @@ export class OrderBook {
   advance(nowMs: number): EpochResult[] {
     // A NaN clock would compare false everywhere and match every pending epoch at once.
     if (!Number.isFinite(nowMs))
-      throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
+      throw new BitwrkError(MatchCode.BAD_PARAMS, 'nowMs must be a finite number', { nowMs })
     const last = lastClosedEpoch(nowMs, this.params)
     const out: EpochResult[] = []
     if (last <= this.closed) return out

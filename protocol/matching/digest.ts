@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js'
 import { BitwrkError } from '../errors.js'
-import { type Match, MatchErrorCode } from './types.js'
+import { type Match, MatchCode } from './types.js'
 
 /** Domain tag that starts every epoch record (MATCH-13): the 14 ASCII bytes `bitwrk/match/1`. */
 export const MATCH_DIGEST_DOMAIN = 'bitwrk/match/1'
@@ -19,7 +19,7 @@ const MAX_KEY_BYTES = 0xffff
 export function matchKeyBytes(key: string): Uint8Array {
   const bytes = utf8ToBytes(key)
   if (bytes.length === 0 || bytes.length > MAX_KEY_BYTES)
-    throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'match key must have 1..65535 UTF-8 bytes', {
+    throw new BitwrkError(MatchCode.BAD_PARAMS, 'match key must have 1..65535 UTF-8 bytes', {
       length: bytes.length
     })
   return bytes

@@ -1,5 +1,5 @@
 import { BitwrkError } from '../errors.js'
-import { DEFAULT_EPOCH_PARAMS, type EpochParams, MatchErrorCode } from './types.js'
+import { DEFAULT_EPOCH_PARAMS, type EpochParams, MatchCode } from './types.js'
 
 /**
  * Checks epoch parameters (MATCH-1) and returns them frozen; throws `MATCH_BAD_PARAMS`.
@@ -9,9 +9,9 @@ export function checkEpochParams(params: Partial<EpochParams> = {}): EpochParams
   const epochMs = params.epochMs ?? DEFAULT_EPOCH_PARAMS.epochMs
   const settleMs = params.settleMs ?? DEFAULT_EPOCH_PARAMS.settleMs
   if (!Number.isSafeInteger(epochMs) || epochMs <= 0)
-    throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'epochMs must be a positive integer', { epochMs })
+    throw new BitwrkError(MatchCode.BAD_PARAMS, 'epochMs must be a positive integer', { epochMs })
   if (!Number.isSafeInteger(settleMs) || settleMs < 0)
-    throw new BitwrkError(MatchErrorCode.BAD_PARAMS, 'settleMs must be a non-negative integer', { settleMs })
+    throw new BitwrkError(MatchCode.BAD_PARAMS, 'settleMs must be a non-negative integer', { settleMs })
   return Object.freeze({ epochMs, settleMs })
 }
 

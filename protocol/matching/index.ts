@@ -21,7 +21,8 @@ export {
   type Match,
   type MatchableBid,
   type MatchableCancel,
-  MatchErrorCode,
+  MatchCode,
+  type MatchErrorCode,
   type MatchIgnoreCode,
   type Side
 } from './types.js'

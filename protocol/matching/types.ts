@@ -114,7 +114,7 @@ export const DEFAULT_EPOCH_PARAMS: EpochParams = Object.freeze({ epochMs: 1000, 
 export type AddResult = { result: 'accept' } | { result: 'ignore'; code: MatchIgnoreCode }
 
 /** Codes of the matching engine (BitwrkError codes and ignore codes). */
-export const MatchErrorCode = {
+export const MatchCode = {
   /** The bid's (or cancel's) epoch is already closed: ignore it and do not forward (MATCH-4). */
   LATE: 'MATCH_LATE',
   /** A bid with this id is already pending or resting, or this cancel is already queued. */
@@ -128,7 +128,7 @@ export const MatchErrorCode = {
 } as const
 
 /** Union of the matching codes. */
-export type MatchErrorCode = (typeof MatchErrorCode)[keyof typeof MatchErrorCode]
+export type MatchErrorCode = (typeof MatchCode)[keyof typeof MatchCode]
 
 /** Codes with which {@link AddResult} ignores an input. */
-export type MatchIgnoreCode = typeof MatchErrorCode.LATE | typeof MatchErrorCode.DUPLICATE
+export type MatchIgnoreCode = typeof MatchCode.LATE | typeof MatchCode.DUPLICATE

@@ -1,7 +1,7 @@
 import { BitwrkError } from '../errors.js'
 
 /** Error codes of `protocol/money` (spec: protocol/spec/money.md, MON-9). */
-export const MoneyErrorCode = {
+export const MoneyCode = {
   /** The text does not match the money grammar (MON-3), or is not a string, or is too long. */
   badFormat: 'MONEY_BAD_FORMAT',
   /** The unit symbol is not one of the known units (MON-2); symbols are case-sensitive. */
@@ -16,8 +16,8 @@ export const MoneyErrorCode = {
   currencyMismatch: 'MONEY_CURRENCY_MISMATCH'
 } as const
 
-/** One of the {@link MoneyErrorCode} values. */
-export type MoneyErrorCode = (typeof MoneyErrorCode)[keyof typeof MoneyErrorCode]
+/** One of the {@link MoneyCode} values. */
+export type MoneyErrorCode = (typeof MoneyCode)[keyof typeof MoneyCode]
 
 /** Throws a {@link BitwrkError} carrying a money error code. */
 export function moneyError(

@@ -2,7 +2,7 @@
  * Exact money of the market (spec: protocol/spec/money.md): integer amounts in a currency's
  * smallest unit, the original BitWrk's text form for parsing and display, JSON as that text.
  */
-export { MoneyErrorCode } from './errors.js'
+export { MoneyCode, type MoneyErrorCode } from './errors.js'
 export { compactMoney, displayUnit, formatAmount, formatMoney } from './format.js'
 export {
   addMoney,

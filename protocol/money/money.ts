@@ -1,4 +1,4 @@
-import { MoneyErrorCode, moneyError } from './errors.js'
+import { MoneyCode, moneyError } from './errors.js'
 import { formatMoney } from './format.js'
 import { type Currency, isCurrency } from './units.js'
 
@@ -29,8 +29,8 @@ function toJSON(this: Money): string {
  */
 export function money(currency: Currency, amount: bigint): Money {
   if (!isCurrency(currency))
-    moneyError(MoneyErrorCode.unknownCurrency, 'unknown currency', { currency: String(currency) })
-  if (typeof amount !== 'bigint') moneyError(MoneyErrorCode.badAmount, 'amount must be a bigint')
+    moneyError(MoneyCode.unknownCurrency, 'unknown currency', { currency: String(currency) })
+  if (typeof amount !== 'bigint') moneyError(MoneyCode.badAmount, 'amount must be a bigint')
   checkRange(amount)
   const m = { currency, amount }
   Object.defineProperty(m, 'toJSON', { value: toJSON, enumerable: false })
@@ -40,7 +40,7 @@ export function money(currency: Currency, amount: bigint): Money {
 /** Throws `MONEY_OUT_OF_RANGE` unless |amount| <= {@link MONEY_MAX_ABS}. */
 function checkRange(amount: bigint): void {
   if (amount > MONEY_MAX_ABS || amount < -MONEY_MAX_ABS)
-    moneyError(MoneyErrorCode.outOfRange, 'amount out of range', { amount: amount.toString() })
+    moneyError(MoneyCode.outOfRange, 'amount out of range', { amount: amount.toString() })
 }
 
 /** True when `value` is a structurally valid, in-range {@link Money}. */
@@ -57,7 +57,7 @@ export function isMoney(value: unknown): value is Money {
 
 function sameCurrency(a: Money, b: Money): Currency {
   if (a.currency !== b.currency)
-    moneyError(MoneyErrorCode.currencyMismatch, 'currencies differ', { a: a.currency, b: b.currency })
+    moneyError(MoneyCode.currencyMismatch, 'currencies differ', { a: a.currency, b: b.currency })
   return a.currency
 }
 

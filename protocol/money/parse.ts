@@ -1,4 +1,4 @@
-import { MoneyErrorCode, moneyError } from './errors.js'
+import { MoneyCode, type MoneyErrorCode, moneyError } from './errors.js'
 import { type Money, money } from './money.js'
 import { unitBySymbol } from './units.js'
 
@@ -46,35 +46,35 @@ function suggestion(text: string): string | undefined {
  * examples (MON-10).
  */
 export function parseMoney(text: string): Money {
-  if (typeof text !== 'string') refuse(MoneyErrorCode.badFormat, 'money must be a string')
+  if (typeof text !== 'string') refuse(MoneyCode.badFormat, 'money must be a string')
   if (text.length > MONEY_MAX_TEXT_LENGTH)
-    refuse(MoneyErrorCode.badFormat, `money text too long (${MONEY_MAX_TEXT_LENGTH} characters at most)`, {
+    refuse(MoneyCode.badFormat, `money text too long (${MONEY_MAX_TEXT_LENGTH} characters at most)`, {
       length: text.length
     })
   const m = MONEY_RE.exec(text)
   if (m === null) {
     const instead = suggestion(text)
     if (instead !== undefined)
-      refuse(MoneyErrorCode.badFormat, `not a money string: the unit comes first, '${instead}'`, {
+      refuse(MoneyCode.badFormat, `not a money string: the unit comes first, '${instead}'`, {
         text,
         suggestion: instead
       })
-    refuse(MoneyErrorCode.badFormat, 'not a money string', { text })
+    refuse(MoneyCode.badFormat, 'not a money string', { text })
   }
   const [, symbol = '', minus, intDigits = '', fracDigits = ''] = m
   const unit = unitBySymbol(symbol)
-  if (unit === undefined) refuse(MoneyErrorCode.unknownCurrency, `unknown money unit '${symbol}'`, { symbol })
+  if (unit === undefined) refuse(MoneyCode.unknownCurrency, `unknown money unit '${symbol}'`, { symbol })
   // The original counts every typed fraction digit, zeros included: the i-th digit is worth
   // factor/10^i, and a digit worth nothing is an error ("satoshi 0.0" fails).
   if (fracDigits.length > unit.decimals)
     refuse(
-      MoneyErrorCode.tooPrecise,
+      MoneyCode.tooPrecise,
       `too many digits in fractional part: ${symbol} takes ${unit.decimals} at most (a smaller unit takes more)`,
       { text, decimals: unit.decimals }
     )
   // Likewise the integer part is limited by its digit count, leading zeros included.
   if (unit.factor * 10n ** BigInt(intDigits.length) >= INTEGER_DIGITS_LIMIT)
-    refuse(MoneyErrorCode.outOfRange, 'too many digits in integral part', { text })
+    refuse(MoneyCode.outOfRange, 'too many digits in integral part', { text })
   const frac = fracDigits === '' ? 0n : BigInt(fracDigits) * 10n ** BigInt(unit.decimals - fracDigits.length)
   const abs = BigInt(intDigits) * unit.factor + frac
   return money(unit.currency, minus === undefined ? abs : -abs)
@@ -82,6 +82,6 @@ export function parseMoney(text: string): Money {
 
 /** Decodes the JSON form of money (MON-7): a string that {@link parseMoney} accepts. */
 export function moneyFromJSON(value: unknown): Money {
-  if (typeof value !== 'string') refuse(MoneyErrorCode.badFormat, 'money JSON must be a string')
+  if (typeof value !== 'string') refuse(MoneyCode.badFormat, 'money JSON must be a string')
   return parseMoney(value)
 }

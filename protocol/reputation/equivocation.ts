@@ -21,7 +21,7 @@ import {
   parseTxDocument,
   transactionId
 } from '../transaction/index.js'
-import { type EquivocationRefusalCode, ReputationError, reputationError } from './errors.js'
+import { type EquivocationRefusalCode, ReputationCode, reputationError } from './errors.js'
 
 /** Domain tag, the first header field of every proof (REP-12). */
 export const EQUIVOCATION_KIND = 'bitwrk-equivocation-v1'
@@ -127,7 +127,7 @@ function header(p: EquivocationProof): string {
   const base = `kind=${EQUIVOCATION_KIND}&case=${p.case}&participant=${p.participant}`
   if (p.case !== 'bid-reuse') return base
   const c = p.context
-  if (c === undefined) throw reputationError(ReputationError.BAD_ARGUMENT, 'bid-reuse needs its context')
+  if (c === undefined) throw reputationError(ReputationCode.BAD_ARGUMENT, 'bid-reuse needs its context')
   return `${base}&bid=${c.bid}&othera=${c.otherA}&otherb=${c.otherB}`
 }
 
@@ -150,7 +150,7 @@ export function encodeEquivocation(proof: EquivocationProof): Uint8Array {
   const parts = [header(p), p.a.document, p.a.signature, p.b.document, p.b.signature]
   for (const part of parts)
     if (part.length === 0 || !/^[\x21-\x7e]+$/.test(part))
-      throw reputationError(ReputationError.BAD_ARGUMENT, 'proof parts must be printable ASCII')
+      throw reputationError(ReputationCode.BAD_ARGUMENT, 'proof parts must be printable ASCII')
   return Uint8Array.from(parts.join('\n'), (ch) => ch.charCodeAt(0))
 }
 
@@ -191,13 +191,13 @@ function fieldsOf(text: string, names: readonly string[]): string[] | undefined 
 }
 
 function parseHeader(text: string): EquivocationDecodeResult | Omit<EquivocationProof, 'a' | 'b'> {
-  if (text.length > MAX_EQUIVOCATION_HEADER_BYTES) return refuse(ReputationError.MALFORMED)
+  if (text.length > MAX_EQUIVOCATION_HEADER_BYTES) return refuse(ReputationCode.MALFORMED)
   const [kindField, caseField] = text.split('&')
-  if (kindField === undefined || !kindField.startsWith('kind=')) return refuse(ReputationError.MALFORMED)
-  if (kindField !== `kind=${EQUIVOCATION_KIND}`) return refuse(ReputationError.BAD_KIND)
-  if (caseField === undefined || !caseField.startsWith('case=')) return refuse(ReputationError.MALFORMED)
+  if (kindField === undefined || !kindField.startsWith('kind=')) return refuse(ReputationCode.MALFORMED)
+  if (kindField !== `kind=${EQUIVOCATION_KIND}`) return refuse(ReputationCode.BAD_KIND)
+  if (caseField === undefined || !caseField.startsWith('case=')) return refuse(ReputationCode.MALFORMED)
   const kase = caseField.slice(5) as EquivocationCase
-  if (!EQUIVOCATION_CASES.includes(kase)) return refuse(ReputationError.BAD_CASE)
+  if (!EQUIVOCATION_CASES.includes(kase)) return refuse(ReputationCode.BAD_CASE)
   const names = ['kind', 'case', 'participant', ...(kase === 'bid-reuse' ? ['bid', 'othera', 'otherb'] : [])]
   const v = fieldsOf(text, names)
   const participant = v?.[2]
@@ -207,10 +207,10 @@ function parseHeader(text: string): EquivocationDecodeResult | Omit<Equivocation
     !ADDRESS.test(participant) ||
     !tryDecodeAddress(participant).ok
   )
-    return refuse(ReputationError.MALFORMED)
+    return refuse(ReputationCode.MALFORMED)
   if (kase !== 'bid-reuse') return { case: kase, participant }
   const [bid, otherA, otherB] = v.slice(3) as [string, string, string]
-  if (![bid, otherA, otherB].every((id) => BID_ID.test(id))) return refuse(ReputationError.MALFORMED)
+  if (![bid, otherA, otherB].every((id) => BID_ID.test(id))) return refuse(ReputationCode.MALFORMED)
   return { case: kase, participant, context: { bid, otherA, otherB } }
 }
 
@@ -219,19 +219,19 @@ function parseHeader(text: string): EquivocationDecodeResult | Omit<Equivocation
  * non-empty printable-ASCII lines and the header (REP_MALFORMED, REP_BAD_KIND, REP_BAD_CASE).
  */
 export function decodeEquivocation(bytes: Uint8Array): EquivocationDecodeResult {
-  if (!(bytes instanceof Uint8Array)) return refuse(ReputationError.MALFORMED)
-  if (bytes.length > MAX_EQUIVOCATION_BYTES) return refuse(ReputationError.TOO_LARGE)
+  if (!(bytes instanceof Uint8Array)) return refuse(ReputationCode.MALFORMED)
+  if (bytes.length > MAX_EQUIVOCATION_BYTES) return refuse(ReputationCode.TOO_LARGE)
   const lines: string[] = []
   let start = 0
   for (let i = 0; i <= bytes.length; i++) {
     const b = i < bytes.length ? (bytes[i] as number) : LF
     if (b === LF) {
-      if (i === start) return refuse(ReputationError.MALFORMED)
+      if (i === start) return refuse(ReputationCode.MALFORMED)
       lines.push(ascii.decode(bytes.subarray(start, i)))
       start = i + 1
-    } else if (b < 0x21 || b > 0x7e) return refuse(ReputationError.MALFORMED)
+    } else if (b < 0x21 || b > 0x7e) return refuse(ReputationCode.MALFORMED)
   }
-  if (lines.length !== 5) return refuse(ReputationError.MALFORMED)
+  if (lines.length !== 5) return refuse(ReputationCode.MALFORMED)
   const [head, docA, sigA, docB, sigB] = lines as [string, string, string, string, string]
   const h = parseHeader(head)
   if ('ok' in h) return h
@@ -270,30 +270,30 @@ function conflictCode(p: EquivocationProof, network: Network): EquivocationRefus
   if (p.case === 'nonce-reuse') {
     const a = parseBid(p.a, network)
     const b = parseBid(p.b, network)
-    if (a === undefined || b === undefined) return ReputationError.BAD_DOCUMENT
+    if (a === undefined || b === undefined) return ReputationCode.BAD_DOCUMENT
     // A bid names its signer: a bid of somebody else cannot be the participant's.
-    if (a.address !== p.participant || b.address !== p.participant) return ReputationError.WRONG_SIGNER
-    return a.nonce === b.nonce ? undefined : ReputationError.NOT_CONFLICTING
+    if (a.address !== p.participant || b.address !== p.participant) return ReputationCode.WRONG_SIGNER
+    return a.nonce === b.nonce ? undefined : ReputationCode.NOT_CONFLICTING
   }
   const a = parseTx(p.a.document)
   const b = parseTx(p.b.document)
-  if (a === undefined || b === undefined) return ReputationError.BAD_DOCUMENT
+  if (a === undefined || b === undefined) return ReputationCode.BAD_DOCUMENT
   if (p.case === 'conflicting-messages')
     return a.txid === b.txid && messagesConflict(a.content, b.content)
       ? undefined
-      : ReputationError.NOT_CONFLICTING
+      : ReputationCode.NOT_CONFLICTING
   // bid-reuse: two establishing messages of the same party for two transactions of one bid.
   const kind = a.content.kind
-  if (kind !== 'establish-buyer' && kind !== 'establish-seller') return ReputationError.BAD_DOCUMENT
+  if (kind !== 'establish-buyer' && kind !== 'establish-seller') return ReputationCode.BAD_DOCUMENT
   if (b.content.kind !== 'establish-buyer' && b.content.kind !== 'establish-seller')
-    return ReputationError.BAD_DOCUMENT
-  if (b.content.kind !== kind || a.txid === b.txid) return ReputationError.NOT_CONFLICTING
+    return ReputationCode.BAD_DOCUMENT
+  if (b.content.kind !== kind || a.txid === b.txid) return ReputationCode.NOT_CONFLICTING
   const c = p.context as BidReuseContext
   const txidOf = (other: string): string =>
     kind === 'establish-buyer' ? transactionId(c.bid, other) : transactionId(other, c.bid)
   return txidOf(c.otherA) === a.txid && txidOf(c.otherB) === b.txid
     ? undefined
-    : ReputationError.CONTEXT_MISMATCH
+    : ReputationCode.CONTEXT_MISMATCH
 }
 
 /**
@@ -313,13 +313,13 @@ export function verifyEquivocation(
   const p = decoded.proof
   const sigA = decodeCompactSignature(p.a.signature)
   const sigB = decodeCompactSignature(p.b.signature)
-  if (sigA === undefined || sigB === undefined) return refuse(ReputationError.BAD_SIGNATURE)
-  if (p.a.document === p.b.document) return refuse(ReputationError.SAME_DOCUMENT)
-  if (p.a.document > p.b.document) return refuse(ReputationError.MALFORMED)
+  if (sigA === undefined || sigB === undefined) return refuse(ReputationCode.BAD_SIGNATURE)
+  if (p.a.document === p.b.document) return refuse(ReputationCode.SAME_DOCUMENT)
+  if (p.a.document > p.b.document) return refuse(ReputationCode.MALFORMED)
   const conflict = conflictCode(p, options.network ?? 'mainnet')
   if (conflict !== undefined) return refuse(conflict)
   const addr = tryDecodeAddress(p.participant)
-  if (!addr.ok) return refuse(ReputationError.MALFORMED)
+  if (!addr.ok) return refuse(ReputationCode.MALFORMED)
   for (const d of [p.a, p.b]) {
     let pub: Uint8Array | undefined
     try {
@@ -327,8 +327,8 @@ export function verifyEquivocation(
     } catch {
       pub = undefined
     }
-    if (pub === undefined) return refuse(ReputationError.BAD_SIGNATURE)
-    if (!bytesEqual(hash160(pub), addr.hash160)) return refuse(ReputationError.WRONG_SIGNER)
+    if (pub === undefined) return refuse(ReputationCode.BAD_SIGNATURE)
+    if (!bytesEqual(hash160(pub), addr.hash160)) return refuse(ReputationCode.WRONG_SIGNER)
   }
   return { ok: true, participant: p.participant, kind: p.case, id: equivocationId(p) }
 }

@@ -5,7 +5,7 @@ import { BitwrkError } from '../errors.js'
  * equivocation codes are what {@link verifyEquivocation} returns; every one of them is
  * provable from the proof bytes alone, so a gossip validator rejects on all of them.
  */
-export const ReputationError = {
+export const ReputationCode = {
   /** The encoded proof exceeds {@link MAX_EQUIVOCATION_BYTES} (REP-12). */
   TOO_LARGE: 'REP_TOO_LARGE',
   /** Not five non-empty printable-ASCII lines, a bad header, or documents not in canonical order (REP-12). */
@@ -36,7 +36,7 @@ export const ReputationError = {
 } as const
 
 /** Union of the reputation error codes. */
-export type ReputationErrorCode = (typeof ReputationError)[keyof typeof ReputationError]
+export type ReputationErrorCode = (typeof ReputationCode)[keyof typeof ReputationCode]
 
 /** Codes with which an equivocation proof is refused. */
 export type EquivocationRefusalCode = Exclude<ReputationErrorCode, 'REP_NOT_RETIRED' | 'REP_BAD_ARGUMENT'>

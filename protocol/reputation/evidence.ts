@@ -4,7 +4,7 @@
  * observations (local), and grouped into counter increments for the store.
  */
 import { type Party, partyAddress, type Transaction } from '../transaction/index.js'
-import { ReputationError, reputationError } from './errors.js'
+import { ReputationCode, reputationError } from './errors.js'
 import { EVENT_SCOPE, type ReputationCounter } from './score.js'
 
 /** Whom an event is about: a participant (P2PKH address) or a libp2p peer (peer id). */
@@ -64,7 +64,7 @@ export const RETIREMENT_EVENTS: Readonly<
  */
 export function transactionEvents(tx: Transaction): ReputationEvent[] {
   if (tx.state !== 'retired' || tx.outcome === null)
-    throw reputationError(ReputationError.NOT_RETIRED, 'transaction not retired')
+    throw reputationError(ReputationCode.NOT_RETIRED, 'transaction not retired')
   // A self-trade (TX-10 allows one) shows nothing about how a participant treats others.
   if (tx.terms.buyer === tx.terms.seller) return []
   const phase = tx.outcome.phase
@@ -115,7 +115,7 @@ export function localEvent(
   reason: string
 ): ReputationEvent {
   if (EVENT_SCOPE[counter] === 'global')
-    throw reputationError(ReputationError.BAD_ARGUMENT, `${counter} is not a local observation`)
+    throw reputationError(ReputationCode.BAD_ARGUMENT, `${counter} is not a local observation`)
   return Object.freeze({
     subject: Object.freeze({ ...subject }),
     counter,

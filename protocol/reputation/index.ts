@@ -27,7 +27,7 @@ export {
 } from './equivocation.js'
 export {
   type EquivocationRefusalCode,
-  ReputationError,
+  ReputationCode,
   type ReputationErrorCode
 } from './errors.js'
 export {

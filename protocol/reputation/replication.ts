@@ -3,7 +3,7 @@
  * DESIGN.md §4): buy the same work from a second seller when the first is not trusted, compare
  * result hashes, and settle a mismatch by a third opinion.
  */
-import { ReputationError, reputationError } from './errors.js'
+import { ReputationCode, reputationError } from './errors.js'
 import { type Assessment, checkThresholds, DEFAULT_THRESHOLDS, type Thresholds } from './score.js'
 
 /**
@@ -30,7 +30,7 @@ export function shouldReplicate(
   checkThresholds(thresholds)
   const score = typeof seller === 'number' ? seller : seller.score
   const blocked = typeof seller === 'number' ? score <= thresholds.blocked : seller.blocked
-  if (!Number.isFinite(score)) throw reputationError(ReputationError.BAD_ARGUMENT, 'score not finite')
+  if (!Number.isFinite(score)) throw reputationError(ReputationCode.BAD_ARGUMENT, 'score not finite')
   return deterministic && !blocked && score < thresholds.lowTrust
 }
 
@@ -58,11 +58,10 @@ export type Judgement =
  * lower-case hex digits (a caller bug).
  */
 export function judge(resultHashes: ReadonlyMap<string, string>): Judgement {
-  if (resultHashes.size === 0) throw reputationError(ReputationError.BAD_ARGUMENT, 'no results to judge')
+  if (resultHashes.size === 0) throw reputationError(ReputationCode.BAD_ARGUMENT, 'no results to judge')
   const votes = new Map<string, number>()
   for (const h of resultHashes.values()) {
-    if (!HASH.test(h))
-      throw reputationError(ReputationError.BAD_ARGUMENT, 'result hash must be 64 hex digits')
+    if (!HASH.test(h)) throw reputationError(ReputationCode.BAD_ARGUMENT, 'result hash must be 64 hex digits')
     votes.set(h, (votes.get(h) ?? 0) + 1)
   }
   if (votes.size === 1) return { verdict: 'agree', hash: [...votes.keys()][0] as string }

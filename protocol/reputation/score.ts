@@ -3,7 +3,7 @@
  * weights, exponential decay, the bounded score, the thresholds that act on it, and the
  * GossipSub application-specific score. Pure: time is an argument.
  */
-import { ReputationError, reputationError } from './errors.js'
+import { ReputationCode, reputationError } from './errors.js'
 
 /**
  * The counters kept per subject, in the order of the node's store (node/store/reputation.ts,
@@ -126,7 +126,7 @@ export function checkThresholds(t: Thresholds): Thresholds {
     [t.blocked, t.establishMin, t.lowTrust].every((v) => Number.isFinite(v) && v >= -1 && v <= 1) &&
     t.blocked < t.establishMin &&
     t.establishMin <= t.lowTrust
-  if (!ok) throw reputationError(ReputationError.BAD_ARGUMENT, 'thresholds out of order or range')
+  if (!ok) throw reputationError(ReputationCode.BAD_ARGUMENT, 'thresholds out of order or range')
   return t
 }
 
@@ -136,17 +136,17 @@ export function checkThresholds(t: Thresholds): Thresholds {
  */
 export function decayFactor(elapsedMs: number): number {
   if (!Number.isFinite(elapsedMs))
-    throw reputationError(ReputationError.BAD_ARGUMENT, 'elapsed time not finite')
+    throw reputationError(ReputationCode.BAD_ARGUMENT, 'elapsed time not finite')
   return elapsedMs <= 0 ? 1 : 2 ** (-elapsedMs / HALF_LIFE_MS)
 }
 
 function checkInput(r: ReputationInput, nowMs: number): void {
   if (!Number.isSafeInteger(nowMs) || !Number.isSafeInteger(r.lastUpdatedMs) || r.lastUpdatedMs < 0)
-    throw reputationError(ReputationError.BAD_ARGUMENT, 'times must be safe integers')
+    throw reputationError(ReputationCode.BAD_ARGUMENT, 'times must be safe integers')
   for (const n of REPUTATION_COUNTERS) {
     const v = r.counters[n]
     if (!Number.isSafeInteger(v) || v < 0)
-      throw reputationError(ReputationError.BAD_ARGUMENT, `counter ${n} is not a non-negative integer`)
+      throw reputationError(ReputationCode.BAD_ARGUMENT, `counter ${n} is not a non-negative integer`)
   }
 }
 

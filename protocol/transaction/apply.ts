@@ -9,7 +9,7 @@ import {
   verifyMessage
 } from '../identity/index.js'
 import { type MessageContent, parseTxDocument, receiptDocument } from './document.js'
-import { TxError, type TxRefusalCode } from './errors.js'
+import { TxCode, type TxRefusalCode } from './errors.js'
 import type { TxMessage } from './message.js'
 import { deadlineAfter, nextPhase, type Party, type Phase, TRANSITIONS } from './phases.js'
 import { type Evidence, partyAddress, type Transaction, workSecretHash } from './record.js'
@@ -79,11 +79,11 @@ function recordedFields(content: MessageContent): Partial<Transaction> {
  */
 function semanticCheck(tx: Transaction, content: MessageContent): TxRefusalCode | undefined {
   if (content.kind === 'establish-seller' && content.peerId !== tx.terms.sellerPeerId)
-    return TxError.BAD_ARGUMENT
+    return TxCode.BAD_ARGUMENT
   if (content.kind === 'publish-secret') {
     // Every phase that accepts publish-secret comes after establish-buyer, so both are set.
-    if (tx.workHash === null || tx.workSecretHash === null) return TxError.WRONG_PHASE
-    if (workSecretHash(tx.workHash, content.buyerSecret) !== tx.workSecretHash) return TxError.BAD_SECRET
+    if (tx.workHash === null || tx.workSecretHash === null) return TxCode.WRONG_PHASE
+    if (workSecretHash(tx.workHash, content.buyerSecret) !== tx.workSecretHash) return TxCode.BAD_SECRET
   }
   return undefined
 }
@@ -103,21 +103,21 @@ export function applyMessage(tx: Transaction, message: TxMessage, nowMs: number)
   const parsed = parseTxDocument(message.document)
   if (!parsed.ok) return parsed
   const { txid, content } = parsed.doc
-  if (txid !== tx.id) return refuse(TxError.WRONG_TXID)
-  if (tx.state !== 'active') return refuse(TxError.RETIRED)
+  if (txid !== tx.id) return refuse(TxCode.WRONG_TXID)
+  if (tx.state !== 'active') return refuse(TxCode.RETIRED)
   const to: Phase | undefined = nextPhase(tx.phase, content.kind)
-  if (to === undefined) return refuse(TxError.WRONG_PHASE)
-  if (nowMs >= tx.deadlineMs) return refuse(TxError.EXPIRED)
+  if (to === undefined) return refuse(TxCode.WRONG_PHASE)
+  if (nowMs >= tx.deadlineMs) return refuse(TxCode.EXPIRED)
   const semantic = semanticCheck(tx, content)
   if (semantic !== undefined) return refuse(semantic)
   const party = TRANSITIONS[content.kind].party
   const signedBy = signers(tx, message.signature, message.document)
-  if (!signedBy.has(party)) return refuse(signedBy.size > 0 ? TxError.WRONG_PARTY : TxError.BAD_SIGNATURE)
+  if (!signedBy.has(party)) return refuse(signedBy.size > 0 ? TxCode.WRONG_PARTY : TxCode.BAD_SIGNATURE)
   if (
     content.kind === 'transmit-finished' &&
     !verifies(tx.terms.buyer, content.encResultHashSig, receiptDocument(tx.id, content.encResultHash))
   )
-    return refuse(TxError.BAD_RECEIPT)
+    return refuse(TxCode.BAD_RECEIPT)
 
   const evidence: Evidence = Object.freeze({
     message: Object.freeze({

@@ -2,7 +2,7 @@
  * Transaction documents (spec TX-4 … TX-7): the signed text of every message kind and of the
  * buyer's receipt, with its strict parser.
  */
-import { TxError, type TxRefusalCode } from './errors.js'
+import { TxCode, type TxRefusalCode } from './errors.js'
 import { type FormField, parseForm, renderForm } from './form.js'
 import { MESSAGE_KINDS, type MessageKind } from './phases.js'
 import { isSealedKeyText } from './seal.js'
@@ -220,28 +220,28 @@ export function parseTxDocument(document: string): TxParseResult {
     document.length > MAX_TX_DOCUMENT_BYTES ||
     new TextEncoder().encode(document).length > MAX_TX_DOCUMENT_BYTES
   )
-    return fail(TxError.TOO_LARGE)
+    return fail(TxCode.TOO_LARGE)
   const fields = parseForm(document)
-  if (fields === undefined) return fail(TxError.MALFORMED)
+  if (fields === undefined) return fail(TxCode.MALFORMED)
   const kindField = fields[0]
-  if (kindField?.name !== 'kind' || kindField.value !== TX_DOMAIN) return fail(TxError.BAD_KIND)
-  if (fields.length < 3) return fail(TxError.MALFORMED)
+  if (kindField?.name !== 'kind' || kindField.value !== TX_DOMAIN) return fail(TxCode.BAD_KIND)
+  if (fields.length < 3) return fail(TxCode.MALFORMED)
   const [, msgField, txidField] = fields as [FormField, FormField, FormField]
-  if (msgField.name !== 'msg') return fail(TxError.MALFORMED)
-  if (!isMessageKind(msgField.value)) return fail(TxError.BAD_KIND)
-  if (txidField.name !== 'txid') return fail(TxError.MALFORMED)
-  if (!TXID.test(txidField.value)) return fail(TxError.BAD_ARGUMENT)
+  if (msgField.name !== 'msg') return fail(TxCode.MALFORMED)
+  if (!isMessageKind(msgField.value)) return fail(TxCode.BAD_KIND)
+  if (txidField.name !== 'txid') return fail(TxCode.MALFORMED)
+  if (!TXID.test(txidField.value)) return fail(TxCode.BAD_ARGUMENT)
   const kind = msgField.value
   const names = ARGUMENT_NAMES[kind]
   const args = fields.slice(3)
   if (args.length !== names.length || args.some((f, i) => f.name !== names[i]))
-    return fail(TxError.BAD_ARGUMENT)
+    return fail(TxCode.BAD_ARGUMENT)
   const content = contentOf(
     kind,
     args.map((f) => f.value)
   )
-  if (content === undefined) return fail(TxError.BAD_ARGUMENT)
+  if (content === undefined) return fail(TxCode.BAD_ARGUMENT)
   // Canonical form: the text must be exactly what we would sign, so no two texts mean one message.
-  if (renderTxDocument(txidField.value, content) !== document) return fail(TxError.MALFORMED)
+  if (renderTxDocument(txidField.value, content) !== document) return fail(TxCode.MALFORMED)
   return { ok: true, doc: { txid: txidField.value, content } }
 }

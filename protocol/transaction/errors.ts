@@ -4,7 +4,7 @@ import { BitwrkError } from '../errors.js'
  * Error codes of `protocol/transaction` (spec: protocol/spec/transactions.md, TX-20).
  * A refused message never changes the transaction; the code says why it was refused.
  */
-export const TxError = {
+export const TxCode = {
   /** The encoded message or its document exceeds the size limits (TX-6). */
   TOO_LARGE: 'TX_TOO_LARGE',
   /** Not a canonical form document (bad escaping, empty fields) or bad wire framing (TX-5, TX-6). */
@@ -36,7 +36,7 @@ export const TxError = {
 } as const
 
 /** Union of the transaction error codes. */
-export type TxErrorCode = (typeof TxError)[keyof typeof TxError]
+export type TxErrorCode = (typeof TxCode)[keyof typeof TxCode]
 
 /** Codes with which {@link applyMessage} refuses a message. */
 export type TxRefusalCode = Exclude<TxErrorCode, 'TX_NOT_DUE' | 'TX_BAD_MATCH'>

@@ -20,7 +20,7 @@ export {
   TX_DOMAIN,
   type TxParseResult
 } from './document.js'
-export { TX_REFUSAL_SEVERITY, TxError, type TxErrorCode, type TxRefusalCode } from './errors.js'
+export { TX_REFUSAL_SEVERITY, TxCode, type TxErrorCode, type TxRefusalCode } from './errors.js'
 export { originalTxDocument } from './form.js'
 export {
   decodeTxMessage,
@@ -68,7 +68,7 @@ export {
   openResultKey,
   RESULT_KEY_SEAL_TAG,
   SEALED_KEY_BYTES,
-  SealError,
+  SealCode,
   type SealErrorCode,
   sealResultKey
 } from './seal.js'

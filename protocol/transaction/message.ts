@@ -4,7 +4,7 @@
  */
 import { BitwrkError } from '../errors.js'
 import { MAX_TX_DOCUMENT_BYTES, type MessageContent, receiptDocument, renderTxDocument } from './document.js'
-import { TxError } from './errors.js'
+import { TxCode } from './errors.js'
 
 /** A signed transaction message (TX-8): the signer is recovered from the signature. */
 export interface TxMessage {
@@ -58,17 +58,17 @@ export function encodeTxMessage(message: TxMessage): Uint8Array {
  */
 export function decodeTxMessage(bytes: Uint8Array): TxMessage {
   if (bytes.length > MAX_TX_MESSAGE_BYTES)
-    throw new BitwrkError(TxError.TOO_LARGE, 'transaction message too large')
+    throw new BitwrkError(TxCode.TOO_LARGE, 'transaction message too large')
   let lf = -1
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i] as number
     if (b === LF) {
-      if (lf >= 0) throw new BitwrkError(TxError.MALFORMED, 'more than one line feed')
+      if (lf >= 0) throw new BitwrkError(TxCode.MALFORMED, 'more than one line feed')
       lf = i
-    } else if (b < 0x21 || b > 0x7e) throw new BitwrkError(TxError.MALFORMED, 'not printable ASCII')
+    } else if (b < 0x21 || b > 0x7e) throw new BitwrkError(TxCode.MALFORMED, 'not printable ASCII')
   }
   if (lf <= 0 || lf === bytes.length - 1)
-    throw new BitwrkError(TxError.MALFORMED, 'missing document or signature')
+    throw new BitwrkError(TxCode.MALFORMED, 'missing document or signature')
   // latin1 is exact for the printable ASCII checked above.
   return Object.freeze({
     document: ascii.decode(bytes.subarray(0, lf)),

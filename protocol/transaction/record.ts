@@ -7,7 +7,7 @@ import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/
 import { isArticle } from '../article/index.js'
 import type { Money } from '../money/index.js'
 import { isHex64 } from './document.js'
-import { TxError, txError } from './errors.js'
+import { TxCode, txError } from './errors.js'
 import type { TxMessage } from './message.js'
 import { ESTABLISH_TIMEOUT_MS, type MessageKind, type Party, type Phase } from './phases.js'
 
@@ -24,7 +24,7 @@ const BID_ID = /^[0-9A-Za-z_.~-]{1,128}$/
  * contain no 0x00, so the encoding is unambiguous. Throws TX_BAD_MATCH for invalid bid ids.
  */
 export function transactionId(buyBidId: string, sellBidId: string): string {
-  if (!BID_ID.test(buyBidId) || !BID_ID.test(sellBidId)) throw txError(TxError.BAD_MATCH, 'invalid bid id')
+  if (!BID_ID.test(buyBidId) || !BID_ID.test(sellBidId)) throw txError(TxCode.BAD_MATCH, 'invalid bid id')
   const zero = new Uint8Array([0])
   return bytesToHex(
     sha256(concatBytes(utf8ToBytes(TXID_DOMAIN), zero, utf8ToBytes(buyBidId), zero, utf8ToBytes(sellBidId)))
@@ -37,7 +37,7 @@ export function transactionId(buyBidId: string, sellBidId: string): string {
  */
 export function workSecretHash(workHash: string, buyerSecret: string): string {
   if (!isHex64(workHash) || !isHex64(buyerSecret))
-    throw txError(TxError.BAD_ARGUMENT, 'expected 64 hex digits')
+    throw txError(TxCode.BAD_ARGUMENT, 'expected 64 hex digits')
   return bytesToHex(sha256(concatBytes(hexToBytes(workHash), hexToBytes(buyerSecret))))
 }
 
@@ -169,7 +169,7 @@ const PEER_ID = /^[1-9A-HJ-NP-Za-km-z]{1,128}$/
  */
 export function createTransaction(terms: MatchTerms): Transaction {
   const bad = (why: string): never => {
-    throw txError(TxError.BAD_MATCH, `invalid match: ${why}`)
+    throw txError(TxCode.BAD_MATCH, `invalid match: ${why}`)
   }
   if (!ADDRESS.test(terms.buyer) || !ADDRESS.test(terms.seller)) bad('address')
   if (!PEER_ID.test(terms.buyerPeerId) || !PEER_ID.test(terms.sellerPeerId)) bad('peer id')

@@ -2,7 +2,7 @@
  * Retirement (spec TX-18, TX-19): every phase has a deadline, and at the deadline the
  * transaction retires with a defined outcome stating who owes whom, with the signed evidence.
  */
-import { TxError } from './errors.js'
+import { TxCode } from './errors.js'
 import type { Phase } from './phases.js'
 import type { Outcome, OutcomeReason, OutcomeResult, Transaction } from './record.js'
 
@@ -66,8 +66,8 @@ export type RetireResult =
  */
 export function retire(tx: Transaction, nowMs: number): RetireResult {
   if (!Number.isSafeInteger(nowMs)) throw new TypeError('nowMs must be a safe integer')
-  if (tx.state !== 'active') return { ok: false, code: TxError.RETIRED }
-  if (nowMs < tx.deadlineMs) return { ok: false, code: TxError.NOT_DUE }
+  if (tx.state !== 'active') return { ok: false, code: TxCode.RETIRED }
+  if (nowMs < tx.deadlineMs) return { ok: false, code: TxCode.NOT_DUE }
   return {
     ok: true,
     tx: Object.freeze({

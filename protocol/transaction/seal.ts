@@ -40,7 +40,7 @@ const TAG_BYTES_UTF8 = new TextEncoder().encode(RESULT_KEY_SEAL_TAG)
 const SEALED_HEX = new RegExp(`^0[23][0-9a-f]{${2 * SEALED_KEY_BYTES - 2}}$`)
 
 /** Codes of sealing and opening (TX-23). */
-export const SealError = {
+export const SealCode = {
   /** Not a sealed key: wrong length, not lower-case hex, or E is not a point of secp256k1. */
   MALFORMED: 'TX_SEAL_MALFORMED',
   /** The tag does not verify: sealed to another key or another transaction, or altered. */
@@ -50,7 +50,7 @@ export const SealError = {
 } as const
 
 /** Union of the seal codes. */
-export type SealErrorCode = (typeof SealError)[keyof typeof SealError]
+export type SealErrorCode = (typeof SealCode)[keyof typeof SealCode]
 
 function sealError(code: SealErrorCode, message: string): BitwrkError {
   return new BitwrkError(code, message)
@@ -100,7 +100,7 @@ function equalTimeSafe(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 function checkTxid(txid: string): void {
-  if (!TXID.test(txid)) throw sealError(SealError.BAD_KEY, 'txid must be 64 lower-case hex digits')
+  if (!TXID.test(txid)) throw sealError(SealCode.BAD_KEY, 'txid must be 64 lower-case hex digits')
 }
 
 /**
@@ -118,8 +118,8 @@ export function sealResultKey(
 ): Uint8Array {
   checkTxid(txid)
   const p = pointOf(recipient)
-  if (p === undefined) throw sealError(SealError.BAD_KEY, 'recipient must be a compressed secp256k1 point')
-  if (key.length !== SEALED_KEY_PLAIN_BYTES) throw sealError(SealError.BAD_KEY, 'result key must be 32 bytes')
+  if (p === undefined) throw sealError(SealCode.BAD_KEY, 'recipient must be a compressed secp256k1 point')
+  if (key.length !== SEALED_KEY_PLAIN_BYTES) throw sealError(SealCode.BAD_KEY, 'result key must be 32 bytes')
   for (let i = 0; i < EPHEMERAL_ATTEMPTS; i++) {
     const eph = random(32)
     if (!isValidPrivateKey(eph)) continue
@@ -129,7 +129,7 @@ export function sealResultKey(
     const c = xor(key, pad)
     return concatBytes(e, c, hmac(sha256, macKey, c))
   }
-  throw sealError(SealError.BAD_KEY, 'random source yields no ephemeral scalar')
+  throw sealError(SealCode.BAD_KEY, 'random source yields no ephemeral scalar')
 }
 
 /**
@@ -141,15 +141,15 @@ export function sealResultKey(
 export function openResultKey(privateKey: Uint8Array, txid: string, sealed: Uint8Array): Uint8Array {
   checkTxid(txid)
   if (!isValidPrivateKey(privateKey))
-    throw sealError(SealError.BAD_KEY, 'private key must be 32 bytes in [1, n-1]')
-  if (sealed.length !== SEALED_KEY_BYTES) throw sealError(SealError.MALFORMED, 'sealed key must be 97 bytes')
+    throw sealError(SealCode.BAD_KEY, 'private key must be 32 bytes in [1, n-1]')
+  if (sealed.length !== SEALED_KEY_BYTES) throw sealError(SealCode.MALFORMED, 'sealed key must be 97 bytes')
   const e = sealed.subarray(0, POINT_BYTES)
-  if (pointOf(e) === undefined) throw sealError(SealError.MALFORMED, 'ephemeral key is not a curve point')
+  if (pointOf(e) === undefined) throw sealError(SealCode.MALFORMED, 'ephemeral key is not a curve point')
   const c = sealed.subarray(POINT_BYTES, POINT_BYTES + SEALED_KEY_PLAIN_BYTES)
   const t = sealed.subarray(POINT_BYTES + SEALED_KEY_PLAIN_BYTES)
   const z = secp256k1.getSharedSecret(privateKey, e, true).subarray(1)
   const { pad, macKey } = derive(z, txid, e, secp256k1.getPublicKey(privateKey, true))
   if (!equalTimeSafe(hmac(sha256, macKey, c), t))
-    throw sealError(SealError.MISMATCH, 'sealed key does not open with this key for this transaction')
+    throw sealError(SealCode.MISMATCH, 'sealed key does not open with this key for this transaction')
   return xor(c, pad)
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {
   type CancelValidationContext,
-  BidErrorCode as Code,
+  BidCode as Code,
   cancelApplies,
   decodeSignedBid,
   encodeSigned,

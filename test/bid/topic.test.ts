@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {
   type BidTopicContext,
-  BidErrorCode as Code,
+  BidCode as Code,
   decodeSignedBid,
   isCancelMessage,
   validateBidTopicMessage,

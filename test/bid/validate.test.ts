@@ -3,7 +3,7 @@ import {
   BID_IGNORE_CODES,
   type BidErrorCode,
   type BidValidationContext,
-  BidErrorCode as Code,
+  BidCode as Code,
   decodeSignedBid,
   encodeSigned,
   Identity,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
   assemble,
-  DemoErrorCode,
+  DemoCode,
   imagesEqual,
   MAX_TILES,
   type RgbaImage,
@@ -65,9 +65,9 @@ describe('demo/assemble', () => {
 
   it('rejects impossible tilings', () => {
     for (const k of [0, -1, 1.5, Number.NaN, MAX_TILES + 1])
-      throwsCode(() => tilesFor(10, 10, k), DemoErrorCode.badTiling, String(k))
-    throwsCode(() => tilesFor(2, 2, 5), DemoErrorCode.badTiling) // prime k above both sides
-    throwsCode(() => tilesFor(0, 2, 1), DemoErrorCode.badTiling)
+      throwsCode(() => tilesFor(10, 10, k), DemoCode.badTiling, String(k))
+    throwsCode(() => tilesFor(2, 2, 5), DemoCode.badTiling) // prime k above both sides
+    throwsCode(() => tilesFor(0, 2, 1), DemoCode.badTiling)
   })
 
   it('pastes tiles into place', () => {
@@ -91,8 +91,7 @@ describe('demo/assemble', () => {
       ['missing', [ok]],
       ['negative', [ok, { tile: { ...b, x: -1 }, image: solid(2, 2, 1) }]]
     ]
-    for (const [label, tiles] of cases)
-      throwsCode(() => assemble(4, 2, tiles), DemoErrorCode.tileMismatch, label)
+    for (const [label, tiles] of cases) throwsCode(() => assemble(4, 2, tiles), DemoCode.tileMismatch, label)
   })
 
   it('compares images by size and bytes', () => {

@@ -3,7 +3,7 @@ import * as zlib from 'node:zlib'
 import fc from 'fast-check'
 import {
   crc32,
-  DemoErrorCode,
+  DemoCode,
   decodePng,
   encodePng,
   PNG_SIGNATURE,
@@ -84,11 +84,11 @@ const IEND = chunk('IEND', new Uint8Array(0))
 
 /** Hostile PNGs: [label, bytes, code]. */
 const HOSTILE: [string, Uint8Array, string][] = [
-  ['empty', new Uint8Array(0), DemoErrorCode.pngBadSignature],
-  ['bad signature', concat(ascii('GIF89a..'), VALID.subarray(8)), DemoErrorCode.pngBadSignature],
-  ['signature only', PNG_SIGNATURE, DemoErrorCode.pngTruncated],
-  ['truncated in IDAT', VALID.subarray(0, VALID.length - 20), DemoErrorCode.pngTruncated],
-  ['missing IEND', VALID.subarray(0, VALID.length - 12), DemoErrorCode.pngTruncated],
+  ['empty', new Uint8Array(0), DemoCode.pngBadSignature],
+  ['bad signature', concat(ascii('GIF89a..'), VALID.subarray(8)), DemoCode.pngBadSignature],
+  ['signature only', PNG_SIGNATURE, DemoCode.pngTruncated],
+  ['truncated in IDAT', VALID.subarray(0, VALID.length - 20), DemoCode.pngTruncated],
+  ['missing IEND', VALID.subarray(0, VALID.length - 12), DemoCode.pngTruncated],
   [
     'bad CRC in IHDR',
     (() => {
@@ -96,18 +96,18 @@ const HOSTILE: [string, Uint8Array, string][] = [
       b[8 + 8] = (b[8 + 8] as number) ^ 1
       return b
     })(),
-    DemoErrorCode.pngBadCrc
+    DemoCode.pngBadCrc
   ],
-  ['bad CRC in IEND', concat(VALID.subarray(0, VALID.length - 4), u32(0)), DemoErrorCode.pngBadCrc],
+  ['bad CRC in IEND', concat(VALID.subarray(0, VALID.length - 4), u32(0)), DemoCode.pngBadCrc],
   [
     'first chunk not IHDR',
     concat(PNG_SIGNATURE, chunk('IDAT', new Uint8Array(0)), IEND),
-    DemoErrorCode.pngBadChunk
+    DemoCode.pngBadChunk
   ],
-  ['chunk type with a digit', png({ before: [chunk('tEX1', new Uint8Array(1))] }), DemoErrorCode.pngBadChunk],
-  ['unknown critical chunk', png({ before: [chunk('ABCD', new Uint8Array(1))] }), DemoErrorCode.pngBadChunk],
-  ['second IHDR', png({ before: [ihdr()] }), DemoErrorCode.pngBadChunk],
-  ['PLTE after IDAT', png({ after: [chunk('PLTE', new Uint8Array(3))] }), DemoErrorCode.pngBadChunk],
+  ['chunk type with a digit', png({ before: [chunk('tEX1', new Uint8Array(1))] }), DemoCode.pngBadChunk],
+  ['unknown critical chunk', png({ before: [chunk('ABCD', new Uint8Array(1))] }), DemoCode.pngBadChunk],
+  ['second IHDR', png({ before: [ihdr()] }), DemoCode.pngBadChunk],
+  ['PLTE after IDAT', png({ after: [chunk('PLTE', new Uint8Array(3))] }), DemoCode.pngBadChunk],
   [
     'IDAT chunks not consecutive',
     png({
@@ -117,63 +117,59 @@ const HOSTILE: [string, Uint8Array, string][] = [
         chunk('IDAT', new Uint8Array(0))
       ]
     }),
-    DemoErrorCode.pngBadChunk
+    DemoCode.pngBadChunk
   ],
-  ['no IDAT', png({ idat: [] }), DemoErrorCode.pngBadChunk],
+  ['no IDAT', png({ idat: [] }), DemoCode.pngBadChunk],
   [
     'IEND with data',
     concat(VALID.subarray(0, VALID.length - 12), chunk('IEND', new Uint8Array(1))),
-    DemoErrorCode.pngBadChunk
+    DemoCode.pngBadChunk
   ],
   [
     'chunk length 2^31',
     concat(PNG_SIGNATURE, u32(0x80000000), ascii('IHDR'), new Uint8Array(4)),
-    DemoErrorCode.pngBadChunk
+    DemoCode.pngBadChunk
   ],
-  [
-    'IHDR of 12 bytes',
-    concat(PNG_SIGNATURE, chunk('IHDR', new Uint8Array(12)), IEND),
-    DemoErrorCode.pngBadHeader
-  ],
-  ['width 0', png({ header: { width: 0 } }), DemoErrorCode.pngBadHeader],
-  ['height 2^31', png({ header: { height: 0x80000000 } }), DemoErrorCode.pngBadHeader],
-  ['compression method 1', png({ header: { compression: 1 } }), DemoErrorCode.pngBadHeader],
-  ['filter method 1', png({ header: { filter: 1 } }), DemoErrorCode.pngBadHeader],
-  ['interlace method 2', png({ header: { interlace: 2 } }), DemoErrorCode.pngBadHeader],
-  ['bit depth 16', png({ header: { depth: 16 } }), DemoErrorCode.pngUnsupported],
-  ['bit depth 1', png({ header: { depth: 1 } }), DemoErrorCode.pngUnsupported],
-  ['colour type 2 (RGB)', png({ header: { colour: 2 } }), DemoErrorCode.pngUnsupported],
-  ['colour type 3 (palette)', png({ header: { colour: 3 } }), DemoErrorCode.pngUnsupported],
-  ['Adam7 interlace', png({ header: { interlace: 1 } }), DemoErrorCode.pngUnsupported],
-  ['width 4097', png({ header: { width: 4097 } }), DemoErrorCode.pngTooLarge],
-  ['65535 × 65535', png({ header: { width: 65535, height: 65535 } }), DemoErrorCode.pngTooLarge],
-  ['IDAT not zlib', png({ idat: [chunk('IDAT', ascii('not zlib at all'))] }), DemoErrorCode.pngBadZlib],
+  ['IHDR of 12 bytes', concat(PNG_SIGNATURE, chunk('IHDR', new Uint8Array(12)), IEND), DemoCode.pngBadHeader],
+  ['width 0', png({ header: { width: 0 } }), DemoCode.pngBadHeader],
+  ['height 2^31', png({ header: { height: 0x80000000 } }), DemoCode.pngBadHeader],
+  ['compression method 1', png({ header: { compression: 1 } }), DemoCode.pngBadHeader],
+  ['filter method 1', png({ header: { filter: 1 } }), DemoCode.pngBadHeader],
+  ['interlace method 2', png({ header: { interlace: 2 } }), DemoCode.pngBadHeader],
+  ['bit depth 16', png({ header: { depth: 16 } }), DemoCode.pngUnsupported],
+  ['bit depth 1', png({ header: { depth: 1 } }), DemoCode.pngUnsupported],
+  ['colour type 2 (RGB)', png({ header: { colour: 2 } }), DemoCode.pngUnsupported],
+  ['colour type 3 (palette)', png({ header: { colour: 3 } }), DemoCode.pngUnsupported],
+  ['Adam7 interlace', png({ header: { interlace: 1 } }), DemoCode.pngUnsupported],
+  ['width 4097', png({ header: { width: 4097 } }), DemoCode.pngTooLarge],
+  ['65535 × 65535', png({ header: { width: 65535, height: 65535 } }), DemoCode.pngTooLarge],
+  ['IDAT not zlib', png({ idat: [chunk('IDAT', ascii('not zlib at all'))] }), DemoCode.pngBadZlib],
   [
     'IDAT zlib truncated',
     png({ idat: [chunk('IDAT', zlib.deflateSync(RAW_2X2).subarray(0, 8))] }),
-    DemoErrorCode.pngBadZlib
+    DemoCode.pngBadZlib
   ],
   [
     'bytes after the zlib stream',
     png({ idat: [chunk('IDAT', concat(zlib.deflateSync(RAW_2X2), ascii('xx')))] }),
-    DemoErrorCode.pngBadZlib
+    DemoCode.pngBadZlib
   ],
   [
     'too little image data',
     png({ idat: [chunk('IDAT', zlib.deflateSync(RAW_2X2.subarray(1)))] }),
-    DemoErrorCode.pngBadDataSize
+    DemoCode.pngBadDataSize
   ],
   [
     'zlib bomb (32 MiB of zeros for a 2×2 image)',
     png({ idat: [chunk('IDAT', zlib.deflateSync(new Uint8Array(32 * 1024 * 1024), { level: 1 }))] }),
-    DemoErrorCode.pngBadDataSize
+    DemoCode.pngBadDataSize
   ],
   [
     'filter type 5',
     png({ idat: [chunk('IDAT', zlib.deflateSync(Uint8Array.from([5, ...RAW_2X2.subarray(1)])))] }),
-    DemoErrorCode.pngBadFilter
+    DemoCode.pngBadFilter
   ],
-  ['trailing data after IEND', concat(VALID, new Uint8Array(1)), DemoErrorCode.pngTrailingData]
+  ['trailing data after IEND', concat(VALID, new Uint8Array(1)), DemoCode.pngTrailingData]
 ]
 
 describe('demo/png', () => {
@@ -259,15 +255,15 @@ describe('demo/png', () => {
   it('enforces caller limits on bytes and pixels', () => {
     throwsCode(
       () => decodePng(VALID, { maxSide: 4096, maxPixels: 4096, maxBytes: VALID.length - 1 }),
-      DemoErrorCode.pngTooLarge
+      DemoCode.pngTooLarge
     )
     throwsCode(
       () => decodePng(VALID, { maxSide: 4096, maxPixels: 3, maxBytes: 1 << 20 }),
-      DemoErrorCode.pngTooLarge
+      DemoCode.pngTooLarge
     )
     throwsCode(
       () => decodePng(VALID, { maxSide: 1, maxPixels: 4096, maxBytes: 1 << 20 }),
-      DemoErrorCode.pngTooLarge
+      DemoCode.pngTooLarge
     )
   })
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {
   DEFAULT_SCENE_JSON,
-  DemoErrorCode,
+  DemoCode,
   defaultScene,
   parseScene,
   SCENE_LIMITS
@@ -21,61 +21,57 @@ type Mutate = (s: Record<string, unknown> & typeof MINIMAL) => unknown
 
 /** Hostile scenes: [label, mutation of MINIMAL, code]. */
 const HOSTILE: [string, Mutate, string][] = [
-  ['not an object', () => [1, 2], DemoErrorCode.badScene],
-  ['null', () => null, DemoErrorCode.badScene],
-  ['unknown top-level key', (s) => ({ ...s, extra: 1 }), DemoErrorCode.badScene],
-  ['missing camera', (s) => ({ ...s, camera: undefined }), DemoErrorCode.badScene],
+  ['not an object', () => [1, 2], DemoCode.badScene],
+  ['null', () => null, DemoCode.badScene],
+  ['unknown top-level key', (s) => ({ ...s, extra: 1 }), DemoCode.badScene],
+  ['missing camera', (s) => ({ ...s, camera: undefined }), DemoCode.badScene],
   [
     'lookAt equals position',
     (s) => ({ ...s, camera: { ...s.camera, lookAt: [0, 1, -3] } }),
-    DemoErrorCode.badScene
+    DemoCode.badScene
   ],
-  ['up parallel to view', (s) => ({ ...s, camera: { ...s.camera, up: [0, 0, 1] } }), DemoErrorCode.badScene],
-  ['fov 0', (s) => ({ ...s, camera: { ...s.camera, fov: 0 } }), DemoErrorCode.badScene],
-  ['fov 180', (s) => ({ ...s, camera: { ...s.camera, fov: 180 } }), DemoErrorCode.badScene],
+  ['up parallel to view', (s) => ({ ...s, camera: { ...s.camera, up: [0, 0, 1] } }), DemoCode.badScene],
+  ['fov 0', (s) => ({ ...s, camera: { ...s.camera, fov: 0 } }), DemoCode.badScene],
+  ['fov 180', (s) => ({ ...s, camera: { ...s.camera, fov: 180 } }), DemoCode.badScene],
   [
     'coordinate is a string',
     (s) => ({ ...s, camera: { ...s.camera, position: ['0', 1, 2] } }),
-    DemoErrorCode.badScene
+    DemoCode.badScene
   ],
-  ['vector of 2', (s) => ({ ...s, camera: { ...s.camera, position: [0, 1] } }), DemoErrorCode.badScene],
-  ['NaN', (s) => ({ ...s, camera: { ...s.camera, position: [Number.NaN, 1, 2] } }), DemoErrorCode.badScene],
+  ['vector of 2', (s) => ({ ...s, camera: { ...s.camera, position: [0, 1] } }), DemoCode.badScene],
+  ['NaN', (s) => ({ ...s, camera: { ...s.camera, position: [Number.NaN, 1, 2] } }), DemoCode.badScene],
   [
     'Infinity (JSON 1e400)',
     (s) => ({ ...s, camera: { ...s.camera, position: [Infinity, 1, 2] } }),
-    DemoErrorCode.badScene
+    DemoCode.badScene
   ],
   [
     'coordinate beyond 1e6',
     (s) => ({ ...s, camera: { ...s.camera, position: [2e6, 1, 2] } }),
-    DemoErrorCode.badScene
+    DemoCode.badScene
   ],
-  ['objects not an array', (s) => ({ ...s, objects: {} }), DemoErrorCode.badScene],
-  ['unknown object type', (s) => ({ ...s, objects: [{ type: 'cube' }] }), DemoErrorCode.badScene],
-  ['radius 0', (s) => ({ ...s, objects: [{ ...s.objects[0], radius: 0 }] }), DemoErrorCode.badScene],
-  ['negative radius', (s) => ({ ...s, objects: [{ ...s.objects[0], radius: -1 }] }), DemoErrorCode.badScene],
-  [
-    'unknown object field',
-    (s) => ({ ...s, objects: [{ ...s.objects[0], mass: 1 }] }),
-    DemoErrorCode.badScene
-  ],
+  ['objects not an array', (s) => ({ ...s, objects: {} }), DemoCode.badScene],
+  ['unknown object type', (s) => ({ ...s, objects: [{ type: 'cube' }] }), DemoCode.badScene],
+  ['radius 0', (s) => ({ ...s, objects: [{ ...s.objects[0], radius: 0 }] }), DemoCode.badScene],
+  ['negative radius', (s) => ({ ...s, objects: [{ ...s.objects[0], radius: -1 }] }), DemoCode.badScene],
+  ['unknown object field', (s) => ({ ...s, objects: [{ ...s.objects[0], mass: 1 }] }), DemoCode.badScene],
   [
     'zero plane normal',
     (s) => ({
       ...s,
       objects: [{ type: 'plane', point: [0, 0, 0], normal: [0, 0, 0], material: { type: 'mirror' } }]
     }),
-    DemoErrorCode.badScene
+    DemoCode.badScene
   ],
   [
     'unknown material',
     (s) => ({ ...s, objects: [{ ...s.objects[0], material: { type: 'glass' } }] }),
-    DemoErrorCode.badScene
+    DemoCode.badScene
   ],
   [
     'colour above 1',
     (s) => ({ ...s, objects: [{ ...s.objects[0], material: { type: 'diffuse', color: [2, 0, 0] } }] }),
-    DemoErrorCode.badScene
+    DemoCode.badScene
   ],
   [
     'fractional shininess',
@@ -83,7 +79,7 @@ const HOSTILE: [string, Mutate, string][] = [
       ...s,
       objects: [{ ...s.objects[0], material: { type: 'diffuse', color: [1, 0, 0], shininess: 2.5 } }]
     }),
-    DemoErrorCode.badScene
+    DemoCode.badScene
   ],
   [
     'checker size 0',
@@ -93,26 +89,26 @@ const HOSTILE: [string, Mutate, string][] = [
         { ...s.objects[0], material: { type: 'checker', color: [1, 1, 1], color2: [0, 0, 0], size: 0 } }
       ]
     }),
-    DemoErrorCode.badScene
+    DemoCode.badScene
   ],
   [
     'light intensity above 100',
     (s) => ({ ...s, lights: [{ position: [0, 1, 0], intensity: 101 }] }),
-    DemoErrorCode.badScene
+    DemoCode.badScene
   ],
-  ['negative seed', (s) => ({ ...s, seed: -1 }), DemoErrorCode.badScene],
-  ['seed above 2^32-1', (s) => ({ ...s, seed: 2 ** 32 }), DemoErrorCode.badScene],
-  ['fractional depth', (s) => ({ ...s, maxDepth: 1.5 }), DemoErrorCode.badScene],
-  ['depth above 8', (s) => ({ ...s, maxDepth: SCENE_LIMITS.maxDepth + 1 }), DemoErrorCode.sceneTooLarge],
+  ['negative seed', (s) => ({ ...s, seed: -1 }), DemoCode.badScene],
+  ['seed above 2^32-1', (s) => ({ ...s, seed: 2 ** 32 }), DemoCode.badScene],
+  ['fractional depth', (s) => ({ ...s, maxDepth: 1.5 }), DemoCode.badScene],
+  ['depth above 8', (s) => ({ ...s, maxDepth: SCENE_LIMITS.maxDepth + 1 }), DemoCode.sceneTooLarge],
   [
     'too many objects',
     (s) => ({ ...s, objects: Array(SCENE_LIMITS.maxObjects + 1).fill(s.objects[0]) }),
-    DemoErrorCode.sceneTooLarge
+    DemoCode.sceneTooLarge
   ],
   [
     'too many lights',
     (s) => ({ ...s, lights: Array(SCENE_LIMITS.maxLights + 1).fill(s.lights[0]) }),
-    DemoErrorCode.sceneTooLarge
+    DemoCode.sceneTooLarge
   ]
 ]
 

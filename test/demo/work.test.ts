@@ -4,7 +4,7 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import fc from 'fast-check'
 import {
   canonicalJson,
-  DemoErrorCode,
+  DemoCode,
   decodeWork,
   defaultScene,
   encodeWork,
@@ -58,86 +58,74 @@ function hostile(): [string, Uint8Array, string][] {
     return enc(canonicalJson(f(v) ?? v))
   }
   return [
-    ['empty', new Uint8Array(0), DemoErrorCode.badWork],
-    ['too large', new Uint8Array(WORK_MAX_BYTES + 1).fill(0x20), DemoErrorCode.workTooLarge],
-    ['invalid UTF-8', Uint8Array.from([0x7b, 0xff, 0x7d]), DemoErrorCode.badWork],
-    ['UTF-8 BOM', new Uint8Array([0xef, 0xbb, 0xbf, ...enc(VECTOR_TEXT)]), DemoErrorCode.badWork],
-    ['not JSON', enc('{"article":'), DemoErrorCode.badWork],
-    ['JSON array', enc('[]'), DemoErrorCode.badWork],
-    ['JSON null', enc('null'), DemoErrorCode.badWork],
-    ['JSON number', enc('42'), DemoErrorCode.badWork],
-    ['deeply nested', enc('['.repeat(30000) + ']'.repeat(30000)), DemoErrorCode.badWork],
-    ['wrong article', text((v) => ({ ...v, article: 'net.bitwrk/gorays/0' })), DemoErrorCode.badWork],
-    ['missing tile', text((v) => ({ ...v, tile: undefined })), DemoErrorCode.badWork],
-    ['extra field', text((v) => ({ ...v, priority: 1 })), DemoErrorCode.badWork],
+    ['empty', new Uint8Array(0), DemoCode.badWork],
+    ['too large', new Uint8Array(WORK_MAX_BYTES + 1).fill(0x20), DemoCode.workTooLarge],
+    ['invalid UTF-8', Uint8Array.from([0x7b, 0xff, 0x7d]), DemoCode.badWork],
+    ['UTF-8 BOM', new Uint8Array([0xef, 0xbb, 0xbf, ...enc(VECTOR_TEXT)]), DemoCode.badWork],
+    ['not JSON', enc('{"article":'), DemoCode.badWork],
+    ['JSON array', enc('[]'), DemoCode.badWork],
+    ['JSON null', enc('null'), DemoCode.badWork],
+    ['JSON number', enc('42'), DemoCode.badWork],
+    ['deeply nested', enc('['.repeat(30000) + ']'.repeat(30000)), DemoCode.badWork],
+    ['wrong article', text((v) => ({ ...v, article: 'net.bitwrk/gorays/0' })), DemoCode.badWork],
+    ['missing tile', text((v) => ({ ...v, tile: undefined })), DemoCode.badWork],
+    ['extra field', text((v) => ({ ...v, priority: 1 })), DemoCode.badWork],
     [
       '__proto__ field',
       enc(VECTOR_TEXT.replace('{"article"', '{"__proto__":{"x":1},"article"')),
-      DemoErrorCode.badWork
+      DemoCode.badWork
     ],
     [
       '__proto__ in the scene',
       enc(VECTOR_TEXT.replace('"scene":{', '"scene":{"__proto__":{"seed":3},')),
-      DemoErrorCode.badScene
+      DemoCode.badScene
     ],
-    [
-      'tile extra field',
-      text((v) => ({ ...v, tile: { x: 0, y: 0, w: 1, h: 1, z: 0 } })),
-      DemoErrorCode.badWork
-    ],
-    ['tile not an object', text((v) => ({ ...v, tile: [0, 0, 1, 1] })), DemoErrorCode.badWork],
-    ['width 0', text((v) => ({ ...v, width: 0 })), DemoErrorCode.badImageSize],
-    ['width 4097', text((v) => ({ ...v, width: 4097 })), DemoErrorCode.badImageSize],
-    ['height fractional', text((v) => ({ ...v, height: 2.5 })), DemoErrorCode.badImageSize],
-    ['height as string', text((v) => ({ ...v, height: '2' })), DemoErrorCode.badImageSize],
-    ['tile outside', text((v) => ({ ...v, tile: { x: 3, y: 0, w: 2, h: 2 } })), DemoErrorCode.badTile],
-    ['tile empty', text((v) => ({ ...v, tile: { x: 0, y: 0, w: 0, h: 2 } })), DemoErrorCode.badTile],
-    ['tile negative', text((v) => ({ ...v, tile: { x: -1, y: 0, w: 1, h: 1 } })), DemoErrorCode.badTile],
-    ['tile fractional', text((v) => ({ ...v, tile: { x: 0.5, y: 0, w: 1, h: 1 } })), DemoErrorCode.badTile],
-    ['samples 0', text((v) => ({ ...v, samples: 0 })), DemoErrorCode.badSamples],
-    ['samples 65', text((v) => ({ ...v, samples: WORK_LIMITS.maxSamples + 1 })), DemoErrorCode.badSamples],
+    ['tile extra field', text((v) => ({ ...v, tile: { x: 0, y: 0, w: 1, h: 1, z: 0 } })), DemoCode.badWork],
+    ['tile not an object', text((v) => ({ ...v, tile: [0, 0, 1, 1] })), DemoCode.badWork],
+    ['width 0', text((v) => ({ ...v, width: 0 })), DemoCode.badImageSize],
+    ['width 4097', text((v) => ({ ...v, width: 4097 })), DemoCode.badImageSize],
+    ['height fractional', text((v) => ({ ...v, height: 2.5 })), DemoCode.badImageSize],
+    ['height as string', text((v) => ({ ...v, height: '2' })), DemoCode.badImageSize],
+    ['tile outside', text((v) => ({ ...v, tile: { x: 3, y: 0, w: 2, h: 2 } })), DemoCode.badTile],
+    ['tile empty', text((v) => ({ ...v, tile: { x: 0, y: 0, w: 0, h: 2 } })), DemoCode.badTile],
+    ['tile negative', text((v) => ({ ...v, tile: { x: -1, y: 0, w: 1, h: 1 } })), DemoCode.badTile],
+    ['tile fractional', text((v) => ({ ...v, tile: { x: 0.5, y: 0, w: 1, h: 1 } })), DemoCode.badTile],
+    ['samples 0', text((v) => ({ ...v, samples: 0 })), DemoCode.badSamples],
+    ['samples 65', text((v) => ({ ...v, samples: WORK_LIMITS.maxSamples + 1 })), DemoCode.badSamples],
     [
       'too many primary rays',
       text((v) => ({ ...v, width: 4096, height: 4096, tile: { x: 0, y: 0, w: 4096, h: 4096 }, samples: 2 })),
-      DemoErrorCode.workTooCostly
+      DemoCode.workTooCostly
     ],
-    [
-      'bad scene',
-      text((v) => ({ ...v, scene: { ...(v['scene'] as object), seed: -1 } })),
-      DemoErrorCode.badScene
-    ],
-    ['whitespace', enc(` ${VECTOR_TEXT}`), DemoErrorCode.workNotCanonical],
-    ['pretty-printed', enc(JSON.stringify(JSON.parse(VECTOR_TEXT), null, 1)), DemoErrorCode.workNotCanonical],
-    [
-      'unsorted keys',
-      enc(JSON.stringify(reversedKeys(JSON.parse(VECTOR_TEXT)))),
-      DemoErrorCode.workNotCanonical
-    ],
+    ['bad scene', text((v) => ({ ...v, scene: { ...(v['scene'] as object), seed: -1 } })), DemoCode.badScene],
+    ['whitespace', enc(` ${VECTOR_TEXT}`), DemoCode.workNotCanonical],
+    ['pretty-printed', enc(JSON.stringify(JSON.parse(VECTOR_TEXT), null, 1)), DemoCode.workNotCanonical],
+    ['unsorted keys', enc(JSON.stringify(reversedKeys(JSON.parse(VECTOR_TEXT)))), DemoCode.workNotCanonical],
     [
       'number written 1.0',
       enc(VECTOR_TEXT.replace('"samples":1', '"samples":1.0')),
-      DemoErrorCode.workNotCanonical
+      DemoCode.workNotCanonical
     ],
     [
       'number written 1e0',
       enc(VECTOR_TEXT.replace('"samples":1', '"samples":1e0')),
-      DemoErrorCode.workNotCanonical
+      DemoCode.workNotCanonical
     ],
     [
       'minus zero',
       enc(VECTOR_TEXT.replace('"position":[0,1,-3]', '"position":[-0,1,-3]')),
-      DemoErrorCode.workNotCanonical
+      DemoCode.workNotCanonical
     ],
-    ['escaped key', enc(VECTOR_TEXT.replace('"width"', '"\\u0077idth"')), DemoErrorCode.workNotCanonical],
+    ['escaped key', enc(VECTOR_TEXT.replace('"width"', '"\\u0077idth"')), DemoCode.workNotCanonical],
     [
       'duplicate key',
       enc(VECTOR_TEXT.replace('"samples":1', '"samples":2,"samples":1')),
-      DemoErrorCode.workNotCanonical
+      DemoCode.workNotCanonical
     ],
     [
       'short-form scene (defaults omitted)',
       enc(canonicalJson({ ...good, scene: SCENE })),
-      DemoErrorCode.workNotCanonical
+      DemoCode.workNotCanonical
     ]
   ]
 }
@@ -217,17 +205,14 @@ describe('demo/work', () => {
     const at = { scene: SCENE, width: 4096, height: 4096, tile: { x: 0, y: 0, w: 2048, h: 2048 }, samples: 1 }
     assert.equal(at.tile.w * at.tile.h, WORK_LIMITS.maxPrimaryRays)
     assert.deepEqual(decodeWork(encodeWork(at)).tile, at.tile)
-    throwsCode(
-      () => encodeWork({ ...at, tile: { x: 0, y: 0, w: 2048, h: 2049 } }),
-      DemoErrorCode.workTooCostly
-    )
-    throwsCode(() => encodeWork({ ...at, samples: 2 }), DemoErrorCode.workTooCostly)
+    throwsCode(() => encodeWork({ ...at, tile: { x: 0, y: 0, w: 2048, h: 2049 } }), DemoCode.workTooCostly)
+    throwsCode(() => encodeWork({ ...at, samples: 2 }), DemoCode.workTooCostly)
   })
 
   it('refuses to encode invalid work with the decoder codes', () => {
     throwsCode(
       () => encodeWork({ scene: SCENE, width: 4, height: 2, tile: { x: 4, y: 0, w: 1, h: 1 }, samples: 1 }),
-      DemoErrorCode.badTile
+      DemoCode.badTile
     )
   })
 

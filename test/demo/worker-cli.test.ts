@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import {
   cropImage,
-  DemoErrorCode,
+  DemoCode,
   decodePng,
   defaultScene,
   encodeWork,
@@ -55,9 +55,9 @@ describe('demo/worker-cli', () => {
   })
 
   for (const [label, input, code] of [
-    ['garbage', new TextEncoder().encode('hello, worker'), DemoErrorCode.badWork],
-    ['empty input', new Uint8Array(0), DemoErrorCode.badWork],
-    ['oversized input', new Uint8Array(WORK_MAX_BYTES + 100_000).fill(0x7b), DemoErrorCode.workTooLarge],
+    ['garbage', new TextEncoder().encode('hello, worker'), DemoCode.badWork],
+    ['empty input', new Uint8Array(0), DemoCode.badWork],
+    ['oversized input', new Uint8Array(WORK_MAX_BYTES + 100_000).fill(0x7b), DemoCode.workTooLarge],
     [
       'tile outside the image',
       new TextEncoder().encode(
@@ -65,7 +65,7 @@ describe('demo/worker-cli', () => {
           .decode(encodeWork({ scene, width: 8, height: 8, tile: { x: 0, y: 0, w: 8, h: 8 }, samples: 1 }))
           .replace('"x":0', '"x":4')
       ),
-      DemoErrorCode.badTile
+      DemoCode.badTile
     ]
   ] as const)
     it(`exits 2 with one line on stderr for bad work: ${label}`, async () => {

@@ -7,7 +7,7 @@ import {
   QueryType
 } from '../../cafs/adapters/libp2p/index.js'
 import { decodeHave, decodeHaveReply, decodeManifestGet } from '../../cafs/adapters/libp2p/wire.js'
-import { CafsErrorCode } from '../../cafs/errors.js'
+import { CafsCode } from '../../cafs/errors.js'
 import { decodeManifest, encodeManifest, manifestOfBytes } from '../../cafs/manifest.js'
 import { DEFAULT_LIMITS, XferCode } from '../../cafs/transfer/index.js'
 import {
@@ -22,7 +22,7 @@ import {
   encodeWant
 } from '../../cafs/transfer/messages.js'
 import {
-  DemoErrorCode,
+  DemoCode,
   decodePng,
   decodeWork,
   defaultScene,
@@ -39,11 +39,11 @@ import {
 } from '../../node/sync/index.js'
 import { TradeCode } from '../../node/trade/errors.js'
 import { decodeTradeFrame, encodeTradeError, encodeTradeFrame, TradeMsg } from '../../node/trade/wire.js'
-import { ArticleErrorCode, parseArticle } from '../../protocol/article/index.js'
+import { ArticleCode, parseArticle } from '../../protocol/article/index.js'
 import { decodeCancelBytes } from '../../protocol/bid/cancel.js'
 import { decodeBidBytes } from '../../protocol/bid/document.js'
 import {
-  BidErrorCode,
+  BidCode,
   encodeSigned,
   signBid,
   signCancel,
@@ -55,16 +55,16 @@ import {
   decodeCompactSignature,
   decodeWif,
   Identity,
-  IdentityError
+  IdentityCode
 } from '../../protocol/identity/index.js'
-import { MoneyErrorCode, money, parseMoney } from '../../protocol/money/index.js'
-import { decodeEquivocation, encodeEquivocation, ReputationError } from '../../protocol/reputation/index.js'
+import { MoneyCode, money, parseMoney } from '../../protocol/money/index.js'
+import { decodeEquivocation, encodeEquivocation, ReputationCode } from '../../protocol/reputation/index.js'
 import {
   decodeTxMessage,
   encodeTxMessage,
   parseTxDocument,
   signTxMessage,
-  TxError,
+  TxCode,
   transactionId
 } from '../../protocol/transaction/index.js'
 import { codesOf, FUZZ, hostileBytes, hostileText, outcome, Tally } from './helpers.js'
@@ -122,7 +122,7 @@ const KEY = FILE.chunks[0]?.key as Uint8Array
 
 describe('hostile input: decoders', () => {
   it('bid wire bytes: decode and validate return a BID_* code or a bid, never throw', () => {
-    const codes = codesOf(BidErrorCode)
+    const codes = codesOf(BidCode)
     const t = new Tally()
     fc.assert(
       fc.property(hostileBytes(BID_BYTES, 600), (b) => {
@@ -138,7 +138,7 @@ describe('hostile input: decoders', () => {
   })
 
   it('cancel wire bytes: decode and validate return a BID_* code or a cancel, never throw', () => {
-    const codes = codesOf(BidErrorCode)
+    const codes = codesOf(BidCode)
     const t = new Tally()
     fc.assert(
       fc.property(hostileBytes(CANCEL_BYTES, 400), (b) => {
@@ -154,7 +154,7 @@ describe('hostile input: decoders', () => {
   })
 
   it('transaction messages: decode throws TX_*, the document parser returns a TX_* code', () => {
-    const codes = codesOf(TxError)
+    const codes = codesOf(TxCode)
     const t = new Tally()
     fc.assert(
       fc.property(hostileBytes(TX_MESSAGES, 400), (b) => {
@@ -178,7 +178,7 @@ describe('hostile input: decoders', () => {
   })
 
   it('equivocation proofs: decode returns a REP_* code or a proof', () => {
-    const codes = codesOf(ReputationError)
+    const codes = codesOf(ReputationCode)
     const t = new Tally()
     fc.assert(
       fc.property(hostileBytes(EQUIVOCATION, 400), (b) => {
@@ -192,7 +192,7 @@ describe('hostile input: decoders', () => {
   })
 
   it('manifests (bwmf): decode throws CAFS_* codes only', () => {
-    const codes = codesOf(CafsErrorCode)
+    const codes = codesOf(CafsCode)
     const t = new Tally()
     fc.assert(
       fc.property(hostileBytes(MANIFESTS), (b) => {
@@ -301,7 +301,7 @@ describe('hostile input: decoders', () => {
   })
 
   it('PNG results and demo work: decode throws DEMO_* codes only', () => {
-    const codes = codesOf(DemoErrorCode)
+    const codes = codesOf(DemoCode)
     const img = { width: 4, height: 3, data: new Uint8Array(48).map((_, i) => i * 5) }
     const png = [encodePng(img), encodePng({ width: 1, height: 1, data: new Uint8Array(4) })]
     const work = [
@@ -340,17 +340,17 @@ describe('hostile input: decoders', () => {
       ])
     ]
     const decoders: [string, ReadonlySet<string>, (b: Uint8Array) => unknown][] = [
-      ['bid', codesOf(BidErrorCode), (b) => decodeBidBytes(b)],
-      ['cancel', codesOf(BidErrorCode), (b) => decodeCancelBytes(b)],
-      ['tx', codesOf(TxError), (b) => decodeTxMessage(b)],
-      ['manifest', codesOf(CafsErrorCode), (b) => decodeManifest(b)],
+      ['bid', codesOf(BidCode), (b) => decodeBidBytes(b)],
+      ['cancel', codesOf(BidCode), (b) => decodeCancelBytes(b)],
+      ['tx', codesOf(TxCode), (b) => decodeTxMessage(b)],
+      ['manifest', codesOf(CafsCode), (b) => decodeManifest(b)],
       ['transfer', codesOf(XferCode), (b) => decodeMessage(b, { limits: DEFAULT_LIMITS, chunkCount: 3 })],
       ['have', codesOf(XferCode), (b) => decodeHave(b, 64)],
       ['sync request', codesOf(SyncCode), (b) => decodeRequest(b, DEFAULT_SYNC_LIMITS)],
       ['sync response', codesOf(SyncCode), (b) => decodeResponse(b, DEFAULT_SYNC_LIMITS)],
       ['trade', codesOf(TradeCode), (b) => decodeTradeFrame(b)],
-      ['png', codesOf(DemoErrorCode), (b) => decodePng(b)],
-      ['work', codesOf(DemoErrorCode), (b) => decodeWork(b)]
+      ['png', codesOf(DemoCode), (b) => decodePng(b)],
+      ['work', codesOf(DemoCode), (b) => decodeWork(b)]
     ]
     for (const [name, codes, fn] of decoders)
       for (const [i, g] of garbage.entries()) {
@@ -372,16 +372,16 @@ describe('hostile input: decoders', () => {
       }
     for (const g of garbage) {
       const d = decodeEquivocation(g)
-      if (!d.ok) assert.ok(codesOf(ReputationError).has(d.code))
+      if (!d.ok) assert.ok(codesOf(ReputationCode).has(d.code))
       const v = validateBid(g, { nowMs: T0 + 1000, maxClockSkewMs: 2000 })
-      if (v.result !== 'accept') assert.ok(codesOf(BidErrorCode).has(v.code))
+      if (v.result !== 'accept') assert.ok(codesOf(BidCode).has(v.code))
     }
   })
 
   it('money, address, WIF, signature and article text: parse throws its module codes only', () => {
-    const money = codesOf(MoneyErrorCode)
-    const identity = codesOf(IdentityError)
-    const article = codesOf(ArticleErrorCode)
+    const money = codesOf(MoneyCode)
+    const identity = codesOf(IdentityCode)
+    const article = codesOf(ArticleCode)
     const sig = (BIDS[0] as { signature: string }).signature
     const seeds = ['mBTC 1', 'BTC 0.00000001', 'uBTC 12.5', ALICE.address, ALICE.toWif(), sig, ARTICLE]
     const t = new Tally()

@@ -4,7 +4,7 @@ import { Agent } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { ApiErrorCode } from '../../node/api/errors.js'
+import { ApiCode } from '../../node/api/errors.js'
 import { type Daemon, startDaemon } from '../../node/daemon/index.js'
 import { money } from '../../protocol/money/index.js'
 import { type ApiFixture, multipart, startApi } from '../node/api/helpers.js'
@@ -68,7 +68,7 @@ describe('hostile input: HTTP APIs', function () {
       })
 
     it('1,000 mutated requests on every route: documented codes, never API_INTERNAL, a refusal changes nothing', async () => {
-      const codes = codesOf(ApiErrorCode)
+      const codes = codesOf(ApiCode)
       const routes = [
         '/id',
         '/version',
@@ -168,12 +168,12 @@ describe('hostile input: HTTP APIs', function () {
 
     it('answers malformed request targets and oversized bodies with an API_* code, not a 500', async () => {
       for (const [m, p, body, want] of [
-        ['GET', '//', 0, ApiErrorCode.BAD_REQUEST],
-        ['GET', '///api/v1/status', 0, ApiErrorCode.NOT_FOUND],
-        ['GET', '/api/v1/epochs/%zz', 0, ApiErrorCode.BAD_REQUEST],
+        ['GET', '//', 0, ApiCode.BAD_REQUEST],
+        ['GET', '///api/v1/status', 0, ApiCode.NOT_FOUND],
+        ['GET', '/api/v1/epochs/%zz', 0, ApiCode.BAD_REQUEST],
         // the hand-placed bid of the old control port is gone: nothing signs without a mandate
-        ['POST', '/api/v1/bids', 64 * 1024, ApiErrorCode.NOT_FOUND],
-        ['POST', '/api/v1/mandates', 64 * 1024, ApiErrorCode.TOO_LARGE]
+        ['POST', '/api/v1/bids', 64 * 1024, ApiCode.NOT_FOUND],
+        ['POST', '/api/v1/mandates', 64 * 1024, ApiCode.TOO_LARGE]
       ] as const) {
         const headers: Record<string, string> = m === 'POST' ? { 'content-type': 'application/json' } : {}
         const res = await sendRaw(daemon.info.apiUrl, agent, m, p, headers, new Uint8Array(body).fill(0x20))
@@ -187,7 +187,7 @@ describe('hostile input: HTTP APIs', function () {
     })
 
     it('1,000 mutated requests: 200 JSON or an API_* code, the node unchanged', async () => {
-      const codes = codesOf(ApiErrorCode)
+      const codes = codesOf(ApiCode)
       const node = daemon.node
       const state = async () =>
         JSON.stringify({

@@ -10,7 +10,7 @@ import {
   decodeWif,
   encodeWif,
   Identity,
-  IdentityError,
+  IdentityCode,
   isBitwrkErrorWith,
   publicKeyFromPeerId,
   publicKeyFromPrivate,
@@ -67,10 +67,10 @@ describe('identity garbage input', () => {
     ]
     for (const [name, input, reason] of table)
       it(`refuses ${name} with ID_BAD_WIF (${reason})`, () => {
-        assert.throws(() => decodeWif(input), isBitwrkErrorWith(IdentityError.BAD_WIF, reason))
+        assert.throws(() => decodeWif(input), isBitwrkErrorWith(IdentityCode.BAD_WIF, reason))
       })
     it('refuses non-string input', () => {
-      assert.throws(() => decodeWif(42 as unknown as string), isBitwrkErrorWith(IdentityError.BAD_WIF))
+      assert.throws(() => decodeWif(42 as unknown as string), isBitwrkErrorWith(IdentityCode.BAD_WIF))
     })
   })
 
@@ -91,7 +91,7 @@ describe('identity garbage input', () => {
     ]
     for (const [name, input, reason] of table)
       it(`refuses ${name} with ID_BAD_ADDRESS (${reason})`, () => {
-        assert.throws(() => decodeAddress(input), isBitwrkErrorWith(IdentityError.BAD_ADDRESS, reason))
+        assert.throws(() => decodeAddress(input), isBitwrkErrorWith(IdentityCode.BAD_ADDRESS, reason))
       })
   })
 
@@ -172,23 +172,23 @@ describe('identity garbage input', () => {
     ]
     for (const [name, key] of bad)
       it(`refuses a private key of ${name}`, () => {
-        const isBad = isBitwrkErrorWith(IdentityError.BAD_PRIVATE_KEY)
+        const isBad = isBitwrkErrorWith(IdentityCode.BAD_PRIVATE_KEY)
         assert.throws(() => publicKeyFromPrivate(key, true), isBad)
         assert.throws(() => encodeWif(key, true), isBad)
         assert.throws(() => signMessage(key, 'x'), isBad)
         assert.throws(() => Identity.fromPrivateKey(key), isBad)
       })
     it('refuses an explicit nonce outside [1, n-1]', () => {
-      assert.throws(() => signMessage(KEY, 'x', { nonce: 0n }), isBitwrkErrorWith(IdentityError.BAD_NONCE))
+      assert.throws(() => signMessage(KEY, 'x', { nonce: 0n }), isBitwrkErrorWith(IdentityCode.BAD_NONCE))
       assert.throws(
         () => signMessage(KEY, 'x', { nonce: BigInt(`0x${N_HEX}`) }),
-        isBitwrkErrorWith(IdentityError.BAD_NONCE)
+        isBitwrkErrorWith(IdentityCode.BAD_NONCE)
       )
     })
     it('gives up on a random source that never yields a valid key', () => {
       assert.throws(
         () => Identity.generate((n) => new Uint8Array(n)),
-        isBitwrkErrorWith(IdentityError.BAD_PRIVATE_KEY)
+        isBitwrkErrorWith(IdentityCode.BAD_PRIVATE_KEY)
       )
     })
   })
@@ -224,7 +224,7 @@ describe('identity garbage input', () => {
     ]
     for (const [name, input, reason] of table)
       it(`refuses ${name} with ID_BAD_PEER_ID (${reason})`, () => {
-        assert.throws(() => publicKeyFromPeerId(input), isBitwrkErrorWith(IdentityError.BAD_PEER_ID, reason))
+        assert.throws(() => publicKeyFromPeerId(input), isBitwrkErrorWith(IdentityCode.BAD_PEER_ID, reason))
       })
   })
 })

@@ -9,7 +9,7 @@ import {
   hash160,
   hexToBytes,
   Identity,
-  IdentityError,
+  IdentityCode,
   isBitwrkErrorWith,
   messageDigest,
   publicKeyFromPrivate,
@@ -76,7 +76,7 @@ describe('identity vectors A: keys and addresses', () => {
   it('refuses the d = 1 address with its last character changed as a checksum error', () => {
     assert.throws(
       () => decodeAddress('1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMx'),
-      isBitwrkErrorWith(IdentityError.BAD_ADDRESS, 'checksum')
+      isBitwrkErrorWith(IdentityCode.BAD_ADDRESS, 'checksum')
     )
   })
 

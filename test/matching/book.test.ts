@@ -9,7 +9,7 @@ import {
   isLate,
   lastClosedEpoch,
   type MatchableBid,
-  MatchErrorCode,
+  MatchCode,
   Matcher,
   OrderBook
 } from '../../protocol/matching/index.js'
@@ -51,7 +51,7 @@ describe('matching epochs', () => {
       { settleMs: -1 },
       { settleMs: NaN }
     ])
-      assert.throws(() => checkEpochParams(bad), { code: MatchErrorCode.BAD_PARAMS })
+      assert.throws(() => checkEpochParams(bad), { code: MatchCode.BAD_PARAMS })
     assert.deepEqual(checkEpochParams({ settleMs: 0 }), { epochMs: 1000, settleMs: 0 })
   })
 })
@@ -59,11 +59,11 @@ describe('matching epochs', () => {
 describe('matching book', () => {
   it('ignores a bid whose epoch is closed by the clock or already matched', () => {
     const book = new OrderBook(KEY)
-    assert.deepEqual(book.add(mkBid(1, 'BUY', 1, 0), 2500), { result: 'ignore', code: MatchErrorCode.LATE })
+    assert.deepEqual(book.add(mkBid(1, 'BUY', 1, 0), 2500), { result: 'ignore', code: MatchCode.LATE })
     book.advance(5000)
     assert.equal(book.closedEpoch, 2)
     // The clock of this call went backwards, but epoch 2 is matched already.
-    assert.deepEqual(book.add(mkBid(2, 'BUY', 1, 2999), 0), { result: 'ignore', code: MatchErrorCode.LATE })
+    assert.deepEqual(book.add(mkBid(2, 'BUY', 1, 2999), 0), { result: 'ignore', code: MatchCode.LATE })
     assert.deepEqual(book.add(mkBid(3, 'BUY', 1, 3000), 0), { result: 'accept' })
   })
 
@@ -71,7 +71,7 @@ describe('matching book', () => {
     const book = new OrderBook(KEY)
     const b = mkBid(1, 'BUY', 1, 0)
     assert.equal(book.add(b, 0).result, 'accept')
-    assert.deepEqual(book.add(b, 0), { result: 'ignore', code: MatchErrorCode.DUPLICATE })
+    assert.deepEqual(book.add(b, 0), { result: 'ignore', code: MatchCode.DUPLICATE })
     assert.equal(book.status(b.id, b.createdMs), 'pending')
     book.advance(2500)
     assert.equal(book.status(b.id, b.createdMs), 'resting')
@@ -96,12 +96,12 @@ describe('matching book', () => {
     for (const [what, patch] of bad)
       assert.throws(
         () => book.add({ ...good, ...patch } as MatchableBid, 0),
-        { code: MatchErrorCode.BAD_BID },
+        { code: MatchCode.BAD_BID },
         what
       )
     assert.equal(book.add({ ...good, price: (1n << 63n) - 1n }, 0).result, 'accept')
     assert.throws(() => book.cancel({ bidId: 'xyz', bidCreatedMs: 0, createdMs: 0 }, 0), {
-      code: MatchErrorCode.BAD_BID
+      code: MatchCode.BAD_BID
     })
   })
 
@@ -159,7 +159,7 @@ describe('matching cancels', () => {
     assert.equal(book.cancel(cx(1, 0, 1_100), 2_500).result, 'accept')
     assert.deepEqual(book.cancel(cx(1, 0, 1_100), 2_500), {
       result: 'ignore',
-      code: MatchErrorCode.DUPLICATE
+      code: MatchCode.DUPLICATE
     })
     // A BUY of the same epoch as the cancel no longer finds the SELL: cancels go first.
     book.add(mkBid(2, 'BUY', 200, 1_050, 'bob'), 2_500)
@@ -227,7 +227,7 @@ describe('matching cancels', () => {
 
   it('ignores a late cancel', () => {
     const book = new OrderBook(KEY)
-    assert.deepEqual(book.cancel(cx(1, 0, 0), 2_500), { result: 'ignore', code: MatchErrorCode.LATE })
+    assert.deepEqual(book.cancel(cx(1, 0, 0), 2_500), { result: 'ignore', code: MatchCode.LATE })
   })
 
   it('stays correct while most resting bids are cancelled (heap compaction)', () => {
@@ -307,7 +307,7 @@ describe('matching snapshots', () => {
 
   it('ignores bids of epochs the snapshot has closed', () => {
     const book = OrderBook.fromSnapshot(busyBook().snapshot())
-    assert.deepEqual(book.add(mkBid(9, 'BUY', 1, 500), 0), { result: 'ignore', code: MatchErrorCode.LATE })
+    assert.deepEqual(book.add(mkBid(9, 'BUY', 1, 500), 0), { result: 'ignore', code: MatchCode.LATE })
   })
 
   it('refuses inconsistent snapshots', () => {
@@ -321,7 +321,7 @@ describe('matching snapshots', () => {
       ['closed epoch', { ...good, closedEpoch: -2 }]
     ]
     for (const [what, snap] of cases)
-      assert.throws(() => OrderBook.fromSnapshot(snap), { code: MatchErrorCode.BAD_SNAPSHOT }, what)
+      assert.throws(() => OrderBook.fromSnapshot(snap), { code: MatchCode.BAD_SNAPSHOT }, what)
     // Crossed only between one participant's own bids is a valid book (MATCH-9).
     const own = { ...good, resting: [...good.resting, mkBid(8, 'SELL', 140, 50, 'alice')] }
     assert.equal(OrderBook.fromSnapshot(own).restingCount, 4)
@@ -329,7 +329,7 @@ describe('matching snapshots', () => {
 
   it('refuses a clock that is not a number', () => {
     const book = new OrderBook(KEY)
-    assert.throws(() => book.advance(Number.NaN), { code: MatchErrorCode.BAD_PARAMS })
-    assert.throws(() => book.add(mkBid(1, 'BUY', 1, 0), Number.NaN), { code: MatchErrorCode.BAD_PARAMS })
+    assert.throws(() => book.advance(Number.NaN), { code: MatchCode.BAD_PARAMS })
+    assert.throws(() => book.add(mkBid(1, 'BUY', 1, 0), Number.NaN), { code: MatchCode.BAD_PARAMS })
   })
 })

@@ -6,7 +6,7 @@ import {
   encodeEpochRecord,
   GENESIS_DIGEST,
   type MatchableBid,
-  MatchErrorCode,
+  MatchCode,
   OrderBook
 } from '../../protocol/matching/index.js'
 
@@ -114,6 +114,6 @@ describe('matching digest', () => {
   })
 
   it('refuses an empty match key', () => {
-    assert.throws(() => new OrderBook(''), { code: MatchErrorCode.BAD_PARAMS })
+    assert.throws(() => new OrderBook(''), { code: MatchCode.BAD_PARAMS })
   })
 })

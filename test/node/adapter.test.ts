@@ -7,7 +7,7 @@ import {
   createMetrics,
   GossipAdapter,
   type GossipAdapterOptions,
-  GossipCodes,
+  GossipCode,
   type MessageValidator,
   messageIdHex,
   silentLogger,
@@ -85,11 +85,11 @@ describe('node/gossip/adapter', () => {
     const { adapter } = setup(() => ({ result: 'accept' }))
     assert.throws(
       () => adapter.subscribe('/ipfs/whatever'),
-      (e) => isBitwrkError(e, GossipCodes.BAD_TOPIC)
+      (e) => isBitwrkError(e, GossipCode.BAD_TOPIC)
     )
     assert.throws(
       () => adapter.subscribe(txTopic('fnord')),
-      (e) => isBitwrkError(e, GossipCodes.NO_VALIDATOR)
+      (e) => isBitwrkError(e, GossipCode.NO_VALIDATOR)
     )
   })
 
@@ -162,7 +162,7 @@ describe('node/gossip/adapter', () => {
     })
     assert.equal(await run(bytes('x')), 'ignore')
     const v = (await metrics.validation.get()).values[0]
-    assert.equal(v?.labels['code'], GossipCodes.VALIDATOR_ERROR)
+    assert.equal(v?.labels['code'], GossipCode.VALIDATOR_ERROR)
   })
 
   it('emits accepted messages on subscribed topics with their id', () => {
@@ -180,7 +180,7 @@ describe('node/gossip/adapter', () => {
   it('publishes once a peer subscribes, and times out or stops cleanly otherwise', async () => {
     const { stub, adapter } = setup(() => ({ result: 'accept' }))
     await assert.rejects(adapter.publish(TOPIC, bytes('a'), { timeoutMs: 30 }), (e) =>
-      isBitwrkError(e, GossipCodes.PUBLISH_TIMEOUT)
+      isBitwrkError(e, GossipCode.PUBLISH_TIMEOUT)
     )
     const pending = adapter.publish(TOPIC, bytes('b'), { timeoutMs: 5000 })
     stub.subscribers = ['peerB']
@@ -191,7 +191,7 @@ describe('node/gossip/adapter', () => {
     const stopped = adapter.publish(TOPIC, bytes('c'), { timeoutMs: 5000 })
     adapter.stop()
     adapter.stop()
-    await assert.rejects(stopped, (e) => isBitwrkError(e, GossipCodes.STOPPED))
-    await assert.rejects(adapter.publish('/nope', bytes('d')), (e) => isBitwrkError(e, GossipCodes.BAD_TOPIC))
+    await assert.rejects(stopped, (e) => isBitwrkError(e, GossipCode.STOPPED))
+    await assert.rejects(adapter.publish('/nope', bytes('d')), (e) => isBitwrkError(e, GossipCode.BAD_TOPIC))
   })
 })

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { BookCodes, bidTopicValidator, type ValidationContext } from '../../node/index.js'
+import { BookCode, bidTopicValidator, type ValidationContext } from '../../node/index.js'
 import { forgedBid, testBid } from '../../node/testing.js'
-import { type Bid, BidErrorCode, type Cancel, encodeSigned, signCancel } from '../../protocol/bid/index.js'
+import { type Bid, BidCode, type Cancel, encodeSigned, signCancel } from '../../protocol/bid/index.js'
 import { Identity } from '../../protocol/identity/index.js'
 
 const ARTICLE = 'net.bitwrk/gorays/0'
@@ -24,20 +24,20 @@ describe('node/gossip/bids', () => {
   it('rejects a valid bid published on another article topic', async () => {
     const v = bidTopicValidator()
     const { bytes } = testBid('fnord', { createdMs: NOW })
-    assert.deepEqual(await v(bytes, ctx()), { result: 'reject', code: BookCodes.WRONG_TOPIC })
+    assert.deepEqual(await v(bytes, ctx()), { result: 'reject', code: BookCode.WRONG_TOPIC })
   })
 
   it('rejects a forged signature and ignores time-window failures', async () => {
     const v = bidTopicValidator({ maxClockSkewMs: 1000 })
     const { bid, bytes } = testBid(ARTICLE, { createdMs: NOW })
-    assert.deepEqual(await v(forgedBid(bid), ctx()), { result: 'reject', code: BidErrorCode.badSignature })
+    assert.deepEqual(await v(forgedBid(bid), ctx()), { result: 'reject', code: BidCode.badSignature })
     assert.deepEqual(await v(bytes, ctx(ARTICLE, NOW - 1001)), {
       result: 'ignore',
-      code: BidErrorCode.fromFuture
+      code: BidCode.fromFuture
     })
     assert.deepEqual(await v(bytes, ctx(ARTICLE, bid.expiresMs)), {
       result: 'ignore',
-      code: BidErrorCode.expired
+      code: BidCode.expired
     })
     assert.equal((await v(new TextEncoder().encode('garbage'), ctx())).result, 'reject')
   })
@@ -52,6 +52,6 @@ describe('node/gossip/bids', () => {
     assert.equal(cancels[0]?.bidId, bid.id)
     const other = Identity.generate((n) => new Uint8Array(randomBytes(n)))
     const forged = encodeSigned({ document: cancel.document, signature: other.sign(cancel.document) })
-    assert.deepEqual(await v(forged, ctx()), { result: 'reject', code: BidErrorCode.badSignature })
+    assert.deepEqual(await v(forged, ctx()), { result: 'reject', code: BidCode.badSignature })
   })
 })

@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import {
   bidTopic,
   codeLabel,
-  GossipCodes,
+  GossipCode,
   isValidArticle,
   MAX_ARTICLE_LENGTH,
   messageIdHex,
@@ -60,7 +60,7 @@ describe('node/gossip/topics', () => {
       assert.equal(isValidArticle(bad), false, JSON.stringify(bad))
       assert.throws(
         () => bidTopic(bad),
-        (e) => isBitwrkError(e, GossipCodes.BAD_ARTICLE)
+        (e) => isBitwrkError(e, GossipCode.BAD_ARTICLE)
       )
     }
     for (const t of [

@@ -4,13 +4,13 @@ import {
   type BitwrkHost,
   bidTopic,
   bidTopicValidator,
-  GossipCodes,
+  GossipCode,
   type HostOptions,
   messageIdHex,
   SCORE_THRESHOLDS
 } from '../../node/index.js'
 import { createTestnet, forgedBid, type Testnet, testBid, waitFor, waitForMesh } from '../../node/testing.js'
-import { BidErrorCode } from '../../protocol/bid/index.js'
+import { BidCode } from '../../protocol/bid/index.js'
 
 const ARTICLE = 'net.bitwrk/gorays/0'
 const TOPIC = bidTopic(ARTICLE)
@@ -121,7 +121,7 @@ describe('node/gossip (e2e)', () => {
       timeoutMs: 10_000,
       what: 'mallory graylisted at b'
     })
-    assert.ok((await count(b.metrics.validation, { result: 'reject', code: BidErrorCode.badSignature })) >= 4)
+    assert.ok((await count(b.metrics.validation, { result: 'reject', code: BidCode.badSignature })) >= 4)
 
     // honest traffic from a keeps reaching c through b
     const good: string[] = []
@@ -169,8 +169,8 @@ describe('node/gossip (e2e)', () => {
       what: 'b to see 10'
     })
     assert.equal(await count(b.metrics.validation, { result: 'accept' }), 3)
-    assert.equal(await count(b.metrics.validation, { result: 'ignore', code: GossipCodes.RATE_LIMITED }), 4)
-    assert.equal(await count(b.metrics.validation, { result: 'reject', code: GossipCodes.RATE_ABUSE }), 3)
+    assert.equal(await count(b.metrics.validation, { result: 'ignore', code: GossipCode.RATE_LIMITED }), 4)
+    assert.equal(await count(b.metrics.validation, { result: 'reject', code: GossipCode.RATE_ABUSE }), 3)
     assert.equal(await count(b.metrics.rateLimited, { action: 'ignore' }), 4)
     assert.equal(await count(b.metrics.rateLimited, { action: 'reject' }), 3)
     await waitFor(() => got[2]?.size === 3, { timeoutMs: 10_000, what: 'c to get the three accepted' })

@@ -12,7 +12,7 @@ import {
   createHost,
   createMetrics,
   DHT_PROTOCOL,
-  HostCodes,
+  HostCode,
   isLoopback,
   silentLogger
 } from '../../node/index.js'
@@ -57,14 +57,14 @@ describe('node/host', () => {
 
   it('refuses a bad key and non-loopback addresses with codes', async () => {
     await assert.rejects(createHost({ privateKey: new Uint8Array(31) }), (e) =>
-      isBitwrkError(e, HostCodes.BAD_KEY)
+      isBitwrkError(e, HostCode.BAD_KEY)
     )
     await assert.rejects(createHost({ privateKey: new Uint8Array(32) }), (e) =>
-      isBitwrkError(e, HostCodes.BAD_KEY)
+      isBitwrkError(e, HostCode.BAD_KEY)
     )
     await assert.rejects(
       createHost({ privateKey: randomPrivateKey(), loopbackOnly: true, listen: ['/ip4/0.0.0.0/tcp/0'] }),
-      (e) => isBitwrkError(e, HostCodes.NOT_LOOPBACK)
+      (e) => isBitwrkError(e, HostCode.NOT_LOOPBACK)
     )
     await assert.rejects(
       createHost({
@@ -72,11 +72,11 @@ describe('node/host', () => {
         loopbackOnly: true,
         bootstrap: ['/ip4/10.1.2.3/tcp/4001']
       }),
-      (e) => isBitwrkError(e, HostCodes.NOT_LOOPBACK)
+      (e) => isBitwrkError(e, HostCode.NOT_LOOPBACK)
     )
     await assert.rejects(
       createHost({ privateKey: randomPrivateKey(), bootstrap: ['not a multiaddr'] }),
-      (e) => isBitwrkError(e, HostCodes.BAD_ADDRESS)
+      (e) => isBitwrkError(e, HostCode.BAD_ADDRESS)
     )
   })
 

@@ -12,7 +12,7 @@ import { waitFor } from '../../node/testing.js'
 import { decryptResult } from '../../node/trade/crypto.js'
 import type { TradeWorker } from '../../node/trade/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
-import { openResultKey, SealError, type Transaction } from '../../protocol/transaction/index.js'
+import { openResultKey, SealCode, type Transaction } from '../../protocol/transaction/index.js'
 import { random } from './market/helpers.js'
 import { buyOptions, Nodes, readAll, type TradingNode } from './reputation/helpers.js'
 
@@ -108,7 +108,7 @@ describe('node/privacy (issue 11 finding 3)', function () {
     const sealed = hexToBytes(seen.sealedResultKey as string)
     assert.throws(
       () => openResultKey(stranger.identity.privateKey, txid, sealed),
-      (err: unknown) => isBitwrkError(err, SealError.MISMATCH)
+      (err: unknown) => isBitwrkError(err, SealCode.MISMATCH)
     )
     // The buyer's does, and it decrypts the ciphertext the buyer holds.
     const key = openResultKey(buyer.node.identity.privateKey, txid, sealed)

@@ -9,7 +9,7 @@ import {
   encodeEquivocation,
   equivocationId,
   MAX_EQUIVOCATION_BYTES,
-  ReputationError,
+  ReputationCode,
   type SignedDocument,
   validateEquivocation,
   verifyEquivocation
@@ -194,24 +194,24 @@ describe('reputation equivocation', () => {
 
   it('never accepts the same document twice, with the same or a malleated signature', () => {
     const msg = MESSAGES['accept-result']
-    assert.equal(code(conflicting(BUYER, msg, msg)), ReputationError.SAME_DOCUMENT)
+    assert.equal(code(conflicting(BUYER, msg, msg)), ReputationCode.SAME_DOCUMENT)
     const twin = { document: msg.document, signature: malleate(msg.signature) }
-    assert.equal(code(conflicting(BUYER, msg, twin)), ReputationError.SAME_DOCUMENT)
+    assert.equal(code(conflicting(BUYER, msg, twin)), ReputationCode.SAME_DOCUMENT)
     const bid = bidFor(SELLER, NONCE, 100n)
     assert.equal(
       code({ case: 'nonce-reuse', participant: SELLER.address, a: bid, b: bid }),
-      ReputationError.SAME_DOCUMENT
+      ReputationCode.SAME_DOCUMENT
     )
   })
 
   it('never accepts documents by different signers', () => {
     const mine = MESSAGES['establish-buyer']
     const theirs = signTxMessage(STRANGER, TXID, secondWork)
-    assert.equal(code(conflicting(BUYER, mine, theirs)), ReputationError.WRONG_SIGNER)
-    assert.equal(code(conflicting(STRANGER, mine, theirs)), ReputationError.WRONG_SIGNER)
+    assert.equal(code(conflicting(BUYER, mine, theirs)), ReputationCode.WRONG_SIGNER)
+    assert.equal(code(conflicting(STRANGER, mine, theirs)), ReputationCode.WRONG_SIGNER)
     // Both by the buyer, but the header names somebody else.
     const both = VALID['two work commitments'] as EquivocationProof
-    assert.equal(code({ ...both, participant: SELLER.address }), ReputationError.WRONG_SIGNER)
+    assert.equal(code({ ...both, participant: SELLER.address }), ReputationCode.WRONG_SIGNER)
     // Bids name their signer: a stranger's bid with the same nonce is refused before any signature check.
     const nonce: EquivocationProof = {
       case: 'nonce-reuse',
@@ -219,13 +219,13 @@ describe('reputation equivocation', () => {
       a: bidFor(SELLER, NONCE, 100n),
       b: bidFor(STRANGER, NONCE, 100n)
     }
-    assert.equal(code(nonce), ReputationError.WRONG_SIGNER)
+    assert.equal(code(nonce), ReputationCode.WRONG_SIGNER)
     // Different establishing parties of one bid pair: the seller's message in a buyer's proof.
     const mixed: EquivocationProof = {
       ...BUYER_BID_REUSE,
       b: signTxMessage(STRANGER, transactionId(A, C), CONTENT['establish-buyer'])
     }
-    assert.equal(code(mixed), ReputationError.WRONG_SIGNER)
+    assert.equal(code(mixed), ReputationCode.WRONG_SIGNER)
   })
 
   it('refuses pairs an honest participant may sign, as not conflicting', () => {
@@ -280,7 +280,7 @@ describe('reputation equivocation', () => {
         }
       ]
     ]
-    for (const [name, p] of table) assert.equal(code(p), ReputationError.NOT_CONFLICTING, name)
+    for (const [name, p] of table) assert.equal(code(p), ReputationCode.NOT_CONFLICTING, name)
   })
 
   it('refuses establishing messages of both roles as bid reuse', () => {
@@ -293,7 +293,7 @@ describe('reputation equivocation', () => {
         addrs: []
       })
     }
-    assert.equal(code(p), ReputationError.NOT_CONFLICTING)
+    assert.equal(code(p), ReputationCode.NOT_CONFLICTING)
   })
 
   it('refuses bid ids that do not hash to the transaction ids', () => {
@@ -306,7 +306,7 @@ describe('reputation equivocation', () => {
     ])
       assert.equal(
         code({ ...BUYER_BID_REUSE, context }),
-        ReputationError.CONTEXT_MISMATCH,
+        ReputationCode.CONTEXT_MISMATCH,
         JSON.stringify(context)
       )
   })
@@ -339,7 +339,7 @@ describe('reputation equivocation', () => {
         })
       ]
     ]
-    for (const [name, p] of table) assert.equal(code(p), ReputationError.BAD_DOCUMENT, name)
+    for (const [name, p] of table) assert.equal(code(p), ReputationCode.BAD_DOCUMENT, name)
   })
 
   it('refuses tampered signatures and documents', () => {
@@ -347,13 +347,13 @@ describe('reputation equivocation', () => {
     const canon = canonicalProof(p)
     const sig = canon.a.signature
     // Header byte 0x1f ('H' in Base64) changed to 0x5f: outside 27..34.
-    assert.equal(refusal(withLine(p, 2, `X${sig.slice(1)}`)), ReputationError.BAD_SIGNATURE)
-    assert.equal(refusal(withLine(p, 2, sig.slice(0, 87))), ReputationError.BAD_SIGNATURE)
-    assert.equal(refusal(withLine(p, 2, `${sig.slice(0, 86)}!=`)), ReputationError.BAD_SIGNATURE)
+    assert.equal(refusal(withLine(p, 2, `X${sig.slice(1)}`)), ReputationCode.BAD_SIGNATURE)
+    assert.equal(refusal(withLine(p, 2, sig.slice(0, 87))), ReputationCode.BAD_SIGNATURE)
+    assert.equal(refusal(withLine(p, 2, `${sig.slice(0, 86)}!=`)), ReputationCode.BAD_SIGNATURE)
     // r = 0 recovers no key.
     assert.equal(
       refusal(withLine(p, 2, `${sig.slice(0, 1)}${'A'.repeat(43)}${sig.slice(44)}`)),
-      ReputationError.BAD_SIGNATURE
+      ReputationCode.BAD_SIGNATURE
     )
     // A changed commitment still conflicts, but its signature now recovers some other key.
     const forged: EquivocationProof = {
@@ -363,16 +363,16 @@ describe('reputation equivocation', () => {
         signature: MESSAGES['establish-buyer'].signature
       }
     } as EquivocationProof
-    assert.equal(code(forged), ReputationError.WRONG_SIGNER)
+    assert.equal(code(forged), ReputationCode.WRONG_SIGNER)
     // A signature of the other document.
-    assert.equal(code({ ...p, a: { ...p.a, signature: p.b.signature } }), ReputationError.WRONG_SIGNER)
+    assert.equal(code({ ...p, a: { ...p.a, signature: p.b.signature } }), ReputationCode.WRONG_SIGNER)
   })
 
   it('refuses oversized proofs before reading them', () => {
     const big = new Uint8Array(MAX_EQUIVOCATION_BYTES + 1).fill(0x41)
-    assert.equal(refusal(big), ReputationError.TOO_LARGE)
-    assert.deepEqual(validateEquivocation(big), { result: 'reject', code: ReputationError.TOO_LARGE })
-    assert.equal(refusal(new Uint8Array(MAX_EQUIVOCATION_BYTES).fill(0x41)), ReputationError.MALFORMED)
+    assert.equal(refusal(big), ReputationCode.TOO_LARGE)
+    assert.deepEqual(validateEquivocation(big), { result: 'reject', code: ReputationCode.TOO_LARGE })
+    assert.equal(refusal(new Uint8Array(MAX_EQUIVOCATION_BYTES).fill(0x41)), ReputationCode.MALFORMED)
     // A document beyond the transaction document limit inside an otherwise valid frame.
     const long = withLine(
       VALID['two work commitments'] as EquivocationProof,
@@ -380,7 +380,7 @@ describe('reputation equivocation', () => {
       `kind=bitwrk-tx-v1&msg=accept-result&txid=${'0'.repeat(1100)}`
     )
     assert.ok(long.length <= MAX_EQUIVOCATION_BYTES)
-    assert.equal(refusal(long), ReputationError.BAD_DOCUMENT)
+    assert.equal(refusal(long), ReputationCode.BAD_DOCUMENT)
   })
 
   it('refuses hostile framing and headers with specific codes', () => {
@@ -389,48 +389,48 @@ describe('reputation equivocation', () => {
     const head = `kind=bitwrk-equivocation-v1&case=conflicting-messages&participant=${BUYER.address}`
     const lines = good.split('\n')
     const table: [string, string, string][] = [
-      ['empty', '', ReputationError.MALFORMED],
-      ['four lines', lines.slice(0, 4).join('\n'), ReputationError.MALFORMED],
-      ['six lines', `${good}\nx`, ReputationError.MALFORMED],
+      ['empty', '', ReputationCode.MALFORMED],
+      ['four lines', lines.slice(0, 4).join('\n'), ReputationCode.MALFORMED],
+      ['six lines', `${good}\nx`, ReputationCode.MALFORMED],
       [
         'an empty line',
         good.replace('\n', '\n\n').split('\n').slice(0, 5).join('\n'),
-        ReputationError.MALFORMED
+        ReputationCode.MALFORMED
       ],
-      ['a trailing LF', `${good}\n`, ReputationError.MALFORMED],
-      ['a space', good.replace('&case', ' &case'), ReputationError.MALFORMED],
-      ['a CR', good.replace('\n', '\r\n'), ReputationError.MALFORMED],
-      ['no kind field', good.replace('kind=bitwrk-equivocation-v1&', ''), ReputationError.MALFORMED],
-      ['another kind', good.replace('bitwrk-equivocation-v1', 'bitwrk-tx-v1'), ReputationError.BAD_KIND],
-      ['an unknown case', good.replace('conflicting-messages', 'double-spend'), ReputationError.BAD_CASE],
-      ['no case field', good.replace('case=', 'kase='), ReputationError.MALFORMED],
+      ['a trailing LF', `${good}\n`, ReputationCode.MALFORMED],
+      ['a space', good.replace('&case', ' &case'), ReputationCode.MALFORMED],
+      ['a CR', good.replace('\n', '\r\n'), ReputationCode.MALFORMED],
+      ['no kind field', good.replace('kind=bitwrk-equivocation-v1&', ''), ReputationCode.MALFORMED],
+      ['another kind', good.replace('bitwrk-equivocation-v1', 'bitwrk-tx-v1'), ReputationCode.BAD_KIND],
+      ['an unknown case', good.replace('conflicting-messages', 'double-spend'), ReputationCode.BAD_CASE],
+      ['no case field', good.replace('case=', 'kase='), ReputationCode.MALFORMED],
       [
         'a bad participant',
         good.replace(BUYER.address, `${BUYER.address.slice(0, -1)}x`),
-        ReputationError.MALFORMED
+        ReputationCode.MALFORMED
       ],
-      ['an extra field', good.replace(head, `${head}&bid=${A}`), ReputationError.MALFORMED],
-      ['an empty value', good.replace(head, `${head}&`), ReputationError.MALFORMED],
+      ['an extra field', good.replace(head, `${head}&bid=${A}`), ReputationCode.MALFORMED],
+      ['an empty value', good.replace(head, `${head}&`), ReputationCode.MALFORMED],
       [
         'bid reuse without context',
         good.replace('conflicting-messages', 'bid-reuse'),
-        ReputationError.MALFORMED
+        ReputationCode.MALFORMED
       ],
       [
         'a header over 512 bytes',
         good.replace(head, `${head}${'&x=1'.repeat(110)}`),
-        ReputationError.MALFORMED
+        ReputationCode.MALFORMED
       ],
       [
         'documents in reverse order',
         [lines[0], lines[3], lines[4], lines[1], lines[2]].join('\n'),
-        ReputationError.MALFORMED
+        ReputationCode.MALFORMED
       ]
     ]
     for (const [name, t, c] of table) assert.equal(refusal(ascii(t)), c, name)
     const nonAscii = encodeEquivocation(p)
     nonAscii[10] = 0xc3
-    assert.equal(refusal(nonAscii), ReputationError.MALFORMED)
+    assert.equal(refusal(nonAscii), ReputationCode.MALFORMED)
     assert.equal(decodeEquivocation('x' as unknown as Uint8Array).ok, false)
   })
 
@@ -443,16 +443,16 @@ describe('reputation equivocation', () => {
     const d = decodeEquivocation(encodeEquivocation(p))
     assert.ok(d.ok)
     assert.deepEqual(d.proof.context, p.context)
-    assert.equal(code(p), ReputationError.CONTEXT_MISMATCH)
+    assert.equal(code(p), ReputationCode.CONTEXT_MISMATCH)
     const tooLong = { ...p, context: { bid: id('x'), otherA: `${id('y')}y`, otherB: id('z') } }
-    assert.equal(refusal(encodeEquivocation(tooLong)), ReputationError.MALFORMED)
+    assert.equal(refusal(encodeEquivocation(tooLong)), ReputationCode.MALFORMED)
   })
 
   it('refuses to encode a bid-reuse proof without its context', () => {
     const { context: _, ...bare } = BUYER_BID_REUSE
     assert.throws(
       () => encodeEquivocation(bare),
-      (e) => (e as { code?: string }).code === ReputationError.BAD_ARGUMENT
+      (e) => (e as { code?: string }).code === ReputationCode.BAD_ARGUMENT
     )
   })
 })

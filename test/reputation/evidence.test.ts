@@ -4,8 +4,8 @@ import {
   equivocationEvent,
   groupEvents,
   localEvent,
+  ReputationCode,
   type ReputationCounter,
-  ReputationError,
   transactionEvents
 } from '../../protocol/reputation/index.js'
 import {
@@ -118,7 +118,7 @@ describe('reputation evidence', () => {
     const tx = txIn('WORKING')
     assert.throws(
       () => transactionEvents(tx),
-      (e) => isBitwrkError(e, ReputationError.NOT_RETIRED)
+      (e) => isBitwrkError(e, ReputationCode.NOT_RETIRED)
     )
   })
 
@@ -144,7 +144,7 @@ describe('reputation evidence', () => {
     for (const c of ['finished', 'noShows', 'rejectedWork', 'equivocations'])
       assert.throws(
         () => localEvent(peer, c as 'wrongChunks', 'x'),
-        (err) => isBitwrkError(err, ReputationError.BAD_ARGUMENT),
+        (err) => isBitwrkError(err, ReputationCode.BAD_ARGUMENT),
         c
       )
   })

@@ -7,7 +7,7 @@ import {
   judge,
   MAX_OPINIONS,
   QUORUM,
-  ReputationError,
+  ReputationCode,
   shouldReplicate
 } from '../../protocol/reputation/index.js'
 import { record } from './helpers.js'
@@ -42,11 +42,11 @@ describe('reputation replication', () => {
     assert.equal(shouldReplicate(0.8, true, strict), true)
     assert.throws(
       () => shouldReplicate(0, true, { blocked: 0, establishMin: 0, lowTrust: 0 }),
-      (e) => isBitwrkError(e, ReputationError.BAD_ARGUMENT)
+      (e) => isBitwrkError(e, ReputationCode.BAD_ARGUMENT)
     )
     assert.throws(
       () => shouldReplicate(Number.NaN, true),
-      (e) => isBitwrkError(e, ReputationError.BAD_ARGUMENT)
+      (e) => isBitwrkError(e, ReputationCode.BAD_ARGUMENT)
     )
   })
 
@@ -133,7 +133,7 @@ describe('reputation replication', () => {
     ])
       assert.throws(
         () => judge(m),
-        (e) => isBitwrkError(e, ReputationError.BAD_ARGUMENT)
+        (e) => isBitwrkError(e, ReputationCode.BAD_ARGUMENT)
       )
   })
 })

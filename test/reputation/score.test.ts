@@ -13,8 +13,8 @@ import {
   HALF_LIFE_MS,
   POSITIVE_CAP,
   REPUTATION_COUNTERS,
+  ReputationCode,
   type ReputationCounter,
-  ReputationError,
   SCORE_PRIOR,
   scoreOf
 } from '../../protocol/reputation/index.js'
@@ -70,7 +70,7 @@ describe('reputation score', () => {
     assert.ok(decayFactor(H + 1) < 0.5)
     assert.throws(
       () => decayFactor(Number.NaN),
-      (e) => isBitwrkError(e, ReputationError.BAD_ARGUMENT)
+      (e) => isBitwrkError(e, ReputationCode.BAD_ARGUMENT)
     )
   })
 
@@ -147,7 +147,7 @@ describe('reputation score', () => {
     ])
       assert.throws(
         () => checkThresholds(t),
-        (e) => isBitwrkError(e, ReputationError.BAD_ARGUMENT)
+        (e) => isBitwrkError(e, ReputationCode.BAD_ARGUMENT)
       )
     const ok = { blocked: -1, establishMin: 0, lowTrust: 0 }
     assert.equal(checkThresholds(ok), ok)
@@ -158,16 +158,16 @@ describe('reputation score', () => {
     for (const v of bad)
       assert.throws(
         () => scoreOf({ counters: { ...counters(), finished: v as number }, lastUpdatedMs: NOW }, NOW),
-        (e) => isBitwrkError(e, ReputationError.BAD_ARGUMENT),
+        (e) => isBitwrkError(e, ReputationCode.BAD_ARGUMENT),
         String(v)
       )
     assert.throws(
       () => scoreOf(record({}, NOW), 1.5),
-      (e) => isBitwrkError(e, ReputationError.BAD_ARGUMENT)
+      (e) => isBitwrkError(e, ReputationCode.BAD_ARGUMENT)
     )
     assert.throws(
       () => scoreOf(record({}, -1), NOW),
-      (e) => isBitwrkError(e, ReputationError.BAD_ARGUMENT)
+      (e) => isBitwrkError(e, ReputationCode.BAD_ARGUMENT)
     )
   })
 

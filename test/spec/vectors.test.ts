@@ -13,7 +13,7 @@ import {
   rangesFromIndices
 } from '../../cafs/transfer/index.js'
 import { bidTopic, messageId, parseTopic, txTopic } from '../../node/gossip/index.js'
-import { BookCodes, createHost, GossipCodes } from '../../node/index.js'
+import { BookCode, createHost, GossipCode } from '../../node/index.js'
 import { bucketDigest, encodeRequest, encodeResponse } from '../../node/sync/index.js'
 import { randomPrivateKey } from '../../node/testing.js'
 import { validateBid, validateCancel } from '../../protocol/bid/index.js'
@@ -197,12 +197,12 @@ describe('spec conformance: every vector of protocol/spec/*.md against the code'
       const g = spec('gossip.md')
       const rule = section(g, '## GOSSIP-3')
       const wrong = /differs from the topic's article →\s*`\[REJECT\] (\w+)`/.exec(rule)
-      assert.equal(wrong?.[1], BookCodes.WRONG_TOPIC)
+      assert.equal(wrong?.[1], BookCode.WRONG_TOPIC)
       const market = /\[REJECT\] `(\w+)`: the bid's article is not the topic's article/.exec(
         spec('market.md')
       )
-      assert.equal(market?.[1], BookCodes.WRONG_TOPIC)
-      const known = new Set<string>([...Object.values(GossipCodes), ...Object.values(BookCodes)])
+      assert.equal(market?.[1], BookCode.WRONG_TOPIC)
+      const known = new Set<string>([...Object.values(GossipCode), ...Object.values(BookCode)])
       const table = section(g, '## GOSSIP-3').includes('| code ') ? rule : g
       const codes = tableRows(table.slice(table.lastIndexOf('| code ')))
         .flatMap((r) => codeSpans(r[0] as string))

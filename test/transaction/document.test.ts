@@ -10,7 +10,7 @@ import {
   type MessageContent,
   parseTxDocument,
   renderTxDocument,
-  TxError,
+  TxCode,
   type TxMessage
 } from '../../protocol/transaction/index.js'
 import { CONTENT, MESSAGES, RESULT_KEY, SELLER, TXID } from './helpers.js'
@@ -82,30 +82,30 @@ describe('transaction documents', () => {
       const wh = `workhash=${'0'.repeat(64)}`
       const eb = `kind=bitwrk-tx-v1&msg=establish-buyer&txid=${TXID}`
       const table: [string, string][] = [
-        ['', TxError.MALFORMED],
-        ['&', TxError.MALFORMED],
-        [PREFIX + '&', TxError.MALFORMED],
-        [PREFIX + '&=x', TxError.MALFORMED],
-        [PREFIX.replace('kind=', 'kind'), TxError.MALFORMED],
-        ['kind=bitwrk-tx-v1', TxError.MALFORMED],
-        ['kind=bitwrk-tx-v1&msg=accept-result', TxError.MALFORMED],
-        [`kind=bitwrk-tx-v1&txid=${TXID}&msg=accept-result`, TxError.MALFORMED],
-        [`kind=bitwrk-tx-v1&msg=accept-result&tx=${TXID}`, TxError.MALFORMED],
-        [PREFIX.replace('bitwrk-tx-v1', 'bitwrk-tx-v2'), TxError.BAD_KIND],
-        [PREFIX.replace('kind=', 'kinds='), TxError.BAD_KIND],
-        [`msg=accept-result&kind=bitwrk-tx-v1&txid=${TXID}`, TxError.BAD_KIND],
-        [PREFIX.replace('accept-result', 'acceptresult'), TxError.BAD_KIND],
-        [PREFIX.replace('accept-result', 'receipt'), TxError.BAD_KIND],
-        [PREFIX.replace(TXID, TXID.toUpperCase()), TxError.BAD_ARGUMENT],
-        [PREFIX.replace(TXID, TXID.slice(2)), TxError.BAD_ARGUMENT],
-        [PREFIX + '&acceptresult=on', TxError.BAD_ARGUMENT],
-        [PREFIX + '&txid=' + TXID, TxError.BAD_ARGUMENT],
-        [eb + '&' + wh, TxError.BAD_ARGUMENT],
-        [eb + `&worksecrethash=${'0'.repeat(64)}&${wh}`, TxError.BAD_ARGUMENT],
-        [eb + `&${wh}&worksecrethash=${'0'.repeat(64)}&${wh}`, TxError.BAD_ARGUMENT],
-        [eb + `&${wh}&worksecrethash=%30${'0'.repeat(63)}`, TxError.MALFORMED],
-        [PREFIX.replace('accept-result', 'accept%2Dresult'), TxError.MALFORMED],
-        [PREFIX + 'x'.repeat(MAX_TX_DOCUMENT_BYTES), TxError.TOO_LARGE]
+        ['', TxCode.MALFORMED],
+        ['&', TxCode.MALFORMED],
+        [PREFIX + '&', TxCode.MALFORMED],
+        [PREFIX + '&=x', TxCode.MALFORMED],
+        [PREFIX.replace('kind=', 'kind'), TxCode.MALFORMED],
+        ['kind=bitwrk-tx-v1', TxCode.MALFORMED],
+        ['kind=bitwrk-tx-v1&msg=accept-result', TxCode.MALFORMED],
+        [`kind=bitwrk-tx-v1&txid=${TXID}&msg=accept-result`, TxCode.MALFORMED],
+        [`kind=bitwrk-tx-v1&msg=accept-result&tx=${TXID}`, TxCode.MALFORMED],
+        [PREFIX.replace('bitwrk-tx-v1', 'bitwrk-tx-v2'), TxCode.BAD_KIND],
+        [PREFIX.replace('kind=', 'kinds='), TxCode.BAD_KIND],
+        [`msg=accept-result&kind=bitwrk-tx-v1&txid=${TXID}`, TxCode.BAD_KIND],
+        [PREFIX.replace('accept-result', 'acceptresult'), TxCode.BAD_KIND],
+        [PREFIX.replace('accept-result', 'receipt'), TxCode.BAD_KIND],
+        [PREFIX.replace(TXID, TXID.toUpperCase()), TxCode.BAD_ARGUMENT],
+        [PREFIX.replace(TXID, TXID.slice(2)), TxCode.BAD_ARGUMENT],
+        [PREFIX + '&acceptresult=on', TxCode.BAD_ARGUMENT],
+        [PREFIX + '&txid=' + TXID, TxCode.BAD_ARGUMENT],
+        [eb + '&' + wh, TxCode.BAD_ARGUMENT],
+        [eb + `&worksecrethash=${'0'.repeat(64)}&${wh}`, TxCode.BAD_ARGUMENT],
+        [eb + `&${wh}&worksecrethash=${'0'.repeat(64)}&${wh}`, TxCode.BAD_ARGUMENT],
+        [eb + `&${wh}&worksecrethash=%30${'0'.repeat(63)}`, TxCode.MALFORMED],
+        [PREFIX.replace('accept-result', 'accept%2Dresult'), TxCode.MALFORMED],
+        [PREFIX + 'x'.repeat(MAX_TX_DOCUMENT_BYTES), TxCode.TOO_LARGE]
       ]
       for (const [doc, code] of table) assert.deepEqual(parseTxDocument(doc), { ok: false, code }, doc)
     })
@@ -115,10 +115,10 @@ describe('transaction documents', () => {
       assert.ok(parseTxDocument(sealedForm).ok)
       const plain = sealedForm.replace(/&sealedresultkey=[0-9a-f]+$/, `&encresultkey=${RESULT_KEY}`)
       assert.notEqual(plain, sealedForm)
-      assert.deepEqual(parseTxDocument(plain), { ok: false, code: TxError.BAD_ARGUMENT })
+      assert.deepEqual(parseTxDocument(plain), { ok: false, code: TxCode.BAD_ARGUMENT })
       // nor a plain key under the new name
       const renamed = sealedForm.replace(/&sealedresultkey=[0-9a-f]+$/, `&sealedresultkey=${RESULT_KEY}`)
-      assert.deepEqual(parseTxDocument(renamed), { ok: false, code: TxError.BAD_ARGUMENT })
+      assert.deepEqual(parseTxDocument(renamed), { ok: false, code: TxCode.BAD_ARGUMENT })
     })
   })
 
@@ -154,16 +154,16 @@ describe('transaction documents', () => {
       const ok = new TextDecoder().decode(encodeTxMessage(MESSAGES['accept-result']))
       const enc = (s: string) => new TextEncoder().encode(s)
       const table: [Uint8Array, string][] = [
-        [new Uint8Array(MAX_TX_MESSAGE_BYTES + 1).fill(0x61), TxError.TOO_LARGE],
-        [new Uint8Array([0xff, 0x0a, 0x41]), TxError.MALFORMED],
-        [new Uint8Array(0), TxError.MALFORMED],
-        [enc(PREFIX), TxError.MALFORMED],
-        [enc('\n' + MESSAGES['accept-result'].signature), TxError.MALFORMED],
-        [enc(PREFIX + '\n'), TxError.MALFORMED],
-        [enc(ok + '\n'), TxError.MALFORMED],
-        [enc(ok.replace('\n', '\r\n')), TxError.MALFORMED],
-        [enc(ok.replace('\n', ' \n')), TxError.MALFORMED],
-        [enc(PREFIX + '\u00e9\n' + MESSAGES['accept-result'].signature), TxError.MALFORMED]
+        [new Uint8Array(MAX_TX_MESSAGE_BYTES + 1).fill(0x61), TxCode.TOO_LARGE],
+        [new Uint8Array([0xff, 0x0a, 0x41]), TxCode.MALFORMED],
+        [new Uint8Array(0), TxCode.MALFORMED],
+        [enc(PREFIX), TxCode.MALFORMED],
+        [enc('\n' + MESSAGES['accept-result'].signature), TxCode.MALFORMED],
+        [enc(PREFIX + '\n'), TxCode.MALFORMED],
+        [enc(ok + '\n'), TxCode.MALFORMED],
+        [enc(ok.replace('\n', '\r\n')), TxCode.MALFORMED],
+        [enc(ok.replace('\n', ' \n')), TxCode.MALFORMED],
+        [enc(PREFIX + '\u00e9\n' + MESSAGES['accept-result'].signature), TxCode.MALFORMED]
       ]
       for (const [bytes, code] of table)
         assert.throws(

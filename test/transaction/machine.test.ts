@@ -13,7 +13,7 @@ import {
   signTxMessage,
   TERMINAL_PHASES,
   TRANSITIONS,
-  TxError,
+  TxCode,
   transactionId
 } from '../../protocol/transaction/index.js'
 import {
@@ -122,7 +122,7 @@ describe('transaction phase machine', () => {
           const tx = txIn(phase)
           const before = snapshot(tx)
           const r = applyMessage(tx, MESSAGES[kind], NOW_IN_PHASE)
-          assert.deepEqual(r, { ok: false, code: TxError.WRONG_PHASE })
+          assert.deepEqual(r, { ok: false, code: TxCode.WRONG_PHASE })
           assert.deepEqual(snapshot(tx), before)
         })
     }
@@ -131,7 +131,7 @@ describe('transaction phase machine', () => {
     const tx = mustApply(freshTx(), MESSAGES['establish-buyer'], T0 + 1)
     assert.deepEqual(applyMessage(tx, MESSAGES['establish-buyer'], T0 + 2), {
       ok: false,
-      code: TxError.WRONG_PHASE
+      code: TxCode.WRONG_PHASE
     })
   })
 
@@ -196,11 +196,11 @@ describe('transaction phase machine', () => {
         const before = snapshot(tx)
         assert.deepEqual(applyMessage(tx, MESSAGES[kind], tx.deadlineMs), {
           ok: false,
-          code: TxError.EXPIRED
+          code: TxCode.EXPIRED
         })
         assert.deepEqual(applyMessage(tx, MESSAGES[kind], tx.deadlineMs + 3_600_000), {
           ok: false,
-          code: TxError.EXPIRED
+          code: TxCode.EXPIRED
         })
         assert.deepEqual(snapshot(tx), before)
         assert.ok(applyMessage(tx, MESSAGES[kind], tx.deadlineMs - 1).ok)
@@ -216,11 +216,11 @@ describe('transaction phase machine', () => {
         const other = SIGNER[kind] === BUYER ? SELLER : BUYER
         assert.deepEqual(applyMessage(tx, signTxMessage(other, TXID, CONTENT[kind]), NOW_IN_PHASE), {
           ok: false,
-          code: TxError.WRONG_PARTY
+          code: TxCode.WRONG_PARTY
         })
         assert.deepEqual(applyMessage(tx, signTxMessage(STRANGER, TXID, CONTENT[kind]), NOW_IN_PHASE), {
           ok: false,
-          code: TxError.BAD_SIGNATURE
+          code: TxCode.BAD_SIGNATURE
         })
       })
 
@@ -230,7 +230,7 @@ describe('transaction phase machine', () => {
       for (const signature of [flipped, '', 'not base64', 'AAAA', MESSAGES['reject-result'].signature])
         assert.deepEqual(applyMessage(freshTx(), { ...m, signature }, T0 + 1), {
           ok: false,
-          code: TxError.BAD_SIGNATURE
+          code: TxCode.BAD_SIGNATURE
         })
     })
 
@@ -255,7 +255,7 @@ describe('transaction phase machine', () => {
         peerId: STRANGER.peerId,
         addrs: []
       })
-      assert.deepEqual(applyMessage(freshTx(), msg, T0 + 1), { ok: false, code: TxError.BAD_ARGUMENT })
+      assert.deepEqual(applyMessage(freshTx(), msg, T0 + 1), { ok: false, code: TxCode.BAD_ARGUMENT })
     })
 
     it('accepts establish-seller without multiaddrs', () => {
@@ -268,7 +268,7 @@ describe('transaction phase machine', () => {
       for (const phase of ['BUYER_ESTABLISHED', 'TRANSMITTING'] as const)
         assert.deepEqual(applyMessage(txIn(phase), msg, NOW_IN_PHASE), {
           ok: false,
-          code: TxError.BAD_SECRET
+          code: TxCode.BAD_SECRET
         })
     })
 
@@ -288,7 +288,7 @@ describe('transaction phase machine', () => {
           encResultHashSig,
           sealedResultKey: SEALED_RESULT_KEY
         })
-        assert.deepEqual(applyMessage(tx, msg, NOW_IN_PHASE), { ok: false, code: TxError.BAD_RECEIPT })
+        assert.deepEqual(applyMessage(tx, msg, NOW_IN_PHASE), { ok: false, code: TxCode.BAD_RECEIPT })
       }
     })
 
@@ -333,7 +333,7 @@ describe('transaction phase machine', () => {
       for (const content of bad) {
         const signer = content.kind === 'establish-buyer' ? BUYER : SELLER
         const r = applyMessage(txIn('WORKING'), signTxMessage(signer, TXID, content), NOW_IN_PHASE)
-        assert.deepEqual(r, { ok: false, code: TxError.BAD_ARGUMENT }, JSON.stringify(content))
+        assert.deepEqual(r, { ok: false, code: TxCode.BAD_ARGUMENT }, JSON.stringify(content))
       }
     })
   })
@@ -342,7 +342,7 @@ describe('transaction phase machine', () => {
     it('refuses a message of another transaction with TX_WRONG_TXID', () => {
       const other = transactionId('c'.repeat(64), 'd'.repeat(64))
       const msg = signTxMessage(BUYER, other, CONTENT['accept-result'])
-      assert.deepEqual(applyMessage(freshTx(), msg, T0 + 1), { ok: false, code: TxError.WRONG_TXID })
+      assert.deepEqual(applyMessage(freshTx(), msg, T0 + 1), { ok: false, code: TxCode.WRONG_TXID })
     })
 
     it('refuses a signed document whose kind was changed with TX_BAD_SIGNATURE', () => {
@@ -350,7 +350,7 @@ describe('transaction phase machine', () => {
       const document = m.document.replace('msg=accept-result', 'msg=reject-result')
       assert.deepEqual(applyMessage(txIn('UNVERIFIED'), { ...m, document }, NOW_IN_PHASE), {
         ok: false,
-        code: TxError.BAD_SIGNATURE
+        code: TxCode.BAD_SIGNATURE
       })
     })
 
@@ -359,7 +359,7 @@ describe('transaction phase machine', () => {
       const msg = { document, signature: signReceipt(BUYER, TXID, ENC_RESULT_HASH) }
       assert.deepEqual(applyMessage(txIn('UNVERIFIED'), msg, NOW_IN_PHASE), {
         ok: false,
-        code: TxError.BAD_KIND
+        code: TxCode.BAD_KIND
       })
     })
 
@@ -367,9 +367,9 @@ describe('transaction phase machine', () => {
       const bid = 'kind=bitwrk-bid-v1&msg=accept-result&txid=' + TXID
       const original = 'acceptresult=on&txid=' + TXID
       for (const [document, code] of [
-        [bid, TxError.BAD_KIND],
-        [original, TxError.BAD_KIND],
-        ['', TxError.MALFORMED]
+        [bid, TxCode.BAD_KIND],
+        [original, TxCode.BAD_KIND],
+        ['', TxCode.MALFORMED]
       ] as const)
         assert.deepEqual(applyMessage(freshTx(), { document, signature: BUYER.sign(document) }, T0 + 1), {
           ok: false,
@@ -383,7 +383,7 @@ describe('transaction phase machine', () => {
     assert.ok(r.ok)
     assert.deepEqual(applyMessage(r.tx, MESSAGES['accept-result'], T0 + 60_001), {
       ok: false,
-      code: TxError.RETIRED
+      code: TxCode.RETIRED
     })
   })
 

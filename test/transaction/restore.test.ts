@@ -5,7 +5,7 @@ import {
   restoreTransaction,
   retire,
   signTxMessage,
-  TxError,
+  TxCode,
   validateTxMessage
 } from '../../protocol/transaction/index.js'
 import { CONTENT, freshTx, MESSAGES, SELLER, STRANGER, snapshot, T0, TERMS, TXID, txIn } from './helpers.js'
@@ -21,22 +21,22 @@ describe('transaction validation and restore', () => {
     const tx = freshTx()
     assert.deepEqual(validateTxMessage(tx, MESSAGES['reject-result'], T0 + 1), {
       result: 'ignore',
-      code: TxError.WRONG_PHASE
+      code: TxCode.WRONG_PHASE
     })
     assert.deepEqual(validateTxMessage(tx, MESSAGES['accept-result'], T0 + 60_000), {
       result: 'ignore',
-      code: TxError.EXPIRED
+      code: TxCode.EXPIRED
     })
     assert.deepEqual(validateTxMessage(tx, signTxMessage(SELLER, TXID, CONTENT['accept-result']), T0 + 1), {
       result: 'reject',
-      code: TxError.WRONG_PARTY
+      code: TxCode.WRONG_PARTY
     })
     assert.deepEqual(validateTxMessage(tx, signTxMessage(STRANGER, TXID, CONTENT['accept-result']), T0 + 1), {
       result: 'reject',
-      code: TxError.BAD_SIGNATURE
+      code: TxCode.BAD_SIGNATURE
     })
     const forged = { ...MESSAGES['accept-result'], signature: MESSAGES['reject-result'].signature }
-    assert.deepEqual(validateTxMessage(tx, forged, T0 + 1), { result: 'reject', code: TxError.BAD_SIGNATURE })
+    assert.deepEqual(validateTxMessage(tx, forged, T0 + 1), { result: 'reject', code: TxCode.BAD_SIGNATURE })
   })
 
   for (const phase of PHASES)
@@ -51,9 +51,9 @@ describe('transaction validation and restore', () => {
   it('refuses stored evidence that does not replay', () => {
     const ev = txIn('WORKING').evidence
     const cases: [typeof ev, string][] = [
-      [[ev[1]!, ev[0]!, ev[2]!], TxError.WRONG_PHASE],
-      [[ev[0]!, ev[1]!, { ...ev[2]!, to: 'FINISHED' }], TxError.WRONG_PHASE],
-      [[ev[0]!, { ...ev[1]!, receivedMs: T0 + 61_000 }], TxError.EXPIRED],
+      [[ev[1]!, ev[0]!, ev[2]!], TxCode.WRONG_PHASE],
+      [[ev[0]!, ev[1]!, { ...ev[2]!, to: 'FINISHED' }], TxCode.WRONG_PHASE],
+      [[ev[0]!, { ...ev[1]!, receivedMs: T0 + 61_000 }], TxCode.EXPIRED],
       [
         [
           {
@@ -61,7 +61,7 @@ describe('transaction validation and restore', () => {
             message: { ...ev[0]!.message, signature: ev[1]!.message.signature }
           }
         ],
-        TxError.BAD_SIGNATURE
+        TxCode.BAD_SIGNATURE
       ]
     ]
     for (const [evidence, code] of cases)
@@ -71,7 +71,7 @@ describe('transaction validation and restore', () => {
       )
     assert.throws(
       () => restoreTransaction(TERMS, ev, T0),
-      (e: unknown) => isBitwrkError(e, TxError.NOT_DUE)
+      (e: unknown) => isBitwrkError(e, TxCode.NOT_DUE)
     )
   })
 })

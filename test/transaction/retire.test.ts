@@ -7,7 +7,7 @@ import {
   type Phase,
   retire,
   TX_OUTCOMES,
-  TxError
+  TxCode
 } from '../../protocol/transaction/index.js'
 import { BUYER, freshTx, MESSAGES, mustApply, PATHS, SELLER, snapshot, T0, TERMS, txIn } from './helpers.js'
 
@@ -34,7 +34,7 @@ describe('transaction retirement', () => {
       const tx = txIn(phase)
       const before = snapshot(tx)
       assert.equal(isDue(tx, tx.deadlineMs - 1), false)
-      assert.deepEqual(retire(tx, tx.deadlineMs - 1), { ok: false, code: TxError.NOT_DUE })
+      assert.deepEqual(retire(tx, tx.deadlineMs - 1), { ok: false, code: TxCode.NOT_DUE })
       assert.equal(isDue(tx, tx.deadlineMs), true)
       const r = retire(tx, tx.deadlineMs)
       assert.ok(r.ok)
@@ -57,7 +57,7 @@ describe('transaction retirement', () => {
       else assert.equal(o.debt, null)
       assert.deepEqual(outcomeOf(done), o)
       assert.deepEqual(outcomeOf(tx), o, 'outcomeOf predicts the outcome before retirement')
-      assert.deepEqual(retire(done, done.deadlineMs + 1), { ok: false, code: TxError.RETIRED })
+      assert.deepEqual(retire(done, done.deadlineMs + 1), { ok: false, code: TxCode.RETIRED })
       assert.equal(isDue(done, done.deadlineMs + 1), false)
     })
 
@@ -103,7 +103,7 @@ describe('transaction retirement', () => {
     assert.ok(r.ok)
     const before = snapshot(r.tx)
     for (const m of Object.values(MESSAGES))
-      assert.deepEqual(applyMessage(r.tx, m, T0 + 60_001), { ok: false, code: TxError.RETIRED })
+      assert.deepEqual(applyMessage(r.tx, m, T0 + 60_001), { ok: false, code: TxCode.RETIRED })
     assert.deepEqual(snapshot(r.tx), before)
   })
 })

@@ -10,7 +10,7 @@ import {
   openResultKey,
   RESULT_KEY_SEAL_TAG,
   SEALED_KEY_BYTES,
-  SealError,
+  SealCode,
   sealResultKey,
   transactionId
 } from '../../protocol/transaction/index.js'
@@ -76,9 +76,9 @@ describe('protocol/transaction seal (TX-23)', () => {
   it('opens with the recipient key only, for its transaction only', () => {
     assert.deepEqual(openResultKey(BUYER.privateKey, TXID, sealed), key)
     for (const other of [SELLER, STRANGER])
-      throwsCode(() => openResultKey(other.privateKey, TXID, sealed), SealError.MISMATCH, other.address)
+      throwsCode(() => openResultKey(other.privateKey, TXID, sealed), SealCode.MISMATCH, other.address)
     const otherTx = transactionId('c'.repeat(64), 'd'.repeat(64))
-    throwsCode(() => openResultKey(BUYER.privateKey, otherTx, sealed), SealError.MISMATCH, 'another txid')
+    throwsCode(() => openResultKey(BUYER.privateKey, otherTx, sealed), SealCode.MISMATCH, 'another txid')
   })
 
   it('detects every flipped bit of the ciphertext and tag, and a flipped bit in each byte of the ephemeral key', () => {
@@ -93,7 +93,7 @@ describe('protocol/transaction seal (TX-23)', () => {
       assert.throws(
         () => openResultKey(BUYER.privateKey, TXID, bad),
         (err: unknown) =>
-          isBitwrkError(err, SealError.MISMATCH) || (i < 33 * 8 && isBitwrkError(err, SealError.MALFORMED)),
+          isBitwrkError(err, SealCode.MISMATCH) || (i < 33 * 8 && isBitwrkError(err, SealCode.MALFORMED)),
         `bit ${i}`
       )
     }
@@ -110,7 +110,7 @@ describe('protocol/transaction seal (TX-23)', () => {
       ['x = p (out of range)', Uint8Array.of(2, ...new Uint8Array(32).fill(0xff), ...sealed.subarray(33))]
     ]
     for (const [what, bad] of table)
-      throwsCode(() => openResultKey(BUYER.privateKey, TXID, bad), SealError.MALFORMED, what)
+      throwsCode(() => openResultKey(BUYER.privateKey, TXID, bad), SealCode.MALFORMED, what)
   })
 
   it('refuses unusable keys and a broken random source with TX_SEAL_BAD_KEY', () => {
@@ -129,7 +129,7 @@ describe('protocol/transaction seal (TX-23)', () => {
       ['31-byte private key', () => openResultKey(BUYER.privateKey.subarray(1), TXID, sealed)],
       ['txid of another form', () => openResultKey(BUYER.privateKey, 'x'.repeat(64), sealed)]
     ]
-    for (const [what, f] of table) throwsCode(f, SealError.BAD_KEY, what)
+    for (const [what, f] of table) throwsCode(f, SealCode.BAD_KEY, what)
   })
 
   it('draws again when the random source yields no scalar, and seals afresh each time', () => {

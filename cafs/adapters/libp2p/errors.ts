@@ -1,4 +1,4 @@
-import { BitwrkError } from '../../../protocol/errors.js'
+import { BitwrkError, errorBuilder } from '../../../protocol/errors.js'
 import type { XferErrorCode } from '../../transfer/index.js'
 
 /**
@@ -33,19 +33,7 @@ export const ChunkCode = {
 export type ChunkErrorCode = (typeof ChunkCode)[keyof typeof ChunkCode]
 
 /** Creates the {@link BitwrkError} for a chunk-exchange failure. */
-export function chunkError(
-  code: ChunkErrorCode,
-  message: string,
-  details: Record<string, unknown> = {}
-): BitwrkError<ChunkErrorCode> {
-  return new BitwrkError(code, message, details)
-}
+export const chunkError = errorBuilder<ChunkErrorCode>()
 
 /** A {@link BitwrkError} carrying a CAFS transfer code (wire and content failures, CHUNK-12). */
-export function xferError(
-  code: XferErrorCode,
-  message: string,
-  details: Record<string, unknown> = {}
-): BitwrkError<XferErrorCode> {
-  return new BitwrkError(code, message, details)
-}
+export const xferError = errorBuilder<XferErrorCode>()

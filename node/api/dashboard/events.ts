@@ -7,7 +7,7 @@
  * holds no timer and no subscription; `stop()` ends every stream.
  */
 import type { ServerResponse } from 'node:http'
-import { ApiError, ApiErrorCode } from '../errors.js'
+import { ApiCode, ApiError } from '../errors.js'
 import type { DashboardEvent } from '../facade.js'
 
 /** Default most concurrent event streams (a handful of browser tabs; each holds a socket). */
@@ -70,9 +70,9 @@ export class EventHub {
    * or hub stopped). Throws `API_CONFLICT` when {@link capacity} streams are open.
    */
   serve(res: ServerResponse, signal: AbortSignal): Promise<void> {
-    if (this.stopped || signal.aborted) throw new ApiError(ApiErrorCode.UNAVAILABLE, 'server stopping')
+    if (this.stopped || signal.aborted) throw new ApiError(ApiCode.UNAVAILABLE, 'server stopping')
     if (this.clients.size >= this.maxClients)
-      throw new ApiError(ApiErrorCode.CONFLICT, `at most ${this.maxClients} event streams`)
+      throw new ApiError(ApiCode.CONFLICT, `at most ${this.maxClients} event streams`)
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',

@@ -5,7 +5,7 @@
  * go through the existing mandate routes and so follow the same token rules (API-3).
  */
 import { requestToken, tokenMatches } from '../auth.js'
-import { ApiError, ApiErrorCode } from '../errors.js'
+import { ApiCode, ApiError } from '../errors.js'
 import { checkArticle, sendJson } from '../http.js'
 import type { Route, RouteContext } from '../routes.js'
 import { DASHBOARD_ASSETS, DASHBOARD_CSP, DASHBOARD_VERSION } from './assets/index.js'
@@ -17,7 +17,7 @@ const IMAGE_PATH = /^([0-9a-f]{16})\.png$/
 
 function serveAsset(ctx: RouteContext, path: string): void {
   const a = DASHBOARD_ASSETS.get(path)
-  if (a === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such asset')
+  if (a === undefined) throw new ApiError(ApiCode.NOT_FOUND, 'no such asset')
   const headers = {
     etag: a.etag,
     // revalidate every time: assets are small and a 304 is cheap
@@ -38,21 +38,21 @@ function serveAsset(ctx: RouteContext, path: string): void {
 
 function dashboardOf(ctx: RouteContext): NonNullable<RouteContext['facade']['dashboard']> {
   const d = ctx.facade.dashboard
-  if (d === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'this node has no dashboard views')
+  if (d === undefined) throw new ApiError(ApiCode.NOT_FOUND, 'this node has no dashboard views')
   return d
 }
 
 async function market(ctx: RouteContext): Promise<void> {
   const d = dashboardOf(ctx)
   const article = checkArticle(ctx.rest)
-  if (!d.articles().includes(article)) throw new ApiError(ApiErrorCode.NOT_FOUND, 'article not followed')
+  if (!d.articles().includes(article)) throw new ApiError(ApiCode.NOT_FOUND, 'article not followed')
   sendJson(ctx.res, 200, await d.market(article))
 }
 
 async function imagePng(ctx: RouteContext): Promise<void> {
   const m = IMAGE_PATH.exec(ctx.rest)
   const png = m === null ? undefined : await dashboardOf(ctx).imagePng(m[1] as string)
-  if (png === undefined) throw new ApiError(ApiErrorCode.NOT_FOUND, 'no such image')
+  if (png === undefined) throw new ApiError(ApiCode.NOT_FOUND, 'no such image')
   ctx.res.writeHead(200, {
     'content-type': 'image/png',
     'content-length': png.length,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { ApiError, ApiErrorCode } from '../../../node/api/errors.js'
+import { ApiCode, ApiError } from '../../../node/api/errors.js'
 import {
   type GuardPolicy,
   type GuardRequest,
@@ -37,9 +37,9 @@ function verdict(
   }
 }
 
-const BAD_HOST = `${ApiErrorCode.FORBIDDEN}/API_BAD_HOST`
-const FOREIGN = `${ApiErrorCode.FORBIDDEN}/API_FOREIGN_ORIGIN`
-const CROSS = `${ApiErrorCode.FORBIDDEN}/API_CROSS_SITE`
+const BAD_HOST = `${ApiCode.FORBIDDEN}/API_BAD_HOST`
+const FOREIGN = `${ApiCode.FORBIDDEN}/API_FOREIGN_ORIGIN`
+const CROSS = `${ApiCode.FORBIDDEN}/API_CROSS_SITE`
 
 describe('node/api guards (API-2, API-3, API-19)', () => {
   it('parses Host headers strictly', () => {
@@ -138,7 +138,7 @@ describe('node/api guards (API-2, API-3, API-19)', () => {
         WRITE,
         LOOPBACK
       ),
-      ApiErrorCode.UNSUPPORTED_MEDIA_TYPE
+      ApiCode.UNSUPPORTED_MEDIA_TYPE
     )
     assert.equal(
       verdict({ method: 'POST', headers: { ...h, 'content-type': 'application/json' } }, WRITE, LOOPBACK),
@@ -151,19 +151,19 @@ describe('node/api guards (API-2, API-3, API-19)', () => {
     const bearer = { ...h, authorization: `Bearer ${TOKEN}` }
     const cookie = { ...h, cookie: `other=1; bitwrk_token_8081=${TOKEN}` }
     const lan = '192.168.1.9'
-    assert.equal(verdict({ method: 'POST', headers: h }, WRITE, LAN), ApiErrorCode.UNAUTHORIZED)
+    assert.equal(verdict({ method: 'POST', headers: h }, WRITE, LAN), ApiCode.UNAUTHORIZED)
     assert.equal(verdict({ method: 'POST', headers: bearer }, WRITE, LAN), 'ok')
     assert.equal(verdict({ method: 'POST', headers: cookie }, WRITE, LAN), 'ok')
     // the token cookie of another port (another node on this host) is not this node's
     const otherPort = { ...h, cookie: `bitwrk_token_8082=${TOKEN}` }
-    assert.equal(verdict({ method: 'POST', headers: otherPort }, WRITE, LAN), ApiErrorCode.UNAUTHORIZED)
+    assert.equal(verdict({ method: 'POST', headers: otherPort }, WRITE, LAN), ApiCode.UNAUTHORIZED)
     assert.equal(
       verdict({ method: 'POST', headers: { ...h, authorization: `Bearer ${'cd'.repeat(32)}` } }, WRITE, LAN),
-      ApiErrorCode.UNAUTHORIZED
+      ApiCode.UNAUTHORIZED
     )
     // reads: loopback peers need none, LAN peers need it (work files), public routes never
     assert.equal(verdict({ headers: h }, READ, LAN), 'ok')
-    assert.equal(verdict({ headers: h, peer: lan }, READ, LAN), ApiErrorCode.UNAUTHORIZED)
+    assert.equal(verdict({ headers: h, peer: lan }, READ, LAN), ApiCode.UNAUTHORIZED)
     assert.equal(verdict({ headers: bearer, peer: lan }, READ, LAN), 'ok')
     assert.equal(verdict({ headers: h, peer: lan }, PUBLIC, LAN), 'ok')
     assert.equal(

@@ -3,8 +3,8 @@ import {
   type BidClosedEvent,
   type BitwrkNode,
   createBitwrkNode,
-  MarketCodes,
-  NodeCodes,
+  MarketCode,
+  NodeCode,
   openStore
 } from '../../../node/index.js'
 import { createMemoryController, waitFor } from '../../../node/testing.js'
@@ -35,18 +35,18 @@ describe('node/market (own bids and resume)', function () {
     const price = money('BTC', 100n)
     await rejectsWithCode(
       n.placeBid({ article: 'net.bitwrk/other/0', side: 'SELL', price }),
-      MarketCodes.NOT_FOLLOWED
+      MarketCode.NOT_FOLLOWED
     )
-    await rejectsWithCode(n.placeBid({ article: ARTICLE, side: 'BUY', price }), MarketCodes.WORK_REQUIRED)
+    await rejectsWithCode(n.placeBid({ article: ARTICLE, side: 'BUY', price }), MarketCode.WORK_REQUIRED)
     await rejectsWithCode(
       n.placeBid({ article: ARTICLE, side: 'BUY', price, work: { workHash: 'ab', buyerSecret: 'cd' } }),
-      MarketCodes.BAD_REQUEST
+      MarketCode.BAD_REQUEST
     )
     await rejectsWithCode(
       n.placeBid({ article: ARTICLE, side: 'SELL', price, lifetimeMs: 120_001 }),
-      MarketCodes.BAD_REQUEST
+      MarketCode.BAD_REQUEST
     )
-    await rejectsWithCode(n.cancelBid('0'.repeat(64)), MarketCodes.UNKNOWN_BID)
+    await rejectsWithCode(n.cancelBid('0'.repeat(64)), MarketCode.UNKNOWN_BID)
     assert.deepEqual((await n.repos.bids.list()).items, [])
   })
 
@@ -75,11 +75,11 @@ describe('node/market (own bids and resume)', function () {
   it('refuses a store without an identity and a second start', async () => {
     const store = await openStore(createMemoryController())
     await assert.rejects(createBitwrkNode({ ...baseOptions(), store }), (e) =>
-      isBitwrkError(e, NodeCodes.BAD_OPTIONS)
+      isBitwrkError(e, NodeCode.BAD_OPTIONS)
     )
     const n = await memoryNode()
     nodes.push(n)
-    await assert.rejects(n.start(), (e) => isBitwrkError(e, NodeCodes.BAD_STATE))
+    await assert.rejects(n.start(), (e) => isBitwrkError(e, NodeCode.BAD_STATE))
   })
 
   /** A store holding an own SELL matched to a stranger's BUY: used mark, transaction, no message. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { Registry } from 'prom-client'
-import { BidBook, BookCodes, createMarketMetrics, silentLogger } from '../../../node/index.js'
+import { BidBook, BookCode, createMarketMetrics, silentLogger } from '../../../node/index.js'
 import { type Bid, encodeSigned, randomBidNonce, signBid, signCancel } from '../../../protocol/bid/index.js'
 import type { Identity } from '../../../protocol/identity/index.js'
 import { epochClosesAtMs, epochOf } from '../../../protocol/matching/index.js'
@@ -45,7 +45,7 @@ describe('node/market/book', () => {
     const other = bid(newIdentity(), 'SELL', 100n, T0, 'net.bitwrk/other/0')
     assert.deepEqual(b.addBidBytes(encodeSigned(other), T0 + 10), {
       result: 'ignore',
-      code: BookCodes.NOT_FOLLOWED
+      code: BookCode.NOT_FOLLOWED
     })
     assert.equal(b.size, 1)
   })
@@ -56,7 +56,7 @@ describe('node/market/book', () => {
     const other = bid(newIdentity(), 'SELL', 100n, T0, 'net.bitwrk/other/0')
     assert.deepEqual(b.addBidBytes(encodeSigned(other), T0 + 10, ARTICLE), {
       result: 'reject',
-      code: BookCodes.WRONG_TOPIC
+      code: BookCode.WRONG_TOPIC
     })
   })
 
@@ -75,10 +75,10 @@ describe('node/market/book', () => {
     const add = (x: Bid) => b.addBidBytes(encodeSigned(x), T0 + 10, ARTICLE)
     assert.equal(add(bid(p, 'SELL', 100n)).result, 'accept')
     assert.equal(add(bid(p, 'SELL', 101n)).result, 'accept')
-    assert.deepEqual(add(bid(p, 'SELL', 102n)), { result: 'ignore', code: BookCodes.PARTICIPANT_LIMIT })
+    assert.deepEqual(add(bid(p, 'SELL', 102n)), { result: 'ignore', code: BookCode.PARTICIPANT_LIMIT })
     assert.equal(add(bid(newIdentity(), 'SELL', 103n)).result, 'accept')
-    assert.deepEqual(add(bid(newIdentity(), 'SELL', 104n)), { result: 'ignore', code: BookCodes.FULL })
-    assert.equal(await count(metrics.bids, { result: 'ignore', code: BookCodes.FULL }), 1)
+    assert.deepEqual(add(bid(newIdentity(), 'SELL', 104n)), { result: 'ignore', code: BookCode.FULL })
+    assert.equal(await count(metrics.bids, { result: 'ignore', code: BookCode.FULL }), 1)
     assert.equal((await metrics.bookSize.get()).values[0]?.value, 3)
   })
 
@@ -90,7 +90,7 @@ describe('node/market/book', () => {
     const forged = signCancel(newIdentity(), { bidId: x.id, createdMs: T0 + 20 })
     assert.deepEqual(b.addBidBytes(encodeSigned(forged), T0 + 30, ARTICLE), {
       result: 'reject',
-      code: BookCodes.NOT_OWNER
+      code: BookCode.NOT_OWNER
     })
     const cancel = signCancel(p, { bidId: x.id, createdMs: T0 + 20 })
     assert.equal(b.addBidBytes(encodeSigned(cancel), T0 + 30, ARTICLE).result, 'accept')
@@ -103,7 +103,7 @@ describe('node/market/book', () => {
     const unknown = signCancel(p, { bidId: x.id, createdMs: T0 + 300 })
     assert.deepEqual(b.addBidBytes(encodeSigned(unknown), T0 + 310, ARTICLE), {
       result: 'ignore',
-      code: BookCodes.UNKNOWN_BID
+      code: BookCode.UNKNOWN_BID
     })
   })
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { conflictProof, ReputationCodes } from '../../../node/index.js'
+import { conflictProof, ReputationServiceCode } from '../../../node/index.js'
 import { money } from '../../../protocol/money/index.js'
 import { encodeEquivocation } from '../../../protocol/reputation/index.js'
 import {
@@ -63,7 +63,7 @@ describe('node/reputation (equivocation)', function () {
     assert.equal(view.proofs[0]?.proof, Buffer.from(valid).toString('latin1'))
     assert.deepEqual(await node.reputation.validateEvidence(valid, ctx), {
       result: 'ignore',
-      code: ReputationCodes.KNOWN_PROOF
+      code: ReputationServiceCode.KNOWN_PROOF
     })
     assert.equal((await node.repos.reputation.get(subject))?.counters.equivocations, 1)
   })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { Counter } from 'prom-client'
 import { importStream } from '../../../cafs/stream.js'
-import { bidTopic, type RefusedEvent, ReputationCodes } from '../../../node/index.js'
+import { bidTopic, type RefusedEvent, ReputationServiceCode } from '../../../node/index.js'
 import { buyWork } from '../../../node/market/buy.js'
 import { forgedBid, testBid, waitFor } from '../../../node/testing.js'
 import { isBitwrkError } from '../../../protocol/errors.js'
@@ -106,11 +106,11 @@ describe('node/reputation', function () {
       timeoutMs: 10_000,
       what: 'refusals'
     })
-    assert.equal(refused[0]?.code, ReputationCodes.BLOCKED)
+    assert.equal(refused[0]?.code, ReputationServiceCode.BLOCKED)
     assert.equal(refused[0]?.counterparty, seller.address)
-    assert.equal(strictRefused[0]?.code, ReputationCodes.DISTRUSTED)
+    assert.equal(strictRefused[0]?.code, ReputationServiceCode.DISTRUSTED)
     const refusals = buyer.registry.getSingleMetric('bitwrk_reputation_refusals_total') as Counter<'code'>
-    assert.equal(await count(refusals, { code: ReputationCodes.BLOCKED }), 1)
+    assert.equal(await count(refusals, { code: ReputationServiceCode.BLOCKED }), 1)
     // The seller established its side; the refusing buyers signed nothing for the match.
     for (const [n, r] of [
       [buyer, refused[0]],

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '../../../node/logger.js'
-import { ReputationCodes, ReputationService } from '../../../node/reputation/index.js'
+import { ReputationService, ReputationServiceCode } from '../../../node/reputation/index.js'
 import { openLevelController, openStore, type Repositories } from '../../../node/store/index.js'
 import { waitFor } from '../../../node/testing.js'
 import { GOSSIP_APP_SCORE, HALF_LIFE_MS } from '../../../protocol/reputation/index.js'
@@ -59,7 +59,10 @@ describe('node/reputation (service)', () => {
     assert.equal(second.svc.record(subject)?.counters.wrongChunks, 1)
     // One half-life later: f = 1/2, score = −4.5 / (4.5 + 4).
     assert.ok(Math.abs(second.svc.assess(subject).score - -4.5 / 8.5) < 1e-12)
-    assert.equal(second.svc.establishRefusal(newIdentity().address, peer.peerId), ReputationCodes.DISTRUSTED)
+    assert.equal(
+      second.svc.establishRefusal(newIdentity().address, peer.peerId),
+      ReputationServiceCode.DISTRUSTED
+    )
   })
 
   it('refuses a blocked address even when its peer id is clean, and replicates only low trust', async () => {
@@ -71,9 +74,9 @@ describe('node/reputation (service)', () => {
     assert.equal(svc.shouldReplicate(who.address, false), false)
     for (let i = 0; i < 3; i++) await svc.onContradicted(who.address)
     // −9 / 13 ≤ −0.5: no establishing; above −0.75: not blocked.
-    assert.equal(svc.establishRefusal(who.address, newIdentity().peerId), ReputationCodes.DISTRUSTED)
+    assert.equal(svc.establishRefusal(who.address, newIdentity().peerId), ReputationServiceCode.DISTRUSTED)
     await svc.onContradicted(who.address)
-    assert.equal(svc.establishRefusal(who.address, newIdentity().peerId), ReputationCodes.BLOCKED)
+    assert.equal(svc.establishRefusal(who.address, newIdentity().peerId), ReputationServiceCode.BLOCKED)
     assert.equal(svc.appScore(who.peerId), GOSSIP_APP_SCORE.blocked)
     assert.equal(svc.shouldReplicate(who.address, true), false)
   })

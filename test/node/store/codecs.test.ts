@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { bidKey, decodeBid, decodeUsed, encodeBid, encodeUsed, usedKey } from '../../../node/store/bids.js'
 import { decodeSealed, Reader, seal, u64Bytes, unseal, Writer } from '../../../node/store/codec.js'
 import { compareBytes, prefixRange } from '../../../node/store/db.js'
-import { COUNTER_NAMES, MAX_EVIDENCE_IDS, StoreError } from '../../../node/store/index.js'
+import { COUNTER_NAMES, MAX_EVIDENCE_IDS, StoreCode } from '../../../node/store/index.js'
 import { decodePeer, encodePeer, peerKey } from '../../../node/store/peers.js'
 import { decodeReputation, encodeReputation, reputationKey } from '../../../node/store/reputation.js'
 import {
@@ -40,7 +40,7 @@ const base58 = fc.stringMatching(/^[1-9A-HJ-NP-Za-km-z]{1,128}$/)
 const multiaddr = fc.stringMatching(/^\/[\x21-\x2b\x2d-\x7e]{1,200}$/)
 
 function corruptCode(fn: () => unknown): void {
-  assert.throws(fn, (err: unknown) => isBitwrkError(err, StoreError.CORRUPT))
+  assert.throws(fn, (err: unknown) => isBitwrkError(err, StoreCode.CORRUPT))
 }
 
 describe('node/store codecs', () => {
@@ -234,7 +234,7 @@ describe('node/store codecs', () => {
       for (const v of garbage(key))
         assert.throws(
           () => decode(key, v),
-          (err: unknown) => isBitwrkError(err, StoreError.CORRUPT),
+          (err: unknown) => isBitwrkError(err, StoreCode.CORRUPT),
           `${name}: ${Buffer.from(v).toString('hex').slice(0, 40)}`
         )
     // Keys themselves are checked too: a stored message under a garbage key, a bad reputation kind.

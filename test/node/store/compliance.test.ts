@@ -8,7 +8,7 @@ import {
   openStore,
   type Repositories,
   SCHEMA_VERSION,
-  StoreError,
+  StoreCode,
   USED_MARK_RETENTION_MS
 } from '../../../node/store/index.js'
 import { retire } from '../../../protocol/transaction/index.js'
@@ -85,9 +85,9 @@ for (const makeBackend of BACKENDS) {
       await kv.close()
       await kv.close()
       assert.equal(kv.closed, true)
-      await rejectsWithCode(() => kv.get(b(1)), StoreError.CLOSED)
-      await rejectsWithCode(() => kv.batch([{ type: 'del', key: b(1) }]), StoreError.CLOSED)
-      await rejectsWithCode(() => collect(kv, {}), StoreError.CLOSED)
+      await rejectsWithCode(() => kv.get(b(1)), StoreCode.CLOSED)
+      await rejectsWithCode(() => kv.batch([{ type: 'del', key: b(1) }]), StoreCode.CLOSED)
+      await rejectsWithCode(() => collect(kv, {}), StoreCode.CLOSED)
     })
 
     it('writes the schema version into an empty store and accepts it on reopen', async () => {
@@ -102,20 +102,20 @@ for (const makeBackend of BACKENDS) {
       await checkSchema(kv)
       const key = (await collect(kv, {}))[0]!
       await kv.batch([{ type: 'put', key: Uint8Array.from(key), value: schemaValue(SCHEMA_VERSION + 1) }])
-      await rejectsWithCode(() => checkSchema(kv), StoreError.SCHEMA_MISMATCH)
-      await rejectsWithCode(() => openStore(kv), StoreError.SCHEMA_MISMATCH)
+      await rejectsWithCode(() => checkSchema(kv), StoreCode.SCHEMA_MISMATCH)
+      await rejectsWithCode(() => openStore(kv), StoreCode.SCHEMA_MISMATCH)
     })
 
     it('refuses a version-1 store (plain result keys, before TX-23) with STORE_SCHEMA_MISMATCH', async () => {
       await checkSchema(kv)
       const key = (await collect(kv, {}))[0]!
       await kv.batch([{ type: 'put', key: Uint8Array.from(key), value: schemaValue(1) }])
-      await rejectsWithCode(() => openStore(kv), StoreError.SCHEMA_MISMATCH)
+      await rejectsWithCode(() => openStore(kv), StoreCode.SCHEMA_MISMATCH)
     })
 
     it('refuses data without a schema version with STORE_SCHEMA_MISMATCH', async () => {
       await kv.batch([{ type: 'put', key: b(Bucket.bid, 65), value: b(1) }])
-      await rejectsWithCode(() => checkSchema(kv), StoreError.SCHEMA_MISMATCH)
+      await rejectsWithCode(() => checkSchema(kv), StoreCode.SCHEMA_MISMATCH)
     })
 
     it('refuses an undecodable schema record with STORE_CORRUPT', async () => {
@@ -124,7 +124,7 @@ for (const makeBackend of BACKENDS) {
       const v = (await kv.get(key))!
       v[0] = (v[0] as number) ^ 1
       await kv.batch([{ type: 'put', key, value: v }])
-      await rejectsWithCode(() => checkSchema(kv), StoreError.CORRUPT)
+      await rejectsWithCode(() => checkSchema(kv), StoreCode.CORRUPT)
     })
   })
 
@@ -194,9 +194,9 @@ for (const makeBackend of BACKENDS) {
       await repos.bids.put(bid('b1', T0 + 10))
       assert.equal((await repos.bids.markUsed('b1', TXA)).txId, TXA)
       assert.equal((await repos.bids.markUsed('b1', TXA)).txId, TXA)
-      await rejectsWithCode(() => repos.bids.markUsed('b1', TXB), StoreError.BID_ALREADY_USED)
+      await rejectsWithCode(() => repos.bids.markUsed('b1', TXB), StoreCode.BID_ALREADY_USED)
       await reopen()
-      await rejectsWithCode(() => repos.bids.markUsed('b1', TXB), StoreError.BID_ALREADY_USED)
+      await rejectsWithCode(() => repos.bids.markUsed('b1', TXB), StoreCode.BID_ALREADY_USED)
       assert.equal((await repos.bids.usedBy('b1'))?.txId, TXA)
     })
 
@@ -208,21 +208,21 @@ for (const makeBackend of BACKENDS) {
       ])
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
       const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
-      assert.equal((failed.reason as { code: string }).code, StoreError.BID_ALREADY_USED)
+      assert.equal((failed.reason as { code: string }).code, StoreCode.BID_ALREADY_USED)
     })
 
     it('refuses to mark a bid it does not hold (STORE_BID_UNKNOWN) and invalid ids (STORE_INVALID)', async () => {
-      await rejectsWithCode(() => repos.bids.markUsed('nope', TXA), StoreError.BID_UNKNOWN)
-      assert.throws(() => repos.bids.markUsed('b1', 'x'), { code: StoreError.INVALID })
+      await rejectsWithCode(() => repos.bids.markUsed('nope', TXA), StoreCode.BID_UNKNOWN)
+      assert.throws(() => repos.bids.markUsed('b1', 'x'), { code: StoreCode.INVALID })
       assert.throws(() => repos.bids.put({ ...bid('b1', 1), bytes: new Uint8Array(0) }), {
-        code: StoreError.INVALID
+        code: StoreCode.INVALID
       })
     })
 
     it('stores a transaction with its messages and replays it to the same record', async () => {
       const terms = termsN(1)
       let tx = await repos.transactions.create(terms)
-      await rejectsWithCode(() => repos.transactions.create(terms), StoreError.TX_EXISTS)
+      await rejectsWithCode(() => repos.transactions.create(terms), StoreCode.TX_EXISTS)
       for (const [i, kind] of (
         ['establish-buyer', 'establish-seller', 'publish-secret'] as const
       ).entries()) {
@@ -256,12 +256,12 @@ for (const makeBackend of BACKENDS) {
       assert.ok(r1.ok)
       await rejectsWithCode(
         () => repos.transactions.apply(tx0, signed(terms, 'establish-seller'), T0 + 2),
-        StoreError.TX_CONFLICT
+        StoreCode.TX_CONFLICT
       )
       // The same revision reached by another message (seller first) is not a prefix of what is stored.
       const other = driveTo(terms, 'SELLER_ESTABLISHED')
-      await rejectsWithCode(() => repos.transactions.save(other), StoreError.TX_CONFLICT)
-      await rejectsWithCode(() => repos.transactions.save(tx0), StoreError.TX_CONFLICT)
+      await rejectsWithCode(() => repos.transactions.save(other), StoreCode.TX_CONFLICT)
+      await rejectsWithCode(() => repos.transactions.save(tx0), StoreCode.TX_CONFLICT)
       assert.deepEqual(await repos.transactions.get(tx0.id), r1.tx)
     })
 
@@ -324,10 +324,10 @@ for (const makeBackend of BACKENDS) {
       assert.equal((await repos.reputation.list('address')).items.length, 1)
       assert.equal((await repos.reputation.list()).items.length, 2)
       assert.throws(() => repos.reputation.update(addr, { add: { finished: -1 } }, T0), {
-        code: StoreError.INVALID
+        code: StoreCode.INVALID
       })
       assert.throws(() => repos.reputation.update({ kind: 'peer', id: '0OIl' }, {}, T0), {
-        code: StoreError.INVALID
+        code: StoreCode.INVALID
       })
     })
 
@@ -344,7 +344,7 @@ for (const makeBackend of BACKENDS) {
       assert.equal(await repos.settings.get('http.port'), '8081')
       await repos.settings.set('http.port', undefined)
       assert.equal(await repos.settings.get('http.port'), undefined)
-      await rejectsWithCode(() => repos.settings.follow('not an article', T0), StoreError.INVALID)
+      await rejectsWithCode(() => repos.settings.follow('not an article', T0), StoreCode.INVALID)
     })
   })
 }

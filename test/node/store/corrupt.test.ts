@@ -7,7 +7,7 @@ import {
   type KvController,
   openStore,
   type Repositories,
-  StoreError
+  StoreCode
 } from '../../../node/store/index.js'
 import { encodeStoredMessage, encodeTxHeader, txKey, txMessageKey } from '../../../node/store/transactions.js'
 import { signTxMessage } from '../../../protocol/transaction/index.js'
@@ -75,14 +75,14 @@ for (const makeBackend of BACKENDS) {
       await fc.assert(
         fc.asyncProperty(fc.nat(), async (bit) => {
           const original = await flip(kv, k1!, bit)
-          await rejectsWithCode(() => repos.bids.get('b1'), StoreError.CORRUPT)
+          await rejectsWithCode(() => repos.bids.get('b1'), StoreCode.CORRUPT)
           const live = await repos.bids.listLive(T0)
           assert.deepEqual(
             live.items.map((b) => b.id),
             ['b2']
           )
           assert.equal(live.corrupt.length, 1)
-          assert.equal(live.corrupt[0]?.code, StoreError.CORRUPT)
+          assert.equal(live.corrupt[0]?.code, StoreCode.CORRUPT)
           await kv.batch([{ type: 'put', key: k1!, value: original }])
         }),
         { numRuns: bits }
@@ -92,8 +92,8 @@ for (const makeBackend of BACKENDS) {
     it('refuses markUsed over a corrupt used mark instead of overwriting it', async () => {
       await populate()
       await flip(kv, usedKey('b1'), 3)
-      await rejectsWithCode(() => repos.bids.usedBy('b1'), StoreError.CORRUPT)
-      await rejectsWithCode(() => repos.bids.markUsed('b1', 'c'.repeat(64)), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.bids.usedBy('b1'), StoreCode.CORRUPT)
+      await rejectsWithCode(() => repos.bids.markUsed('b1', 'c'.repeat(64)), StoreCode.CORRUPT)
       // Pruning keeps the unreadable mark (it might be what stops a double signature).
       assert.deepEqual(await repos.bids.pruneExpired(T0 + 10 ** 9), { bids: 2, usedMarks: 0 })
       assert.equal((await keysOf(kv, Bucket.bidUsed)).length, 1)
@@ -105,7 +105,7 @@ for (const makeBackend of BACKENDS) {
       const bad = driveTo(termsN(1), 'WORKING')
       for (const key of [txKey(bad.id), txMessageKey(bad.id, 1)]) {
         const original = await flip(kv, key, 77)
-        await rejectsWithCode(() => repos.transactions.get(bad.id), StoreError.CORRUPT)
+        await rejectsWithCode(() => repos.transactions.get(bad.id), StoreCode.CORRUPT)
         const report = await repos.transactions.recover(T0 + 10)
         assert.deepEqual(
           report.resumed.map((t) => t.id),
@@ -113,7 +113,7 @@ for (const makeBackend of BACKENDS) {
         )
         assert.deepEqual(
           report.corrupt.map((f) => [f.bucket, f.code]),
-          [['txOpen', StoreError.CORRUPT]]
+          [['txOpen', StoreCode.CORRUPT]]
         )
         await kv.batch([{ type: 'put', key, value: original }])
         assert.deepEqual(await repos.transactions.get(bad.id), bad)
@@ -126,11 +126,11 @@ for (const makeBackend of BACKENDS) {
       const m1 = txMessageKey(tx.id, 1)
       const original = (await kv.get(m1))!
       await kv.batch([{ type: 'del', key: m1 }])
-      await rejectsWithCode(() => repos.transactions.get(tx.id), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.transactions.get(tx.id), StoreCode.CORRUPT)
       await kv.batch([{ type: 'put', key: m1, value: original }])
       const m3 = txMessageKey(tx.id, 3)
       await kv.batch([{ type: 'put', key: m3, value: original }])
-      await rejectsWithCode(() => repos.transactions.get(tx.id), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.transactions.get(tx.id), StoreCode.CORRUPT)
       await kv.batch([{ type: 'del', key: m3 }])
       // A well-sealed message signed by the wrong party: the replay refuses it.
       const forged = signTxMessage(BUYER, tx.id, CONTENT['establish-seller'])
@@ -141,7 +141,7 @@ for (const makeBackend of BACKENDS) {
           value: seal(m1, encodeStoredMessage({ message: forged, receivedMs: T0 + 2000 }))
         }
       ])
-      await rejectsWithCode(() => repos.transactions.get(tx.id), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.transactions.get(tx.id), StoreCode.CORRUPT)
       await kv.batch([{ type: 'put', key: m1, value: original }])
       // A well-sealed header whose cached phase disagrees with the replay.
       const hk = txKey(tx.id)
@@ -155,7 +155,7 @@ for (const makeBackend of BACKENDS) {
         retiredMs: null
       }
       await kv.batch([{ type: 'put', key: hk, value: seal(hk, encodeTxHeader(header)) }])
-      await rejectsWithCode(() => repos.transactions.get(tx.id), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.transactions.get(tx.id), StoreCode.CORRUPT)
     })
 
     it('rejects a well-sealed record with invalid fields and a value moved under another key', async () => {
@@ -169,13 +169,13 @@ for (const makeBackend of BACKENDS) {
         .bytes(Uint8Array.of(1))
         .finish()
       await kv.batch([{ type: 'put', key: k, value: seal(k, badSide) }])
-      await rejectsWithCode(() => repos.bids.get('b1'), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.bids.get('b1'), StoreCode.CORRUPT)
       const wrongId = encodeBid(bid('b2', T0 + 10_000))
       await kv.batch([{ type: 'put', key: k, value: seal(k, wrongId) }])
-      await rejectsWithCode(() => repos.bids.get('b1'), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.bids.get('b1'), StoreCode.CORRUPT)
       // b2's valid value copied under b1's key fails the checksum, which binds the key.
       await kv.batch([{ type: 'put', key: k, value: (await kv.get(bidKey('b2')))! }])
-      await rejectsWithCode(() => repos.bids.get('b1'), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.bids.get('b1'), StoreCode.CORRUPT)
       assert.equal((await repos.bids.get('b2'))?.id, 'b2')
     })
 
@@ -187,7 +187,7 @@ for (const makeBackend of BACKENDS) {
       assert.equal(peers.items.length, 1)
       assert.deepEqual(
         peers.corrupt.map((f) => f.code),
-        [StoreError.CORRUPT]
+        [StoreCode.CORRUPT]
       )
       const [r1] = await keysOf(kv, Bucket.reputation)
       await flip(kv, r1!, 9)
@@ -204,7 +204,7 @@ for (const makeBackend of BACKENDS) {
             { add: { finished: 1 } },
             T0
           ),
-        StoreError.CORRUPT
+        StoreCode.CORRUPT
       )
       const [s1] = await keysOf(kv, Bucket.subscription)
       await flip(kv, s1!, 1)
@@ -213,7 +213,7 @@ for (const makeBackend of BACKENDS) {
       assert.equal(subs.corrupt.length, 1)
       const [g1] = await keysOf(kv, Bucket.setting)
       await flip(kv, g1!, 40)
-      await rejectsWithCode(() => repos.settings.get('http.port'), StoreError.CORRUPT)
+      await rejectsWithCode(() => repos.settings.get('http.port'), StoreCode.CORRUPT)
       // Everything else stays readable.
       assert.equal((await repos.bids.listLive(T0)).items.length, 2)
       assert.equal((await repos.transactions.listOpen()).items.length, 2)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { rm } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { Bucket, openDataDir, StoreError } from '../../../node/store/index.js'
+import { Bucket, openDataDir, StoreCode } from '../../../node/store/index.js'
 import { transactionId } from '../../../protocol/transaction/index.js'
 import { rejectsWithCode } from '../../support/errors.js'
 import { T0, tempDir, termsN } from './helpers.js'
@@ -84,7 +84,7 @@ describe('node/store crash safety', () => {
           assert.equal((await data.bids.usedBy(terms.buyBidId))?.txId, txid)
           await rejectsWithCode(
             () => data.bids.markUsed(terms.buyBidId, 'e'.repeat(64)),
-            StoreError.BID_ALREADY_USED
+            StoreCode.BID_ALREADY_USED
           )
         }
         // Every record in every bucket decodes.

@@ -11,7 +11,7 @@ import {
   loadOrCreateIdentity,
   openDataDir,
   openLevelController,
-  StoreError
+  StoreCode
 } from '../../../node/store/index.js'
 import { rejectsWithCode } from '../../support/errors.js'
 import { BUYER, bid, T0, tempDir } from './helpers.js'
@@ -34,7 +34,7 @@ describe('node/store data directory and key file', () => {
     assert.equal(await readFile(path, 'utf8'), BUYER.toWif())
     assert.equal((await stat(path)).mode & 0o777, 0o600)
     assert.equal((await stat(dir)).mode & 0o777, 0o700)
-    await rejectsWithCode(() => createKeyFile(dir, BUYER.toWif()), StoreError.KEY_EXISTS)
+    await rejectsWithCode(() => createKeyFile(dir, BUYER.toWif()), StoreCode.KEY_EXISTS)
     assert.equal((await loadKeyFile(dir)).identity.address, BUYER.address)
   })
 
@@ -42,25 +42,25 @@ describe('node/store data directory and key file', () => {
     const dir = join(root, 'k')
     await createKeyFile(dir, BUYER.toWif())
     await chmod(join(dir, KEY_FILE_NAME), 0o640)
-    await rejectsWithCode(() => loadKeyFile(dir), StoreError.KEY_PERMISSIONS)
+    await rejectsWithCode(() => loadKeyFile(dir), StoreCode.KEY_PERMISSIONS)
     await chmod(join(dir, KEY_FILE_NAME), 0o604)
-    await rejectsWithCode(() => loadKeyFile(dir), StoreError.KEY_PERMISSIONS)
-    await rejectsWithCode(() => loadKeyFile(join(root, 'none')), StoreError.KEY_MISSING)
+    await rejectsWithCode(() => loadKeyFile(dir), StoreCode.KEY_PERMISSIONS)
+    await rejectsWithCode(() => loadKeyFile(join(root, 'none')), StoreCode.KEY_MISSING)
     await writeFile(join(dir, KEY_FILE_NAME), 'not a wif', { mode: 0o600 })
     await chmod(join(dir, KEY_FILE_NAME), 0o600)
-    await rejectsWithCode(() => loadKeyFile(dir), StoreError.KEY_CORRUPT)
+    await rejectsWithCode(() => loadKeyFile(dir), StoreCode.KEY_CORRUPT)
   })
 
   it('refuses a data directory that group or others can write', async () => {
     const dir = join(root, 'open')
     await mkdir(dir)
     await chmod(dir, 0o777)
-    await rejectsWithCode(() => loadOrCreateIdentity(dir, random), StoreError.KEY_PERMISSIONS)
+    await rejectsWithCode(() => loadOrCreateIdentity(dir, random), StoreCode.KEY_PERMISSIONS)
   })
 
   it('creates a key on first open only when given a random source, then reuses it', async () => {
     const dir = join(root, 'node')
-    await rejectsWithCode(() => openDataDir(dir, { nowMs: T0 }), StoreError.KEY_MISSING)
+    await rejectsWithCode(() => openDataDir(dir, { nowMs: T0 }), StoreCode.KEY_MISSING)
     const first = await openDataDir(dir, { nowMs: T0, random })
     assert.equal(first.report.keyCreated, true)
     await first.bids.put(bid('b1', T0 + 10))
@@ -90,7 +90,7 @@ describe('node/store data directory and key file', () => {
     const dir = join(root, 'node')
     const data = await openDataDir(dir, { nowMs: T0, random })
     try {
-      await rejectsWithCode(() => openDataDir(dir, { nowMs: T0 }), StoreError.LOCKED)
+      await rejectsWithCode(() => openDataDir(dir, { nowMs: T0 }), StoreCode.LOCKED)
     } finally {
       await data.close()
     }
@@ -102,7 +102,7 @@ describe('node/store data directory and key file', () => {
     const kv = await openLevelController(join(dir, DB_DIR_NAME))
     await kv.batch([{ type: 'put', key: SCHEMA_KEY, value: schemaValue(SCHEMA_VERSION + 1) }])
     await kv.close()
-    await rejectsWithCode(() => openDataDir(dir, { nowMs: T0 }), StoreError.SCHEMA_MISMATCH)
+    await rejectsWithCode(() => openDataDir(dir, { nowMs: T0 }), StoreCode.SCHEMA_MISMATCH)
     // The failed open closed the database again: it can be opened (and still holds the version).
     const again = await openLevelController(join(dir, DB_DIR_NAME))
     assert.deepEqual(await again.get(SCHEMA_KEY), schemaValue(SCHEMA_VERSION + 1))

@@ -6,7 +6,7 @@ import {
   FileRepository,
   fileKeyOf,
   type KvController,
-  StoreError
+  StoreCode
 } from '../../../node/store/index.js'
 import { rejectsWithCode } from '../../support/errors.js'
 import { BACKENDS, type Backend, T0 } from './helpers.js'
@@ -65,10 +65,10 @@ for (const makeBackend of BACKENDS) {
     it('refuses bad keys, times and manifests with STORE_INVALID and writes nothing', async () => {
       const files = new FileRepository(kv)
       const m = manifestOf(7)
-      await rejectsWithCode(async () => files.get(new Uint8Array(31)), StoreError.INVALID)
-      await rejectsWithCode(async () => files.put(m, -1), StoreError.INVALID)
+      await rejectsWithCode(async () => files.get(new Uint8Array(31)), StoreCode.INVALID)
+      await rejectsWithCode(async () => files.put(m, -1), StoreCode.INVALID)
       const wrongSize = { ...m, size: m.size + 1 }
-      await rejectsWithCode(async () => files.put(wrongSize, T0), StoreError.INVALID)
+      await rejectsWithCode(async () => files.put(wrongSize, T0), StoreCode.INVALID)
       assert.equal(await files.get(m.fileKey), undefined)
     })
 
@@ -80,11 +80,11 @@ for (const makeBackend of BACKENDS) {
       const value = (await kv.get(fileKeyOf(a.fileKey)))!
       // a's record copied under b's key: the seal binds it to a's key
       await kv.batch([{ type: 'put', key: fileKeyOf(b.fileKey), value }])
-      await rejectsWithCode(() => files.get(b.fileKey), StoreError.CORRUPT)
+      await rejectsWithCode(() => files.get(b.fileKey), StoreCode.CORRUPT)
       const flipped = Uint8Array.from(value)
       flipped[10] = (flipped[10] as number) ^ 1
       await kv.batch([{ type: 'put', key: fileKeyOf(a.fileKey), value: flipped }])
-      await rejectsWithCode(() => files.get(a.fileKey), StoreError.CORRUPT)
+      await rejectsWithCode(() => files.get(a.fileKey), StoreCode.CORRUPT)
       // a put over the unreadable record replaces it
       await files.put(a, T0 + 1)
       assert.deepEqual(await files.get(a.fileKey), a)

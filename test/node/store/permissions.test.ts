@@ -15,7 +15,7 @@ import {
   openDataDir,
   openLevelController,
   repairDataDir,
-  StoreError
+  StoreCode
 } from '../../../node/store/index.js'
 import { waitFor } from '../../../node/testing.js'
 import { rejectsWithCode } from '../../support/errors.js'
@@ -144,17 +144,17 @@ describe('node/store data directory permissions', function () {
     const asOther = await giveAway(table)
     await rejectsWithCode(
       () => repairDataDir(dir, [DB_DIR_NAME, CHUNKS_DIR_NAME], asOther),
-      StoreError.DIR_OWNER
+      StoreCode.DIR_OWNER
     )
     if (process.geteuid?.() === 0)
-      await rejectsWithCode(() => openDataDir(dir, { nowMs: T0, random }), StoreError.DIR_OWNER)
+      await rejectsWithCode(() => openDataDir(dir, { nowMs: T0, random }), StoreCode.DIR_OWNER)
     assert.deepEqual(await modesBelow(dir), before)
     const other = join(root, 'other')
     await mkdir(other)
     const topAsOther = await giveAway(other)
-    await rejectsWithCode(() => repairDataDir(other, [DB_DIR_NAME], topAsOther), StoreError.DIR_OWNER)
+    await rejectsWithCode(() => repairDataDir(other, [DB_DIR_NAME], topAsOther), StoreCode.DIR_OWNER)
     if (process.geteuid?.() === 0)
-      await rejectsWithCode(() => openDataDir(other, { nowMs: T0, random }), StoreError.DIR_OWNER)
+      await rejectsWithCode(() => openDataDir(other, { nowMs: T0, random }), StoreCode.DIR_OWNER)
     assert.deepEqual(await readdir(other), [])
   })
 
@@ -162,7 +162,7 @@ describe('node/store data directory permissions', function () {
     const dir = await legacyDataDir(join(root, 'open'), true)
     await chmod(join(dir, CHUNKS_DIR_NAME), 0o777)
     const before = await modesBelow(dir)
-    await rejectsWithCode(() => openDataDir(dir, { nowMs: T0 }), StoreError.KEY_PERMISSIONS)
+    await rejectsWithCode(() => openDataDir(dir, { nowMs: T0 }), StoreCode.KEY_PERMISSIONS)
     assert.deepEqual(await modesBelow(dir), before)
   })
 })

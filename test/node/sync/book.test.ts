@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { MemorySyncBook, SyncCode, validateSyncedBid } from '../../../node/sync/index.js'
 import { testBid } from '../../../node/testing.js'
-import { BidErrorCode } from '../../../protocol/bid/index.js'
+import { BidCode } from '../../../protocol/bid/index.js'
 import { ARTICLES } from './helpers.js'
 
 const [ARTICLE, OTHER] = ARTICLES
@@ -15,7 +15,7 @@ describe('node/sync/book (SYNC-8)', () => {
     assert.equal(r.result === 'accept' ? r.bid.id : undefined, bid.id)
     assert.deepEqual(validateSyncedBid(ARTICLE, bytes, NOW, { isDuplicate: () => true }), {
       result: 'ignore',
-      code: BidErrorCode.duplicate
+      code: BidCode.duplicate
     })
   })
 

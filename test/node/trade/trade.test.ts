@@ -19,7 +19,7 @@ import { Identity } from '../../../protocol/identity/index.js'
 import {
   PHASE_EXTENSION_MS,
   parseTxDocument,
-  SealError,
+  SealCode,
   sealResultKey,
   signTxMessage,
   type TxMessage
@@ -236,7 +236,7 @@ describe('node/trade', function () {
       }),
       TradeCode.BAD_SEALED_KEY
     )
-    assert.equal((err as BitwrkError).details.sealCode, SealError.MISMATCH)
+    assert.equal((err as BitwrkError).details.sealCode, SealCode.MISMATCH)
     assert.equal(resealed, 1)
     assert.equal(checked, false, 'nothing to check without the key')
     const sold = await sell

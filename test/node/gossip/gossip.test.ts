@@ -8,9 +8,9 @@ import {
   type HostOptions,
   messageIdHex,
   SCORE_THRESHOLDS
-} from '../../node/index.js'
-import { createTestnet, forgedBid, type Testnet, testBid, waitFor, waitForMesh } from '../../node/testing.js'
-import { BidCode } from '../../protocol/bid/index.js'
+} from '../../../node/index.js'
+import { createTestnet, forgedBid, type Testnet, testBid, waitFor, waitForMesh } from '../../../node/testing.js'
+import { BidCode } from '../../../protocol/bid/index.js'
 
 const ARTICLE = 'net.bitwrk/gorays/0'
 const TOPIC = bidTopic(ARTICLE)

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { BookCode, bidTopicValidator, type ValidationContext } from '../../node/index.js'
-import { forgedBid, testBid } from '../../node/testing.js'
-import { type Bid, BidCode, type Cancel, encodeSigned, signCancel } from '../../protocol/bid/index.js'
-import { Identity } from '../../protocol/identity/index.js'
+import { BookCode, bidTopicValidator, type ValidationContext } from '../../../node/index.js'
+import { forgedBid, testBid } from '../../../node/testing.js'
+import { type Bid, BidCode, type Cancel, encodeSigned, signCancel } from '../../../protocol/bid/index.js'
+import { Identity } from '../../../protocol/identity/index.js'
 
 const ARTICLE = 'net.bitwrk/gorays/0'
 const NOW = 1_700_000_000_000

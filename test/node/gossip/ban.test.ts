@@ -8,8 +8,8 @@ import {
   MAX_BANNED_PEERS,
   PeerBans,
   SCORE_THRESHOLDS
-} from '../../node/index.js'
-import { createTestnet, forgedBid, type Testnet, testBid, waitFor } from '../../node/testing.js'
+} from '../../../node/index.js'
+import { createTestnet, forgedBid, type Testnet, testBid, waitFor } from '../../../node/testing.js'
 
 const ARTICLE = 'net.bitwrk/gorays/0'
 const TOPIC = bidTopic(ARTICLE)

@@ -19,10 +19,10 @@ import {
   topicKindLabel,
   txTopic,
   ValidationQueue
-} from '../../node/index.js'
-import { encodeSigned } from '../../protocol/bid/index.js'
-import { isBitwrkError } from '../../protocol/errors.js'
-import { VECTOR_BUY } from '../bid/fixtures.js'
+} from '../../../node/index.js'
+import { encodeSigned } from '../../../protocol/bid/index.js'
+import { isBitwrkError } from '../../../protocol/errors.js'
+import { VECTOR_BUY } from '../../bid/fixtures.js'
 
 /** A libp2p component logger that prints nothing (PeerScore needs one). */
 function quietLogger(): ComponentLogger {

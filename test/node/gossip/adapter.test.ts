@@ -13,8 +13,8 @@ import {
   silentLogger,
   TOPIC_SCORE_PARAMS,
   txTopic
-} from '../../node/index.js'
-import { isBitwrkError } from '../../protocol/errors.js'
+} from '../../../node/index.js'
+import { isBitwrkError } from '../../../protocol/errors.js'
 
 const TOPIC = bidTopic('fnord')
 

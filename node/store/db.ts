@@ -4,6 +4,7 @@
  * prefixes, and a schema version key checked on open. Layout: node/store/README.md.
  */
 import { Level } from 'level'
+import { compare } from 'uint8arrays/compare'
 import { Bucket } from './buckets.js'
 import { concat, decodeSealed, seal, utf8, Writer } from './codec.js'
 import { StoreCode, storeError } from './errors.js'
@@ -64,16 +65,6 @@ function closedError(): Error {
   return storeError(StoreCode.CLOSED, 'store is closed')
 }
 
-/** Lexicographic comparison of byte strings. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] as number) - (b[i] as number)
-    if (d !== 0) return d
-  }
-  return a.length - b.length
-}
-
 /** The range of every key that starts with `prefix` (no upper bound when the prefix is all 0xff). */
 export function prefixRange(prefix: Uint8Array): { gte: Uint8Array; lt?: Uint8Array } {
   // The least byte string above every key with this prefix: drop trailing 0xff bytes, increment the last.
@@ -127,10 +118,10 @@ export function createMemoryController(backing: MemoryBacking = createMemoryBack
       const rows = [...backing.values()]
         .filter(
           (e) =>
-            (range.gte === undefined || compareBytes(e.key, range.gte) >= 0) &&
-            (range.lt === undefined || compareBytes(e.key, range.lt) < 0)
+            (range.gte === undefined || compare(e.key, range.gte) >= 0) &&
+            (range.lt === undefined || compare(e.key, range.lt) < 0)
         )
-        .sort((a, b) => compareBytes(a.key, b.key))
+        .sort((a, b) => compare(a.key, b.key))
       if (range.reverse === true) rows.reverse()
       const limit = range.limit ?? Number.POSITIVE_INFINITY
       let n = 0

@@ -1,3 +1,4 @@
+import { compare } from 'uint8arrays/compare'
 import { ByteReader, ByteWriter, READ_FAILURE_TEXT, type ReadFailure } from '../../cafs/transfer/codec.js'
 import { ARTICLE_MAX_LENGTH, isArticle } from '../../protocol/article/index.js'
 import { BID_MAX_ENCODED_BYTES } from '../../protocol/bid/index.js'
@@ -330,7 +331,7 @@ function readIds(r: ByteReader, n: number): Uint8Array[] {
   const ids: Uint8Array[] = []
   for (let i = 0; i < n; i++) {
     const id = copy(r, ID_BYTES)
-    if (i > 0 && compareBytes(ids[i - 1] as Uint8Array, id) >= 0) malformed('ids not ascending')
+    if (i > 0 && compare(ids[i - 1] as Uint8Array, id) >= 0) malformed('ids not ascending')
     ids.push(id)
   }
   return ids
@@ -338,14 +339,4 @@ function readIds(r: ByteReader, n: number): Uint8Array[] {
 
 function tooMany(what: string, n: number): never {
   return syncError(SyncCode.TOO_MANY, `too many ${what}`, { count: n })
-}
-
-/** Lexicographic comparison of byte strings. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] as number) - (b[i] as number)
-    if (d !== 0) return d
-  }
-  return a.length - b.length
 }

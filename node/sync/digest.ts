@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { BUCKET_DIGEST_BYTES, compareBytes, ID_BYTES } from './codec.js'
+import { compare } from 'uint8arrays/compare'
+import { BUCKET_DIGEST_BYTES, ID_BYTES } from './codec.js'
 
 /**
  * Buckets and bucket digests (protocol/spec/sync.md SYNC-4): a bid belongs to bucket
@@ -18,7 +19,7 @@ export function bucketOf(id: Uint8Array, bits: number): number {
 export function groupIds(ids: Iterable<Uint8Array>, bits: number): Uint8Array[][] {
   const buckets: Uint8Array[][] = Array.from({ length: 2 ** bits }, () => [])
   for (const id of ids) (buckets[bucketOf(id, bits)] as Uint8Array[]).push(id)
-  for (const b of buckets) b.sort(compareBytes)
+  for (const b of buckets) b.sort(compare)
   return buckets
 }
 

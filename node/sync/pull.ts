@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
+import { compare } from 'uint8arrays/compare'
 import { BitwrkError } from '../../protocol/errors.js'
 import { entryIdBytes, type SyncBook, type SyncSnapshots } from './book.js'
 import type { SyncChannel } from './channel.js'
-import { BUCKET_DIGEST_BYTES, compareBytes, type SyncResponse } from './codec.js'
+import { BUCKET_DIGEST_BYTES, type SyncResponse } from './codec.js'
 import { bucketOf, chooseBits, groupIds, idHex, summarize } from './digest.js'
 import { SyncCode, syncError } from './errors.js'
 import type { SyncLimits } from './limits.js'
@@ -61,7 +62,7 @@ export async function pullArticle(
     const o = i * BUCKET_DIGEST_BYTES
     const same =
       remote === mineSum.counts[i] &&
-      compareBytes(
+      compare(
         summary.digests.subarray(o, o + BUCKET_DIGEST_BYTES),
         mineSum.digests.subarray(o, o + BUCKET_DIGEST_BYTES)
       ) === 0
@@ -159,7 +160,7 @@ class Receiver {
   async fetchBids(ids: Uint8Array[]): Promise<void> {
     const step = this.deps.limits.maxIdsPerFrame
     for (let i = 0; i < ids.length; i += step) {
-      const chunk = ids.slice(i, i + step).sort(compareBytes)
+      const chunk = ids.slice(i, i + step).sort(compare)
       await this.ch.sendRequest({ type: 'getBids', ids: chunk })
       const set = new Set(chunk.map(idHex))
       await this.receiveBids(chunk.length, (id) => set.has(idHex(id)))
@@ -206,8 +207,7 @@ class Receiver {
       for (const id of expect(msg, 'ids').ids) {
         if (ids.length >= max) syncError(SyncCode.TOO_MANY, 'more ids than announced', { max })
         const last = ids[ids.length - 1]
-        if (last !== undefined && compareBytes(last, id) >= 0)
-          syncError(SyncCode.MALFORMED, 'ids not ascending')
+        if (last !== undefined && compare(last, id) >= 0) syncError(SyncCode.MALFORMED, 'ids not ascending')
         if (!allowed(id)) syncError(SyncCode.UNSOLICITED, 'id outside the requested buckets')
         ids.push(id)
       }

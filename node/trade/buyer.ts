@@ -17,7 +17,7 @@ import {
   signTxMessage,
   type Transaction
 } from '../../protocol/transaction/index.js'
-import { deadlineSignal, publishOrThrow, waitForTx } from './channel.js'
+import { deadlineSignal, publishOrThrow, untilTransmitting, waitForTx } from './channel.js'
 import { type TradeContext, toTradeError } from './context.js'
 import { decryptResult } from './crypto.js'
 import { TradeCode, tradeError } from './errors.js'
@@ -239,14 +239,7 @@ export async function runBuyer(
       channel,
       clock,
       txid,
-      (t) => {
-        if (t.phase === 'TRANSMITTING') return true
-        if (!ESTABLISHING.has(t.phase))
-          throw tradeError(TradeCode.UNEXPECTED_PHASE, 'transaction is not being established', {
-            phase: t.phase
-          })
-        return false
-      },
+      untilTransmitting(ESTABLISHING, 'transaction is not being established'),
       { signal, what: 'TRANSMITTING' }
     )
     if (tx.workHash !== keyToHex(manifest.fileKey))

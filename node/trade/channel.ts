@@ -172,3 +172,19 @@ export async function publishOrThrow(
     throw err
   }
 }
+
+/**
+ * A {@link waitForTx} predicate for a trade session (TRADE-6): true once the transaction is in
+ * TRANSMITTING, false while it is in one of the phases `before` it, and `TRADE_UNEXPECTED_PHASE`
+ * (with `message`) in any other phase.
+ */
+export function untilTransmitting(
+  before: ReadonlySet<string>,
+  message: string
+): (tx: Transaction) => boolean {
+  return (t) => {
+    if (t.phase === 'TRANSMITTING') return true
+    if (!before.has(t.phase)) throw tradeError(TradeCode.UNEXPECTED_PHASE, message, { phase: t.phase })
+    return false
+  }
+}

@@ -20,7 +20,7 @@ import {
   workSecretHash
 } from '../../protocol/transaction/index.js'
 import type { TransferProgressEvent } from './buyer.js'
-import { deadlineSignal, publishOrThrow, waitForTx } from './channel.js'
+import { deadlineSignal, publishOrThrow, untilTransmitting, waitForTx } from './channel.js'
 import { type TradeContext, toTradeError } from './context.js'
 import { encryptResult } from './crypto.js'
 import { TradeCode, tradeError } from './errors.js'
@@ -36,6 +36,9 @@ import {
   TradeMsg,
   writeTradeFrame
 } from './wire.js'
+
+/** The phases a seller's session may find before TRANSMITTING: both parties established. */
+const ESTABLISHED: ReadonlySet<string> = new Set(['BUYER_ESTABLISHED', 'SELLER_ESTABLISHED'])
 
 /** Does the work of one job; injected (the worker manager owns real workers). */
 export interface TradeWorker {
@@ -130,14 +133,7 @@ export async function runSellerSession(ctx: TradeContext, job: SellJob, ts: Trad
       channel,
       clock,
       txid,
-      (t) => {
-        if (t.phase === 'TRANSMITTING') return true
-        if (t.phase !== 'BUYER_ESTABLISHED' && t.phase !== 'SELLER_ESTABLISHED')
-          throw tradeError(TradeCode.UNEXPECTED_PHASE, 'transaction is not in TRANSMITTING', {
-            phase: t.phase
-          })
-        return false
-      },
+      untilTransmitting(ESTABLISHED, 'transaction is not in TRANSMITTING'),
       { signal: job.signal, what: 'TRANSMITTING' }
     )
     const workHash = tx.workHash as string

@@ -9,7 +9,14 @@ import {
   messageIdHex,
   SCORE_THRESHOLDS
 } from '../../../node/index.js'
-import { createTestnet, forgedBid, type Testnet, testBid, waitFor, waitForMesh } from '../../../node/testing.js'
+import {
+  createTestnet,
+  forgedBid,
+  type Testnet,
+  testBid,
+  waitFor,
+  waitForMesh
+} from '../../../node/testing.js'
 import { BidCode } from '../../../protocol/bid/index.js'
 
 const ARTICLE = 'net.bitwrk/gorays/0'

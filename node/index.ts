@@ -13,7 +13,7 @@ export {
   type NetworkFetchOptions
 } from '../cafs/adapters/libp2p/index.js'
 export * from './api/index.js'
-export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './bootstrap.js'
+export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './host/bootstrap.js'
 export {
   DAEMON_FILE_NAME,
   DAEMON_VERSION,
@@ -27,7 +27,7 @@ export {
   statusView
 } from './daemon/index.js'
 export * as demo from './demo/index.js'
-export { DEFAULT_MAX_GRANTED_KEYS, TxFileAccess } from './file-access.js'
+export { DEFAULT_MAX_GRANTED_KEYS, TxFileAccess } from './content/file-access.js'
 export * from './gossip/index.js'
 export {
   type BitwrkHost,
@@ -37,7 +37,7 @@ export {
   type HostOptions,
   type HostServices,
   isLoopback
-} from './host.js'
+} from './host/host.js'
 export { createLogger, type LogContext, type Logger, type LoggerOptions, silentLogger } from './logger.js'
 export {
   BidBook,

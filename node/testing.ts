@@ -4,7 +4,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { type Bid, type BidType, encodeSigned, randomBidNonce, signBid } from '../protocol/bid/index.js'
 import { Identity } from '../protocol/identity/index.js'
 import { parseMoney } from '../protocol/money/index.js'
-import { type BitwrkHost, createHost, type HostOptions } from './host.js'
+import { type BitwrkHost, createHost, type HostOptions } from './host/host.js'
 
 /**
  * Test and benchmark support, the package's `bitwrk-node/testing` entry (Holepunch habit: the

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { createHost } from '../../node/host.js'
+import { createHost } from '../../node/host/host.js'
 import { createSyncMetrics, MemorySyncBook, SyncService } from '../../node/sync/index.js'
 import { randomPrivateKey, testBid, waitFor } from '../../node/testing.js'
 import { Identity } from '../../protocol/identity/index.js'

@@ -6,7 +6,7 @@ import { ChunkExchange } from '../../cafs/adapters/libp2p/index.js'
 import { chunkBytes } from '../../cafs/chunker.js'
 import { sha256 } from '../../cafs/keys.js'
 import { MemoryChunkStore } from '../../cafs/store/memory.js'
-import { type BitwrkHost, createHost } from '../../node/host.js'
+import { type BitwrkHost, createHost } from '../../node/host/host.js'
 import { randomPrivateKey } from '../../node/testing.js'
 
 /** Protocol of the baseline: bytes pushed over one bare libp2p stream. */

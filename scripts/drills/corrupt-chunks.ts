@@ -4,7 +4,7 @@ import { chunkBytes } from '../../cafs/chunker.js'
 import { manifestOfBytes } from '../../cafs/manifest.js'
 import { MemoryChunkStore } from '../../cafs/store/memory.js'
 import { XferCode } from '../../cafs/transfer/index.js'
-import type { BitwrkHost } from '../../node/host.js'
+import type { BitwrkHost } from '../../node/host/host.js'
 import { createTestnet } from '../../node/testing.js'
 import type { Drill } from '../drill.js'
 import {

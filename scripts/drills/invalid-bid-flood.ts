@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { bidTopic, bidTopicValidator, messageIdHex, SCORE_THRESHOLDS } from '../../node/gossip/index.js'
-import type { BitwrkHost } from '../../node/host.js'
+import type { BitwrkHost } from '../../node/host/host.js'
 import { createTestnet, testBid, waitFor } from '../../node/testing.js'
 import { Identity } from '../../protocol/identity/index.js'
 import type { Drill } from '../drill.js'

@@ -15,7 +15,7 @@ import { importStream } from '../../cafs/stream.js'
 import { encodeVarint, MsgType } from '../../cafs/transfer/index.js'
 import { type Daemon, startDaemon } from '../../node/daemon/index.js'
 import { bidTopic, DEFAULT_MAX_RPC_BYTES, txTopic } from '../../node/gossip/index.js'
-import { type BitwrkHost, createHost } from '../../node/host.js'
+import { type BitwrkHost, createHost } from '../../node/host/host.js'
 import {
   DEFAULT_SYNC_LIMITS,
   decodeResponse,

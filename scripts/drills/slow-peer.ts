@@ -4,7 +4,7 @@ import { CHUNK_PROTOCOL, ChunkExchange, libp2pByteStream } from '../../cafs/adap
 import { chunkBytes } from '../../cafs/chunker.js'
 import { manifestOfBytes } from '../../cafs/manifest.js'
 import { MemoryChunkStore } from '../../cafs/store/memory.js'
-import type { BitwrkHost } from '../../node/host.js'
+import type { BitwrkHost } from '../../node/host/host.js'
 import { MemorySyncBook, SYNC_PROTOCOL, type SyncPeerReport, SyncService } from '../../node/sync/index.js'
 import { createTestnet, testBid } from '../../node/testing.js'
 import type { Drill } from '../drill.js'

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { memoryWatchStats, watchMemory } from '../../node/memory-watch.js'
+import { memoryWatchStats, watchMemory } from '../../node/host/memory-watch.js'
 import { waitFor } from '../../node/testing.js'
 
 describe('node/memory-watch', () => {

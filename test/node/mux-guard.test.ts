@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { type Connection, type MessageStream, StreamMessageEvent } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { type BitwrkHost, createHost } from '../../node/host.js'
-import { guardFrames, MuxGuardCode, TokenBucket } from '../../node/mux-guard.js'
+import { type BitwrkHost, createHost } from '../../node/host/host.js'
+import { guardFrames, MuxGuardCode, TokenBucket } from '../../node/host/mux-guard.js'
 import {
   createTestnet,
   randomPrivateKey,

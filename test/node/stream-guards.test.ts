@@ -20,7 +20,7 @@ import {
   resolveLimits,
   XferCode
 } from '../../cafs/transfer/index.js'
-import type { BitwrkHost } from '../../node/host.js'
+import type { BitwrkHost } from '../../node/host/host.js'
 import {
   DEFAULT_SYNC_LIMITS,
   encodeRequest,

@@ -17,7 +17,7 @@ import {
   writeFrame,
   XferCode
 } from '../../../cafs/transfer/index.js'
-import type { BitwrkHost } from '../../../node/host.js'
+import type { BitwrkHost } from '../../../node/host/host.js'
 import { createTestnet, type Testnet, waitFor } from '../../../node/testing.js'
 import { isBitwrkError } from '../../../protocol/errors.js'
 import {

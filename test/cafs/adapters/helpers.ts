@@ -14,7 +14,7 @@ import {
   writeFrame
 } from '../../../cafs/transfer/index.js'
 import type { Key, Manifest } from '../../../cafs/types.js'
-import type { BitwrkHost } from '../../../node/host.js'
+import type { BitwrkHost } from '../../../node/host/host.js'
 import { waitFor } from '../../../node/testing.js'
 
 /** SHA-256 computed on the test side, independent of the module under test. */

@@ -6,7 +6,7 @@ import {
   libp2pByteStream
 } from '../../../cafs/adapters/libp2p/index.js'
 import { XferCode } from '../../../cafs/transfer/index.js'
-import type { BitwrkHost } from '../../../node/host.js'
+import type { BitwrkHost } from '../../../node/host/host.js'
 import { createTestnet, type Testnet, waitFor } from '../../../node/testing.js'
 import { isBitwrkError } from '../../../protocol/errors.js'
 import { prng } from './helpers.js'

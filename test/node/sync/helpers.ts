@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { type BitwrkHost, createHost } from '../../../node/host.js'
+import { type BitwrkHost, createHost } from '../../../node/host/host.js'
 import {
   MemorySyncBook,
   type SyncBook,

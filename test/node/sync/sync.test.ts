@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import type { Stream } from '@libp2p/interface'
 import { encodeFrame } from '../../../cafs/transfer/index.js'
-import { createHost } from '../../../node/host.js'
+import { createHost } from '../../../node/host/host.js'
 import {
   DEFAULT_SYNC_LIMITS,
   decodeResponse,

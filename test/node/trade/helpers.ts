@@ -8,7 +8,7 @@ import { keyToHex } from '../../../cafs/keys.js'
 import { manifestOfBytes } from '../../../cafs/manifest.js'
 import { MemoryChunkStore } from '../../../cafs/store/memory.js'
 import type { ChunkStore } from '../../../cafs/types.js'
-import { type BitwrkHost, createHost } from '../../../node/host.js'
+import { type BitwrkHost, createHost } from '../../../node/host/host.js'
 import {
   createMemoryController,
   type KvController,

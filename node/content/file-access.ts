@@ -7,9 +7,9 @@
  * rule fails closed — after a restart, or once a grant was dropped for space, the chunks stay
  * on disk but are served to nobody.
  */
-import { keyToHex } from '../cafs/keys.js'
-import type { Key, Manifest } from '../cafs/types.js'
-import type { TxFileGrants } from './trade/context.js'
+import { keyToHex } from '../../cafs/keys.js'
+import type { Key, Manifest } from '../../cafs/types.js'
+import type { TxFileGrants } from '../trade/context.js'
 
 /**
  * Default bound on granted keys: sixteen 64 MiB files (`maxWorkBytes`, TRADE-13) cut at the

@@ -13,8 +13,8 @@
 import type { MessageStream, StreamMuxerFactory } from '@libp2p/interface'
 import { yamux } from '@libp2p/yamux'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { MAX_STREAM_WINDOW_BYTES } from '../cafs/adapters/libp2p/index.js'
-import { BitwrkError } from '../protocol/errors.js'
+import { MAX_STREAM_WINDOW_BYTES } from '../../cafs/adapters/libp2p/index.js'
+import { BitwrkError } from '../../protocol/errors.js'
 
 /** Length of a Yamux frame header (the Yamux spec: version, type, flags, stream id, length). */
 const HEADER_BYTES = 12

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { StreamGuardReason } from '../cafs/adapters/libp2p/index.js'
+import type { StreamGuardReason } from '../../cafs/adapters/libp2p/index.js'
 
 /** The node's stream protocols, as a metrics label (bounded). */
 export type StreamProtocolLabel = 'trade' | 'sync' | 'chunk'

@@ -1,7 +1,7 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Logger } from './logger.js'
-import type { NodeMetrics } from './metrics.js'
+import type { Logger } from '../logger.js'
+import type { NodeMetrics } from '../metrics.js'
 
 /** Timing of {@link BootstrapDialer}. */
 export interface BootstrapTiming {

@@ -129,7 +129,7 @@ export interface BitwrkNodeOptions {
   /** Chunk store; default `<dataDir>/chunks` (LevelDB) or, with `store`, a memory store. */
   readonly chunkStore?: ChunkStore
   /**
-   * The process's memory watch (`node/memory-watch.ts`), joined while the node runs; default on
+   * The process's memory watch (`node/host/memory-watch.ts`), joined while the node runs; default on
    * with {@link DEFAULT_MEMORY_WATCH}, `false` for none.
    */
   readonly memoryWatch?: MemoryWatchOptions | false

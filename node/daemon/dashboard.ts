@@ -137,7 +137,7 @@ export function createDashboard(o: DashboardOptions): DaemonDashboard {
   node.market.addEventListener('tx:retired', onTx)
 
   // Figures the metrics of other modules do not cover: the chunk store, and connections by
-  // direction in one family (libp2p's own `libp2p_*` metrics share the registry, node/host.ts).
+  // direction in one family (libp2p's own `libp2p_*` metrics share the registry, node/host/host.ts).
   const registers = [node.registry]
   const stats = (): ReturnType<BitwrkNode['chunks']['stats']> => node.chunks.stats()
   new Gauge({

@@ -5,7 +5,7 @@ import { xferError } from './errors.js'
 
 /**
  * Largest Yamux receive window of one stream (XFER-23, CHUNK-7). The host configures its muxer
- * with it (`node/host.ts`): Yamux grows a stream's window from 256 KiB (the spec's initial
+ * with it (`node/host/host.ts`): Yamux grows a stream's window from 256 KiB (the spec's initial
  * window) up to this while the reader keeps up, so a paused stream receives at most this much
  * more. 1 MiB instead of Yamux's 16 MiB default: loopback throughput measured the same
  * (`docs/drills.md`, memory-flood), and every buffer bound below scales with it.

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict'
 import { type Connection, type MessageStream, StreamMessageEvent } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { type BitwrkHost, createHost } from '../../node/host/host.js'
-import { guardFrames, MuxGuardCode, TokenBucket } from '../../node/host/mux-guard.js'
+import { type BitwrkHost, createHost } from '../../../node/host/host.js'
+import { guardFrames, MuxGuardCode, TokenBucket } from '../../../node/host/mux-guard.js'
 import {
   createTestnet,
   randomPrivateKey,
   type Testnet,
   waitFor,
   yamuxFrameHeader
-} from '../../node/testing.js'
-import { isBitwrkError } from '../../protocol/errors.js'
+} from '../../../node/testing.js'
+import { isBitwrkError } from '../../../protocol/errors.js'
 
 const header = yamuxFrameHeader
 const DATA = 0

@@ -15,10 +15,10 @@ import {
   HostCode,
   isLoopback,
   silentLogger
-} from '../../node/index.js'
-import { createTestnet, randomPrivateKey, type Testnet, waitFor } from '../../node/testing.js'
-import { isBitwrkError } from '../../protocol/errors.js'
-import { Identity } from '../../protocol/identity/index.js'
+} from '../../../node/index.js'
+import { createTestnet, randomPrivateKey, type Testnet, waitFor } from '../../../node/testing.js'
+import { isBitwrkError } from '../../../protocol/errors.js'
+import { Identity } from '../../../protocol/identity/index.js'
 
 /** Counts of active TCP handles, to prove a stopped host leaves none behind. */
 function tcpHandles(): number {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import { memoryWatchStats, watchMemory } from '../../node/host/memory-watch.js'
-import { waitFor } from '../../node/testing.js'
+import { memoryWatchStats, watchMemory } from '../../../node/host/memory-watch.js'
+import { waitFor } from '../../../node/testing.js'
 
 describe('node/memory-watch', () => {
   it('runs a full collection once the RSS grew past its bound, is shared by its users and stops with the last', async () => {

@@ -13,7 +13,7 @@ export {
   type NetworkFetchOptions
 } from '../cafs/adapters/libp2p/index.js'
 export * from './api/index.js'
-export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './host/bootstrap.js'
+export { DEFAULT_MAX_GRANTED_KEYS, TxFileAccess } from './content/file-access.js'
 export {
   DAEMON_FILE_NAME,
   DAEMON_VERSION,
@@ -27,8 +27,8 @@ export {
   statusView
 } from './daemon/index.js'
 export * as demo from './demo/index.js'
-export { DEFAULT_MAX_GRANTED_KEYS, TxFileAccess } from './content/file-access.js'
 export * from './gossip/index.js'
+export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './host/bootstrap.js'
 export {
   type BitwrkHost,
   createHost,

@@ -15,6 +15,13 @@ import { DEFAULT_MAX_CLOCK_SKEW_MS } from './gossip/bids.js'
 import type { GossipConfig } from './gossip/config.js'
 import { bidTopic, EVIDENCE_TOPIC, isValidArticle, txTopic } from './gossip/topics.js'
 import { type BitwrkHost, createHost, type HostOptions } from './host/host.js'
+import {
+  DEFAULT_MEMORY_WATCH,
+  type MemoryWatchOptions,
+  memoryWatchStats,
+  watchMemory
+} from './host/memory-watch.js'
+import { type StreamProtocolLabel, streamMetrics } from './host/stream-metrics.js'
 import { type Logger, silentLogger } from './logger.js'
 import { BidBook, DEFAULT_BOOK_LIMITS } from './market/book.js'
 import { type BuyWorkOptions, type BuyWorkResult, buyWork } from './market/buy.js'
@@ -23,18 +30,11 @@ import { createMarketMetrics, type MarketMetrics } from './market/metrics.js'
 import { type SellWorker, wireSeller } from './market/sell.js'
 import { bookSyncAdapters } from './market/sync-adapter.js'
 import { MarketTxChannel } from './market/tx-channel.js'
-import {
-  DEFAULT_MEMORY_WATCH,
-  type MemoryWatchOptions,
-  memoryWatchStats,
-  watchMemory
-} from './host/memory-watch.js'
 import { codeLabel, createMetrics, type NodeMetrics } from './metrics.js'
 import { ReputationService } from './reputation/service.js'
 import { CHUNKS_DIR_NAME, openDataDir, type Repositories } from './store/data-dir.js'
 import type { KvController } from './store/db.js'
 import { createKeyFile, loadKeyFile } from './store/identity.js'
-import { type StreamProtocolLabel, streamMetrics } from './host/stream-metrics.js'
 import { createSyncMetrics } from './sync/metrics.js'
 import { SyncService, type SyncServiceOptions } from './sync/service.js'
 import { TradeService, type TradeServiceInit } from './trade/service.js'

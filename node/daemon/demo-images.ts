@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto'
 import { exportStream } from '../../cafs/stream.js'
 import type { ChunkStore, Manifest } from '../../cafs/types.js'
+import { evictOldest } from '../../protocol/util/index.js'
 import type { DemoImageView, DemoTileView } from '../api/facade.js'
 import { canonicalJson, decodePng, decodeWork, encodePng, type Tile, WORK_MAX_BYTES } from '../demo/index.js'
 
@@ -74,10 +75,7 @@ export class DemoImages {
     if (img === undefined) {
       img = { id, width: w.width, height: w.height, samples: w.samples, tiles: new Map(), cache: undefined }
       this.images.set(id, img)
-      if (this.images.size > MAX_DEMO_IMAGES) {
-        const oldest = this.images.keys().next().value
-        if (oldest !== undefined) this.images.delete(oldest)
-      }
+      evictOldest(this.images, MAX_DEMO_IMAGES)
     }
     const key = `${w.tile.x},${w.tile.y},${w.tile.w},${w.tile.h}`
     const entry: TileEntry = img.tiles.get(key) ?? { tile: w.tile, state: 'pending', result: undefined }

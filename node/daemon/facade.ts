@@ -8,6 +8,7 @@ import { isBitwrkError } from '../../protocol/errors.js'
 import { verifyMessage } from '../../protocol/identity/index.js'
 import { formatMoney } from '../../protocol/money/index.js'
 import { partyAddress, type Transaction } from '../../protocol/transaction/index.js'
+import { evictOldest } from '../../protocol/util/index.js'
 import { ApiCode, ApiError } from '../api/errors.js'
 import type {
   ActivityView,
@@ -91,10 +92,7 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
     if (e.detail.own === null) return
     retired.delete(e.detail.txid)
     retired.set(e.detail.txid, e.detail.tx)
-    if (retired.size > MAX_RETIRED_SHOWN) {
-      const oldest = retired.keys().next().value
-      if (oldest !== undefined) retired.delete(oldest)
-    }
+    evictOldest(retired, MAX_RETIRED_SHOWN)
   }
   node.market.addEventListener('tx:retired', onRetired)
   const checked = new Map<string, boolean>()
@@ -104,10 +102,7 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
     if (ok === undefined) {
       ok = verifyMessage(signer, signature, document)
       checked.set(key, ok)
-      if (checked.size > MAX_SIGNATURE_CACHE) {
-        const oldest = checked.keys().next().value
-        if (oldest !== undefined) checked.delete(oldest)
-      }
+      evictOldest(checked, MAX_SIGNATURE_CACHE)
     }
     return ok
   }

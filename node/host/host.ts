@@ -11,13 +11,13 @@ import { tcp } from '@libp2p/tcp'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
-import { BootstrapDialer, type BootstrapTiming } from './bootstrap.js'
 import { GossipAdapter, type GossipAdapterOptions } from '../gossip/adapter.js'
 import { DEFAULT_BAN_MS, PeerBans } from '../gossip/ban.js'
 import { type GossipConfig, gossipsubOptions } from '../gossip/config.js'
 import type { MessageValidator, TopicKind } from '../gossip/types.js'
 import { type Logger, silentLogger } from '../logger.js'
 import { createMetrics, type NodeMetrics } from '../metrics.js'
+import { BootstrapDialer, type BootstrapTiming } from './bootstrap.js'
 import {
   boundedYamux,
   DEFAULT_INBOUND_CONNECTION_BUDGET,

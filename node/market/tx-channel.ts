@@ -5,7 +5,7 @@
  */
 import { isBitwrkError } from '../../protocol/errors.js'
 import type { Transaction, TxMessage } from '../../protocol/transaction/index.js'
-import { KeyedListeners } from '../../protocol/util/index.js'
+import { evictOldest, KeyedListeners } from '../../protocol/util/index.js'
 import type { TxChannel } from '../trade/channel.js'
 import { TradeCode, tradeError } from '../trade/errors.js'
 import { MarketTxCode } from './follower.js'
@@ -29,10 +29,7 @@ export class MarketTxChannel implements TxChannel {
     market.addEventListener('tx:phase', (e) => this.changed(e.detail.tx))
     market.addEventListener('tx:retired', (e) => {
       this.retired.set(e.detail.txid, e.detail.tx)
-      if (this.retired.size > MAX_RETIRED_KEPT) {
-        const oldest = this.retired.keys().next().value
-        if (oldest !== undefined) this.retired.delete(oldest)
-      }
+      evictOldest(this.retired, MAX_RETIRED_KEPT)
       this.changed(e.detail.tx)
     })
   }

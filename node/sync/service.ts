@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { IdentifyResult, Libp2p, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
@@ -176,6 +177,9 @@ export class SyncService {
   async start(): Promise<void> {
     if (this.controller !== undefined) return
     this.controller = new AbortController()
+    // every inbound stream (at most the protocol cap) and outbound session waits on the stop
+    // signal at a few places at once: not a leak
+    setMaxListeners(4 * this.caps.caps.total + 64, this.controller.signal)
     this.autoPeers.clear()
     await this.opts.libp2p.handle(
       SYNC_PROTOCOL,

@@ -4,6 +4,7 @@
  * (which persists it), every wait ends at the phase deadline, and a failed trade leaves the
  * transaction to retire by the rules.
  */
+import { setMaxListeners } from 'node:events'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import {
@@ -134,6 +135,9 @@ export class TradeService {
     if (this.started) return
     this.started = true
     this.stopper = new AbortController()
+    // every inbound stream (at most the protocol cap) and every buy waits on the stop signal
+    // at a few places at once: not a leak
+    setMaxListeners(4 * this.caps.caps.total + 64, this.stopper.signal)
     await this.ctx.libp2p.handle(
       TRADE_PROTOCOL,
       (stream, connection) => this.track(this.serve(stream, connection)),

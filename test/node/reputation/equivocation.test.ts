@@ -29,7 +29,12 @@ describe('node/reputation (equivocation)', function () {
     const r = await runDrill(drill, { small: true })
     assert.equal(r.passed, true, drillLine(drill.name, r))
     assert.equal(r.blocked_on, 4)
-    assert.equal(r.via_gossip, 1)
+    // The bystander can only learn by gossip (in \`passed\`), and someone must have detected M for a
+    // proof to exist. Which of the three traders detect M themselves and which get a neighbour's
+    // proof first is a race of two one-hop messages that REP-24/25 leave open: asserting that all
+    // three detect (via_gossip === 1) failed now and then, e.g. when a collection paused a node.
+    assert.equal(Number(r.detected) + Number(r.via_gossip), 4)
+    assert.ok(Number(r.detected) >= 1, drillLine(drill.name, r))
     assert.equal(r.framed_honest, 0)
   })
 

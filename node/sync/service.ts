@@ -121,6 +121,9 @@ export interface SyncResult {
   readonly bytesWritten: number
 }
 
+/** Rounds of snapshot requests per key while enough peers answer but do not agree (an epoch straddled). */
+const SNAPSHOT_ATTEMPTS = 3
+
 /**
  * SYNC: late joiners pull the live book (protocol/spec/sync.md). Responds on
  * {@link SYNC_PROTOCOL} with stream caps, a request rate and an invalid-request budget per
@@ -276,7 +279,10 @@ export class SyncService {
     return result
   }
 
-  /** Fetches snapshots of every key of `article` from `peers` at once and adopts agreed ones. */
+  /**
+   * Fetches snapshots of every key of `article` from `peers` at once and adopts agreed ones; asks
+   * up to {@link SNAPSHOT_ATTEMPTS} times while enough peers answer but disagree.
+   */
   private async syncSnapshots(
     article: string,
     peers: string[],
@@ -294,25 +300,32 @@ export class SyncService {
         out[key] = SyncCode.NO_AGREEMENT
         continue
       }
-      await sleep(snapshotDelayMs(this.now(), this.opts.epochParams ?? DEFAULT_EPOCH_PARAMS), signal)
-      const offers: PeerSnapshot[] = []
-      await Promise.all(
-        peers.map(async (peer) => {
-          try {
-            await this.session(peer, signal, result, async (ch) => {
-              const o = await pullSnapshot(ch, article, key, snaps, {
-                book: this.opts.book,
-                limits: this.limits,
-                now: this.now
+      // Peers close epochs on their own timers: asked near a boundary (or while one is slow),
+      // one may offer epoch e and another e + 1. Then ask again, away from the next boundary.
+      let chosen: PeerSnapshot | undefined
+      for (let attempt = 1; attempt <= SNAPSHOT_ATTEMPTS && chosen === undefined; attempt++) {
+        await sleep(snapshotDelayMs(this.now(), this.opts.epochParams ?? DEFAULT_EPOCH_PARAMS), signal)
+        const offers: PeerSnapshot[] = []
+        await Promise.all(
+          peers.map(async (peer) => {
+            try {
+              await this.session(peer, signal, result, async (ch) => {
+                const o = await pullSnapshot(ch, article, key, snaps, {
+                  book: this.opts.book,
+                  limits: this.limits,
+                  now: this.now
+                })
+                if (o !== undefined) offers.push(o)
               })
-              if (o !== undefined) offers.push(o)
-            })
-          } catch (err) {
-            result.failures.push({ peer, code: toSyncError(err).code })
-          }
-        })
-      )
-      const chosen = chooseSnapshot(offers, quorum)
+            } catch (err) {
+              result.failures.push({ peer, code: toSyncError(err).code })
+            }
+          })
+        )
+        chosen = chooseSnapshot(offers, quorum)
+        // fewer offers than the quorum: asking again would not help
+        if (offers.length < quorum) break
+      }
       if (chosen === undefined) {
         out[key] = SyncCode.NO_AGREEMENT
         continue

@@ -42,7 +42,15 @@ import {
 import { isBitwrkError } from '../../protocol/errors.js'
 import { storedFile } from '../cafs/adapters/helpers.js'
 import { ARTICLES, memoryBook, type SyncNode, startSyncNode } from './sync/helpers.js'
-import { establish, lcgBytes, makeNode, randomHex, reversed, type TradeNode } from './trade/helpers.js'
+import {
+  establish,
+  helloAnswer,
+  lcgBytes,
+  makeNode,
+  randomHex,
+  reversed,
+  type TradeNode
+} from './trade/helpers.js'
 
 /** Every wait in this file has a deadline well inside mocha's. */
 const WAIT = { timeoutMs: 10_000 }
@@ -115,20 +123,7 @@ describe('inbound stream guards (TRADE-19, SYNC-14, CHUNK-15, XFER-23)', () => {
       nodes.push(n)
       return n
     }
-    /** What `from`'s HELLO for `txid` gets within 5 s: the ERROR's code, `reset`, or `no answer`. */
-    async function hello(from: TradeNode, to: TradeNode, txid: string): Promise<string> {
-      const ts = libp2pTradeStream(await from.host.libp2p.dialProtocol(to.host.multiaddrs(), TRADE_PROTOCOL))
-      await ts.bytes.write(encodeTradeFrame(TradeMsg.HELLO, hexToBytes(txid))).catch(() => {})
-      try {
-        await readTradeFrame(ts, { timeoutMs: 5000 }, (why) => new Error(why))
-        return 'no error'
-      } catch (err) {
-        if (isBitwrkError(err, TradeCode.PEER_ERROR)) return String(err.details.remoteCode)
-        return err instanceof Error && err.message.includes('timeout') ? 'no answer' : 'reset'
-      } finally {
-        ts.bytes.abort()
-      }
-    }
+    const hello = helloAnswer
 
     it('answers a HELLO for a transaction the seller does not sell in at once, charging the budget before any wait', async () => {
       const reasons: StreamGuardReason[] = []

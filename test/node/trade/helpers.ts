@@ -1,8 +1,10 @@
 /** Fixtures of the trade tests: real libp2p hosts on 127.0.0.1, in-memory channel, stores. */
+
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { hexToBytes } from '@noble/hashes/utils.js'
 import type { StreamGuardReason } from '../../../cafs/adapters/libp2p/index.js'
 import { keyToHex } from '../../../cafs/keys.js'
 import { manifestOfBytes } from '../../../cafs/manifest.js'
@@ -18,13 +20,20 @@ import {
 } from '../../../node/store/index.js'
 import { randomPrivateKey } from '../../../node/testing.js'
 import {
+  encodeTradeFrame,
+  libp2pTradeStream,
   type MemoryTxChannel,
   type MemoryTxNetwork,
+  readTradeFrame,
   type TestClock,
+  TRADE_PROTOCOL,
+  TradeCode,
   type TradeLimits,
+  TradeMsg,
   TradeService,
   type TxChannel
 } from '../../../node/trade/index.js'
+import { isBitwrkError } from '../../../protocol/errors.js'
 import { Identity } from '../../../protocol/identity/index.js'
 import { money } from '../../../protocol/money/index.js'
 import {
@@ -178,4 +187,22 @@ export async function establish(
     })
   )
   return { tx: established, secret }
+}
+
+/**
+ * What `from`'s HELLO for `txid` gets from `seller` within 5 s: the ERROR's code, `reset` when
+ * the stream broke without a frame, `no answer` when nothing came.
+ */
+export async function helloAnswer(from: TradeNode, seller: TradeNode, txid: string): Promise<string> {
+  const ts = libp2pTradeStream(await from.host.libp2p.dialProtocol(seller.host.multiaddrs(), TRADE_PROTOCOL))
+  await ts.bytes.write(encodeTradeFrame(TradeMsg.HELLO, hexToBytes(txid))).catch(() => {})
+  try {
+    await readTradeFrame(ts, { timeoutMs: 5000 }, (why) => new Error(why))
+    return 'no error'
+  } catch (err) {
+    if (isBitwrkError(err, TradeCode.PEER_ERROR)) return String(err.details.remoteCode)
+    return err instanceof Error && err.message.includes('timeout') ? 'no answer' : 'reset'
+  } finally {
+    ts.bytes.abort()
+  }
 }

@@ -25,7 +25,7 @@ import {
   type TxMessage
 } from '../../../protocol/transaction/index.js'
 import { rejectsWithCode } from '../../support/errors.js'
-import { establish, lcgBytes, makeNode, reversed, type TradeNode } from './helpers.js'
+import { establish, helloAnswer, lcgBytes, makeNode, reversed, type TradeNode } from './helpers.js'
 
 /** A worker that reverses the work and counts its jobs. */
 function reversingWorker(): TradeWorker & { jobs: number } {
@@ -37,20 +37,6 @@ function reversingWorker(): TradeWorker & { jobs: number } {
     }
   }
   return w
-}
-
-/** What `from`'s HELLO for `txid` gets from `seller`: the ERROR's code, or `reset` without any frame. */
-async function helloAnswer(from: TradeNode, seller: TradeNode, txid: string): Promise<string> {
-  const ts = libp2pTradeStream(await from.host.libp2p.dialProtocol(seller.host.multiaddrs(), TRADE_PROTOCOL))
-  await ts.bytes.write(encodeTradeFrame(TradeMsg.HELLO, hexToBytes(txid))).catch(() => {})
-  try {
-    await readTradeFrame(ts, { timeoutMs: 5000 }, (why) => new Error(why))
-    return 'no error'
-  } catch (err) {
-    return isBitwrkError(err, TradeCode.PEER_ERROR) ? String(err.details.remoteCode) : 'reset'
-  } finally {
-    ts.bytes.abort()
-  }
 }
 
 describe('node/trade', function () {

@@ -5,6 +5,7 @@ import { ChunkExchange, type StreamRefusedHandler } from '../cafs/adapters/libp2
 import { LevelChunkStore } from '../cafs/store/level.js'
 import { MemoryChunkStore } from '../cafs/store/memory.js'
 import type { ChunkStore, Manifest } from '../cafs/types.js'
+import type { Bid } from '../protocol/bid/index.js'
 import { BitwrkError } from '../protocol/errors.js'
 import type { Identity } from '../protocol/identity/index.js'
 import { checkEpochParams, type EpochParams } from '../protocol/matching/index.js'
@@ -27,6 +28,7 @@ import { BidBook, DEFAULT_BOOK_LIMITS } from './market/book.js'
 import { type BuyWorkOptions, type BuyWorkResult, buyWork } from './market/buy.js'
 import { Market, type PlaceBidRequest } from './market/market.js'
 import { createMarketMetrics, type MarketMetrics } from './market/metrics.js'
+import { DEFAULT_NETWORK_CLOCK, NetworkClock, type NetworkClockOptions } from './market/network-clock.js'
 import { type SellWorker, wireSeller } from './market/sell.js'
 import { bookSyncAdapters } from './market/sync-adapter.js'
 import { MarketTxChannel } from './market/tx-channel.js'
@@ -84,8 +86,14 @@ export interface BitwrkNodeOptions {
   readonly bootstrap?: string[]
   /** Articles to follow (added to the stored subscriptions). */
   readonly articles?: string[]
-  /** Clock, ms since the epoch; default `Date.now`. */
+  /** The host clock, ms since the epoch; default `Date.now`. The node runs on it plus the network clock's correction. */
   readonly clock?: () => number
+  /**
+   * The network clock (MARKET-18): the node's time is the host clock corrected by the median
+   * offset of its peers' fresh bids when that is off by more than the allowance. Default
+   * {@link DEFAULT_NETWORK_CLOCK}; `false` runs on the host clock as it is.
+   */
+  readonly networkClock?: Partial<Omit<NetworkClockOptions, 'raw' | 'onChange'>> | false
   /** Epoch parameters of the network (MATCH-1, MATCH-2). */
   readonly epochParams?: Partial<EpochParams>
   /** Refuse non-loopback addresses (tests, local testnet). */
@@ -194,6 +202,8 @@ export interface BitwrkNode {
    * deadline passed on the node's clock (`retireDue`).
    */
   readonly txChannel: MarketTxChannel
+  /** The network clock (MARKET-18), undefined when the node runs on the host clock as it is. */
+  readonly networkClock: NetworkClock | undefined
   /** The book sync service when `sync` was given and the node started. */
   readonly sync: SyncService | undefined
   /** The shared metrics registry (libp2p, host, market, sync, chunks). */
@@ -246,7 +256,25 @@ export interface BitwrkNode {
  * AbortController, `stop()` unwinds in reverse.
  */
 export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkNode> {
-  const clock = opts.clock ?? Date.now
+  const hostClock = opts.clock ?? Date.now
+  const log0 = (opts.logger ?? silentLogger()).child({ module: 'clock' })
+  // MARKET-18: the market runs on the network's time when the host clock is off
+  const networkClock =
+    opts.networkClock === false
+      ? undefined
+      : new NetworkClock({
+          raw: hostClock,
+          ...DEFAULT_NETWORK_CLOCK,
+          ...opts.networkClock,
+          onChange: (e) => {
+            clockCorrection.set(e.correctionMs)
+            log0.warn(
+              { correctionMs: e.correctionMs, previousMs: e.previousMs, peers: e.peers },
+              "the host clock differs from the network's: the market runs on the network's time"
+            )
+          }
+        })
+  const clock = networkClock?.now ?? hostClock
   const random = opts.random ?? ((n: number) => new Uint8Array(randomBytes(n)))
   const logger = opts.logger ?? silentLogger()
   const log = logger.child({ module: 'node' })
@@ -284,6 +312,11 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   const registry = opts.registry ?? new Registry()
   const metrics = createMetrics(registry)
   const marketMetrics = createMarketMetrics(registry)
+  const clockCorrection = new Gauge({
+    name: 'bitwrk_clock_correction_ms',
+    help: "Correction of the host clock to the network's time (MARKET-18), ms",
+    registers: [registry]
+  })
   const maxClockSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS
   const book = new BidBook({
     params,
@@ -291,7 +324,15 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     maxBids: opts.maxBids ?? DEFAULT_BOOK_LIMITS.maxBids,
     maxBidsPerParticipant: opts.maxBidsPerParticipant ?? DEFAULT_BOOK_LIMITS.maxBidsPerParticipant,
     metrics: marketMetrics,
-    logger
+    logger,
+    ...(networkClock !== undefined
+      ? {
+          // MARKET-18: a peer's own bid, sent by that peer itself, samples its clock
+          onValidBid: (bid: Bid, from: string) => {
+            if (bid.peerId === from) networkClock.sample(from, bid.createdMs)
+          }
+        }
+      : {})
   })
   const reputation = new ReputationService({
     repo: repos.reputation,
@@ -396,6 +437,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     chunks,
     files,
     txChannel,
+    networkClock,
     registry,
     kv,
     get trade(): TradeService {
@@ -479,7 +521,13 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       const x = exchange
       streams.track('chunk', () => x.activeStreams())
       if (opts.sync !== undefined) {
-        const adapters = bookSyncAdapters(book, { maxClockSkewMs, clock })
+        const adapters = bookSyncAdapters(book, {
+          maxClockSkewMs,
+          clock,
+          // SYNC-15: a node off the network's digest chain finds out and adopts the network's state
+          digestAt: (key, epoch) => market.epochDigest(key, epoch),
+          onAdopted: (snap, previous) => market.rejoined(snap.key, snap.closedEpoch, snap.digest, previous)
+        })
         sync = new SyncService({
           metrics: createSyncMetrics(registry),
           onStreamRefused: node.streamGuard('sync'),

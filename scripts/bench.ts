@@ -10,8 +10,14 @@ import { fileURLToPath } from 'node:url'
 export interface Bench {
   /** Name printed as `"bench"` and matched by `--filter`. */
   name: string
-  /** Runs the benchmark and returns its figures (without the `bench` key). */
-  run: (opts: { quick: boolean }) => Promise<Record<string, unknown>>
+  /**
+   * Runs the benchmark and returns its figures (without the `bench` key); a list gives one line
+   * per entry (e.g. one per scenario).
+   */
+  run: (opts: {
+    quick: boolean
+    args: readonly string[]
+  }) => Promise<Record<string, unknown> | Record<string, unknown>[]>
 }
 
 async function main(): Promise<void> {
@@ -31,16 +37,18 @@ async function main(): Promise<void> {
     if (!b) continue
     if (filter && !b.name.includes(filter)) continue
     try {
-      const figures = await b.run({ quick })
-      const line = { bench: b.name, ...figures }
-      if (json)
-        console.log(JSON.stringify(line, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))
-      else
-        console.log(
-          `${b.name}: ${Object.entries(figures)
-            .map(([k, v]) => `${k}=${String(v)}`)
-            .join(' ')}`
-        )
+      const result = await b.run({ quick, args })
+      for (const figures of Array.isArray(result) ? result : [result]) {
+        const line = { bench: b.name, ...figures }
+        if (json)
+          console.log(JSON.stringify(line, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))
+        else
+          console.log(
+            `${b.name}: ${Object.entries(figures)
+              .map(([k, v]) => `${k}=${String(v)}`)
+              .join(' ')}`
+          )
+      }
     } catch (err) {
       failed = true
       console.error(`bench ${b.name} failed:`, err)

@@ -104,6 +104,12 @@ export interface HostOptions {
    * default DEFAULT_INBOUND_CONNECTION_BUDGET); more are refused.
    */
   inboundConnections?: StreamOpenBudget
+  /**
+   * Harnesses only (the `agreement` bench, issue 14): an emulated one-way delay, ms, drawn per
+   * batch of incoming bytes of every connection (`node/host/link-emulation.ts`); the kernel here
+   * has no `netem`. Never set by the daemon.
+   */
+  inboundDelayMs?: () => number
   /** Parent logger; default silent. */
   logger?: Logger
   /**
@@ -246,7 +252,12 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     // Yamux with windows capped and oversized frames refused before they are buffered (invariant 10)
-    streamMuxers: [boundedYamux(opts.streamOpens !== undefined ? { streamOpens: opts.streamOpens } : {})],
+    streamMuxers: [
+      boundedYamux({
+        ...(opts.streamOpens !== undefined ? { streamOpens: opts.streamOpens } : {}),
+        ...(opts.inboundDelayMs !== undefined ? { inboundDelayMs: opts.inboundDelayMs } : {})
+      })
+    ],
     // libp2p's own metrics (connections, streams, protocol bytes, …) share the node's registry,
     // so `/metrics` is one scrape; no default process metrics (several nodes share a process)
     ...(opts.libp2pMetrics === false

@@ -15,6 +15,7 @@ import { yamux } from '@libp2p/yamux'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_STREAM_WINDOW_BYTES } from '../../cafs/adapters/libp2p/index.js'
 import { BitwrkError } from '../../protocol/errors.js'
+import { delayInbound } from './link-emulation.js'
 
 /** Length of a Yamux frame header (the Yamux spec: version, type, flags, stream id, length). */
 const HEADER_BYTES = 12
@@ -105,6 +106,11 @@ export interface BoundedYamuxOptions {
   readonly streamOpens?: StreamOpenBudget
   /** Clock of the stream-open budget, ms (default `performance.now`). */
   readonly now?: () => number
+  /**
+   * Harnesses only (issue 14): an emulated one-way delay, ms, drawn per batch of incoming bytes
+   * and added between the connection and the muxer ({@link delayInbound}).
+   */
+  readonly inboundDelayMs?: () => number
 }
 
 /**
@@ -125,7 +131,8 @@ export function boundedYamux(options: BoundedYamuxOptions = {}): () => StreamMux
         streamOpens: options.streamOpens ?? DEFAULT_STREAM_OPEN_BUDGET,
         now: options.now ?? (() => performance.now())
       })
-      return inner(maConn)
+      const delay = options.inboundDelayMs
+      return inner(delay === undefined ? maConn : delayInbound(maConn, delay))
     }
     return factory
   }

@@ -21,6 +21,12 @@ import type { Market } from './market.js'
 /** Lifetime of a buy's BUY bid by default, ms: the original's 60 s (as a worker offer's SELL bid, sell.ts). */
 const BUY_BID_LIFETIME_MS = 60_000
 
+/**
+ * Bids a buy places again without counting an attempt, when the network lost one (MARKET-16) or
+ * its match never established (MARKET-17); the buy's deadline bounds them as well.
+ */
+const FREE_REBIDS = 8
+
 /** Codes of a buy through the market (`NODETRADE_*`). */
 export const NodeTradeCode = {
   /**
@@ -191,6 +197,7 @@ async function buyOnce(
   const attempts = o.attempts ?? 3
   const lifetimeMs = o.bidLifetimeMs ?? BUY_BID_LIFETIME_MS
   let unmatched = 0
+  let rebids = 0
   const failures: BuyAttempt[] = []
   const failed = (attempt: number, err: unknown, tx?: Transaction): string => {
     const code = isBitwrkError(err) ? err.code : 'UNKNOWN'
@@ -231,6 +238,15 @@ async function buyOnce(
         // then leave waiting. A bid matched or closed meanwhile cannot be cancelled: ignored.
         await o.market.cancelBid(bid.id).catch(() => {})
         throw err
+      }
+      // MARKET-17: a bid the network lost, or whose match never established, is bid again at
+      // no attempt's cost (a failed match costs nothing), up to FREE_REBIDS times
+      const reason = isBitwrkError(err, NodeTradeCode.NO_MATCH) ? err.details.reason : undefined
+      if ((reason === 'lost' || reason === 'not-established') && rebids < FREE_REBIDS) {
+        rebids++
+        attempt--
+        o.onProgress?.('rebid', { attempt: attempt + 1, reason })
+        continue
       }
       if (isBitwrkError(err, NodeTradeCode.NO_MATCH)) unmatched++
       o.onProgress?.('retry', { attempt, code: failed(attempt, err) })
@@ -293,7 +309,7 @@ function waitEstablished(
   signal?: AbortSignal
 ): { wait: (bidId: string) => Promise<Transaction>; cancel: () => void } {
   const seen = new Map<string, Transaction>()
-  const closed = new Set<string>()
+  const closed = new Map<string, string>()
   let wake: (() => void) | undefined
   const onEst = (e: CustomEvent<{ tx: Transaction; own: string | null }>): void => {
     if (e.detail.own !== 'buyer') return
@@ -301,12 +317,12 @@ function waitEstablished(
     wake?.()
   }
   const onClosed = (e: CustomEvent<{ bidId: string; reason: string }>): void => {
-    if (e.detail.reason !== 'matched') closed.add(e.detail.bidId)
+    if (e.detail.reason !== 'matched') closed.set(e.detail.bidId, e.detail.reason)
     wake?.()
   }
   const onRetired = (e: CustomEvent<{ tx: Transaction; own: string | null }>): void => {
     // a match of our bid that never established: the bid is used up
-    if (e.detail.own === 'buyer') closed.add(e.detail.tx.terms.buyBidId)
+    if (e.detail.own === 'buyer') closed.set(e.detail.tx.terms.buyBidId, 'not-established')
     wake?.()
   }
   market.addEventListener('tx:established', onEst)
@@ -326,7 +342,11 @@ function waitEstablished(
           resolve(tx)
         } else if (closed.has(bidId)) {
           finish()
-          reject(new BitwrkError(NodeTradeCode.NO_MATCH, 'bid closed without an established transaction'))
+          reject(
+            new BitwrkError(NodeTradeCode.NO_MATCH, 'bid closed without an established transaction', {
+              reason: closed.get(bidId)
+            })
+          )
         } else if (signal?.aborted === true) {
           finish()
           reject(signal.reason)

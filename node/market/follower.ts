@@ -88,7 +88,7 @@ const MAX_STASHED_TXS = 1024
 const MAX_STASHED_PER_TX = 4
 
 /** The establishing phases: a transaction retiring in one of them did not establish. */
-const ESTABLISHING: ReadonlySet<Phase> = new Set<Phase>([
+export const ESTABLISHING: ReadonlySet<Phase> = new Set<Phase>([
   'ESTABLISHING',
   'BUYER_ESTABLISHED',
   'SELLER_ESTABLISHED'

@@ -1,4 +1,5 @@
 import { TypedEventEmitter } from '@libp2p/interface'
+import { matchKey } from '../../protocol/article/index.js'
 import {
   BID_MAX_LIFETIME_MS,
   type Bid,
@@ -10,7 +11,7 @@ import {
   signBid,
   signCancel
 } from '../../protocol/bid/index.js'
-import { BitwrkError } from '../../protocol/errors.js'
+import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
 import type { Identity } from '../../protocol/identity/index.js'
 import {
   epochClosesAtMs,
@@ -35,6 +36,7 @@ import type { Logger } from '../logger.js'
 import type { Repositories } from '../store/data-dir.js'
 import type { BidBook, BookEpoch, BookMatch } from './book.js'
 import {
+  ESTABLISHING,
   TransactionFollower,
   type TransactionFollowerOptions,
   type TxEntry,
@@ -121,8 +123,13 @@ export interface MatchEvent {
 export interface BidClosedEvent {
   /** Bid id. */
   readonly bidId: string
-  /** Why. */
-  readonly reason: 'matched' | 'expired' | 'cancelled'
+  /**
+   * Why: `matched`, `expired`, `cancelled`; `lost` when the network's matching state, adopted by
+   * a chain check, no longer holds it (it missed its epoch out there, MARKET-16); `not-established`
+   * when its match retired without both establishing messages (MARKET-17). After `lost` and
+   * `not-established` the owner bids again: the buy or the offer continues.
+   */
+  readonly reason: 'matched' | 'expired' | 'cancelled' | 'lost' | 'not-established'
 }
 
 /** Payload of `market:refused`: the node did not establish an own match (REP-23). */
@@ -135,6 +142,18 @@ export interface RefusedEvent {
   readonly counterparty: string
   /** Why (the admission hook's code, e.g. `REPUTATION_BLOCKED`, `REPUTATION_DISTRUSTED`). */
   readonly code: string
+}
+
+/** Payload of `market:rejoined`: a book adopted the network's matching state (MATCH-16, SYNC-15). */
+export interface RejoinedEvent {
+  /** Match key. */
+  readonly key: string
+  /** The adopted snapshot's last matched epoch. */
+  readonly epoch: number
+  /** The adopted digest after it (MATCH-13). */
+  readonly digest: string
+  /** The digest this node had for that epoch before, when it had one (undefined: it had not matched it). */
+  readonly previous: string | undefined
 }
 
 /** Typed events of the market (STYLE.md: namespaced, one payload object). */
@@ -153,6 +172,8 @@ export interface MarketEvents {
   'bid:closed': CustomEvent<BidClosedEvent>
   /** An own match was not established because the counterparty was refused (REP-23). */
   'market:refused': CustomEvent<RefusedEvent>
+  /** A book adopted the network's matching state (a late joiner, or a node back on the chain). */
+  'market:rejoined': CustomEvent<RejoinedEvent>
 }
 
 /** Options of {@link Market}. */
@@ -184,6 +205,14 @@ export interface MarketOptions {
   readonly admit?: (counterparty: { readonly address: string; readonly peerId: string }) => string | undefined
   /** REP-26: sees every parsed transaction message before the phase machine (equivocation checks). */
   readonly onTxMessage?: TransactionFollowerOptions['onMessage']
+}
+
+/** Times an own bid is signed at most when storing it outlasted its epoch (MARKET-16). */
+export const OWN_BID_ATTEMPTS = 3
+
+/** The match key of a bid (MATCH-3). */
+function matchKeyOf(bid: Bid): string {
+  return matchKey(bid.article, bid.price.currency)
 }
 
 /** Default bound of the digest history per book (MARKET-6). */
@@ -238,8 +267,17 @@ export class Market extends TypedEventEmitter<MarketEvents> {
       emit: (type, detail) => this.safeDispatchEvent(type, { detail })
     })
     this.addEventListener('tx:retired', (e) => {
-      if (e.detail.own === 'buyer')
-        this.track(this.o.repos.settings.set(workSetting(e.detail.tx.terms.buyBidId), undefined))
+      const { own, tx } = e.detail
+      if (own === null) return
+      if (own === 'buyer') this.track(this.o.repos.settings.set(workSetting(tx.terms.buyBidId), undefined))
+      // MARKET-17: a match that never established costs its bid nothing more than the wait
+      if (tx.outcome !== null && ESTABLISHING.has(tx.outcome.phase))
+        this.safeDispatchEvent<BidClosedEvent>('bid:closed', {
+          detail: {
+            bidId: own === 'buyer' ? tx.terms.buyBidId : tx.terms.sellBidId,
+            reason: 'not-established'
+          }
+        })
     })
   }
 
@@ -345,6 +383,42 @@ export class Market extends TypedEventEmitter<MarketEvents> {
     return this.history.get(key) ?? []
   }
 
+  /**
+   * Book `key` adopted a snapshot (MATCH-16) that ends at `epoch` with `digest`: the digest
+   * history continues from it, and `market:rejoined` tells the node's operator and harnesses.
+   */
+  rejoined(key: string, epoch: number, digest: string, previous: string | undefined): void {
+    const h = (this.history.get(key) ?? []).filter((r) => r.epoch < epoch)
+    h.push({ epoch, digest })
+    this.history.set(key, h)
+    this.o.metrics.rejoins.inc()
+    this.log.warn({ key, epoch, digest, previous }, 'book re-joined the network chain')
+    this.safeDispatchEvent<RejoinedEvent>('market:rejoined', { detail: { key, epoch, digest, previous } })
+    const book = this.o.book
+    // MARKET-16: an own live bid the network's state no longer holds missed its epoch out there;
+    // its owner bids again (bid:closed `lost`)
+    for (const o of [...this.own.values()])
+      if (book.get(o.bid.id) === undefined && matchKeyOf(o.bid) === key) {
+        this.closeOwn(o.bid.id, 'lost')
+        this.track(this.o.repos.bids.remove(o.bid.id))
+      }
+    // An own bid this node matched and signed for, which the network still has resting: its
+    // match will not establish, so the bid is withdrawn before anyone else matches it.
+    for (const l of book.liveOf(key))
+      if (l.bid.address === this.o.identity.address && !this.own.has(l.bid.id)) this.withdraw(l.bid)
+  }
+
+  /** Signs and publishes a cancel of an own bid this node no longer trades (MARKET-16). */
+  private withdraw(bid: Bid): void {
+    const cancel = signCancel(this.o.identity, { bidId: bid.id, createdMs: this.o.clock() })
+    try {
+      this.o.book.addOwnCancel(cancel, this.o.clock())
+    } catch {
+      return
+    }
+    this.publishLoop(bidTopic(bid.article), encodeSigned(cancel), bid.expiresMs, new AbortController())
+  }
+
   /** Live own bids. */
   ownBids(): OwnBid[] {
     return [...this.own.values()]
@@ -376,14 +450,37 @@ export class Market extends TypedEventEmitter<MarketEvents> {
       if (!HEX64.test(work.workHash) || !HEX64.test(work.buyerSecret))
         throw new BitwrkError(MarketCode.BAD_REQUEST, 'work hash and buyer secret are 64 lowercase hex')
     }
+    // MARKET-16: an own bid is never late. When storing it outlasted its epoch (a loaded
+    // machine), it is signed again for the open epoch, at most OWN_BID_ATTEMPTS times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { bid, bytes } = await this.signAndAdmit(req.article, req.side, req.price, lifetime, work)
+        this.addOwn(bid, bytes, work)
+        return bid
+      } catch (err) {
+        if (!isBitwrkError(err, 'MATCH_LATE') || attempt >= OWN_BID_ATTEMPTS || !this.running) throw err
+        this.o.metrics.ownBidsResigned.inc()
+        this.log.info({ attempt }, 'own bid missed its epoch while stored: signing it again')
+      }
+    }
+  }
+
+  /** Signs an own bid now, stores it, admits it to the own book; on refusal nothing stays stored. */
+  private async signAndAdmit(
+    article: string,
+    side: BidType,
+    price: Money,
+    lifetimeMs: number,
+    work: BuyerWork | undefined
+  ): Promise<{ bid: Bid; bytes: Uint8Array }> {
     const createdMs = this.o.clock()
     const bid = signBid(this.o.identity, {
-      article: req.article,
-      type: req.side,
-      price: req.price,
+      article,
+      type: side,
+      price,
       nonce: randomBidNonce(this.o.random),
       createdMs,
-      expiresMs: createdMs + lifetime
+      expiresMs: createdMs + lifetimeMs
     })
     const bytes = encodeSigned(bid)
     const { bids, settings } = this.o.repos
@@ -403,8 +500,7 @@ export class Market extends TypedEventEmitter<MarketEvents> {
       if (work !== undefined) await settings.set(workSetting(bid.id), undefined)
       throw err
     }
-    this.addOwn(bid, bytes, work)
-    return bid
+    return { bid, bytes }
   }
 
   /**

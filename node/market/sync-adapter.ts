@@ -13,6 +13,10 @@ export interface BookSyncOptions {
   readonly network?: Network
   /** Clock, ms since the epoch (snapshot adoption re-offers pending bids at this time). */
   readonly clock: () => number
+  /** The node's digest of a book after an epoch (`Market.epochDigest`): enables chain checks (SYNC-15). */
+  readonly digestAt?: (key: string, epoch: number) => string | undefined
+  /** Called after a snapshot was adopted, with the digest the book had at its epoch before. */
+  readonly onAdopted?: (snapshot: BookSnapshot, previous: string | undefined) => void
 }
 
 /**
@@ -51,7 +55,12 @@ export function bookSyncAdapters(
       const l = book.held(id)
       return l === undefined || l.key !== key ? undefined : matchableOf(l.bid)
     },
-    adopt: (snapshot) => book.adoptSnapshot(snapshot, opts.clock())
+    adopt: (snapshot) => {
+      const previous = opts.digestAt?.(snapshot.key, snapshot.closedEpoch)
+      book.adoptSnapshot(snapshot, opts.clock())
+      opts.onAdopted?.(snapshot, previous)
+    },
+    ...(opts.digestAt !== undefined ? { digestAt: opts.digestAt } : {})
   }
   return { book: syncBook, snapshots }
 }

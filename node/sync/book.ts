@@ -52,6 +52,11 @@ export interface SyncSnapshots {
   matchable(key: string, id: string): MatchableBid | undefined
   /** Restores the matching book of `snapshot.key` (throws `MATCH_BAD_SNAPSHOT` if inconsistent). */
   adopt(snapshot: BookSnapshot): void
+  /**
+   * The digest this node's book `key` had after `epoch` (MATCH-13), undefined when it has not
+   * matched that epoch or no longer remembers it. Without it there are no chain checks (SYNC-15).
+   */
+  digestAt?(key: string, epoch: number): string | undefined
 }
 
 /** Options of {@link validateSyncedBid} and {@link MemorySyncBook}. */

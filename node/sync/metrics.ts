@@ -10,6 +10,8 @@ export interface SyncMetrics {
   readonly bytes: Counter<'direction'>
   /** Snapshot decisions by outcome (adopted/refused). */
   readonly snapshots: Counter<'outcome'>
+  /** Chain checks that found this node off the network's digest chain (SYNC-15). */
+  readonly offChain: Counter
 }
 
 /** Creates the sync metric families in `registry` (default: a fresh one; pass the node's registry). */
@@ -38,6 +40,11 @@ export function createSyncMetrics(registry: Registry = new Registry()): SyncMetr
       name: 'bitwrk_sync_snapshots_total',
       help: 'Matching snapshot decisions by outcome',
       labelNames: ['outcome'],
+      registers
+    }),
+    offChain: new Counter({
+      name: 'bitwrk_sync_off_chain_total',
+      help: 'Chain checks that found this node off the network digest chain',
       registers
     })
   }

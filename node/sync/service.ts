@@ -76,6 +76,19 @@ export interface SyncServiceOptions {
   readonly snapshotQuorum?: number
   /** Sync every followed article on start and on the first connections. Default true. */
   readonly autoSync?: boolean
+  /**
+   * Chain checks (SYNC-15): every this many ms (±25 %) the node compares its match digests with
+   * the snapshots of up to {@link CHAIN_CHECK_PEERS} random peers and re-adopts the network's
+   * matching state when an agreed one differs from its own. Default 4 s; 0 turns them off.
+   */
+  readonly chainCheckMs?: number
+  /** Called when a chain check found this node off the network's chain (SYNC-15), before it re-adopts. */
+  readonly onOffChain?: (event: {
+    key: string
+    epoch: number
+    ours: string | undefined
+    theirs: string
+  }) => void
   /** Deadline of one automatic sync, ms. Default 30 s. */
   readonly autoSyncDeadlineMs?: number
   /** Requests per peer (responder side, SYNC-10). */
@@ -124,6 +137,20 @@ export interface SyncResult {
 /** Rounds of snapshot requests per key while enough peers answer but do not agree (an epoch straddled). */
 const SNAPSHOT_ATTEMPTS = 3
 
+/** Peers asked per chain check (SYNC-15): enough that a minority on a wrong chain is outvoted. */
+export const CHAIN_CHECK_PEERS = 5
+
+/** Default interval of chain checks, ms (SYNC-15). */
+export const DEFAULT_CHAIN_CHECK_MS = 4000
+
+/** Outcomes of a chain check of one key besides `adopted` and the sync codes (SYNC-15). */
+export const ChainCheck = {
+  /** The agreed snapshot's digest equals this node's at that epoch. */
+  ON_CHAIN: 'on-chain',
+  /** The peers' snapshot is of another epoch than this node's last matched one: asked again later. */
+  OTHER_EPOCH: 'other-epoch'
+} as const
+
 /**
  * SYNC: late joiners pull the live book (protocol/spec/sync.md). Responds on
  * {@link SYNC_PROTOCOL} with stream caps, a request rate and an invalid-request budget per
@@ -144,6 +171,7 @@ export class SyncService {
   private readonly autoPeers = new Set<string>()
   private readonly adopted = new Set<string>()
   private readonly pending = new Set<Promise<unknown>>()
+  private chainTimer: ReturnType<typeof setTimeout> | undefined
   /** Tail of the queue of syncs per article: syncs of one article run one after another. */
   private readonly locks = new Map<string, Promise<unknown>>()
   // SYNC-13: a peer is synced automatically once identify shows it serves the sync protocol, so a
@@ -196,6 +224,7 @@ export class SyncService {
       this.opts.libp2p.addEventListener('peer:identify', this.onIdentify)
       this.track(this.autoSyncConnected())
     }
+    this.scheduleChainCheck()
   }
 
   /** Unregisters the handler, aborts every session and waits for automatic syncs to end. Idempotent. */
@@ -203,6 +232,8 @@ export class SyncService {
     const c = this.controller
     if (c === undefined) return
     this.controller = undefined
+    if (this.chainTimer !== undefined) clearTimeout(this.chainTimer)
+    this.chainTimer = undefined
     this.opts.libp2p.removeEventListener('peer:identify', this.onIdentify)
     c.abort(new BitwrkError(SyncCode.STOPPED, 'sync service stopped'))
     for (const s of this.streams) s.abort(new Error('sync service stopped'))
@@ -287,15 +318,17 @@ export class SyncService {
     article: string,
     peers: string[],
     signal: AbortSignal,
-    result: { bytesRead: number; bytesWritten: number; failures: { peer: string; code: string }[] }
+    result: { bytesRead: number; bytesWritten: number; failures: { peer: string; code: string }[] },
+    check = false
   ): Promise<Record<string, string>> {
     const snaps = this.opts.snapshots
     const out: Record<string, string> = {}
     if (snaps === undefined) return out
     const quorum = this.opts.snapshotQuorum ?? 2
     for (const key of snaps.keys(article)) {
-      // adopted once: from then on the node's own matching carries the chain forward
-      if (this.adopted.has(key)) continue
+      // adopted once: from then on the node's own matching carries the chain forward, and only a
+      // chain check (SYNC-15) adopts again
+      if (this.adopted.has(key) && !check) continue
       if (peers.length < quorum) {
         out[key] = SyncCode.NO_AGREEMENT
         continue
@@ -329,6 +362,25 @@ export class SyncService {
       if (chosen === undefined) {
         out[key] = SyncCode.NO_AGREEMENT
         continue
+      }
+      const ours = snaps.digestAt?.(key, chosen.closedEpoch)
+      if (check) {
+        if (ours === chosen.digest) {
+          out[key] = ChainCheck.ON_CHAIN
+          continue
+        }
+        // only a book that matched the same epochs is compared: one behind would lose its own
+        // matches of the epochs it skips, one ahead would go back
+        if (chosen.closedEpoch !== snaps.snapshot(key)?.closedEpoch) {
+          out[key] = ChainCheck.OTHER_EPOCH
+          continue
+        }
+        this.metrics.offChain.inc()
+        this.log.warn(
+          { key, epoch: chosen.closedEpoch, ours, theirs: chosen.digest },
+          'off the network chain: adopting its matching state'
+        )
+        this.opts.onOffChain?.({ key, epoch: chosen.closedEpoch, ours, theirs: chosen.digest })
       }
       const snapshot = buildSnapshot(chosen, snaps)
       try {
@@ -449,6 +501,49 @@ export class SyncService {
     this.opts.onReport?.({ peer, role, code: err.code, misbehaviour, details: err.details })
   }
 
+  /** Arms the next chain check (SYNC-15), `chainCheckMs` ± 25 % from now. */
+  private scheduleChainCheck(): void {
+    const every = this.opts.chainCheckMs ?? DEFAULT_CHAIN_CHECK_MS
+    if (every <= 0 || this.controller === undefined || this.opts.snapshots?.digestAt === undefined) return
+    this.chainTimer = setTimeout(
+      () => {
+        this.chainTimer = undefined
+        const run = this.checkChains().finally(() => this.scheduleChainCheck())
+        this.track(run)
+      },
+      every * (0.75 + Math.random() / 2)
+    )
+    this.chainTimer.unref?.()
+  }
+
+  /**
+   * One chain check (SYNC-15): for every followed article, asks up to {@link CHAIN_CHECK_PEERS}
+   * random connected peers that serve sync for their snapshots, and adopts an agreed one whose
+   * digest differs from this node's at the same epoch.
+   */
+  async checkChains(): Promise<Record<string, string>> {
+    const c = this.controller
+    const out: Record<string, string> = {}
+    if (c === undefined) return out
+    const serving: string[] = []
+    for (const id of this.opts.libp2p.getPeers()) {
+      const p = await this.opts.libp2p.peerStore.get(id).catch(() => undefined)
+      if (p?.protocols.includes(SYNC_PROTOCOL) === true) serving.push(id.toString())
+    }
+    const peers = shuffle(serving).slice(0, CHAIN_CHECK_PEERS)
+    if (peers.length < (this.opts.snapshotQuorum ?? 2)) return out
+    const signal = AbortSignal.any([c.signal, AbortSignal.timeout(this.limits.sessionTimeoutMs)])
+    for (const article of this.opts.book.articles()) {
+      const acc = { bytesRead: 0, bytesWritten: 0, failures: [] as { peer: string; code: string }[] }
+      try {
+        Object.assign(out, await this.syncSnapshots(article, peers, signal, acc, true))
+      } catch (err) {
+        this.log.debug({ article, code: toSyncError(err).code }, 'chain check failed')
+      }
+    }
+    return out
+  }
+
   /** Automatic sync on start with the peers already connected that serve sync (SYNC-13). */
   private async autoSyncConnected(): Promise<void> {
     const serving: string[] = []
@@ -512,6 +607,18 @@ export class SyncService {
   servedStreams(peer?: string): number {
     return this.caps.count(peer)
   }
+}
+
+/** A shuffled copy of `xs` (Fisher–Yates). */
+function shuffle<T>(xs: readonly T[]): T[] {
+  const a = [...xs]
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    const t = a[i] as T
+    a[i] = a[j] as T
+    a[j] = t
+  }
+  return a
 }
 
 /** Waits `ms` (or until `signal` fires; then throws its reason as `SYNC_ABORTED`). */

@@ -22,6 +22,9 @@ export const DaemonClientCode = {
   API_ERROR: 'CLI_DAEMON_API_ERROR'
 } as const
 
+/** The details of `CLI_DAEMON_API_ERROR` (issue 13): the HTTP status and the answer's `detail`. */
+export type DaemonApiErrorDetails = { status: number; detail?: string }
+
 /** The flags that name the daemon, for {@link parseArgs} specs: `--data-dir DIR | --api URL`. */
 export const DAEMON_FLAGS = { 'data-dir': 'string', api: 'string' } as const
 
@@ -89,7 +92,10 @@ export function daemonHeaders(
 }
 
 /** The one-line error of an API answer `{code, message, detail?}` with status `status`. */
-export function apiError(status: number, body: unknown): BitwrkError {
+export function apiError(
+  status: number,
+  body: unknown
+): BitwrkError<typeof DaemonClientCode.API_ERROR, DaemonApiErrorDetails> {
   const e = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
   const text = (k: string): string => (typeof e[k] === 'string' ? (e[k] as string) : '')
   const detail = text('detail') === '' ? '' : ` (${text('detail')})`

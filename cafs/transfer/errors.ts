@@ -1,4 +1,4 @@
-import { BitwrkError, errorBuilder } from '../../protocol/errors.js'
+import { BitwrkError, errorBuilder, errorGuard } from '../../protocol/errors.js'
 
 /**
  * Error codes of the CAFS transfer protocol (protocol/spec/cafs-transfer.md, "Error codes").
@@ -66,8 +66,17 @@ export type XferErrorCode = (typeof XferCode)[keyof typeof XferCode]
 /** Any code a transfer error may carry (transfer codes, or a store's own code). */
 export type ErrorCode = string
 
+/** The details of the transfer codes whose details are read (issue 13); others carry any. */
+export type XferDetails = {
+  /** The peer's ERROR code; absent when its ERROR answer did not decode. */
+  [XferCode.PEER_ERROR]: { remoteCode?: string }
+}
+
 /** Creates the {@link BitwrkError} for a transfer failure. */
-export const xferError = errorBuilder<XferErrorCode>()
+export const xferError = errorBuilder<XferErrorCode, XferDetails>()
+
+/** True when `err` is the transfer error `code`; narrows its details ({@link XferDetails}). */
+export const isXferError = errorGuard<XferErrorCode, XferDetails>()
 
 /**
  * Codes that prove the peer misbehaved (or sent content that does not add up). A receiver that

@@ -6,7 +6,14 @@
  */
 export { encodeVarint, MAX_VARINT_BYTES, MAX_VARINT_VALUE } from './codec.js'
 export { type DeadlineOptions, withDeadline } from './deadline.js'
-export { type ErrorCode, MISBEHAVIOUR_CODES, XferCode, type XferErrorCode } from './errors.js'
+export {
+  type ErrorCode,
+  isXferError,
+  MISBEHAVIOUR_CODES,
+  XferCode,
+  type XferDetails,
+  type XferErrorCode
+} from './errors.js'
 export {
   type BadProviderEvent,
   DEFAULT_BATCH_BYTES,

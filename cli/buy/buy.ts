@@ -118,7 +118,7 @@ export async function buyCommand(argv: readonly string[], io: CommandIo): Promis
         answer = JSON.parse(Buffer.from(body).toString('utf8'))
       } catch {}
       const err = apiError(res.status, answer)
-      if (err.details['detail'] === 'NODETRADE_NO_SELLER') {
+      if (err.details.detail === 'NODETRADE_NO_SELLER') {
         const why = (answer as { message?: unknown } | undefined)?.message
         throw new BitwrkError(
           BuyCliCode.NO_SELLER,

@@ -61,11 +61,19 @@ export const API_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   API_INTERNAL: 500
 }
 
+/** The details of every {@link ApiError} (API-4, API-7; issue 13). */
+export type ApiErrorDetails = {
+  /** The code of the module that refused. */
+  detail?: string
+  /** A failed buy's attempts. */
+  attempts?: readonly unknown[]
+}
+
 /**
  * An API failure: code, message, optional detail code of the module that refused and, for a
  * failed buy, every attempt's reason (API-4, API-7).
  */
-export class ApiError extends BitwrkError<ApiErrorCode> {
+export class ApiError extends BitwrkError<ApiErrorCode, ApiErrorDetails> {
   /** The HTTP status. */
   readonly status: number
   constructor(code: ApiErrorCode, message: string, detail?: string, attempts?: readonly unknown[]) {

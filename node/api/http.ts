@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { validateArticle } from '../../protocol/article/index.js'
 import { isBitwrkError } from '../../protocol/errors.js'
+import { isNodeTradeError, NodeTradeCode } from '../market/buy.js'
 import { ApiCode, ApiError, type ApiErrorCode } from './errors.js'
 
 /** Writes `value` as JSON with `status` (bigints as decimal strings). */
@@ -35,13 +36,12 @@ export function errorBody(err: ApiError): {
   attempts?: readonly unknown[]
 } {
   const message = err.message.replace(/[\r\n]+/g, ' ').slice(0, 300)
-  const detail = err.details['detail']
-  const attempts = err.details['attempts']
+  const { detail, attempts } = err.details
   return {
     code: err.code,
     message,
-    ...(typeof detail === 'string' ? { detail } : {}),
-    ...(Array.isArray(attempts) ? { attempts } : {})
+    ...(detail !== undefined ? { detail } : {}),
+    ...(attempts !== undefined ? { attempts } : {})
   }
 }
 
@@ -50,8 +50,8 @@ export function toApiError(err: unknown, fallback: ApiErrorCode = ApiCode.BAD_RE
   if (err instanceof ApiError) return err
   if (isBitwrkError(err)) {
     // a failed buy's every attempt (NODETRADE_BUY_FAILED `failures`, issue 12.5)
-    const failures = err.details['failures']
-    return new ApiError(fallback, err.message, err.code, Array.isArray(failures) ? failures : undefined)
+    const failures = isNodeTradeError(err, NodeTradeCode.BUY_FAILED) ? err.details.failures : undefined
+    return new ApiError(fallback, err.message, err.code, failures)
   }
   return new ApiError(ApiCode.INTERNAL, 'internal error')
 }

@@ -8,7 +8,7 @@ import { keyToHex } from '../../cafs/keys.js'
 import { importStream } from '../../cafs/stream.js'
 import { MISBEHAVIOUR_CODES } from '../../cafs/transfer/index.js'
 import type { ChunkStore, Manifest } from '../../cafs/types.js'
-import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
+import { errorBuilder, errorGuard, isBitwrkError } from '../../protocol/errors.js'
 import type { Money } from '../../protocol/money/index.js'
 import { judge, MAX_OPINIONS } from '../../protocol/reputation/index.js'
 import type { Transaction } from '../../protocol/transaction/index.js'
@@ -44,6 +44,23 @@ export const NodeTradeCode = {
   /** The buy's deadline passed after a seller was found, before the result was in (API-21). */
   TIMEOUT: 'NODETRADE_TIMEOUT'
 } as const
+
+/** Union of the buy codes. */
+export type NodeTradeErrorCode = (typeof NodeTradeCode)[keyof typeof NodeTradeCode]
+
+/** The details of the buy codes whose details are read (issue 13); others carry any. */
+export type NodeTradeDetails = {
+  /** Attempts made, the last one's code and every attempt (issue 12.5). */
+  [NodeTradeCode.BUY_FAILED]: { attempts: number; lastCode: string; failures: readonly BuyAttempt[] }
+  /** Why the bid closed (`bid:closed`'s reason: `expired`, `cancelled`, `lost`, `not-established`). */
+  [NodeTradeCode.NO_MATCH]: { reason?: string | undefined }
+}
+
+/** Builds a buy error. */
+export const nodeTradeError = errorBuilder<NodeTradeErrorCode, NodeTradeDetails>()
+
+/** True when `err` is the buy error `code`; narrows its details ({@link NodeTradeDetails}). */
+export const isNodeTradeError = errorGuard<NodeTradeErrorCode, NodeTradeDetails>()
 
 /** Options of {@link buyWork}. */
 export interface BuyWorkOptions {
@@ -134,10 +151,10 @@ export async function buyWork(o: BuyWorkOptions): Promise<BuyWorkResult> {
     if (!deadline.aborted || o.signal?.aborted === true) throw err
     const s = Math.round(o.timeoutMs / 1000)
     throw matched
-      ? new BitwrkError(NodeTradeCode.TIMEOUT, `the buy did not finish within ${s} s`, {
+      ? nodeTradeError(NodeTradeCode.TIMEOUT, `the buy did not finish within ${s} s`, {
           timeoutMs: o.timeoutMs
         })
-      : new BitwrkError(NodeTradeCode.NO_SELLER, `no seller found within ${s} s`, { timeoutMs: o.timeoutMs })
+      : nodeTradeError(NodeTradeCode.NO_SELLER, `no seller found within ${s} s`, { timeoutMs: o.timeoutMs })
   }
 }
 
@@ -241,7 +258,7 @@ async function buyOnce(
       }
       // MARKET-17: a bid the network lost, or whose match never established, is bid again at
       // no attempt's cost (a failed match costs nothing), up to FREE_REBIDS times
-      const reason = isBitwrkError(err, NodeTradeCode.NO_MATCH) ? err.details.reason : undefined
+      const reason = isNodeTradeError(err, NodeTradeCode.NO_MATCH) ? err.details.reason : undefined
       if ((reason === 'lost' || reason === 'not-established') && rebids < FREE_REBIDS) {
         rebids++
         attempt--
@@ -273,14 +290,14 @@ async function buyOnce(
       const code = failed(attempt, err, tx)
       // REP-22: a result chunk that does not hash right is the seller's provable misbehaviour
       const cause = isBitwrkError(err) ? err.details.cause : undefined
-      if (typeof cause === 'string' && MISBEHAVIOUR_CODES.has(cause))
+      if (cause !== undefined && MISBEHAVIOUR_CODES.has(cause))
         o.reputation?.onWrongChunk(tx.terms.sellerPeerId, cause)
       o.logger?.warn({ txid: tx.id, code, attempt }, 'buy: trade failed, buying again')
       o.onProgress?.('retry', { attempt, code })
     }
   }
   if (unmatched === attempts)
-    throw new BitwrkError(
+    throw nodeTradeError(
       NodeTradeCode.NO_SELLER,
       `no seller found: ${attempts} BUY bids of ${Math.round(lifetimeMs / 1000)} s expired unmatched`,
       { attempts }
@@ -289,15 +306,11 @@ async function buyOnce(
   const why = failures.map(
     (f) => `${f.attempt}: ${f.code} (${f.seller === null ? 'no seller' : `seller ${f.seller}`})`
   )
-  throw new BitwrkError(
-    NodeTradeCode.BUY_FAILED,
-    `buy failed after ${attempts} attempts: ${why.join(', ')}`,
-    {
-      attempts,
-      lastCode: failures.at(-1)?.code ?? 'NONE',
-      failures
-    }
-  )
+  throw nodeTradeError(NodeTradeCode.BUY_FAILED, `buy failed after ${attempts} attempts: ${why.join(', ')}`, {
+    attempts,
+    lastCode: failures.at(-1)?.code ?? 'NONE',
+    failures
+  })
 }
 
 /**
@@ -343,7 +356,7 @@ function waitEstablished(
         } else if (closed.has(bidId)) {
           finish()
           reject(
-            new BitwrkError(NodeTradeCode.NO_MATCH, 'bid closed without an established transaction', {
+            nodeTradeError(NodeTradeCode.NO_MATCH, 'bid closed without an established transaction', {
               reason: closed.get(bidId)
             })
           )

@@ -1,4 +1,4 @@
-import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
+import { errorBuilder, errorGuard, isBitwrkError } from '../../protocol/errors.js'
 import type { Identity } from '../../protocol/identity/index.js'
 import {
   createTransaction,
@@ -16,6 +16,7 @@ import {
   type Transaction,
   TX_REFUSAL_SEVERITY,
   TxCode,
+  type TxErrorCode,
   type TxMessage,
   validateTxMessage
 } from '../../protocol/transaction/index.js'
@@ -48,6 +49,23 @@ export const MarketTxCode = {
   /** The phase machine refused the node's own message (wrong phase, deadline passed). */
   REFUSED: 'MARKET_TX_REFUSED'
 } as const
+
+/** Union of the transaction follower's codes. */
+export type MarketTxErrorCode = (typeof MarketTxCode)[keyof typeof MarketTxCode]
+
+/** The details of the follower codes whose details are read (issue 13); others carry any. */
+export type MarketTxDetails = {
+  /** The transaction. */
+  [MarketTxCode.NOT_A_PARTY]: { txid: string }
+  /** The transaction and the phase machine's code. */
+  [MarketTxCode.REFUSED]: { txid: string; code: TxErrorCode }
+}
+
+/** Builds a transaction follower error. */
+export const marketTxError = errorBuilder<MarketTxErrorCode, MarketTxDetails>()
+
+/** True when `err` is the follower error `code`; narrows its details ({@link MarketTxDetails}). */
+export const isMarketTxError = errorGuard<MarketTxErrorCode, MarketTxDetails>()
 
 /** A followed transaction: the current record and the node's party in it (null: audit only). */
 export interface TxEntry {
@@ -274,7 +292,7 @@ export class TransactionFollower {
     const entry = this.txs.get(txid)
     if (entry === undefined || entry.party === null)
       return Promise.reject(
-        new BitwrkError(MarketTxCode.NOT_A_PARTY, 'not a party of this transaction', { txid })
+        marketTxError(MarketTxCode.NOT_A_PARTY, 'not a party of this transaction', { txid })
       )
     return this.serial(txid, () => this.signAndSend(entry, content))
   }
@@ -290,12 +308,12 @@ export class TransactionFollower {
     const entry = this.txs.get(txid)
     if (entry === undefined || entry.party === null)
       return Promise.reject(
-        new BitwrkError(MarketTxCode.NOT_A_PARTY, 'not a party of this transaction', { txid })
+        marketTxError(MarketTxCode.NOT_A_PARTY, 'not a party of this transaction', { txid })
       )
     return this.serial(txid, async () => {
       const v = validateTxMessage(entry.tx, msg, this.o.clock())
       if (v.result !== 'accept')
-        throw new BitwrkError(MarketTxCode.REFUSED, 'phase machine refused own message', {
+        throw marketTxError(MarketTxCode.REFUSED, 'phase machine refused own message', {
           txid,
           code: v.code
         })
@@ -357,7 +375,7 @@ export class TransactionFollower {
     const msg = signTxMessage(this.o.identity, entry.tx.id, content)
     const v = validateTxMessage(entry.tx, msg, this.o.clock())
     if (v.result !== 'accept')
-      throw new BitwrkError(MarketTxCode.REFUSED, 'phase machine refused own message', {
+      throw marketTxError(MarketTxCode.REFUSED, 'phase machine refused own message', {
         txid: entry.tx.id,
         code: v.code
       })

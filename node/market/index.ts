@@ -25,10 +25,18 @@ export {
   type BuyWorkOptions,
   type BuyWorkResult,
   buyWork,
-  NodeTradeCode
+  isNodeTradeError,
+  NodeTradeCode,
+  type NodeTradeDetails,
+  type NodeTradeErrorCode,
+  nodeTradeError
 } from './buy.js'
 export {
+  isMarketTxError,
   MarketTxCode,
+  type MarketTxDetails,
+  type MarketTxErrorCode,
+  marketTxError,
   TransactionFollower,
   type TransactionFollowerOptions,
   type TxEntry,

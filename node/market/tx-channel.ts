@@ -3,12 +3,11 @@
  * published through the market's transaction follower, the current state of a transaction
  * (kept for a while after it retires) and its changes.
  */
-import { isBitwrkError } from '../../protocol/errors.js'
 import type { Transaction, TxMessage } from '../../protocol/transaction/index.js'
 import { evictOldest, KeyedListeners } from '../../protocol/util/index.js'
 import type { TxChannel } from '../trade/channel.js'
 import { TradeCode, tradeError } from '../trade/errors.js'
-import { MarketTxCode } from './follower.js'
+import { isMarketTxError, MarketTxCode } from './follower.js'
 import type { Market } from './market.js'
 
 /** Retired records kept for `current` after the market stops following them (bounded). */
@@ -39,9 +38,9 @@ export class MarketTxChannel implements TxChannel {
     try {
       return await this.market.txs.publishSigned(message)
     } catch (err) {
-      if (isBitwrkError(err, MarketTxCode.REFUSED) || isBitwrkError(err, MarketTxCode.NOT_A_PARTY))
+      if (isMarketTxError(err, MarketTxCode.REFUSED) || isMarketTxError(err, MarketTxCode.NOT_A_PARTY))
         throw tradeError(TradeCode.PUBLISH_REFUSED, 'own message refused', {
-          txCode: String((err.details as { code?: unknown }).code ?? err.code)
+          txCode: 'code' in err.details ? err.details.code : err.code
         })
       throw err
     }

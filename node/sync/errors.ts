@@ -1,4 +1,4 @@
-import { BitwrkError } from '../../protocol/errors.js'
+import { BitwrkError, type DetailsArg, type DetailsOf, errorBuilder } from '../../protocol/errors.js'
 
 /**
  * Error codes of bid sync (protocol/spec/sync.md, SYNC-12). Every failed session carries exactly
@@ -78,16 +78,34 @@ export const SYNC_MISBEHAVIOUR_CODES: ReadonlySet<SyncErrorCode> = new Set<SyncE
   SyncCode.OVERRUN
 ])
 
-/** Throws a {@link BitwrkError} with a sync code. */
-export function syncError(
-  code: SyncErrorCode,
-  message: string,
-  details: Record<string, unknown> = {}
-): never {
-  throw new BitwrkError(code, message, details)
+/** The details of the sync codes whose details are read (issue 13); others carry any. */
+export type SyncDetails = {
+  /** The code of the peer's ERROR answer. */
+  [SyncCode.PEER_ERROR]: { remoteCode: string }
 }
 
+const buildSyncError = errorBuilder<SyncErrorCode, SyncDetails>()
+
+/** Throws a {@link BitwrkError} with a sync code (details of the shape {@link SyncDetails} declares). */
+export function syncError<K extends SyncErrorCode>(
+  code: K,
+  message: string,
+  ...details: DetailsArg<SyncDetails, K>
+): never {
+  throw buildSyncError(code, message, ...details)
+}
+
+/**
+ * True when `err` is a {@link BitwrkError} carrying one of the sync codes, or `code` when given
+ * (its details then narrowed to the shape {@link SyncDetails} declares).
+ */
+export function isSyncError<K extends SyncErrorCode>(
+  err: unknown,
+  code: K
+): err is BitwrkError<K, DetailsOf<SyncDetails, K>>
 /** True when `err` is a {@link BitwrkError} carrying one of the sync codes. */
-export function isSyncError(err: unknown): err is BitwrkError & { code: SyncErrorCode } {
-  return err instanceof BitwrkError && (Object.values(SyncCode) as string[]).includes(err.code)
+export function isSyncError(err: unknown): err is BitwrkError<SyncErrorCode>
+export function isSyncError(err: unknown, code?: SyncErrorCode): boolean {
+  if (!(err instanceof BitwrkError)) return false
+  return code === undefined ? (Object.values(SyncCode) as string[]).includes(err.code) : err.code === code
 }

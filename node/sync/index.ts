@@ -20,7 +20,13 @@ export {
   type SyncResponse
 } from './codec.js'
 export { bucketDigest, bucketOf, chooseBits } from './digest.js'
-export { isSyncError, SYNC_MISBEHAVIOUR_CODES, SyncCode, type SyncErrorCode } from './errors.js'
+export {
+  isSyncError,
+  SYNC_MISBEHAVIOUR_CODES,
+  SyncCode,
+  type SyncDetails,
+  type SyncErrorCode
+} from './errors.js'
 export {
   DEFAULT_SYNC_LIMITS,
   resolveSyncLimits,

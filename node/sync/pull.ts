@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import { compare } from 'uint8arrays/compare'
-import { BitwrkError } from '../../protocol/errors.js'
 import { entryIdBytes, type SyncBook, type SyncSnapshots } from './book.js'
 import type { SyncChannel } from './channel.js'
 import { BUCKET_DIGEST_BYTES, type SyncResponse } from './codec.js'
@@ -133,7 +132,7 @@ function expect<T extends SyncResponse['type']>(
   type: T
 ): Extract<SyncResponse, { type: T }> {
   if (msg.type === 'error')
-    throw new BitwrkError(SyncCode.PEER_ERROR, 'peer answered with an error', { remoteCode: msg.code })
+    syncError(SyncCode.PEER_ERROR, 'peer answered with an error', { remoteCode: msg.code })
   if (msg.type !== type) syncError(SyncCode.UNEXPECTED, `expected ${type}, got ${msg.type}`)
   return msg as Extract<SyncResponse, { type: T }>
 }

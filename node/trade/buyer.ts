@@ -20,7 +20,7 @@ import {
 import { deadlineSignal, publishOrThrow, untilTransmitting, waitForTx } from './channel.js'
 import { type TradeContext, toTradeError } from './context.js'
 import { decryptResult } from './crypto.js'
-import { TradeCode, tradeError } from './errors.js'
+import { isTradeError, TradeCode, tradeError } from './errors.js'
 import { libp2pTradeStream, type TradeStream } from './stream.js'
 import {
   encodeTradeFrame,
@@ -195,7 +195,7 @@ async function disputeReason(
   signal: AbortSignal,
   gone: (why: string) => Error
 ): Promise<never> {
-  if (!isBitwrkError(err, TradeCode.UNEXPECTED_PHASE) || err.details.phase !== 'WORK_DISPUTED') throw err
+  if (!isTradeError(err, TradeCode.UNEXPECTED_PHASE) || err.details.phase !== 'WORK_DISPUTED') throw err
   try {
     await readTradeFrame(ts, { timeoutMs: SELLER_REASON_WAIT_MS, signal }, gone)
   } catch (e) {

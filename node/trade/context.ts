@@ -1,13 +1,13 @@
 /** What the buyer and seller sides share: dependencies, limits, and the error mapping. */
 import type { Libp2p } from '@libp2p/interface'
-import { XferCode } from '../../cafs/transfer/index.js'
+import { isXferError, XferCode } from '../../cafs/transfer/index.js'
 import type { ChunkStore, Manifest } from '../../cafs/types.js'
 import { type BitwrkError, isBitwrkError } from '../../protocol/errors.js'
 import type { TxSigner } from '../../protocol/transaction/index.js'
 import type { Logger } from '../logger.js'
 import type { TxChannel } from './channel.js'
 import type { TradeClock } from './clock.js'
-import { TradeCode, type TradeErrorCode, tradeError } from './errors.js'
+import { isTradeError, TradeCode, type TradeErrorCode, tradeError } from './errors.js'
 
 /** Bounds of the trade (TRADE-12; DESIGN.md invariant 10). */
 export interface TradeLimits {
@@ -114,9 +114,8 @@ const GONE = new Set<string>([XferCode.CLOSED, XferCode.TRUNCATED, XferCode.TIME
  */
 export function toTradeError(err: unknown, gone: TradeErrorCode): BitwrkError {
   if (isBitwrkError(err)) {
-    const remote = err.details.remoteCode
-    if (err.code === TradeCode.PEER_ERROR || err.code === XferCode.PEER_ERROR) {
-      const code = typeof remote === 'string' ? remote : 'UNKNOWN'
+    if (isTradeError(err, TradeCode.PEER_ERROR) || isXferError(err, XferCode.PEER_ERROR)) {
+      const code = err.details.remoteCode ?? 'UNKNOWN'
       if (WORK_REFUSALS.has(code))
         return tradeError(TradeCode.WORK_REJECTED, 'seller rejected the work', { remoteCode: code })
       if (code === TradeCode.WORKER_FAILED)

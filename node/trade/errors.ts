@@ -1,4 +1,5 @@
-import { errorBuilder } from '../../protocol/errors.js'
+import { errorBuilder, errorGuard } from '../../protocol/errors.js'
+import type { Phase } from '../../protocol/transaction/index.js'
 
 /**
  * Error codes of the trade protocol (protocol/spec/trade.md, TRADE-14). A buyer that gets one
@@ -65,5 +66,16 @@ export const TradeCode = {
 /** Union of the trade error codes. */
 export type TradeErrorCode = (typeof TradeCode)[keyof typeof TradeCode]
 
+/** The details of the trade codes whose details are read (issue 13); others carry any. */
+export type TradeDetails = {
+  /** The peer's ERROR code. */
+  [TradeCode.PEER_ERROR]: { remoteCode: string }
+  /** The phase the transaction left to (absent for an unknown transaction). */
+  [TradeCode.UNEXPECTED_PHASE]: { phase?: Phase; txid?: string; what?: string }
+}
+
 /** Builds a trade error. */
-export const tradeError = errorBuilder<TradeErrorCode>()
+export const tradeError = errorBuilder<TradeErrorCode, TradeDetails>()
+
+/** True when `err` is the trade error `code`; narrows its details ({@link TradeDetails}). */
+export const isTradeError = errorGuard<TradeErrorCode, TradeDetails>()

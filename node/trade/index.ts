@@ -23,7 +23,7 @@ export {
   toTradeError
 } from './context.js'
 export { decryptResult, encryptResult, RESULT_KEY_BYTES, randomResultKey } from './crypto.js'
-export { TradeCode, type TradeErrorCode, tradeError } from './errors.js'
+export { isTradeError, TradeCode, type TradeDetails, type TradeErrorCode, tradeError } from './errors.js'
 export { MemoryTxChannel, MemoryTxNetwork } from './memory-channel.js'
 export type { SellJob, TradeWorker } from './seller.js'
 export { type SellResult, TradeService, type TradeServiceInit } from './service.js'

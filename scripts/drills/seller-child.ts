@@ -21,6 +21,7 @@ import { decodeManifest, encodeManifest } from '../../cafs/manifest.js'
 import { MemoryChunkStore } from '../../cafs/store/memory.js'
 import { exportStream, importStream } from '../../cafs/stream.js'
 import type { ChunkStore } from '../../cafs/types.js'
+import { isNodeTradeError, NodeTradeCode } from '../../node/market/index.js'
 import { createBitwrkNode } from '../../node/node.js'
 import { createMemoryController, openStore } from '../../node/store/index.js'
 import { waitFor } from '../../node/testing.js'
@@ -126,10 +127,8 @@ async function run(peer: string, article: string, epochMs: number, settleMs: num
         const ms = Math.round(performance.now() - t0)
         out(ok ? `buy ok ${bought.tx.id} ${ms} ${bought.attempts}` : 'buy fail WRONG_RESULT')
       } catch (err) {
-        const last = isBitwrkError(err) ? err.details.lastCode : undefined
-        out(
-          `buy fail ${isBitwrkError(err) ? err.code : 'UNKNOWN'}${typeof last === 'string' ? `:${last}` : ''}`
-        )
+        const last = isNodeTradeError(err, NodeTradeCode.BUY_FAILED) ? err.details.lastCode : undefined
+        out(`buy fail ${isBitwrkError(err) ? err.code : 'UNKNOWN'}${last !== undefined ? `:${last}` : ''}`)
       }
     }
   }

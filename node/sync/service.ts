@@ -145,7 +145,7 @@ export const DEFAULT_CHAIN_CHECK_MS = 4000
 
 /** Outcomes of a chain check of one key besides `adopted` and the sync codes (SYNC-15). */
 export const ChainCheck = {
-  /** The agreed snapshot's digest equals this node's at that epoch. */
+  /** The agreed snapshot equals this node's state: epoch, digest and resting bids. */
   ON_CHAIN: 'on-chain',
   /** The peers' snapshot is of another epoch than this node's last matched one: asked again later. */
   OTHER_EPOCH: 'other-epoch'
@@ -363,24 +363,25 @@ export class SyncService {
         out[key] = SyncCode.NO_AGREEMENT
         continue
       }
-      const ours = snaps.digestAt?.(key, chosen.closedEpoch)
       if (check) {
-        if (ours === chosen.digest) {
-          out[key] = ChainCheck.ON_CHAIN
+        // SYNC-15: the same epoch, digest and resting set is on the chain; a book that matched
+        // other epochs is compared later (one behind would lose its own matches of the epochs it
+        // skips, one ahead would go back)
+        const mine = snaps.snapshot(key)
+        if (mine?.closedEpoch !== chosen.closedEpoch) {
+          out[key] = ChainCheck.OTHER_EPOCH
           continue
         }
-        // only a book that matched the same epochs is compared: one behind would lose its own
-        // matches of the epochs it skips, one ahead would go back
-        if (chosen.closedEpoch !== snaps.snapshot(key)?.closedEpoch) {
-          out[key] = ChainCheck.OTHER_EPOCH
+        if (mine.digest === chosen.digest && sameIds(mine.resting.map((m) => m.id), chosen.resting)) {
+          out[key] = ChainCheck.ON_CHAIN
           continue
         }
         this.metrics.offChain.inc()
         this.log.warn(
-          { key, epoch: chosen.closedEpoch, ours, theirs: chosen.digest },
+          { key, epoch: chosen.closedEpoch, ours: mine.digest, theirs: chosen.digest },
           'off the network chain: adopting its matching state'
         )
-        this.opts.onOffChain?.({ key, epoch: chosen.closedEpoch, ours, theirs: chosen.digest })
+        this.opts.onOffChain?.({ key, epoch: chosen.closedEpoch, ours: mine.digest, theirs: chosen.digest })
       }
       const snapshot = buildSnapshot(chosen, snaps)
       try {
@@ -607,6 +608,13 @@ export class SyncService {
   servedStreams(peer?: string): number {
     return this.caps.count(peer)
   }
+}
+
+/** True when `ids` (any order) are exactly `sorted` (ascending). */
+function sameIds(ids: readonly string[], sorted: readonly string[]): boolean {
+  if (ids.length !== sorted.length) return false
+  const a = [...ids].sort()
+  return a.every((id, i) => id === sorted[i])
 }
 
 /** A shuffled copy of `xs` (Fisher–Yates). */

@@ -279,7 +279,7 @@ function summarise(s: Scenario, reports: Report[], loadStart: number, loadEnd: n
     const majority = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0]
     epochs++
     if (counts.size === 1) agree++
-    ds.forEach((d, i) => off[i]?.push(d !== majority))
+    for (const [i, d] of ds.entries()) off[i]?.push(d !== majority)
   }
   // per node: the longest run of epochs off the majority's chain that ended back on it
   let reconverge: number | null = 0

@@ -26,6 +26,15 @@ export function topicKindLabel(topic: string): string {
 }
 
 function bounded(labels: Labels): Labels {
+  // hot path (several calls per GossipSub RPC): topic labels usually arrive as kinds already
+  // (TopicKindLabels), and then the caller's object is used as it is, without a copy
+  let clean = true
+  for (const k in labels)
+    if (TOPIC_LABELS.has(k) && !KIND_LABELS.has(String(labels[k]))) {
+      clean = false
+      break
+    }
+  if (clean) return labels
   const out: Labels = {}
   for (const [k, v] of Object.entries(labels)) out[k] = TOPIC_LABELS.has(k) ? topicKindLabel(String(v)) : v
   return out

@@ -3,7 +3,6 @@ import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p } from '@libp2p/interface'
 import { type KadDHT, kadDHT, passthroughMapper, removePublicAddressesMapper } from '@libp2p/kad-dht'
-import { noise } from '@libp2p/noise'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Ping, ping } from '@libp2p/ping'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
@@ -24,6 +23,7 @@ import {
   type StreamOpenBudget,
   TokenBucket
 } from './mux-guard.js'
+import { coalescedNoise } from './noise.js'
 
 /** The libp2p services of a bitwrk host. */
 export type HostServices = {
@@ -250,7 +250,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     privateKey,
     addresses: { listen: listen.map((m) => m.toString()) },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [coalescedNoise()],
     // Yamux with windows capped and oversized frames refused before they are buffered (invariant 10)
     streamMuxers: [
       boundedYamux({

@@ -12,6 +12,7 @@
  */
 import type { MessageStream, StreamMuxerFactory } from '@libp2p/interface'
 import { yamux } from '@libp2p/yamux'
+import { StreamState } from '@libp2p/yamux/stream'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_STREAM_WINDOW_BYTES } from '../../cafs/adapters/libp2p/index.js'
 import { BitwrkError } from '../../protocol/errors.js'
@@ -114,8 +115,9 @@ export interface BoundedYamuxOptions {
 }
 
 /**
- * The node's stream muxer: Yamux with receive windows of at most `maxWindowBytes` and a frame
- * guard on every connection ({@link guardFrames}).
+ * The node's stream muxer: Yamux with receive windows of at most `maxWindowBytes`, a frame
+ * guard on every connection ({@link guardFrames}) and window updates in batches
+ * ({@link batchWindowUpdates}).
  */
 export function boundedYamux(options: BoundedYamuxOptions = {}): () => StreamMuxerFactory {
   const maxWindowBytes = options.maxWindowBytes ?? MAX_STREAM_WINDOW_BYTES
@@ -132,10 +134,59 @@ export function boundedYamux(options: BoundedYamuxOptions = {}): () => StreamMux
         now: options.now ?? (() => performance.now())
       })
       const delay = options.inboundDelayMs
-      return inner(delay === undefined ? maConn : delayInbound(maConn, delay))
+      return batchWindowUpdates(inner(delay === undefined ? maConn : delayInbound(maConn, delay)))
     }
     return factory
   }
+}
+
+/** The YamuxMuxer member {@link batchWindowUpdates} wraps (@libp2p/yamux 8, not public). */
+interface YamuxInternals {
+  _newStream?: (streamId: number, state: number, direction: string) => YamuxStreamInternals
+}
+/** The YamuxStream members {@link batchWindowUpdates} reads and wraps (@libp2p/yamux 8). */
+interface YamuxStreamInternals {
+  state: number
+  recvWindow: number
+  recvWindowCapacity: number
+  sendWindowUpdate?: () => void
+}
+
+/** YamuxStream states (`@libp2p/yamux/stream`) in which a window update carries no SYN or ACK flag. */
+const FLAGLESS_STATES: ReadonlySet<number> = new Set([
+  StreamState.SYNSent,
+  StreamState.Established,
+  StreamState.Finished
+])
+
+/**
+ * Makes the streams of `muxer` grant receive window in batches: a window update only once
+ * half the window has been used, as go-yamux and rust-yamux do. @libp2p/yamux 8 answers every
+ * data frame with a window update, so each small GossipSub RPC cost two Noise frames, two
+ * encryptions and two writes instead of one (issue 14). The sender never stalls: it still has
+ * at least half a window when we hold an update back, and a stream that has used half its
+ * window (or is being opened or acknowledged) gets its update at once. Nothing changes on the
+ * wire but the number of window updates. A muxer without these internals is left as it is.
+ */
+export function batchWindowUpdates<M>(muxer: M): M {
+  const internals = muxer as unknown as YamuxInternals
+  const newStream = internals._newStream
+  if (typeof newStream !== 'function') return muxer
+  internals._newStream = (streamId, state, direction) => {
+    const stream = newStream.call(muxer, streamId, state, direction)
+    const update = stream.sendWindowUpdate
+    if (typeof update !== 'function') return stream
+    stream.sendWindowUpdate = () => {
+      if (
+        FLAGLESS_STATES.has(stream.state) &&
+        stream.recvWindow - stream.recvWindowCapacity < stream.recvWindow / 2
+      )
+        return
+      update.call(stream)
+    }
+    return stream
+  }
+  return muxer
 }
 
 /** Limits of {@link guardFrames}. */

@@ -372,7 +372,13 @@ export class SyncService {
           out[key] = ChainCheck.OTHER_EPOCH
           continue
         }
-        if (mine.digest === chosen.digest && sameIds(mine.resting.map((m) => m.id), chosen.resting)) {
+        if (
+          mine.digest === chosen.digest &&
+          sameIds(
+            mine.resting.map((m) => m.id),
+            chosen.resting
+          )
+        ) {
           out[key] = ChainCheck.ON_CHAIN
           continue
         }

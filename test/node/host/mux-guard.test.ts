@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { type Connection, type MessageStream, StreamMessageEvent } from '@libp2p/interface'
+import { StreamState } from '@libp2p/yamux/stream'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { type BitwrkHost, createHost } from '../../../node/host/host.js'
-import { guardFrames, MuxGuardCode, TokenBucket } from '../../../node/host/mux-guard.js'
+import { batchWindowUpdates, guardFrames, MuxGuardCode, TokenBucket } from '../../../node/host/mux-guard.js'
 import {
   createTestnet,
   randomPrivateKey,
@@ -77,6 +78,55 @@ describe('node/mux-guard', () => {
     syn(9)
     assert.equal(conn.aborted.length, 1)
     assert.ok(isBitwrkError(conn.aborted[0], MuxGuardCode.STREAM_FLOOD))
+  })
+
+  it('batchWindowUpdates: a window update once half the window is used, at once when opening or acknowledging (issue 14)', () => {
+    type FakeStream = {
+      state: number
+      recvWindow: number
+      recvWindowCapacity: number
+      sendWindowUpdate: () => void
+    }
+    const sent: number[] = []
+    const fakeMuxer = {
+      _newStream(streamId: number, state: number): FakeStream {
+        const s: FakeStream = {
+          state,
+          recvWindow: 1000,
+          recvWindowCapacity: 1000,
+          // the library's own update: grants the used part back (and acknowledges once)
+          sendWindowUpdate() {
+            sent.push(streamId)
+            if (s.state === StreamState.SYNReceived) s.state = StreamState.Established
+            s.recvWindowCapacity = s.recvWindow
+          }
+        }
+        return s
+      }
+    }
+    const muxer = batchWindowUpdates(fakeMuxer)
+    // an inbound stream acknowledges with its first update, however little was used
+    const inbound = muxer._newStream(2, StreamState.SYNReceived)
+    inbound.recvWindowCapacity -= 10
+    inbound.sendWindowUpdate()
+    assert.deepEqual(sent, [2])
+    // then small frames are granted back only once half the window is used
+    for (let i = 0; i < 49; i++) {
+      inbound.recvWindowCapacity -= 10
+      inbound.sendWindowUpdate()
+    }
+    assert.deepEqual(sent, [2])
+    inbound.recvWindowCapacity -= 10
+    inbound.sendWindowUpdate()
+    assert.deepEqual(sent, [2, 2])
+    assert.equal(inbound.recvWindowCapacity, 1000)
+    // a stream we open sends its SYN at once
+    const outbound = muxer._newStream(1, StreamState.Init)
+    outbound.sendWindowUpdate()
+    assert.deepEqual(sent, [2, 2, 1])
+    // a muxer without the internals is returned as it is
+    const other = { createStream: () => undefined }
+    assert.equal(batchWindowUpdates(other), other)
   })
 
   it('TokenBucket: the burst at once, then the refill rate, never more than the burst', () => {

@@ -13,7 +13,11 @@ describe('network clock (MARKET-18)', () => {
   it('corrects a host clock 2 s fast to the median of its peers, less one hop', () => {
     const host = clockAt(T + 2000)
     const changes: number[] = []
-    const c = new NetworkClock({ ...DEFAULT_NETWORK_CLOCK, raw: host.now, onChange: (e) => changes.push(e.correctionMs) })
+    const c = new NetworkClock({
+      ...DEFAULT_NETWORK_CLOCK,
+      raw: host.now,
+      onChange: (e) => changes.push(e.correctionMs)
+    })
     // three peers on the true time, their bids 100 ms in flight
     c.sample('p1', T - 100)
     c.sample('p2', T - 120)

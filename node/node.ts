@@ -526,7 +526,8 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
           clock,
           // SYNC-15: a node off the network's digest chain finds out and adopts the network's state
           digestAt: (key, epoch) => market.epochDigest(key, epoch),
-          onAdopted: (snap, previous) => market.rejoined(snap.key, snap.closedEpoch, snap.digest, previous)
+          onAdopted: (snap, previous, rejoin) =>
+            market.adopted(snap.key, snap.closedEpoch, snap.digest, previous, rejoin)
         })
         sync = new SyncService({
           metrics: createSyncMetrics(registry),

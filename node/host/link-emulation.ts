@@ -39,8 +39,11 @@ export function delayInbound(conn: MessageStream, delayMs: () => number): Messag
   const delayed = (listener: Listener): EventListener => {
     let w = wrapped.get(listener)
     if (w === undefined) {
-      w = (evt: Event) =>
-        enqueue(() => (typeof listener === 'function' ? listener(evt) : listener.handleEvent(evt)))
+      w = (evt: Event) => {
+        // the bytes are copied: the connection may reuse its buffers once the event returned
+        const held = hold(evt)
+        enqueue(() => (typeof listener === 'function' ? listener(held) : listener.handleEvent(held)))
+      }
       wrapped.set(listener, w)
     }
     return w
@@ -66,9 +69,19 @@ export function delayInbound(conn: MessageStream, delayMs: () => number): Messag
           )
         }
       const value: unknown = Reflect.get(target, prop, target)
-      return typeof value === 'function' ? value.bind(target) : value
+      // methods run on the connection itself; a function-valued field (its logger) is as it is
+      return typeof value === 'function' && !Object.hasOwn(target, prop) ? value.bind(target) : value
     }
   })
+}
+
+/** A copy of a `message` event whose bytes outlive the dispatch; other events as they are. */
+function hold(evt: Event): Event {
+  const data: unknown = (evt as { data?: unknown }).data
+  if (data === undefined) return evt
+  const bytes =
+    data instanceof Uint8Array ? data.slice() : (data as { subarray: () => Uint8Array }).subarray().slice()
+  return Object.assign(new Event(evt.type), { data: bytes })
 }
 
 /** A one-way delay distribution: `meanMs ± jitterMs`, uniform. */

@@ -384,16 +384,20 @@ export class Market extends TypedEventEmitter<MarketEvents> {
   }
 
   /**
-   * Book `key` adopted a snapshot (MATCH-16) that ends at `epoch` with `digest`: the digest
-   * history continues from it, and `market:rejoined` tells the node's operator and harnesses.
+   * Book `key` adopted a snapshot (MATCH-16) that ends at `epoch` with `digest`, as a joiner
+   * (SYNC-11) or, `rejoin`, after a chain check found it off the network's chain (SYNC-15): the
+   * digest history continues from it, own bids the network lost are closed (MARKET-16), and a
+   * re-join is counted, logged and announced (`market:rejoined`).
    */
-  rejoined(key: string, epoch: number, digest: string, previous: string | undefined): void {
+  adopted(key: string, epoch: number, digest: string, previous: string | undefined, rejoin: boolean): void {
     const h = (this.history.get(key) ?? []).filter((r) => r.epoch < epoch)
     h.push({ epoch, digest })
     this.history.set(key, h)
-    this.o.metrics.rejoins.inc()
-    this.log.warn({ key, epoch, digest, previous }, 'book re-joined the network chain')
-    this.safeDispatchEvent<RejoinedEvent>('market:rejoined', { detail: { key, epoch, digest, previous } })
+    if (rejoin) {
+      this.o.metrics.rejoins.inc()
+      this.log.warn({ key, epoch, digest, previous }, 'book re-joined the network chain')
+      this.safeDispatchEvent<RejoinedEvent>('market:rejoined', { detail: { key, epoch, digest, previous } })
+    }
     const book = this.o.book
     // MARKET-16: an own live bid the network's state no longer holds missed its epoch out there;
     // its owner bids again (bid:closed `lost`)

@@ -16,7 +16,7 @@ export interface BookSyncOptions {
   /** The node's digest of a book after an epoch (`Market.epochDigest`): enables chain checks (SYNC-15). */
   readonly digestAt?: (key: string, epoch: number) => string | undefined
   /** Called after a snapshot was adopted, with the digest the book had at its epoch before. */
-  readonly onAdopted?: (snapshot: BookSnapshot, previous: string | undefined) => void
+  readonly onAdopted?: (snapshot: BookSnapshot, previous: string | undefined, rejoin: boolean) => void
 }
 
 /**
@@ -55,10 +55,10 @@ export function bookSyncAdapters(
       const l = book.held(id)
       return l === undefined || l.key !== key ? undefined : matchableOf(l.bid)
     },
-    adopt: (snapshot) => {
+    adopt: (snapshot, rejoin = false) => {
       const previous = opts.digestAt?.(snapshot.key, snapshot.closedEpoch)
       book.adoptSnapshot(snapshot, opts.clock())
-      opts.onAdopted?.(snapshot, previous)
+      opts.onAdopted?.(snapshot, previous, rejoin)
     },
     ...(opts.digestAt !== undefined ? { digestAt: opts.digestAt } : {})
   }

@@ -50,8 +50,11 @@ export interface SyncSnapshots {
   snapshot(key: string): BookSnapshot | undefined
   /** The matchable form of a bid this node holds and has validated; undefined if unknown. */
   matchable(key: string, id: string): MatchableBid | undefined
-  /** Restores the matching book of `snapshot.key` (throws `MATCH_BAD_SNAPSHOT` if inconsistent). */
-  adopt(snapshot: BookSnapshot): void
+  /**
+   * Restores the matching book of `snapshot.key` (throws `MATCH_BAD_SNAPSHOT` if inconsistent);
+   * `rejoin` when a chain check found the book off the network's chain (SYNC-15).
+   */
+  adopt(snapshot: BookSnapshot, rejoin?: boolean): void
   /**
    * The digest this node's book `key` had after `epoch` (MATCH-13), undefined when it has not
    * matched that epoch or no longer remembers it. Without it there are no chain checks (SYNC-15).

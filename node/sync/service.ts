@@ -392,7 +392,7 @@ export class SyncService {
       const snapshot = buildSnapshot(chosen, snaps)
       try {
         if (snapshot === undefined) throw new BitwrkError(SyncCode.BAD_SNAPSHOT, 'a resting bid is missing')
-        snaps.adopt(snapshot)
+        snaps.adopt(snapshot, check)
         this.adopted.add(key)
         out[key] = 'adopted'
       } catch (err) {

@@ -26,6 +26,15 @@ function renderStatus(s: StatusView, base: string): string[] {
     for (const [key, e] of Object.entries(a.epochs))
       lines.push(`  ${key}: epoch ${e.epoch} digest ${e.digest.slice(0, 16)}`)
   }
+  const t = s.timing
+  if (t.clockCorrectionMs !== 0)
+    lines.push(
+      `warning: the host clock is ${Math.abs(t.clockCorrectionMs)} ms ${t.clockCorrectionMs < 0 ? 'fast' : 'slow'} against ${t.clockPeers} peers; the market runs on the network's time (fix the clock: NTP)`
+    )
+  if (t.rejoins > 0)
+    lines.push(
+      `warning: re-joined the network's match chain ${t.rejoins} time(s), last at ${new Date(t.lastRejoinMs ?? 0).toISOString()}`
+    )
   const txs = Object.entries(s.transactions)
   lines.push(`transactions: ${txs.length === 0 ? 'none' : txs.map(([p, n]) => `${p} ${n}`).join(', ')}`)
   lines.push(

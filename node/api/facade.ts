@@ -68,6 +68,16 @@ export interface StatusView {
   readonly transactions: Readonly<Record<string, number>>
   /** Which pieces of the node run. */
   readonly services: Readonly<Record<string, boolean>>
+  /**
+   * Timing health (MARKET-18, SYNC-15): the correction of the host clock to the network's time
+   * (0: none), from how many peers, and the re-joins of the network's digest chain.
+   */
+  readonly timing: {
+    readonly clockCorrectionMs: number
+    readonly clockPeers: number
+    readonly rejoins: number
+    readonly lastRejoinMs: number | null
+  }
 }
 
 /** MATCH-13 digests of every remembered epoch of one match key (`/api/v1/epochs/<key>`). */

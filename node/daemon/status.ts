@@ -47,6 +47,12 @@ export function statusView(
     peers: new Set(node.host.libp2p.getConnections().map((c) => c.remotePeer.toString())).size,
     articles,
     transactions,
-    services: extra.services
+    services: extra.services,
+    timing: {
+      clockCorrectionMs: node.networkClock?.correctionMs ?? 0,
+      clockPeers: node.networkClock?.peers() ?? 0,
+      rejoins: node.market.rejoins.count,
+      lastRejoinMs: node.market.rejoins.lastMs
+    }
   }
 }

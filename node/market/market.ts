@@ -237,6 +237,8 @@ function workSetting(bidId: string): string {
 export class Market extends TypedEventEmitter<MarketEvents> {
   /** The transaction topic side. */
   readonly txs: TransactionFollower
+  /** Re-joins of the network's digest chain (SYNC-15): how many, and the last one's time. */
+  readonly rejoins: { count: number; lastMs: number | null } = { count: 0, lastMs: null }
   private readonly o: MarketOptions
   private readonly log: Logger
   private readonly own = new Map<string, OwnBid>()
@@ -394,6 +396,8 @@ export class Market extends TypedEventEmitter<MarketEvents> {
     h.push({ epoch, digest })
     this.history.set(key, h)
     if (rejoin) {
+      this.rejoins.count++
+      this.rejoins.lastMs = this.o.clock()
       this.o.metrics.rejoins.inc()
       this.log.warn({ key, epoch, digest, previous }, 'book re-joined the network chain')
       this.safeDispatchEvent<RejoinedEvent>('market:rejoined', { detail: { key, epoch, digest, previous } })

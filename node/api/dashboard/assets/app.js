@@ -107,7 +107,34 @@
   }
 
   // ---- node
+  // MARKET-18, SYNC-15: a wrong host clock or a node that left the network's match chain
+  function loadTiming() {
+    return api('/api/v1/status').then((s) => {
+      var t = s.timing
+      var out = []
+      if (t.clockCorrectionMs !== 0)
+        out.push(
+          'The host clock is ' +
+            Math.abs(t.clockCorrectionMs) +
+            ' ms ' +
+            (t.clockCorrectionMs < 0 ? 'fast' : 'slow') +
+            ": the market runs on the network's time. Fix the clock (NTP)."
+        )
+      if (t.rejoins > 0)
+        out.push(
+          "Re-joined the network's match chain " +
+            t.rejoins +
+            ' time(s), last at ' +
+            new Date(t.lastRejoinMs || 0).toLocaleTimeString() +
+            '.'
+        )
+      var w = byId('timing-warning')
+      w.textContent = out.join(' ')
+      w.hidden = out.length === 0
+    })
+  }
   function loadIdentity() {
+    loadTiming().catch(() => {})
     return api('/api/v1/identity').then((id) => {
       byId('id-address').textContent = id.address
       byId('id-peer').textContent = id.peerId

@@ -30,6 +30,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     <dt>Uptime</dt><dd id="id-uptime">…</dd>
     <dt>Listening on</dt><dd><ul id="id-addrs" class="mono plain"></ul></dd>
   </dl>
+  <p id="timing-warning" class="error" role="status" hidden></p>
   <h3 id="peers-h">Connected peers</h3>
   <div class="scroll"><table aria-labelledby="peers-h" id="peers">
     <thead><tr><th scope="col">Peer</th><th scope="col">Address</th><th scope="col">Score</th><th scope="col">Evidence</th><th scope="col">Connection</th></tr></thead>

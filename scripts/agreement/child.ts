@@ -18,6 +18,7 @@ import { type BitwrkNode, bidTopic, createBitwrkNode, txTopic } from '../../node
 import { waitForMesh } from '../../node/testing.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { money } from '../../protocol/money/index.js'
+import { mulberry32 } from '../../protocol/util/prng.js'
 
 /** How a child node is set up. */
 export interface ChildConfig {
@@ -79,18 +80,6 @@ export type ChildReply =
 
 function send(reply: ChildReply): void {
   process.send?.(reply)
-}
-
-/** A small deterministic generator (mulberry32) for prices and sides. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 async function main(): Promise<void> {
@@ -176,7 +165,7 @@ async function main(): Promise<void> {
     const n = node
     const c = config
     if (n === undefined || c === undefined) return
-    const random = rng(seed)
+    const random = mulberry32(seed)
     const gap = 1000 / bidsPerSec
     const t0 = performance.now()
     for (let i = 0; performance.now() - t0 < durationMs; i++) {

@@ -1,4 +1,5 @@
 import type { EpochResult, MatchableBid, MatchableCancel, Side } from '../../protocol/matching/index.js'
+import { mulberry32 } from '../../protocol/util/prng.js'
 
 /** A readable bid id: `n` in hex, left-padded to 64 characters (so id order = numeric order). */
 export function idOf(n: number): string {
@@ -31,13 +32,4 @@ export function serialize(results: readonly EpochResult[]): string {
 }
 
 /** Deterministic PRNG (mulberry32) for arrival simulations driven by a fast-check seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export const prng = mulberry32

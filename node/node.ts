@@ -358,7 +358,11 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     // REP-23: no establishing message for a blocked or distrusted counterparty
     admit: (c) => reputation.establishRefusal(c.address, c.peerId),
     // REP-26: conflicting signed messages are equivocation
-    onTxMessage: (msg, doc, tx) => reputation.inspect(msg, doc, tx)
+    onTxMessage: (msg, doc, tx) => {
+      reputation.inspect(msg, doc, tx)
+      // SYNC-15: a message of a match this node did not make: someone's view differs
+      if (tx === undefined) sync?.checkChainsSoon()
+    }
   })
   // REP-7: every followed transaction that retires (own or audited) is evidence
   market.addEventListener('tx:retired', (e) => reputation.onRetired(e.detail.tx))

@@ -140,6 +140,9 @@ const SNAPSHOT_ATTEMPTS = 3
 /** Peers asked per chain check (SYNC-15): enough that a minority on a wrong chain is outvoted. */
 export const CHAIN_CHECK_PEERS = 5
 
+/** How soon a chain check runs after a sign of disagreement, ms (SYNC-15). */
+export const CHAIN_CHECK_SOON_MS = 1000
+
 /** Default interval of chain checks, ms (SYNC-15). */
 export const DEFAULT_CHAIN_CHECK_MS = 4000
 
@@ -172,12 +175,17 @@ export class SyncService {
   private readonly adopted = new Set<string>()
   private readonly pending = new Set<Promise<unknown>>()
   private chainTimer: ReturnType<typeof setTimeout> | undefined
+  private chainDueMs = 0
+  private chainRunning = false
   /** Tail of the queue of syncs per article: syncs of one article run one after another. */
   private readonly locks = new Map<string, Promise<unknown>>()
   // SYNC-13: a peer is synced automatically once identify shows it serves the sync protocol, so a
   // light client (a buyer that serves no sync) costs no session, no SYNC_UNREACHABLE and no slot.
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
-    if (evt.detail.protocols.includes(SYNC_PROTOCOL)) this.autoSyncWith(evt.detail.peerId.toString())
+    if (!evt.detail.protocols.includes(SYNC_PROTOCOL)) return
+    this.autoSyncWith(evt.detail.peerId.toString())
+    // SYNC-15: a (re)connected peer may bring the other side of a partition
+    this.checkChainsSoon()
   }
 
   constructor(private readonly opts: SyncServiceOptions) {
@@ -508,19 +516,34 @@ export class SyncService {
     this.opts.onReport?.({ peer, role, code: err.code, misbehaviour, details: err.details })
   }
 
-  /** Arms the next chain check (SYNC-15), `chainCheckMs` ± 25 % from now. */
-  private scheduleChainCheck(): void {
+  /** Arms the next chain check (SYNC-15) `delayMs` from now (default `chainCheckMs` ± 25 %). */
+  private scheduleChainCheck(delayMs?: number): void {
     const every = this.opts.chainCheckMs ?? DEFAULT_CHAIN_CHECK_MS
     if (every <= 0 || this.controller === undefined || this.opts.snapshots?.digestAt === undefined) return
-    this.chainTimer = setTimeout(
-      () => {
-        this.chainTimer = undefined
-        const run = this.checkChains().finally(() => this.scheduleChainCheck())
-        this.track(run)
-      },
-      every * (0.75 + Math.random() / 2)
-    )
+    if (this.chainTimer !== undefined) clearTimeout(this.chainTimer)
+    const ms = delayMs ?? every * (0.75 + Math.random() / 2)
+    this.chainDueMs = performance.now() + ms
+    this.chainTimer = setTimeout(() => {
+      this.chainTimer = undefined
+      this.chainRunning = true
+      const run = this.checkChains().finally(() => {
+        this.chainRunning = false
+        this.scheduleChainCheck()
+      })
+      this.track(run)
+    }, ms)
     this.chainTimer.unref?.()
+  }
+
+  /**
+   * Brings the next chain check forward to within {@link CHAIN_CHECK_SOON_MS} (SYNC-15): a peer
+   * (re)connected, or a transaction message named a match this node did not make. A check that
+   * runs or is due sooner already covers it.
+   */
+  checkChainsSoon(): void {
+    if (this.chainRunning || this.chainTimer === undefined) return
+    if (this.chainDueMs - performance.now() <= CHAIN_CHECK_SOON_MS) return
+    this.scheduleChainCheck(CHAIN_CHECK_SOON_MS)
   }
 
   /**

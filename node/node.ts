@@ -5,7 +5,6 @@ import { ChunkExchange, type StreamRefusedHandler } from '../cafs/adapters/libp2
 import { LevelChunkStore } from '../cafs/store/level.js'
 import { MemoryChunkStore } from '../cafs/store/memory.js'
 import type { ChunkStore, Manifest } from '../cafs/types.js'
-import type { Bid } from '../protocol/bid/index.js'
 import { BitwrkError } from '../protocol/errors.js'
 import type { Identity } from '../protocol/identity/index.js'
 import { checkEpochParams, type EpochParams } from '../protocol/matching/index.js'
@@ -38,6 +37,7 @@ import { CHUNKS_DIR_NAME, openDataDir, type Repositories } from './store/data-di
 import type { KvController } from './store/db.js'
 import { createKeyFile, loadKeyFile } from './store/identity.js'
 import { createSyncMetrics } from './sync/metrics.js'
+import type { TimeSample } from './sync/pull.js'
 import { SyncService, type SyncServiceOptions } from './sync/service.js'
 import { TradeService, type TradeServiceInit } from './trade/service.js'
 
@@ -324,15 +324,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     maxBids: opts.maxBids ?? DEFAULT_BOOK_LIMITS.maxBids,
     maxBidsPerParticipant: opts.maxBidsPerParticipant ?? DEFAULT_BOOK_LIMITS.maxBidsPerParticipant,
     metrics: marketMetrics,
-    logger,
-    ...(networkClock !== undefined
-      ? {
-          // MARKET-18: a peer's own bid, sent by that peer itself, samples its clock
-          onValidBid: (bid: Bid, from: string) => {
-            if (bid.peerId === from) networkClock.sample(from, bid.createdMs)
-          }
-        }
-      : {})
+    logger
   })
   const reputation = new ReputationService({
     repo: repos.reputation,
@@ -542,7 +534,12 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
           snapshots: adapters.snapshots,
           epochParams: params,
           logger,
-          now: clock
+          now: clock,
+          // SYNC-16, MARKET-18: peers' host clocks, timed in the chain checks
+          hostNow: hostClock,
+          ...(networkClock !== undefined
+            ? { onTimeSample: (peer: string, t: TimeSample) => networkClock.sample(peer, t.offsetMs) }
+            : {})
         })
         await sync.start()
         const sy = sync

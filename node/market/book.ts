@@ -85,11 +85,6 @@ export interface BidBookOptions {
   readonly metrics: MarketMetrics
   /** Parent logger. */
   readonly logger: Logger
-  /**
-   * Sees every gossiped bid whose signature verified (before the epoch check) with the peer that
-   * forwarded it: the network clock's samples (MARKET-18).
-   */
-  readonly onValidBid?: (bid: Bid, from: string) => void
 }
 
 /** Defaults of the book bounds (MARKET-5). */
@@ -241,7 +236,7 @@ export class BidBook {
    * reject are never forwarded; a late bid is ignored (BID_TOO_LATE, MATCH_LATE).
    */
   validateGossip(data: Uint8Array, ctx: ValidationContext): ValidationResult {
-    const r = this.addBytes(data, ctx.nowMs, ctx.article, ctx.from)
+    const r = this.addBytes(data, ctx.nowMs, ctx.article)
     return r.result === 'accept' ? { result: 'accept' } : r
   }
 
@@ -298,23 +293,13 @@ export class BidBook {
     return out
   }
 
-  private addBytes(
-    data: Uint8Array,
-    nowMs: number,
-    article: string | undefined,
-    from?: string
-  ): BookAddResult {
-    const r = this.offer(data, nowMs, article, from)
+  private addBytes(data: Uint8Array, nowMs: number, article: string | undefined): BookAddResult {
+    const r = this.offer(data, nowMs, article)
     this.opts.metrics.bids.inc({ result: r.result, code: r.result === 'accept' ? 'OK' : codeLabel(r.code) })
     return r
   }
 
-  private offer(
-    data: Uint8Array,
-    nowMs: number,
-    article: string | undefined,
-    from: string | undefined
-  ): BookAddResult {
+  private offer(data: Uint8Array, nowMs: number, article: string | undefined): BookAddResult {
     const { params, maxClockSkewMs, network } = this.opts
     // MARKET-3: a cancel (MARKET-4) or a bid, [IGNORE] BID-14 … BID-17, [REJECT] BID-1 … BID-13,
     // BID-18 and the bid's topic: cheap checks, signature last. The cutoff epochMs + settleMs
@@ -329,7 +314,6 @@ export class BidBook {
       ...(network !== undefined ? { network } : {})
     })
     if (v.result !== 'accept') return v
-    if (v.bid !== undefined && from !== undefined) this.opts.onValidBid?.(v.bid, from)
     return v.cancel !== undefined
       ? this.admitCancel(v.cancel, nowMs, article)
       : this.admit(v.bid, data, nowMs)

@@ -1,11 +1,13 @@
 /**
  * The market's clock (MARKET-18): the host clock plus a correction learned from the network,
- * as Bitcoin's network-adjusted time. Every directly connected peer's own fresh bids say what
- * time it is there: `createdMs` minus our host clock at arrival is that peer's offset from us,
- * less one hop of delay. When the median over at least {@link NetworkClockOptions.minPeers}
- * peers differs from the correction in use by more than the allowance, the correction becomes
- * that median (bounded by `maxCorrectionMs`) and the operator is warned: epochs close, bids are
- * dated and deadlines judged on the network's time, not on a wrong local clock.
+ * as Bitcoin's network-adjusted time. Peers tell their *host* clocks in the chain checks' sync
+ * sessions (SYNC-16, timed like NTP: the offset at the middle of the round trip), never a
+ * corrected time, so corrections cannot feed on each other (bids could not serve: they are dated
+ * on the corrected clock and arrive after a variable delay, and a network that corrected on them
+ * drifted back by that delay at every step). When the median offset over at least
+ * {@link NetworkClockOptions.minPeers} peers differs from the correction in use by more than the
+ * allowance, the correction becomes that median (bounded by `maxCorrectionMs`) and the operator
+ * is warned: epochs close, bids are dated and deadlines judged on the network's time.
  */
 import { evictOldest } from '../../protocol/util/bounded.js'
 
@@ -51,14 +53,11 @@ export class NetworkClock {
     return this.correction
   }
 
-  /**
-   * A bid created at `createdMs` by the peer `peer` that sent it to us itself (its author, so
-   * one hop away) was just validated: records the peer's offset and re-estimates.
-   */
-  sample(peer: string, createdMs: number): void {
+  /** Records that `peer`'s host clock is `offsetMs` ahead of ours (SYNC-16) and re-estimates. */
+  sample(peer: string, offsetMs: number): void {
     const at = this.o.raw()
     this.samples.delete(peer)
-    this.samples.set(peer, { offsetMs: createdMs - at, atMs: at })
+    this.samples.set(peer, { offsetMs, atMs: at })
     evictOldest(this.samples, MAX_PEERS)
     this.estimate(at)
   }

@@ -19,11 +19,13 @@ export const MsgType = {
   GET_IDS: 0x03,
   GET_BIDS: 0x04,
   GET_SNAPSHOT: 0x05,
+  TIME_REQ: 0x06,
   SUMMARY: 0x81,
   BIDS: 0x82,
   IDS: 0x83,
   DONE: 0x84,
   SNAPSHOT: 0x85,
+  TIME: 0x86,
   ERROR: 0xff
 } as const
 
@@ -45,6 +47,7 @@ export type SyncRequest =
   | { readonly type: 'getIds'; readonly buckets: readonly number[] }
   | { readonly type: 'getBids'; readonly ids: readonly Uint8Array[] }
   | { readonly type: 'getSnapshot'; readonly key: string }
+  | { readonly type: 'timeReq' }
 
 /** Header of a snapshot (SYNC-7); the resting ids follow in IDS frames. */
 export interface SnapshotHeader {
@@ -72,6 +75,8 @@ export type SyncResponse =
   | { readonly type: 'ids'; readonly ids: readonly Uint8Array[] }
   | { readonly type: 'done' }
   | { readonly type: 'snapshot'; readonly header: SnapshotHeader | undefined }
+  /** The responder's host clock, ms since the epoch (SYNC-16). */
+  | { readonly type: 'time'; readonly nowMs: number }
   | { readonly type: 'error'; readonly code: string }
 
 /** Any sync message. */
@@ -140,6 +145,8 @@ export function encodeRequest(msg: SyncRequest): Uint8Array {
       return sized(2 + msg.key.length, (w) =>
         w.u8(MsgType.GET_SNAPSHOT).u8(msg.key.length).bytes(ascii(msg.key))
       )
+    case 'timeReq':
+      return Uint8Array.of(MsgType.TIME_REQ)
   }
 }
 
@@ -186,6 +193,9 @@ export function encodeResponse(msg: SyncResponse): Uint8Array {
           .u32(h.count)
       )
     }
+    case 'time':
+      if (!Number.isSafeInteger(msg.nowMs) || msg.nowMs < 0) throw new Error('codec bug: time')
+      return sized(9, (w) => w.u8(MsgType.TIME).u64(msg.nowMs))
     case 'error':
       return sized(2 + msg.code.length, (w) => w.u8(MsgType.ERROR).u8(msg.code.length).bytes(ascii(msg.code)))
   }
@@ -240,6 +250,9 @@ export function decodeRequest(body: Uint8Array, limits: SyncLimits): SyncRequest
       msg = { type: 'getSnapshot', key: readAscii(r, n) }
       break
     }
+    case MsgType.TIME_REQ:
+      msg = { type: 'timeReq' }
+      break
     default:
       malformed('unknown request type')
   }
@@ -310,6 +323,9 @@ export function decodeResponse(body: Uint8Array, limits: SyncLimits): SyncRespon
       msg = { type: 'snapshot', header: { closedEpoch, digest, count } }
       break
     }
+    case MsgType.TIME:
+      msg = { type: 'time', nowMs: r.u64() }
+      break
     case MsgType.ERROR: {
       const n = r.u8()
       if (n === 0 || n > MAX_CODE_LENGTH) malformed('bad code length')

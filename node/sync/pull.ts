@@ -127,6 +127,23 @@ export async function pullSnapshot(
   return { key, closedEpoch: header.closedEpoch, digest: idHex(header.digest), resting }
 }
 
+/** One clock sample of a peer (SYNC-16): its host clock's offset from ours, and the round trip. */
+export interface TimeSample {
+  /** The peer's host clock minus ours at the middle of the round trip, ms. */
+  readonly offsetMs: number
+  /** The round trip of the TIME_REQ, ms: the sample is good to half of it. */
+  readonly rttMs: number
+}
+
+/** Asks the peer's host clock (SYNC-16), timed on `hostNow`. */
+export async function pullTime(ch: SyncChannel, hostNow: () => number): Promise<TimeSample> {
+  const t0 = hostNow()
+  await ch.sendRequest({ type: 'timeReq' })
+  const { nowMs } = expect(await ch.readResponse(), 'time')
+  const t1 = hostNow()
+  return { offsetMs: nowMs - (t0 + t1) / 2, rttMs: t1 - t0 }
+}
+
 function expect<T extends SyncResponse['type']>(
   msg: SyncResponse,
   type: T

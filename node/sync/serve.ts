@@ -13,6 +13,8 @@ export interface ServeDeps {
   readonly snapshots?: SyncSnapshots | undefined
   readonly limits: SyncLimits
   readonly now: () => number
+  /** The host clock as it is, answered to TIME_REQ (SYNC-16); default `now`. */
+  readonly hostNow?: () => number
   /** Called before each request; false refuses it with `SYNC_RATE_LIMITED` (SYNC-10). */
   readonly admit: () => boolean
 }
@@ -112,6 +114,12 @@ export async function serveSession(ch: SyncChannel, deps: ServeDeps): Promise<Se
           bidsSent += await sendBids(ch, found, deps.limits)
           break
         }
+        case 'timeReq':
+          await ch.sendResponse({
+            type: 'time',
+            nowMs: Math.max(0, Math.round((deps.hostNow ?? deps.now)()))
+          })
+          break
         case 'getSnapshot': {
           let article: string
           try {

@@ -28,7 +28,14 @@ import {
   type SyncLimits
 } from './limits.js'
 import { createSyncMetrics, type SyncMetrics } from './metrics.js'
-import { type PeerSnapshot, type PullStats, pullArticle, pullSnapshot } from './pull.js'
+import {
+  type PeerSnapshot,
+  type PullStats,
+  pullArticle,
+  pullSnapshot,
+  pullTime,
+  type TimeSample
+} from './pull.js'
 import { serveSession } from './serve.js'
 import { buildSnapshot, chooseSnapshot, snapshotDelayMs } from './snapshot.js'
 
@@ -82,6 +89,13 @@ export interface SyncServiceOptions {
    * matching state when an agreed one differs from its own. Default 4 s; 0 turns them off.
    */
   readonly chainCheckMs?: number
+  /** The host clock as it is (SYNC-16: answered to TIME_REQ, times our own); default `now`. */
+  readonly hostNow?: () => number
+  /**
+   * Clock samples of peers (SYNC-16), taken in each chain-check session; without it no TIME_REQ
+   * is sent. Samples whose round trip exceeds {@link MAX_TIME_RTT_MS} are dropped.
+   */
+  readonly onTimeSample?: (peer: string, sample: TimeSample) => void
   /** Called when a chain check found this node off the network's chain (SYNC-15), before it re-adopts. */
   readonly onOffChain?: (event: {
     key: string
@@ -139,6 +153,9 @@ const SNAPSHOT_ATTEMPTS = 3
 
 /** Peers asked per chain check (SYNC-15): enough that a minority on a wrong chain is outvoted. */
 export const CHAIN_CHECK_PEERS = 5
+
+/** Clock samples with a longer round trip are dropped (SYNC-16): their error is up to half of it. */
+export const MAX_TIME_RTT_MS = 1000
 
 /** How soon a chain check runs after a sign of disagreement, ms (SYNC-15). */
 export const CHAIN_CHECK_SOON_MS = 1000
@@ -351,6 +368,11 @@ export class SyncService {
           peers.map(async (peer) => {
             try {
               await this.session(peer, signal, result, async (ch) => {
+                const onTime = this.opts.onTimeSample
+                if (check && onTime !== undefined) {
+                  const t = await pullTime(ch, this.opts.hostNow ?? this.now)
+                  if (t.rttMs <= MAX_TIME_RTT_MS) onTime(peer, t)
+                }
                 const o = await pullSnapshot(ch, article, key, snaps, {
                   book: this.opts.book,
                   limits: this.limits,
@@ -487,6 +509,7 @@ export class SyncService {
         snapshots: this.opts.snapshots,
         limits: this.limits,
         now: this.now,
+        hostNow: this.opts.hostNow ?? this.now,
         admit: () => this.rate.take(peer) === 'ok'
       })
       if (r.code === undefined) this.metrics.sessions.inc({ role: 'responder', outcome: 'ok' })

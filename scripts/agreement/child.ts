@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
 import { drawDelay, type LinkDelay } from '../../node/host/link-emulation.js'
 import { type BitwrkNode, bidTopic, createBitwrkNode, txTopic } from '../../node/index.js'
-import { waitForMesh } from '../../node/testing.js'
+import { waitFor, waitForMesh } from '../../node/testing.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { money } from '../../protocol/money/index.js'
 import { mulberry32 } from '../../protocol/util/prng.js'
@@ -73,6 +73,8 @@ export type ChildReply =
       readonly lateReceptions: number
       /** Times from an own BUY's creation to its transaction established, ms. */
       readonly establishTimes: number[]
+      /** The network clock's correction of this node's clock at the end, ms (MARKET-18). */
+      readonly clockCorrectionMs: number
       /** Times (host clock, ms) this node adopted a snapshot. */
       readonly adoptions: number[]
     }
@@ -232,6 +234,14 @@ async function main(): Promise<void> {
         if (n !== undefined && c !== undefined) {
           await waitForMesh([n.host], bidTopic(c.article), cmd.timeoutMs)
           await waitForMesh([n.host], txTopic(c.article), cmd.timeoutMs)
+          // warm-up: the node has timed its peers' clocks once (MARKET-18, SYNC-16), as a node
+          // does in its first seconds on a network before it trades
+          const clock = n.networkClock
+          if (clock !== undefined)
+            await waitFor(() => clock.peers() >= Math.min(3, n.host.libp2p.getPeers().length), {
+              timeoutMs: cmd.timeoutMs,
+              what: 'clock samples'
+            })
         }
         return send({ type: 'done', command: 'mesh' })
       }
@@ -259,6 +269,7 @@ async function main(): Promise<void> {
           placed,
           lateReceptions: await lateReceptions(),
           establishTimes,
+          clockCorrectionMs: node?.networkClock?.correctionMs ?? 0,
           adoptions
         })
       case 'stop':

@@ -60,6 +60,8 @@ export interface AgreementLine {
   /** Longest time a node was off the network's digest chain before it came back; null: one never did. */
   readonly reconverge_ms: number | null
   readonly nodes_off_chain: number
+  /** The network clock's correction on each node at the end, ms (MARKET-18). */
+  readonly clock_corrections_ms: number[]
 }
 
 type Report = Extract<ChildReply, { type: 'report' }>
@@ -321,7 +323,8 @@ function summarise(s: Scenario, reports: Report[], loadStart: number, loadEnd: n
     time_to_establish_p50_ms: quantile(times, 0.5),
     time_to_establish_p95_ms: quantile(times, 0.95),
     reconverge_ms: reconverge,
-    nodes_off_chain: offAtEnd
+    nodes_off_chain: offAtEnd,
+    clock_corrections_ms: reports.map((r) => r.clockCorrectionMs)
   }
 }
 

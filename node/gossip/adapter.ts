@@ -42,6 +42,33 @@ export function messageIdHex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
+// The id GossipSub computed last (its msgIdFn and msgIdToStrFn, once per copy received). A
+// message it has not seen before goes on to the topic validator with the same `data` object,
+// so the validator takes the id from here instead of hashing the bytes a second time (issue 14).
+// One slot, matched by object identity: a miss (another message hashed in between) hashes again.
+let lastRouterId: { data: Uint8Array; id: Uint8Array; hex: string | undefined } | undefined
+
+/** GossipSub's `msgIdFn` (GOSSIP-2): {@link messageId}, remembered for {@link routerMessageIdHex}. */
+export function routerMessageId(data: Uint8Array): Uint8Array {
+  const id = messageId(data)
+  lastRouterId = { data, id, hex: undefined }
+  return id
+}
+
+/** GossipSub's `msgIdToStrFn`: the lowercase hex of a message id. */
+export function messageIdToStr(id: Uint8Array): string {
+  const hex = Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex')
+  if (lastRouterId !== undefined && lastRouterId.id === id) lastRouterId.hex = hex
+  return hex
+}
+
+/** {@link messageIdHex} of `data`, taken from GossipSub's last id when it hashed these very bytes. */
+export function routerMessageIdHex(data: Uint8Array): string {
+  const last = lastRouterId
+  if (last === undefined || last.data !== data) return messageIdHex(data)
+  return last.hex ?? messageIdToStr(last.id)
+}
+
 /** An accepted message on a bitwrk topic. */
 export interface GossipMessage {
   /** Full topic string. */
@@ -356,7 +383,7 @@ export class GossipAdapter extends TypedEventEmitter<GossipAdapterEvents> {
       return this.finish(kind, peer, { result: rate, code })
     }
     // GOSSIP-5: a message validated before keeps its verdict (accepted before: ignore)
-    const id = messageIdHex(data)
+    const id = routerMessageIdHex(data)
     this.ids.set(data, id)
     const prior = this.seen.get(id)
     if (prior !== undefined) {

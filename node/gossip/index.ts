@@ -13,7 +13,13 @@ export {
 } from './adapter.js'
 export { DEFAULT_BAN_MS, MAX_BANNED_PEERS, PeerBans } from './ban.js'
 export { type BidTopicValidatorOptions, bidTopicValidator, DEFAULT_MAX_CLOCK_SKEW_MS } from './bids.js'
-export { DEFAULT_MAX_RPC_BYTES, type GossipConfig, gossipsubOptions } from './config.js'
+export {
+  DEFAULT_MAX_RPC_BYTES,
+  DEFAULT_MESH,
+  type GossipConfig,
+  gossipsubOptions,
+  type MeshDegrees
+} from './config.js'
 export { gossipsubMetricsRegister, TopicKindLabels, topicKindLabel } from './libp2p-metrics.js'
 export { DEFAULT_QUEUE, type QueueOptions, ValidationQueue } from './queue.js'
 export { DEFAULT_RATE_LIMIT, PeerRateLimiter, type RateLimitOptions, type RateVerdict } from './rate-limit.js'

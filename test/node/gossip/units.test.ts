@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { createPeerScoreParams, PeerScore, validatePeerScoreParams } from '@libp2p/gossipsub/score'
 import type { ComponentLogger, Logger as Libp2pLogger } from '@libp2p/interface'
 import fc from 'fast-check'
+import { messageIdToStr, routerMessageId, routerMessageIdHex } from '../../../node/gossip/adapter.js'
 import {
   bidTopic,
   codeLabel,
@@ -94,6 +95,22 @@ describe('node/gossip/message id', () => {
     const wire = encodeSigned(VECTOR_BUY)
     assert.equal(wire.byteLength, 362)
     assert.equal(messageIdHex(wire), 'fc9767a55a5b0c57ddd663d7012bfe4b0bcce7902ff618797c7009de5045f06a')
+  })
+
+  it("reuses GossipSub's id for the same bytes object and hashes anything else (issue 14)", () => {
+    const wire = encodeSigned(VECTOR_BUY)
+    const hex = 'fc9767a55a5b0c57ddd663d7012bfe4b0bcce7902ff618797c7009de5045f06a'
+    const id = routerMessageId(wire)
+    assert.equal(Buffer.from(id).toString('hex'), hex)
+    assert.equal(messageIdToStr(id), hex)
+    assert.equal(routerMessageIdHex(wire), hex)
+    // equal bytes in another object, and other bytes, are hashed
+    assert.equal(routerMessageIdHex(Uint8Array.from(wire)), hex)
+    assert.equal(routerMessageIdHex(new Uint8Array(0)), messageIdHex(new Uint8Array(0)))
+    // once GossipSub has hashed another message, the first is hashed again
+    routerMessageId(new Uint8Array(0))
+    assert.equal(routerMessageIdHex(wire), hex)
+    assert.equal(routerMessageIdHex(new Uint8Array(0)), messageIdHex(new Uint8Array(0)))
   })
 })
 

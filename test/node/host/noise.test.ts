@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict'
 import type { MessageStream } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { coalesceWrites, MAX_COALESCED_BYTES } from '../../../node/host/noise.js'
+import {
+  cheapShortReads,
+  coalesceWrites,
+  frameLength,
+  MAX_COALESCED_BYTES
+} from '../../../node/host/noise.js'
 
 /** A transport connection that records the chunks of every `sendData` call. */
 function recordingConn(): { conn: MessageStream; calls: number[][] } {
@@ -43,5 +48,32 @@ describe('node/host noise writes', () => {
       new Uint8ArrayList(Uint8Array.of(0, 2), Uint8Array.of(5, 6), Uint8Array.of(0, 1), Uint8Array.of(9))
     )
     assert.deepEqual(Buffer.concat(seen), Buffer.from([0, 2, 5, 6, 0, 1, 9]))
+  })
+
+  it('reads a frame length as uint16BEDecode does, a short read throwing one shared RangeError (issue 14)', () => {
+    assert.equal(frameLength(Uint8Array.of(1, 2, 3)), 0x0102)
+    assert.equal(frameLength(new Uint8ArrayList(Uint8Array.of(0xff), Uint8Array.of(0xfe, 9))), 0xfffe)
+    const short = (data: Uint8Array | Uint8ArrayList): unknown => {
+      try {
+        frameLength(data)
+      } catch (err) {
+        return err
+      }
+      return undefined
+    }
+    const e1 = short(new Uint8ArrayList())
+    const e2 = short(Uint8Array.of(7))
+    assert.ok(e1 instanceof RangeError)
+    assert.equal(e1, e2)
+  })
+
+  it("swaps the Noise stream's frame-length decoder and leaves other streams alone", () => {
+    const noiseStream = { decoder: { lengthDecoder: (_: Uint8ArrayList) => 0 } }
+    cheapShortReads(noiseStream)
+    assert.equal(noiseStream.decoder.lengthDecoder, frameLength)
+    const other = { decoder: {} }
+    cheapShortReads(other)
+    assert.deepEqual(other, { decoder: {} })
+    cheapShortReads({})
   })
 })

@@ -99,19 +99,43 @@ function percentile(sorted: number[], q: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number
 }
 
-async function getJson(url: string, signal: AbortSignal): Promise<unknown> {
-  const r = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) })
-  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`)
-  return r.json()
+/**
+ * Deadline of one API request, ms, at up to 10 nodes; more nodes scale it (at 50 on 2 cores a
+ * loaded daemon took over 10 s to answer a mandate POST).
+ */
+const REQUEST_MS = 10_000
+
+/** The JSON API of the testnet's daemons, each request under `requestMs`; errors name the URL. */
+interface Api {
+  get(url: string): Promise<unknown>
+  post(url: string, body: unknown): Promise<unknown>
 }
 
-async function postJson(url: string, body: unknown, signal: AbortSignal): Promise<unknown> {
-  const r = await fetch(url, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-    signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)])
-  })
+function apiClient(requestMs: number, signal: AbortSignal): Api {
+  return {
+    get: (url) => requestJson(url, {}, signal, requestMs),
+    post: (url, body) =>
+      requestJson(
+        url,
+        { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+        signal,
+        requestMs
+      )
+  }
+}
+
+async function requestJson(
+  url: string,
+  init: RequestInit,
+  signal: AbortSignal,
+  requestMs: number
+): Promise<unknown> {
+  let r: Response
+  try {
+    r = await fetch(url, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(requestMs)]) })
+  } catch (err) {
+    throw new Error(`${url}: ${err instanceof Error ? err.message : String(err)}`)
+  }
   if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`)
   return r.json()
 }
@@ -175,12 +199,12 @@ interface DigestCheck {
 }
 
 /** Compares the match digests of every epoch all nodes remember (MATCH-13). */
-async function compareDigests(nodes: NodeProc[], signal: AbortSignal): Promise<DigestCheck> {
+async function compareDigests(nodes: NodeProc[], api: Api): Promise<DigestCheck> {
   const key = `${RAYS_ARTICLE}:BTC`
   const lists = await Promise.all(
     nodes.map(
       async (n) =>
-        (await getJson(`${n.api}/api/v1/epochs/${encodeURIComponent(key)}`, signal)) as {
+        (await api.get(`${n.api}/api/v1/epochs/${encodeURIComponent(key)}`)) as {
           epochs: { epoch: number; digest: string }[]
         }
     )
@@ -223,6 +247,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
   const network = scaled(NETWORK_MS, o.nodes, NETWORK_STALL_MS)
   // a status poll of every node: 5 per second for 5 nodes, once a second for 50
   const pollMs = Math.max(200, o.nodes * 20)
+  const api = apiClient(REQUEST_MS * Math.max(1, o.nodes / 10), signal)
   const flags = (name: string): string[] => o.nodeFlags?.(name) ?? []
   try {
     // 1. the network: node 0 is the bootstrap (and the buyer), the others join through it
@@ -247,7 +272,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     for (const n of nodes) log(`  ${n.name} ${n.peerId} api ${n.api}`)
     log(`${o.nodes} nodes ready in ${Date.now() - t0Start} ms`)
     await until('every node connected', network, signal, pollMs, async () => {
-      const s = await Promise.all(nodes.map((n) => getJson(`${n.api}/api/v1/status`, signal)))
+      const s = await Promise.all(nodes.map((n) => api.get(`${n.api}/api/v1/status`)))
       const connected = s.filter((x) => (x as { peers: number }).peers >= 1).length
       return { done: connected === nodes.length, progress: connected }
     })
@@ -256,26 +281,30 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     // 2. sellers: a SELL mandate and two demo workers each; the buyer: a BUY mandate
     const sellers = others
     for (const s of sellers) {
-      await postJson(
-        `${s.api}/api/v1/mandates`,
-        { article: RAYS_ARTICLE, side: 'SELL', price: SELL_PRICE, trades: 10_000, validMinutes: 60 },
-        signal
-      )
+      await api.post(`${s.api}/api/v1/mandates`, {
+        article: RAYS_ARTICLE,
+        side: 'SELL',
+        price: SELL_PRICE,
+        trades: 10_000,
+        validMinutes: 60
+      })
       for (let w = 0; w < 2; w++) procs.startWorker(`worker-${s.name}-${w}`, s.api, RAYS_ARTICLE)
     }
-    await postJson(
-      `${boot.api}/api/v1/mandates`,
-      { article: RAYS_ARTICLE, side: 'BUY', price: BUY_PRICE, trades: o.jobs * 4, validMinutes: 60 },
-      signal
-    )
+    await api.post(`${boot.api}/api/v1/mandates`, {
+      article: RAYS_ARTICLE,
+      side: 'BUY',
+      price: BUY_PRICE,
+      trades: o.jobs * 4,
+      validMinutes: 60
+    })
     await until('workers registered', network, signal, pollMs, async () => {
-      const lists = await Promise.all(sellers.map((s) => getJson(`${s.api}/api/v1/workers`, signal)))
+      const lists = await Promise.all(sellers.map((s) => api.get(`${s.api}/api/v1/workers`)))
       const registered = lists.reduce((sum: number, l) => sum + Math.min(2, (l as unknown[]).length), 0)
       return { done: registered === sellers.length * 2, progress: registered }
     })
     // every seller's offers reach the buyer's book before buying (gossip + settle)
     await until('sell offers in the buyer book', network, signal, pollMs, async () => {
-      const b = (await getJson(`${boot.api}/api/v1/book/${RAYS_ARTICLE}`, signal)) as { sells: unknown[] }
+      const b = (await api.get(`${boot.api}/api/v1/book/${RAYS_ARTICLE}`)) as { sells: unknown[] }
       return { done: b.sells.length >= sellers.length, progress: b.sells.length }
     })
     log(`${sellers.length} sellers with ${sellers.length * 2} workers offering; buying ${o.jobs} tiles`)
@@ -332,7 +361,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     }
 
     // 5. every node computed the same match digests
-    const d = await compareDigests(nodes, signal)
+    const d = await compareDigests(nodes, api)
     summary.match_digests_agree = d.agree
     summary.nodes_off_chain = d.offChain
     log(`match digests agree over ${d.compared} shared epochs: ${d.agree}`)

@@ -29,10 +29,13 @@ function clockTicks(): number {
   }
 }
 
-/** Resident memory of `pid`, MiB (VmRSS of /proc/<pid>/status). */
-function rssMib(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (m === null) throw new Error(`no VmRSS for ${pid}`)
+/**
+ * A field of /proc/<pid>/status in MiB: `VmRSS` (resident memory) or `RssAnon` (its anonymous
+ * part: VmRSS also counts the pages of the node binary every Node process shares, ~44 MiB).
+ */
+function statusMib(pid: number, field: 'VmRSS' | 'RssAnon'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (m === null) throw new Error(`no ${field} for ${pid}`)
   return Number(m[1]) / 1024
 }
 
@@ -61,7 +64,8 @@ const round = (x: number, digits: number): number => Math.round(x * 10 ** digits
  * others joining through it, like the testnet) run with nothing to do; after `SETTLE_MS`, one
  * joiner's CPU time (utime + stime of /proc/<pid>/stat) and resident memory (VmRSS) are taken
  * over `WINDOW_MS`. Reported: `cpu_share` (CPU seconds per second: a fraction of one core;
- * target ≤ 0.01), `rss_mib` (at the end; target ≤ 80), and the highest of every node's.
+ * target ≤ 0.01), `rss_mib` (VmRSS at the end; target ≤ 80), `rss_anon_mib` (its part not
+ * shared with other Node processes), and the highest CPU share and RSS of every node.
  * `IDLE_CPU_PROF=DIR` runs the measured daemon under `node --cpu-prof` (its profile lands in
  * DIR when the bench stops it).
  */
@@ -101,7 +105,8 @@ export const bench: Bench = {
       const after = pids.map((p) => cpuTicks(p) ?? 0)
       const hz = clockTicks()
       const shares = pids.map((_, i) => ((after[i] as number) - (before[i] as number)) / hz / seconds)
-      const rss = pids.map(rssMib)
+      const rss = pids.map((p) => statusMib(p, 'VmRSS'))
+      const anon = pids.map((p) => statusMib(p, 'RssAnon'))
       const measured = nodes.findIndex((n) => n.name === MEASURED)
       const status = (await (
         await fetch(`${nodes[measured]?.api}/api/v1/status`, { signal: AbortSignal.timeout(5000) })
@@ -110,6 +115,7 @@ export const bench: Bench = {
         nodes: NODES,
         cpu_share: round(shares[measured] as number, 4),
         rss_mib: round(rss[measured] as number, 1),
+        rss_anon_mib: round(anon[measured] as number, 1),
         cpu_share_max: round(Math.max(...shares), 4),
         rss_mib_max: round(Math.max(...rss), 1),
         peers: status.peers,

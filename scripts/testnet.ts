@@ -1,10 +1,16 @@
 import '../node/polyfill.js'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runTestnet, type TestnetSummary } from './testnet/run.js'
 
 /**
- * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR] [--screenshot PNG]`: the
- * multi-node local testnet (issue 5); `--screenshot` saves the buyer's dashboard at the end. Exit 0 only when every job finished and the image matches the reference.
+ * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR] [--screenshot PNG] [--cpu-prof NODE]`:
+ * the multi-node local testnet (issue 5); `--screenshot` saves the buyer's dashboard at the end;
+ * `--cpu-prof node7` runs that daemon under `node --cpu-prof`, its profile written to
+ * `<out>/profiles/` when it stops. Exit 0 only when every job finished and the image matches
+ * the reference. The summary (`--json`: its last line) is {@link TestnetSummary}:
+ * `nodes_off_chain` counts the nodes whose match digest, at the latest epoch every node has
+ * closed, is not the majority's (null when they share none).
  */
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -13,7 +19,8 @@ async function main(): Promise<number> {
       jobs: { type: 'string', default: '16' },
       json: { type: 'boolean', default: false },
       out: { type: 'string', default: 'testnet-out' },
-      screenshot: { type: 'string' }
+      screenshot: { type: 'string' },
+      'cpu-prof': { type: 'string' }
     }
   })
   const nodes = Number(values.nodes)
@@ -39,6 +46,8 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal)
   // progress goes to stderr with --json so that stdout's last line is the JSON summary
   const out = values.json ? process.stderr : process.stdout
+  const profiled = values['cpu-prof']
+  const profiles = resolve(values.out, 'profiles')
   let summary: TestnetSummary
   try {
     summary = await runTestnet({
@@ -47,13 +56,19 @@ async function main(): Promise<number> {
       outDir: values.out,
       signal: ctl.signal,
       ...(values.screenshot !== undefined ? { screenshot: values.screenshot } : {}),
+      ...(profiled !== undefined
+        ? {
+            nodeFlags: (name: string): string[] =>
+              name === profiled ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : []
+          }
+        : {}),
       log: (line) => out.write(`testnet: ${line}\n`)
     })
   } catch (err) {
     process.stderr.write(`testnet: failed: ${err instanceof Error ? err.message : String(err)}\n`)
     if (values.json)
       process.stdout.write(
-        `${JSON.stringify({ nodes, jobs, finished: 0, failed: jobs, image_matches_reference: false, match_digests_agree: false, trade_latency_ms: { p50: null, p95: null }, trades_per_s: 0 })}\n`
+        `${JSON.stringify({ nodes, jobs, finished: 0, failed: jobs, image_matches_reference: false, match_digests_agree: false, nodes_off_chain: null, trade_latency_ms: { p50: null, p95: null }, trades_per_s: 0 })}\n`
       )
     return 1
   }
@@ -62,6 +77,7 @@ async function main(): Promise<number> {
     process.stdout.write(
       `testnet: ${summary.finished}/${summary.jobs} jobs finished on ${summary.nodes} nodes, image matches reference: ` +
         `${summary.image_matches_reference}, match digests agree: ${summary.match_digests_agree}, ` +
+        `nodes off chain: ${summary.nodes_off_chain}, ` +
         `trade latency p50 ${summary.trade_latency_ms.p50} ms p95 ${summary.trade_latency_ms.p95} ms, ${summary.trades_per_s} trades/s\n`
     )
   return summary.finished === summary.jobs && summary.image_matches_reference ? 0 : 1

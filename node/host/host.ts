@@ -157,6 +157,20 @@ export interface BitwrkHost {
 const LOOPBACK_INBOUND_PER_SEC = 1000
 const LOOPBACK_PENDING_INBOUND = 256
 
+/**
+ * How often libp2p's connection monitor pings each connection, ms (libp2p's default: 10 s).
+ * Every ping is a new stream with its own multistream-select negotiation, about seven
+ * encrypted frames each way; an idle node pings each peer and is pinged by it, so at 10 s a
+ * node with 49 peers (the 50-node testnet, where Kad-DHT connects everyone) opens ten streams
+ * a second for nothing else, and those streams were most of its idle CPU (issue 14.2,
+ * measured with --cpu-prof). A dead connection is still found within a minute, and at once
+ * when the remote closes it or a real stream on it fails. A ping that fails does not abort the
+ * connection: on a machine short of CPU (50 daemons on 2 cores) pings time out on healthy
+ * connections, and each abort made Kad-DHT's reconnect queue and the bootstrap dialer redial,
+ * a handshake storm that kept the machine short of CPU (issue 14.2, same profile).
+ */
+export const CONNECTION_PING_INTERVAL_MS = 60_000
+
 /** Self-query delay when `dhtSelfQuery` is false: one hour, longer than any test or bench run. */
 const NO_SELF_QUERY_MS = 3600 * 1000
 
@@ -269,6 +283,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
       new TokenBucket(opts.inboundConnections ?? DEFAULT_INBOUND_CONNECTION_BUDGET),
       () => metrics.inboundRefused.inc()
     ),
+    connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS, abortConnectionOnPingFailure: false },
     connectionManager: loopbackOnly
       ? {
           inboundConnectionThreshold: LOOPBACK_INBOUND_PER_SEC,

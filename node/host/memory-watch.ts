@@ -19,9 +19,20 @@ export interface MemoryWatchOptions {
   readonly growthBytes: number
   /** Shortest time between two collections the watch runs, ms (bounds its CPU cost). */
   readonly minIntervalMs: number
-  /** RSS sampling interval, ms. */
+  /** RSS sampling interval while the RSS moves, ms. */
   readonly sampleMs: number
+  /**
+   * Longest sampling interval, ms, reached by doubling while the RSS holds still (moves less
+   * than {@link QUIET_BYTES} between samples); default `sampleMs` (no back-off).
+   */
+  readonly idleSampleMs?: number
 }
+
+/**
+ * RSS movement between two samples below which the watch backs off: an idle daemon's RSS
+ * wanders by some KiB per second, a flood's by MiBs per sample.
+ */
+export const QUIET_BYTES = 1 << 20
 
 /**
  * Defaults: 24 MiB of growth (inside the memory-flood drill's 64 MiB bound: the RSS a
@@ -29,12 +40,17 @@ export interface MemoryWatchOptions {
  * the drill's worst phase reached 46 to 63 MiB; 16 MiB gave 40 to 56 MiB but its more frequent
  * pauses made timing-sensitive tests that run many nodes in one process fail now and then),
  * at most four collections per second (a full collection of a 60 MB heap takes about 30 ms:
- * 12 % of one core at worst, and only while something allocates that fast), sampled every 25 ms.
+ * 12 % of one core at worst, and only while something allocates that fast), sampled every 25 ms
+ * while the RSS moves and every 250 ms while it holds still: 40 samples a second cost an idle
+ * daemon about 0.5 % of a core (issue 14.3, measured with --cpu-prof), and 250 ms is the
+ * shortest time between two collections anyway, so growth unseen for that long is growth the
+ * watch allows already.
  */
 export const DEFAULT_MEMORY_WATCH: MemoryWatchOptions = {
   growthBytes: 24 << 20,
   minIntervalMs: 250,
-  sampleMs: 25
+  sampleMs: 25,
+  idleSampleMs: 250
 }
 
 /** What the watch has done, for metrics. */
@@ -45,14 +61,17 @@ export interface MemoryWatchStats {
   readonly floorBytes: number
   /** Whether the watch runs (some node in the process joined it and has not left). */
   readonly running: boolean
+  /** The sampling interval now, ms: `sampleMs` while the RSS moves, up to `idleSampleMs` while still; 0 when stopped. */
+  readonly sampleMs: number
 }
 
 let users = 0
-let timer: ReturnType<typeof setInterval> | undefined
+let timer: ReturnType<typeof setTimeout> | undefined
 let collections = 0
 let floor = 0
 let lastMs = 0
 let collect: (() => void) | undefined
+let every = 0
 
 /**
  * V8's full collection, made callable at run time: the flag only adds the `gc` function to
@@ -79,19 +98,33 @@ export function watchMemory(options: MemoryWatchOptions = DEFAULT_MEMORY_WATCH):
     const gc = fullCollection()
     floor = process.memoryUsage.rss()
     lastMs = 0
-    timer = setInterval(() => {
+    const longest = Math.max(options.sampleMs, options.idleSampleMs ?? options.sampleMs)
+    let previous = floor
+    every = options.sampleMs
+    const sample = (): void => {
       const rss = process.memoryUsage.rss()
+      // a still RSS: sample less often (up to `longest`); any movement: at once at full rate
+      every = Math.abs(rss - previous) < QUIET_BYTES ? Math.min(longest, every * 2) : options.sampleMs
+      previous = rss
       // a lower RSS (V8 collected by itself, pages returned) lowers the floor as well
       if (rss < floor) floor = rss
       const now = performance.now()
-      if (rss - floor < options.growthBytes || now - lastMs < options.minIntervalMs) return
-      gc()
-      collections++
-      lastMs = performance.now()
-      floor = process.memoryUsage.rss()
-    }, options.sampleMs)
-    // the watch never keeps a process alive
-    timer.unref()
+      if (rss - floor >= options.growthBytes && now - lastMs >= options.minIntervalMs) {
+        gc()
+        collections++
+        lastMs = performance.now()
+        floor = process.memoryUsage.rss()
+        previous = floor
+        every = options.sampleMs
+      }
+      if (timer !== undefined) schedule(every)
+    }
+    const schedule = (ms: number): void => {
+      timer = setTimeout(sample, ms)
+      // the watch never keeps a process alive
+      timer.unref()
+    }
+    schedule(every)
   }
   let left = false
   return () => {
@@ -99,13 +132,14 @@ export function watchMemory(options: MemoryWatchOptions = DEFAULT_MEMORY_WATCH):
     left = true
     users--
     if (users === 0 && timer !== undefined) {
-      clearInterval(timer)
+      clearTimeout(timer)
       timer = undefined
+      every = 0
     }
   }
 }
 
 /** What the watch has done in this process so far. */
 export function memoryWatchStats(): MemoryWatchStats {
-  return { collections, floorBytes: floor, running: timer !== undefined }
+  return { collections, floorBytes: floor, running: timer !== undefined, sampleMs: every }
 }

@@ -4,6 +4,7 @@
  * those are signalled on teardown.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /** The compiled CLI (this file runs from dist/scripts/testnet/). */
@@ -22,13 +23,86 @@ export interface NodeProc {
   readonly api: string
 }
 
+/**
+ * How long a start may take: it fails once nothing happened for `stallMs` (no output, no CPU
+ * used), and in any case after `totalMs`. On a loaded machine a start is slow but never idle,
+ * so a stall deadline tells a hung child from a busy one where one fixed deadline cannot.
+ */
+export interface ProgressDeadline {
+  readonly stallMs: number
+  readonly totalMs: number
+}
+
+/** How often {@link watchProgress} samples the child's CPU time and checks its deadlines. */
+const PROGRESS_CHECK_MS = 500
+
+/**
+ * The CPU time (user + system, clock ticks) of `pid` from /proc/<pid>/stat, or undefined where
+ * there is no /proc (not Linux) or the process is gone.
+ */
+export function cpuTicks(pid: number): number | undefined {
+  let stat: string
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return undefined
+  }
+  // fields after "(comm) ": state is field 3, utime 14 and stime 15 (proc(5))
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const utime = Number(rest[11])
+  const stime = Number(rest[12])
+  return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : undefined
+}
+
+/**
+ * Watches `child` against `deadline`: progress is output (the caller reports it with
+ * `progressed()`) or CPU time used since the last check. Calls `fail` once, with the reason,
+ * when a deadline passes; `stop()` ends the watch.
+ */
+export function watchProgress(
+  child: ChildProcess,
+  deadline: ProgressDeadline,
+  fail: (why: string) => void
+): { progressed(): void; stop(): void } {
+  const started = Date.now()
+  let last = started
+  let ticks = child.pid === undefined ? undefined : cpuTicks(child.pid)
+  const timer = setInterval(() => {
+    const now = Date.now()
+    const t = child.pid === undefined ? undefined : cpuTicks(child.pid)
+    if (t !== undefined && t !== ticks) last = now
+    ticks = t
+    if (now - started > deadline.totalMs) {
+      clearInterval(timer)
+      fail(`not done in ${deadline.totalMs} ms`)
+    } else if (now - last > deadline.stallMs) {
+      clearInterval(timer)
+      fail(`no progress (output or CPU) for ${deadline.stallMs} ms`)
+    }
+  }, PROGRESS_CHECK_MS)
+  return {
+    progressed: () => {
+      last = Date.now()
+    },
+    stop: () => clearInterval(timer)
+  }
+}
+
 /** Every child started, for teardown. */
 export class ProcessGroup {
   private readonly children: { name: string; child: ChildProcess }[] = []
 
-  /** Spawns `node CLI ...args`, tracked; stderr is kept (last 4 KiB) for error reports. */
-  spawn(name: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-    const child = spawn(process.execPath, [CLI, ...args], {
+  /**
+   * Spawns `node [...nodeFlags] CLI ...args`, tracked; stderr is kept (last 4 KiB) for error
+   * reports. `nodeFlags` are Node's own (e.g. `--cpu-prof`, which NODE_OPTIONS may not carry).
+   */
+  spawn(
+    name: string,
+    args: string[],
+    env: Record<string, string> = {},
+    nodeFlags: string[] = []
+  ): ChildProcess {
+    const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], {
       env: { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe']
     })
@@ -36,29 +110,45 @@ export class ProcessGroup {
     return child
   }
 
-  /** Starts a daemon and waits (deadline) for its `ready` line. */
-  startNode(name: string, dataDir: string, extra: string[], timeoutMs: number): Promise<NodeProc> {
-    const child = this.spawn(name, ['start', '--data-dir', dataDir, '--api-port', '0', ...extra], {
-      HOME: dataDir
-    })
+  /**
+   * Starts a daemon and waits for its `ready` line while it makes progress: the wait fails
+   * when the child has neither printed anything nor used CPU for `deadline.stallMs`, or in
+   * any case after `deadline.totalMs` (see {@link ProgressDeadline}); a number is one fixed
+   * deadline, ms. `nodeFlags` go to Node itself (e.g. `--cpu-prof`).
+   */
+  startNode(
+    name: string,
+    dataDir: string,
+    extra: string[],
+    deadline: ProgressDeadline | number,
+    nodeFlags: string[] = []
+  ): Promise<NodeProc> {
+    const bounds = typeof deadline === 'number' ? { stallMs: deadline, totalMs: deadline } : deadline
+    const child = this.spawn(
+      name,
+      ['start', '--data-dir', dataDir, '--api-port', '0', ...extra],
+      { HOME: dataDir },
+      nodeFlags
+    )
     let out = ''
     let err = ''
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${name} not ready in ${timeoutMs} ms: ${err.slice(-500)}`)),
-        timeoutMs
+      const watch = watchProgress(child, bounds, (why) =>
+        reject(new Error(`${name} not ready: ${why}: ${err.slice(-500)}`))
       )
       child.stderr?.on('data', (d: Buffer) => {
         err = (err + d.toString()).slice(-4096)
+        watch.progressed()
       })
       child.once('exit', (code) => {
-        clearTimeout(timer)
+        watch.stop()
         reject(new Error(`${name} exited (${code}) before ready: ${err.slice(-500)}`))
       })
       child.stdout?.on('data', (d: Buffer) => {
         out += d.toString()
+        watch.progressed()
         if (!/^ready$/m.test(out)) return
-        clearTimeout(timer)
+        watch.stop()
         const field = (k: string): string[] =>
           [...out.matchAll(new RegExp(`^${k}: (.+)$`, 'gm'))].map((m) => m[1] as string)
         resolve({

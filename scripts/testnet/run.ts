@@ -5,7 +5,7 @@
  */
 
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   assemble,
@@ -20,7 +20,7 @@ import {
   tilesFor
 } from '../../node/demo/index.js'
 import { screenshotDashboard } from './browser.js'
-import { type NodeProc, ProcessGroup } from './processes.js'
+import { type NodeProc, ProcessGroup, type ProgressDeadline } from './processes.js'
 
 /** The default job: 320×240, 4 samples per pixel (protocol/spec/demo-article.md). */
 export const IMAGE = { width: 320, height: 240, samples: 4 } as const
@@ -29,11 +29,36 @@ export const IMAGE = { width: 320, height: 240, samples: 4 } as const
 const BUY_PRICE = 'mBTC 2'
 const SELL_PRICE = 'mBTC 1'
 
-/** Deadlines. */
+/**
+ * Deadlines. A node's start and each network-wide wait fail only when nothing progressed for
+ * `STALL_MS` or after a bound that grows with the node count: 50 daemons on 2 cores take
+ * minutes to start where 5 take seconds (each start costs ~1 s of CPU, mostly module loading,
+ * measured with --cpu-prof), so one fixed deadline is either too short there or too long here.
+ */
 const NODE_READY_MS = 30_000
 const NETWORK_MS = 30_000
+/** No output and no CPU for this long means a start is stuck (bootstrap dials give up after 10 s). */
+const STALL_MS = 20_000
+/**
+ * No newly connected node for this long means the network is stuck: longer than the bootstrap
+ * dialer's longest back-off (60 s) plus one dial (10 s), node/host/bootstrap.ts.
+ */
+const NETWORK_STALL_MS = 75_000
 const JOB_MS = 120_000
 const TEARDOWN_MS = 10_000
+
+/** `base` scaled by the node count (the default 5-node network keeps the old bounds), stalled after `stallMs`. */
+function scaled(base: number, nodes: number, stallMs: number): ProgressDeadline {
+  const totalMs = base * Math.max(1, nodes / 5)
+  return { stallMs: Math.min(stallMs, totalMs), totalMs }
+}
+
+/**
+ * Daemons starting at once: two per core. Every start is CPU-bound (module loading, key
+ * derivation, LevelDB open); more at once only makes each one slower, and a bootstrap node
+ * greeted by 49 simultaneous joiners spends its time on handshakes instead of answering.
+ */
+const START_CONCURRENCY = Math.max(2, availableParallelism() * 2)
 
 /** Options of {@link runTestnet}. */
 export interface TestnetOptions {
@@ -47,6 +72,8 @@ export interface TestnetOptions {
   readonly signal: AbortSignal
   /** Save a PNG of the buyer's dashboard here once every job is done (needs Debian's chromium). */
   readonly screenshot?: string
+  /** Node's own flags for one daemon by name (e.g. `--cpu-prof` for `node7`). */
+  readonly nodeFlags?: (name: string) => string[]
 }
 
 /** The summary; the `--json` line is exactly these fields. */
@@ -56,7 +83,13 @@ export interface TestnetSummary {
   finished: number
   failed: number
   image_matches_reference: boolean
+  /** Every epoch all nodes remember has the same match digest on every node (MATCH-13). */
   match_digests_agree: boolean
+  /**
+   * Nodes whose match digest at the latest epoch every node has closed differs from the
+   * majority's digest there (0 when all agree); null when the nodes share no closed epoch.
+   */
+  nodes_off_chain: number | null
   trade_latency_ms: { p50: number | null; p95: number | null }
   trades_per_s: number
 }
@@ -66,60 +99,132 @@ function percentile(sorted: number[], q: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number
 }
 
-async function getJson(url: string, signal: AbortSignal): Promise<unknown> {
-  const r = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) })
-  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`)
-  return r.json()
+/**
+ * Deadline of one API request, ms, at up to 10 nodes; more nodes scale it (at 50 on 2 cores a
+ * loaded daemon took over 10 s to answer a mandate POST).
+ */
+const REQUEST_MS = 10_000
+
+/** The JSON API of the testnet's daemons, each request under `requestMs`; errors name the URL. */
+interface Api {
+  get(url: string): Promise<unknown>
+  post(url: string, body: unknown): Promise<unknown>
 }
 
-async function postJson(url: string, body: unknown, signal: AbortSignal): Promise<unknown> {
-  const r = await fetch(url, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-    signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)])
-  })
-  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`)
-  return r.json()
-}
-
-async function until(
-  what: string,
-  timeoutMs: number,
-  signal: AbortSignal,
-  pred: () => Promise<boolean>
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    signal.throwIfAborted()
-    if (await pred().catch(() => false)) return
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 200))
+function apiClient(requestMs: number, signal: AbortSignal): Api {
+  return {
+    get: (url) => requestJson(url, {}, signal, requestMs),
+    post: (url, body) =>
+      requestJson(
+        url,
+        { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+        signal,
+        requestMs
+      )
   }
 }
 
-/** Every epoch all nodes remember agrees (MATCH-13); false when none is shared or any differs. */
-async function digestsAgree(
-  nodes: NodeProc[],
-  signal: AbortSignal
-): Promise<{ agree: boolean; compared: number }> {
+async function requestJson(
+  url: string,
+  init: RequestInit,
+  signal: AbortSignal,
+  requestMs: number
+): Promise<unknown> {
+  let r: Response
+  try {
+    r = await fetch(url, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(requestMs)]) })
+  } catch (err) {
+    throw new Error(`${url}: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`)
+  return r.json()
+}
+
+/**
+ * Polls `probe` until it reports `done`. `progress` is a count that rises as the wait gets
+ * closer (e.g. nodes that have a peer); the wait fails when it has not risen for
+ * `deadline.stallMs`, or after `deadline.totalMs`. Polls every `everyMs`.
+ */
+async function until(
+  what: string,
+  deadline: ProgressDeadline,
+  signal: AbortSignal,
+  everyMs: number,
+  probe: () => Promise<{ done: boolean; progress: number }>
+): Promise<void> {
+  const started = Date.now()
+  let best = -1
+  let lastProgress = started
+  for (;;) {
+    signal.throwIfAborted()
+    const p = await probe().catch(() => ({ done: false, progress: -1 }))
+    if (p.done) return
+    const now = Date.now()
+    if (p.progress > best) {
+      best = p.progress
+      lastProgress = now
+    }
+    if (now - started > deadline.totalMs)
+      throw new Error(`timed out waiting for ${what} (${deadline.totalMs} ms, progress ${best})`)
+    if (now - lastProgress > deadline.stallMs)
+      throw new Error(`timed out waiting for ${what} (no progress for ${deadline.stallMs} ms, at ${best})`)
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+}
+
+/** Runs `f` over `items` with at most `limit` calls in flight; results in input order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length)
+  let next = 0
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++
+      results[i] = await f(items[i] as T)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
+  return results
+}
+
+/** How every node's match digests compare (MATCH-13). */
+interface DigestCheck {
+  /** Every epoch all nodes remember agrees; false when none is shared or any differs. */
+  agree: boolean
+  /** Epochs every node remembers. */
+  compared: number
+  /** The latest of them, undefined when there is none. */
+  latest: number | undefined
+  /** Nodes whose digest at `latest` is not the majority's; null without a shared epoch. */
+  offChain: number | null
+}
+
+/** Compares the match digests of every epoch all nodes remember (MATCH-13). */
+async function compareDigests(nodes: NodeProc[], api: Api): Promise<DigestCheck> {
   const key = `${RAYS_ARTICLE}:BTC`
   const lists = await Promise.all(
     nodes.map(
       async (n) =>
-        (await getJson(`${n.api}/api/v1/epochs/${encodeURIComponent(key)}`, signal)) as {
+        (await api.get(`${n.api}/api/v1/epochs/${encodeURIComponent(key)}`)) as {
           epochs: { epoch: number; digest: string }[]
         }
     )
   )
   const maps = lists.map((l) => new Map(l.epochs.map((e) => [e.epoch, e.digest])))
   let compared = 0
+  let agree = true
+  let latest: number | undefined
   for (const [epoch, digest] of maps[0] ?? new Map<number, string>()) {
     if (!maps.every((m) => m.has(epoch))) continue
     compared++
-    if (!maps.every((m) => m.get(epoch) === digest)) return { agree: false, compared }
+    if (latest === undefined || epoch > latest) latest = epoch
+    if (!maps.every((m) => m.get(epoch) === digest)) agree = false
   }
-  return { agree: compared > 0, compared }
+  if (latest === undefined) return { agree: false, compared, latest, offChain: null }
+  const at = latest
+  const votes = new Map<string, number>()
+  for (const m of maps) votes.set(m.get(at) as string, (votes.get(m.get(at) as string) ?? 0) + 1)
+  const majority = Math.max(...votes.values())
+  return { agree: agree && compared > 0, compared, latest, offChain: maps.length - majority }
 }
 
 /** Runs the testnet; always tears down what it started. */
@@ -134,51 +239,73 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     failed: o.jobs,
     image_matches_reference: false,
     match_digests_agree: false,
+    nodes_off_chain: null,
     trade_latency_ms: { p50: null, p95: null },
     trades_per_s: 0
   }
+  const ready = scaled(NODE_READY_MS, o.nodes, STALL_MS)
+  const network = scaled(NETWORK_MS, o.nodes, NETWORK_STALL_MS)
+  // a status poll of every node: 5 per second for 5 nodes, once a second for 50
+  const pollMs = Math.max(200, o.nodes * 20)
+  const api = apiClient(REQUEST_MS * Math.max(1, o.nodes / 10), signal)
+  const flags = (name: string): string[] => o.nodeFlags?.(name) ?? []
   try {
     // 1. the network: node 0 is the bootstrap (and the buyer), the others join through it
     log(`starting ${o.nodes} nodes in ${base}`)
-    const boot = await procs.startNode('node0', join(base, 'node0'), [], NODE_READY_MS)
+    const t0Start = Date.now()
+    const boot = await procs.startNode('node0', join(base, 'node0'), [], ready, flags('node0'))
     const bootAddr = boot.listen[0]
     if (bootAddr === undefined) throw new Error('bootstrap node has no listen address')
-    const others = await Promise.all(
-      Array.from({ length: o.nodes - 1 }, (_, i) =>
-        procs.startNode(`node${i + 1}`, join(base, `node${i + 1}`), ['--bootstrap', bootAddr], NODE_READY_MS)
-      )
+    let started = 1
+    const others = await mapBounded(
+      Array.from({ length: o.nodes - 1 }, (_, i) => `node${i + 1}`),
+      START_CONCURRENCY,
+      async (name) => {
+        signal.throwIfAborted()
+        const n = await procs.startNode(name, join(base, name), ['--bootstrap', bootAddr], ready, flags(name))
+        started++
+        if (o.nodes > 10 && started % 10 === 0) log(`  ${started}/${o.nodes} nodes ready`)
+        return n
+      }
     )
     const nodes = [boot, ...others]
     for (const n of nodes) log(`  ${n.name} ${n.peerId} api ${n.api}`)
-    await until('every node connected', NETWORK_MS, signal, async () => {
-      const s = await Promise.all(nodes.map((n) => getJson(`${n.api}/api/v1/status`, signal)))
-      return s.every((x) => (x as { peers: number }).peers >= 1)
+    log(`${o.nodes} nodes ready in ${Date.now() - t0Start} ms`)
+    await until('every node connected', network, signal, pollMs, async () => {
+      const s = await Promise.all(nodes.map((n) => api.get(`${n.api}/api/v1/status`)))
+      const connected = s.filter((x) => (x as { peers: number }).peers >= 1).length
+      return { done: connected === nodes.length, progress: connected }
     })
     log('network formed')
 
     // 2. sellers: a SELL mandate and two demo workers each; the buyer: a BUY mandate
     const sellers = others
     for (const s of sellers) {
-      await postJson(
-        `${s.api}/api/v1/mandates`,
-        { article: RAYS_ARTICLE, side: 'SELL', price: SELL_PRICE, trades: 10_000, validMinutes: 60 },
-        signal
-      )
+      await api.post(`${s.api}/api/v1/mandates`, {
+        article: RAYS_ARTICLE,
+        side: 'SELL',
+        price: SELL_PRICE,
+        trades: 10_000,
+        validMinutes: 60
+      })
       for (let w = 0; w < 2; w++) procs.startWorker(`worker-${s.name}-${w}`, s.api, RAYS_ARTICLE)
     }
-    await postJson(
-      `${boot.api}/api/v1/mandates`,
-      { article: RAYS_ARTICLE, side: 'BUY', price: BUY_PRICE, trades: o.jobs * 4, validMinutes: 60 },
-      signal
-    )
-    await until('workers registered', NETWORK_MS, signal, async () => {
-      const lists = await Promise.all(sellers.map((s) => getJson(`${s.api}/api/v1/workers`, signal)))
-      return lists.every((l) => (l as unknown[]).length >= 2)
+    await api.post(`${boot.api}/api/v1/mandates`, {
+      article: RAYS_ARTICLE,
+      side: 'BUY',
+      price: BUY_PRICE,
+      trades: o.jobs * 4,
+      validMinutes: 60
+    })
+    await until('workers registered', network, signal, pollMs, async () => {
+      const lists = await Promise.all(sellers.map((s) => api.get(`${s.api}/api/v1/workers`)))
+      const registered = lists.reduce((sum: number, l) => sum + Math.min(2, (l as unknown[]).length), 0)
+      return { done: registered === sellers.length * 2, progress: registered }
     })
     // every seller's offers reach the buyer's book before buying (gossip + settle)
-    await until('sell offers in the buyer book', NETWORK_MS, signal, async () => {
-      const b = (await getJson(`${boot.api}/api/v1/book/${RAYS_ARTICLE}`, signal)) as { sells: unknown[] }
-      return b.sells.length >= sellers.length
+    await until('sell offers in the buyer book', network, signal, pollMs, async () => {
+      const b = (await api.get(`${boot.api}/api/v1/book/${RAYS_ARTICLE}`)) as { sells: unknown[] }
+      return { done: b.sells.length >= sellers.length, progress: b.sells.length }
     })
     log(`${sellers.length} sellers with ${sellers.length * 2} workers offering; buying ${o.jobs} tiles`)
 
@@ -234,13 +361,16 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     }
 
     // 5. every node computed the same match digests
-    const d = await digestsAgree(nodes, signal)
+    const d = await compareDigests(nodes, api)
     summary.match_digests_agree = d.agree
+    summary.nodes_off_chain = d.offChain
     log(`match digests agree over ${d.compared} shared epochs: ${d.agree}`)
+    if (d.latest !== undefined)
+      log(`nodes off the majority's digest at epoch ${d.latest}, the latest all closed: ${d.offChain}`)
 
     // 6. on request, a picture of the buyer's dashboard with the finished image
     if (o.screenshot !== undefined) {
-      await screenshotDashboard(boot.api, o.screenshot, NETWORK_MS)
+      await screenshotDashboard(boot.api, o.screenshot, network.totalMs)
       log(`dashboard screenshot written to ${o.screenshot}`)
     }
     return summary

@@ -42,6 +42,7 @@ describe('scripts/testnet', function () {
       'failed',
       'image_matches_reference',
       'match_digests_agree',
+      'nodes_off_chain',
       'trade_latency_ms',
       'trades_per_s'
     ])
@@ -49,6 +50,7 @@ describe('scripts/testnet', function () {
     assert.equal(s['failed'], 0)
     assert.equal(s['image_matches_reference'], true)
     assert.equal(s['match_digests_agree'], true)
+    assert.equal(s['nodes_off_chain'], 0)
     assert.equal(code, 0)
     assert.ok(existsSync(join(dir, 'image.png')))
   })

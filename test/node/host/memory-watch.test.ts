@@ -27,4 +27,30 @@ describe('node/memory-watch', () => {
     // as before the test: stopped, unless a node elsewhere in the process still runs
     assert.equal(memoryWatchStats().running, before.running)
   })
+
+  it('backs off while the RSS holds still and still collects once it grows', async () => {
+    const before = memoryWatchStats()
+    const leave = watchMemory({ growthBytes: 4 << 20, minIntervalMs: 0, sampleMs: 5, idleSampleMs: 200 })
+    // quiet first: the sampling interval doubles up to idleSampleMs
+    await waitFor(() => memoryWatchStats().sampleMs === 200, {
+      timeoutMs: 10_000,
+      what: 'the watch backing off'
+    })
+    const held: Buffer[] = []
+    let sampledFast = false
+    await waitFor(
+      () => {
+        if (held.length < 64) held.push(Buffer.alloc(4 << 20, 1))
+        // growth brings the watch back to its full rate at once
+        if (memoryWatchStats().sampleMs === 5) sampledFast = true
+        return memoryWatchStats().collections > before.collections
+      },
+      { timeoutMs: 20_000, what: 'a collection by the backed-off watch' }
+    )
+    assert.ok(sampledFast, 'growth brought the watch back to sampleMs')
+    assert.ok(held.length > 0)
+    held.length = 0
+    leave()
+    assert.equal(memoryWatchStats().running, before.running)
+  })
 })

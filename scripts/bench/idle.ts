@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { Bench } from '../bench.js'
+import { cpuTicks, type NodeProc, ProcessGroup } from '../testnet/processes.js'
+
+/** Daemons of the network (issue 14.3: a small network, like the default testnet's five). */
+const NODES = 5
+/** Deadline of each daemon's start and of the network forming. */
+const READY_MS = 60_000
+/** How long the network runs before the window opens: start-up work (DHT self-query, first heartbeats) is done. */
+const SETTLE_MS = 10_000
+/** The measuring window (issue 14.3: at least 20 s); `--quick` shortens both. */
+const WINDOW_MS = 20_000
+const QUICK_SETTLE_MS = 3000
+const QUICK_WINDOW_MS = 5000
+/** The measured daemon: a joiner (node0 is the bootstrap, the others are alike). */
+const MEASURED = 'node1'
+
+/** Clock ticks per second of /proc/<pid>/stat (`getconf CLK_TCK`; 100 on every usual Linux). */
+function clockTicks(): number {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
+    return Number.isInteger(n) && n > 0 ? n : 100
+  } catch {
+    return 100
+  }
+}
+
+/**
+ * A field of /proc/<pid>/status in MiB: `VmRSS` (resident memory) or `RssAnon` (its anonymous
+ * part: VmRSS also counts the pages of the node binary every Node process shares, ~44 MiB).
+ */
+function statusMib(pid: number, field: 'VmRSS' | 'RssAnon'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (m === null) throw new Error(`no ${field} for ${pid}`)
+  return Number(m[1]) / 1024
+}
+
+/** Waits (polling every 200 ms, deadline `ms`) until every node has `min` peers. */
+async function untilPeers(nodes: readonly NodeProc[], min: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const peers = await Promise.all(
+      nodes.map(async (n) => {
+        const r = await fetch(`${n.api}/api/v1/status`, { signal: AbortSignal.timeout(5000) }).catch(
+          () => undefined
+        )
+        return r?.ok === true ? ((await r.json()) as { peers: number }).peers : 0
+      })
+    )
+    if (peers.every((p) => p >= min)) return
+    if (Date.now() > deadline) throw new Error(`peers after ${ms} ms: ${peers.join(',')}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits
+
+/**
+ * Idle node (issue 14.3): `NODES` real daemon processes on 127.0.0.1 (node0 the bootstrap, the
+ * others joining through it, like the testnet) run with nothing to do; after `SETTLE_MS`, one
+ * joiner's CPU time (utime + stime of /proc/<pid>/stat) and resident memory (VmRSS) are taken
+ * over `WINDOW_MS`. Reported: `cpu_share` (CPU seconds per second: a fraction of one core;
+ * target ≤ 0.01), `rss_mib` (VmRSS at the end; target ≤ 80), `rss_anon_mib` (its part not
+ * shared with other Node processes), and the highest CPU share and RSS of every node.
+ * `IDLE_CPU_PROF=DIR` runs the measured daemon under `node --cpu-prof` (its profile lands in
+ * DIR when the bench stops it).
+ */
+export const bench: Bench = {
+  name: 'idle',
+  async run({ quick }) {
+    if (cpuTicks(process.pid) === undefined) return { nodes: NODES, skipped: 'no /proc (Linux only)' }
+    const settleMs = quick ? QUICK_SETTLE_MS : SETTLE_MS
+    const windowMs = quick ? QUICK_WINDOW_MS : WINDOW_MS
+    const prof = process.env['IDLE_CPU_PROF']
+    const base = await mkdtemp(join(tmpdir(), 'bitwrk-bench-idle-'))
+    const procs = new ProcessGroup()
+    try {
+      const flags = (name: string): string[] =>
+        prof !== undefined && name === MEASURED ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] : []
+      const boot = await procs.startNode('node0', join(base, 'node0'), [], READY_MS)
+      const bootAddr = boot.listen[0]
+      if (bootAddr === undefined) throw new Error('bootstrap node has no listen address')
+      const nodes = [boot]
+      for (let i = 1; i < NODES; i++)
+        nodes.push(
+          await procs.startNode(
+            `node${i}`,
+            join(base, `node${i}`),
+            ['--bootstrap', bootAddr],
+            READY_MS,
+            flags(`node${i}`)
+          )
+        )
+      await untilPeers(nodes, 1, READY_MS)
+      await new Promise((r) => setTimeout(r, settleMs))
+      const pids = nodes.map((n) => n.child.pid as number)
+      const before = pids.map((p) => cpuTicks(p) ?? 0)
+      const t0 = performance.now()
+      await new Promise((r) => setTimeout(r, windowMs))
+      const seconds = (performance.now() - t0) / 1000
+      const after = pids.map((p) => cpuTicks(p) ?? 0)
+      const hz = clockTicks()
+      const shares = pids.map((_, i) => ((after[i] as number) - (before[i] as number)) / hz / seconds)
+      const rss = pids.map((p) => statusMib(p, 'VmRSS'))
+      const anon = pids.map((p) => statusMib(p, 'RssAnon'))
+      const measured = nodes.findIndex((n) => n.name === MEASURED)
+      const status = (await (
+        await fetch(`${nodes[measured]?.api}/api/v1/status`, { signal: AbortSignal.timeout(5000) })
+      ).json()) as { peers: number }
+      return {
+        nodes: NODES,
+        cpu_share: round(shares[measured] as number, 4),
+        rss_mib: round(rss[measured] as number, 1),
+        rss_anon_mib: round(anon[measured] as number, 1),
+        cpu_share_max: round(Math.max(...shares), 4),
+        rss_mib_max: round(Math.max(...rss), 1),
+        peers: status.peers,
+        window_s: round(seconds, 1)
+      }
+    } finally {
+      await procs.stopAll(10_000)
+      await rm(base, { recursive: true, force: true })
+    }
+  }
+}

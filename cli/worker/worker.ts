@@ -57,6 +57,34 @@ const FLAGS = {
 const DEFAULT_MAX_RESULT = 256 * 2 ** 20
 /** Deadline of one registration request. */
 const REGISTER_TIMEOUT_MS = 10_000
+/**
+ * How long a worker keeps asking a node that does not answer (or answers 5xx) before it gives
+ * up: a node starting up or loaded (a 50-node testnet on 2 cores) answers late, not never.
+ * Waits between attempts double from 1 s up to 10 s.
+ */
+const REGISTER_PATIENCE_MS = 120_000
+
+/** Calls `fn` until it succeeds, fails for good, `stop` fires or {@link REGISTER_PATIENCE_MS} passed. */
+async function patiently<T>(fn: () => Promise<T>, stop: AbortSignal): Promise<T> {
+  const deadline = Date.now() + REGISTER_PATIENCE_MS
+  for (let wait = 1000; ; wait = Math.min(10_000, wait * 2)) {
+    try {
+      return await fn()
+    } catch (err) {
+      const retry = err instanceof BitwrkError && err.details['retry'] === true
+      if (!retry || stop.aborted || Date.now() + wait > deadline) throw err
+    }
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(t)
+        stop.removeEventListener('abort', done)
+        resolve()
+      }
+      const t = setTimeout(done, wait)
+      stop.addEventListener('abort', done, { once: true })
+    })
+  }
+}
 
 /** Error codes of the worker command. */
 export const WorkerCliCode = {
@@ -86,7 +114,13 @@ async function callApi(cfg: Config, path: string, fields: Record<string, string>
       redirect: 'error'
     })
   } catch (err) {
-    throw new BitwrkError(WorkerCliCode.REGISTER_FAILED, `cannot reach ${cfg.api}: ${(err as Error).message}`)
+    throw new BitwrkError(
+      WorkerCliCode.REGISTER_FAILED,
+      `cannot reach ${cfg.api}: ${(err as Error).message}`,
+      {
+        retry: true
+      }
+    )
   }
   const answer = await res.text()
   const text = answer.slice(0, 300)
@@ -98,7 +132,10 @@ async function callApi(cfg: Config, path: string, fields: Record<string, string>
     } catch {
       // Not JSON: keep the status.
     }
-    throw new BitwrkError(WorkerCliCode.REGISTER_FAILED, `${path} refused: ${code}`)
+    // a busy node (5xx) is asked again; a refusal (4xx) is final
+    throw new BitwrkError(WorkerCliCode.REGISTER_FAILED, `${path} refused: ${code}`, {
+      retry: res.status >= 500
+    })
   }
   try {
     return JSON.parse(answer)
@@ -189,7 +226,7 @@ export async function workerCommand(
     let busy = false
     let pushUrl = ''
     const register = (): Promise<unknown> =>
-      callApi(cfg, '/registerworker', { id: cfg.id, article, pushurl: pushUrl })
+      patiently(() => callApi(cfg, '/registerworker', { id: cfg.id, article, pushurl: pushUrl }), stop)
     const srv = createServer((req, res) => {
       if (req.method !== 'POST' || busy) {
         res.writeHead(busy ? 503 : 405).end()

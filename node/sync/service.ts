@@ -368,11 +368,6 @@ export class SyncService {
           peers.map(async (peer) => {
             try {
               await this.session(peer, signal, result, async (ch) => {
-                const onTime = this.opts.onTimeSample
-                if (check && onTime !== undefined) {
-                  const t = await pullTime(ch, this.opts.hostNow ?? this.now)
-                  if (t.rttMs <= MAX_TIME_RTT_MS) onTime(peer, t)
-                }
                 const o = await pullSnapshot(ch, article, key, snaps, {
                   book: this.opts.book,
                   limits: this.limits,
@@ -586,6 +581,7 @@ export class SyncService {
     const peers = shuffle(serving).slice(0, CHAIN_CHECK_PEERS)
     if (peers.length < (this.opts.snapshotQuorum ?? 2)) return out
     const signal = AbortSignal.any([c.signal, AbortSignal.timeout(this.limits.sessionTimeoutMs)])
+    await this.sampleClocks(peers, signal)
     for (const article of this.opts.book.articles()) {
       const acc = { bytesRead: 0, bytesWritten: 0, failures: [] as { peer: string; code: string }[] }
       try {
@@ -595,6 +591,25 @@ export class SyncService {
       }
     }
     return out
+  }
+
+  /** One TIME_REQ session with each of `peers` (SYNC-16), when someone wants the samples. */
+  private async sampleClocks(peers: readonly string[], signal: AbortSignal): Promise<void> {
+    const onTime = this.opts.onTimeSample
+    if (onTime === undefined) return
+    const acc = { bytesRead: 0, bytesWritten: 0 }
+    await Promise.all(
+      peers.map(async (peer) => {
+        try {
+          await this.session(peer, signal, acc, async (ch) => {
+            const t = await pullTime(ch, this.opts.hostNow ?? this.now)
+            if (t.rttMs <= MAX_TIME_RTT_MS) onTime(peer, t)
+          })
+        } catch {
+          // reported by session(); a peer without an answer gives no sample
+        }
+      })
+    )
   }
 
   /** Automatic sync on start with the peers already connected that serve sync (SYNC-13). */

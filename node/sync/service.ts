@@ -84,11 +84,15 @@ export interface SyncServiceOptions {
   /** Sync every followed article on start and on the first connections. Default true. */
   readonly autoSync?: boolean
   /**
-   * Chain checks (SYNC-15): every this many ms (±25 %) the node compares its match digests with
-   * the snapshots of up to {@link CHAIN_CHECK_PEERS} random peers and re-adopts the network's
-   * matching state when an agreed one differs from its own. Default 4 s; 0 turns them off.
+   * Chain checks (SYNC-15): the node compares its match digests with the snapshots of up to
+   * {@link CHAIN_CHECK_PEERS} random peers and re-adopts the network's matching state when an
+   * agreed one differs from its own; every this many ms (±25 %) at first and after anything but
+   * `on-chain`, the interval doubling after each check that found the node on the chain up to
+   * {@link CHAIN_CHECK_MAX_FACTOR} times it. Default 4 s; 0 turns them off.
    */
   readonly chainCheckMs?: number
+  /** How often clocks are sampled at chain checks (SYNC-16), ms; default {@link CLOCK_SAMPLE_MS}. */
+  readonly clockSampleMs?: number
   /** The host clock as it is (SYNC-16: answered to TIME_REQ, times our own); default `now`. */
   readonly hostNow?: () => number
   /**
@@ -157,6 +161,12 @@ export const CHAIN_CHECK_PEERS = 5
 /** Clock samples with a longer round trip are dropped (SYNC-16): their error is up to half of it. */
 export const MAX_TIME_RTT_MS = 1000
 
+/** Longest chain-check interval, as a multiple of `chainCheckMs`, while the node stays on the chain. */
+export const CHAIN_CHECK_MAX_FACTOR = 8
+
+/** Peers' clocks are sampled at a chain check at most this often, ms (SYNC-16). */
+export const CLOCK_SAMPLE_MS = 30_000
+
 /** How soon a chain check runs after a sign of disagreement, ms (SYNC-15). */
 export const CHAIN_CHECK_SOON_MS = 1000
 
@@ -194,6 +204,8 @@ export class SyncService {
   private chainTimer: ReturnType<typeof setTimeout> | undefined
   private chainDueMs = 0
   private chainRunning = false
+  private chainFactor = 1
+  private clockSampledMs = Number.NEGATIVE_INFINITY
   /** Tail of the queue of syncs per article: syncs of one article run one after another. */
   private readonly locks = new Map<string, Promise<unknown>>()
   // SYNC-13: a peer is synced automatically once identify shows it serves the sync protocol, so a
@@ -539,15 +551,21 @@ export class SyncService {
     const every = this.opts.chainCheckMs ?? DEFAULT_CHAIN_CHECK_MS
     if (every <= 0 || this.controller === undefined || this.opts.snapshots?.digestAt === undefined) return
     if (this.chainTimer !== undefined) clearTimeout(this.chainTimer)
-    const ms = delayMs ?? every * (0.75 + Math.random() / 2)
+    const ms = delayMs ?? every * this.chainFactor * (0.75 + Math.random() / 2)
     this.chainDueMs = performance.now() + ms
     this.chainTimer = setTimeout(() => {
       this.chainTimer = undefined
       this.chainRunning = true
-      const run = this.checkChains().finally(() => {
-        this.chainRunning = false
-        this.scheduleChainCheck()
-      })
+      const run = this.checkChains()
+        .then((out) => {
+          // on the chain everywhere: check less often; anything else: back to the base interval
+          const calm = Object.values(out).every((o) => o === ChainCheck.ON_CHAIN)
+          this.chainFactor = calm ? Math.min(CHAIN_CHECK_MAX_FACTOR, this.chainFactor * 2) : 1
+        })
+        .finally(() => {
+          this.chainRunning = false
+          this.scheduleChainCheck()
+        })
       this.track(run)
     }, ms)
     this.chainTimer.unref?.()
@@ -559,6 +577,7 @@ export class SyncService {
    * runs or is due sooner already covers it.
    */
   checkChainsSoon(): void {
+    this.chainFactor = 1
     if (this.chainRunning || this.chainTimer === undefined) return
     if (this.chainDueMs - performance.now() <= CHAIN_CHECK_SOON_MS) return
     this.scheduleChainCheck(CHAIN_CHECK_SOON_MS)
@@ -581,7 +600,11 @@ export class SyncService {
     const peers = shuffle(serving).slice(0, CHAIN_CHECK_PEERS)
     if (peers.length < (this.opts.snapshotQuorum ?? 2)) return out
     const signal = AbortSignal.any([c.signal, AbortSignal.timeout(this.limits.sessionTimeoutMs)])
-    await this.sampleClocks(peers, signal)
+    // SYNC-16: clocks change slowly; a fresh node samples at its first check
+    if (performance.now() - this.clockSampledMs >= (this.opts.clockSampleMs ?? CLOCK_SAMPLE_MS)) {
+      this.clockSampledMs = performance.now()
+      await this.sampleClocks(peers, signal)
+    }
     for (const article of this.opts.book.articles()) {
       const acc = { bytesRead: 0, bytesWritten: 0, failures: [] as { peer: string; code: string }[] }
       try {

@@ -207,9 +207,6 @@ export interface MarketOptions {
   readonly onTxMessage?: TransactionFollowerOptions['onMessage']
 }
 
-/** Times an own bid is signed at most when storing it outlasted its epoch (MARKET-16). */
-export const OWN_BID_ATTEMPTS = 3
-
 /** The match key of a bid (MATCH-3). */
 function matchKeyOf(bid: Bid): string {
   return matchKey(bid.article, bid.price.currency)
@@ -438,9 +435,9 @@ export class Market extends TypedEventEmitter<MarketEvents> {
   }
 
   /**
-   * Signs an own bid with the node identity, stores it, admits it to the book and publishes it
+   * Signs an own bid with the node identity, admits it to the book, and stores and publishes it
    * on its article's topic, retrying until it is sent, matches, expires or is cancelled
-   * (MARKET-7). Throws MARKET_NOT_FOLLOWED, MARKET_WORK_REQUIRED, MARKET_BAD_REQUEST, BID_*
+   * (MARKET-7, MARKET-10, MARKET-16). Throws MARKET_NOT_FOLLOWED, MARKET_WORK_REQUIRED, MARKET_BAD_REQUEST, BID_*
    * for invalid fields, BOOK_* / MATCH_LATE when the book refuses it.
    */
   async placeBid(req: PlaceBidRequest): Promise<Bid> {
@@ -458,57 +455,38 @@ export class Market extends TypedEventEmitter<MarketEvents> {
       if (!HEX64.test(work.workHash) || !HEX64.test(work.buyerSecret))
         throw new BitwrkError(MarketCode.BAD_REQUEST, 'work hash and buyer secret are 64 lowercase hex')
     }
-    // MARKET-16: an own bid is never late. When storing it outlasted its epoch (a loaded
-    // machine), it is signed again for the open epoch, at most OWN_BID_ATTEMPTS times.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { bid, bytes } = await this.signAndAdmit(req.article, req.side, req.price, lifetime, work)
-        this.addOwn(bid, bytes, work)
-        return bid
-      } catch (err) {
-        if (!isBitwrkError(err, 'MATCH_LATE') || attempt >= OWN_BID_ATTEMPTS || !this.running) throw err
-        this.o.metrics.ownBidsResigned.inc()
-        this.log.info({ attempt }, 'own bid missed its epoch while stored: signing it again')
-      }
-    }
-  }
-
-  /** Signs an own bid now, stores it, admits it to the own book; on refusal nothing stays stored. */
-  private async signAndAdmit(
-    article: string,
-    side: BidType,
-    price: Money,
-    lifetimeMs: number,
-    work: BuyerWork | undefined
-  ): Promise<{ bid: Bid; bytes: Uint8Array }> {
+    // MARKET-16: an own bid is never late at its own node: it is dated and admitted in one turn
+    // of the event loop, then stored and published at once (a queue of store writes on a loaded
+    // machine made bids dated before their writes miss their epochs)
     const createdMs = this.o.clock()
     const bid = signBid(this.o.identity, {
-      article,
-      type: side,
-      price,
+      article: req.article,
+      type: req.side,
+      price: req.price,
       nonce: randomBidNonce(this.o.random),
       createdMs,
-      expiresMs: createdMs + lifetimeMs
+      expiresMs: createdMs + lifetime
     })
     const bytes = encodeSigned(bid)
+    this.o.book.addOwnBid(bid, createdMs)
+    this.addOwn(bid, bytes, work)
     const { bids, settings } = this.o.repos
-    if (work !== undefined) await settings.set(workSetting(bid.id), `${work.workHash}:${work.buyerSecret}`)
-    await bids.put({
-      id: bid.id,
-      article: bid.article,
-      side: bid.type === 'BUY' ? 'buy' : 'sell',
-      expiresMs: bid.expiresMs,
-      bytes
-    })
     try {
-      this.o.book.addOwnBid(bid, this.o.clock())
+      if (work !== undefined) await settings.set(workSetting(bid.id), `${work.workHash}:${work.buyerSecret}`)
+      await bids.put({
+        id: bid.id,
+        article: bid.article,
+        side: bid.type === 'BUY' ? 'buy' : 'sell',
+        expiresMs: bid.expiresMs,
+        bytes
+      })
     } catch (err) {
-      // Refused (book bounds, or the store write outlasted the epoch): it must not linger.
-      await bids.remove(bid.id)
-      if (work !== undefined) await settings.set(workSetting(bid.id), undefined)
+      // not stored: withdrawn before anyone matches it, on every node alike
+      this.closeOwn(bid.id, 'cancelled')
+      this.withdraw(bid)
       throw err
     }
-    return { bid, bytes }
+    return bid
   }
 
   /**

@@ -22,8 +22,6 @@ export interface MarketMetrics {
   readonly establishShare: Gauge
   /** Transaction-topic messages validated, by result and code. */
   readonly txMessages: Counter<'result' | 'code'>
-  /** Own bids signed again because storing them outlasted their epoch (MARKET-16). */
-  readonly ownBidsResigned: Counter
   /** Snapshots adopted by a book that had already matched (chain checks, SYNC-15; MARKET-16). */
   readonly rejoins: Counter
   /** Sets the function sampled for `bitwrk_transactions{phase}`. */
@@ -73,11 +71,6 @@ export function createMarketMetrics(registry: Registry): MarketMetrics {
       name: 'bitwrk_tx_messages_total',
       help: 'Transaction-topic messages validated, by result and code',
       labelNames: ['result', 'code'],
-      registers
-    }),
-    ownBidsResigned: new Counter({
-      name: 'bitwrk_market_own_bids_resigned_total',
-      help: 'Own bids signed again because storing them outlasted their epoch',
       registers
     }),
     rejoins: new Counter({

@@ -117,6 +117,8 @@ describe('daemon mandates, workers and activities', function () {
       timeoutMs: 10_000,
       what: 'the trade given back'
     })
+    // the refused offer is refused at once, while the 64 placed ones may still be being stored
+    await waitFor(async () => (await activities(d)).length >= 64, { timeoutMs: 10_000, what: '64 offers' })
     const sells = await activities(d)
     assert.equal(sells.length, 64)
     assert.ok(sells.every((a) => a.side === 'SELL' && a.phase === 'BID' && a.workerId !== worker?.id))

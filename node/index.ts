@@ -32,6 +32,7 @@ export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from 
 export {
   type BitwrkHost,
   createHost,
+  DHT_PEER_TAG_INTERVAL_MS,
   DHT_PROTOCOL,
   HostCode,
   type HostOptions,

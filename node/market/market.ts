@@ -11,7 +11,7 @@ import {
   signBid,
   signCancel
 } from '../../protocol/bid/index.js'
-import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
+import { BitwrkError } from '../../protocol/errors.js'
 import type { Identity } from '../../protocol/identity/index.js'
 import {
   epochClosesAtMs,

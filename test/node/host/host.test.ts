@@ -11,6 +11,7 @@ import {
   BootstrapDialer,
   createHost,
   createMetrics,
+  DHT_PEER_TAG_INTERVAL_MS,
   DHT_PROTOCOL,
   HostCode,
   isLoopback,
@@ -53,6 +54,22 @@ describe('node/host', () => {
     assert.equal(h.libp2p.status, 'stopped')
     // the TCP listener's handle closes on the next turns of the event loop
     await waitFor(() => tcpHandles() === before, { timeoutMs: 2000, what: 'TCP handles to close' })
+  })
+
+  it("re-arms Kad-DHT's closest-peer tagging at a minute (the 50-node CPU profile)", async () => {
+    const h = await createHost({ privateKey: randomPrivateKey(), loopbackOnly: true })
+    try {
+      const tagger = (
+        h.libp2p.services.dht as unknown as {
+          routingTable?: { closestPeerTagger?: { timeout?: { _idleTimeout?: number } } }
+        }
+      ).routingTable?.closestPeerTagger
+      // the internals the host reaches into still exist (a renamed one would silently undo it)
+      assert.ok(tagger?.timeout !== undefined, 'kad-dht 16 internals: routingTable.closestPeerTagger.timeout')
+      assert.equal(tagger.timeout._idleTimeout, DHT_PEER_TAG_INTERVAL_MS)
+    } finally {
+      await h.stop()
+    }
   })
 
   it('refuses a bad key and non-loopback addresses with codes', async () => {

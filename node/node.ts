@@ -257,7 +257,7 @@ export interface BitwrkNode {
  */
 export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkNode> {
   const hostClock = opts.clock ?? Date.now
-  const log0 = (opts.logger ?? silentLogger()).child({ module: 'clock' })
+  const logger = opts.logger ?? silentLogger()
   // MARKET-18: the market runs on the network's time when the host clock is off
   const networkClock =
     opts.networkClock === false
@@ -268,15 +268,16 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
           ...opts.networkClock,
           onChange: (e) => {
             clockCorrection.set(e.correctionMs)
-            log0.warn(
-              { correctionMs: e.correctionMs, previousMs: e.previousMs, peers: e.peers },
-              "the host clock differs from the network's: the market runs on the network's time"
-            )
+            logger
+              .child({ module: 'clock' })
+              .warn(
+                { correctionMs: e.correctionMs, previousMs: e.previousMs, peers: e.peers },
+                "the host clock differs from the network's: the market runs on the network's time"
+              )
           }
         })
   const clock = networkClock?.now ?? hostClock
   const random = opts.random ?? ((n: number) => new Uint8Array(randomBytes(n)))
-  const logger = opts.logger ?? silentLogger()
   const log = logger.child({ module: 'node' })
   const params = checkEpochParams(opts.epochParams)
   if ((opts.dataDir === undefined) === (opts.store === undefined))

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { RAYS_ARTICLE } from '../../node/demo/index.js'
 import { BitwrkError } from '../../protocol/errors.js'
@@ -74,15 +75,8 @@ async function patiently<T>(fn: () => Promise<T>, stop: AbortSignal): Promise<T>
       const retry = err instanceof BitwrkError && err.details['retry'] === true
       if (!retry || stop.aborted || Date.now() + wait > deadline) throw err
     }
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(t)
-        stop.removeEventListener('abort', done)
-        resolve()
-      }
-      const t = setTimeout(done, wait)
-      stop.addEventListener('abort', done, { once: true })
-    })
+    // an abort ends the wait early; the next attempt then sees it and gives up
+    await delay(wait, undefined, { signal: stop }).catch(() => {})
   }
 }
 

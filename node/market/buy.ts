@@ -333,18 +333,11 @@ function waitEstablished(
     if (e.detail.reason !== 'matched') closed.set(e.detail.bidId, e.detail.reason)
     wake?.()
   }
-  const onRetired = (e: CustomEvent<{ tx: Transaction; own: string | null }>): void => {
-    // a match of our bid that never established: the bid is used up
-    if (e.detail.own === 'buyer') closed.set(e.detail.tx.terms.buyBidId, 'not-established')
-    wake?.()
-  }
   market.addEventListener('tx:established', onEst)
   market.addEventListener('bid:closed', onClosed)
-  market.addEventListener('tx:retired', onRetired)
   const cleanup = (): void => {
     market.removeEventListener('tx:established', onEst)
     market.removeEventListener('bid:closed', onClosed)
-    market.removeEventListener('tx:retired', onRetired)
   }
   const wait = (bidId: string): Promise<Transaction> =>
     new Promise<Transaction>((resolve, reject) => {

@@ -593,12 +593,7 @@ export class SyncService {
     const c = this.controller
     const out: Record<string, string> = {}
     if (c === undefined) return out
-    const serving: string[] = []
-    for (const id of connectedPeers(this.opts.libp2p)) {
-      const p = await this.opts.libp2p.peerStore.get(id).catch(() => undefined)
-      if (p?.protocols.includes(SYNC_PROTOCOL) === true) serving.push(id.toString())
-    }
-    const peers = shuffle(serving).slice(0, CHAIN_CHECK_PEERS)
+    const peers = shuffle(await this.servingPeers()).slice(0, CHAIN_CHECK_PEERS)
     if (peers.length < (this.opts.snapshotQuorum ?? 2)) return out
     const signal = AbortSignal.any([c.signal, AbortSignal.timeout(this.limits.sessionTimeoutMs)])
     // SYNC-16: clocks change slowly; a fresh node samples at its first check
@@ -615,6 +610,16 @@ export class SyncService {
       }
     }
     return out
+  }
+
+  /** Connected peers that identify showed serving the sync protocol (SYNC-13), base58 ids. */
+  private async servingPeers(): Promise<string[]> {
+    const serving: string[] = []
+    for (const id of connectedPeers(this.opts.libp2p)) {
+      const p = await this.opts.libp2p.peerStore.get(id).catch(() => undefined)
+      if (p?.protocols.includes(SYNC_PROTOCOL) === true) serving.push(id.toString())
+    }
+    return serving
   }
 
   /** One TIME_REQ session with each of `peers` (SYNC-16), when someone wants the samples. */
@@ -638,12 +643,8 @@ export class SyncService {
 
   /** Automatic sync on start with the peers already connected that serve sync (SYNC-13). */
   private async autoSyncConnected(): Promise<void> {
-    const serving: string[] = []
-    for (const id of connectedPeers(this.opts.libp2p)) {
-      // a peer not yet identified is synced by onIdentify when identify ends
-      const p = await this.opts.libp2p.peerStore.get(id).catch(() => undefined)
-      if (p?.protocols.includes(SYNC_PROTOCOL) === true) serving.push(id.toString())
-    }
+    // a peer not yet identified is synced by onIdentify when identify ends
+    const serving = await this.servingPeers()
     // onIdentify may have taken some of them (or slots) meanwhile
     const fresh = serving
       .filter((p) => !this.autoPeers.has(p))

@@ -68,6 +68,7 @@ export {
   MarketTxCode,
   type MatchEvent,
   NodeTradeCode,
+  OWN_BIDS_PER_EPOCH,
   type OwnBid,
   type PlaceBidRequest,
   type RefusedEvent,

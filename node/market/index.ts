@@ -53,6 +53,7 @@ export {
   type MarketEvents,
   type MarketOptions,
   type MatchEvent,
+  OWN_BIDS_PER_EPOCH,
   type OwnBid,
   type PlaceBidRequest,
   type RefusedEvent

@@ -45,6 +45,18 @@ const STALL_MS = 20_000
  */
 const NETWORK_STALL_MS = 75_000
 const JOB_MS = 120_000
+/**
+ * A job's bound grows with the node count like the others (50 daemons share the 2 cores with
+ * the renders), but stays below undici's 300 s wait for response headers (fetch's default).
+ */
+const MAX_JOB_MS = 290_000
+/**
+ * Demo workers per seller: two, or one above 20 nodes, where 49 sellers already outnumber the
+ * cores many times and each idle worker is one more Node process.
+ */
+function workersPerSeller(nodes: number): number {
+  return nodes > 20 ? 1 : 2
+}
 const TEARDOWN_MS = 10_000
 
 /** `base` scaled by the node count (the default 5-node network keeps the old bounds), stalled after `stallMs`. */
@@ -278,8 +290,9 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     })
     log('network formed')
 
-    // 2. sellers: a SELL mandate and two demo workers each; the buyer: a BUY mandate
+    // 2. sellers: a SELL mandate and one or two demo workers each; the buyer: a BUY mandate
     const sellers = others
+    const perSeller = workersPerSeller(o.nodes)
     for (const s of sellers) {
       await api.post(`${s.api}/api/v1/mandates`, {
         article: RAYS_ARTICLE,
@@ -288,7 +301,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
         trades: 10_000,
         validMinutes: 60
       })
-      for (let w = 0; w < 2; w++) procs.startWorker(`worker-${s.name}-${w}`, s.api, RAYS_ARTICLE)
+      for (let w = 0; w < perSeller; w++) procs.startWorker(`worker-${s.name}-${w}`, s.api, RAYS_ARTICLE)
     }
     await api.post(`${boot.api}/api/v1/mandates`, {
       article: RAYS_ARTICLE,
@@ -299,19 +312,25 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     })
     await until('workers registered', network, signal, pollMs, async () => {
       const lists = await Promise.all(sellers.map((s) => api.get(`${s.api}/api/v1/workers`)))
-      const registered = lists.reduce((sum: number, l) => sum + Math.min(2, (l as unknown[]).length), 0)
-      return { done: registered === sellers.length * 2, progress: registered }
+      const registered = lists.reduce(
+        (sum: number, l) => sum + Math.min(perSeller, (l as unknown[]).length),
+        0
+      )
+      return { done: registered === sellers.length * perSeller, progress: registered }
     })
     // every seller's offers reach the buyer's book before buying (gossip + settle)
     await until('sell offers in the buyer book', network, signal, pollMs, async () => {
       const b = (await api.get(`${boot.api}/api/v1/book/${RAYS_ARTICLE}`)) as { sells: unknown[] }
       return { done: b.sells.length >= sellers.length, progress: b.sells.length }
     })
-    log(`${sellers.length} sellers with ${sellers.length * 2} workers offering; buying ${o.jobs} tiles`)
+    log(
+      `${sellers.length} sellers with ${sellers.length * perSeller} workers offering; buying ${o.jobs} tiles`
+    )
 
     // 3. the buyer buys every tile at once
     const tiles = tilesFor(IMAGE.width, IMAGE.height, o.jobs)
     const works = tiles.map((tile) => encodeWork({ ...IMAGE, tile, scene: DEFAULT_SCENE_JSON }))
+    const jobMs = Math.min(MAX_JOB_MS, JOB_MS * Math.max(1, o.nodes / 10))
     const latencies: number[] = []
     const placed: (PlacedTile | undefined)[] = new Array(tiles.length)
     const t0 = Date.now()
@@ -324,7 +343,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
             method: 'POST',
             body: Buffer.from(work),
             headers: { 'content-type': 'application/octet-stream' },
-            signal: AbortSignal.any([signal, AbortSignal.timeout(JOB_MS)])
+            signal: AbortSignal.any([signal, AbortSignal.timeout(jobMs)])
           })
           const body = new Uint8Array(await r.arrayBuffer())
           if (!r.ok) throw new Error(`${r.status} ${Buffer.from(body).toString('utf8').slice(0, 200)}`)

@@ -5,6 +5,7 @@ import {
   createBitwrkNode,
   MarketCode,
   NodeCode,
+  OWN_BIDS_PER_EPOCH,
   openStore
 } from '../../../node/index.js'
 import { createMemoryController, waitFor } from '../../../node/testing.js'
@@ -48,6 +49,30 @@ describe('node/market (own bids and resume)', function () {
     )
     await rejectsWithCode(n.cancelBid('0'.repeat(64)), MarketCode.UNKNOWN_BID)
     assert.deepEqual((await n.repos.bids.list()).items, [])
+  })
+
+  it('dates at most OWN_BIDS_PER_EPOCH own bids of an article into one epoch (MARKET-19)', async () => {
+    const n = await memoryNode()
+    nodes.push(n)
+    const price = money('BTC', 100n)
+    // placed at once, right after an epoch began: the first 8 share an epoch, the rest follow
+    const start = epochOf(Date.now(), PARAMS)
+    await waitFor(() => epochOf(Date.now(), PARAMS) > start, { timeoutMs: 5000, what: 'a fresh epoch' })
+    const total = OWN_BIDS_PER_EPOCH + 4
+    const bids = await Promise.all(
+      Array.from({ length: total }, () => n.placeBid({ article: ARTICLE, side: 'SELL', price }))
+    )
+    const epochs = bids.map((b) => epochOf(b.createdMs, PARAMS))
+    const per = new Map<number, number>()
+    for (const e of epochs) per.set(e, (per.get(e) ?? 0) + 1)
+    for (const c of per.values()) assert.ok(c <= OWN_BIDS_PER_EPOCH, `${c} own bids in one epoch`)
+    // in the order they were asked for
+    assert.deepEqual(
+      epochs,
+      [...epochs].sort((a, b) => a - b)
+    )
+    assert.ok(per.size >= 2)
+    assert.equal((await n.repos.bids.list()).items.length, total)
   })
 
   it('stores an own bid and cancels it at the cancel epoch', async () => {

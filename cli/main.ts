@@ -38,7 +38,11 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   mandate: async () => (await import('./mandate/index.js')).mandateCommand,
   peers: async () => (await import('./peers/index.js')).peersCommand,
   sign: async () => (await import('./sign/index.js')).signCommand,
-  start: async () => (await import('./start/index.js')).startCommand,
+  start: async () => {
+    // before the daemon's modules load: start-up is where the heap grows (issue 14)
+    ;(await import('./start/heap.js')).leanHeap()
+    return (await import('./start/index.js')).startCommand
+  },
   status: async () => (await import('./status/index.js')).statusCommand,
   verify: async () => (await import('./verify/index.js')).verifyCommand,
   worker: async () => (await import('./worker/index.js')).workerCommand

@@ -1,4 +1,3 @@
-import v8 from 'node:v8'
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../../node/api/server.js'
 import { DAEMON_FILE_NAME, startDaemon } from '../../node/daemon/index.js'
 import { createLogger } from '../../node/logger.js'
@@ -8,6 +7,7 @@ import { DEFAULT_THRESHOLDS } from '../../protocol/reputation/index.js'
 import { parseArgs, stringFlag } from '../args.js'
 import { resolveDataDir } from '../data-dir.js'
 import { CliCode, type CommandIo, EXIT, reportError } from '../io.js'
+import { leanHeap } from './heap.js'
 
 /** Usage of `bitwrk-node start`. */
 export const START_USAGE = `usage: bitwrk-node start [--data-dir DIR] [--listen MA[,MA…]] [--bootstrap MA[,MA…]]
@@ -65,27 +65,12 @@ function workerAllowFlag(text: string | undefined): WorkerAllowRule[] | undefine
 }
 
 /**
- * V8's young generation of a long-running daemon (issue 14, an idle node ≤ 80 MiB RSS): at most
- * {@link DAEMON_SEMI_SPACE_MIB} MiB per semi-space instead of V8's default of up to 16, which an
- * idle node never needs but keeps once grown (measured: −18 to −35 MiB RSS per daemon). Set at
- * run time, before the node allocates; a `--max-semi-space-size` given to Node wins.
- */
-function leanHeap(): void {
-  const given = [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].join(' ')
-  if (!given.includes('--max-semi-space-size'))
-    v8.setFlagsFromString(`--max-semi-space-size=${DAEMON_SEMI_SPACE_MIB}`)
-}
-
-/** Largest V8 semi-space of a daemon, MiB (see {@link leanHeap}). */
-export const DAEMON_SEMI_SPACE_MIB = 2
-
-/**
  * `bitwrk-node start`: starts the daemon and waits for SIGINT/SIGTERM; the first signal stops
  * it cleanly (exit 0), a second one exits at once.
  */
 export async function startCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   let unlisten = (): void => {}
-  leanHeap()
+  const started = leanHeap()
   try {
     if (argv.includes('--help')) {
       io.stdout.write(START_USAGE)
@@ -161,7 +146,7 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
       ...(minTrust !== undefined
         ? { trust: { establishMin: minTrust, lowTrust: Math.max(minTrust, DEFAULT_THRESHOLDS.lowTrust) } }
         : {})
-    })
+    }).finally(started)
     const { info } = daemon
     io.stdout.write(`peer id: ${info.peerId}\naddress: ${info.address}\n`)
     for (const a of info.listen) io.stdout.write(`listen: ${a}\n`)
@@ -177,5 +162,7 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
   } catch (err) {
     unlisten()
     return reportError(err, 'start', io)
+  } finally {
+    started()
   }
 }

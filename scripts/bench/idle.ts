@@ -39,6 +39,19 @@ function statusMib(pid: number, field: 'VmRSS' | 'RssAnon'): number {
   return Number(m[1]) / 1024
 }
 
+/**
+ * The process's proportional set size in MiB (`Pss` of /proc/<pid>/smaps_rollup: each shared
+ * page counted as a share among the processes mapping it), or undefined without smaps_rollup.
+ */
+function pssMib(pid: number): number | undefined {
+  try {
+    const m = /^Pss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))
+    return m === null ? undefined : Number(m[1]) / 1024
+  } catch {
+    return undefined
+  }
+}
+
 /** Waits (polling every 200 ms, deadline `ms`) until every node has `min` peers. */
 async function untilPeers(nodes: readonly NodeProc[], min: number, ms: number): Promise<void> {
   const deadline = Date.now() + ms
@@ -65,9 +78,42 @@ const round = (x: number, digits: number): number => Math.round(x * 10 ** digits
  * joiner's CPU time (utime + stime of /proc/<pid>/stat) and resident memory (VmRSS) are taken
  * over `WINDOW_MS`. Reported: `cpu_share` (CPU seconds per second: a fraction of one core;
  * target ≤ 0.01), `rss_mib` (VmRSS at the end; target ≤ 80), `rss_anon_mib` (its part not
- * shared with other Node processes), and the highest CPU share and RSS of every node.
+ * shared with other Node processes), `pss_mib` (shared pages counted as a share), and the
+ * highest CPU share and RSS of every node.
  * `IDLE_CPU_PROF=DIR` runs the measured daemon under `node --cpu-prof` (its profile lands in
  * DIR when the bench stops it).
+ *
+ * Where an idle daemon's RSS goes (issue 14, Node 20.20 on x64 Linux, /proc/<pid>/smaps,
+ * `v8.getHeapSpaceStatistics()`; medians of 3 runs, MiB):
+ * - 115.7 before issue 14's V8 settings, of which 32 were V8's new space grown to 2 × 16 MiB and
+ *   kept (V8 shrinks it at a collection while little is allocated, but an idle daemon collects
+ *   seldom: minutes later it was down to 89), and ~7 start-up slack in the old space. The
+ *   `--max-semi-space-size` the daemon set at run time did nothing (V8 reads it only when the
+ *   heap is made). Now the memory watch runs a young-generation collection every 10 s
+ *   (node/host/memory-watch.ts, `youngCollectMs`: new space 1 MiB), and start-up runs under
+ *   `--optimize-for-size` (cli/start/heap.ts: less old-space slack, and the new space grows
+ *   to 8 MiB at start-up instead of 32; alone ~94). Both: 87.5 to 88.4 (PSS ~42).
+ * - 47.7 file-backed, shared with every Node process: the `node` binary 44 (text 22.8,
+ *   rodata 13.7 — e.g. ICU data: the peer store's `localeCompare` alone touches 2.3), libc,
+ *   libstdc++ and friends 3.5. A bare `node -e 'setTimeout(()=>{},1e6)'` has 34 of them; the
+ *   rest is code the daemon runs (V8's compilers, crypto, the built-ins prom-client and pino
+ *   load: http, https/tls, zlib, cluster, worker_threads, child_process).
+ * - ~26 V8 heap: old space 20.7 with ~19.5 live (strings 7, of which ~5 are the sources of the
+ *   ~700 ES modules and ~170 CommonJS modules loaded, which V8 keeps for lazy compilation; maps
+ *   1.6, bytecode and metadata ~3.5; kad-dht's generated prefix list alone ~1.7), code space
+ *   1.7, large objects 1.6, new space 1.
+ * - ~12 malloc: the main heap 6.8 and ~5.5 in the arenas of Node's threads (V8's platform
+ *   workers, libuv's pool, LevelDB's compaction thread); `MALLOC_ARENA_MAX=2` in the
+ *   environment gives 84 (−3), but it has to be there before the process starts.
+ * - ~5 other: JIT code pages, thread stacks, V8's read-only and pooled pages.
+ * Tried: `--semi-space-growth-factor=1` for good (new space capped at 1 MiB) gives the same idle
+ * RSS but 14 times as many scavenges at work, 2 to 3 times their time (gossip and trade benches).
+ * Without effect on the idle RSS: LevelDB cacheSize / writeBufferSize of 1 MiB (an idle
+ * node's data is small; 86.9 and 86.7), `UV_THREADPOOL_SIZE=1` (86.4), `node --single-threaded`
+ * (85.0); `--single-threaded-gc` set at run time crashes V8; a forced full collection at idle
+ * frees < 2 MiB (the heap is live). `--optimize-for-size` left on for good costs 5 to 20 % more
+ * CPU at work (gossip and trade benches), so it is on for start-up only. 80 MiB of VmRSS is out
+ * of reach from inside the process: 47.7 are the binary's pages and ~26 the modules' heap.
  */
 export const bench: Bench = {
   name: 'idle',
@@ -108,6 +154,7 @@ export const bench: Bench = {
       const rss = pids.map((p) => statusMib(p, 'VmRSS'))
       const anon = pids.map((p) => statusMib(p, 'RssAnon'))
       const measured = nodes.findIndex((n) => n.name === MEASURED)
+      const pss = pssMib(pids[measured] as number)
       const status = (await (
         await fetch(`${nodes[measured]?.api}/api/v1/status`, { signal: AbortSignal.timeout(5000) })
       ).json()) as { peers: number }
@@ -116,6 +163,7 @@ export const bench: Bench = {
         cpu_share: round(shares[measured] as number, 4),
         rss_mib: round(rss[measured] as number, 1),
         rss_anon_mib: round(anon[measured] as number, 1),
+        ...(pss !== undefined ? { pss_mib: round(pss, 1) } : {}),
         cpu_share_max: round(Math.max(...shares), 4),
         rss_mib_max: round(Math.max(...rss), 1),
         peers: status.peers,

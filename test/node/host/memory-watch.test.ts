@@ -53,4 +53,17 @@ describe('node/memory-watch', () => {
     leave()
     assert.equal(memoryWatchStats().running, before.running)
   })
+
+  it('runs a young-generation collection every youngCollectMs', async () => {
+    const before = memoryWatchStats()
+    // a huge growth bound: only the young-generation collections run
+    const leave = watchMemory({ growthBytes: 2 ** 40, minIntervalMs: 0, sampleMs: 5, youngCollectMs: 20 })
+    await waitFor(() => memoryWatchStats().youngCollections >= before.youngCollections + 2, {
+      timeoutMs: 20_000,
+      what: 'two young-generation collections by the watch'
+    })
+    assert.equal(memoryWatchStats().collections, before.collections, 'no full collection')
+    leave()
+    assert.equal(memoryWatchStats().running, before.running)
+  })
 })

@@ -7,7 +7,7 @@ import { runTestnet, type TestnetSummary } from './testnet/run.js'
  * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR] [--screenshot PNG] [--cpu-prof NODE]`:
  * the multi-node local testnet (issue 5); `--screenshot` saves the buyer's dashboard at the end;
  * `--cpu-prof node7` runs that daemon under `node --cpu-prof`, its profile written to
- * `<out>/profiles/` when it stops. Exit 0 only when every job finished and the image matches
+ * `<out>/profiles/` when it stops. Exit 0 only when every job finished, the image matches and no node is off the chain
  * the reference. The summary (`--json`: its last line) is {@link TestnetSummary}:
  * `nodes_off_chain` counts the nodes whose match digest, at the latest epoch every node has
  * closed, is not the majority's (null when they share none).
@@ -68,7 +68,7 @@ async function main(): Promise<number> {
     process.stderr.write(`testnet: failed: ${err instanceof Error ? err.message : String(err)}\n`)
     if (values.json)
       process.stdout.write(
-        `${JSON.stringify({ nodes, jobs, finished: 0, failed: jobs, image_matches_reference: false, match_digests_agree: false, nodes_off_chain: null, trade_latency_ms: { p50: null, p95: null }, trades_per_s: 0 })}\n`
+        `${JSON.stringify({ nodes, jobs, finished: 0, failed: jobs, image_matches_reference: false, match_digests_agree: false, epochs_compared: 0, epochs_all_agree_share: null, nodes_off_chain: null, trade_latency_ms: { p50: null, p95: null }, trades_per_s: 0 })}\n`
       )
     return 1
   }
@@ -77,10 +77,12 @@ async function main(): Promise<number> {
     process.stdout.write(
       `testnet: ${summary.finished}/${summary.jobs} jobs finished on ${summary.nodes} nodes, image matches reference: ` +
         `${summary.image_matches_reference}, match digests agree: ${summary.match_digests_agree}, ` +
-        `nodes off chain: ${summary.nodes_off_chain}, ` +
+        `epochs agreeing everywhere: ${summary.epochs_all_agree_share}, nodes off chain: ${summary.nodes_off_chain}, ` +
         `trade latency p50 ${summary.trade_latency_ms.p50} ms p95 ${summary.trade_latency_ms.p95} ms, ${summary.trades_per_s} trades/s\n`
     )
-  return summary.finished === summary.jobs && summary.image_matches_reference ? 0 : 1
+  return summary.finished === summary.jobs && summary.image_matches_reference && summary.nodes_off_chain === 0
+    ? 0
+    : 1
 }
 
 process.exitCode = await main()

@@ -50,6 +50,9 @@ const JOB_MS = 120_000
  * the renders), but stays below undici's 300 s wait for response headers (fetch's default).
  */
 const MAX_JOB_MS = 290_000
+/** How long the digests are read again while a node is off the chain (a re-join takes ≤ 10 s). */
+const RECONVERGE_MS = 20_000
+const RECONVERGE_POLL_MS = 2000
 /**
  * Demo workers per seller: two, or one above 20 nodes, where 49 sellers already outnumber the
  * cores many times and each idle worker is one more Node process.
@@ -97,9 +100,15 @@ export interface TestnetSummary {
   image_matches_reference: boolean
   /** Every epoch all nodes remember has the same match digest on every node (MATCH-13). */
   match_digests_agree: boolean
+  /** Epochs every node remembers, and the share of them whose digest is equal on every node. */
+  epochs_compared: number
+  epochs_all_agree_share: number | null
   /**
    * Nodes whose match digest at the latest epoch every node has closed differs from the
    * majority's digest there (0 when all agree); null when the nodes share no closed epoch.
+   * Read once the jobs are done, again while it is not 0 for up to {@link RECONVERGE_MS}: a
+   * node off the chain is back on it within 10 s (SYNC-15, issue 14), so one caught in the
+   * middle of a re-join is not counted.
    */
   nodes_off_chain: number | null
   trade_latency_ms: { p50: number | null; p95: number | null }
@@ -204,6 +213,8 @@ interface DigestCheck {
   agree: boolean
   /** Epochs every node remembers. */
   compared: number
+  /** Of those, the epochs whose digest is equal on every node. */
+  agreeing: number
   /** The latest of them, undefined when there is none. */
   latest: number | undefined
   /** Nodes whose digest at `latest` is not the majority's; null without a shared epoch. */
@@ -223,20 +234,21 @@ async function compareDigests(nodes: NodeProc[], api: Api): Promise<DigestCheck>
   )
   const maps = lists.map((l) => new Map(l.epochs.map((e) => [e.epoch, e.digest])))
   let compared = 0
-  let agree = true
+  let agreeing = 0
   let latest: number | undefined
   for (const [epoch, digest] of maps[0] ?? new Map<number, string>()) {
     if (!maps.every((m) => m.has(epoch))) continue
     compared++
     if (latest === undefined || epoch > latest) latest = epoch
-    if (!maps.every((m) => m.get(epoch) === digest)) agree = false
+    if (maps.every((m) => m.get(epoch) === digest)) agreeing++
   }
-  if (latest === undefined) return { agree: false, compared, latest, offChain: null }
+  const agree = compared > 0 && agreeing === compared
+  if (latest === undefined) return { agree, compared, agreeing, latest, offChain: null }
   const at = latest
   const votes = new Map<string, number>()
   for (const m of maps) votes.set(m.get(at) as string, (votes.get(m.get(at) as string) ?? 0) + 1)
   const majority = Math.max(...votes.values())
-  return { agree: agree && compared > 0, compared, latest, offChain: maps.length - majority }
+  return { agree, compared, agreeing, latest, offChain: maps.length - majority }
 }
 
 /** Runs the testnet; always tears down what it started. */
@@ -251,6 +263,8 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     failed: o.jobs,
     image_matches_reference: false,
     match_digests_agree: false,
+    epochs_compared: 0,
+    epochs_all_agree_share: null,
     nodes_off_chain: null,
     trade_latency_ms: { p50: null, p95: null },
     trades_per_s: 0
@@ -380,10 +394,19 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     }
 
     // 5. every node computed the same match digests
-    const d = await compareDigests(nodes, api)
+    let d = await compareDigests(nodes, api)
+    const reconvergeBy = Date.now() + RECONVERGE_MS
+    while (d.offChain !== 0 && Date.now() < reconvergeBy) {
+      await new Promise((r) => setTimeout(r, RECONVERGE_POLL_MS))
+      signal.throwIfAborted()
+      d = await compareDigests(nodes, api)
+    }
     summary.match_digests_agree = d.agree
+    summary.epochs_compared = d.compared
+    summary.epochs_all_agree_share =
+      d.compared > 0 ? Math.round((d.agreeing / d.compared) * 1000) / 1000 : null
     summary.nodes_off_chain = d.offChain
-    log(`match digests agree over ${d.compared} shared epochs: ${d.agree}`)
+    log(`match digests agree over ${d.compared} shared epochs: ${d.agree} (${d.agreeing} agree everywhere)`)
     if (d.latest !== undefined)
       log(`nodes off the majority's digest at epoch ${d.latest}, the latest all closed: ${d.offChain}`)
 

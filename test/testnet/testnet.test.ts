@@ -42,6 +42,8 @@ describe('scripts/testnet', function () {
       'failed',
       'image_matches_reference',
       'match_digests_agree',
+      'epochs_compared',
+      'epochs_all_agree_share',
       'nodes_off_chain',
       'trade_latency_ms',
       'trades_per_s'
@@ -50,6 +52,7 @@ describe('scripts/testnet', function () {
     assert.equal(s['failed'], 0)
     assert.equal(s['image_matches_reference'], true)
     assert.equal(s['match_digests_agree'], true)
+    assert.equal(s['epochs_all_agree_share'], 1)
     assert.equal(s['nodes_off_chain'], 0)
     assert.equal(code, 0)
     assert.ok(existsSync(join(dir, 'image.png')))

@@ -6,6 +6,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { Counter, Registry } from 'prom-client'
+import { tallyCounter } from '../../../node/host/transfer-metrics.js'
 import {
   type BitwrkHost,
   BootstrapDialer,
@@ -116,6 +118,33 @@ describe('node/host', () => {
     assert.equal(await count(a, `${proto} received`), 125)
     // the connection's bytes (Noise frames) grow with it
     assert.ok((await count(a, 'global sent')) >= globalSent + 125)
+  })
+
+  it("adds a libp2p counter's increments up between scrapes, with the same totals (issue 14)", async () => {
+    const registry = new Registry()
+    // the shape of @libp2p/prometheus-metrics 5's PrometheusCounter
+    const lib = {
+      counter: new Counter({ name: 'frames_total', help: 'frames', registers: [registry] }),
+      increment(value = 1) {
+        this.counter.inc(value)
+      },
+      reset() {
+        this.counter.reset()
+      }
+    }
+    tallyCounter(lib)
+    tallyCounter(lib)
+    const total = async (): Promise<string | undefined> =>
+      (await registry.metrics()).split('\n').find((l) => l.startsWith('frames_total '))
+    lib.increment()
+    lib.increment(2)
+    assert.equal(await total(), 'frames_total 3')
+    assert.equal(await total(), 'frames_total 3')
+    lib.increment()
+    assert.equal(await total(), 'frames_total 4')
+    lib.increment()
+    lib.reset()
+    assert.equal(await total(), 'frames_total 0')
   })
 
   it('refuses a bad key and non-loopback addresses with codes', async () => {

@@ -8,7 +8,7 @@ import type {
   MetricsRegister,
   TopicStrToLabel
 } from '@libp2p/gossipsub/metrics'
-import { Gauge as PromGauge, Histogram as PromHistogram, type Registry } from 'prom-client'
+import { Gauge as PromGauge, type Registry } from 'prom-client'
 import { parseTopic } from './topics.js'
 
 type Labels = Record<string, string | number>
@@ -19,30 +19,220 @@ const TOPIC_LABELS = new Set(['topic', 'topicStr'])
 
 const KIND_LABELS = new Set(['bids', 'tx', 'evidence', 'other'])
 
+// topic string → kind, for the few topics a node sees (GossipSub asks once per message and
+// metric); emptied when full, so peer-supplied topics cannot grow it
+const kindCache = new Map<string, string>()
+const KIND_CACHE_MAX = 256
+
 /** Bounded label for a topic string: its kind (`bids`, `tx`, `evidence`) or `other`; kinds map to themselves. */
 export function topicKindLabel(topic: string): string {
   if (KIND_LABELS.has(topic)) return topic
-  return parseTopic(topic)?.kind ?? 'other'
+  const known = kindCache.get(topic)
+  if (known !== undefined) return known
+  const kind = parseTopic(topic)?.kind ?? 'other'
+  if (kindCache.size >= KIND_CACHE_MAX) kindCache.clear()
+  kindCache.set(topic, kind)
+  return kind
 }
 
-function bounded(labels: Labels): Labels {
-  // hot path (several calls per GossipSub RPC): topic labels usually arrive as kinds already
-  // (TopicKindLabels), and then the caller's object is used as it is, without a copy
-  let clean = true
-  for (const k in labels)
-    if (TOPIC_LABELS.has(k) && !KIND_LABELS.has(String(labels[k]))) {
-      clean = false
-      break
+/**
+ * The children of one metric, one per combination of label values, found by walking nested maps
+ * keyed by the values in label-name order: no key string, sorting or validation per call, which
+ * prom-client does on every `inc`/`observe` (issue 14: GossipSub updates several metrics per
+ * copy of a message). Topic labels are looked up by their kind (`topicKindLabel`).
+ */
+class Children<C> {
+  private readonly root = new Map<unknown, unknown>()
+  // per label name: a topic label, whose peer-supplied values are reduced to kinds before the
+  // lookup so that they cannot grow the maps
+  private readonly topic: boolean[]
+  /** Every child made so far. */
+  readonly all: C[] = []
+
+  constructor(
+    private readonly names: readonly string[],
+    private readonly make: (labels: Record<string, string>) => C
+  ) {
+    this.topic = names.map((n) => TOPIC_LABELS.has(n))
+  }
+
+  private value(labels: Labels | undefined, i: number): unknown {
+    const v = labels?.[this.names[i] as string]
+    if (v === undefined) return v
+    // one key per exported value: 1 and '1' are the same label
+    if (this.topic[i] === true) return topicKindLabel(String(v))
+    return typeof v === 'string' ? v : String(v)
+  }
+
+  /** The child for `labels` (made on first use). */
+  get(labels: Labels | undefined): C {
+    const names = this.names
+    let node: Map<unknown, unknown> = this.root
+    const last = names.length - 1
+    if (last < 0) {
+      const only = node.get(undefined) as C | undefined
+      return only ?? this.add(node, undefined, {})
     }
-  if (clean) return labels
-  const out: Labels = {}
-  for (const [k, v] of Object.entries(labels)) out[k] = TOPIC_LABELS.has(k) ? topicKindLabel(String(v)) : v
-  return out
+    for (let i = 0; i < last; i++) {
+      const v = this.value(labels, i)
+      let next = node.get(v) as Map<unknown, unknown> | undefined
+      if (next === undefined) {
+        next = new Map()
+        node.set(v, next)
+      }
+      node = next
+    }
+    const v = this.value(labels, last)
+    const child = node.get(v) as C | undefined
+    return child ?? this.add(node, v, labels ?? {})
+  }
+
+  private add(node: Map<unknown, unknown>, key: unknown, labels: Labels): C {
+    const clean: Record<string, string> = {}
+    for (const name of this.names) {
+      const v = labels[name]
+      if (v === undefined) continue
+      clean[name] = TOPIC_LABELS.has(name) ? topicKindLabel(String(v)) : String(v)
+    }
+    const child = this.make(clean)
+    node.set(key, child)
+    this.all.push(child)
+    return child
+  }
 }
 
 /** Splits GossipSub's overloaded `(labels, value)` / `(value)` call forms. */
-function args<V>(a: Labels | V | undefined, b: V | undefined): [Labels, V | undefined] {
-  return typeof a === 'object' && a !== null && !Array.isArray(a) ? [bounded(a as Labels), b] : [{}, a as V]
+function isLabels(a: unknown): a is Labels {
+  return typeof a === 'object' && a !== null && !Array.isArray(a)
+}
+
+/** prom-client's default histogram buckets, seconds. */
+const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+interface HistogramChild {
+  readonly labels: Record<string, string>
+  /** Observations per bucket (not cumulative); the last slot is above every bound. */
+  readonly counts: number[]
+  sum: number
+  count: number
+}
+
+interface SampleValue {
+  labels: Record<string, string | number>
+  sharedLabels?: Record<string, string>
+  value: number
+  metricName: string
+  exemplar?: null | undefined
+}
+
+/**
+ * A histogram in a prom-client registry, exported exactly as prom-client's `Histogram` is
+ * (`_bucket{le}` cumulative, `_sum`, `_count`), but observed in a few array operations: one
+ * GossipSub histogram is observed for every duplicate copy received (issue 14).
+ */
+class BucketHistogram {
+  /** prom-client's metric type. */
+  readonly type = 'histogram'
+  /** How a cluster registry would merge it (prom-client's default). */
+  readonly aggregator = 'sum'
+  private readonly bounds: number[]
+  private children: Children<HistogramChild>
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly string[],
+    buckets: readonly number[] | undefined,
+    registry: Registry
+  ) {
+    this.bounds = [...(buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b)
+    this.children = this.newChildren()
+    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0])
+  }
+
+  private newChildren(): Children<HistogramChild> {
+    const n = this.bounds.length + 1
+    return new Children(this.labelNames, (labels) => ({
+      labels,
+      counts: new Array(n).fill(0),
+      sum: 0,
+      count: 0
+    }))
+  }
+
+  /** Adds one observation (prom-client refuses non-finite values the same way). */
+  observe(labels: Labels | undefined, value: number): void {
+    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`)
+    const c = this.children.get(labels)
+    const bounds = this.bounds
+    let i = 0
+    while (i < bounds.length && value > (bounds[i] as number)) i++
+    c.counts[i] = (c.counts[i] as number) + 1
+    c.sum += value
+    c.count += 1
+  }
+
+  /** Drops every observation. */
+  reset(): void {
+    this.children = this.newChildren()
+  }
+
+  /** The registry's text export: child labels apart, as prom-client's `getForPromString`. */
+  getForPromString(): {
+    name: string
+    help: string
+    type: string
+    values: SampleValue[]
+    aggregator: string
+  } {
+    const values: SampleValue[] = []
+    const bucket = `${this.name}_bucket`
+    for (const c of this.children.all) {
+      let acc = 0
+      for (let i = 0; i < this.bounds.length; i++) {
+        acc += c.counts[i] as number
+        values.push({
+          labels: { le: this.bounds[i] as number },
+          sharedLabels: c.labels,
+          value: acc,
+          metricName: bucket,
+          exemplar: null
+        })
+      }
+      values.push({
+        labels: { le: '+Inf' },
+        sharedLabels: c.labels,
+        value: c.count,
+        metricName: bucket,
+        exemplar: null
+      })
+      values.push({
+        labels: {},
+        sharedLabels: c.labels,
+        value: c.sum,
+        metricName: `${this.name}_sum`,
+        exemplar: undefined
+      })
+      values.push({
+        labels: {},
+        sharedLabels: c.labels,
+        value: c.count,
+        metricName: `${this.name}_count`,
+        exemplar: undefined
+      })
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator }
+  }
+
+  /** The registry's JSON export: child labels merged in, as prom-client's `get`. */
+  get(): { name: string; help: string; type: string; values: SampleValue[]; aggregator: string } {
+    const data = this.getForPromString()
+    data.values = data.values.map(({ sharedLabels, labels, ...rest }) => ({
+      ...rest,
+      labels: { ...labels, ...sharedLabels }
+    }))
+    return data
+  }
 }
 
 /**
@@ -65,25 +255,29 @@ export class TopicKindLabels extends Map<string, string> implements TopicStrToLa
 export function gossipsubMetricsRegister(registry: Registry): MetricsRegister {
   return {
     gauge<L extends Labels>(config: GaugeConfig<L>): Gauge<L> {
+      // values are kept here and written to prom-client at scrape time (after GossipSub's
+      // collect hooks): an `inc` per message costs a map walk and an addition
       const collectors: ((g: Gauge<L>) => void)[] = []
+      const children = new Children((config.labelNames ?? []) as string[], (labels) => ({ labels, value: 0 }))
       const self: { api?: Gauge<L> } = {}
-      const g = new PromGauge({
+      new PromGauge({
         name: config.name,
         help: config.help,
         labelNames: (config.labelNames ?? []) as string[],
         registers: [registry],
         collect() {
           for (const fn of collectors) if (self.api !== undefined) fn(self.api)
+          for (const c of children.all) this.set(c.labels, c.value)
         }
       })
       const api = {
         inc: (a?: Labels | number, b?: number) => {
-          const [labels, v] = args<number>(a, b)
-          g.inc(labels, v ?? 1)
+          if (isLabels(a)) children.get(a).value += b ?? 1
+          else children.get(undefined).value += a ?? 1
         },
         set: (a: Labels | number, b?: number) => {
-          const [labels, v] = args<number>(a, b)
-          g.set(labels, v ?? 0)
+          if (isLabels(a)) children.get(a).value = b ?? 0
+          else children.get(undefined).value = a
         },
         addCollect: (fn: (g: Gauge<L>) => void) => {
           collectors.push(fn)
@@ -93,18 +287,21 @@ export function gossipsubMetricsRegister(registry: Registry): MetricsRegister {
       return self.api
     },
     histogram<L extends Labels>(config: HistogramConfig<L>): Histogram<L> {
-      const h = new PromHistogram({
-        name: config.name,
-        help: config.help,
-        labelNames: (config.labelNames ?? []) as string[],
-        ...(config.buckets !== undefined ? { buckets: config.buckets } : {}),
-        registers: [registry]
-      })
+      const h = new BucketHistogram(
+        config.name,
+        config.help,
+        (config.labelNames ?? []) as string[],
+        config.buckets,
+        registry
+      )
       const api = {
-        startTimer: () => h.startTimer(),
+        startTimer: () => {
+          const start = performance.now()
+          return () => h.observe(undefined, (performance.now() - start) / 1000)
+        },
         observe: (a: Labels | number, b?: number) => {
-          const [labels, v] = args<number>(a, b)
-          h.observe(labels, v ?? 0)
+          if (isLabels(a)) h.observe(a, b ?? 0)
+          else h.observe(undefined, a)
         },
         reset: () => h.reset()
       }
@@ -122,9 +319,11 @@ export function gossipsubMetricsRegister(registry: Registry): MetricsRegister {
       const avg = make('avg')
       const min = make('min')
       const max = make('max')
+      const bounded = new Children(labelNames, (labels) => labels)
       const api = {
         set: (a: Labels | number[], b?: number[]) => {
-          const [labels, values] = args<number[]>(a, b)
+          const labels = isLabels(a) ? bounded.get(a) : {}
+          const values = isLabels(a) ? b : a
           if (values === undefined || values.length === 0) return
           let sum = 0
           let lo = Number.POSITIVE_INFINITY

@@ -5,7 +5,6 @@ import type { ConnectionGater, Libp2p } from '@libp2p/interface'
 import { type KadDHT, kadDHT, passthroughMapper, removePublicAddressesMapper } from '@libp2p/kad-dht'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Ping, ping } from '@libp2p/ping'
-import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
@@ -24,6 +23,7 @@ import {
   TokenBucket
 } from './mux-guard.js'
 import { coalescedNoise } from './noise.js'
+import { prometheusMetricsTalliedPerStream } from './transfer-metrics.js'
 
 /** The libp2p services of a bitwrk host. */
 export type HostServices = {
@@ -308,7 +308,13 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     // so `/metrics` is one scrape; no default process metrics (several nodes share a process)
     ...(opts.libp2pMetrics === false
       ? {}
-      : { metrics: prometheusMetrics({ registry: metrics.registry, collectDefaultMetrics: false }) }),
+      : {
+          // byte counts kept per stream, not per message (`transfer-metrics.ts`, issue 14)
+          metrics: prometheusMetricsTalliedPerStream({
+            registry: metrics.registry,
+            collectDefaultMetrics: false
+          })
+        }),
     connectionGater: connectionGater(
       loopbackOnly,
       deny,

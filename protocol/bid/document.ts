@@ -2,7 +2,7 @@ import { validateArticle } from '../article/index.js'
 import type { Network } from '../identity/index.js'
 import { compactMoney, MONEY_MAX_ABS, type Money, parseMoney } from '../money/index.js'
 import { BidCode, type BidErrorCode } from './errors.js'
-import { queryEscape, queryUnescape } from './escape.js'
+import { isUnreservedText, queryEscape, queryUnescape } from './escape.js'
 import { type FeeRatio, feeAmount, NO_FEE } from './fee.js'
 import { checkParticipant } from './participant.js'
 import { documentId, parseMillis, peekKind, splitFields, splitSigned } from './wire.js'
@@ -152,6 +152,7 @@ export function decodeBidBytes(bytes: Uint8Array, options: BidCheckOptions = {})
   if (raw === undefined) return BidCode.malformed
   for (let i = 0; i < raw.length; i++) {
     const r = raw[i] as string
+    if (isUnreservedText(r)) continue
     const v = queryUnescape(r)
     if (v === undefined || queryEscape(v) !== r) return BidCode.malformed
     raw[i] = v

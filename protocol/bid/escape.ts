@@ -16,6 +16,16 @@ function isUnreserved(c: number): boolean {
 }
 
 /**
+ * True when every character of `text` is unreserved: then `text` is its own canonical
+ * escaping ({@link queryUnescape} and {@link queryEscape} both return it unchanged), which
+ * decoders check first to skip both passes for most values.
+ */
+export function isUnreservedText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (!isUnreserved(text.charCodeAt(i))) return false
+  return true
+}
+
+/**
  * Go's `url.QueryEscape`: unreserved characters stay, a space becomes `+`, every other UTF-8
  * byte becomes `%XX` with uppercase hex (original §2.2: `/` → `%2F`, `€` → `%E2%82%AC`).
  */

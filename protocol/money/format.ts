@@ -28,12 +28,16 @@ export function displayUnit(money: Money): MoneyUnit {
 
 /** Canonical display form (MON-6): `<unit> [-]<int>[.<frac>]`, e.g. `mBTC 1.5`, `uBTC -0.01`. */
 export function formatMoney(money: Money): string {
-  const unit = displayUnit(money)
-  const abs = money.amount < 0n ? -money.amount : money.amount
-  return `${unit.symbol} ${money.amount < 0n ? '-' : ''}${formatAmount(abs, unit.factor)}`
+  return format(money, ' ')
 }
 
 /** {@link formatMoney} without the space, e.g. `mBTC1.5`: the form inside signed documents (MON-7). */
 export function compactMoney(money: Money): string {
-  return formatMoney(money).replace(' ', '')
+  return format(money, '')
+}
+
+function format(money: Money, space: string): string {
+  const unit = displayUnit(money)
+  const abs = money.amount < 0n ? -money.amount : money.amount
+  return `${unit.symbol}${space}${money.amount < 0n ? '-' : ''}${formatAmount(abs, unit.factor)}`
 }

@@ -49,9 +49,14 @@ export function unitBySymbol(symbol: string): MoneyUnit | undefined {
   return BY_SYMBOL.get(symbol)
 }
 
+// per currency, made once: formatting runs for every bid decoded (its price's canonical form)
+const AUTO_UNITS: ReadonlyMap<Currency, readonly MoneyUnit[]> = new Map(
+  CURRENCIES.map((c) => [c, Object.freeze(UNITS.filter((u) => u.currency === c && u.auto))])
+)
+
 /** The auto-selectable units of `currency`, in list order (largest first). */
 export function autoUnits(currency: Currency): readonly MoneyUnit[] {
-  return UNITS.filter((u) => u.currency === currency && u.auto)
+  return AUTO_UNITS.get(currency) ?? []
 }
 
 /** True when `value` is one of the {@link CURRENCIES}. */

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict'
 import { createPeerScoreParams, PeerScore, validatePeerScoreParams } from '@libp2p/gossipsub/score'
 import type { ComponentLogger, Logger as Libp2pLogger } from '@libp2p/interface'
 import fc from 'fast-check'
+import { Gauge, Histogram, Registry } from 'prom-client'
 import { messageIdToStr, routerMessageId, routerMessageIdHex } from '../../../node/gossip/adapter.js'
 import {
   bidTopic,
   codeLabel,
   GossipCode,
+  gossipsubMetricsRegister,
   isValidArticle,
   MAX_ARTICLE_LENGTH,
   messageIdHex,
@@ -207,6 +209,64 @@ describe('node/metrics', () => {
     assert.equal(codeLabel('16Uiu2HAm…'), 'OTHER')
     assert.equal(codeLabel('lower'), 'OTHER')
     assert.equal(codeLabel(`X${'_'.repeat(80)}`), 'OTHER')
+  })
+
+  it("exports GossipSub's gauges and histograms exactly as prom-client's own (issue 14)", async () => {
+    const ours = new Registry()
+    const reg = gossipsubMetricsRegister(ours)
+    const ref = new Registry()
+    const g = reg.gauge<{ topic: string; status: string }>({
+      name: 'g_total',
+      help: 'a gauge',
+      labelNames: ['topic', 'status']
+    })
+    const refG = new Gauge({
+      name: 'g_total',
+      help: 'a gauge',
+      labelNames: ['topic', 'status'],
+      registers: [ref]
+    })
+    const plain = reg.gauge({ name: 'plain', help: 'no labels' })
+    const refPlain = new Gauge({ name: 'plain', help: 'no labels', registers: [ref] })
+    const h = reg.histogram<{ topic: string }>({
+      name: 'h_seconds',
+      help: 'a histogram',
+      labelNames: ['topic'],
+      buckets: [0.5, 1, 2]
+    })
+    const refH = new Histogram({
+      name: 'h_seconds',
+      help: 'a histogram',
+      labelNames: ['topic'],
+      buckets: [0.5, 1, 2],
+      registers: [ref]
+    })
+    const noBuckets = reg.histogram({ name: 'd_seconds', help: 'default buckets' })
+    const refD = new Histogram({ name: 'd_seconds', help: 'default buckets', registers: [ref] })
+    for (const [topic, status, v] of [
+      ['/bitwrk/bids/1/a', 'valid', 0.5],
+      ['bids', 'valid', 1.5],
+      ['/peer/topic', 'invalid', 3],
+      ['/bitwrk/tx/2/b', 'valid', 0]
+    ] as const) {
+      const kind = topicKindLabel(topic)
+      g.inc({ topic, status }, 2)
+      refG.inc({ topic: kind, status }, 2)
+      h.observe({ topic }, v)
+      refH.observe({ topic: kind }, v)
+      noBuckets.observe(v / 100)
+      refD.observe(v / 100)
+    }
+    g.set({ topic: 'tx', status: 'valid' }, 7)
+    refG.set({ topic: 'tx', status: 'valid' }, 7)
+    plain.inc()
+    plain.inc(3)
+    refPlain.inc(4)
+    assert.equal(await ours.metrics(), await ref.metrics())
+    assert.deepEqual(await ours.getMetricsAsJSON(), await ref.getMetricsAsJSON())
+    h.reset()
+    refH.reset()
+    assert.equal(await ours.metrics(), await ref.metrics())
   })
 })
 

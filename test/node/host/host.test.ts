@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
-import type { Libp2p } from '@libp2p/interface'
+import type { Libp2p, Stream } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { Counter, Registry } from 'prom-client'
+import { tallyCounter } from '../../../node/host/transfer-metrics.js'
 import {
   type BitwrkHost,
   BootstrapDialer,
@@ -70,6 +72,79 @@ describe('node/host', () => {
     } finally {
       await h.stop()
     }
+  })
+
+  it('counts protocol and connection bytes per stream, exported at every scrape (issue 14)', async () => {
+    net = await createTestnet({ nodes: 2, topology: 'line' })
+    const [a, b] = net.hosts as [BitwrkHost, BitwrkHost]
+    // the internals the host's tally reaches into still exist (else libp2p's own tracking runs)
+    const internals = (a.libp2p as unknown as { components: { metrics?: { transferStats?: unknown } } })
+      .components
+    assert.ok(internals.metrics?.transferStats instanceof Map, 'prometheus-metrics 5: transferStats')
+    const count = async (h: BitwrkHost, key: string): Promise<number> => {
+      const text = await h.metrics.registry.metrics()
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`libp2p_data_transfer_bytes_total{protocol="${key}"}`))
+      return line === undefined ? 0 : Number(line.split(' ').at(-1))
+    }
+    const proto = '/test/echo/1.0.0'
+    let echoed = 0
+    await b.libp2p.handle(proto, (stream: Stream) => {
+      stream.addEventListener('message', (e) => {
+        echoed += e.data.byteLength
+        stream.send(e.data)
+      })
+    })
+    const globalSent = await count(a, 'global sent')
+    const s = await a.libp2p.dialProtocol(b.libp2p.peerId, proto)
+    let back = 0
+    s.addEventListener('message', (e) => {
+      back += e.data.byteLength
+    })
+    s.send(new Uint8Array(100))
+    s.send(new Uint8Array(20))
+    await waitFor(() => back === 120, { timeoutMs: 5000, what: 'the echo' })
+    // an open stream's bytes are in the scrape ...
+    assert.equal(await count(a, `${proto} sent`), 120)
+    assert.equal(await count(a, `${proto} received`), 120)
+    assert.equal(await count(b, `${proto} received`), echoed)
+    assert.equal(await count(b, `${proto} sent`), 120)
+    // ... once, and later bytes add to them, also after the stream closed
+    s.send(new Uint8Array(5))
+    await waitFor(() => back === 125, { timeoutMs: 5000, what: 'the second echo' })
+    await s.close()
+    assert.equal(await count(a, `${proto} sent`), 125)
+    assert.equal(await count(a, `${proto} received`), 125)
+    // the connection's bytes (Noise frames) grow with it
+    assert.ok((await count(a, 'global sent')) >= globalSent + 125)
+  })
+
+  it("adds a libp2p counter's increments up between scrapes, with the same totals (issue 14)", async () => {
+    const registry = new Registry()
+    // the shape of @libp2p/prometheus-metrics 5's PrometheusCounter
+    const lib = {
+      counter: new Counter({ name: 'frames_total', help: 'frames', registers: [registry] }),
+      increment(value = 1) {
+        this.counter.inc(value)
+      },
+      reset() {
+        this.counter.reset()
+      }
+    }
+    tallyCounter(lib)
+    tallyCounter(lib)
+    const total = async (): Promise<string | undefined> =>
+      (await registry.metrics()).split('\n').find((l) => l.startsWith('frames_total '))
+    lib.increment()
+    lib.increment(2)
+    assert.equal(await total(), 'frames_total 3')
+    assert.equal(await total(), 'frames_total 3')
+    lib.increment()
+    assert.equal(await total(), 'frames_total 4')
+    lib.increment()
+    lib.reset()
+    assert.equal(await total(), 'frames_total 0')
   })
 
   it('refuses a bad key and non-loopback addresses with codes', async () => {

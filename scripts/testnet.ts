@@ -7,8 +7,8 @@ import { runTestnet, type TestnetSummary } from './testnet/run.js'
  * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR] [--screenshot PNG] [--cpu-prof NODE]`:
  * the multi-node local testnet (issue 5); `--screenshot` saves the buyer's dashboard at the end;
  * `--cpu-prof node7` runs that daemon under `node --cpu-prof`, its profile written to
- * `<out>/profiles/` when it stops. Exit 0 only when every job finished, the image matches and no node is off the chain
- * the reference. The summary (`--json`: its last line) is {@link TestnetSummary}:
+ * `<out>/profiles/` when it stops. Exit 0 only when every job finished, the image matches the
+ * reference and no node is off the chain. The summary (`--json`: its last line) is {@link TestnetSummary}:
  * `nodes_off_chain` counts the nodes whose match digest, at the latest epoch every node has
  * closed, is not the majority's (null when they share none).
  */

@@ -108,7 +108,7 @@ export interface EpochParams {
  * original's 1 s batching sleep (bitwrk-original.md §3); 1.5 s settle exceeds GossipSub's
  * propagation over a few hops at the default 1 s heartbeat (DESIGN.md §2 invariant 4).
  */
-export const DEFAULT_EPOCH_PARAMS: EpochParams = Object.freeze({ epochMs: 1000, settleMs: 1500 })
+export const DEFAULT_EPOCH_PARAMS: EpochParams = Object.freeze({ epochMs: 1000, settleMs: 3000 })
 
 /** Result of offering a bid or a cancel to a book. */
 export type AddResult = { result: 'accept' } | { result: 'ignore'; code: MatchIgnoreCode }

@@ -16,19 +16,21 @@ import {
 import { cx, idOf, mkBid } from './helpers.js'
 
 const KEY = 'net.bitwrk/gorays/0:BTC'
+/** The timings below were written for a 1.5 s settle delay (the default until issue 14). */
+const P = { epochMs: 1000, settleMs: 1500 }
 
 describe('matching epochs', () => {
   it('cuts time into epochs and closes each after the settle delay', () => {
-    assert.deepEqual(DEFAULT_EPOCH_PARAMS, { epochMs: 1000, settleMs: 1500 })
+    assert.deepEqual(DEFAULT_EPOCH_PARAMS, { epochMs: 1000, settleMs: 3000 })
     assert.equal(epochOf(0), 0)
     assert.equal(epochOf(999), 0)
     assert.equal(epochOf(1000), 1)
     assert.equal(epochEndMs(0), 1000)
-    assert.equal(epochClosesAtMs(0), 2500)
-    assert.equal(lastClosedEpoch(2499), -1)
-    assert.equal(lastClosedEpoch(2500), 0)
-    assert.equal(lastClosedEpoch(3499), 0)
-    assert.equal(lastClosedEpoch(3500), 1)
+    assert.equal(epochClosesAtMs(0), 4000)
+    assert.equal(lastClosedEpoch(3999), -1)
+    assert.equal(lastClosedEpoch(4000), 0)
+    assert.equal(lastClosedEpoch(4999), 0)
+    assert.equal(lastClosedEpoch(5000), 1)
     assert.equal(expiryEpochOf(1000), 0)
     assert.equal(expiryEpochOf(1001), 1)
     const p = { epochMs: 250, settleMs: 0 }
@@ -37,9 +39,9 @@ describe('matching epochs', () => {
   })
 
   it('calls a bid late from the moment its epoch may be matched', () => {
-    assert.equal(isLate(999, 2499), false)
-    assert.equal(isLate(999, 2500), true)
-    assert.equal(isLate(1000, 2500), false)
+    assert.equal(isLate(999, 3999), false)
+    assert.equal(isLate(999, 4000), true)
+    assert.equal(isLate(1000, 4000), false)
     assert.equal(isLate(5000, 0), false, 'future bids are the validator’s business')
   })
 
@@ -58,7 +60,7 @@ describe('matching epochs', () => {
 
 describe('matching book', () => {
   it('ignores a bid whose epoch is closed by the clock or already matched', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     assert.deepEqual(book.add(mkBid(1, 'BUY', 1, 0), 2500), { result: 'ignore', code: MatchCode.LATE })
     book.advance(5000)
     assert.equal(book.closedEpoch, 2)
@@ -68,7 +70,7 @@ describe('matching book', () => {
   })
 
   it('ignores a second copy of a pending or resting bid', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     const b = mkBid(1, 'BUY', 1, 0)
     assert.equal(book.add(b, 0).result, 'accept')
     assert.deepEqual(book.add(b, 0), { result: 'ignore', code: MatchCode.DUPLICATE })
@@ -92,7 +94,7 @@ describe('matching book', () => {
       ['NaN expiry', { expiresMs: NaN }],
       ['empty participant', { participant: '' }]
     ]
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     for (const [what, patch] of bad)
       assert.throws(
         () => book.add({ ...good, ...patch } as MatchableBid, 0),
@@ -106,7 +108,7 @@ describe('matching book', () => {
   })
 
   it('emits results only for epochs where something happened', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     book.add(mkBid(1, 'SELL', 100, 0, 'p1', 5_500), 0)
     book.add(mkBid(2, 'BUY', 50, 3_000), 0)
     const results = book.advance(20_000)
@@ -123,12 +125,12 @@ describe('matching book', () => {
   })
 
   it('tells when the next epoch has work', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     assert.equal(book.nextWorkAtMs(), undefined)
     book.add(mkBid(1, 'SELL', 100, 1_200, 'p1', 4_200), 0)
     assert.equal(book.nextWorkAtMs(), 3_500)
     book.advance(3_500)
-    assert.equal(book.nextWorkAtMs(), epochClosesAtMs(expiryEpochOf(4_200)))
+    assert.equal(book.nextWorkAtMs(), epochClosesAtMs(expiryEpochOf(4_200, P), P))
     assert.equal(book.nextWorkAtMs(), 6_500)
     assert.deepEqual(book.advance(6_499), [])
     assert.deepEqual(book.advance(6_500)[0]?.expired, [idOf(1)])
@@ -136,7 +138,7 @@ describe('matching book', () => {
   })
 
   it('reports the best resting bid per side', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     book.add(mkBid(1, 'SELL', 100, 0), 0)
     book.add(mkBid(2, 'SELL', 90, 10), 0)
     book.add(mkBid(3, 'BUY', 10, 10), 0)
@@ -153,7 +155,7 @@ describe('matching book', () => {
 
 describe('matching cancels', () => {
   it('removes a resting bid when the cancel’s epoch is matched', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     book.add(mkBid(1, 'SELL', 100, 0, 'alice'), 0)
     book.advance(2_500)
     assert.equal(book.cancel(cx(1, 0, 1_100), 2_500).result, 'accept')
@@ -170,7 +172,7 @@ describe('matching cancels', () => {
   })
 
   it('cancels a pending bid of the same epoch before it can match', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     book.add(mkBid(1, 'SELL', 100, 0), 0)
     book.add(mkBid(2, 'BUY', 200, 500), 0)
     book.cancel(cx(2, 500, 400), 0)
@@ -182,7 +184,7 @@ describe('matching cancels', () => {
   })
 
   it('does nothing to a bid of a later epoch or to a matched bid', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     book.add(mkBid(1, 'SELL', 100, 0), 0)
     book.add(mkBid(2, 'BUY', 200, 10), 0)
     book.add(mkBid(3, 'BUY', 200, 1_500), 0)
@@ -201,7 +203,7 @@ describe('matching cancels', () => {
   })
 
   it('does nothing when the cancel names another creation time for the bid', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     book.add(mkBid(1, 'SELL', 100, 0), 0)
     assert.equal(book.cancel(cx(1, 1_000, 900), 0).result, 'accept')
     assert.equal(book.cancel(cx(1, 5, 900), 0).result, 'accept', 'a different target time is another cancel')
@@ -211,7 +213,7 @@ describe('matching cancels', () => {
   })
 
   it('counts a bid cancelled in the epoch it expires as cancelled', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     book.add(mkBid(1, 'SELL', 100, 0, 'p1', 2_000), 0)
     book.cancel(cx(1, 0, 1_500), 0)
     const results = book.advance(5_000)
@@ -226,12 +228,12 @@ describe('matching cancels', () => {
   })
 
   it('ignores a late cancel', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     assert.deepEqual(book.cancel(cx(1, 0, 0), 2_500), { result: 'ignore', code: MatchCode.LATE })
   })
 
   it('stays correct while most resting bids are cancelled (heap compaction)', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     const n = 5_000
     for (let i = 0; i < n; i++) book.add(mkBid(i + 1, 'SELL', 1_000 + i, 0), 0)
     book.advance(2_500)
@@ -252,7 +254,7 @@ describe('matching cancels', () => {
 
 describe('matching matcher', () => {
   it('keeps the books of different match keys apart', () => {
-    const m = new Matcher()
+    const m = new Matcher(P)
     const btc = 'net.bitwrk/gorays/0:BTC'
     const eur = 'net.bitwrk/gorays/0:EUR'
     m.add(btc, mkBid(1, 'SELL', 100, 0), 0)
@@ -276,7 +278,7 @@ describe('matching matcher', () => {
 
 describe('matching snapshots', () => {
   function busyBook(): OrderBook {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     book.add(mkBid(1, 'SELL', 100, 0, 'alice'), 0)
     book.add(mkBid(2, 'BUY', 150, 10, 'alice'), 0)
     book.add(mkBid(3, 'SELL', 160, 20, 'bob'), 0)
@@ -295,7 +297,7 @@ describe('matching snapshots', () => {
       snap.resting.map((b) => b.id),
       [idOf(2), idOf(5), idOf(3)]
     )
-    const b = OrderBook.fromSnapshot(snap)
+    const b = OrderBook.fromSnapshot(snap, P)
     assert.deepEqual(b.snapshot(), snap)
     for (const book of [a, b]) {
       book.add(mkBid(6, 'SELL', 80, 1_200, 'erin'), 2_500)
@@ -306,7 +308,7 @@ describe('matching snapshots', () => {
   })
 
   it('ignores bids of epochs the snapshot has closed', () => {
-    const book = OrderBook.fromSnapshot(busyBook().snapshot())
+    const book = OrderBook.fromSnapshot(busyBook().snapshot(), P)
     assert.deepEqual(book.add(mkBid(9, 'BUY', 1, 500), 0), { result: 'ignore', code: MatchCode.LATE })
   })
 
@@ -321,14 +323,14 @@ describe('matching snapshots', () => {
       ['closed epoch', { ...good, closedEpoch: -2 }]
     ]
     for (const [what, snap] of cases)
-      assert.throws(() => OrderBook.fromSnapshot(snap), { code: MatchCode.BAD_SNAPSHOT }, what)
+      assert.throws(() => OrderBook.fromSnapshot(snap, P), { code: MatchCode.BAD_SNAPSHOT }, what)
     // Crossed only between one participant's own bids is a valid book (MATCH-9).
     const own = { ...good, resting: [...good.resting, mkBid(8, 'SELL', 140, 50, 'alice')] }
-    assert.equal(OrderBook.fromSnapshot(own).restingCount, 4)
+    assert.equal(OrderBook.fromSnapshot(own, P).restingCount, 4)
   })
 
   it('refuses a clock that is not a number', () => {
-    const book = new OrderBook(KEY)
+    const book = new OrderBook(KEY, P)
     assert.throws(() => book.advance(Number.NaN), { code: MatchCode.BAD_PARAMS })
     assert.throws(() => book.add(mkBid(1, 'BUY', 1, 0), Number.NaN), { code: MatchCode.BAD_PARAMS })
   })

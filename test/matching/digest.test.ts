@@ -38,8 +38,11 @@ const RECORD_1 =
 const DIGEST_1 = 'a2ab40dbd22aeae9af4aa33029e57f21adf457b57b091a8e5ce078e8041cd192'
 const DIGEST_2 = '971bfda0ccbea65f164357cf57bba50178eb8f766d8c61be00023d49fc150e96'
 
+/** The vector's parameters (matching.md): the defaults before issue 14 raised settleMs to 3 s. */
+const VECTOR_PARAMS = { epochMs: 1000, settleMs: 1500 }
+
 function vectorBook(): OrderBook {
-  const book = new OrderBook(KEY)
+  const book = new OrderBook(KEY, VECTOR_PARAMS)
   for (const [label, side, price, dt, participant] of VECTOR_BIDS) {
     const bid: MatchableBid = {
       id: h(label),
@@ -64,7 +67,7 @@ describe('matching digest', () => {
       r2.matches.every((m) => m.matchedMs === T0 + 2_000 + 1_500),
       'epoch 1764000001 matches at T0 + 3500'
     )
-    // MATCH-12: the match time is closesAt(epoch) = end + settleMs (1500 ms by default), the
+    // MATCH-12: the match time is closesAt(epoch) = end + settleMs (1500 ms in the vector), the
     // transaction's matchedMs (TX-2) and market.md's vector (1764000002500), not the epoch's end
     assert.equal(r1.matches[0]?.matchedMs, T0 + 1_000 + 1_500, 'match time is closesAt(epoch)')
     assert.deepEqual(

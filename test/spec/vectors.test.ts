@@ -414,10 +414,12 @@ describe('spec conformance: every vector of protocol/spec/*.md against the code'
     const m = section(spec('matching.md'), '## Test vector')
     const T0 = Number(/`T0 = (\d+)`/.exec(m)?.[1])
     const rows = tableRows(m)
+    const stated = /`epochMs` (\d+) ms and `settleMs` (\d+) ms/.exec(m)
+    const params = { epochMs: Number(stated?.[1]), settleMs: Number(stated?.[2]) }
 
     function book(): OrderBook {
       const key = /^Key `([^`]+)`/m.exec(m)?.[1] as string
-      const b = new OrderBook(key)
+      const b = new OrderBook(key, params)
       for (const [label, , side, price, created, participant] of rows) {
         const dt = Number(/^T0\+(\d+)$/.exec(created as string)?.[1])
         const bid: MatchableBid = {

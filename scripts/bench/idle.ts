@@ -86,9 +86,9 @@ const round = (x: number, digits: number): number => Math.round(x * 10 ** digits
  * Where an idle daemon's RSS goes (issue 14, Node 20.20 on x64 Linux, /proc/<pid>/smaps,
  * `v8.getHeapSpaceStatistics()`; medians of 3 runs, MiB):
  * - 88 before the daemon ran as one bundle (scripts/bundle.ts, which bin/bitwrk-node.js runs and
- *   so this bench's daemons): 78.4 to 81.0 from the bundle against 88.4 to 89.2 from
- *   dist/cli/main.js side by side (PSS 38.7 to 41.3 against 48.7 to 49.5, CPU share the same,
- *   0.4 to 0.5 %). The ~870 modules' sources and records are one minified file of 1.7 MB.
+ *   so this bench's daemons): 79.5 to 81.0 from the bundle (78.4 and 79.6 without `keepNames`)
+ *   against 88.4 to 89.2 from dist/cli/main.js (PSS 36.9 to 41.3 against 48.7 to 49.5, CPU
+ *   share the same, 0.4 to 0.5 %). The ~870 modules' sources are one minified file of 1.7 MB.
  * - 115.7 before issue 14's V8 settings, of which 32 were V8's new space grown to 2 × 16 MiB and
  *   kept (V8 shrinks it at a collection while little is allocated, but an idle daemon collects
  *   seldom: minutes later it was down to 89), and ~7 start-up slack in the old space. The

@@ -85,6 +85,10 @@ const round = (x: number, digits: number): number => Math.round(x * 10 ** digits
  *
  * Where an idle daemon's RSS goes (issue 14, Node 20.20 on x64 Linux, /proc/<pid>/smaps,
  * `v8.getHeapSpaceStatistics()`; medians of 3 runs, MiB):
+ * - 88 before the daemon ran as one bundle (scripts/bundle.ts, which bin/bitwrk-node.js runs and
+ *   so this bench's daemons): 79.5 to 81.0 from the bundle (78.4 and 79.6 without `keepNames`)
+ *   against 88.4 to 89.2 from dist/cli/main.js (PSS 36.9 to 41.3 against 48.7 to 49.5, CPU
+ *   share the same, 0.4 to 0.5 %). The ~870 modules' sources are one minified file of 1.7 MB.
  * - 115.7 before issue 14's V8 settings, of which 32 were V8's new space grown to 2 × 16 MiB and
  *   kept (V8 shrinks it at a collection while little is allocated, but an idle daemon collects
  *   seldom: minutes later it was down to 89), and ~7 start-up slack in the old space. The
@@ -98,10 +102,10 @@ const round = (x: number, digits: number): number => Math.round(x * 10 ** digits
  *   libstdc++ and friends 3.5. A bare `node -e 'setTimeout(()=>{},1e6)'` has 34 of them; the
  *   rest is code the daemon runs (V8's compilers, crypto, the built-ins prom-client and pino
  *   load: http, https/tls, zlib, cluster, worker_threads, child_process).
- * - ~26 V8 heap: old space 20.7 with ~19.5 live (strings 7, of which ~5 are the sources of the
- *   ~700 ES modules and ~170 CommonJS modules loaded, which V8 keeps for lazy compilation; maps
- *   1.6, bytecode and metadata ~3.5; kad-dht's generated prefix list alone ~1.7), code space
- *   1.7, large objects 1.6, new space 1.
+ * - ~26 V8 heap (unbundled): old space 20.7 with ~19.5 live (strings 7, of which ~5 are the
+ *   sources of the ~700 ES modules and ~170 CommonJS modules loaded, which V8 keeps for lazy
+ *   compilation; maps 1.6, bytecode and metadata ~3.5; kad-dht's generated prefix list alone
+ *   ~1.7), code space 1.7, large objects 1.6, new space 1.
  * - ~12 malloc: the main heap 6.8 and ~5.5 in the arenas of Node's threads (V8's platform
  *   workers, libuv's pool, LevelDB's compaction thread); `MALLOC_ARENA_MAX=2` in the
  *   environment gives 84 (−3), but it has to be there before the process starts.
@@ -112,8 +116,9 @@ const round = (x: number, digits: number): number => Math.round(x * 10 ** digits
  * node's data is small; 86.9 and 86.7), `UV_THREADPOOL_SIZE=1` (86.4), `node --single-threaded`
  * (85.0); `--single-threaded-gc` set at run time crashes V8; a forced full collection at idle
  * frees < 2 MiB (the heap is live). `--optimize-for-size` left on for good costs 5 to 20 % more
- * CPU at work (gossip and trade benches), so it is on for start-up only. 80 MiB of VmRSS is out
- * of reach from inside the process: 47.7 are the binary's pages and ~26 the modules' heap.
+ * CPU at work (gossip and trade benches), so it is on for start-up only. 80 MiB of VmRSS was out
+ * of reach from inside the process (47.7 are the binary's pages and ~26 the modules' heap); the
+ * bundle reaches it from outside, with the modules' sources.
  */
 export const bench: Bench = {
   name: 'idle',

@@ -7,8 +7,11 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-/** The compiled CLI (this file runs from dist/scripts/testnet/). */
-export const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url))
+/**
+ * The command users run, the package's bin (this file runs from dist/scripts/testnet/): the
+ * bundle `npm run build` makes, or dist/cli/main.js after a `tsc` alone (bin/bitwrk-node.js).
+ */
+export const CLI = fileURLToPath(new URL('../../../bin/bitwrk-node.js', import.meta.url))
 
 /** The compiled demo worker program. */
 export const DEMO_WORKER = fileURLToPath(new URL('../../node/demo/worker-cli.js', import.meta.url))

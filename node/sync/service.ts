@@ -167,6 +167,12 @@ export const CHAIN_CHECK_MAX_FACTOR = 8
 
 /** Peers' clocks are sampled at a chain check at most this often, ms (SYNC-16). */
 export const CLOCK_SAMPLE_MS = 30_000
+/**
+ * A sampling with fewer answers than this (a node that had just 2 peers at its first check) is
+ * repeated at the next chain check instead of after {@link CLOCK_SAMPLE_MS} (SYNC-16): the
+ * network clock needs 3 peers (MARKET-18).
+ */
+export const CLOCK_MIN_SAMPLES = 3
 
 /** How soon a chain check runs after a sign of disagreement, ms (SYNC-15). */
 export const CHAIN_CHECK_SOON_MS = 1000
@@ -207,6 +213,8 @@ export class SyncService {
   private chainRunning = false
   private chainFactor = 1
   private clockSampledMs = Number.NEGATIVE_INFINITY
+  /** Samples the last sampling got: fewer than {@link CLOCK_MIN_SAMPLES} and the next check samples again. */
+  private clockSamples = 0
   /** Tail of the queue of syncs per article: syncs of one article run one after another. */
   private readonly locks = new Map<string, Promise<unknown>>()
   // SYNC-13: a peer is synced automatically once identify shows it serves the sync protocol, so a
@@ -597,9 +605,10 @@ export class SyncService {
     if (peers.length < (this.opts.snapshotQuorum ?? 2)) return out
     const signal = AbortSignal.any([c.signal, AbortSignal.timeout(this.limits.sessionTimeoutMs)])
     // SYNC-16: clocks change slowly; a fresh node samples at its first check
-    if (performance.now() - this.clockSampledMs >= (this.opts.clockSampleMs ?? CLOCK_SAMPLE_MS)) {
+    const due = performance.now() - this.clockSampledMs >= (this.opts.clockSampleMs ?? CLOCK_SAMPLE_MS)
+    if (due || this.clockSamples < CLOCK_MIN_SAMPLES) {
       this.clockSampledMs = performance.now()
-      await this.sampleClocks(peers, signal)
+      this.clockSamples = await this.sampleClocks(peers, signal)
     }
     for (const article of this.opts.book.articles()) {
       const acc = { bytesRead: 0, bytesWritten: 0, failures: [] as { peer: string; code: string }[] }
@@ -622,23 +631,27 @@ export class SyncService {
     return serving
   }
 
-  /** One TIME_REQ session with each of `peers` (SYNC-16), when someone wants the samples. */
-  private async sampleClocks(peers: readonly string[], signal: AbortSignal): Promise<void> {
+  /** One TIME_REQ session with each of `peers` (SYNC-16), when someone wants the samples; the samples taken. */
+  private async sampleClocks(peers: readonly string[], signal: AbortSignal): Promise<number> {
     const onTime = this.opts.onTimeSample
-    if (onTime === undefined) return
+    if (onTime === undefined) return Number.POSITIVE_INFINITY
     const acc = { bytesRead: 0, bytesWritten: 0 }
+    let samples = 0
     await Promise.all(
       peers.map(async (peer) => {
         try {
           await this.session(peer, signal, acc, async (ch) => {
             const t = await pullTime(ch, this.opts.hostNow ?? this.now)
-            if (t.rttMs <= MAX_TIME_RTT_MS) onTime(peer, t)
+            if (t.rttMs > MAX_TIME_RTT_MS) return
+            samples++
+            onTime(peer, t)
           })
         } catch {
           // reported by session(); a peer without an answer gives no sample
         }
       })
     )
+    return samples
   }
 
   /** Automatic sync on start with the peers already connected that serve sync (SYNC-13). */

@@ -1,7 +1,7 @@
 import '../node/polyfill.js'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { runTestnet, type TestnetSummary } from './testnet/run.js'
+import { failedSummary, runTestnet, type TestnetSummary } from './testnet/run.js'
 
 /**
  * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR] [--screenshot PNG] [--cpu-prof NODE]`:
@@ -66,10 +66,7 @@ async function main(): Promise<number> {
     })
   } catch (err) {
     process.stderr.write(`testnet: failed: ${err instanceof Error ? err.message : String(err)}\n`)
-    if (values.json)
-      process.stdout.write(
-        `${JSON.stringify({ nodes, jobs, finished: 0, failed: jobs, image_matches_reference: false, match_digests_agree: false, epochs_compared: 0, epochs_all_agree_share: null, nodes_off_chain: null, trade_latency_ms: { p50: null, p95: null }, trades_per_s: 0 })}\n`
-      )
+    if (values.json) process.stdout.write(`${JSON.stringify(failedSummary(nodes, jobs))}\n`)
     return 1
   }
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`)

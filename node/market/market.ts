@@ -16,6 +16,8 @@ import { BitwrkError } from '../../protocol/errors.js'
 import type { Identity } from '../../protocol/identity/index.js'
 import {
   epochClosesAtMs,
+  epochEndMs,
+  epochOf,
   GENESIS_DIGEST,
   lastClosedEpoch,
   type Match
@@ -520,10 +522,10 @@ export class Market extends TypedEventEmitter<MarketEvents> {
     this.ownQueue.set(key, tail)
     await prev
     try {
-      const { epochMs } = this.o.book.matcher.params
+      const params = this.o.book.matcher.params
       for (;;) {
         const now = this.o.clock()
-        const epoch = Math.floor(now / epochMs)
+        const epoch = epochOf(now, params)
         const used = this.ownEpochs.get(key)
         if (used === undefined || used.epoch !== epoch) {
           this.ownEpochs.set(key, { epoch, count: 1 })
@@ -535,9 +537,9 @@ export class Market extends TypedEventEmitter<MarketEvents> {
         }
         if (!this.running) return
         // the clock may run ahead of the timer (network clock): wait to the next epoch's start
-        await sleep((epoch + 1) * epochMs - now + 1, undefined, { signal: this.stopController.signal }).catch(
-          () => {}
-        )
+        await sleep(epochEndMs(epoch, params) - now + 1, undefined, {
+          signal: this.stopController.signal
+        }).catch(() => {})
       }
     } finally {
       release()

@@ -251,16 +251,13 @@ async function compareDigests(nodes: NodeProc[], api: Api): Promise<DigestCheck>
   return { agree, compared, agreeing, latest, offChain: maps.length - majority }
 }
 
-/** Runs the testnet; always tears down what it started. */
-export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
-  const { log, signal } = o
-  const base = await mkdtemp(join(tmpdir(), 'bitwrk-testnet-'))
-  const procs = new ProcessGroup()
-  const summary: TestnetSummary = {
-    nodes: o.nodes,
-    jobs: o.jobs,
+/** The summary of a run in which no job finished (its starting point, and a failed run's line). */
+export function failedSummary(nodes: number, jobs: number): TestnetSummary {
+  return {
+    nodes,
+    jobs,
     finished: 0,
-    failed: o.jobs,
+    failed: jobs,
     image_matches_reference: false,
     match_digests_agree: false,
     epochs_compared: 0,
@@ -269,6 +266,14 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     trade_latency_ms: { p50: null, p95: null },
     trades_per_s: 0
   }
+}
+
+/** Runs the testnet; always tears down what it started. */
+export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
+  const { log, signal } = o
+  const base = await mkdtemp(join(tmpdir(), 'bitwrk-testnet-'))
+  const procs = new ProcessGroup()
+  const summary = failedSummary(o.nodes, o.jobs)
   const ready = scaled(NODE_READY_MS, o.nodes, STALL_MS)
   const network = scaled(NETWORK_MS, o.nodes, NETWORK_STALL_MS)
   // a status poll of every node: 5 per second for 5 nodes, once a second for 50

@@ -107,8 +107,12 @@ const round = (x: number, digits: number): number => Math.round(x * 10 ** digits
  *   compilation; maps 1.6, bytecode and metadata ~3.5; kad-dht's generated prefix list alone
  *   ~1.7), code space 1.7, large objects 1.6, new space 1.
  * - ~12 malloc: the main heap 6.8 and ~5.5 in the arenas of Node's threads (V8's platform
- *   workers, libuv's pool, LevelDB's compaction thread); `MALLOC_ARENA_MAX=2` in the
- *   environment gives 84 (−3), but it has to be there before the process starts.
+ *   workers, libuv's pool, LevelDB's compaction thread). The command sets glibc's
+ *   `MALLOC_ARENA_MAX=2` and a fixed `MALLOC_TRIM_THRESHOLD_` of 128 KiB before Node starts
+ *   (bin/bitwrk-node.js's second line; the bench's daemons get them from
+ *   scripts/testnet/processes.ts). Three runs each, measured node / highest node: glibc's
+ *   defaults 82.0/82.0, 80.8/80.8, 80.9/82.7; 2 arenas 75.9/78.8, 80.3/80.3, 76.8/79.4; both
+ *   74.1/78.4, 76.8/78.0, 78.2/78.2.
  * - ~5 other: JIT code pages, thread stacks, V8's read-only and pooled pages.
  * Tried: `--semi-space-growth-factor=1` for good (new space capped at 1 MiB) gives the same idle
  * RSS but 14 times as many scavenges at work, 2 to 3 times their time (gossip and trade benches).

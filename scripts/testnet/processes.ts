@@ -8,6 +8,15 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /**
+ * The glibc malloc settings bin/bitwrk-node.js gives the daemon when run as a command (its
+ * second line), each unless the environment sets it: the spawned daemons run as users' do.
+ */
+export const DAEMON_MALLOC_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: process.env['MALLOC_ARENA_MAX'] ?? '2',
+  MALLOC_TRIM_THRESHOLD_: process.env['MALLOC_TRIM_THRESHOLD_'] ?? '131072'
+}
+
+/**
  * The command users run, the package's bin (this file runs from dist/scripts/testnet/): the
  * bundle `npm run build` makes, or dist/cli/main.js after a `tsc` alone (bin/bitwrk-node.js).
  */
@@ -106,7 +115,12 @@ export class ProcessGroup {
     nodeFlags: string[] = []
   ): ChildProcess {
     const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], {
-      env: { ...process.env, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', ...env },
+      env: {
+        ...process.env,
+        LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
+        ...DAEMON_MALLOC_ENV,
+        ...env
+      },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     this.children.push({ name, child })

@@ -3,7 +3,7 @@
  * (`bitwrk-node worker`). Every process the testnet starts is tracked by PID here, and only
  * those are signalled on teardown.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
@@ -24,6 +24,12 @@ export const CLI = fileURLToPath(new URL('../../../bin/bitwrk-node.js', import.m
 
 /** The compiled demo worker program. */
 export const DEMO_WORKER = fileURLToPath(new URL('../../node/demo/worker-cli.js', import.meta.url))
+
+/**
+ * How a child is started: `child_process.spawn` by default; the emulated internet's
+ * `Internet.spawn` bound to a namespace runs it there (`ip netns exec`, same pid).
+ */
+export type Launch = (cmd: string, args: string[], opts: SpawnOptions) => ChildProcess
 
 /** A running daemon as its start lines describe it. */
 export interface NodeProc {
@@ -104,17 +110,24 @@ export function watchProgress(
 export class ProcessGroup {
   private readonly children: { name: string; child: ChildProcess }[] = []
 
+  /** Tracks a child started elsewhere (e.g. an API forwarder), so that teardown stops it. */
+  track(name: string, child: ChildProcess): void {
+    this.children.push({ name, child })
+  }
+
   /**
    * Spawns `node [...nodeFlags] CLI ...args`, tracked; stderr is kept (last 4 KiB) for error
-   * reports. `nodeFlags` are Node's own (e.g. `--cpu-prof`, which NODE_OPTIONS may not carry).
+   * reports. `nodeFlags` are Node's own (e.g. `--cpu-prof`, which NODE_OPTIONS may not carry);
+   * `launch` starts it elsewhere (in a network namespace).
    */
   spawn(
     name: string,
     args: string[],
     env: Record<string, string> = {},
-    nodeFlags: string[] = []
+    nodeFlags: string[] = [],
+    launch: Launch = spawn
   ): ChildProcess {
-    const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], {
+    const child = launch(process.execPath, [...nodeFlags, CLI, ...args], {
       env: {
         ...process.env,
         LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
@@ -131,21 +144,24 @@ export class ProcessGroup {
    * Starts a daemon and waits for its `ready` line while it makes progress: the wait fails
    * when the child has neither printed anything nor used CPU for `deadline.stallMs`, or in
    * any case after `deadline.totalMs` (see {@link ProgressDeadline}); a number is one fixed
-   * deadline, ms. `nodeFlags` go to Node itself (e.g. `--cpu-prof`).
+   * deadline, ms. `nodeFlags` go to Node itself (e.g. `--cpu-prof`); `launch` starts it
+   * elsewhere (see {@link Launch}).
    */
   startNode(
     name: string,
     dataDir: string,
     extra: string[],
     deadline: ProgressDeadline | number,
-    nodeFlags: string[] = []
+    nodeFlags: string[] = [],
+    launch: Launch = spawn
   ): Promise<NodeProc> {
     const bounds = typeof deadline === 'number' ? { stallMs: deadline, totalMs: deadline } : deadline
     const child = this.spawn(
       name,
       ['start', '--data-dir', dataDir, '--api-port', '0', ...extra],
       { HOME: dataDir },
-      nodeFlags
+      nodeFlags,
+      launch
     )
     let out = ''
     let err = ''
@@ -180,19 +196,25 @@ export class ProcessGroup {
     })
   }
 
-  /** Starts an exec worker of `article` against the node API `api`. */
-  startWorker(name: string, api: string, article: string): ChildProcess {
-    return this.spawn(name, [
-      'worker',
-      '--article',
-      article,
-      '--exec',
-      `"${process.execPath}" "${DEMO_WORKER}"`,
-      '--api',
-      api,
-      '--id',
-      name
-    ])
+  /** Starts an exec worker of `article` against the node API `api` (where `launch` starts it). */
+  startWorker(name: string, api: string, article: string, launch: Launch = spawn): ChildProcess {
+    return this.spawn(
+      name,
+      [
+        'worker',
+        '--article',
+        article,
+        '--exec',
+        `"${process.execPath}" "${DEMO_WORKER}"`,
+        '--api',
+        api,
+        '--id',
+        name
+      ],
+      {},
+      [],
+      launch
+    )
   }
 
   /**

@@ -40,7 +40,11 @@ export function run(
 /** Like {@link run} but synchronous and never throwing: for exit handlers, where nothing async runs. */
 export function runSync(cmd: string, args: readonly string[]): string | undefined {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', timeout: COMMAND_MS, stdio: ['ignore', 'pipe', 'ignore'] })
+    return execFileSync(cmd, args, {
+      encoding: 'utf8',
+      timeout: COMMAND_MS,
+      stdio: ['ignore', 'pipe', 'ignore']
+    })
   } catch {
     return undefined
   }

@@ -86,7 +86,10 @@ export async function forwardApi(
   })
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`forwarder in ${ns} not ready in ${FORWARD_READY_MS} ms`)), FORWARD_READY_MS)
+      const timer = setTimeout(
+        () => reject(new Error(`forwarder in ${ns} not ready in ${FORWARD_READY_MS} ms`)),
+        FORWARD_READY_MS
+      )
       let out = ''
       child.stdout?.on('data', (d: Buffer) => {
         out += d.toString()

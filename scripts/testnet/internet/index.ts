@@ -5,6 +5,14 @@
 export { COMMAND_MS, internetUnavailable } from './command.js'
 export { exposeUnixSocket, FORWARD_READY_MS, type ForwardedApi, forwardApi, NS_FORWARD } from './forward.js'
 export {
+  internetNodeFlags,
+  NODE_PORT,
+  type NodeRole,
+  type NsNodeProc,
+  startNodeIn,
+  startWorkerIn
+} from './nodes.js'
+export {
   cleanupStale,
   createInternet,
   type ExecResult,
@@ -12,7 +20,7 @@ export {
   type Internet,
   type InternetOptions,
   listNamespaces,
-  NS_PREFIX,
   type NetNode,
+  NS_PREFIX,
   routerRuleset
 } from './topology.js'

@@ -1,7 +1,8 @@
 import '../node/polyfill.js'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { failedSummary, runTestnet, type TestnetSummary } from './testnet/run.js'
+import { defaultNodesPerHome, type InternetPlan, internetUnavailable } from './testnet/internet/index.js'
+import { failedSummary, planNodes, runTestnet, type TestnetSummary } from './testnet/run.js'
 
 /**
  * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR] [--screenshot PNG] [--cpu-prof NODE]`:
@@ -11,6 +12,12 @@ import { failedSummary, runTestnet, type TestnetSummary } from './testnet/run.js
  * reference and no node is off the chain. The summary (`--json`: its last line) is {@link TestnetSummary}:
  * `nodes_off_chain` counts the nodes whose match digest, at the latest epoch every node has
  * closed, is not the majority's (null when they share none).
+ *
+ * `--internet [--public-nodes N] [--homes H] [--per-home A,B,…] [--public-sellers]` runs the
+ * daemons in an emulated internet of network namespaces (issue 15; root, iproute2, nftables):
+ * N public nodes (default 2), H homes behind NAT routers (default 3, the last one
+ * `fully-random`), the buyer in home 1 and the sellers in the other homes, or on the public
+ * nodes with `--public-sellers`. The summary then adds `nat_nodes`.
  */
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -20,9 +27,46 @@ async function main(): Promise<number> {
       json: { type: 'boolean', default: false },
       out: { type: 'string', default: 'testnet-out' },
       screenshot: { type: 'string' },
-      'cpu-prof': { type: 'string' }
+      'cpu-prof': { type: 'string' },
+      internet: { type: 'boolean', default: false },
+      'public-nodes': { type: 'string', default: '2' },
+      homes: { type: 'string', default: '3' },
+      'per-home': { type: 'string' },
+      'public-sellers': { type: 'boolean', default: false }
     }
   })
+  let plan: InternetPlan | undefined
+  if (values.internet) {
+    const why = internetUnavailable()
+    if (why !== undefined) {
+      process.stderr.write(`testnet: --internet refused: ${why}\n`)
+      return 2
+    }
+    const homes = Number(values.homes)
+    const publicNodes = Number(values['public-nodes'])
+    const perHome =
+      values['per-home'] === undefined
+        ? defaultNodesPerHome(homes)
+        : values['per-home'].split(',').map(Number)
+    const perHomeList =
+      perHome.length === 1 ? Array.from({ length: homes }, () => perHome[0] as number) : perHome
+    if (
+      !Number.isInteger(homes) ||
+      homes < 2 ||
+      homes > 20 ||
+      !Number.isInteger(publicNodes) ||
+      publicNodes < 1 ||
+      publicNodes > 10 ||
+      perHomeList.length !== homes ||
+      perHomeList.some((n) => !Number.isInteger(n) || n < 1 || n > 4)
+    ) {
+      process.stderr.write(
+        'testnet: --homes must be 2 … 20, --public-nodes 1 … 10, --per-home 1 … 4 (one number or one per home)\n'
+      )
+      return 2
+    }
+    plan = { publicNodes, homes, nodesPerHome: perHomeList, publicSellers: values['public-sellers'] }
+  }
   const nodes = Number(values.nodes)
   const jobs = Number(values.jobs)
   if (
@@ -55,6 +99,7 @@ async function main(): Promise<number> {
       jobs,
       outDir: values.out,
       signal: ctl.signal,
+      ...(plan !== undefined ? { internet: plan } : {}),
       ...(values.screenshot !== undefined ? { screenshot: values.screenshot } : {}),
       ...(profiled !== undefined
         ? {
@@ -66,13 +111,18 @@ async function main(): Promise<number> {
     })
   } catch (err) {
     process.stderr.write(`testnet: failed: ${err instanceof Error ? err.message : String(err)}\n`)
-    if (values.json) process.stdout.write(`${JSON.stringify(failedSummary(nodes, jobs))}\n`)
+    const failed =
+      plan !== undefined
+        ? failedSummary(planNodes(plan), jobs, planNodes(plan) - plan.publicNodes)
+        : failedSummary(nodes, jobs)
+    if (values.json) process.stdout.write(`${JSON.stringify(failed)}\n`)
     return 1
   }
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`)
   else
     process.stdout.write(
-      `testnet: ${summary.finished}/${summary.jobs} jobs finished on ${summary.nodes} nodes, image matches reference: ` +
+      `testnet: ${summary.finished}/${summary.jobs} jobs finished on ${summary.nodes} nodes` +
+        `${summary.nat_nodes !== undefined ? ` (${summary.nat_nodes} behind NAT)` : ''}, image matches reference: ` +
         `${summary.image_matches_reference}, match digests agree: ${summary.match_digests_agree}, ` +
         `epochs agreeing everywhere: ${summary.epochs_all_agree_share}, nodes off chain: ${summary.nodes_off_chain}, ` +
         `trade latency p50 ${summary.trade_latency_ms.p50} ms p95 ${summary.trade_latency_ms.p95} ms, ${summary.trades_per_s} trades/s\n`

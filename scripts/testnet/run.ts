@@ -20,6 +20,8 @@ import {
   tilesFor
 } from '../../node/demo/index.js'
 import { screenshotDashboard } from './browser.js'
+import { type InternetPlan, internetLayout } from './internet/index.js'
+import { type Layout, loopbackLayout } from './layout.js'
 import { type NodeProc, ProcessGroup, type ProgressDeadline } from './processes.js'
 
 /** The default job: 320×240, 4 samples per pixel (protocol/spec/demo-article.md). */
@@ -89,11 +91,23 @@ export interface TestnetOptions {
   readonly screenshot?: string
   /** Node's own flags for one daemon by name (e.g. `--cpu-prof` for `node7`). */
   readonly nodeFlags?: (name: string) => string[]
+  /**
+   * Run the daemons in an emulated internet of network namespaces (issue 15; needs root, `ip`
+   * and `nft`) instead of on 127.0.0.1; `nodes` is then the plan's node count.
+   */
+  readonly internet?: InternetPlan
+}
+
+/** The daemons an internet plan starts: its public nodes and every home's nodes. */
+export function planNodes(plan: InternetPlan): number {
+  return plan.publicNodes + plan.nodesPerHome.reduce((a, b) => a + b, 0)
 }
 
 /** The summary; the `--json` line is exactly these fields. */
 export interface TestnetSummary {
   nodes: number
+  /** `--internet` only: nodes behind an emulated NAT. */
+  nat_nodes?: number
   jobs: number
   finished: number
   failed: number
@@ -193,6 +207,11 @@ async function until(
   }
 }
 
+/** The listen address worth showing: the first that is not loopback (a namespace's 0.0.0.0 lists 127.0.0.1 first). */
+function shownAddr(listen: readonly string[]): string {
+  return listen.find((a) => !a.startsWith('/ip4/127.') && !a.startsWith('/ip6/::1/')) ?? listen[0] ?? ''
+}
+
 /** Runs `f` over `items` with at most `limit` calls in flight; results in input order. */
 async function mapBounded<T, R>(items: readonly T[], limit: number, f: (t: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length)
@@ -251,10 +270,14 @@ async function compareDigests(nodes: NodeProc[], api: Api): Promise<DigestCheck>
   return { agree, compared, agreeing, latest, offChain: maps.length - majority }
 }
 
-/** The summary of a run in which no job finished (its starting point, and a failed run's line). */
-export function failedSummary(nodes: number, jobs: number): TestnetSummary {
+/**
+ * The summary of a run in which no job finished (its starting point, and a failed run's line);
+ * `natNodes` is given in `--internet` mode only.
+ */
+export function failedSummary(nodes: number, jobs: number, natNodes?: number): TestnetSummary {
   return {
     nodes,
+    ...(natNodes !== undefined ? { nat_nodes: natNodes } : {}),
     jobs,
     finished: 0,
     failed: jobs,
@@ -273,45 +296,64 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
   const { log, signal } = o
   const base = await mkdtemp(join(tmpdir(), 'bitwrk-testnet-'))
   const procs = new ProcessGroup()
-  const summary = failedSummary(o.nodes, o.jobs)
-  const ready = scaled(NODE_READY_MS, o.nodes, STALL_MS)
-  const network = scaled(NETWORK_MS, o.nodes, NETWORK_STALL_MS)
+  const nodeCount = o.internet !== undefined ? planNodes(o.internet) : o.nodes
+  const ready = scaled(NODE_READY_MS, nodeCount, STALL_MS)
+  const network = scaled(NETWORK_MS, nodeCount, NETWORK_STALL_MS)
   // a status poll of every node: 5 per second for 5 nodes, once a second for 50
-  const pollMs = Math.max(200, o.nodes * 20)
-  const api = apiClient(REQUEST_MS * Math.max(1, o.nodes / 10), signal)
+  const pollMs = Math.max(200, nodeCount * 20)
+  const api = apiClient(REQUEST_MS * Math.max(1, nodeCount / 10), signal)
   const flags = (name: string): string[] => o.nodeFlags?.(name) ?? []
+  let layout: Layout | undefined
   try {
-    // 1. the network: node 0 is the bootstrap (and the buyer), the others join through it
-    log(`starting ${o.nodes} nodes in ${base}`)
+    layout =
+      o.internet !== undefined
+        ? await internetLayout(procs, base, o.internet, flags)
+        : loopbackLayout(procs, base, o.nodes, flags)
+    const summary = failedSummary(nodeCount, o.jobs, layout.natNodes)
+    const lay = layout
+    // 1. the network: the first node is the bootstrap node, the others join through it
+    log(`starting ${lay.describe} in ${base}`)
     const t0Start = Date.now()
-    const boot = await procs.startNode('node0', join(base, 'node0'), [], ready, flags('node0'))
+    const [bootSpec, ...otherSpecs] = lay.specs
+    if (bootSpec === undefined) throw new Error('the layout has no nodes')
+    const boot = await lay.start(bootSpec, [], ready)
     const bootAddr = boot.listen[0]
     if (bootAddr === undefined) throw new Error('bootstrap node has no listen address')
     let started = 1
-    const others = await mapBounded(
-      Array.from({ length: o.nodes - 1 }, (_, i) => `node${i + 1}`),
-      START_CONCURRENCY,
-      async (name) => {
-        signal.throwIfAborted()
-        const n = await procs.startNode(name, join(base, name), ['--bootstrap', bootAddr], ready, flags(name))
-        started++
-        if (o.nodes > 10 && started % 10 === 0) log(`  ${started}/${o.nodes} nodes ready`)
-        return n
-      }
-    )
+    const others = await mapBounded(otherSpecs, START_CONCURRENCY, async (spec) => {
+      signal.throwIfAborted()
+      const n = await lay.start(spec, [bootAddr], ready)
+      started++
+      if (nodeCount > 10 && started % 10 === 0) log(`  ${started}/${nodeCount} nodes ready`)
+      return n
+    })
     const nodes = [boot, ...others]
-    for (const n of nodes) log(`  ${n.name} ${n.peerId} api ${n.api}`)
-    log(`${o.nodes} nodes ready in ${Date.now() - t0Start} ms`)
+    const roleOf = (i: number): string => {
+      const s = lay.specs[i] as (typeof lay.specs)[number]
+      return [
+        i === 0 ? 'bootstrap' : '',
+        s.buyer ? 'buyer' : '',
+        s.seller ? 'seller' : '',
+        s.nat ? 'behind NAT' : ''
+      ]
+        .filter((x) => x !== '')
+        .join(', ')
+    }
+    for (const [i, n] of nodes.entries())
+      log(`  ${n.name} ${n.peerId} api ${n.api} ${shownAddr(n.listen)} (${roleOf(i)})`)
+    log(`${nodeCount} nodes ready in ${Date.now() - t0Start} ms`)
     await until('every node connected', network, signal, pollMs, async () => {
       const s = await Promise.all(nodes.map((n) => api.get(`${n.api}/api/v1/status`)))
       const connected = s.filter((x) => (x as { peers: number }).peers >= 1).length
       return { done: connected === nodes.length, progress: connected }
     })
     log('network formed')
+    const buyer = nodes[lay.specs.findIndex((s) => s.buyer)]
+    if (buyer === undefined) throw new Error('the layout has no buyer')
 
     // 2. sellers: a SELL mandate and one or two demo workers each; the buyer: a BUY mandate
-    const sellers = others
-    const perSeller = workersPerSeller(o.nodes)
+    const sellers = nodes.filter((_, i) => lay.specs[i]?.seller === true)
+    const perSeller = workersPerSeller(nodeCount)
     for (const s of sellers) {
       await api.post(`${s.api}/api/v1/mandates`, {
         article: RAYS_ARTICLE,
@@ -320,9 +362,9 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
         trades: 10_000,
         validMinutes: 60
       })
-      for (let w = 0; w < perSeller; w++) procs.startWorker(`worker-${s.name}-${w}`, s.api, RAYS_ARTICLE)
+      for (let w = 0; w < perSeller; w++) lay.startWorker(`worker-${s.name}-${w}`, s, RAYS_ARTICLE)
     }
-    await api.post(`${boot.api}/api/v1/mandates`, {
+    await api.post(`${buyer.api}/api/v1/mandates`, {
       article: RAYS_ARTICLE,
       side: 'BUY',
       price: BUY_PRICE,
@@ -339,9 +381,18 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     })
     // every seller's offers reach the buyer's book before buying (gossip + settle)
     await until('sell offers in the buyer book', network, signal, pollMs, async () => {
-      const b = (await api.get(`${boot.api}/api/v1/book/${RAYS_ARTICLE}`)) as { sells: unknown[] }
+      const b = (await api.get(`${buyer.api}/api/v1/book/${RAYS_ARTICLE}`)) as { sells: unknown[] }
       return { done: b.sells.length >= sellers.length, progress: b.sells.length }
     })
+    if (lay.natNodes !== undefined) {
+      // across NATs, every node's book is checked: gossip reaches nodes nobody can dial
+      await until('sell offers in every book', network, signal, pollMs, async () => {
+        const books = await Promise.all(nodes.map((n) => api.get(`${n.api}/api/v1/book/${RAYS_ARTICLE}`)))
+        const full = books.filter((b) => (b as { sells: unknown[] }).sells.length >= sellers.length).length
+        return { done: full === nodes.length, progress: full }
+      })
+      log(`every node's book holds the ${sellers.length} sellers' offers`)
+    }
     log(
       `${sellers.length} sellers with ${sellers.length * perSeller} workers offering; buying ${o.jobs} tiles`
     )
@@ -349,7 +400,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     // 3. the buyer buys every tile at once
     const tiles = tilesFor(IMAGE.width, IMAGE.height, o.jobs)
     const works = tiles.map((tile) => encodeWork({ ...IMAGE, tile, scene: DEFAULT_SCENE_JSON }))
-    const jobMs = Math.min(MAX_JOB_MS, JOB_MS * Math.max(1, o.nodes / 10))
+    const jobMs = Math.min(MAX_JOB_MS, JOB_MS * Math.max(1, nodeCount / 10))
     const latencies: number[] = []
     const placed: (PlacedTile | undefined)[] = new Array(tiles.length)
     const t0 = Date.now()
@@ -358,7 +409,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
       works.map(async (work, i) => {
         const start = Date.now()
         try {
-          const r = await fetch(`${boot.api}/buy/${RAYS_ARTICLE}`, {
+          const r = await fetch(`${buyer.api}/buy/${RAYS_ARTICLE}`, {
             method: 'POST',
             body: Buffer.from(work),
             headers: { 'content-type': 'application/octet-stream' },
@@ -417,7 +468,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
 
     // 6. on request, a picture of the buyer's dashboard with the finished image
     if (o.screenshot !== undefined) {
-      await screenshotDashboard(boot.api, o.screenshot, network.totalMs)
+      await screenshotDashboard(buyer.api, o.screenshot, network.totalMs)
       log(`dashboard screenshot written to ${o.screenshot}`)
     }
     return summary
@@ -425,6 +476,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     log('tearing down')
     const killed = await procs.stopAll(TEARDOWN_MS)
     if (killed > 0) log(`  ${killed} processes had to be killed`)
+    await layout?.close()
     await rm(base, { recursive: true, force: true })
   }
 }

@@ -4,6 +4,7 @@
  */
 export { COMMAND_MS, internetUnavailable } from './command.js'
 export { exposeUnixSocket, FORWARD_READY_MS, type ForwardedApi, forwardApi, NS_FORWARD } from './forward.js'
+export { defaultNodesPerHome, type InternetPlan, InternetUnavailableError, internetLayout } from './layout.js'
 export {
   internetNodeFlags,
   NODE_PORT,

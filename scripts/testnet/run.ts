@@ -334,7 +334,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
         i === 0 ? 'bootstrap' : '',
         s.buyer ? 'buyer' : '',
         s.seller ? 'seller' : '',
-        s.nat ? 'behind NAT' : ''
+        s.nat ? 'behind NAT' : lay.natNodes !== undefined ? 'public' : ''
       ]
         .filter((x) => x !== '')
         .join(', ')

@@ -19,6 +19,7 @@
  * and every live topology is removed on `destroy()`, at process exit and on SIGINT/SIGTERM.
  */
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { run, runSync } from './command.js'
 
 /** First octets of every namespace name this module creates: `bwk-<owner pid>-<seq>-…`. */
@@ -116,13 +117,22 @@ const live = new Set<string[]>()
 let seq = 0
 let hooksInstalled = false
 
-/** True when `pid` is a running process. */
+/**
+ * True when `pid` is a running process. A zombie (dead, not yet reaped: e.g. a killed
+ * controller whose parent died too, under an init that does not reap) is not running.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // the state is the field after "(comm) " (proc(5))
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return true
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import type { Internet } from '../../scripts/testnet/internet/index.js'
-import { internetUnavailable } from '../../scripts/testnet/internet/index.js'
+import { internetUnavailable, NS_PREFIX } from '../../scripts/testnet/internet/index.js'
 
 /** Deadline of one wait for a program's line (a Node start in a namespace: ~0.1 s idle). */
 export const LINE_MS = 15_000
@@ -21,6 +21,20 @@ export function requireInternet(ctx: Mocha.Context): void {
   if (!said) process.stderr.write(`\n  namespace tests not run: ${why}\n`)
   said = true
   ctx.skip()
+}
+
+/**
+ * `ip netns list` as far as this test can change it: the namespaces that were there before
+ * (`initial`) and those named for an owner pid in `owners` (this process, a testnet it runs).
+ * Namespaces that parallel runs on the same machine create and remove are left out, so "as
+ * before" means: ours are all gone and nobody else's was touched.
+ */
+export function ownView(
+  list: readonly string[],
+  initial: readonly string[],
+  owners: readonly number[]
+): string[] {
+  return list.filter((n) => initial.includes(n) || owners.some((pid) => n.startsWith(`${NS_PREFIX}-${pid}-`)))
 }
 
 /** Runs `node -e script args…` inside `ns`; the caller reads its lines with {@link nextLine}. */

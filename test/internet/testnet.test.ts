@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { listNamespaces } from '../../scripts/testnet/internet/index.js'
-import { requireInternet } from './helpers.js'
+import { ownView, requireInternet } from './helpers.js'
 
 /** The compiled testnet script (this file runs from dist/test/internet/). */
 const TESTNET = fileURLToPath(new URL('../../scripts/testnet.js', import.meta.url))
@@ -30,9 +30,10 @@ describe('scripts/testnet --internet', function () {
     const initial = await listNamespaces()
     out = await mkdtemp(join(tmpdir(), 'bitwrk-testnet-internet-'))
     const dir = out
+    let child = 0
     const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
       (resolve, reject) => {
-        execFile(
+        child = execFile(
           process.execPath,
           [TESTNET, '--internet', '--public-sellers', '--jobs', '2', '--json', '--out', dir],
           { timeout: RUN_TIMEOUT_MS, encoding: 'utf8', killSignal: 'SIGINT' },
@@ -40,10 +41,10 @@ describe('scripts/testnet --internet', function () {
             if (err !== null && typeof err.code !== 'number') reject(new Error(`testnet failed: ${se}`))
             else resolve({ code: err === null ? 0 : (err.code as number), stdout: so, stderr: se })
           }
-        )
+        ).pid as number
       }
     )
-    assert.deepEqual(await listNamespaces(), initial)
+    assert.deepEqual(ownView(await listNamespaces(), initial, [child]), initial)
     const s = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>
     assert.equal(s['nodes'], 6, stderr)
     assert.equal(s['nat_nodes'], 4)

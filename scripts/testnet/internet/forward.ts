@@ -16,6 +16,9 @@ export const NS_FORWARD = fileURLToPath(new URL('../ns-forward.js', import.meta.
 /** How long a forwarder may take to print `ready` (a Node start: ~0.1 s idle, seconds under load). */
 export const FORWARD_READY_MS = 15_000
 
+/** Longest Unix socket path Linux takes (`sun_path` is 108 bytes with its terminating NUL, unix(7)). */
+const MAX_SOCKET_PATH = 107
+
 /** A daemon's API reachable from this process. */
 export interface ForwardedApi {
   /** `http://127.0.0.1:<port>` on this process's side. */
@@ -76,6 +79,8 @@ export async function forwardApi(
   port: number,
   track: (child: ChildProcess) => void = () => {}
 ): Promise<ForwardedApi> {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH)
+    throw new RangeError(`socket path longer than ${MAX_SOCKET_PATH} bytes (set a shorter TMPDIR): ${path}`)
   const child = net.spawn(ns, process.execPath, [NS_FORWARD, path, String(port)], {
     stdio: ['pipe', 'pipe', 'pipe']
   })

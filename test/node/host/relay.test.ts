@@ -5,8 +5,9 @@ import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import * as lp from 'it-length-prefixed'
 import { connectionKind } from '../../../node/host/network.js'
 import { RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS } from '../../../node/host/relay.js'
-import { type BitwrkHost, createHost } from '../../../node/index.js'
+import { type BitwrkHost, createHost, HostCode } from '../../../node/index.js'
 import { randomPrivateKey, waitFor } from '../../../node/testing.js'
+import { isBitwrkError } from '../../../protocol/errors.js'
 
 /** The circuit relay v2 hop protocol (libp2p spec). */
 const HOP = '/libp2p/circuit/relay/0.2.0/hop'
@@ -216,5 +217,83 @@ describe('node/host relay (circuit relay v2 on 127.0.0.1)', () => {
       connections: { direct: 0, relayed: 0 },
       warning: null
     })
+  })
+})
+
+/** The host's connection gater (libp2p internals: no public accessor). */
+function gaterOf(h: BitwrkHost): { denyDialMultiaddr?: (ma: Multiaddr) => boolean | Promise<boolean> } {
+  const c = (h.libp2p as unknown as { components: { connectionGater: object } }).components
+  return c.connectionGater
+}
+
+describe('node/host addresses on a live host (no dial leaves 127.0.0.1)', () => {
+  const hosts: BitwrkHost[] = []
+  afterEach(async () => {
+    await Promise.all(hosts.splice(0).map((h) => h.stop()))
+  })
+
+  it('announces --announce addresses instead of the listen ones, minus those of narrower scope', async () => {
+    const h = await createHost({
+      privateKey: randomPrivateKey(),
+      announce: ['/ip4/198.18.0.5/tcp/4001', '/ip4/10.0.0.5/tcp/4001'],
+      relayReservations: 2
+    })
+    hosts.push(h)
+    assert.deepEqual(
+      h.multiaddrs().map(String),
+      [`/ip4/198.18.0.5/tcp/4001/p2p/${h.peerId}`],
+      'neither the 10.x announce nor the 127.0.0.1 listener is announced'
+    )
+    // an operator's announce is its statement of reachability (NET-9); a public node serves
+    // relays by default and wants no reservations (NET-12, NET-15)
+    assert.equal(h.reachability(), 'public')
+    assert.equal(h.network().relayServer, true)
+    assert.equal(h.network().warning, null)
+    assert.ok(h.libp2p.getProtocols().includes('/libp2p/circuit/relay/0.2.0/hop'))
+    assert.ok(h.libp2p.getProtocols().includes('/libp2p/autonat/1.0.0'))
+  })
+
+  it('--no-relay-server: a public node without the hop protocol', async () => {
+    const h = await createHost({
+      privateKey: randomPrivateKey(),
+      announce: ['/ip4/198.18.0.5/tcp/4001'],
+      relayServer: false
+    })
+    hosts.push(h)
+    assert.equal(h.libp2p.services.relay, undefined)
+    assert.ok(!h.libp2p.getProtocols().includes('/libp2p/circuit/relay/0.2.0/hop'))
+    assert.equal(h.network().relayServer, false)
+  })
+
+  it("the gater refuses dials outside the node's scopes, and never loopback in loopback-only mode", async () => {
+    const [net, loop] = await Promise.all([
+      createHost({ privateKey: randomPrivateKey(), internet: true }),
+      createHost({ privateKey: randomPrivateKey(), loopbackOnly: true })
+    ])
+    hosts.push(net, loop)
+    const deny = async (h: BitwrkHost, a: string): Promise<boolean> =>
+      (await gaterOf(h).denyDialMultiaddr?.(multiaddr(a))) === true
+    // the internet host listens on 127.0.0.1: loopback is its scope, 10.x is not
+    assert.equal(await deny(net, '/ip4/127.0.0.1/tcp/4001'), false)
+    assert.equal(await deny(net, '/ip4/10.0.0.1/tcp/4001'), true)
+    assert.equal(await deny(net, '/ip4/192.168.0.1/tcp/4001'), true)
+    assert.equal(await deny(net, '/ip6/fe80::1/tcp/4001'), true)
+    assert.equal(await deny(net, '/ip4/0.0.0.0/tcp/4001'), true)
+    assert.equal(await deny(net, '/ip4/198.18.0.1/tcp/4001'), false)
+    assert.equal(await deny(loop, '/ip4/127.0.0.1/tcp/4001'), false)
+    assert.equal(await deny(loop, '/ip6/::1/tcp/4001'), false)
+    assert.equal(await deny(loop, '/ip4/198.18.0.1/tcp/4001'), true)
+  })
+
+  it('rejects a bad --announce multiaddr with HOST_BAD_ADDRESS, a non-loopback one in loopback-only mode', async () => {
+    for (const [announce, loopbackOnly, code] of [
+      [['not a multiaddr'], false, HostCode.BAD_ADDRESS],
+      [['/ip4/1.2.3.4/tcp/x'], false, HostCode.BAD_ADDRESS],
+      [['/ip4/198.18.0.5/tcp/4001'], true, HostCode.NOT_LOOPBACK]
+    ] as const)
+      await assert.rejects(
+        createHost({ privateKey: randomPrivateKey(), announce: [...announce], loopbackOnly }),
+        (err: unknown) => isBitwrkError(err) && err.code === code
+      )
   })
 })

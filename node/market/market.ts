@@ -646,12 +646,16 @@ export class Market extends TypedEventEmitter<MarketEvents> {
     }
   }
 
-  /** Up to 4 listen addresses without `/p2p/…`, within 255 bytes joined (TX-7). */
+  /**
+   * Up to 4 announced addresses without their trailing `/p2p/<own id>`, within 255 bytes joined
+   * (TX-7). Only the last `/p2p/` goes: a relay address keeps its relay's id and `/p2p-circuit`
+   * (network.md NET-15), so a private seller is reached through its relay.
+   */
   private sellerAddrs(): string[] {
     const out: string[] = []
     let len = 0
     for (const a of this.addrs()) {
-      const plain = a.split('/p2p/')[0] ?? ''
+      const plain = a.replace(/\/p2p\/[^/]+$/, '')
       if (plain.length < 2 || plain.includes(',') || out.includes(plain)) continue
       if (out.length >= 4 || len + plain.length + (out.length > 0 ? 1 : 0) > 255) break
       len += plain.length + (out.length > 0 ? 1 : 0)

@@ -15,6 +15,7 @@ import {
 } from '../../../node/host/addresses.js'
 import { type AddressRecord, reachabilityOf } from '../../../node/host/reachability.js'
 import { RelayGate, reservationRelays } from '../../../node/host/relay.js'
+import { establishSellerAddrs } from '../../../node/market/market.js'
 import { randomPrivateKey } from '../../../node/testing.js'
 import { Identity } from '../../../protocol/identity/index.js'
 
@@ -236,5 +237,26 @@ describe('node/host/relay gate', () => {
       ]),
       [R]
     )
+  })
+})
+
+describe('node/market establish-seller addrs (TX-7, NET-15)', () => {
+  it('drops only the trailing own /p2p/ id: relay addresses keep the relay and /p2p-circuit', () => {
+    const relayAddr = `/ip4/198.18.0.10/tcp/4001/p2p/${R}/p2p-circuit`
+    assert.deepEqual(
+      establishSellerAddrs([
+        `${relayAddr}/p2p/${B}`,
+        `/ip4/198.18.0.7/tcp/4001/p2p/${B}`,
+        `/ip4/198.18.0.7/tcp/4001/p2p/${B}`,
+        `/p2p/${B}`,
+        '/ip4/1.2.3.4/tcp/1,/ip4/5.6.7.8/tcp/1'
+      ]),
+      [relayAddr, '/ip4/198.18.0.7/tcp/4001']
+    )
+    // within 255 bytes joined: two relay addresses (~110 bytes each) fit, a third does not
+    const many = [1, 2, 3].map((i) => `/ip4/198.18.0.${i}/tcp/4001/p2p/${R}/p2p-circuit/p2p/${B}`)
+    const out = establishSellerAddrs(many)
+    assert.equal(out.length, 2)
+    assert.ok(out.join(',').length <= 255)
   })
 })

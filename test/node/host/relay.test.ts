@@ -5,7 +5,7 @@ import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import * as lp from 'it-length-prefixed'
 import { connectionKind } from '../../../node/host/network.js'
 import { RELAY_DATA_LIMIT_BYTES, RELAY_DURATION_LIMIT_MS } from '../../../node/host/relay.js'
-import { type BitwrkHost, createHost, HostCode } from '../../../node/index.js'
+import { type BitwrkHost, createHost, createLogger, HostCode } from '../../../node/index.js'
 import { randomPrivateKey, waitFor } from '../../../node/testing.js'
 import { isBitwrkError } from '../../../protocol/errors.js'
 
@@ -180,8 +180,10 @@ describe('node/host relay (circuit relay v2 on 127.0.0.1)', () => {
     assert.equal(relay.libp2p.services.relay?.reservations.size ?? 0, 0)
   })
 
-  it('a private node with no reachable relay reports NO_RELAY and keeps working', async () => {
+  it('a private node with no reachable relay reports NO_RELAY with one warn line and keeps working', async () => {
+    const lines: string[] = []
     const lonely = await host({
+      logger: createLogger({ level: 'warn', destination: { write: (l) => lines.push(l) } }),
       privateKey: randomPrivateKey(),
       internet: true,
       relayServer: false,
@@ -203,6 +205,27 @@ describe('node/host relay (circuit relay v2 on 127.0.0.1)', () => {
     assert.ok(rtt >= 0)
     assert.equal(other.network().warning, null, 'a node that wants no reservation does not warn')
     assert.match(await lonely.metrics.registry.metrics(), /bitwrk_reachability\{state="private"\} 1/)
+    // the connections above re-ran the check: still one line
+    const warns = lines.filter((l) => l.includes('"code":"NO_RELAY"'))
+    assert.equal(warns.length, 1, lines.join(''))
+  })
+
+  it('a private node keeps reservations on 2 relays found among its bootstrap peers', async () => {
+    const [r1, r2] = await Promise.all([
+      host({ privateKey: randomPrivateKey(), internet: true, relayServer: true }),
+      host({ privateKey: randomPrivateKey(), internet: true, relayServer: true })
+    ])
+    const b = await host({
+      privateKey: randomPrivateKey(),
+      internet: true,
+      relayServer: false,
+      bootstrap: [addr(r1).toString(), addr(r2).toString()]
+    })
+    await waitFor(() => b.relayReservations().length === 2, { timeoutMs: 15_000, what: 'two reservations' })
+    assert.deepEqual(b.relayReservations(), [r1.peerId, r2.peerId].sort())
+    assert.equal(b.network().warning, null)
+    const circuits = b.multiaddrs().filter((m) => m.toString().includes('/p2p-circuit'))
+    assert.equal(circuits.length >= 2, true, circuits.map(String).join(' '))
   })
 
   it('loopback-only hosts run no relay machinery', async () => {

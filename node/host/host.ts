@@ -1,6 +1,6 @@
 import { networkInterfaces } from 'node:os'
 import { autoNAT } from '@libp2p/autonat'
-import { type CircuitRelayService, circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { type CircuitRelayService, circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, identify } from '@libp2p/identify'
@@ -29,7 +29,7 @@ import {
 import { type NetworkStatus, NetworkWatch } from './network.js'
 import { coalescedNoise } from './noise.js'
 import { libp2pAddressBook, libp2pTransportAddrs, type Reachability } from './reachability.js'
-import { RelayGate, relayServerInit } from './relay.js'
+import { RelayGate, relayServerInit, throttledCircuitRelayTransport } from './relay.js'
 import { prometheusMetricsTalliedPerStream } from './transfer-metrics.js'
 
 /** The libp2p services of a bitwrk host. */
@@ -378,7 +378,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     },
     // NET-15: circuit relay v2 as a transport on internet hosts (dial and listen through relays)
     transports: internet
-      ? [tcp(), circuitRelayTransport({ reservationConcurrency: Math.max(1, circuitListen.length) })]
+      ? [tcp(), throttledCircuitRelayTransport({ reservationConcurrency: Math.max(1, circuitListen.length) })]
       : [tcp()],
     connectionEncrypters: [coalescedNoise()],
     // Yamux with windows capped and oversized frames refused before they are buffered (invariant 10)

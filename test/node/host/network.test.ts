@@ -4,6 +4,7 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { connectionKind, NetworkWatch } from '../../../node/host/network.js'
 import type { AddressRecord } from '../../../node/host/reachability.js'
+import { throttledRandomWalk } from '../../../node/host/relay.js'
 import { createMetrics, silentLogger } from '../../../node/index.js'
 
 /** The members of libp2p NetworkWatch uses, driven by the test. */
@@ -74,5 +75,30 @@ describe('node/host/network', () => {
     } finally {
       watch.stop()
     }
+  })
+
+  it("throttles the relay discovery's random walk: one peer per gap, abortable (NET-15)", async () => {
+    let pulled = 0
+    const inner = {
+      async *walk() {
+        // libp2p's walk over a tiny network: the same connected peer at once, forever
+        for (;;) {
+          pulled++
+          yield { id: {} as never, multiaddrs: [] }
+        }
+      }
+    }
+    const walk = throttledRandomWalk(inner, 40)
+    const started = Date.now()
+    let n = 0
+    for await (const _ of walk.walk()) if (++n === 3) break
+    assert.ok(Date.now() - started >= 75, `3 peers in ${Date.now() - started} ms`)
+    assert.ok(pulled <= 4)
+    const ac = new AbortController()
+    const it = walk.walk({ signal: ac.signal })
+    await it.next()
+    const second = it.next()
+    ac.abort()
+    await assert.rejects(second, (err: unknown) => (err as Error).name === 'AbortError')
   })
 })

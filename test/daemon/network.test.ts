@@ -69,6 +69,10 @@ describe('daemon: reachability and relays in the API, status and metrics (networ
     assert.match(human.stdout, /^reachability: private$/m)
     assert.match(human.stdout, /^relay reservations: none$/m)
     assert.doesNotMatch(human.stdout, /NO_RELAY/)
+    const peersOut = await runCli(['peers', '--api', a.info.apiUrl], {})
+    assert.equal(peersOut.code, 0, peersOut.stderr)
+    assert.match(peersOut.stdout, new RegExp(`^${b.info.peerId} /ip4/127\\.0\\.0\\.1/tcp/\\d+`, 'm'))
+    assert.doesNotMatch(peersOut.stdout, /\(relayed\)/)
   })
 
   it('start refuses --relay-server with --no-relay-server and a bad --announce in one line', async () => {

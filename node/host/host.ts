@@ -357,8 +357,8 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
   let watch: NetworkWatch | undefined
   const relayGate = new RelayGate({
     deny,
+    // budgets on the monotonic clock (TokenBucket's default), not the market clock `opts.now`
     serving: () => watch?.relayServing() ?? false,
-    ...(opts.now !== undefined ? { now: opts.now } : {}),
     onRefused: (reason) => metrics.relayRefused.inc({ reason })
   })
   // NET-4: announce only the widest scope the node has; `getConnections` is read at call time
@@ -497,7 +497,8 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     ...(opts.noRelayGraceMs !== undefined ? { noRelayGraceMs: opts.noRelayGraceMs } : {}),
     log,
     metrics,
-    now: opts.now ?? Date.now
+    // wall-clock time: libp2p's address book stamps `expires` with Date.now(), whatever `opts.now` says
+    now: Date.now
   })
   watch = networkWatch
   networkWatch.start()

@@ -28,6 +28,15 @@ export {
 } from './daemon/index.js'
 export * as demo from './demo/index.js'
 export * from './gossip/index.js'
+export {
+  type AddressScope,
+  announceable,
+  dialable,
+  isCircuit,
+  localScopes,
+  relayPeerOf,
+  scopeOf
+} from './host/addresses.js'
 export { BootstrapDialer, type BootstrapTiming, DEFAULT_BOOTSTRAP_TIMING } from './host/bootstrap.js'
 export {
   type BitwrkHost,
@@ -39,6 +48,20 @@ export {
   type HostServices,
   isLoopback
 } from './host/host.js'
+export {
+  type ConnectionKind,
+  connectionKind,
+  type NetworkStatus,
+  NO_RELAY_GRACE_MS
+} from './host/network.js'
+export { type Reachability, reachabilityOf } from './host/reachability.js'
+export {
+  RELAY_CIRCUITS_PER_PEER,
+  RELAY_DATA_LIMIT_BYTES,
+  RELAY_DURATION_LIMIT_MS,
+  RELAY_MAX_RESERVATIONS,
+  RELAY_RESERVATION_TTL_MS
+} from './host/relay.js'
 export { createLogger, type LogContext, type Logger, type LoggerOptions, silentLogger } from './logger.js'
 export {
   BidBook,

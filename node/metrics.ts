@@ -33,11 +33,35 @@ export interface NodeMetrics {
   readonly peers: Gauge
   /** Sets the function sampled for `bitwrk_p2p_peers` at scrape time. */
   setPeerSource(fn: () => number): void
+  /** NET-9: 1 for the node's current reachability (`state`: public, private, unknown), 0 for the others. */
+  readonly reachability: Gauge<'state'>
+  /** Open connections by kind (`direct` or `relayed` through a circuit relay), sampled at scrape time. */
+  readonly connections: Gauge<'kind'>
+  /** Circuit-relay reservations this node holds on relays (NET-15), sampled at scrape time. */
+  readonly relayReservations: Gauge
+  /** Relay requests this node refused as a relay server, by reason (denied, not_serving, budget; NET-14). */
+  readonly relayRefused: Counter<'reason'>
+  /** Sets the function sampled for the network gauges at scrape time. */
+  setNetworkSource(fn: () => NetworkSample): void
+}
+
+/** What the network gauges sample at scrape time. */
+export interface NetworkSample {
+  readonly reachability: 'public' | 'private' | 'unknown'
+  readonly direct: number
+  readonly relayed: number
+  readonly reservations: number
 }
 
 /** Creates the metric families in `registry` (default: a fresh registry). */
 export function createMetrics(registry: Registry = new Registry()): NodeMetrics {
   let peerSource: () => number = () => 0
+  let networkSource: () => NetworkSample = () => ({
+    reachability: 'unknown',
+    direct: 0,
+    relayed: 0,
+    reservations: 0
+  })
   const registers = [registry]
   return {
     registry,
@@ -100,6 +124,45 @@ export function createMetrics(registry: Registry = new Registry()): NodeMetrics 
     }),
     setPeerSource(fn) {
       peerSource = fn
+    },
+    reachability: new Gauge({
+      name: 'bitwrk_reachability',
+      help: "The node's reachability (NET-9): 1 for the current state, 0 for the others",
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const now = networkSource().reachability
+        for (const state of ['public', 'private', 'unknown'] as const)
+          this.set({ state }, state === now ? 1 : 0)
+      }
+    }),
+    connections: new Gauge({
+      name: 'bitwrk_connections',
+      help: 'Open libp2p connections by kind: direct or relayed (circuit relay v2)',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const s = networkSource()
+        this.set({ kind: 'direct' }, s.direct)
+        this.set({ kind: 'relayed' }, s.relayed)
+      }
+    }),
+    relayReservations: new Gauge({
+      name: 'bitwrk_relay_reservations',
+      help: 'Circuit-relay reservations this node holds on relays (NET-15)',
+      registers,
+      collect() {
+        this.set(networkSource().reservations)
+      }
+    }),
+    relayRefused: new Counter({
+      name: 'bitwrk_relay_refused_total',
+      help: 'Relay reservations and circuits this node refused as a relay server, by reason (NET-14)',
+      labelNames: ['reason'],
+      registers
+    }),
+    setNetworkSource(fn) {
+      networkSource = fn
     }
   }
 }

@@ -5,7 +5,8 @@ import type { CommandIo } from '../io.js'
 /** Usage of `bitwrk-node peers`. */
 export const PEERS_USAGE = `usage: bitwrk-node peers [--data-dir DIR | --api URL] [--json]
 
-Lists the peers the running daemon is connected to: peer id and remote addresses.
+Lists the peers the running daemon is connected to: peer id and remote addresses, each marked
+(relayed) when the connection runs through a circuit relay (network.md NET-17).
 ${DAEMON_FLAGS_USAGE}
   --json           the API's JSON view as is
 `
@@ -17,6 +18,12 @@ export function peersCommand(argv: readonly string[], io: CommandIo): Promise<nu
     usage: PEERS_USAGE,
     path: '/api/v1/peers',
     render: (peers) =>
-      peers.length === 0 ? ['no peers'] : peers.map((p) => `${p.peerId} ${p.addrs.join(' ')}`)
+      peers.length === 0
+        ? ['no peers']
+        : peers.map((p) => {
+            const addrs =
+              p.connections?.map((c) => (c.kind === 'relayed' ? `${c.addr} (relayed)` : c.addr)) ?? p.addrs
+            return `${p.peerId} ${addrs.join(' ')}`
+          })
   })
 }

@@ -10,14 +10,21 @@ import { CliCode, type CommandIo, EXIT, reportError } from '../io.js'
 import { leanHeap } from './heap.js'
 
 /** Usage of `bitwrk-node start`. */
-export const START_USAGE = `usage: bitwrk-node start [--data-dir DIR] [--listen MA[,MA…]] [--bootstrap MA[,MA…]]
+export const START_USAGE = `usage: bitwrk-node start [--data-dir DIR] [--listen MA[,MA…]] [--announce MA[,MA…]]
+                        [--relay-server | --no-relay-server] [--bootstrap MA[,MA…]]
                         [--api-port P] [--api-host H] [--api-allow-host NAME[,NAME…]]
                         [--articles A[,B…]] [--min-trust S] [--worker-allow HOST:PORTS[,…]]
 
 Runs the node until SIGINT/SIGTERM (a second signal exits at once). Prints the peer id, the
 listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it runs.
   --data-dir DIR   data directory (default $BITWRK_DATA_DIR or ~/.bitwrk-node); identity created on first start
-  --listen MA      libp2p listen multiaddrs (default /ip4/127.0.0.1/tcp/0)
+  --listen MA      libp2p listen multiaddrs (default /ip4/127.0.0.1/tcp/0, loopback only); any
+                   address, e.g. /ip4/0.0.0.0/tcp/4001,/ip6/::/tcp/4001 (network.md NET-1)
+  --announce MA    multiaddrs to advertise instead of the listen addresses (a port forward's
+                   public address, a DNS name); loopback and private ones are only told to
+                   peers of that scope (NET-2, NET-4)
+  --relay-server   serve as a circuit relay even when AutoNAT has not found the node public
+  --no-relay-server  never serve as a circuit relay (default: serve while public; NET-12)
   --bootstrap MA   peers to join through
   --api-port P     local API port (default ${DEFAULT_API_PORT}; 0 picks a free one)
   --api-host H     local API interface (default ${DEFAULT_API_HOST}); beyond loopback the
@@ -81,6 +88,9 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
       {
         'data-dir': 'string',
         listen: 'string',
+        announce: 'string',
+        'relay-server': 'boolean',
+        'no-relay-server': 'boolean',
         bootstrap: 'string',
         'api-port': 'string',
         'api-host': 'string',
@@ -97,6 +107,11 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
       throw new BitwrkError(CliCode.badArgument, `bad --api-port '${portText}'`)
     const dataDir = resolveDataDir(stringFlag(args, 'data-dir'), io)
     const listen = list(stringFlag(args, 'listen'))
+    const announce = list(stringFlag(args, 'announce'))
+    if (args.flags['relay-server'] === true && args.flags['no-relay-server'] === true)
+      throw new BitwrkError(CliCode.badArgument, '--relay-server and --no-relay-server exclude each other')
+    const relayServer =
+      args.flags['relay-server'] === true ? true : args.flags['no-relay-server'] === true ? false : undefined
     const bootstrap = list(stringFlag(args, 'bootstrap'))
     const articles = list(stringFlag(args, 'articles'))
     const apiHost = stringFlag(args, 'api-host')
@@ -137,6 +152,8 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
       apiPort,
       logger,
       ...(listen !== undefined ? { listen } : {}),
+      ...(announce !== undefined ? { announce } : {}),
+      ...(relayServer !== undefined ? { relayServer } : {}),
       ...(bootstrap !== undefined ? { bootstrap } : {}),
       ...(articles !== undefined ? { articles } : {}),
       ...(apiHost !== undefined ? { apiHost } : {}),

@@ -5,8 +5,8 @@ import type { CommandIo } from '../io.js'
 /** Usage of `bitwrk-node status`. */
 export const STATUS_USAGE = `usage: bitwrk-node status [--data-dir DIR | --api URL] [--json]
 
-Shows the running daemon: identity, listen addresses, peers, followed articles with their book
-and last epoch digest, transactions by phase, and which services run.
+Shows the running daemon: identity, listen addresses, peers, reachability and relays, followed
+articles with their book and last epoch digest, transactions by phase, and which services run.
 ${DAEMON_FLAGS_USAGE}
   --json           the API's JSON view as is
 `
@@ -21,6 +21,20 @@ function renderStatus(s: StatusView, base: string): string[] {
     `api: ${base}`,
     `peers: ${s.peers}`
   ]
+  const n = s.network
+  if (n !== undefined) {
+    // network.md NET-9, NET-12, NET-15 … NET-17
+    lines.push(
+      `reachability: ${n.reachability}`,
+      `connections: ${n.connections.direct} direct, ${n.connections.relayed} relayed`,
+      `relay server: ${n.relayServer ? 'on' : 'off'}`,
+      `relay reservations: ${n.relayReservations.length === 0 ? 'none' : n.relayReservations.join(', ')}`
+    )
+    if (n.warning === 'NO_RELAY')
+      lines.push(
+        'warning: private and no relay reservation (NET-16): peers cannot reach this node; it can still buy'
+      )
+  }
   for (const a of s.articles) {
     lines.push(`article ${a.article}: ${a.liveBids} live bids (digest ${a.liveDigest.slice(0, 16)})`)
     for (const [key, e] of Object.entries(a.epochs))

@@ -16,6 +16,22 @@ export interface IdentityView {
   readonly peerId: string
   /** Addresses the node listens on (multiaddrs). */
   readonly addrs: readonly string[]
+  /** Reachability and relays (protocol/spec/network.md); absent on a facade without a host. */
+  readonly network?: NetworkView
+}
+
+/** The node's place on the network (network.md NET-9, NET-12, NET-15 … NET-17). */
+export interface NetworkView {
+  /** NET-9: `public`, `private` or `unknown`. */
+  readonly reachability: 'public' | 'private' | 'unknown'
+  /** Whether the node grants relay reservations now (NET-12). */
+  readonly relayServer: boolean
+  /** Relays (peer ids) holding a reservation for this node (NET-15). */
+  readonly relayReservations: readonly string[]
+  /** Open connections by kind (NET-17). */
+  readonly connections: { readonly direct: number; readonly relayed: number }
+  /** NET-16: `NO_RELAY` while a private node that wants relay reservations holds none. */
+  readonly warning: 'NO_RELAY' | null
 }
 
 /** What the node holds about a participant or peer (protocol/spec/reputation.md REP-4, REP-6). */
@@ -37,6 +53,8 @@ export interface PeerView {
   readonly peerId: string
   readonly addrs: readonly string[]
   readonly connected: boolean
+  /** Each open connection's remote address and whether it is direct or relayed (NET-17). */
+  readonly connections?: readonly { readonly addr: string; readonly kind: 'direct' | 'relayed' }[]
   /** The peer's market address (the same key, DESIGN.md invariant 2), when derivable. */
   readonly address?: string
   /** Reputation of the peer's address, null when the node holds none. */
@@ -68,6 +86,8 @@ export interface StatusView {
   readonly transactions: Readonly<Record<string, number>>
   /** Which pieces of the node run. */
   readonly services: Readonly<Record<string, boolean>>
+  /** Reachability and relays (network.md); absent on a facade without a host. */
+  readonly network?: NetworkView
   /**
    * Timing health (MARKET-18, SYNC-15): the correction of the host clock to the network's time
    * (0: none), from how many peers, and the re-joins of the network's digest chain.

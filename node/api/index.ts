@@ -40,6 +40,7 @@ export type {
   IdentityView,
   MarketView,
   MatchView,
+  NetworkView,
   NodeFacade,
   PeerReputationView,
   PeerView,

@@ -26,6 +26,13 @@ export const DEFAULT_ARTICLES: readonly string[] = ['net.bitwrk/rays/0']
 export interface DaemonOptions {
   readonly dataDir: string
   readonly listen?: readonly string[]
+  /** Multiaddrs announced instead of the listen addresses (`--announce`, NET-2). */
+  readonly announce?: readonly string[]
+  /**
+   * Serve as a circuit relay (NET-12): undefined serves while the node is public (the default),
+   * true always (`--relay-server`), false never (`--no-relay-server`).
+   */
+  readonly relayServer?: boolean
   readonly bootstrap?: readonly string[]
   readonly apiHost?: string
   readonly apiPort?: number
@@ -65,13 +72,21 @@ export interface Daemon {
 /** Starts node and local API; on failure everything started so far is stopped again. */
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const listen = [...(opts.listen ?? [DEFAULT_LISTEN])]
-  const loopbackOnly = listen.every((a) => a.startsWith('/ip4/127.') || a.startsWith('/ip6/::1/'))
+  const announce = [...(opts.announce ?? [])]
+  // NET-1: loopback-only (the default) while every listen and announce address is loopback
+  const loopbackOnly = [...listen, ...announce].every(
+    (a) => a.startsWith('/ip4/127.') || a.startsWith('/ip6/::1/')
+  )
   const node = await createBitwrkNode({
     dataDir: opts.dataDir,
     listen,
     bootstrap: [...(opts.bootstrap ?? [])],
     articles: [...(opts.articles ?? DEFAULT_ARTICLES)],
     loopbackOnly,
+    host: {
+      ...(announce.length > 0 ? { announce } : {}),
+      ...(opts.relayServer !== undefined ? { relayServer: opts.relayServer } : {})
+    },
     // book sync with its defaults: a daemon that joins late pulls the live book
     sync: {},
     ...(opts.logger !== undefined ? { logger: opts.logger } : {}),

@@ -27,7 +27,7 @@ import type { BitwrkNode } from '../node.js'
 import type { SellOffer, WorkerPool } from '../workers/index.js'
 import { createDashboard, peersWithReputation } from './dashboard.js'
 import { DemoImages, type DemoTileHandle } from './demo-images.js'
-import { statusView } from './status.js'
+import { networkView, statusView } from './status.js'
 
 /** Activities kept for the API (bounded, oldest dropped). */
 const MAX_ACTIVITIES = 1000
@@ -207,7 +207,12 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
       node.market.removeEventListener('tx:retired', onRetired)
       dashboard.close()
     },
-    identity: () => ({ address: node.address, peerId: node.peerId, addrs: node.multiaddrs() }),
+    identity: () => ({
+      address: node.address,
+      peerId: node.peerId,
+      addrs: node.multiaddrs(),
+      network: networkView(node)
+    }),
     peers: async () => peersWithReputation(node),
     status: () =>
       statusView(node, {

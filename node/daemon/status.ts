@@ -2,21 +2,39 @@
  * Views of a running node for `/api/v1/status` (the `status` command: book, epochs,
  * transactions, services) and `/api/v1/peers`.
  */
-import type { ArticleStatusView, PeerView, StatusView } from '../api/facade.js'
+import type { ArticleStatusView, NetworkView, PeerView, StatusView } from '../api/facade.js'
+import { connectionKind } from '../host/network.js'
 import type { BitwrkNode } from '../node.js'
 
-/** Connected peers of `node`, sorted by id. */
+/** Connected peers of `node`, sorted by id, each connection marked direct or relayed (NET-17). */
 export function peersView(node: BitwrkNode): PeerView[] {
-  const byPeer = new Map<string, string[]>()
+  const byPeer = new Map<string, { addr: string; kind: 'direct' | 'relayed' }[]>()
   for (const c of node.host.libp2p.getConnections()) {
     const id = c.remotePeer.toString()
     const list = byPeer.get(id) ?? []
-    list.push(c.remoteAddr.toString())
+    list.push({ addr: c.remoteAddr.toString(), kind: connectionKind(c) })
     byPeer.set(id, list)
   }
   return [...byPeer.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([peerId, addrs]) => ({ peerId, addrs, connected: true }))
+    .map(([peerId, connections]) => ({
+      peerId,
+      addrs: connections.map((c) => c.addr),
+      connected: true,
+      connections
+    }))
+}
+
+/** The node's reachability and relays (network.md), for status and identity. */
+export function networkView(node: BitwrkNode): NetworkView {
+  const n = node.host.network()
+  return {
+    reachability: n.reachability,
+    relayServer: n.relayServer,
+    relayReservations: [...n.relayReservations],
+    connections: { ...n.connections },
+    warning: n.warning
+  }
 }
 
 /** Status summary of `node`. */
@@ -48,6 +66,7 @@ export function statusView(
     articles,
     transactions,
     services: extra.services,
+    network: networkView(node),
     timing: {
       clockCorrectionMs: node.networkClock?.correctionMs ?? 0,
       clockPeers: node.networkClock?.peers() ?? 0,

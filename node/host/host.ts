@@ -1,3 +1,6 @@
+import { networkInterfaces } from 'node:os'
+import { autoNAT } from '@libp2p/autonat'
+import { type CircuitRelayService, circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, identify } from '@libp2p/identify'
@@ -15,6 +18,7 @@ import { type GossipConfig, gossipsubOptions } from '../gossip/config.js'
 import type { MessageValidator, TopicKind } from '../gossip/types.js'
 import { type Logger, silentLogger } from '../logger.js'
 import { createMetrics, type NodeMetrics } from '../metrics.js'
+import { type AddressScope, announceable, dialable, localScopes, scopeOf, usableForDht } from './addresses.js'
 import { BootstrapDialer, type BootstrapTiming } from './bootstrap.js'
 import {
   boundedYamux,
@@ -22,7 +26,10 @@ import {
   type StreamOpenBudget,
   TokenBucket
 } from './mux-guard.js'
+import { type NetworkStatus, NetworkWatch } from './network.js'
 import { coalescedNoise } from './noise.js'
+import { libp2pAddressBook, libp2pTransportAddrs, type Reachability } from './reachability.js'
+import { RelayGate, relayServerInit, throttledCircuitRelayTransport } from './relay.js'
 import { prometheusMetricsTalliedPerStream } from './transfer-metrics.js'
 
 /** The libp2p services of a bitwrk host. */
@@ -35,6 +42,10 @@ export type HostServices = {
   pubsub: GossipSub
   /** Kad-DHT on the private protocol {@link DHT_PROTOCOL}. */
   dht: KadDHT
+  /** AutoNAT v1 (NET-10); only on internet hosts (see {@link HostOptions.internet}). */
+  autonat?: unknown
+  /** Circuit relay v2 server (NET-12); only on internet hosts whose `relayServer` is not false. */
+  relay?: CircuitRelayService
 }
 
 /** The private Kad-DHT protocol id: never the public `/ipfs/kad/1.0.0`. */
@@ -56,8 +67,35 @@ export const HostCode = {
 export interface HostOptions {
   /** The node's 32-byte secp256k1 private key: market identity and libp2p identity (invariant 2). */
   privateKey: Uint8Array
-  /** Listen multiaddrs; default `/ip4/127.0.0.1/tcp/0`. */
+  /** Listen multiaddrs; default `/ip4/127.0.0.1/tcp/0`; any address (`/ip4/0.0.0.0/tcp/4001`, `/ip6/::/tcp/4001`). */
   listen?: string[]
+  /**
+   * Multiaddrs announced instead of the listen addresses (`--announce`, NET-2): the operator's
+   * public address behind a port forward, a DNS name. Still subject to the scope rule (NET-4).
+   */
+  announce?: string[]
+  /**
+   * Run the internet machinery (NET-1): AutoNAT, the circuit-relay transport and server, circuit
+   * reservations when private, the DHT mode following reachability. Default: on when the host is
+   * not `loopbackOnly` and some listen or announce address is not loopback. Harnesses set it on
+   * loopback to test relays on 127.0.0.1; it has no effect with `loopbackOnly`.
+   */
+  internet?: boolean
+  /**
+   * NET-12: serve as a circuit relay (`--relay-server`). Default (undefined): serve while the
+   * node is public; true: always (harnesses, an operator who knows better than AutoNAT); false:
+   * never (`--no-relay-server`, no hop protocol at all).
+   */
+  relayServer?: boolean
+  /** Reservations the relay server holds at most (NET-13); default `RELAY_MAX_RESERVATIONS`. */
+  relayMaxReservations?: number
+  /**
+   * NET-15: relay reservations a node without a public address keeps (default 2; 0: none). Only
+   * on internet hosts with no public listen or announce address.
+   */
+  relayReservations?: number
+  /** NET-16: how long a private node looks for relays before it warns, ms (default 30 s). */
+  noRelayGraceMs?: number
   /** Multiaddrs dialled at start and kept connected (`--bootstrap`). */
   bootstrap?: string[]
   /** Refuse every non-loopback dial, inbound connection, listen and bootstrap address. */
@@ -137,6 +175,12 @@ export interface BitwrkHost {
   multiaddrs(): Multiaddr[]
   /** Bootstrap addresses currently connected. */
   bootstrapConnected(): number
+  /** NET-9: `public`, `private` or `unknown` (loopback-only hosts: `private`). */
+  reachability(): Reachability
+  /** NET-15: relays (base58 peer ids) holding a reservation for this node. */
+  relayReservations(): string[]
+  /** Reachability, relay server and reservations, connections by kind, the NET-16 warning. */
+  network(): NetworkStatus
   /** True while `peerId` (base58) is banned for graylisted misbehaviour (GOSSIP-12). */
   isBanned(peerId: string): boolean
   /**
@@ -231,16 +275,21 @@ function parseAddrs(addrs: string[], loopbackOnly: boolean, what: string): Multi
 
 /**
  * The connection gater: with `loopbackOnly`, refuses any dial or inbound connection that is
- * not on the loopback interface; refuses the peers `denyPeer` names in both directions.
+ * not on the loopback interface; otherwise refuses dials outside the node's scopes (NET-6);
+ * refuses the peers `denyPeer` names in both directions; and gates relay reservations and
+ * circuits (NET-14).
  */
 function connectionGater(
   loopbackOnly: boolean,
+  local: ReadonlySet<AddressScope>,
   denyPeer: (peerId: string) => boolean,
   inbound: TokenBucket,
-  onRefused: () => void
+  onRefused: () => void,
+  relay: RelayGate
 ): ConnectionGater {
-  const gater: ConnectionGater = {}
-  if (loopbackOnly) gater.denyDialMultiaddr = (ma) => !isLoopback(ma)
+  const gater: ConnectionGater = { ...relay.gaterHooks() }
+  // NET-6: no dial to a loopback or private address outside the node's own scopes
+  gater.denyDialMultiaddr = loopbackOnly ? (ma) => !isLoopback(ma) : (ma) => !dialable(ma, local)
   gater.denyInboundConnection = (maConn) => {
     if (loopbackOnly && !isLoopback(maConn.remoteAddr)) return true
     // GOSSIP-14: before the handshake, so a refused connection costs no signature
@@ -276,7 +325,20 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     throw new BitwrkError(HostCode.BAD_KEY, 'private key is not a valid secp256k1 key')
   }
   const listen = parseAddrs(opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], loopbackOnly, 'listen')
+  const announce = parseAddrs(opts.announce ?? [], loopbackOnly, 'announce')
   const bootstrap = parseAddrs(opts.bootstrap ?? [], loopbackOnly, 'bootstrap')
+  const internet = !loopbackOnly && (opts.internet ?? [...listen, ...announce].some((ma) => !isLoopback(ma)))
+  const local = localScopes(listen, networkInterfaces())
+  const ownPublic = local.has('public') || announce.some((ma) => scopeOf(ma) === 'public')
+  // NET-15: a node without a public address reserves on relays: one `/p2p-circuit` listen
+  // address per wanted reservation (the transport finds relays among connected hop peers,
+  // bootstrap peers first, then through a DHT random walk)
+  const wantedReservations = internet && !ownPublic ? (opts.relayReservations ?? 2) : 0
+  const circuitListen = Array.from(
+    { length: Math.max(0, Math.floor(wantedReservations)) },
+    () => '/p2p-circuit'
+  )
+  const relayServer: boolean | 'auto' = opts.relayServer ?? 'auto'
   const gossipCfg: GossipConfig = {
     // GossipSub's own metrics go to the node's registry unless the caller chose otherwise
     metricsRegistry: metrics.registry,
@@ -291,11 +353,33 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
   // GOSSIP-12: graylisted peers, refused by the gater like `denyPeer`'s
   const bans = new PeerBans(opts.now ?? Date.now, opts.banMs ?? DEFAULT_BAN_MS)
   const deny = (peer: string): boolean => bans.isBanned(peer) || (opts.denyPeer?.(peer) ?? false)
+  // set once libp2p exists: the gate asks the watch whether the node serves reservations now
+  let watch: NetworkWatch | undefined
+  const relayGate = new RelayGate({
+    deny,
+    // budgets on the monotonic clock (TokenBucket's default), not the market clock `opts.now`
+    serving: () => watch?.relayServing() ?? false,
+    onRefused: (reason) => metrics.relayRefused.inc({ reason })
+  })
+  // NET-4: announce only the widest scope the node has; `getConnections` is read at call time
+  let connectionsNow: () => { remoteAddr: Multiaddr }[] = () => []
+  const announceFilter = (addrs: Multiaddr[]): Multiaddr[] =>
+    announceable(addrs, {
+      loopbackOnly,
+      publicContact: ownPublic || connectionsNow().some((c) => scopeOf(c.remoteAddr) === 'public')
+    })
 
   const libp2p = await createLibp2p<HostServices>({
     privateKey,
-    addresses: { listen: listen.map((m) => m.toString()) },
-    transports: [tcp()],
+    addresses: {
+      listen: [...listen.map((m) => m.toString()), ...circuitListen],
+      ...(announce.length > 0 ? { announce: announce.map((m) => m.toString()) } : {}),
+      announceFilter
+    },
+    // NET-15: circuit relay v2 as a transport on internet hosts (dial and listen through relays)
+    transports: internet
+      ? [tcp(), throttledCircuitRelayTransport({ reservationConcurrency: Math.max(1, circuitListen.length) })]
+      : [tcp()],
     connectionEncrypters: [coalescedNoise()],
     // Yamux with windows capped and oversized frames refused before they are buffered (invariant 10)
     streamMuxers: [
@@ -317,9 +401,11 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
         }),
     connectionGater: connectionGater(
       loopbackOnly,
+      local,
       deny,
       new TokenBucket(opts.inboundConnections ?? DEFAULT_INBOUND_CONNECTION_BUDGET),
-      () => metrics.inboundRefused.inc()
+      () => metrics.inboundRefused.inc(),
+      relayGate
     ),
     connectionMonitor: { pingInterval: CONNECTION_PING_INTERVAL_MS, abortConnectionOnPingFailure: false },
     connectionManager: loopbackOnly
@@ -332,11 +418,25 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
       identify: identify(),
       ping: ping(),
       pubsub: gossipsub(gossipsubOptions(gossipCfg)),
+      // NET-10: AutoNAT v1 asks peers to dial our public addresses back (internet hosts only)
+      ...(internet ? { autonat: autoNAT() } : {}),
+      // NET-12: the relay server, gated by `relayGate` (public or forced on; no banned peers)
+      ...(internet && relayServer !== false
+        ? { relay: circuitRelayServer(relayServerInit(opts.relayMaxReservations)) }
+        : {}),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
-        // the code defaults to client mode unless a public address is seen (notes pitfall 3)
+        // explicit: left undefined, kad-dht 16 switches on libp2p's `isPrivate`, which counts
+        // 198.18.0.0/15 private; NetworkWatch moves the mode with our reachability (NET-11)
         clientMode: false,
-        peerInfoMapper: opts.publicDht === true ? passthroughMapper : removePublicAddressesMapper,
+        // NET-7: loopback hosts keep loopback/private addresses (as before issue 15); internet
+        // hosts keep what they may dial (public, relays, their own scopes)
+        peerInfoMapper:
+          opts.publicDht === true
+            ? passthroughMapper
+            : loopbackOnly
+              ? removePublicAddressesMapper
+              : (peer) => ({ ...peer, multiaddrs: usableForDht(peer.multiaddrs, local) }),
         // the default 1 s delay of the first self-query slows every first DHT operation
         ...(opts.dhtSelfQuery === false
           ? {
@@ -385,6 +485,23 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
         })
   })
   metrics.setPeerSource(() => libp2p.getPeers().length)
+  connectionsNow = () => libp2p.getConnections()
+  const networkWatch = new NetworkWatch({
+    libp2p,
+    ...(loopbackOnly ? {} : { dht: libp2p.services.dht }),
+    addressBook: libp2pAddressBook(libp2p),
+    ownAddrs: libp2pTransportAddrs(libp2p),
+    internet,
+    wantedReservations,
+    relayServer: internet ? relayServer : false,
+    ...(opts.noRelayGraceMs !== undefined ? { noRelayGraceMs: opts.noRelayGraceMs } : {}),
+    log,
+    metrics,
+    // wall-clock time: libp2p's address book stamps `expires` with Date.now(), whatever `opts.now` says
+    now: Date.now
+  })
+  watch = networkWatch
+  networkWatch.start()
   slowDhtPeerTagging(libp2p.services.dht)
   const dialer = new BootstrapDialer(libp2p, bootstrap, log, metrics, opts.bootstrapTiming)
   log.info({ peerId: libp2p.peerId.toString(), listen: libp2p.getMultiaddrs().map(String) }, 'host started')
@@ -397,11 +514,15 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     metrics,
     multiaddrs: () => libp2p.getMultiaddrs(),
     bootstrapConnected: () => dialer.connectedCount(),
+    reachability: () => networkWatch.reachability(),
+    relayReservations: () => networkWatch.relayReservations(),
+    network: () => networkWatch.status(),
     isBanned: (peer) => bans.isBanned(peer),
     ban: banPeer,
     stop() {
       stopping ??= (async () => {
         gossip.stop()
+        networkWatch.stop()
         await dialer.stop()
         await libp2p.stop()
         log.info({}, 'host stopped')

@@ -646,18 +646,9 @@ export class Market extends TypedEventEmitter<MarketEvents> {
     }
   }
 
-  /** Up to 4 listen addresses without `/p2p/…`, within 255 bytes joined (TX-7). */
+  /** TX-7 `addrs` of our establish-seller message ({@link establishSellerAddrs}). */
   private sellerAddrs(): string[] {
-    const out: string[] = []
-    let len = 0
-    for (const a of this.addrs()) {
-      const plain = a.split('/p2p/')[0] ?? ''
-      if (plain.length < 2 || plain.includes(',') || out.includes(plain)) continue
-      if (out.length >= 4 || len + plain.length + (out.length > 0 ? 1 : 0) > 255) break
-      len += plain.length + (out.length > 0 ? 1 : 0)
-      out.push(plain)
-    }
-    return out
+    return establishSellerAddrs(this.addrs())
   }
 
   /** MARKET-11: sign a missing establishing message, or publish ours again. */
@@ -768,4 +759,22 @@ function parseWork(text: string | undefined): BuyerWork | undefined {
   )
     return undefined
   return { workHash, buyerSecret }
+}
+
+/**
+ * Up to 4 announced addresses without their trailing `/p2p/<own id>`, within 255 bytes joined
+ * (TX-7). Only the last `/p2p/` component goes: a relay address keeps its relay's id and
+ * `/p2p-circuit` (network.md NET-15), so a private seller is reached through its relay.
+ */
+export function establishSellerAddrs(addrs: readonly string[]): string[] {
+  const out: string[] = []
+  let len = 0
+  for (const a of addrs) {
+    const plain = a.replace(/\/p2p\/[^/]+$/, '')
+    if (plain.length < 2 || plain.includes(',') || out.includes(plain)) continue
+    if (out.length >= 4 || len + plain.length + (out.length > 0 ? 1 : 0) > 255) break
+    len += plain.length + (out.length > 0 ? 1 : 0)
+    out.push(plain)
+  }
+  return out
 }

@@ -144,6 +144,21 @@
       id.addrs.forEach((a) => {
         ul.appendChild(el('li', { text: a }))
       })
+      // network.md: reachability, relay server, reservations, the NO_RELAY warning
+      var n = id.network
+      byId('id-network').textContent = n
+        ? n.reachability +
+          ', relay server ' +
+          (n.relayServer ? 'on' : 'off') +
+          ', ' +
+          n.relayReservations.length +
+          ' relay reservation(s), ' +
+          n.connections.direct +
+          ' direct / ' +
+          n.connections.relayed +
+          ' relayed connection(s)' +
+          (n.warning === 'NO_RELAY' ? ' (warning: private and no relay: peers cannot reach this node)' : '')
+        : '—'
     })
   }
   function loadPeers() {
@@ -160,7 +175,10 @@
             el('td', {
               class: 'mono',
               title: p.addrs.join(' '),
-              text: (p.connected ? 'connected ' : '') + (p.addrs[0] || '').replace(/\/p2p\/.*$/, '')
+              text:
+                (p.connected ? 'connected ' : '') +
+                ((p.connections || []).some((c) => c.kind === 'relayed') ? 'relayed ' : '') +
+                (p.addrs[0] || '').replace(/\/p2p\/.*$/, '')
             })
           ])
         }),

@@ -29,6 +29,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     <dt>Version</dt><dd id="id-version">…</dd>
     <dt>Uptime</dt><dd id="id-uptime">…</dd>
     <dt>Listening on</dt><dd><ul id="id-addrs" class="mono plain"></ul></dd>
+    <dt>Network</dt><dd id="id-network">…</dd>
   </dl>
   <p id="timing-warning" class="error" role="status" hidden></p>
   <h3 id="peers-h">Connected peers</h3>

@@ -16,6 +16,8 @@ import type { MessageValidator, TopicKind } from '../gossip/types.js'
 import { type Logger, silentLogger } from '../logger.js'
 import { createMetrics, type NodeMetrics } from '../metrics.js'
 import { BootstrapDialer, type BootstrapTiming } from './bootstrap.js'
+import type { DirectConnections } from './direct.js'
+import { directTransports, type HostDirectOptions, startDirect } from './direct-setup.js'
 import {
   boundedYamux,
   DEFAULT_INBOUND_CONNECTION_BUDGET,
@@ -110,6 +112,11 @@ export interface HostOptions {
    * has no `netem`. Never set by the daemon.
    */
   inboundDelayMs?: () => number
+  /**
+   * Direct connections between NATed peers (issue 15 §1; `direct-setup.ts`): the WebRTC
+   * transport, the STUN service, connection reversal. Default: none of them.
+   */
+  direct?: HostDirectOptions
   /** Parent logger; default silent. */
   logger?: Logger
   /**
@@ -137,6 +144,10 @@ export interface BitwrkHost {
   multiaddrs(): Multiaddr[]
   /** Bootstrap addresses currently connected. */
   bootstrapConnected(): number
+  /** The direct-connection manager (DIRECT-7, DIRECT-12), when `direct` is set. */
+  readonly direct: DirectConnections | undefined
+  /** The STUN service's UDP port (DIRECT-1), 0 when it does not run. */
+  stunPort(): number
   /** True while `peerId` (base58) is banned for graylisted misbehaviour (GOSSIP-12). */
   isBanned(peerId: string): boolean
   /**
@@ -242,7 +253,10 @@ function connectionGater(
   const gater: ConnectionGater = {}
   if (loopbackOnly) gater.denyDialMultiaddr = (ma) => !isLoopback(ma)
   gater.denyInboundConnection = (maConn) => {
-    if (loopbackOnly && !isLoopback(maConn.remoteAddr)) return true
+    // an inbound WebRTC connection's address is `/webrtc/p2p/<peer>`; in loopback-only mode its
+    // ICE sockets are bound to 127.0.0.1 (direct-setup.ts), so it is a loopback connection
+    const webrtc = maConn.remoteAddr.getComponents()[0]?.name === 'webrtc'
+    if (loopbackOnly && !isLoopback(maConn.remoteAddr) && !webrtc) return true
     // GOSSIP-14: before the handshake, so a refused connection costs no signature
     if (inbound.take()) return false
     onRefused()
@@ -292,10 +306,12 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
   const bans = new PeerBans(opts.now ?? Date.now, opts.banMs ?? DEFAULT_BAN_MS)
   const deny = (peer: string): boolean => bans.isBanned(peer) || (opts.denyPeer?.(peer) ?? false)
 
+  // issue 15 §1: WebRTC (+ circuit-relay client for its signalling) when `direct.webrtc` is set
+  const directPlan = directTransports(opts.direct, loopbackOnly)
   const libp2p = await createLibp2p<HostServices>({
     privateKey,
-    addresses: { listen: listen.map((m) => m.toString()) },
-    transports: [tcp()],
+    addresses: { listen: [...listen.map((m) => m.toString()), ...directPlan.listen] },
+    transports: [tcp(), ...directPlan.transports],
     connectionEncrypters: [coalescedNoise()],
     // Yamux with windows capped and oversized frames refused before they are buffered (invariant 10)
     streamMuxers: [
@@ -387,6 +403,15 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
   metrics.setPeerSource(() => libp2p.getPeers().length)
   slowDhtPeerTagging(libp2p.services.dht)
   const dialer = new BootstrapDialer(libp2p, bootstrap, log, metrics, opts.bootstrapTiming)
+  directPlan.bind(libp2p)
+  let direct: Awaited<ReturnType<typeof startDirect>>
+  try {
+    direct = await startDirect(libp2p, opts.direct, { registry: metrics.registry, logger: log })
+  } catch (err) {
+    gossip.stop()
+    await libp2p.stop()
+    throw err
+  }
   log.info({ peerId: libp2p.peerId.toString(), listen: libp2p.getMultiaddrs().map(String) }, 'host started')
 
   let stopping: Promise<void> | undefined
@@ -397,12 +422,15 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     metrics,
     multiaddrs: () => libp2p.getMultiaddrs(),
     bootstrapConnected: () => dialer.connectedCount(),
+    direct: direct.manager,
+    stunPort: () => direct.stun?.port ?? 0,
     isBanned: (peer) => bans.isBanned(peer),
     ban: banPeer,
     stop() {
       stopping ??= (async () => {
         gossip.stop()
         await dialer.stop()
+        await direct.stop()
         await libp2p.stop()
         log.info({}, 'host stopped')
       })()

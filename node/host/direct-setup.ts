@@ -17,8 +17,8 @@ export { STUN_DEFAULT_PORT }
 /** `HostOptions.direct`: direct connections between NATed peers (protocol/spec/network-direct.md). */
 export interface HostDirectOptions {
   /**
-   * The WebRTC transport (DIRECT-4): listens on `/webrtc` and, for its signalling, on
-   * `/p2p-circuit` with the circuit-relay client transport. `true` uses the defaults.
+   * The WebRTC transport (DIRECT-4), listening on `/webrtc`; its signalling uses the
+   * circuit-relay client transport that every `direct` host has. `true` uses the defaults.
    */
   readonly webrtc?: boolean | WebRtcOptions
   /**
@@ -47,26 +47,27 @@ export interface DirectTransportPlan {
 }
 
 /**
- * The transports for `opts` (none when WebRTC is off). With `loopbackOnly`, ICE binds to
- * 127.0.0.1 so no candidate leaves the loopback interface.
+ * The transports for `opts`: none without `direct`; the circuit-relay client (listening on
+ * `/p2p-circuit`: reservations on the relays it is connected to) with it; WebRTC (listening on
+ * `/webrtc`) when `webrtc` is set. With `loopbackOnly`, ICE binds to 127.0.0.1 so no candidate
+ * leaves the loopback interface.
  */
 export function directTransports(opts: HostDirectOptions | undefined, loopbackOnly: boolean): DirectTransportPlan {
   let node: StunDiscoveryLibp2p | undefined
   const bind = (l: StunDiscoveryLibp2p): void => {
     node = l
   }
-  if (opts?.webrtc === undefined || opts.webrtc === false) return { transports: [], listen: [], bind }
+  if (opts === undefined) return { transports: [], listen: [], bind }
+  // MERGE(nethost): one circuitRelayTransport for the host; reversal requests and WebRTC's
+  // signalling travel over its circuits
+  const relay = circuitRelayTransport()
+  if (opts.webrtc === undefined || opts.webrtc === false) return { transports: [relay], listen: ['/p2p-circuit'], bind }
   const w: WebRtcOptions = opts.webrtc === true ? {} : opts.webrtc
   const webrtc = bitwrkWebRTC(
     loopbackOnly && w.bindAddress === undefined ? { ...w, bindAddress: '127.0.0.1' } : w,
     () => node
   )
-  return {
-    // MERGE(nethost): one circuitRelayTransport for the host; WebRTC signals over its circuits
-    transports: [webrtc, circuitRelayTransport()],
-    listen: ['/p2p-circuit', '/webrtc'],
-    bind
-  }
+  return { transports: [webrtc, relay], listen: ['/p2p-circuit', '/webrtc'], bind }
 }
 
 /** What {@link startDirect} started; `stop()` undoes it (idempotent). */

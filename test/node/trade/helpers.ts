@@ -151,7 +151,8 @@ export interface Established {
 
 /**
  * Opens a transaction between `buyer` and `seller` matched now and publishes both establishing
- * messages (the market's job), committing to `work` with a fresh secret (or `commitSecret`).
+ * messages (the market's job), committing to `work` with a fresh secret (or `commitSecret`); the
+ * seller announces `sellerAddrs` (default: all its addresses).
  */
 export async function establish(
   network: MemoryTxNetwork,
@@ -159,7 +160,8 @@ export async function establish(
   buyer: TradeNode,
   seller: TradeNode,
   work: Uint8Array,
-  commitSecret?: string
+  commitSecret?: string,
+  sellerAddrs?: string[]
 ): Promise<Established> {
   const terms: MatchTerms = {
     buyBidId: randomHex(),
@@ -186,7 +188,7 @@ export async function establish(
     signTxMessage(seller.identity, tx.id, {
       kind: 'establish-seller',
       peerId: seller.host.peerId,
-      addrs: seller.host.multiaddrs().map(String)
+      addrs: sellerAddrs ?? seller.host.multiaddrs().map(String)
     })
   )
   return { tx: established, secret }

@@ -10,7 +10,13 @@ import { Counter, type Registry } from 'prom-client'
 import { type Logger, silentLogger } from '../logger.js'
 import { DirectConnections, type DirectOptions } from './direct.js'
 import { STUN_DEFAULT_PORT, type StunLimits, StunServer } from './stun.js'
-import { bitwrkWebRTC, refuseStunStream, STUN_PROTOCOL, type StunDiscoveryLibp2p, type WebRtcOptions } from './webrtc.js'
+import {
+  bitwrkWebRTC,
+  refuseStunStream,
+  STUN_PROTOCOL,
+  type StunDiscoveryLibp2p,
+  type WebRtcOptions
+} from './webrtc.js'
 
 export { STUN_DEFAULT_PORT }
 
@@ -52,7 +58,10 @@ export interface DirectTransportPlan {
  * `/webrtc`) when `webrtc` is set. With `loopbackOnly`, ICE binds to 127.0.0.1 so no candidate
  * leaves the loopback interface.
  */
-export function directTransports(opts: HostDirectOptions | undefined, loopbackOnly: boolean): DirectTransportPlan {
+export function directTransports(
+  opts: HostDirectOptions | undefined,
+  loopbackOnly: boolean
+): DirectTransportPlan {
   let node: StunDiscoveryLibp2p | undefined
   const bind = (l: StunDiscoveryLibp2p): void => {
     node = l
@@ -61,7 +70,8 @@ export function directTransports(opts: HostDirectOptions | undefined, loopbackOn
   // MERGE(nethost): one circuitRelayTransport for the host; reversal requests and WebRTC's
   // signalling travel over its circuits
   const relay = circuitRelayTransport()
-  if (opts.webrtc === undefined || opts.webrtc === false) return { transports: [relay], listen: ['/p2p-circuit'], bind }
+  if (opts.webrtc === undefined || opts.webrtc === false)
+    return { transports: [relay], listen: ['/p2p-circuit'], bind }
   const w: WebRtcOptions = opts.webrtc === true ? {} : opts.webrtc
   const webrtc = bitwrkWebRTC(
     loopbackOnly && w.bindAddress === undefined ? { ...w, bindAddress: '127.0.0.1' } : w,
@@ -81,7 +91,12 @@ export interface DirectRuntime {
 function tcpListen(libp2p: Libp2p): { host: string; port: number } | undefined {
   for (const ma of libp2p.getMultiaddrs()) {
     const [ip, tcp, ...rest] = ma.getComponents()
-    if (ip?.name === 'ip4' && tcp?.name === 'tcp' && !rest.some((c) => c.name === 'p2p-circuit') && ip.value !== undefined)
+    if (
+      ip?.name === 'ip4' &&
+      tcp?.name === 'tcp' &&
+      !rest.some((c) => c.name === 'p2p-circuit') &&
+      ip.value !== undefined
+    )
       return { host: ip.value, port: Number(tcp.value) }
   }
   return undefined
@@ -111,8 +126,19 @@ export async function startDirect(
       const tcp = tcpListen(libp2p)
       const port = opts.stunPort === 'tcp' ? (tcp?.port ?? STUN_DEFAULT_PORT) : opts.stunPort
       const registry = deps.registry
-      const answers = registry === undefined ? undefined : counter(registry, 'bitwrk_stun_answers_total', 'STUN Binding answers sent (DIRECT-2)', [])
-      const drops = registry === undefined ? undefined : counter(registry, 'bitwrk_stun_dropped_total', 'STUN datagrams dropped unanswered, by reason (DIRECT-2, DIRECT-3)', ['reason'])
+      const answers =
+        registry === undefined
+          ? undefined
+          : counter(registry, 'bitwrk_stun_answers_total', 'STUN Binding answers sent (DIRECT-2)', [])
+      const drops =
+        registry === undefined
+          ? undefined
+          : counter(
+              registry,
+              'bitwrk_stun_dropped_total',
+              'STUN datagrams dropped unanswered, by reason (DIRECT-2, DIRECT-3)',
+              ['reason']
+            )
       stun = new StunServer({
         port,
         host: deps.listenHost ?? tcp?.host ?? '0.0.0.0',
@@ -124,17 +150,24 @@ export async function startDirect(
       await stun.start()
       // DIRECT-5: announced only when the well-known rule (same port number as TCP) holds
       if (tcp !== undefined && stun.port === tcp.port) {
-        await libp2p.handle(STUN_PROTOCOL, (stream) => refuseStunStream(stream), { maxInboundStreams: 1, maxOutboundStreams: 1 })
+        await libp2p.handle(STUN_PROTOCOL, (stream) => refuseStunStream(stream), {
+          maxInboundStreams: 1,
+          maxOutboundStreams: 1
+        })
         announced = true
       }
     }
     const webrtc = opts.webrtc !== undefined && opts.webrtc !== false
     const reversal = opts.reversal ?? true
     if (webrtc || reversal) {
-      manager = new DirectConnections(libp2p, { ...opts.manager, webrtc, reversal }, {
-        ...(deps.registry !== undefined ? { registry: deps.registry } : {}),
-        logger: log
-      })
+      manager = new DirectConnections(
+        libp2p,
+        { ...opts.manager, webrtc, reversal },
+        {
+          ...(deps.registry !== undefined ? { registry: deps.registry } : {}),
+          logger: log
+        }
+      )
       await manager.start()
     }
   } catch (err) {
@@ -144,7 +177,12 @@ export async function startDirect(
   return { manager, stun, stop }
 }
 
-function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
+function counter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[]
+): Counter<L> {
   const existing = registry.getSingleMetric(name)
   if (existing instanceof Counter) return existing as Counter<L>
   return new Counter({ name, help, labelNames, registers: [registry] })

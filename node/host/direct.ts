@@ -104,7 +104,14 @@ const MAX_REVERSE_ADDRS = 4
 /** The part of libp2p the manager uses. */
 export type DirectLibp2p = Pick<
   Libp2p,
-  'peerId' | 'getConnections' | 'dial' | 'dialProtocol' | 'handle' | 'unhandle' | 'peerStore' | 'getMultiaddrs'
+  | 'peerId'
+  | 'getConnections'
+  | 'dial'
+  | 'dialProtocol'
+  | 'handle'
+  | 'unhandle'
+  | 'peerStore'
+  | 'getMultiaddrs'
 >
 
 /**
@@ -132,7 +139,8 @@ export function isPublicScope(ma: Multiaddr): boolean {
   if (first?.name === 'ip6') {
     const s = v.toLowerCase()
     if (s === '::' || s === '::1') return false
-    if (/^f[cd]/.test(s) || /^fe[89ab]/.test(s) || s.startsWith('ff') || s.startsWith('2001:db8:')) return false
+    if (/^f[cd]/.test(s) || /^fe[89ab]/.test(s) || s.startsWith('ff') || s.startsWith('2001:db8:'))
+      return false
     return true
   }
   return false
@@ -140,13 +148,20 @@ export function isPublicScope(ma: Multiaddr): boolean {
 
 function isLoopbackAddr(ma: Multiaddr): boolean {
   const first = ma.getComponents()[0]
-  return (first?.name === 'ip4' && first.value?.startsWith('127.') === true) || (first?.name === 'ip6' && first.value === '::1')
+  return (
+    (first?.name === 'ip4' && first.value?.startsWith('127.') === true) ||
+    (first?.name === 'ip6' && first.value === '::1')
+  )
 }
 
 /** IP/TCP addresses without a relay hop. */
 function isDirectTcp(ma: Multiaddr): boolean {
   const cs = ma.getComponents()
-  return (cs[0]?.name === 'ip4' || cs[0]?.name === 'ip6') && cs[1]?.name === 'tcp' && !cs.some((c) => c.name === 'p2p-circuit')
+  return (
+    (cs[0]?.name === 'ip4' || cs[0]?.name === 'ip6') &&
+    cs[1]?.name === 'tcp' &&
+    !cs.some((c) => c.name === 'p2p-circuit')
+  )
 }
 
 /** The `direct_upgrades` metric family, registered once per registry. */
@@ -222,7 +237,9 @@ export class DirectConnections {
   async stop(): Promise<void> {
     if (!this.started) return
     this.started = false
-    this.stopper.abort(new BitwrkError(DirectCode.NO_PATH, 'direct connections stopped', { reason: 'stopped' }))
+    this.stopper.abort(
+      new BitwrkError(DirectCode.NO_PATH, 'direct connections stopped', { reason: 'stopped' })
+    )
     if (this.o.reversal) await this.libp2p.unhandle(REVERSE_PROTOCOL).catch(() => {})
     this.inflight.clear()
     this.lastReverse.clear()
@@ -260,11 +277,18 @@ export class DirectConnections {
     return conn === undefined ? { attempts } : { conn, attempts }
   }
 
-  private async runUpgrade(peer: PeerId, attempts: Attempt[], signal?: AbortSignal): Promise<Connection | undefined> {
-    const relayed = this.libp2p.getConnections(peer).find((c) => c.status === 'open' && c.limits !== undefined)
+  private async runUpgrade(
+    peer: PeerId,
+    attempts: Attempt[],
+    signal?: AbortSignal
+  ): Promise<Connection | undefined> {
+    const relayed = this.libp2p
+      .getConnections(peer)
+      .find((c) => c.status === 'open' && c.limits !== undefined)
     if (relayed === undefined || !this.started) return undefined
     const methods: [DirectMethod, () => Promise<Connection>][] = []
-    if (this.o.reversal && this.weArePublic()) methods.push(['reversal', () => this.askReversal(peer, signal)])
+    if (this.o.reversal && this.weArePublic())
+      methods.push(['reversal', () => this.askReversal(peer, signal)])
     if (this.o.webrtc) methods.push(['webrtc', () => this.dialWebRTC(peer, relayed, signal)])
     for (const [method, run] of methods) {
       if (signal?.aborted === true || !this.started) break
@@ -293,20 +317,32 @@ export class DirectConnections {
   async bulkConnection(peer: PeerId, options: BulkOptions = {}): Promise<Connection | undefined> {
     const open = this.libp2p.getConnections(peer).filter((c) => c.status === 'open')
     if (open.length === 0) return undefined
-    const signal = AbortSignal.any([this.stopper.signal, ...(options.signal !== undefined ? [options.signal] : [])])
+    const signal = AbortSignal.any([
+      this.stopper.signal,
+      ...(options.signal !== undefined ? [options.signal] : [])
+    ])
     const { conn, attempts } = await this.upgradeWithAttempts(peer, { signal })
     if (conn !== undefined) return conn
-    const relayed = this.libp2p.getConnections(peer).find((c) => c.status === 'open' && c.limits !== undefined)
+    const relayed = this.libp2p
+      .getConnections(peer)
+      .find((c) => c.status === 'open' && c.limits !== undefined)
     const tried = attempts.map((a) => `${a.method}:${a.ok ? 'ok' : (a.why ?? 'failed')}`)
     if (relayed === undefined)
-      throw new BitwrkError(DirectCode.NO_PATH, 'no connection to the peer', { reason: 'no-direct-path', attempts: tried })
+      throw new BitwrkError(DirectCode.NO_PATH, 'no connection to the peer', {
+        reason: 'no-direct-path',
+        attempts: tried
+      })
     if (this.relayAllows(relayed, options.bytes ?? 0)) return relayed
-    throw new BitwrkError(DirectCode.NO_PATH, 'no direct path to the peer and the relay limits do not allow the transfer', {
-      reason: 'relay-limit',
-      attempts: tried,
-      limitBytes: relayed.limits?.bytes?.toString(),
-      limitSeconds: relayed.limits?.seconds
-    })
+    throw new BitwrkError(
+      DirectCode.NO_PATH,
+      'no direct path to the peer and the relay limits do not allow the transfer',
+      {
+        reason: 'relay-limit',
+        attempts: tried,
+        limitBytes: relayed.limits?.bytes?.toString(),
+        limitSeconds: relayed.limits?.seconds
+      }
+    )
   }
 
   /** DIRECT-12: the relayed connection's granted limits cover `bytes` + reserve and the least duration. */
@@ -340,18 +376,25 @@ export class DirectConnections {
     // `/ip4/…/tcp/…/p2p/<relay>/p2p-circuit/p2p/<peer>` → `…/p2p-circuit/webrtc/p2p/<peer>`
     const circuit = relayed.remoteAddr.getComponents()
     const at = circuit.findIndex((c) => c.name === 'p2p-circuit')
-    if (at < 0) throw new BitwrkError(DirectCode.NO_PATH, 'the limited connection is not a relay circuit', { reason: 'no-direct-path' })
+    if (at < 0)
+      throw new BitwrkError(DirectCode.NO_PATH, 'the limited connection is not a relay circuit', {
+        reason: 'no-direct-path'
+      })
     const base = multiaddr(circuit.slice(0, at + 1))
     const target = base.encapsulate(`/webrtc/p2p/${peer.toString()}`)
     const conn = await this.libp2p.dial(target, { signal: this.attemptSignal(signal) })
-    if (conn.limits !== undefined) throw new BitwrkError(DirectCode.NO_PATH, 'WebRTC connection is limited', { reason: 'no-direct-path' })
+    if (conn.limits !== undefined)
+      throw new BitwrkError(DirectCode.NO_PATH, 'WebRTC connection is limited', { reason: 'no-direct-path' })
     return conn
   }
 
   /** Asks `peer` over the relay to dial us (DIRECT-9); resolves with the direct connection. */
   private async askReversal(peer: PeerId, signal?: AbortSignal): Promise<Connection> {
     const s = this.attemptSignal(signal)
-    const stream = await this.libp2p.dialProtocol(peer, REVERSE_PROTOCOL, { signal: s, runOnLimitedConnection: true })
+    const stream = await this.libp2p.dialProtocol(peer, REVERSE_PROTOCOL, {
+      signal: s,
+      runOnLimitedConnection: true
+    })
     try {
       stream.send(Uint8Array.of(REVERSE_REQUEST))
       await stream.close({ signal: s })
@@ -363,7 +406,10 @@ export class DirectConnections {
       throw err
     }
     const conn = this.directConnection(peer)
-    if (conn === undefined) throw new BitwrkError(DirectCode.REVERSE_FAILED, 'no direct connection after the reversal', { status: 'OK' })
+    if (conn === undefined)
+      throw new BitwrkError(DirectCode.REVERSE_FAILED, 'no direct connection after the reversal', {
+        status: 'OK'
+      })
     return conn
   }
 
@@ -380,7 +426,11 @@ export class DirectConnections {
     }
     let req: number | undefined
     try {
-      req = await readOneByte(stream, AbortSignal.any([this.stopper.signal, AbortSignal.timeout(REVERSE_READ_TIMEOUT_MS)]), true)
+      req = await readOneByte(
+        stream,
+        AbortSignal.any([this.stopper.signal, AbortSignal.timeout(REVERSE_READ_TIMEOUT_MS)]),
+        true
+      )
     } catch {
       req = undefined
     }
@@ -389,7 +439,8 @@ export class DirectConnections {
     // DIRECT-11: one answer per peer per window, a bounded table, a few dials at once
     const now = this.now()
     const last = this.lastReverse.get(peer.toString())
-    if (last !== undefined && now - last < this.o.reversePerPeerWindowMs) return reply(ReverseStatus.RATE_LIMITED)
+    if (last !== undefined && now - last < this.o.reversePerPeerWindowMs)
+      return reply(ReverseStatus.RATE_LIMITED)
     if (this.reversalsRunning >= this.o.maxConcurrentReversals) return reply(ReverseStatus.RATE_LIMITED)
     if (!this.rememberReverse(peer.toString(), now)) return reply(ReverseStatus.RATE_LIMITED)
     // DIRECT-10: the requester's own addresses (identify's signed record), public scope, TCP, no relay
@@ -403,7 +454,8 @@ export class DirectConnections {
     this.reversalsRunning++
     try {
       const direct = await this.libp2p.dial(addrs, { signal: this.attemptSignal() })
-      if (direct.limits !== undefined || !direct.remotePeer.equals(peer)) return reply(ReverseStatus.DIAL_FAILED)
+      if (direct.limits !== undefined || !direct.remotePeer.equals(peer))
+        return reply(ReverseStatus.DIAL_FAILED)
       this.upgrades.inc({ method: 'reversal', result: 'ok' })
       return reply(ReverseStatus.OK)
     } catch (err) {
@@ -418,7 +470,8 @@ export class DirectConnections {
   /** Records a reversal answer time; false when the table is full of peers still inside their window. */
   private rememberReverse(peer: string, now: number): boolean {
     if (this.lastReverse.size >= this.o.maxReversePeers) {
-      for (const [k, t] of this.lastReverse) if (now - t >= this.o.reversePerPeerWindowMs) this.lastReverse.delete(k)
+      for (const [k, t] of this.lastReverse)
+        if (now - t >= this.o.reversePerPeerWindowMs) this.lastReverse.delete(k)
       if (this.lastReverse.size >= this.o.maxReversePeers) return false
     }
     this.lastReverse.set(peer, now)
@@ -440,7 +493,10 @@ async function readOneByte(stream: Stream, signal: AbortSignal, exact = false): 
       const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
       if (bytes.byteLength === 0) continue
       if (got !== undefined || bytes.byteLength > 1) {
-        if (exact) throw new BitwrkError(DirectCode.REVERSE_FAILED, 'request longer than one byte', { status: 'BAD_REQUEST' })
+        if (exact)
+          throw new BitwrkError(DirectCode.REVERSE_FAILED, 'request longer than one byte', {
+            status: 'BAD_REQUEST'
+          })
         return got ?? bytes[0]
       }
       got = bytes[0]
@@ -467,7 +523,10 @@ export type ChunkLibp2p = Pick<Libp2p, 'peerId' | 'handle' | 'unhandle' | 'dialP
  * connection, so without an upgrade the dial fails (`CHUNK_DIAL_FAILED`) and the fetch goes on
  * with other providers. CAFS stays free of this policy.
  */
-export function withDirectChunkDials(libp2p: ChunkLibp2p, direct: DirectConnections | undefined): ChunkLibp2p {
+export function withDirectChunkDials(
+  libp2p: ChunkLibp2p,
+  direct: DirectConnections | undefined
+): ChunkLibp2p {
   if (direct === undefined) return libp2p
   return {
     peerId: libp2p.peerId,

@@ -297,10 +297,16 @@ export class StunServer {
   /** Handles one datagram: checks first (cheap), rate last, then at most one answer. */
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     const req = parseBindingRequest(msg)
-    if ('drop' in req) return this.drop(req.drop)
+    if ('drop' in req) {
+      this.drop(req.drop)
+      return
+    }
     const now = this.now()
     const rate = this.take(rinfo.address, now)
-    if (rate !== undefined) return this.drop(rate)
+    if (rate !== undefined) {
+      this.drop(rate)
+      return
+    }
     const socket = this.socket
     if (socket === undefined) return
     // an IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d; answer in its own family

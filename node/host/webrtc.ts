@@ -45,7 +45,10 @@ export function stunUrl(entry: string): string {
       throw bad()
     }
     const [ip, udp] = ma.getComponents()
-    if ((ip?.name !== 'ip4' && ip?.name !== 'ip6' && ip?.name !== 'dns4' && ip?.name !== 'dns6') || udp?.name !== 'udp')
+    if (
+      (ip?.name !== 'ip4' && ip?.name !== 'ip6' && ip?.name !== 'dns4' && ip?.name !== 'dns6') ||
+      udp?.name !== 'udp'
+    )
       throw bad()
     return `stun:${ip.name === 'ip6' ? `[${ip.value}]` : ip.value}:${udp.value}`
   }
@@ -62,7 +65,8 @@ export function stunUrl(entry: string): string {
 export function stunUrlOfConnection(remoteAddr: Multiaddr): string | undefined {
   const [ip, tcp, ...rest] = remoteAddr.getComponents()
   if (rest.some((c) => c.name === 'p2p-circuit')) return undefined
-  if ((ip?.name !== 'ip4' && ip?.name !== 'ip6') || tcp?.name !== 'tcp' || ip.value === undefined) return undefined
+  if ((ip?.name !== 'ip4' && ip?.name !== 'ip6') || tcp?.name !== 'tcp' || ip.value === undefined)
+    return undefined
   return `stun:${ip.name === 'ip6' ? `[${ip.value}]` : ip.value}:${tcp.value}`
 }
 

@@ -29,7 +29,6 @@ import {
   type FrameIoOptions,
   readTradeFrame,
   receiptPayload,
-  TRADE_PROTOCOL,
   TradeMsg,
   tradeDeadline,
   writeTradeFrame
@@ -144,7 +143,7 @@ async function openSession(
         tx.id,
         { dial: AbortSignal.any([signal, AbortSignal.timeout(ctx.limits.dialTimeoutMs)]), upgrade: signal }
       )
-    ts = libp2pTradeStream(stream)
+      ts = libp2pTradeStream(stream)
     } catch (err) {
       if (signal.aborted) throw signal.reason
       // TRADE-20: no path for the bulk data: every upgrade was tried, a redial repeats it

@@ -7,8 +7,8 @@ import type { TxSigner } from '../../protocol/transaction/index.js'
 import type { Logger } from '../logger.js'
 import type { TxChannel } from './channel.js'
 import type { TradeClock } from './clock.js'
-import type { BulkPaths } from './path.js'
 import { isTradeError, TradeCode, type TradeErrorCode, tradeError } from './errors.js'
+import type { BulkPaths } from './path.js'
 
 /** Bounds of the trade (TRADE-12; DESIGN.md invariant 10). */
 export interface TradeLimits {

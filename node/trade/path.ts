@@ -24,7 +24,10 @@ export const TradePathReason = {
  * error whose `details.reason` is a {@link TradePathReason} value.
  */
 export interface BulkPaths {
-  bulkConnection(peer: PeerId, options: { signal?: AbortSignal; bytes?: number }): Promise<Connection | undefined>
+  bulkConnection(
+    peer: PeerId,
+    options: { signal?: AbortSignal; bytes?: number }
+  ): Promise<Connection | undefined>
 }
 
 /**

@@ -30,8 +30,8 @@ import {
 } from './context.js'
 import { randomResultKey } from './crypto.js'
 import { TradeCode, type TradeErrorCode, tradeError } from './errors.js'
-import { failStream, runSellerSession, type SellJob, type TradeWorker } from './seller.js'
 import type { BulkPaths } from './path.js'
+import { failStream, runSellerSession, type SellJob, type TradeWorker } from './seller.js'
 import { libp2pTradeStream } from './stream.js'
 import { expectType, readTradeFrame, TRADE_FRAME_UNREAD, TRADE_PROTOCOL, TradeMsg } from './wire.js'
 

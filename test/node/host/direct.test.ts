@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DirectCode, isPublicScope, REVERSE_PROTOCOL, REVERSE_REQUEST, ReverseStatus } from '../../../node/host/direct.js'
+import {
+  DirectCode,
+  isPublicScope,
+  REVERSE_PROTOCOL,
+  REVERSE_REQUEST,
+  ReverseStatus
+} from '../../../node/host/direct.js'
 import { type BitwrkHost, createHost, type HostOptions } from '../../../node/host/host.js'
 import { randomPrivateKey, waitFor } from '../../../node/testing.js'
 import { connectionsTo, createRelay, relayedConnection, reserveOn } from './direct-helpers.js'
@@ -55,14 +61,17 @@ describe('node/host direct connections', function () {
       for await (const c of stream) received.push(c instanceof Uint8Array ? c : c.subarray())
     })()
     for (let i = 0; i < payload.length; i += 16 * 1024) {
-      if (!stream.send(payload.subarray(i, i + 16 * 1024))) await stream.onDrain({ signal: AbortSignal.timeout(5000) })
+      if (!stream.send(payload.subarray(i, i + 16 * 1024)))
+        await stream.onDrain({ signal: AbortSignal.timeout(5000) })
     }
     await stream.close()
     await reading
     assert.deepEqual(Buffer.concat(received), Buffer.from(payload))
     const metrics = await buyer.metrics.registry.getSingleMetricAsString('bitwrk_direct_upgrades_total')
     assert.match(metrics, /method="webrtc",result="ok"} 1/)
-    assert.ok(connectionsTo(seller, buyer.libp2p.peerId).some((c) => !c.limited && c.addr.includes('/webrtc')))
+    assert.ok(
+      connectionsTo(seller, buyer.libp2p.peerId).some((c) => !c.limited && c.addr.includes('/webrtc'))
+    )
   })
 
   /** Sends `bytes` on REVERSE_PROTOCOL from `from` to `to` (over any connection) and returns the answer bytes. */
@@ -79,7 +88,10 @@ describe('node/host direct connections', function () {
   }
 
   /** A "public" host (TCP on 127.0.0.1, loopback counted as public for reversal) and a private one behind `r`. */
-  async function publicAndPrivate(r: Libp2p, privateWebRTC = false): Promise<{ pub: BitwrkHost; priv: BitwrkHost }> {
+  async function publicAndPrivate(
+    r: Libp2p,
+    privateWebRTC = false
+  ): Promise<{ pub: BitwrkHost; priv: BitwrkHost }> {
     const manager = { loopbackIsPublicForReversal: true }
     const pub = await host({ direct: { manager } })
     const priv = await host({ listen: [], direct: { webrtc: privateWebRTC, manager } })
@@ -89,7 +101,9 @@ describe('node/host direct connections', function () {
     assert.notEqual(relayed.limits, undefined)
     // identify over the relayed connection tells the private side the public side's addresses
     await waitFor(
-      async () => ((await priv.libp2p.peerStore.get(pub.libp2p.peerId).catch(() => undefined))?.addresses.length ?? 0) > 0,
+      async () =>
+        ((await priv.libp2p.peerStore.get(pub.libp2p.peerId).catch(() => undefined))?.addresses.length ?? 0) >
+        0,
       { timeoutMs: 5000, what: 'identify over the relay' }
     )
     return { pub, priv }
@@ -114,7 +128,9 @@ describe('node/host direct connections', function () {
     const r = await relay()
     const { pub, priv } = await publicAndPrivate(r)
     // more than one byte, an unknown request byte, nothing at all
-    assert.deepEqual(await rawReverse(pub, priv, Uint8Array.of(REVERSE_REQUEST, 0)), [ReverseStatus.BAD_REQUEST])
+    assert.deepEqual(await rawReverse(pub, priv, Uint8Array.of(REVERSE_REQUEST, 0)), [
+      ReverseStatus.BAD_REQUEST
+    ])
     assert.deepEqual(await rawReverse(pub, priv, Uint8Array.of(0x7f)), [ReverseStatus.BAD_REQUEST])
     assert.deepEqual(await rawReverse(pub, priv, new Uint8Array(0)), [ReverseStatus.BAD_REQUEST])
     assert.equal(connectionsTo(pub, priv.libp2p.peerId).filter((c) => !c.limited).length, 0)
@@ -124,7 +140,10 @@ describe('node/host direct connections', function () {
     assert.deepEqual(await rawReverse(pub, priv, Uint8Array.of(REVERSE_REQUEST)), [ReverseStatus.NOT_RELAYED])
     const relayedAgain = pub.libp2p.getConnections(priv.libp2p.peerId).find((c) => c.limits !== undefined)
     assert.ok(relayedAgain !== undefined)
-    const s = await relayedAgain.newStream(REVERSE_PROTOCOL, { runOnLimitedConnection: true, signal: AbortSignal.timeout(5000) })
+    const s = await relayedAgain.newStream(REVERSE_PROTOCOL, {
+      runOnLimitedConnection: true,
+      signal: AbortSignal.timeout(5000)
+    })
     s.send(Uint8Array.of(REVERSE_REQUEST))
     await s.close()
     const out: number[] = []
@@ -141,18 +160,23 @@ describe('node/host direct connections', function () {
     await pub.libp2p.dial(r.getMultiaddrs()[0] as never, { signal: AbortSignal.timeout(5000) })
     await relayedConnection(pub, circuit)
     await waitFor(
-      async () => ((await priv.libp2p.peerStore.get(pub.libp2p.peerId).catch(() => undefined))?.addresses.length ?? 0) > 0,
+      async () =>
+        ((await priv.libp2p.peerStore.get(pub.libp2p.peerId).catch(() => undefined))?.addresses.length ?? 0) >
+        0,
       { timeoutMs: 5000, what: 'identify over the relay' }
     )
     assert.deepEqual(await rawReverse(pub, priv, Uint8Array.of(REVERSE_REQUEST)), [ReverseStatus.NO_ADDRESS])
     assert.ok(pub.direct !== undefined)
-    await assert.rejects(pub.direct.bulkConnection(priv.libp2p.peerId, { bytes: 1 << 20 }), (err: unknown) => {
-      const e = err as { code?: string; details?: { reason?: string; attempts?: string[] } }
-      assert.equal(e.code, DirectCode.NO_PATH)
-      assert.equal(e.details?.reason, 'relay-limit')
-      assert.deepEqual(e.details?.attempts, ['reversal:DIRECT_REVERSE_FAILED'])
-      return true
-    })
+    await assert.rejects(
+      pub.direct.bulkConnection(priv.libp2p.peerId, { bytes: 1 << 20 }),
+      (err: unknown) => {
+        const e = err as { code?: string; details?: { reason?: string; attempts?: string[] } }
+        assert.equal(e.code, DirectCode.NO_PATH)
+        assert.equal(e.details?.reason, 'relay-limit')
+        assert.deepEqual(e.details?.attempts, ['reversal:DIRECT_REVERSE_FAILED'])
+        return true
+      }
+    )
     assert.equal(connectionsTo(pub, priv.libp2p.peerId).filter((c) => !c.limited).length, 0)
   })
 

@@ -56,7 +56,9 @@ describe('node/trade over a relay (TRADE-20)', function () {
     const bought = await buyer.trade.runBuyer(tx, work, secret)
     assert.deepEqual(bought.result, reversed(work))
     assert.equal((await sell).error, null)
-    const conns = buyer.host.libp2p.getConnections(seller.host.libp2p.peerId).filter((c) => c.limits === undefined)
+    const conns = buyer.host.libp2p
+      .getConnections(seller.host.libp2p.peerId)
+      .filter((c) => c.limits === undefined)
     assert.ok(conns.some((c) => c.remoteAddr.toString().includes('/webrtc')))
   })
 
@@ -68,7 +70,9 @@ describe('node/trade over a relay (TRADE-20)', function () {
     const bought = await buyer.trade.runBuyer(tx, work, secret)
     assert.deepEqual(bought.result, reversed(work))
     assert.equal((await sell).error, null)
-    assert.ok(buyer.host.libp2p.getConnections(seller.host.libp2p.peerId).every((c) => c.limits !== undefined))
+    assert.ok(
+      buyer.host.libp2p.getConnections(seller.host.libp2p.peerId).every((c) => c.limits !== undefined)
+    )
   })
 
   it('fails with TRADE_SELLER_UNREACHABLE (reason relay-limit) within its deadline when no upgrade works and the work exceeds the relay limit', async () => {

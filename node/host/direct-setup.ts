@@ -53,8 +53,9 @@ export interface DirectTransportPlan {
 }
 
 /**
- * The transports for `opts`: none without `direct`; the circuit-relay client (listening on
- * `/p2p-circuit`: reservations on the relays it is connected to) with it; WebRTC (listening on
+ * The transports for `opts`: none without `direct` (or with neither WebRTC nor reversal); the
+ * circuit-relay client (listening on `/p2p-circuit`: reservations on the relays it is connected
+ * to) otherwise; WebRTC (listening on
  * `/webrtc`) when `webrtc` is set. With `loopbackOnly`, ICE binds to 127.0.0.1 so no candidate
  * leaves the loopback interface.
  */
@@ -66,7 +67,9 @@ export function directTransports(
   const bind = (l: StunDiscoveryLibp2p): void => {
     node = l
   }
-  if (opts === undefined) return { transports: [], listen: [], bind }
+  const webrtcOn = opts?.webrtc !== undefined && opts.webrtc !== false
+  if (opts === undefined || (!webrtcOn && opts.reversal === false))
+    return { transports: [], listen: [], bind }
   // MERGE(nethost): one circuitRelayTransport for the host; reversal requests and WebRTC's
   // signalling travel over its circuits
   const relay = circuitRelayTransport()

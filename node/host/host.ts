@@ -406,7 +406,15 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
   directPlan.bind(libp2p)
   let direct: Awaited<ReturnType<typeof startDirect>>
   try {
-    direct = await startDirect(libp2p, opts.direct, { registry: metrics.registry, logger: log })
+    // DIRECT-1: the STUN socket binds the configured TCP listen host (e.g. 0.0.0.0), not a resolved one
+    const tcpHost = listen
+      .map((m) => m.getComponents())
+      .find((c) => c[0]?.name === 'ip4' && c[1]?.name === 'tcp')?.[0]?.value
+    direct = await startDirect(libp2p, opts.direct, {
+      registry: metrics.registry,
+      logger: log,
+      ...(tcpHost !== undefined ? { listenHost: tcpHost } : {})
+    })
   } catch (err) {
     gossip.stop()
     await libp2p.stop()

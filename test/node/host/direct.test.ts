@@ -9,6 +9,7 @@ import {
   ReverseStatus
 } from '../../../node/host/direct.js'
 import { type BitwrkHost, createHost, type HostOptions } from '../../../node/host/host.js'
+import { iceServers, STUN_PROTOCOL, stunUrl, WebRtcCode } from '../../../node/host/webrtc.js'
 import { randomPrivateKey, waitFor } from '../../../node/testing.js'
 import { connectionsTo, createRelay, relayedConnection, reserveOn } from './direct-helpers.js'
 
@@ -197,5 +198,41 @@ describe('node/host direct connections', function () {
       '/dns4/example.com/tcp/1'
     ])
       assert.equal(isPublicScope(multiaddr(a)), false, a)
+  })
+
+  it('runs STUN on the TCP port number, announces it, and a peer connected over TCP uses it as ICE server (DIRECT-1, DIRECT-5)', async () => {
+    const pub = await host({ direct: { stunPort: 'tcp', reversal: false } })
+    const tcpPort = Number(pub.multiaddrs()[0]?.getComponents()[1]?.value)
+    assert.equal(pub.stunPort(), tcpPort)
+    const peer = await host({ direct: { webrtc: true } })
+    await peer.libp2p.dial(pub.multiaddrs()[0] as never, { signal: AbortSignal.timeout(5000) })
+    await waitFor(
+      async () => (await peer.libp2p.peerStore.get(pub.libp2p.peerId)).protocols.includes(STUN_PROTOCOL),
+      { timeoutMs: 5000, what: 'identify' }
+    )
+    assert.deepEqual(await iceServers(['stun:10.9.9.9:3478'], peer.libp2p), [
+      'stun:10.9.9.9:3478',
+      `stun:127.0.0.1:${tcpPort}`
+    ])
+    // a host without the service announces nothing and is no ICE server
+    assert.deepEqual(await iceServers([], pub.libp2p), [])
+  })
+
+  it('parses --stun entries and refuses anything else with WEBRTC_BAD_STUN_SERVER', () => {
+    assert.equal(stunUrl('198.18.0.2:3478'), 'stun:198.18.0.2:3478')
+    assert.equal(stunUrl('stun:relay.example:4001'), 'stun:relay.example:4001')
+    assert.equal(stunUrl('/ip4/198.18.0.2/udp/4001'), 'stun:198.18.0.2:4001')
+    assert.equal(stunUrl('/ip6/2001:db8::1/udp/3478'), 'stun:[2001:db8::1]:3478')
+    for (const bad of [
+      '',
+      'host',
+      'host:0',
+      'host:70000',
+      'turn:host:3478',
+      '/ip4/1.2.3.4/tcp/1',
+      '/nonsense',
+      'a b:1'
+    ])
+      assert.throws(() => stunUrl(bad), { code: WebRtcCode.BAD_STUN_SERVER }, bad)
   })
 })

@@ -200,7 +200,10 @@ export interface BulkOptions {
 export class DirectConnections {
   private readonly o: DirectOptions & typeof DEFAULTS
   private readonly upgrades: Counter<'method' | 'result'>
-  private readonly inflight = new Map<string, Promise<Connection | undefined>>()
+  private readonly inflight = new Map<
+    string,
+    { promise: Promise<Connection | undefined>; attempts: Attempt[] }
+  >()
   private readonly lastReverse = new Map<string, number>()
   private reversalsRunning = 0
   private stopper = new AbortController()
@@ -267,14 +270,15 @@ export class DirectConnections {
     const direct = this.directConnection(peer)
     if (direct !== undefined) return { conn: direct, attempts: [] }
     const key = peer.toString()
-    const attempts: Attempt[] = []
-    let p = this.inflight.get(key)
-    if (p === undefined) {
-      p = this.runUpgrade(peer, attempts, options.signal).finally(() => this.inflight.delete(key))
-      this.inflight.set(key, p)
+    let run = this.inflight.get(key)
+    if (run === undefined) {
+      const attempts: Attempt[] = []
+      const promise = this.runUpgrade(peer, attempts, options.signal).finally(() => this.inflight.delete(key))
+      run = { promise, attempts }
+      this.inflight.set(key, run)
     }
-    const conn = await p
-    return conn === undefined ? { attempts } : { conn, attempts }
+    const conn = await run.promise
+    return conn === undefined ? { attempts: run.attempts } : { conn, attempts: run.attempts }
   }
 
   private async runUpgrade(

@@ -7,8 +7,8 @@
  * - the operator's `--stun` entries (`host:port`, `stun:host:port` or `/ip4|ip6/…/udp/P`), and
  * - every connected peer that announces {@link STUN_PROTOCOL} over identify (DIRECT-5): by the
  *   well-known rule of DIRECT-1 it runs STUN on the UDP port with the number of its TCP port,
- *   so the ICE server is the IP and TCP port *this node dialled or was dialled from* on a
- *   direct connection; nothing a peer says about itself becomes a STUN destination.
+ *   so the ICE server is the IP and TCP port *this node dialled* on a direct connection;
+ *   nothing a peer says about itself becomes a STUN destination.
  */
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { webRTC } from '@libp2p/webrtc'
@@ -88,7 +88,8 @@ export type StunDiscoveryLibp2p = Pick<Libp2p, 'getConnections' | 'peerStore'>
 
 /**
  * ICE servers for the next peer connection: the configured ones first, then those of connected
- * peers announcing {@link STUN_PROTOCOL} over direct connections; at most {@link MAX_ICE_SERVERS}.
+ * peers announcing {@link STUN_PROTOCOL} over direct connections this node dialled; at most
+ * {@link MAX_ICE_SERVERS}.
  */
 export async function iceServers(
   configured: readonly string[],
@@ -98,7 +99,8 @@ export async function iceServers(
   if (libp2p !== undefined) {
     for (const conn of libp2p.getConnections()) {
       if (urls.size >= MAX_ICE_SERVERS) break
-      if (conn.limits !== undefined) continue
+      // only a connection this node dialled has the peer's listen port as remote port
+      if (conn.limits !== undefined || conn.direction !== 'outbound') continue
       const url = stunUrlOfConnection(conn.remoteAddr)
       if (url === undefined || urls.has(url)) continue
       const peer = await libp2p.peerStore.get(conn.remotePeer).catch(() => undefined)

@@ -7,8 +7,8 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import type { BitwrkHost } from '../../../node/host/host.js'
-import { waitFor } from '../../../node/testing.js'
+import { type BitwrkHost, createHost, type HostOptions } from '../../../node/host/host.js'
+import { randomPrivateKey, waitFor } from '../../../node/testing.js'
 
 /**
  * A relay on 127.0.0.1 (the test's own libp2p, not a bitwrk host: the relay server belongs to
@@ -61,4 +61,41 @@ export function connectionsTo(host: BitwrkHost, peer: PeerId): { limited: boolea
     .getConnections(peer)
     .filter((c) => c.status === 'open')
     .map((c) => ({ limited: c.limits !== undefined, addr: c.remoteAddr.toString() }))
+}
+
+/** Hosts and relays of one test, stopped in reverse order by `cleanup()` (call it in `afterEach`). */
+export interface DirectFixture {
+  /** A loopback-only bitwrk host with `opts`. */
+  host(opts: Partial<HostOptions>): Promise<BitwrkHost>
+  /** A relay ({@link createRelay}). */
+  relay(limits?: Parameters<typeof createRelay>[0]): Promise<Libp2p>
+  /** Registers another teardown step. */
+  defer(step: () => Promise<void>): void
+  /** Runs every teardown step, last registered first. */
+  cleanup(): Promise<void>
+}
+
+/** A {@link DirectFixture}. */
+export function directFixture(): DirectFixture {
+  const steps: (() => Promise<void>)[] = []
+  return {
+    async host(opts) {
+      const h = await createHost({ privateKey: randomPrivateKey(), loopbackOnly: true, ...opts })
+      steps.push(() => h.stop())
+      return h
+    },
+    async relay(limits) {
+      const r = await createRelay(limits)
+      steps.push(async () => {
+        await r.stop()
+      })
+      return r
+    },
+    defer: (step) => {
+      steps.push(step)
+    },
+    async cleanup() {
+      for (const s of steps.splice(0).reverse()) await s()
+    }
+  }
 }

@@ -8,33 +8,19 @@ import {
   REVERSE_REQUEST,
   ReverseStatus
 } from '../../../node/host/direct.js'
-import { type BitwrkHost, createHost, type HostOptions } from '../../../node/host/host.js'
+import type { BitwrkHost } from '../../../node/host/host.js'
 import { iceServers, STUN_PROTOCOL, stunUrl, WebRtcCode } from '../../../node/host/webrtc.js'
-import { randomPrivateKey, waitFor } from '../../../node/testing.js'
-import { connectionsTo, createRelay, relayedConnection, reserveOn } from './direct-helpers.js'
+import { waitFor } from '../../../node/testing.js'
+import { connectionsTo, directFixture, relayedConnection, reserveOn } from './direct-helpers.js'
 
 const ECHO = '/bitwrk-test/echo/1.0.0'
 
 describe('node/host direct connections', function () {
   this.timeout(40_000)
-  const cleanups: (() => Promise<void>)[] = []
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c()
-  })
-
-  async function host(opts: Partial<HostOptions>): Promise<BitwrkHost> {
-    const h = await createHost({ privateKey: randomPrivateKey(), loopbackOnly: true, ...opts })
-    cleanups.push(() => h.stop())
-    return h
-  }
-
-  async function relay(limits?: Parameters<typeof createRelay>[0]): Promise<Libp2p> {
-    const r = await createRelay(limits)
-    cleanups.push(async () => {
-      await r.stop()
-    })
-    return r
-  }
+  const fx = directFixture()
+  afterEach(() => fx.cleanup())
+  const host = fx.host
+  const relay = fx.relay
 
   it('upgrades a relayed connection between two private hosts to WebRTC through the relay; data flows over it', async () => {
     const r = await relay()

@@ -22,11 +22,20 @@ describe('node/host direct connections', function () {
   const host = fx.host
   const relay = fx.relay
 
-  it('upgrades a relayed connection between two private hosts to WebRTC through the relay; data flows over it', async () => {
+  it('upgrades a relayed connection between two private hosts to WebRTC through the relay, ICE asking a node’s STUN service; data flows over it', async () => {
     const r = await relay()
+    // a public bitwrk node with the STUN service both private hosts are connected to (DIRECT-5)
+    const stunNode = await host({ direct: { stunPort: 'tcp', reversal: false } })
     // "private": no TCP listen address, reachable only through the relay
     const seller = await host({ listen: [], direct: { webrtc: true } })
     const buyer = await host({ listen: [], direct: { webrtc: true } })
+    for (const h of [seller, buyer]) {
+      await h.libp2p.dial(stunNode.multiaddrs()[0] as never, { signal: AbortSignal.timeout(5000) })
+      await waitFor(
+        async () => (await h.libp2p.peerStore.get(stunNode.libp2p.peerId)).protocols.includes(STUN_PROTOCOL),
+        { timeoutMs: 5000, what: 'identify of the STUN node' }
+      )
+    }
     await seller.libp2p.handle(ECHO, async (stream) => {
       for await (const chunk of stream) stream.send(chunk)
       await stream.close()

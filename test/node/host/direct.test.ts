@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import type { Libp2p } from '@libp2p/interface'
-import { multiaddr } from '@multiformats/multiaddr'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import {
   DirectCode,
+  type DirectOptions,
   isPublicScope,
   REVERSE_PROTOCOL,
   REVERSE_REQUEST,
@@ -86,12 +87,18 @@ describe('node/host direct connections', function () {
   /** A "public" host (TCP on 127.0.0.1, loopback counted as public for reversal) and a private one behind `r`. */
   async function publicAndPrivate(
     r: Libp2p,
-    privateWebRTC = false
-  ): Promise<{ pub: BitwrkHost; priv: BitwrkHost }> {
+    privateManager: Partial<Omit<DirectOptions, 'webrtc' | 'reversal'>> = {}
+  ): Promise<{ pub: BitwrkHost; priv: BitwrkHost; circuit: Multiaddr }> {
     const manager = { loopbackIsPublicForReversal: true }
-    const pub = await host({ direct: { manager } })
-    const priv = await host({ listen: [], direct: { webrtc: privateWebRTC, manager } })
+    const priv = await host({ listen: [], direct: { manager: { ...manager, ...privateManager } } })
     const circuit = await reserveOn(priv, r)
+    const pub = await publicBehind(r, priv, circuit)
+    return { pub, priv, circuit }
+  }
+
+  /** A "public" host connected to `priv` only through the relay, with its addresses known to `priv`. */
+  async function publicBehind(r: Libp2p, priv: BitwrkHost, circuit: Multiaddr): Promise<BitwrkHost> {
+    const pub = await host({ direct: { manager: { loopbackIsPublicForReversal: true } } })
     await pub.libp2p.dial(r.getMultiaddrs()[0] as never, { signal: AbortSignal.timeout(5000) })
     const relayed = await relayedConnection(pub, circuit)
     assert.notEqual(relayed.limits, undefined)
@@ -102,8 +109,38 @@ describe('node/host direct connections', function () {
         0,
       { timeoutMs: 5000, what: 'identify over the relay' }
     )
-    return { pub, priv }
+    return pub
   }
+
+  it('keeps at most maxReversePeers requesters: a second requester inside the window is refused (DIRECT-11)', async () => {
+    const r = await relay()
+    const { pub, priv, circuit } = await publicAndPrivate(r, { maxReversePeers: 1 })
+    const other = await publicBehind(r, priv, circuit)
+    assert.deepEqual(await rawReverse(pub, priv, Uint8Array.of(REVERSE_REQUEST)), [ReverseStatus.OK])
+    assert.deepEqual(await rawReverse(other, priv, Uint8Array.of(REVERSE_REQUEST)), [
+      ReverseStatus.RATE_LIMITED
+    ])
+    assert.equal(connectionsTo(other, priv.libp2p.peerId).filter((c) => !c.limited).length, 0)
+  })
+
+  it('uses a relayed connection for bulk data only within its limits (DIRECT-12)', async () => {
+    const r = await relay()
+    const { pub, priv } = await publicAndPrivate(r)
+    assert.ok(pub.direct !== undefined)
+    const relayed = pub.libp2p.getConnections(priv.libp2p.peerId).find((c) => c.limits !== undefined)
+    assert.ok(relayed !== undefined)
+    // js-libp2p's relay default: 128 KiB; the reserve is 64 KiB
+    assert.equal(pub.direct.relayAllows(relayed, 1000), true)
+    assert.equal(pub.direct.relayAllows(relayed, 100 * 1024), false)
+    const fake = (bytes: bigint | undefined, seconds: number | undefined) =>
+      ({
+        limits: { ...(bytes !== undefined ? { bytes } : {}), ...(seconds !== undefined ? { seconds } : {}) }
+      }) as never
+    assert.equal(pub.direct.relayAllows(fake(1n << 30n, 29), 0), false)
+    assert.equal(pub.direct.relayAllows(fake(1n << 30n, 30), 0), true)
+    assert.equal(pub.direct.relayAllows(fake(undefined, undefined), 1 << 30), true)
+    assert.equal(pub.direct.relayAllows(fake(65_535n, undefined), 0), false)
+  })
 
   it('gets a direct TCP connection by reversal: the private host dials the public one on request over the relay', async () => {
     const r = await relay()

@@ -18,7 +18,6 @@ import {
   type WebRtcOptions
 } from './webrtc.js'
 
-
 /** `HostOptions.direct`: direct connections between NATed peers (protocol/spec/network-direct.md). */
 export interface HostDirectOptions {
   /**

@@ -14,6 +14,7 @@ import { TxFileAccess } from './content/file-access.js'
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from './gossip/bids.js'
 import type { GossipConfig } from './gossip/config.js'
 import { bidTopic, EVIDENCE_TOPIC, isValidArticle, txTopic } from './gossip/topics.js'
+import { withDirectChunkDials } from './host/direct.js'
 import { type BitwrkHost, createHost, type HostOptions } from './host/host.js'
 import {
   DEFAULT_MEMORY_WATCH,
@@ -499,7 +500,8 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       market.attach(h.gossip, () => h.multiaddrs().map(String))
       const r = await market.start({ retired: openedRetired })
       // Services over the host: chunks (serve the store) then book sync (pulls on connect).
-      exchange = new ChunkExchange(h.libp2p, {
+      // DIRECT-13: a chunk fetch upgrades a relayed-only connection first
+      exchange = new ChunkExchange(withDirectChunkDials(h.libp2p, h.direct), {
         store: chunks,
         // The LevelDB store opened here re-hashes every chunk on `get` (invariant 8), so serving
         // need not hash it again; a memory or caller-supplied store is re-hashed when served.
@@ -556,7 +558,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         channel: txChannel,
         store: chunks,
         files,
-        onStreamRefused: node.streamGuard('trade')
+        onStreamRefused: node.streamGuard('trade'),
+        // TRADE-20: bulk data to a relayed-only seller goes over a direct connection or not at all
+        ...(h.direct !== undefined ? { direct: h.direct } : {})
       })
       trade = t
       await t.start()

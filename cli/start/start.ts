@@ -1,5 +1,7 @@
 import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../../node/api/server.js'
 import { DAEMON_FILE_NAME, startDaemon } from '../../node/daemon/index.js'
+import type { HostDirectOptions } from '../../node/host/direct-setup.js'
+import { stunUrl } from '../../node/host/webrtc.js'
 import { createLogger } from '../../node/logger.js'
 import { parseWorkerAllowList, type WorkerAllowRule } from '../../node/workers/index.js'
 import { BitwrkError, isBitwrkError } from '../../protocol/errors.js'
@@ -14,6 +16,7 @@ export const START_USAGE = `usage: bitwrk-node start [--data-dir DIR] [--listen 
                         [--relay-server | --no-relay-server] [--bootstrap MA[,MA…]]
                         [--api-port P] [--api-host H] [--api-allow-host NAME[,NAME…]]
                         [--articles A[,B…]] [--min-trust S] [--worker-allow HOST:PORTS[,…]]
+                        [--webrtc] [--stun-port P|tcp|off] [--stun HOST:PORT[,…]]
 
 Runs the node until SIGINT/SIGTERM (a second signal exits at once). Prints the peer id, the
 listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it runs.
@@ -38,6 +41,13 @@ listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it
   --worker-allow R where workers' push URLs may point: HOST:PORT, HOST:LOW-HIGH or HOST:*
                    (e.g. 127.0.0.1:9000-9100,localhost:7000; localhost = every loopback
                    address). Default: any loopback port (WRK-9).
+  --webrtc         direct connections between NATed peers: circuit-relay client, WebRTC through
+                   relays, connection reversal (DIRECT-4, DIRECT-7). Default off.
+  --stun-port P    run the STUN service (DIRECT-1) on UDP port P; 'tcp' = the TCP listen port
+                   number (announced to peers), 'off' = none. Default: 'tcp' when a listen
+                   address is not loopback, else off.
+  --stun H:P       STUN servers for WebRTC's ICE besides those learnt from peers (DIRECT-5);
+                   never a public STUN server
 Logs go to stderr (LOG_LEVEL=debug for more).
 `
 
@@ -72,6 +82,44 @@ function workerAllowFlag(text: string | undefined): WorkerAllowRule[] | undefine
 }
 
 /**
+ * `--webrtc`, `--stun-port`, `--stun` → the host's direct-connection options (DIRECT-1, DIRECT-4,
+ * DIRECT-5); undefined when none applies. The STUN service defaults to the TCP port number when
+ * a listen address is not loopback (a node on a real network), else off.
+ */
+function directFlags(
+  webrtc: boolean,
+  stunPortText: string | undefined,
+  stun: string[] | undefined,
+  listen: string[] | undefined
+): HostDirectOptions | undefined {
+  const loopback = (listen ?? ['/ip4/127.0.0.1/']).every(
+    (a) => a.startsWith('/ip4/127.') || a.startsWith('/ip6/::1/')
+  )
+  let stunPort: number | 'tcp' | undefined = loopback ? undefined : 'tcp'
+  if (stunPortText === 'off') stunPort = undefined
+  else if (stunPortText === 'tcp') stunPort = 'tcp'
+  else if (stunPortText !== undefined) {
+    const n = Number(stunPortText)
+    if (!/^\d{1,5}$/.test(stunPortText) || n < 1 || n > 65535)
+      throw new BitwrkError(CliCode.badArgument, `bad --stun-port '${stunPortText}' (a port, tcp or off)`)
+    stunPort = n
+  }
+  if (stun !== undefined && !webrtc) throw new BitwrkError(CliCode.badArgument, '--stun needs --webrtc')
+  if (!webrtc && stunPort === undefined) return undefined
+  for (const s of stun ?? []) {
+    try {
+      stunUrl(s)
+    } catch {
+      throw new BitwrkError(CliCode.badArgument, `bad --stun '${s}' (host:port)`)
+    }
+  }
+  return {
+    ...(webrtc ? { webrtc: stun !== undefined ? { stun } : true } : { reversal: false }),
+    ...(stunPort !== undefined ? { stunPort } : {})
+  }
+}
+
+/**
  * `bitwrk-node start`: starts the daemon and waits for SIGINT/SIGTERM; the first signal stops
  * it cleanly (exit 0), a second one exits at once.
  */
@@ -97,7 +145,10 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
         'api-allow-host': 'string',
         articles: 'string',
         'min-trust': 'string',
-        'worker-allow': 'string'
+        'worker-allow': 'string',
+        webrtc: 'boolean',
+        'stun-port': 'string',
+        stun: 'string'
       },
       { min: 0, max: 0 }
     )
@@ -127,6 +178,12 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
     )
       throw new BitwrkError(CliCode.badArgument, `bad --min-trust '${minTrustText}'`)
     const workerAllow = workerAllowFlag(stringFlag(args, 'worker-allow'))
+    const direct = directFlags(
+      args.flags.webrtc === true,
+      stringFlag(args, 'stun-port'),
+      list(stringFlag(args, 'stun')),
+      listen
+    )
     // Listening before anything starts: without a listener SIGTERM kills the process outright,
     // and a signal during start-up must still stop what was started.
     const signalled = new Promise<string>((resolve) => {
@@ -159,6 +216,7 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
       ...(apiHost !== undefined ? { apiHost } : {}),
       ...(apiAllowedHosts !== undefined ? { apiAllowedHosts } : {}),
       ...(workerAllow !== undefined ? { workerAllow } : {}),
+      ...(direct !== undefined ? { direct } : {}),
       // a stricter establish threshold raises low trust with it (REP-6: establishMin <= lowTrust)
       ...(minTrust !== undefined
         ? { trust: { establishMin: minTrust, lowTrust: Math.max(minTrust, DEFAULT_THRESHOLDS.lowTrust) } }

@@ -4,11 +4,13 @@
  * order, stopped in reverse, stop idempotent. While it runs, `<dataDir>/daemon.json` tells
  * local tools (`status`, `peers`, the testnet) where the API listens.
  */
+
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { EpochParams } from '../../protocol/matching/index.js'
 import type { Thresholds } from '../../protocol/reputation/index.js'
 import { ApiServer, DEFAULT_API_HOST, DEFAULT_API_PORT } from '../api/server.js'
+import type { HostDirectOptions } from '../host/direct-setup.js'
 import type { Logger } from '../logger.js'
 import { MandateBook } from '../mandates/index.js'
 import { type BitwrkNode, createBitwrkNode } from '../node.js'
@@ -59,6 +61,11 @@ export interface DaemonOptions {
    * any port of a loopback host (the original's behaviour).
    */
   readonly workerAllow?: readonly WorkerAllowRule[]
+  /**
+   * Direct connections between NATed peers (`--webrtc`, `--stun-port`, `--stun`;
+   * protocol/spec/network-direct.md); default none.
+   */
+  readonly direct?: HostDirectOptions
 }
 
 /** A running daemon. */
@@ -91,7 +98,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     sync: {},
     ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     ...(opts.epochParams !== undefined ? { epochParams: opts.epochParams } : {}),
-    ...(opts.trust !== undefined ? { reputation: { thresholds: opts.trust } } : {})
+    ...(opts.trust !== undefined ? { reputation: { thresholds: opts.trust } } : {}),
+    ...(opts.direct !== undefined ? { host: { direct: opts.direct } } : {})
   })
   const startedMs = Date.now()
   const stack: (() => Promise<void>)[] = []

@@ -20,6 +20,8 @@ import { type Logger, silentLogger } from '../logger.js'
 import { createMetrics, type NodeMetrics } from '../metrics.js'
 import { type AddressScope, announceable, dialable, localScopes, scopeOf, usableForDht } from './addresses.js'
 import { BootstrapDialer, type BootstrapTiming } from './bootstrap.js'
+import type { DirectConnections } from './direct.js'
+import { directTransports, type HostDirectOptions, startDirect } from './direct-setup.js'
 import {
   boundedYamux,
   DEFAULT_INBOUND_CONNECTION_BUDGET,
@@ -148,6 +150,11 @@ export interface HostOptions {
    * has no `netem`. Never set by the daemon.
    */
   inboundDelayMs?: () => number
+  /**
+   * Direct connections between NATed peers (issue 15 §1; `direct-setup.ts`): the WebRTC
+   * transport, the STUN service, connection reversal. Default: none of them.
+   */
+  direct?: HostDirectOptions
   /** Parent logger; default silent. */
   logger?: Logger
   /**
@@ -181,6 +188,10 @@ export interface BitwrkHost {
   relayReservations(): string[]
   /** Reachability, relay server and reservations, connections by kind, the NET-16 warning. */
   network(): NetworkStatus
+  /** The direct-connection manager (DIRECT-7, DIRECT-12), when `direct` is set. */
+  readonly direct: DirectConnections | undefined
+  /** The STUN service's UDP port (DIRECT-1), 0 when it does not run. */
+  stunPort(): number
   /** True while `peerId` (base58) is banned for graylisted misbehaviour (GOSSIP-12). */
   isBanned(peerId: string): boolean
   /**
@@ -291,7 +302,10 @@ function connectionGater(
   // NET-6: no dial to a loopback or private address outside the node's own scopes
   gater.denyDialMultiaddr = loopbackOnly ? (ma) => !isLoopback(ma) : (ma) => !dialable(ma, local)
   gater.denyInboundConnection = (maConn) => {
-    if (loopbackOnly && !isLoopback(maConn.remoteAddr)) return true
+    // an inbound WebRTC connection's address is `/webrtc/p2p/<peer>`; in loopback-only mode its
+    // ICE sockets are bound to 127.0.0.1 (direct-setup.ts), so it is a loopback connection
+    const webrtc = maConn.remoteAddr.getComponents()[0]?.name === 'webrtc'
+    if (loopbackOnly && !isLoopback(maConn.remoteAddr) && !webrtc) return true
     // GOSSIP-14: before the handshake, so a refused connection costs no signature
     if (inbound.take()) return false
     onRefused()
@@ -369,17 +383,24 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
       publicContact: ownPublic || connectionsNow().some((c) => scopeOf(c.remoteAddr) === 'public')
     })
 
+  // issue 15 §1: WebRTC (+ circuit-relay client for its signalling) when `direct.webrtc` is set
+  const directPlan = directTransports(opts.direct, loopbackOnly, internet)
   const libp2p = await createLibp2p<HostServices>({
     privateKey,
     addresses: {
-      listen: [...listen.map((m) => m.toString()), ...circuitListen],
+      listen: [...listen.map((m) => m.toString()), ...circuitListen, ...directPlan.listen],
       ...(announce.length > 0 ? { announce: announce.map((m) => m.toString()) } : {}),
       announceFilter
     },
-    // NET-15: circuit relay v2 as a transport on internet hosts (dial and listen through relays)
-    transports: internet
-      ? [tcp(), throttledCircuitRelayTransport({ reservationConcurrency: Math.max(1, circuitListen.length) })]
-      : [tcp()],
+    // NET-15: circuit relay v2 as a transport on internet hosts (dial and listen through relays);
+    // DIRECT-4: WebRTC (its signalling over those circuits) when `direct.webrtc` is set
+    transports: [
+      tcp(),
+      ...(internet
+        ? [throttledCircuitRelayTransport({ reservationConcurrency: Math.max(1, circuitListen.length) })]
+        : []),
+      ...directPlan.transports
+    ],
     connectionEncrypters: [coalescedNoise()],
     // Yamux with windows capped and oversized frames refused before they are buffered (invariant 10)
     streamMuxers: [
@@ -504,6 +525,23 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
   networkWatch.start()
   slowDhtPeerTagging(libp2p.services.dht)
   const dialer = new BootstrapDialer(libp2p, bootstrap, log, metrics, opts.bootstrapTiming)
+  directPlan.bind(libp2p)
+  let direct: Awaited<ReturnType<typeof startDirect>>
+  try {
+    // DIRECT-1: the STUN socket binds the configured TCP listen host (e.g. 0.0.0.0), not a resolved one
+    const tcpHost = listen
+      .map((m) => m.getComponents())
+      .find((c) => c[0]?.name === 'ip4' && c[1]?.name === 'tcp')?.[0]?.value
+    direct = await startDirect(libp2p, opts.direct, {
+      registry: metrics.registry,
+      logger: log,
+      ...(tcpHost !== undefined ? { listenHost: tcpHost } : {})
+    })
+  } catch (err) {
+    gossip.stop()
+    await libp2p.stop()
+    throw err
+  }
   log.info({ peerId: libp2p.peerId.toString(), listen: libp2p.getMultiaddrs().map(String) }, 'host started')
 
   let stopping: Promise<void> | undefined
@@ -517,6 +555,8 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     reachability: () => networkWatch.reachability(),
     relayReservations: () => networkWatch.relayReservations(),
     network: () => networkWatch.status(),
+    direct: direct.manager,
+    stunPort: () => direct.stun?.port ?? 0,
     isBanned: (peer) => bans.isBanned(peer),
     ban: banPeer,
     stop() {
@@ -524,6 +564,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
         gossip.stop()
         networkWatch.stop()
         await dialer.stop()
+        await direct.stop()
         await libp2p.stop()
         log.info({}, 'host stopped')
       })()

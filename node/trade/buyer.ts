@@ -21,6 +21,7 @@ import { deadlineSignal, publishOrThrow, untilTransmitting, waitForTx } from './
 import { type TradeContext, toTradeError } from './context.js'
 import { decryptResult } from './crypto.js'
 import { isTradeError, TradeCode, tradeError } from './errors.js'
+import { openTradeStream } from './path.js'
 import { libp2pTradeStream, type TradeStream } from './stream.js'
 import {
   encodeTradeFrame,
@@ -28,7 +29,6 @@ import {
   type FrameIoOptions,
   readTradeFrame,
   receiptPayload,
-  TRADE_PROTOCOL,
   TradeMsg,
   tradeDeadline,
   writeTradeFrame
@@ -125,6 +125,7 @@ const RETRY_BASE_MS = 250
 async function openSession(
   ctx: TradeContext,
   tx: Transaction,
+  workBytes: number,
   io: FrameIoOptions,
   signal: AbortSignal
 ): Promise<TradeStream> {
@@ -134,12 +135,19 @@ async function openSession(
     signal.throwIfAborted()
     let ts: TradeStream
     try {
-      const stream = await ctx.libp2p.dialProtocol(sellerTargets(tx), TRADE_PROTOCOL, {
-        signal: AbortSignal.any([signal, AbortSignal.timeout(ctx.limits.dialTimeoutMs)])
-      })
+      const stream = await openTradeStream(
+        ctx,
+        peerIdFromString(tx.terms.sellerPeerId),
+        sellerTargets(tx),
+        workBytes,
+        tx.id,
+        { dial: AbortSignal.any([signal, AbortSignal.timeout(ctx.limits.dialTimeoutMs)]), upgrade: signal }
+      )
       ts = libp2pTradeStream(stream)
     } catch (err) {
       if (signal.aborted) throw signal.reason
+      // TRADE-20: no path for the bulk data: every upgrade was tried, a redial repeats it
+      if (isBitwrkError(err, TradeCode.SELLER_UNREACHABLE)) throw err
       last = err
       continue
     }
@@ -253,7 +261,7 @@ export async function runBuyer(
     // TRADE-7: HELLO / READY
     let stream: TradeStream
     try {
-      stream = await openSession(ctx, tx, io, dl.signal)
+      stream = await openSession(ctx, tx, manifest.size, io, dl.signal)
     } catch (err) {
       dl.dispose()
       throw err

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js'
 import type { TxChannel } from './channel.js'
 import type { TradeClock } from './clock.js'
 import { isTradeError, TradeCode, type TradeErrorCode, tradeError } from './errors.js'
+import type { BulkPaths } from './path.js'
 
 /** Bounds of the trade (TRADE-12; DESIGN.md invariant 10). */
 export interface TradeLimits {
@@ -81,6 +82,8 @@ export interface TradeContext {
   readonly randomKey: () => Uint8Array
   /** Told of each file of a transaction this side holds, so the chunk server serves it to the counterparty only. */
   readonly files?: TxFileGrants
+  /** The bulk-data policy for relayed sellers (TRADE-20); without it a relayed-only seller is unreachable. */
+  readonly direct?: BulkPaths
 }
 
 /**

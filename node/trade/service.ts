@@ -30,6 +30,7 @@ import {
 } from './context.js'
 import { randomResultKey } from './crypto.js'
 import { TradeCode, type TradeErrorCode, tradeError } from './errors.js'
+import type { BulkPaths } from './path.js'
 import { failStream, runSellerSession, type SellJob, type TradeWorker } from './seller.js'
 import { libp2pTradeStream } from './stream.js'
 import { expectType, readTradeFrame, TRADE_FRAME_UNREAD, TRADE_PROTOCOL, TradeMsg } from './wire.js'
@@ -59,6 +60,8 @@ export interface TradeServiceInit {
   readonly files?: TxFileGrants
   /** Called for every inbound stream refused at a cap or the budget, or cut for an overrun (metrics, bans). */
   readonly onStreamRefused?: StreamRefusedHandler
+  /** The bulk-data policy for sellers reachable only through a relay (TRADE-20; the host's `direct`). */
+  readonly direct?: BulkPaths
 }
 
 /** How a sell ended. */
@@ -101,7 +104,8 @@ export class TradeService {
       limits: { ...DEFAULT_TRADE_LIMITS, ...init.limits },
       log: (init.logger ?? silentLogger()).child({ module: 'trade' }),
       randomKey: init.randomKey ?? randomResultKey,
-      ...(init.files !== undefined ? { files: init.files } : {})
+      ...(init.files !== undefined ? { files: init.files } : {}),
+      ...(init.direct !== undefined ? { direct: init.direct } : {})
     }
     // TRADE-16: charges count for INVALID_REQUEST_WINDOW_MS on the trade's clock
     this.budget = new InvalidRequestBudget(this.ctx.limits.invalidRequestBudget, undefined, {
@@ -142,7 +146,10 @@ export class TradeService {
       TRADE_PROTOCOL,
       (stream, connection) => this.track(this.serve(stream, connection)),
       {
-        maxInboundStreams: this.ctx.limits.maxInboundStreams
+        maxInboundStreams: this.ctx.limits.maxInboundStreams,
+        // TRADE-20: a buyer uses a relayed connection only when the relay's limits allow the
+        // trade (its policy); the relay's own limits bound what can travel over it
+        runOnLimitedConnection: true
       }
     )
   }

@@ -10,7 +10,7 @@ import { keyToHex } from '../../../cafs/keys.js'
 import { manifestOfBytes } from '../../../cafs/manifest.js'
 import { MemoryChunkStore } from '../../../cafs/store/memory.js'
 import type { ChunkStore } from '../../../cafs/types.js'
-import { type BitwrkHost, createHost } from '../../../node/host/host.js'
+import { type BitwrkHost, createHost, type HostOptions } from '../../../node/host/host.js'
 import {
   createMemoryController,
   type KvController,
@@ -67,6 +67,8 @@ export interface NodeOptions {
   readonly wrapChannel?: (channel: TxChannel) => TxChannel
   /** Inbound streams refused or cut by the seller's guards (TRADE-16, TRADE-19). */
   readonly onStreamRefused?: (reason: StreamGuardReason) => void
+  /** Host options (listen addresses, direct connections: TRADE-20). */
+  readonly host?: Partial<HostOptions>
 }
 
 /** Starts a node: host on 127.0.0.1 port 0, store, repository, channel, trade service. */
@@ -84,7 +86,7 @@ export async function makeNode(
     kv = await openLevelController(join(dir, 'db'))
   } else kv = createMemoryController()
   const repos = await openStore(kv)
-  const host = await createHost({ privateKey: key, loopbackOnly: true })
+  const host = await createHost({ privateKey: key, loopbackOnly: true, ...opts.host })
   const base = new MemoryChunkStore()
   const store = opts.wrapStore?.(base) ?? base
   const channel = network.join(repos.transactions, clock)
@@ -95,7 +97,8 @@ export async function makeNode(
     store,
     clock,
     ...(opts.limits !== undefined ? { limits: opts.limits } : {}),
-    ...(opts.onStreamRefused !== undefined ? { onStreamRefused: opts.onStreamRefused } : {})
+    ...(opts.onStreamRefused !== undefined ? { onStreamRefused: opts.onStreamRefused } : {}),
+    ...(host.direct !== undefined ? { direct: host.direct } : {})
   })
   await trade.start()
   let stopped: Promise<void> | undefined
@@ -148,7 +151,8 @@ export interface Established {
 
 /**
  * Opens a transaction between `buyer` and `seller` matched now and publishes both establishing
- * messages (the market's job), committing to `work` with a fresh secret (or `commitSecret`).
+ * messages (the market's job), committing to `work` with a fresh secret (or `commitSecret`); the
+ * seller announces `sellerAddrs` (default: all its addresses).
  */
 export async function establish(
   network: MemoryTxNetwork,
@@ -156,7 +160,8 @@ export async function establish(
   buyer: TradeNode,
   seller: TradeNode,
   work: Uint8Array,
-  commitSecret?: string
+  commitSecret?: string,
+  sellerAddrs?: string[]
 ): Promise<Established> {
   const terms: MatchTerms = {
     buyBidId: randomHex(),
@@ -183,7 +188,7 @@ export async function establish(
     signTxMessage(seller.identity, tx.id, {
       kind: 'establish-seller',
       peerId: seller.host.peerId,
-      addrs: seller.host.multiaddrs().map(String)
+      addrs: sellerAddrs ?? seller.host.multiaddrs().map(String)
     })
   )
   return { tx: established, secret }

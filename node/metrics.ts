@@ -41,6 +41,8 @@ export interface NodeMetrics {
   readonly relayReservations: Gauge
   /** Relay requests this node refused as a relay server, by reason (denied, not_serving, budget; NET-14). */
   readonly relayRefused: Counter<'reason'>
+  /** TRADE-20: trade streams this node opened as the buyer, by path (`direct`, or `relayed` within the relay's limits). */
+  readonly tradePaths: Counter<'path'>
   /** Sets the function sampled for the network gauges at scrape time. */
   setNetworkSource(fn: () => NetworkSample): void
 }
@@ -159,6 +161,12 @@ export function createMetrics(registry: Registry = new Registry()): NodeMetrics 
       name: 'bitwrk_relay_refused_total',
       help: 'Relay reservations and circuits this node refused as a relay server, by reason (NET-14)',
       labelNames: ['reason'],
+      registers
+    }),
+    tradePaths: new Counter({
+      name: 'bitwrk_trade_paths_total',
+      help: 'Trade streams opened as the buyer, by path: direct, or relayed within the relay limits (TRADE-20)',
+      labelNames: ['path'],
       registers
     }),
     setNetworkSource(fn) {

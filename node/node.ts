@@ -560,7 +560,8 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         files,
         onStreamRefused: node.streamGuard('trade'),
         // TRADE-20: bulk data to a relayed-only seller goes over a direct connection or not at all
-        ...(h.direct !== undefined ? { direct: h.direct } : {})
+        ...(h.direct !== undefined ? { direct: h.direct } : {}),
+        onPath: (path) => h.metrics.tradePaths.inc({ path })
       })
       trade = t
       await t.start()

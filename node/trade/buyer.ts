@@ -90,7 +90,9 @@ function sellerTargets(tx: Transaction): Multiaddr[] | ReturnType<typeof peerIdF
   const addrs = (tx.sellerAddrs ?? []).flatMap((a) => {
     try {
       const ma = multiaddr(a)
-      return [ma.getComponents().some((c) => c.name === 'p2p') ? ma : ma.encapsulate(`/p2p/${peer}`)]
+      // a relay address (`…/p2p/<relay>/p2p-circuit`, NET-15) names the relay, not the seller:
+      // only an address that ends in `/p2p/<id>` is complete
+      return [ma.getComponents().at(-1)?.name === 'p2p' ? ma : ma.encapsulate(`/p2p/${peer}`)]
     } catch {
       return []
     }
@@ -410,7 +412,7 @@ export async function runBuyer(
     const e = toTradeError(err, TradeCode.SELLER_UNREACHABLE)
     // A dispute or an expired phase retires at once by the rules (TX-13, TX-18).
     await channel.retireDue(txid).catch(() => undefined)
-    ctx.log.debug({ txid, code: e.code }, 'trade: buy failed')
+    ctx.log.debug({ txid, code: e.code, message: e.message, details: e.details }, 'trade: buy failed')
     throw e
   } finally {
     if (resultManifest !== undefined) await unpinManifest(resultManifest, store).catch(() => {})

@@ -84,6 +84,8 @@ export interface TradeContext {
   readonly files?: TxFileGrants
   /** The bulk-data policy for relayed sellers (TRADE-20); without it a relayed-only seller is unreachable. */
   readonly direct?: BulkPaths
+  /** Told which path each trade stream the buyer opens takes (TRADE-20; the node counts them). */
+  readonly onPath?: (path: 'direct' | 'relayed') => void
 }
 
 /**

@@ -48,7 +48,10 @@ export async function openTradeStream(
   const open = ctx.libp2p.getConnections(peer).filter((c) => c.status === 'open')
   let conn = open.find((c) => c.limits === undefined) ?? open[0]
   conn ??= await ctx.libp2p.dial(targets, { signal })
-  if (conn.limits === undefined) return conn.newStream(TRADE_PROTOCOL, { signal })
+  if (conn.limits === undefined) {
+    ctx.onPath?.('direct')
+    return conn.newStream(TRADE_PROTOCOL, { signal })
+  }
   if (ctx.direct === undefined)
     throw tradeError(TradeCode.SELLER_UNREACHABLE, 'only a relayed connection to the seller', {
       txid,
@@ -69,6 +72,7 @@ export async function openTradeStream(
     })
   }
   const use = bulk ?? conn
+  ctx.onPath?.(use.limits === undefined ? 'direct' : 'relayed')
   // TRADE-20: a relayed connection is used only after the policy allowed it
   return use.newStream(TRADE_PROTOCOL, { signal, runOnLimitedConnection: use.limits !== undefined })
 }

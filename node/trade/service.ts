@@ -62,6 +62,8 @@ export interface TradeServiceInit {
   readonly onStreamRefused?: StreamRefusedHandler
   /** The bulk-data policy for sellers reachable only through a relay (TRADE-20; the host's `direct`). */
   readonly direct?: BulkPaths
+  /** Told which path each trade stream opened as the buyer takes (TRADE-20). */
+  readonly onPath?: (path: 'direct' | 'relayed') => void
 }
 
 /** How a sell ended. */
@@ -105,7 +107,8 @@ export class TradeService {
       log: (init.logger ?? silentLogger()).child({ module: 'trade' }),
       randomKey: init.randomKey ?? randomResultKey,
       ...(init.files !== undefined ? { files: init.files } : {}),
-      ...(init.direct !== undefined ? { direct: init.direct } : {})
+      ...(init.direct !== undefined ? { direct: init.direct } : {}),
+      ...(init.onPath !== undefined ? { onPath: init.onPath } : {})
     }
     // TRADE-16: charges count for INVALID_REQUEST_WINDOW_MS on the trade's clock
     this.budget = new InvalidRequestBudget(this.ctx.limits.invalidRequestBudget, undefined, {

@@ -4,7 +4,8 @@
  * those are signalled on teardown.
  */
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /**
@@ -137,6 +138,9 @@ export class ProcessGroup {
       stdio: ['ignore', 'pipe', 'pipe']
     })
     this.children.push({ name, child })
+    // TESTNET_LOG_DIR=DIR keeps each process's whole stderr (its log) in DIR/<name>.log
+    const logDir = process.env['TESTNET_LOG_DIR']
+    if (logDir !== undefined && logDir !== '') child.stderr?.pipe(createWriteStream(join(logDir, `${name}.log`)))
     return child
   }
 

@@ -127,6 +127,77 @@ export interface TestnetSummary {
   nodes_off_chain: number | null
   trade_latency_ms: { p50: number | null; p95: number | null }
   trades_per_s: number
+  /** `--internet` only: the network figures of issue 15 ({@link InternetFigures}). */
+  relayed_connections?: number
+  direct_upgrades?: number
+  direct_upgrade_attempts?: number
+  trades_direct?: number
+  trades_over_relay?: number
+  /** `--internet` only: every finished trade's parties, by node name, and whether each was behind NAT. */
+  trades?: { seller: string; buyer_nat: boolean; seller_nat: boolean }[]
+}
+
+/** The value of a Prometheus text sample `name{labels}` summed over the lines that match. */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue
+    const v = Number(line.slice(line.lastIndexOf(' ') + 1))
+    if (Number.isFinite(v)) sum += v
+  }
+  return sum
+}
+
+/**
+ * The `--internet` figures, read from the nodes at the end (issue 15): relayed connections open
+ * on all nodes (`bitwrk_connections{kind="relayed"}`), relayed connections replaced by direct ones
+ * and the attempts (`bitwrk_direct_upgrades_total`, WebRTC or reversal), the buyer's trade
+ * streams by path (`bitwrk_trade_paths_total`), and each accepted trade's seller with the NAT
+ * flags of both parties (the buyer's `/api/v1/transactions`, sellers known by their address).
+ */
+async function internetFigures(
+  nodes: readonly NodeProc[],
+  nat: (i: number) => boolean,
+  buyerIndex: number,
+  api: Api,
+  signal: AbortSignal
+): Promise<Partial<TestnetSummary>> {
+  const metrics = await Promise.all(
+    nodes.map(async (n) => {
+      const r = await fetch(`${n.api}/metrics`, {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)])
+      })
+      return r.ok ? r.text() : ''
+    })
+  )
+  const sum = (name: string, labels?: Record<string, string>): number =>
+    metrics.reduce((a, m) => a + metricSum(m, name, labels), 0)
+  const buyerMetrics = metrics[buyerIndex] ?? ''
+  const addresses = await Promise.all(
+    nodes.map(async (n) => ((await api.get(`${n.api}/api/v1/identity`)) as { address?: string }).address)
+  )
+  const buyer = nodes[buyerIndex] as NodeProc
+  const txs = (await api.get(`${buyer.api}/api/v1/transactions`)) as {
+    seller: string
+    phase: string
+    outcome: { reason: string } | null
+  }[]
+  // FINISHED: the buyer accepted the result; retired later with the reason `accepted` (TX-13)
+  const trades = txs
+    .filter((t) => t.phase === 'FINISHED' || t.outcome?.reason === 'accepted')
+    .map((t) => {
+      const i = addresses.indexOf(t.seller)
+      return { seller: nodes[i]?.name ?? t.seller, buyer_nat: nat(buyerIndex), seller_nat: i >= 0 && nat(i) }
+    })
+  return {
+    relayed_connections: sum('bitwrk_connections', { kind: 'relayed' }),
+    direct_upgrades: sum('bitwrk_direct_upgrades_total', { result: 'ok' }),
+    direct_upgrade_attempts: sum('bitwrk_direct_upgrades_total'),
+    trades_direct: metricSum(buyerMetrics, 'bitwrk_trade_paths_total', { path: 'direct' }),
+    trades_over_relay: metricSum(buyerMetrics, 'bitwrk_trade_paths_total', { path: 'relayed' }),
+    trades
+  }
 }
 
 function percentile(sorted: number[], q: number): number | null {
@@ -320,13 +391,26 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     const bootAddr = boot.listen[0]
     if (bootAddr === undefined) throw new Error('bootstrap node has no listen address')
     let started = 1
-    const others = await mapBounded(otherSpecs, START_CONCURRENCY, async (spec) => {
-      signal.throwIfAborted()
-      const n = await lay.start(spec, [bootAddr], ready)
-      started++
-      if (nodeCount > 10 && started % 10 === 0) log(`  ${started}/${nodeCount} nodes ready`)
-      return n
-    })
+    const startAll = (specs: typeof otherSpecs, bootstrap: string[]) =>
+      mapBounded(specs, START_CONCURRENCY, async (spec) => {
+        signal.throwIfAborted()
+        const n = await lay.start(spec, bootstrap, ready)
+        started++
+        if (nodeCount > 10 && started % 10 === 0) log(`  ${started}/${nodeCount} nodes ready`)
+        return n
+      })
+    // nodes behind NAT join through every public node (their relays, NET-15); the others, and
+    // every node of the loopback testnet, through the first
+    const publicOthers = await startAll(
+      otherSpecs.filter((s) => !s.nat),
+      [bootAddr]
+    )
+    const natNodes = await startAll(
+      otherSpecs.filter((s) => s.nat),
+      [bootAddr, ...publicOthers.flatMap((n) => n.listen.slice(0, 1))]
+    )
+    const byName = new Map([...publicOthers, ...natNodes].map((n) => [n.name, n]))
+    const others = otherSpecs.map((s) => byName.get(s.name) as NodeProc)
     const nodes = [boot, ...others]
     const roleOf = (i: number): string => {
       const s = lay.specs[i] as (typeof lay.specs)[number]
@@ -462,6 +546,20 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     summary.epochs_all_agree_share =
       d.compared > 0 ? Math.round((d.agreeing / d.compared) * 1000) / 1000 : null
     summary.nodes_off_chain = d.offChain
+    if (lay.natNodes !== undefined) {
+      const figures = await internetFigures(
+        nodes,
+        (i) => lay.specs[i]?.nat === true,
+        nodes.indexOf(buyer),
+        api,
+        signal
+      )
+      Object.assign(summary, figures)
+      log(
+        `network: ${figures.direct_upgrades}/${figures.direct_upgrade_attempts} relayed connections upgraded to direct, ` +
+          `trades direct ${figures.trades_direct}, over a relay ${figures.trades_over_relay}`
+      )
+    }
     log(`match digests agree over ${d.compared} shared epochs: ${d.agree} (${d.agreeing} agree everywhere)`)
     if (d.latest !== undefined)
       log(`nodes off the majority's digest at epoch ${d.latest}, the latest all closed: ${d.offChain}`)

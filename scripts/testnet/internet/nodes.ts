@@ -34,7 +34,14 @@ export type NodeRole = 'bootstrap' | 'relay' | 'buyer' | 'seller' | 'idle'
 export function internetNodeFlags(node: NetNode, _role: NodeRole, bootstrap: readonly string[]): string[] {
   const listen =
     node.router === undefined ? `/ip4/${node.address}/tcp/${NODE_PORT}` : `/ip4/0.0.0.0/tcp/${NODE_PORT}`
-  return ['--listen', listen, ...(bootstrap.length > 0 ? ['--bootstrap', bootstrap.join(',')] : [])]
+  // every node: WebRTC, relayed signalling and reversal (DIRECT-4, DIRECT-9); public nodes also
+  // serve as relays (NET-13, on by default while public) and STUN on their TCP port (DIRECT-1)
+  return [
+    '--listen',
+    listen,
+    '--webrtc',
+    ...(bootstrap.length > 0 ? ['--bootstrap', bootstrap.join(',')] : [])
+  ]
 }
 
 /** The API port of an `http://127.0.0.1:<port>` URL the daemon printed. */

@@ -13,11 +13,13 @@ import { failedSummary, planNodes, runTestnet, type TestnetSummary } from './tes
  * `nodes_off_chain` counts the nodes whose match digest, at the latest epoch every node has
  * closed, is not the majority's (null when they share none).
  *
- * `--internet [--public-nodes N] [--homes H] [--per-home A,B,…] [--public-sellers]` runs the
- * daemons in an emulated internet of network namespaces (issue 15; root, iproute2, nftables):
- * N public nodes (default 2), H homes behind NAT routers (default 3, the last one
- * `fully-random`), the buyer in home 1 and the sellers in the other homes, or on the public
- * nodes with `--public-sellers`. The summary then adds `nat_nodes`.
+ * `--internet [--public-nodes N] [--homes H] [--per-home A,B,…] [--public-sellers]
+ * [--random-nat H,…|none]` runs the daemons in an emulated internet of network namespaces
+ * (issue 15; root, iproute2, nftables): N public nodes (default 2), H homes behind NAT routers
+ * (default 3; the homes of `--random-nat`, default the last one, are `fully-random`), the buyer
+ * in home 1 and the sellers in the other homes, or on the public nodes with `--public-sellers`.
+ * The summary then adds `nat_nodes`, `relayed_connections`, `direct_upgrades`,
+ * `direct_upgrade_attempts`, `trades_direct`, `trades_over_relay` and `trades`.
  */
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -32,7 +34,8 @@ async function main(): Promise<number> {
       'public-nodes': { type: 'string', default: '2' },
       homes: { type: 'string', default: '3' },
       'per-home': { type: 'string' },
-      'public-sellers': { type: 'boolean', default: false }
+      'public-sellers': { type: 'boolean', default: false },
+      'random-nat': { type: 'string' }
     }
   })
   let plan: InternetPlan | undefined
@@ -65,7 +68,21 @@ async function main(): Promise<number> {
       )
       return 2
     }
-    plan = { publicNodes, homes, nodesPerHome: perHomeList, publicSellers: values['public-sellers'] }
+    // --random-nat H[,H…] | none: the homes behind a fully-random NAT (default the last one)
+    const randomNat = values['random-nat']
+    const fullyRandomHomes =
+      randomNat === undefined ? undefined : randomNat === 'none' ? [] : randomNat.split(',').map(Number)
+    if (fullyRandomHomes?.some((h) => !Number.isInteger(h) || h < 1 || h > homes)) {
+      process.stderr.write('testnet: --random-nat takes home numbers 1 … --homes, comma-separated, or none\n')
+      return 2
+    }
+    plan = {
+      publicNodes,
+      homes,
+      nodesPerHome: perHomeList,
+      publicSellers: values['public-sellers'],
+      ...(fullyRandomHomes !== undefined ? { fullyRandomHomes } : {})
+    }
   }
   const nodes = Number(values.nodes)
   const jobs = Number(values.jobs)

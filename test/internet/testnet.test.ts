@@ -26,7 +26,10 @@ describe('scripts/testnet --internet', function () {
     if (out !== undefined) await rm(out, { recursive: true, force: true })
   })
 
-  it('a buyer behind a NAT buys from sellers on public nodes; gossip crosses the NATs; nothing is left behind', async () => {
+  /** Runs the testnet with `args` (and `--json --out`), checks nothing is left behind, returns its summary. */
+  async function run(
+    args: string[]
+  ): Promise<{ code: number; s: Record<string, unknown>; stderr: string; dir: string }> {
     const initial = await listNamespaces()
     out = await mkdtemp(join(tmpdir(), 'bitwrk-testnet-internet-'))
     const dir = out
@@ -35,7 +38,7 @@ describe('scripts/testnet --internet', function () {
       (resolve, reject) => {
         child = execFile(
           process.execPath,
-          [TESTNET, '--internet', '--public-sellers', '--jobs', '2', '--json', '--out', dir],
+          [TESTNET, '--internet', ...args, '--json', '--out', dir],
           { timeout: RUN_TIMEOUT_MS, encoding: 'utf8', killSignal: 'SIGINT' },
           (err, so, se) => {
             if (err !== null && typeof err.code !== 'number') reject(new Error(`testnet failed: ${se}`))
@@ -46,6 +49,11 @@ describe('scripts/testnet --internet', function () {
     )
     assert.deepEqual(ownView(await listNamespaces(), initial, [child]), initial)
     const s = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>
+    return { code, s, stderr, dir }
+  }
+
+  it('a buyer behind a NAT buys from sellers on public nodes; gossip crosses the NATs; nothing is left behind', async () => {
+    const { code, s, stderr, dir } = await run(['--public-sellers', '--jobs', '2'])
     assert.equal(s['nodes'], 6, stderr)
     assert.equal(s['nat_nodes'], 4)
     assert.equal(s['finished'], 2, stderr)
@@ -55,5 +63,31 @@ describe('scripts/testnet --internet', function () {
     assert.match(stderr, /every node's book holds the 2 sellers' offers/)
     assert.equal(code, 0)
     assert.ok(existsSync(join(dir, 'image.png')))
+  })
+
+  it('sellers behind other NATs: every trade runs over a direct WebRTC connection, none over the relay', async () => {
+    const { code, s, stderr } = await run(['--random-nat', 'none', '--jobs', '3'])
+    assert.equal(s['finished'], 3, stderr)
+    assert.equal(s['image_matches_reference'], true)
+    assert.equal(s['match_digests_agree'], true)
+    const trades = s['trades'] as { buyer_nat: boolean; seller_nat: boolean }[]
+    assert.ok(trades.length >= 3 && trades.every((t) => t.buyer_nat && t.seller_nat), stderr)
+    assert.ok((s['direct_upgrades'] as number) >= 1, stderr)
+    assert.equal(s['direct_upgrades'], s['direct_upgrade_attempts'], stderr)
+    assert.ok((s['trades_direct'] as number) >= 3, stderr)
+    assert.equal(s['trades_over_relay'], 0, stderr)
+    assert.equal(code, 0)
+  })
+
+  it('a seller behind a fully-random NAT: hole punching fails, the small demo trades run over the relay (TRADE-20)', async () => {
+    const { code, s, stderr } = await run(['--homes', '2', '--per-home', '1,1', '--jobs', '2'])
+    assert.equal(s['nat_nodes'], 2)
+    assert.equal(s['finished'], 2, stderr)
+    assert.equal(s['image_matches_reference'], true)
+    assert.equal(s['direct_upgrades'], 0, stderr)
+    assert.ok((s['direct_upgrade_attempts'] as number) >= 1, stderr)
+    assert.equal(s['trades_direct'], 0, stderr)
+    assert.ok((s['trades_over_relay'] as number) >= 2, stderr)
+    assert.equal(code, 0)
   })
 })

@@ -22,6 +22,8 @@ export interface InternetPlan {
   readonly nodesPerHome: readonly number[]
   /** Sellers on the public nodes instead of in homes 2…H. */
   readonly publicSellers: boolean
+  /** Homes behind a `masquerade fully-random` NAT (no hole punching); default the last home. */
+  readonly fullyRandomHomes?: readonly number[]
 }
 
 /** Nodes per home by default: the buyer alone in home 1, two sellers in home 2, one in each other home. */
@@ -49,7 +51,8 @@ export async function internetLayout(
   const net = await createInternet({
     publicNodes: plan.publicNodes,
     homes: plan.homes,
-    nodesPerHome: plan.nodesPerHome
+    nodesPerHome: plan.nodesPerHome,
+    ...(plan.fullyRandomHomes !== undefined ? { fullyRandomHomes: plan.fullyRandomHomes } : {})
   })
   const roles = new Map<string, NodeRole>()
   const specs: NodeSpec[] = []

@@ -14,10 +14,11 @@ import { failedSummary, planNodes, runTestnet, type TestnetSummary } from './tes
  * closed, is not the majority's (null when they share none).
  *
  * `--internet [--public-nodes N] [--homes H] [--per-home A,B,…] [--public-sellers]
- * [--random-nat H,…|none]` runs the daemons in an emulated internet of network namespaces
+ * [--random-nat H,…|none] [--public-buyer]` runs the daemons in an emulated internet of network namespaces
  * (issue 15; root, iproute2, nftables): N public nodes (default 2), H homes behind NAT routers
  * (default 3; the homes of `--random-nat`, default the last one, are `fully-random`), the buyer
- * in home 1 and the sellers in the other homes, or on the public nodes with `--public-sellers`.
+ * in home 1 (on the last public node with `--public-buyer`, every home then selling) and the
+ * sellers in the other homes, or on the public nodes with `--public-sellers`.
  * The summary then adds `nat_nodes`, `relayed_connections`, `direct_upgrades`,
  * `direct_upgrade_attempts`, `trades_direct`, `trades_over_relay` and `trades`.
  */
@@ -35,7 +36,8 @@ async function main(): Promise<number> {
       homes: { type: 'string', default: '3' },
       'per-home': { type: 'string' },
       'public-sellers': { type: 'boolean', default: false },
-      'random-nat': { type: 'string' }
+      'random-nat': { type: 'string' },
+      'public-buyer': { type: 'boolean', default: false }
     }
   })
   let plan: InternetPlan | undefined
@@ -81,6 +83,7 @@ async function main(): Promise<number> {
       homes,
       nodesPerHome: perHomeList,
       publicSellers: values['public-sellers'],
+      publicBuyer: values['public-buyer'],
       ...(fullyRandomHomes !== undefined ? { fullyRandomHomes } : {})
     }
   }

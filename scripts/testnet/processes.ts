@@ -140,7 +140,8 @@ export class ProcessGroup {
     this.children.push({ name, child })
     // TESTNET_LOG_DIR=DIR keeps each process's whole stderr (its log) in DIR/<name>.log
     const logDir = process.env['TESTNET_LOG_DIR']
-    if (logDir !== undefined && logDir !== '') child.stderr?.pipe(createWriteStream(join(logDir, `${name}.log`)))
+    if (logDir !== undefined && logDir !== '')
+      child.stderr?.pipe(createWriteStream(join(logDir, `${name}.log`)))
     return child
   }
 

@@ -7,6 +7,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
 import {
   assemble,
   DEFAULT_SCENE_JSON,
@@ -19,6 +20,7 @@ import {
   renderWork,
   tilesFor
 } from '../../node/demo/index.js'
+import { scopeOf } from '../../node/host/addresses.js'
 import { screenshotDashboard } from './browser.js'
 import { type InternetPlan, internetLayout } from './internet/index.js'
 import { type Layout, loopbackLayout } from './layout.js'
@@ -133,6 +135,8 @@ export interface TestnetSummary {
   direct_upgrade_attempts?: number
   trades_direct?: number
   trades_over_relay?: number
+  /** `--internet` only: loopback or private addresses the public nodes know for other peers (NET-4; must be 0). */
+  private_addrs_at_public_nodes?: number
   /** `--internet` only: every finished trade's parties, by node name, and whether each was behind NAT. */
   trades?: { seller: string; buyer_nat: boolean; seller_nat: boolean }[]
 }
@@ -190,7 +194,24 @@ async function internetFigures(
       const i = addresses.indexOf(t.seller)
       return { seller: nodes[i]?.name ?? t.seller, buyer_nat: nat(buyerIndex), seller_nat: i >= 0 && nat(i) }
     })
+  // NET-4: no node tells a public peer its private or loopback addresses
+  let privateAddrs = 0
+  for (const [i, n] of nodes.entries()) {
+    if (nat(i)) continue
+    const peers = (await api.get(`${n.api}/api/v1/peers`)) as { addrs?: string[] }[]
+    for (const p of peers)
+      for (const a of p.addrs ?? []) {
+        let scope: string
+        try {
+          scope = scopeOf(multiaddr(a))
+        } catch {
+          scope = 'invalid'
+        }
+        if (scope === 'private' || scope === 'loopback') privateAddrs++
+      }
+  }
   return {
+    private_addrs_at_public_nodes: privateAddrs,
     relayed_connections: sum('bitwrk_connections', { kind: 'relayed' }),
     direct_upgrades: sum('bitwrk_direct_upgrades_total', { result: 'ok' }),
     direct_upgrade_attempts: sum('bitwrk_direct_upgrades_total'),
@@ -399,7 +420,8 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
         if (nodeCount > 10 && started % 10 === 0) log(`  ${started}/${nodeCount} nodes ready`)
         return n
       })
-    // nodes behind NAT join through every public node (their relays, NET-15); the others, and
+    // nodes behind NAT join through every public node (their relays, NET-15) but a public buyer
+    // (which reaches them through their relays and connection reversal, DIRECT-9); the others, and
     // every node of the loopback testnet, through the first
     const publicOthers = await startAll(
       otherSpecs.filter((s) => !s.nat),
@@ -407,7 +429,12 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     )
     const natNodes = await startAll(
       otherSpecs.filter((s) => s.nat),
-      [bootAddr, ...publicOthers.flatMap((n) => n.listen.slice(0, 1))]
+      [
+        bootAddr,
+        ...publicOthers
+          .filter((n) => !lay.specs.some((s) => s.name === n.name && s.buyer))
+          .flatMap((n) => n.listen.slice(0, 1))
+      ]
     )
     const byName = new Map([...publicOthers, ...natNodes].map((n) => [n.name, n]))
     const others = otherSpecs.map((s) => byName.get(s.name) as NodeProc)

@@ -11,8 +11,12 @@ const pub: NetNode = { name: 'pub0', ns: 'p', address: '198.18.0.10', publicAddr
 const home: NetNode = { name: 'home1-n0', ns: 'h', address: '10.1.0.2', publicAddress: router.wan, router }
 
 describe('scripts/testnet/internet (plan, without namespaces)', () => {
-  it('lets a public node listen on its own address and a NATed one on every interface, both joining the bootstrap list', () => {
-    assert.deepEqual(internetNodeFlags(pub, 'bootstrap', []), ['--listen', '/ip4/198.18.0.10/tcp/4001'])
+  it('lets a public node listen on its own address and a NATed one on every interface, both with WebRTC, joining the bootstrap list', () => {
+    assert.deepEqual(internetNodeFlags(pub, 'bootstrap', []), [
+      '--listen',
+      '/ip4/198.18.0.10/tcp/4001',
+      '--webrtc'
+    ])
     assert.deepEqual(
       internetNodeFlags(home, 'buyer', [
         '/ip4/198.18.0.10/tcp/4001/p2p/x',
@@ -21,6 +25,7 @@ describe('scripts/testnet/internet (plan, without namespaces)', () => {
       [
         '--listen',
         '/ip4/0.0.0.0/tcp/4001',
+        '--webrtc',
         '--bootstrap',
         '/ip4/198.18.0.10/tcp/4001/p2p/x,/ip4/198.18.0.11/tcp/4001/p2p/y'
       ]

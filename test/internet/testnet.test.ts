@@ -76,6 +76,21 @@ describe('scripts/testnet --internet', function () {
     assert.equal(s['direct_upgrades'], s['direct_upgrade_attempts'], stderr)
     assert.ok((s['trades_direct'] as number) >= 3, stderr)
     assert.equal(s['trades_over_relay'], 0, stderr)
+    // NET-4: the public nodes were told no private or loopback address of any peer
+    assert.equal(s['private_addrs_at_public_nodes'], 0, stderr)
+    assert.equal(code, 0)
+  })
+
+  it('a public buyer buys from sellers behind NATs (even the fully-random one) over direct connections', async () => {
+    const { code, s, stderr } = await run(['--public-nodes', '3', '--public-buyer', '--jobs', '3'])
+    assert.equal(s['nat_nodes'], 4)
+    assert.equal(s['finished'], 3, stderr)
+    assert.equal(s['image_matches_reference'], true)
+    const trades = s['trades'] as { buyer_nat: boolean; seller_nat: boolean }[]
+    assert.ok(trades.length >= 3 && trades.every((t) => !t.buyer_nat && t.seller_nat), stderr)
+    assert.ok((s['trades_direct'] as number) >= 3, stderr)
+    assert.equal(s['trades_over_relay'], 0, stderr)
+    assert.equal(s['private_addrs_at_public_nodes'], 0, stderr)
     assert.equal(code, 0)
   })
 

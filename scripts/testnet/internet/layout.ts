@@ -22,6 +22,11 @@ export interface InternetPlan {
   readonly nodesPerHome: readonly number[]
   /** Sellers on the public nodes instead of in homes 2…H. */
   readonly publicSellers: boolean
+  /**
+   * The buyer on a public node (the last one) instead of in home 1, whose nodes then sell too:
+   * a public buyer reaches NATed sellers by connection reversal (DIRECT-9).
+   */
+  readonly publicBuyer?: boolean
   /** Homes behind a `masquerade fully-random` NAT (no hole punching); default the last home. */
   readonly fullyRandomHomes?: readonly number[]
 }
@@ -56,14 +61,19 @@ export async function internetLayout(
   })
   const roles = new Map<string, NodeRole>()
   const specs: NodeSpec[] = []
-  const add = (n: NetNode, role: NodeRole, seller: boolean): void => {
+  const add = (n: NetNode, role: NodeRole, seller: boolean, buyer = role === 'buyer'): void => {
     roles.set(n.name, role)
-    specs.push({ name: n.name, buyer: role === 'buyer', seller, nat: n.router !== undefined })
+    specs.push({ name: n.name, buyer, seller, nat: n.router !== undefined })
   }
-  for (const [i, n] of net.publicNodes.entries()) add(n, i === 0 ? 'bootstrap' : 'relay', plan.publicSellers)
+  const buyerName = plan.publicBuyer === true ? (net.publicNodes.at(-1)?.name ?? 'pub0') : 'home1-n0'
+  // the bootstrap node keeps its role (it is started first) and may also be the buyer
+  for (const [i, n] of net.publicNodes.entries()) {
+    const buys = n.name === buyerName
+    add(n, buys && i > 0 ? 'buyer' : i === 0 ? 'bootstrap' : 'relay', plan.publicSellers && !buys, buys)
+  }
   for (const n of net.homeNodes) {
-    const sells = n.router?.home !== 1 && !plan.publicSellers
-    add(n, n.name === 'home1-n0' ? 'buyer' : sells ? 'seller' : 'idle', sells)
+    const sells = (n.router?.home !== 1 || plan.publicBuyer === true) && !plan.publicSellers
+    add(n, n.name === buyerName ? 'buyer' : sells ? 'seller' : 'idle', sells)
   }
   const where = new Map(net.nodes.map((n) => [n.name, n]))
   const random = net.routers.filter((r) => r.fullyRandom).map((r) => `home${r.home}`)

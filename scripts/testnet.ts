@@ -14,11 +14,12 @@ import { failedSummary, planNodes, runTestnet, type TestnetSummary } from './tes
  * closed, is not the majority's (null when they share none).
  *
  * `--internet [--public-nodes N] [--homes H] [--per-home A,B,…] [--public-sellers]
- * [--random-nat H,…|none] [--public-buyer]` runs the daemons in an emulated internet of network namespaces
+ * [--random-nat H,…|none] [--public-buyer] [--no-relays]` runs the daemons in an emulated internet of network namespaces
  * (issue 15; root, iproute2, nftables): N public nodes (default 2), H homes behind NAT routers
  * (default 3; the homes of `--random-nat`, default the last one, are `fully-random`), the buyer
  * in home 1 (on the last public node with `--public-buyer`, every home then selling) and the
- * sellers in the other homes, or on the public nodes with `--public-sellers`.
+ * sellers in the other homes, or on the public nodes with `--public-sellers`; `--no-relays`
+ * makes the public nodes refuse to relay.
  * The summary then adds `nat_nodes`, `relayed_connections`, `direct_upgrades`,
  * `direct_upgrade_attempts`, `trades_direct`, `trades_over_relay` and `trades`.
  */
@@ -37,7 +38,8 @@ async function main(): Promise<number> {
       'per-home': { type: 'string' },
       'public-sellers': { type: 'boolean', default: false },
       'random-nat': { type: 'string' },
-      'public-buyer': { type: 'boolean', default: false }
+      'public-buyer': { type: 'boolean', default: false },
+      'no-relays': { type: 'boolean', default: false }
     }
   })
   let plan: InternetPlan | undefined
@@ -84,6 +86,7 @@ async function main(): Promise<number> {
       nodesPerHome: perHomeList,
       publicSellers: values['public-sellers'],
       publicBuyer: values['public-buyer'],
+      noRelays: values['no-relays'],
       ...(fullyRandomHomes !== undefined ? { fullyRandomHomes } : {})
     }
   }

@@ -92,14 +92,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     loopbackOnly,
     host: {
       ...(announce.length > 0 ? { announce } : {}),
-      ...(opts.relayServer !== undefined ? { relayServer: opts.relayServer } : {})
+      ...(opts.relayServer !== undefined ? { relayServer: opts.relayServer } : {}),
+      ...(opts.direct !== undefined ? { direct: opts.direct } : {})
     },
     // book sync with its defaults: a daemon that joins late pulls the live book
     sync: {},
     ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     ...(opts.epochParams !== undefined ? { epochParams: opts.epochParams } : {}),
-    ...(opts.trust !== undefined ? { reputation: { thresholds: opts.trust } } : {}),
-    ...(opts.direct !== undefined ? { host: { direct: opts.direct } } : {})
+    ...(opts.trust !== undefined ? { reputation: { thresholds: opts.trust } } : {})
   })
   const startedMs = Date.now()
   const stack: (() => Promise<void>)[] = []

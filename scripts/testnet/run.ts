@@ -135,6 +135,11 @@ export interface TestnetSummary {
   direct_upgrade_attempts?: number
   trades_direct?: number
   trades_over_relay?: number
+  /**
+   * `--internet` only: NATed nodes whose status warns that they hold no relay reservation
+   * (NET-16: `network.warning` NO_RELAY), waited for up to {@link NO_RELAY_WAIT_MS} with `--no-relays`.
+   */
+  nat_nodes_without_relay?: number
   /** `--internet` only: loopback or private addresses the public nodes know for other peers (NET-4; must be 0). */
   private_addrs_at_public_nodes?: number
   /** `--internet` only: every finished trade's parties, by node name, and whether each was behind NAT. */
@@ -153,6 +158,9 @@ export function metricSum(text: string, name: string, labels: Record<string, str
   return sum
 }
 
+/** How long the summary waits for NATed nodes without relays to warn (NET-16: after 30 s). */
+const NO_RELAY_WAIT_MS = 45_000
+
 /**
  * The `--internet` figures, read from the nodes at the end (issue 15): relayed connections open
  * on all nodes (`bitwrk_connections{kind="relayed"}`), relayed connections replaced by direct ones
@@ -165,7 +173,8 @@ async function internetFigures(
   nat: (i: number) => boolean,
   buyerIndex: number,
   api: Api,
-  signal: AbortSignal
+  signal: AbortSignal,
+  waitNoRelay: boolean
 ): Promise<Partial<TestnetSummary>> {
   const metrics = await Promise.all(
     nodes.map(async (n) => {
@@ -194,6 +203,22 @@ async function internetFigures(
       const i = addresses.indexOf(t.seller)
       return { seller: nodes[i]?.name ?? t.seller, buyer_nat: nat(buyerIndex), seller_nat: i >= 0 && nat(i) }
     })
+  // NET-16: a NATed node without a relay says so (after its grace period, with --no-relays)
+  const natIndexes = nodes.map((_, i) => i).filter(nat)
+  const withoutRelay = async (): Promise<number> => {
+    const st = await Promise.all(
+      natIndexes.map((i) => api.get(`${(nodes[i] as NodeProc).api}/api/v1/status`))
+    )
+    return st.filter((x) => (x as { network?: { warning?: string | null } }).network?.warning === 'NO_RELAY')
+      .length
+  }
+  let noRelay = await withoutRelay()
+  const until = Date.now() + (waitNoRelay ? NO_RELAY_WAIT_MS : 0)
+  while (noRelay < natIndexes.length && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 1000))
+    signal.throwIfAborted()
+    noRelay = await withoutRelay()
+  }
   // NET-4: no node tells a public peer its private or loopback addresses
   let privateAddrs = 0
   for (const [i, n] of nodes.entries()) {
@@ -211,6 +236,7 @@ async function internetFigures(
       }
   }
   return {
+    nat_nodes_without_relay: noRelay,
     private_addrs_at_public_nodes: privateAddrs,
     relayed_connections: sum('bitwrk_connections', { kind: 'relayed' }),
     direct_upgrades: sum('bitwrk_direct_upgrades_total', { result: 'ok' }),
@@ -579,7 +605,8 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
         (i) => lay.specs[i]?.nat === true,
         nodes.indexOf(buyer),
         api,
-        signal
+        signal,
+        o.internet?.noRelays === true
       )
       Object.assign(summary, figures)
       log(

@@ -81,6 +81,15 @@ describe('scripts/testnet --internet', function () {
     assert.equal(code, 0)
   })
 
+  it('NATed nodes without a reachable relay report it (NO_RELAY) and the NATed buyer still buys from public sellers', async () => {
+    const { code, s, stderr } = await run(['--public-sellers', '--no-relays', '--jobs', '2'])
+    assert.equal(s['nat_nodes_without_relay'], 4, stderr)
+    assert.equal(s['finished'], 2, stderr)
+    assert.equal(s['image_matches_reference'], true)
+    assert.equal(s['relayed_connections'], 0, stderr)
+    assert.equal(code, 0)
+  })
+
   it('a public buyer buys from sellers behind NATs (even the fully-random one) over direct connections', async () => {
     const { code, s, stderr } = await run(['--public-nodes', '3', '--public-buyer', '--jobs', '3'])
     assert.equal(s['nat_nodes'], 4)

@@ -27,6 +27,8 @@ export interface InternetPlan {
    * a public buyer reaches NATed sellers by connection reversal (DIRECT-9).
    */
   readonly publicBuyer?: boolean
+  /** The public nodes refuse to relay (`--no-relay-server`): NATed nodes find no relay (NET-16). */
+  readonly noRelays?: boolean
   /** Homes behind a `masquerade fully-random` NAT (no hole punching); default the last home. */
   readonly fullyRandomHomes?: readonly number[]
 }
@@ -91,7 +93,10 @@ export async function internetLayout(
         node,
         spec.name,
         join(base, spec.name),
-        internetNodeFlags(node, roles.get(spec.name) ?? 'idle', bootstrap),
+        [
+          ...internetNodeFlags(node, roles.get(spec.name) ?? 'idle', bootstrap),
+          ...(plan.noRelays === true && node.router === undefined ? ['--no-relay-server'] : [])
+        ],
         deadline,
         base,
         nodeFlags(spec.name)

@@ -16,14 +16,15 @@ const RUN_TIMEOUT_MS = 90_000
 
 describe('scripts/testnet --internet', function () {
   this.timeout(RUN_TIMEOUT_MS + 10_000)
-  let out: string | undefined
+  /** Every run's output directory, all removed at the end. */
+  const outs: string[] = []
 
   before(function () {
     requireInternet(this)
   })
 
   after(async () => {
-    if (out !== undefined) await rm(out, { recursive: true, force: true })
+    await Promise.all(outs.map((d) => rm(d, { recursive: true, force: true })))
   })
 
   /** Runs the testnet with `args` (and `--json --out`), checks nothing is left behind, returns its summary. */
@@ -31,8 +32,8 @@ describe('scripts/testnet --internet', function () {
     args: string[]
   ): Promise<{ code: number; s: Record<string, unknown>; stderr: string; dir: string }> {
     const initial = await listNamespaces()
-    out = await mkdtemp(join(tmpdir(), 'bitwrk-testnet-internet-'))
-    const dir = out
+    const dir = await mkdtemp(join(tmpdir(), 'bitwrk-testnet-internet-'))
+    outs.push(dir)
     let child = 0
     const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
       (resolve, reject) => {

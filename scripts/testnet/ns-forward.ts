@@ -6,10 +6,8 @@
  * topology, and the API still sees a loopback client. Prints `ready` once listening; exits
  * when its stdin closes (the controller ended or stopped it) or on SIGTERM.
  */
-import { createConnection, createServer, type Socket } from 'node:net'
-
-/** Concurrent connections one forwarder carries (a testnet polls with a handful at a time). */
-const MAX_CONNECTIONS = 256
+import { createConnection } from 'node:net'
+import { pipingServer } from './internet/pipe.js'
 
 function main(): void {
   const [path, portArg] = process.argv.slice(2)
@@ -18,24 +16,9 @@ function main(): void {
     process.stderr.write('usage: ns-forward <unix-socket-path> <port>\n')
     process.exit(2)
   }
-  const open = new Set<Socket>()
-  const server = createServer((client) => {
-    const upstream = createConnection({ host: '127.0.0.1', port })
-    open.add(client)
-    const end = (): void => {
-      open.delete(client)
-      client.destroy()
-      upstream.destroy()
-    }
-    client.on('error', end).on('close', end)
-    upstream.on('error', end).on('close', end)
-    client.pipe(upstream)
-    upstream.pipe(client)
-  })
-  server.maxConnections = MAX_CONNECTIONS
+  const { server, close } = pipingServer(() => createConnection({ host: '127.0.0.1', port }))
   const stop = (): void => {
-    server.close()
-    for (const s of open) s.destroy()
+    close()
     process.exit(0)
   }
   // the socket is created 0600: umask before listen, so there is no window with wider modes

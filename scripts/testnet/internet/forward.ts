@@ -6,8 +6,9 @@
  * using `http://127.0.0.1:<port>` URLs.
  */
 import type { ChildProcess } from 'node:child_process'
-import { createConnection, createServer, type Socket } from 'node:net'
+import { createConnection } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { pipingServer } from './pipe.js'
 import type { Internet } from './topology.js'
 
 /** The compiled forwarder (this file runs from dist/scripts/testnet/internet/). */
@@ -34,20 +35,7 @@ export interface ForwardedApi {
  * Returns its URL and a close that ends it and every connection it carries.
  */
 export async function exposeUnixSocket(path: string): Promise<{ url: string; close(): void }> {
-  const open = new Set<Socket>()
-  const server = createServer((client) => {
-    const upstream = createConnection(path)
-    open.add(client)
-    const end = (): void => {
-      open.delete(client)
-      client.destroy()
-      upstream.destroy()
-    }
-    client.on('error', end).on('close', end)
-    upstream.on('error', end).on('close', end)
-    client.pipe(upstream)
-    upstream.pipe(client)
-  })
+  const { server, close } = pipingServer(() => createConnection(path))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
@@ -60,8 +48,7 @@ export async function exposeUnixSocket(path: string): Promise<{ url: string; clo
     close() {
       if (closed) return
       closed = true
-      server.close()
-      for (const s of open) s.destroy()
+      close()
     }
   }
 }

@@ -21,6 +21,7 @@ import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { Counter, type Registry } from 'prom-client'
 import { BitwrkError } from '../../protocol/errors.js'
 import { type Logger, silentLogger } from '../logger.js'
+import { scopeOf } from './addresses.js'
 
 /** The connection-reversal protocol (DIRECT-9). */
 export const REVERSE_PROTOCOL = '/bitwrk/reverse/1.0.0'
@@ -115,43 +116,14 @@ export type DirectLibp2p = Pick<
 >
 
 /**
- * True for an address a peer on the internet can dial (DIRECT-10): IPv4 outside 0/8, 10/8,
- * 100.64/10, 127/8, 169.254/16, 172.16/12, 192.0.0/24, 192.0.2/24, 192.168/16, 198.51.100/24,
- * 203.0.113/24 and 224/3; IPv6 outside ::/128, ::1, fc00::/7, fe80::/10, ff00::/8, 2001:db8::/32.
- * 198.18.0.0/15 (benchmarking) counts as public: it is the emulated internet's public range
- * (notes/emulated-internet.md) and is never routed on the real one. DNS names are not public
- * scope here (a reversal never resolves a peer-supplied name).
+ * True for an address a peer on the internet can dial (DIRECT-10): public scope by the address
+ * rules of NET-3 (`scopeOf`, node/host/addresses.ts; 198.18.0.0/15 counts as public, the
+ * emulated internet's range). DNS names are not public scope here (a reversal never resolves a
+ * peer-supplied name).
  */
 export function isPublicScope(ma: Multiaddr): boolean {
-  const first = ma.getComponents()[0]
-  const v = first?.value
-  if (v === undefined) return false
-  if (first?.name === 'ip4') {
-    const [a = 0, b = 0, c = 0] = v.split('.').map(Number)
-    if (a === 0 || a === 10 || a === 127 || a >= 224) return false
-    if (a === 100 && b >= 64 && b < 128) return false
-    if (a === 169 && b === 254) return false
-    if (a === 172 && b >= 16 && b < 32) return false
-    if (a === 192 && (b === 168 || (b === 0 && (c === 0 || c === 2)))) return false
-    if ((a === 198 && b === 51 && c === 100) || (a === 203 && b === 0 && c === 113)) return false
-    return true
-  }
-  if (first?.name === 'ip6') {
-    const s = v.toLowerCase()
-    if (s === '::' || s === '::1') return false
-    if (/^f[cd]/.test(s) || /^fe[89ab]/.test(s) || s.startsWith('ff') || s.startsWith('2001:db8:'))
-      return false
-    return true
-  }
-  return false
-}
-
-function isLoopbackAddr(ma: Multiaddr): boolean {
-  const first = ma.getComponents()[0]
-  return (
-    (first?.name === 'ip4' && first.value?.startsWith('127.') === true) ||
-    (first?.name === 'ip6' && first.value === '::1')
-  )
+  const ip = ma.getComponents()[0]?.name
+  return (ip === 'ip4' || ip === 'ip6') && scopeOf(ma) === 'public'
 }
 
 /** IP/TCP addresses without a relay hop. */
@@ -364,7 +336,7 @@ export class DirectConnections {
   }
 
   private reversalScope(ma: Multiaddr): boolean {
-    return isPublicScope(ma) || (this.o.loopbackIsPublicForReversal === true && isLoopbackAddr(ma))
+    return isPublicScope(ma) || (this.o.loopbackIsPublicForReversal === true && scopeOf(ma) === 'loopback')
   }
 
   private attemptSignal(signal?: AbortSignal): AbortSignal {

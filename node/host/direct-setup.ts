@@ -4,11 +4,11 @@
  * addresses, the STUN service (DIRECT-1) with its announcement, and the
  * {@link DirectConnections} manager. Kept out of `host.ts` so that file only calls in here.
  */
-import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import type { Libp2p } from '@libp2p/interface'
 import { Counter, type Registry } from 'prom-client'
 import { type Logger, silentLogger } from '../logger.js'
 import { DirectConnections, type DirectOptions } from './direct.js'
+import { loadInternetModules, loadWebRTC } from './lazy-modules.js'
 import { STUN_DEFAULT_PORT, type StunLimits, StunServer } from './stun.js'
 import {
   bitwrkWebRTC,
@@ -43,7 +43,10 @@ export interface HostDirectOptions {
 /** The transports and listen addresses the hook adds before libp2p is created. */
 export interface DirectTransportPlan {
   /** Extra transports. */
-  readonly transports: (ReturnType<typeof bitwrkWebRTC> | ReturnType<typeof circuitRelayTransport>)[]
+  readonly transports: (
+    | ReturnType<typeof bitwrkWebRTC>
+    | ReturnType<Awaited<ReturnType<typeof loadInternetModules>>['circuitRelayTransport']>
+  )[]
   /** Extra listen addresses (`/p2p-circuit`, `/webrtc`). */
   readonly listen: string[]
   /** Called with the node once it exists (STUN discovery reads its connections). */
@@ -56,13 +59,13 @@ export interface DirectTransportPlan {
  * to) unless `hostHasRelay` says the host adds its own (internet hosts do, NET-15: one relay
  * transport per host, whose circuits carry reversal requests and WebRTC's signalling); WebRTC
  * (listening on `/webrtc`) when `webrtc` is set. With `loopbackOnly`, ICE binds to 127.0.0.1 so
- * no candidate leaves the loopback interface.
+ * no candidate leaves the loopback interface. The packages are loaded here, only when used.
  */
-export function directTransports(
+export async function directTransports(
   opts: HostDirectOptions | undefined,
   loopbackOnly: boolean,
   hostHasRelay = false
-): DirectTransportPlan {
+): Promise<DirectTransportPlan> {
   let node: StunDiscoveryLibp2p | undefined
   const bind = (l: StunDiscoveryLibp2p): void => {
     node = l
@@ -70,12 +73,13 @@ export function directTransports(
   const webrtcOn = opts?.webrtc !== undefined && opts.webrtc !== false
   if (opts === undefined || (!webrtcOn && opts.reversal === false))
     return { transports: [], listen: [], bind }
-  const relay = hostHasRelay ? [] : [circuitRelayTransport()]
+  const relay = hostHasRelay ? [] : [(await loadInternetModules()).circuitRelayTransport()]
   const relayListen = hostHasRelay ? [] : ['/p2p-circuit']
   if (opts.webrtc === undefined || opts.webrtc === false)
     return { transports: relay, listen: relayListen, bind }
   const w: WebRtcOptions = opts.webrtc === true ? {} : opts.webrtc
   const webrtc = bitwrkWebRTC(
+    await loadWebRTC(),
     loopbackOnly && w.bindAddress === undefined ? { ...w, bindAddress: '127.0.0.1' } : w,
     () => node
   )

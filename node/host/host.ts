@@ -1,6 +1,5 @@
 import { networkInterfaces } from 'node:os'
-import { autoNAT } from '@libp2p/autonat'
-import { type CircuitRelayService, circuitRelayServer } from '@libp2p/circuit-relay-v2'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import { privateKeyFromRaw } from '@libp2p/crypto/keys'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, identify } from '@libp2p/identify'
@@ -22,6 +21,7 @@ import { type AddressScope, announceable, dialable, localScopes, scopeOf, usable
 import { BootstrapDialer, type BootstrapTiming } from './bootstrap.js'
 import type { DirectConnections } from './direct.js'
 import { directTransports, type HostDirectOptions, startDirect } from './direct-setup.js'
+import { loadInternetModules } from './lazy-modules.js'
 import {
   boundedYamux,
   DEFAULT_INBOUND_CONNECTION_BUDGET,
@@ -384,7 +384,9 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     })
 
   // issue 15 §1: WebRTC (+ circuit-relay client for its signalling) when `direct.webrtc` is set
-  const directPlan = directTransports(opts.direct, loopbackOnly, internet)
+  const directPlan = await directTransports(opts.direct, loopbackOnly, internet)
+  // relay and AutoNAT only on internet hosts: loaded here, not by every daemon (idle RSS, issue 14)
+  const net = internet ? await loadInternetModules() : undefined
   const libp2p = await createLibp2p<HostServices>({
     privateKey,
     addresses: {
@@ -396,8 +398,12 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
     // DIRECT-4: WebRTC (its signalling over those circuits) when `direct.webrtc` is set
     transports: [
       tcp(),
-      ...(internet
-        ? [throttledCircuitRelayTransport({ reservationConcurrency: Math.max(1, circuitListen.length) })]
+      ...(net !== undefined
+        ? [
+            throttledCircuitRelayTransport(net.circuitRelayTransport, {
+              reservationConcurrency: Math.max(1, circuitListen.length)
+            })
+          ]
         : []),
       ...directPlan.transports
     ],
@@ -440,10 +446,10 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
       ping: ping(),
       pubsub: gossipsub(gossipsubOptions(gossipCfg)),
       // NET-10: AutoNAT v1 asks peers to dial our public addresses back (internet hosts only)
-      ...(internet ? { autonat: autoNAT() } : {}),
+      ...(net !== undefined ? { autonat: net.autoNAT() } : {}),
       // NET-12: the relay server, gated by `relayGate` (public or forced on; no banned peers)
-      ...(internet && relayServer !== false
-        ? { relay: circuitRelayServer(relayServerInit(opts.relayMaxReservations)) }
+      ...(net !== undefined && relayServer !== false
+        ? { relay: net.circuitRelayServer(relayServerInit(opts.relayMaxReservations)) }
         : {}),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,

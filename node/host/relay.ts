@@ -5,15 +5,15 @@
  * messages, WebRTC signalling) and small trades, never a free bulk pipe.
  */
 import { setTimeout as delay } from 'node:timers/promises'
-import {
-  type CircuitRelayServerInit,
-  type CircuitRelayTransportComponents,
-  type CircuitRelayTransportInit,
-  circuitRelayTransport
+import type {
+  CircuitRelayServerInit,
+  CircuitRelayTransportComponents,
+  CircuitRelayTransportInit
 } from '@libp2p/circuit-relay-v2'
 import type { AbortOptions, ConnectionGater, PeerId, PeerInfo, Transport } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { isCircuit, relayPeerOf } from './addresses.js'
+import type { InternetModules } from './lazy-modules.js'
 import { type StreamOpenBudget, TokenBucket } from './mux-guard.js'
 
 /**
@@ -182,9 +182,11 @@ export function throttledRandomWalk(inner: RandomWalkLike, gapMs: number): Rando
 
 /**
  * The circuit-relay transport (NET-15) whose relay discovery walks the DHT through
- * {@link throttledRandomWalk}; every other component is libp2p's own.
+ * {@link throttledRandomWalk}; every other component is libp2p's own. `circuitRelayTransport` is
+ * the package's factory (`loadInternetModules`: loaded only by hosts that use it).
  */
 export function throttledCircuitRelayTransport(
+  circuitRelayTransport: InternetModules['circuitRelayTransport'],
   init: CircuitRelayTransportInit,
   gapMs = RELAY_WALK_GAP_MS
 ): (components: CircuitRelayTransportComponents) => Transport {

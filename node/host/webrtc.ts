@@ -11,9 +11,9 @@
  *   nothing a peer says about itself becomes a STUN destination.
  */
 import type { Libp2p, Stream } from '@libp2p/interface'
-import { webRTC } from '@libp2p/webrtc'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { BitwrkError } from '../../protocol/errors.js'
+import type { WebRTCFactory } from './lazy-modules.js'
 
 /**
  * Announced (through identify's protocol list) by a node that runs the STUN service on the UDP
@@ -113,12 +113,14 @@ export async function iceServers(
 /**
  * `@libp2p/webrtc`'s `webRTC()` transport with ICE servers from {@link iceServers}, computed per
  * peer connection (`rtcConfiguration` as a function), so servers learnt after start are used.
- * `libp2p()` gives the node once it exists (the transport is built before it).
+ * `libp2p()` gives the node once it exists (the transport is built before it). `webRTC` is the
+ * package's factory ({@link loadWebRTC}: loaded only by hosts that use it).
  */
 export function bitwrkWebRTC(
+  webRTC: WebRTCFactory,
   opts: WebRtcOptions,
   libp2p: () => StunDiscoveryLibp2p | undefined
-): ReturnType<typeof webRTC> {
+): ReturnType<WebRTCFactory> {
   const configured = (opts.stun ?? []).map(stunUrl)
   return webRTC({
     rtcConfiguration: async () => {

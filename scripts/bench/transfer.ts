@@ -6,7 +6,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { ChunkExchange } from '../../cafs/adapters/libp2p/index.js'
 import { chunkBytes } from '../../cafs/chunker.js'
 import { HashPool } from '../../cafs/hash-pool.js'
-import { sha256 } from '../../cafs/keys.js'
+import { FileHasher, sha256 } from '../../cafs/keys.js'
 import { manifestOfBytes } from '../../cafs/manifest.js'
 import { MemoryChunkStore } from '../../cafs/store/memory.js'
 import { type BitwrkHost, createHost } from '../../node/host/host.js'
@@ -50,6 +50,30 @@ async function rawPush(
   await s.close()
   if (n !== data.length) throw new Error(`raw stream delivered ${n} of ${data.length} bytes`)
   return { seconds, cpuMs }
+}
+
+/**
+ * CPU ms per MiB of the hash passes the chunk path is required to make over `data`, each the
+ * best of three over the same chunks the provider serves: one SHA-256 per chunk (the fetcher's
+ * check, XFER-10; and the provider's re-hash on serve when its store has no at-rest check) and
+ * the file key over every chunk in order (XFER-20).
+ */
+function hashPasses(data: Uint8Array): { chunkSha: number; fileSha: number } {
+  const chunks = chunkBytes(data)
+  const mib = data.length / (1 << 20)
+  let chunkSha = Number.POSITIVE_INFINITY
+  let fileSha = Number.POSITIVE_INFINITY
+  for (let round = 0; round < 3; round++) {
+    let c = process.cpuUsage()
+    for (const ch of chunks) sha256(ch)
+    chunkSha = Math.min(chunkSha, cpuSince(c) / mib)
+    c = process.cpuUsage()
+    const h = new FileHasher()
+    for (const ch of chunks) h.update(ch)
+    h.digest()
+    fileSha = Math.min(fileSha, cpuSince(c) / mib)
+  }
+  return { chunkSha, fileSha }
 }
 
 /** The single-process measurement: both hosts in this process, sharing its one main thread. */
@@ -97,6 +121,12 @@ async function singleProcess(mib: number, data: Uint8Array): Promise<Record<stri
       chunkCpu = Math.min(chunkCpu, cpuSince(c))
       if (into.stats().bytes === 0) throw new Error('nothing fetched')
     }
+    const passes = hashPasses(data)
+    const rawPerMib = rawCpu / mib
+    const chunkPerMib = chunkCpu / mib
+    // The raw stream plus the passes the design makes: the fetcher's chunk check and file key,
+    // and the provider's re-hash on serve.
+    const required = rawPerMib + 2 * passes.chunkSha + passes.fileSha
     return {
       mib_per_s: Math.round(mib / bestChunk),
       raw_libp2p_stream_mib_per_s: Math.round(mib / bestRaw),
@@ -107,6 +137,11 @@ async function singleProcess(mib: number, data: Uint8Array): Promise<Record<stri
       cpu_ms_per_mib: Number((chunkCpu / mib).toFixed(2)),
       raw_cpu_ms_per_mib: Number((rawCpu / mib).toFixed(2)),
       cpu_ratio: Number((rawCpu / chunkCpu).toFixed(3)),
+      sha_chunks_cpu_ms_per_mib: Number(passes.chunkSha.toFixed(2)),
+      sha_file_cpu_ms_per_mib: Number(passes.fileSha.toFixed(2)),
+      required_cpu_ms_per_mib: Number(required.toFixed(2)),
+      // What the chunk path must spend over what it spends (1 = nothing but the required work).
+      efficiency: Number((required / chunkPerMib).toFixed(3)),
       hash_workers: workers
     }
   } finally {

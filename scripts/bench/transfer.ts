@@ -7,12 +7,11 @@ import { ChunkExchange } from '../../cafs/adapters/libp2p/index.js'
 import { chunkBytes } from '../../cafs/chunker.js'
 import { HashPool } from '../../cafs/hash-pool.js'
 import { FileHasher, sha256 } from '../../cafs/keys.js'
-import { manifestOfBytes } from '../../cafs/manifest.js'
 import { MemoryChunkStore } from '../../cafs/store/memory.js'
 import { type BitwrkHost, createHost } from '../../node/host/host.js'
 import { randomPrivateKey } from '../../node/testing.js'
 import type { Bench } from '../bench.js'
-import { pseudoRandom, RAW_PROTOCOL, serveRaw } from './transfer-child.js'
+import { benchChunkParams, benchManifest, pseudoRandom, RAW_PROTOCOL, serveRaw } from './transfer-child.js'
 
 /** Deadline for the child to listen (it first builds and chunks the file): generous on 2 loaded cores. */
 const CHILD_READY_MS = 120_000
@@ -59,7 +58,7 @@ async function rawPush(
  * the file key over every chunk in order (XFER-20).
  */
 function hashPasses(data: Uint8Array): { chunkSha: number; fileSha: number } {
-  const chunks = chunkBytes(data)
+  const chunks = chunkBytes(data, undefined, benchChunkParams())
   const mib = data.length / (1 << 20)
   let chunkSha = Number.POSITIVE_INFINITY
   let fileSha = Number.POSITIVE_INFINITY
@@ -89,8 +88,9 @@ async function singleProcess(mib: number, data: Uint8Array): Promise<Record<stri
     dhtSelfQuery: false
   })
   const store = new MemoryChunkStore()
-  for (const c of chunkBytes(data)) await store.put(sha256(c), c)
-  const manifest = manifestOfBytes(data)
+  const params = benchChunkParams()
+  for (const c of chunkBytes(data, undefined, params)) await store.put(sha256(c), c)
+  const manifest = benchManifest(data, params)
   // The node's default: hashing on the main thread. BENCH_HASH_WORKERS=n adds a HashPool.
   const workers = Number(process.env.BENCH_HASH_WORKERS ?? 0)
   const hashPool = workers > 0 ? new HashPool(workers) : undefined
@@ -133,6 +133,7 @@ async function singleProcess(mib: number, data: Uint8Array): Promise<Record<stri
       ratio: Number((bestRaw / bestChunk).toFixed(3)),
       file_mib: mib,
       chunks: manifest.chunks.length,
+      mean_chunk_bytes: Math.round(data.length / manifest.chunks.length),
       // CPU per MiB (both ends, every thread): steadier than wall time on a loaded machine.
       cpu_ms_per_mib: Number((chunkCpu / mib).toFixed(2)),
       raw_cpu_ms_per_mib: Number((rawCpu / mib).toFixed(2)),
@@ -209,7 +210,7 @@ async function killChild(child: ChildProcess): Promise<void> {
  * `rounds` raw pushes and chunk-protocol fetches of the same `mib` MiB over one connection.
  */
 async function crossProcess(mib: number, data: Uint8Array, rounds: number): Promise<Record<string, number>> {
-  const manifest = manifestOfBytes(data)
+  const manifest = benchManifest(data, benchChunkParams())
   const childPath = fileURLToPath(new URL('./transfer-child.js', import.meta.url))
   const child = spawn(process.execPath, [childPath, String(mib), '1'], {
     stdio: ['pipe', 'pipe', 'inherit']

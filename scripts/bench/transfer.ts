@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { crc32 } from 'node:zlib'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ChunkExchange } from '../../cafs/adapters/libp2p/index.js'
@@ -55,15 +56,20 @@ async function rawPush(
  * CPU ms per MiB of the hash passes the chunk path is required to make over `data`, each the
  * best of three over the same chunks the provider serves: one SHA-256 per chunk (the fetcher's
  * check, XFER-10; and the provider's re-hash on serve when its store has no at-rest check) and
- * the file key over every chunk in order (XFER-20).
+ * the file key over every chunk in order (XFER-21). Also a CRC-32 per chunk (`zlib.crc32`): what a
+ * fast at-rest checksum in place of the provider's re-hash would cost (invariant 8).
  */
-function hashPasses(data: Uint8Array): { chunkSha: number; fileSha: number } {
+function hashPasses(data: Uint8Array): { chunkSha: number; fileSha: number; chunkCrc: number } {
   const chunks = chunkBytes(data, undefined, benchChunkParams())
   const mib = data.length / (1 << 20)
   let chunkSha = Number.POSITIVE_INFINITY
   let fileSha = Number.POSITIVE_INFINITY
+  let chunkCrc = Number.POSITIVE_INFINITY
   for (let round = 0; round < 3; round++) {
     let c = process.cpuUsage()
+    for (const ch of chunks) crc32(ch)
+    chunkCrc = Math.min(chunkCrc, cpuSince(c) / mib)
+    c = process.cpuUsage()
     for (const ch of chunks) sha256(ch)
     chunkSha = Math.min(chunkSha, cpuSince(c) / mib)
     c = process.cpuUsage()
@@ -72,7 +78,7 @@ function hashPasses(data: Uint8Array): { chunkSha: number; fileSha: number } {
     h.digest()
     fileSha = Math.min(fileSha, cpuSince(c) / mib)
   }
-  return { chunkSha, fileSha }
+  return { chunkSha, fileSha, chunkCrc }
 }
 
 /** The single-process measurement: both hosts in this process, sharing its one main thread. */
@@ -140,6 +146,7 @@ async function singleProcess(mib: number, data: Uint8Array): Promise<Record<stri
       cpu_ratio: Number((rawCpu / chunkCpu).toFixed(3)),
       sha_chunks_cpu_ms_per_mib: Number(passes.chunkSha.toFixed(2)),
       sha_file_cpu_ms_per_mib: Number(passes.fileSha.toFixed(2)),
+      crc32_chunks_cpu_ms_per_mib: Number(passes.chunkCrc.toFixed(2)),
       required_cpu_ms_per_mib: Number(required.toFixed(2)),
       // What the chunk path must spend over what it spends (1 = nothing but the required work).
       efficiency: Number((required / chunkPerMib).toFixed(3)),

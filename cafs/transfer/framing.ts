@@ -54,8 +54,9 @@ export function messageDeadline(timeoutMs: number | undefined, signal?: AbortSig
  */
 export class FrameReader {
   private readonly it: AsyncIterator<Uint8Array>
-  /** Received pieces not consumed yet; the first one from `head` on. */
+  /** Received pieces; those before `first` are consumed, `parts[first]` from `head` on. */
   private parts: Uint8Array[] = []
+  private first = 0
   private head = 0
   private buffered = 0
   private inflight: Promise<Uint8Array[] | undefined> | undefined
@@ -93,7 +94,8 @@ export class FrameReader {
   /** The buffered byte at offset `i` (i < buffered). */
   private byteAt(i: number): number {
     let at = this.head + i
-    for (const p of this.parts) {
+    for (let k = this.first; k < this.parts.length; k++) {
+      const p = this.parts[k] as Uint8Array
       if (at < p.length) return p[at] as number
       at -= p.length
     }
@@ -105,11 +107,11 @@ export class FrameReader {
     const out: Uint8Array[] = []
     let left = n
     while (left > 0) {
-      const p = this.parts[0] as Uint8Array
+      const p = this.parts[this.first] as Uint8Array
       const avail = p.length - this.head
       if (avail <= left) {
         out.push(this.head === 0 ? p : p.subarray(this.head))
-        this.parts.shift()
+        this.first++
         this.head = 0
         left -= avail
       } else {
@@ -119,6 +121,14 @@ export class FrameReader {
       }
     }
     this.buffered -= n
+    // Drop consumed pieces in one step now and then: many tiny pieces cost linear time, not quadratic.
+    if (this.first === this.parts.length) {
+      this.parts = []
+      this.first = 0
+    } else if (this.first >= 1024 && this.first * 2 >= this.parts.length) {
+      this.parts = this.parts.slice(this.first)
+      this.first = 0
+    }
     return out
   }
 

@@ -181,4 +181,31 @@ describe('cafs/transfer FrameReader.readParts', () => {
       { numRuns: 200 }
     )
   })
+
+  it('reads frames delivered one byte per piece (thousands of pieces queued at once)', async () => {
+    const bodies = [prng(3000, 1), prng(2500, 2), prng(4000, 3)]
+    const wire = Uint8Array.from(Buffer.concat(bodies.map(encodeFrame)))
+    async function* source(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < wire.length; i++) yield wire.subarray(i, i + 1)
+    }
+    const r = new FrameReader(source())
+    for (const b of bodies) {
+      const parts = await r.readParts({ maxLength: 5000 })
+      assert.ok(parts !== undefined)
+      assert.equal(parts.length, b.length)
+      assert.deepEqual(Uint8Array.from(Buffer.concat(parts)), b)
+    }
+    // the first frame in single bytes, its last byte in one piece with the rest of the wire:
+    // the reader drops thousands of consumed pieces and keeps reading inside the last one
+    const firstLength = encodeFrame(bodies[0] as Uint8Array).length
+    const pieces = [...wire.subarray(0, firstLength - 1)].map((x) => Uint8Array.of(x))
+    pieces.push(wire.subarray(firstLength - 1))
+    const r2 = new FrameReader(
+      (async function* () {
+        yield* pieces
+      })()
+    )
+    for (const b of bodies) assert.deepEqual(await r2.read({ maxLength: 5000 }), b)
+    assert.equal(await r2.read({ maxLength: 5000 }), undefined)
+  })
 })

@@ -1,4 +1,4 @@
-import { defaultScanner, type GearScanner } from './gear-scan.js'
+import { defaultScanner, type GearScanner, SCAN_MAX_BYTES } from './gear-scan.js'
 import type { AbortOptions } from './types.js'
 
 /**
@@ -8,28 +8,63 @@ import type { AbortOptions } from './types.js'
  */
 
 /**
- * Smallest chunk (except the last one of a file): normal / 2 rather than FastCDC's normal / 4,
- * because the first `min - 1` bytes of a chunk are skipped unhashed (42 % of all bytes instead
- * of 22 %) while the dedup figure of CAFS-1 stays the same (measured).
+ * Smallest chunk (except the last one of a file): 8 KiB, the floor that keeps the limits derived
+ * from it (a 4 GiB file, `maxFileSize`, has at most 2^19 = `MANIFEST_MAX_CHUNKS` chunks). The
+ * first `min - 1` bytes of a chunk are skipped unhashed.
  */
-export const CHUNK_MIN_SIZE = 16 * 1024
+export const CHUNK_MIN_SIZE = 8 * 1024
 /**
  * Length where the chunker switches from the strict to the lax mask (FastCDC "normal size").
- * 32 KiB, not 64 KiB: measured in CAFS-1, 64 KiB resends up to 7 % when 1 % of a 64 MiB file
- * changes at 20 places (insertions), 32 KiB about 3.3 %.
+ * 13 KiB (issue 16): measured in CAFS-1, the share resent after a 1 % edit at 20 places of a
+ * 64 MiB file drops from about 3.4 % (32 KiB) to about 2 % (at most 2.4 % over twelve
+ * samples), at a 16.7 KiB mean chunk.
  */
-export const CHUNK_NORMAL_SIZE = 32 * 1024
-/** Largest chunk: a chunk is cut here whatever the content (normal × 4). */
+export const CHUNK_NORMAL_SIZE = 13 * 1024
+/**
+ * Largest chunk: a chunk is cut here whatever the content. Unchanged since the first
+ * parameters (it bounds what stores, manifests and transfers accept, so chunks cut before
+ * stay valid); random data almost never reaches it (p ≈ e^-27 with the lax mask).
+ */
 export const CHUNK_MAX_SIZE = 128 * 1024
-/** Mask bits below the normal size: the 17 top bits of the hash must be zero (p = 2^-17). */
-export const MASK_SMALL_BITS = 17
-/** Mask bits from the normal size on: the 13 top bits must be zero (p = 2^-13). */
-export const MASK_LARGE_BITS = 13
+/** Mask bits below the normal size: the 16 top bits of the hash must be zero (p = 2^-16). */
+export const MASK_SMALL_BITS = 16
+/** Mask bits from the normal size on: the 12 top bits must be zero (p = 2^-12). */
+export const MASK_LARGE_BITS = 12
 
 // The masks select the TOP bits of the 32-bit gear hash: bit k of (h << 1) + g depends on the
-// last k + 1 bytes only, so the top bits carry the widest window (16…32 bytes here).
-const MASK_SMALL = (0xffffffff << (32 - MASK_SMALL_BITS)) | 0
-const MASK_LARGE = (0xffffffff << (32 - MASK_LARGE_BITS)) | 0
+// last k + 1 bytes only, so the top bits carry the widest window (17…32 bytes here).
+
+/**
+ * The parameters of CAFS-1 as one object. Only {@link CHUNK_PARAMS} makes the chunks of the
+ * protocol; other values exist to measure candidates (`cafs-chunk` bench) and are never used
+ * for content that is exchanged.
+ */
+export interface ChunkParams {
+  /** Smallest chunk except the last (bytes before it are not hashed). */
+  readonly min: number
+  /** Length from which the lax mask applies. */
+  readonly normal: number
+  /** Length at which a chunk is cut whatever the content (at most {@link SCAN_MAX_BYTES}). */
+  readonly max: number
+  /** Top bits of the hash that must be zero below `normal`. */
+  readonly maskSmallBits: number
+  /** Top bits of the hash that must be zero from `normal` on. */
+  readonly maskLargeBits: number
+}
+
+/** The parameters of CAFS-1. */
+export const CHUNK_PARAMS: ChunkParams = {
+  min: CHUNK_MIN_SIZE,
+  normal: CHUNK_NORMAL_SIZE,
+  max: CHUNK_MAX_SIZE,
+  maskSmallBits: MASK_SMALL_BITS,
+  maskLargeBits: MASK_LARGE_BITS
+}
+
+/** The mask selecting the top `bits` bits of the 32-bit gear hash, as an int32. */
+function topBits(bits: number): number {
+  return (0xffffffff << (32 - bits)) | 0
+}
 
 /**
  * Streaming chunker: push input of any sizes, receive completed chunks. Boundaries depend only
@@ -45,10 +80,26 @@ export class Chunker {
   private len = 0
   private h = 0
   private readonly scan: GearScanner
+  private readonly min: number
+  private readonly normal: number
+  private readonly max: number
+  private readonly maskSmall: number
+  private readonly maskLarge: number
 
-  /** `scanner` selects the hot-loop engine (tests compare them); the default is the fastest. */
-  constructor(scanner: GearScanner = defaultScanner) {
+  /**
+   * `scanner` selects the hot-loop engine (tests compare them); the default is the fastest.
+   * `params` other than {@link CHUNK_PARAMS} are for measurements only.
+   */
+  constructor(scanner: GearScanner = defaultScanner, params: ChunkParams = CHUNK_PARAMS) {
+    if (!(params.min >= 1 && params.min <= params.normal && params.normal <= params.max))
+      throw new RangeError('chunk parameters need 1 <= min <= normal <= max')
+    if (params.max > SCAN_MAX_BYTES) throw new RangeError('chunk max exceeds SCAN_MAX_BYTES')
     this.scan = scanner
+    this.min = params.min
+    this.normal = params.normal
+    this.max = params.max
+    this.maskSmall = topBits(params.maskSmallBits)
+    this.maskLarge = topBits(params.maskLargeBits)
   }
 
   /** Feeds `data`; returns the chunks it completed, in order (possibly none). */
@@ -60,18 +111,18 @@ export class Chunker {
       // `base` is where the current chunk starts in `data` coordinates (negative when it
       // started in an earlier push). A byte at index j makes the chunk j - base + 1 long.
       const base = pos - this.len
-      const hashFrom = Math.max(pos, base + CHUNK_MIN_SIZE - 1)
-      const maxEnd = Math.min(end, base + CHUNK_MAX_SIZE)
+      const hashFrom = Math.max(pos, base + this.min - 1)
+      const maxEnd = Math.min(end, base + this.max)
       // Bytes before normalEnd make a chunk shorter than the normal size: strict mask.
-      const normalEnd = Math.max(hashFrom, Math.min(end, base + CHUNK_NORMAL_SIZE - 1))
+      const normalEnd = Math.max(hashFrom, Math.min(end, base + this.normal - 1))
       let cut = -1
       let h = this.h
       if (hashFrom < maxEnd) {
-        const r = this.scan(data, hashFrom, normalEnd, maxEnd, h, MASK_SMALL, MASK_LARGE)
+        const r = this.scan(data, hashFrom, normalEnd, maxEnd, h, this.maskSmall, this.maskLarge)
         if (r >= 0) cut = r
         else h = (-1 - r) | 0
       }
-      if (cut < 0 && maxEnd === base + CHUNK_MAX_SIZE) cut = maxEnd
+      if (cut < 0 && maxEnd === base + this.max) cut = maxEnd
       if (cut < 0) {
         this.parts.push(pos === 0 ? data : data.subarray(pos))
         this.len += end - pos
@@ -112,8 +163,8 @@ export class Chunker {
 }
 
 /** Chunks a whole buffer (views into `data`). Empty input gives no chunks. */
-export function chunkBytes(data: Uint8Array, scanner?: GearScanner): Uint8Array[] {
-  const c = new Chunker(scanner)
+export function chunkBytes(data: Uint8Array, scanner?: GearScanner, params?: ChunkParams): Uint8Array[] {
+  const c = new Chunker(scanner, params)
   return [...c.push(data), ...c.finish()]
 }
 

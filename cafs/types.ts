@@ -77,7 +77,8 @@ export interface ChunkStore {
    * Like `put` for a chunk this process has just hashed ({@link VerifiedChunk}): the store
    * skips its own re-hash, since the token proves the key was computed from these bytes
    * (one verification per side, CAFS-12). Optional: callers use `putChunk`, which falls back
-   * to `put` (and its re-hash) for stores without it. Fails like `put` otherwise.
+   * to `put` (and its re-hash) for stores without it. Fails like `put` otherwise. A token marked
+   * `owned` hands its bytes over: the store may keep that array instead of a copy.
    */
   putVerified?(chunk: VerifiedChunk, options?: AbortOptions): Promise<void>
   /** Removes an unpinned chunk; returns false when it was absent or is pinned. */

@@ -18,12 +18,20 @@ export class VerifiedChunk {
     /** SHA-256 of `bytes`. */
     readonly key: Key,
     /** The chunk's bytes. */
-    readonly bytes: Uint8Array
+    readonly bytes: Uint8Array,
+    /**
+     * True when the holder hands `bytes` over: an array of its own (a decoder's copy, see
+     * `ChunkRecord.owned`) that no other code refers to, so a store may keep it without a copy.
+     */
+    readonly owned = false
   ) {}
 
-  /** The token for `bytes` when their SHA-256 is `key`, else `undefined` (one hash pass). */
-  static check(key: Key, bytes: Uint8Array): VerifiedChunk | undefined {
-    return keysEqual(sha256(bytes), key) ? new VerifiedChunk(key, bytes) : undefined
+  /**
+   * The token for `bytes` when their SHA-256 is `key`, else `undefined` (one hash pass).
+   * `owned`: the caller hands the array over (see {@link owned}).
+   */
+  static check(key: Key, bytes: Uint8Array, owned = false): VerifiedChunk | undefined {
+    return keysEqual(sha256(bytes), key) ? new VerifiedChunk(key, bytes, owned) : undefined
   }
 
   /**
@@ -33,10 +41,11 @@ export class VerifiedChunk {
   static async checkOn(
     pool: HashPool | undefined,
     key: Key,
-    bytes: Uint8Array
+    bytes: Uint8Array,
+    owned = false
   ): Promise<VerifiedChunk | undefined> {
-    if (pool === undefined) return VerifiedChunk.check(key, bytes)
-    return keysEqual(await pool.digest(bytes), key) ? new VerifiedChunk(key, bytes) : undefined
+    if (pool === undefined) return VerifiedChunk.check(key, bytes, owned)
+    return keysEqual(await pool.digest(bytes), key) ? new VerifiedChunk(key, bytes, owned) : undefined
   }
 
   /** The token for `bytes` under the key computed from them (one hash pass). */

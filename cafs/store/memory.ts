@@ -78,11 +78,14 @@ export class MemoryChunkStore implements ChunkStore {
   async putVerified(chunk: VerifiedChunk, options?: AbortOptions): Promise<void> {
     this.open(options)
     checkVerified(chunk)
-    this.insert(chunk.key, chunk.bytes)
+    this.insert(chunk.key, chunk.bytes, chunk.owned)
   }
 
-  /** Stores a checked chunk: a dedup hit, or a copy (the caller keeps its array) within budget. */
-  private insert(key: Key, bytes: Uint8Array): void {
+  /**
+   * Stores a checked chunk: a dedup hit, or within budget a copy (the caller keeps its array),
+   * or the array itself when the caller handed it over (`owned`, a decoder's own copy).
+   */
+  private insert(key: Key, bytes: Uint8Array, owned = false): void {
     const hex = keyToHex(key)
     const present = this.chunks.get(hex)
     if (present) {
@@ -105,7 +108,7 @@ export class MemoryChunkStore implements ChunkStore {
       this.remove(old, oldSize)
       this.evictions++
     }
-    this.chunks.set(hex, bytes.slice())
+    this.chunks.set(hex, owned ? bytes : bytes.slice())
     this.bytes += size
     if (this.refs.has(hex)) this.pinnedPresent++
     else {

@@ -279,7 +279,7 @@ class FetchRun {
         // Out-of-range and wrong-sized answers are refused below with their own codes.
         if (ref === undefined || item.bytes.length !== ref.size) return undefined
         // A closed pool is our own problem, not the provider's: the check below hashes here.
-        return VerifiedChunk.checkOn(pool, ref.key, item.bytes).catch(() => undefined)
+        return VerifiedChunk.checkOn(pool, ref.key, item.bytes, item.owned).catch(() => undefined)
       }
       const answers = mapAhead(p.source.fetch(keys, { signal: req.signal }), hashOf, pool ? HASH_AHEAD : 1)
       for await (const [item, verified] of answers) {
@@ -292,7 +292,7 @@ class FetchRun {
         seen.add(item.index)
         if ('missing' in item) continue
         const ref = this.manifest.chunks[index]!
-        const chunk = verified ?? checkChunk(ref.key, ref.size, item.bytes, index)
+        const chunk = verified ?? checkChunk(ref.key, ref.size, item.bytes, index, item.owned)
         try {
           await putChunk(this.store, chunk, { signal: this.all.signal })
         } catch (err) {

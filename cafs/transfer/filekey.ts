@@ -3,6 +3,9 @@ import { FileHasher } from '../keys.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../types.js'
 import { storedChunk } from './receive.js'
 
+/** The promise of a step that finished synchronously. */
+const SETTLED: Promise<void> = Promise.resolve()
+
 /**
  * The file key of a fetch, hashed in manifest order while chunks arrive (XFER-21) instead of
  * in a separate pass over the store at the end. A chunk that arrives at the cursor is hashed
@@ -18,6 +21,8 @@ export class FileKeyCursor {
   /** Steps run one at a time: a read-back must not interleave with another arrival. */
   private busy: Promise<void> = Promise.resolve()
   private digested = false
+  /** Steps queued on `busy` and not finished. */
+  private queued = 0
 
   constructor(
     private readonly manifest: Manifest,
@@ -32,9 +37,32 @@ export class FileKeyCursor {
 
   /** Chunk `index` was verified and stored with `bytes` (which must not change until this settles). */
   stored(index: number, bytes: Uint8Array, options: AbortOptions): Promise<void> {
-    const run = this.busy.then(() => this.step(index, bytes, options))
+    // The common case, synchronously: nothing queued and nothing to read back (no promise per chunk).
+    if (this.queued === 0) {
+      this.awaited.delete(index)
+      if (index === this.next) {
+        this.hasher.update(bytes)
+        this.next++
+      }
+      if (!this.canAdvance()) return SETTLED
+      return this.enqueue(() => this.advance(options))
+    }
+    return this.enqueue(() => this.step(index, bytes, options))
+  }
+
+  /** Runs `fn` after every queued step. */
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    this.queued++
+    const run = this.busy.then(fn).finally(() => {
+      this.queued--
+    })
     this.busy = run.catch(() => {})
     return run
+  }
+
+  /** True when the chunk at the cursor is stored already (a read-back is due). */
+  private canAdvance(): boolean {
+    return this.next < this.manifest.chunks.length && !this.awaited.has(this.next)
   }
 
   /** The SHA-256 of the whole file, once every chunk was stored. */
@@ -63,7 +91,7 @@ export class FileKeyCursor {
   }
 
   private async advance(options: AbortOptions): Promise<void> {
-    while (this.next < this.manifest.chunks.length && !this.awaited.has(this.next)) {
+    while (this.canAdvance()) {
       this.hasher.update(await storedChunk(this.store, this.manifest, this.next, options))
       this.next++
     }

@@ -26,7 +26,14 @@ export {
   type Provider,
   type ProviderErrorEvent
 } from './fetch.js'
-export { encodeFrame, FrameReader, type ReadFrameOptions, writeFrame, writeFramed } from './framing.js'
+export {
+  encodeFrame,
+  FrameReader,
+  joinParts,
+  type ReadFrameOptions,
+  writeFrame,
+  writeFramed
+} from './framing.js'
 export {
   DEFAULT_LIMITS,
   manifestBytesFor,
@@ -50,6 +57,7 @@ export {
   type Message,
   MsgType
 } from './messages.js'
+export { decodeFrameParts } from './parts.js'
 export { type ReceiveOptions, type ReceiveResult, receiveFile, type XferProgress } from './receive.js'
 export { type SendOptions, type SendProgress, type SendResult, sendFile } from './send.js'
 export {

@@ -32,6 +32,11 @@ export const MsgType = {
 export interface ChunkRecord {
   readonly index: number
   readonly bytes: Uint8Array
+  /**
+   * True when `bytes` is an array of its own that no other code refers to (the decoder copied
+   * it out of the received pieces, {@link decodeFrameParts}): a store may keep it as it is.
+   */
+  readonly owned?: boolean
 }
 
 /** A decoded message. */
@@ -44,6 +49,41 @@ export type Message =
   | { readonly type: 'get'; readonly keys: readonly Key[] }
   | { readonly type: 'missing'; readonly indices: readonly number[] }
   | { readonly type: 'error'; readonly code: string }
+
+/** The reads {@link decodeRecords} needs: a `ByteReader`, or a reader over received pieces. */
+export interface RecordSource {
+  readonly remaining: number
+  varint(): number
+}
+
+/**
+ * The records of a CHUNKS body after its type byte (XFER-6): `index` and `length` varints, then
+ * the chunk's bytes as `take(length)` returns them. Throws `CAFS_XFER_CHUNK_TOO_LARGE` for a
+ * record above `maxChunkSize` (before taking its bytes) and `CAFS_XFER_BAD_MESSAGE` for a body
+ * without records; `owned` marks what `take` returns (see {@link ChunkRecord.owned}).
+ */
+export function decodeRecords(
+  r: RecordSource,
+  take: (n: number) => Uint8Array,
+  limits: TransferLimits,
+  owned: boolean
+): ChunkRecord[] {
+  const records: ChunkRecord[] = []
+  while (r.remaining > 0) {
+    const index = r.varint()
+    const len = r.varint()
+    if (len > limits.maxChunkSize)
+      throw xferError(XferCode.CHUNK_TOO_LARGE, 'chunk record exceeds maxChunkSize', {
+        index,
+        length: len,
+        maxChunkSize: limits.maxChunkSize
+      })
+    const bytes = take(len)
+    records.push(owned ? { index, bytes, owned } : { index, bytes })
+  }
+  if (records.length === 0) throw xferError(XferCode.BAD_MESSAGE, 'CHUNKS without records')
+  return records
+}
 
 /** What a decoder needs to know about the session. */
 export interface DecodeContext {
@@ -149,22 +189,8 @@ export function decodeMessage(body: Uint8Array, ctx: DecodeContext): Message {
       r.end()
       return { type: 'want', ranges }
     }
-    case MsgType.CHUNKS: {
-      const records: ChunkRecord[] = []
-      while (r.remaining > 0) {
-        const index = r.varint()
-        const len = r.varint()
-        if (len > ctx.limits.maxChunkSize)
-          throw xferError(XferCode.CHUNK_TOO_LARGE, 'chunk record exceeds maxChunkSize', {
-            index,
-            length: len,
-            maxChunkSize: ctx.limits.maxChunkSize
-          })
-        records.push({ index, bytes: r.bytes(len) })
-      }
-      if (records.length === 0) throw xferError(XferCode.BAD_MESSAGE, 'CHUNKS without records')
-      return { type: 'chunks', records }
-    }
+    case MsgType.CHUNKS:
+      return { type: 'chunks', records: decodeRecords(r, (n) => r.bytes(n), ctx.limits, false) }
     case MsgType.DONE:
       r.end()
       return { type: 'done' }

@@ -95,7 +95,7 @@ export async function receiveFile(
             expected: want
           })
         const ref = manifest.chunks[want]!
-        await putChunk(store, checkChunk(ref.key, ref.size, rec.bytes, want), { signal })
+        await putChunk(store, checkChunk(ref.key, ref.size, rec.bytes, want, rec.owned), { signal })
         added.push(ref.key)
         pos++
         await hashThrough(want, rec.bytes)
@@ -187,14 +187,20 @@ export async function planWishlist(
  * (`CAFS_XFER_CHUNK_SIZE_MISMATCH`) and its SHA-256 is its key (`CAFS_HASH_MISMATCH`). The
  * token it returns lets the store skip a second hash of the same bytes.
  */
-export function checkChunk(key: Key, size: number, bytes: Uint8Array, index: number): VerifiedChunk {
+export function checkChunk(
+  key: Key,
+  size: number,
+  bytes: Uint8Array,
+  index: number,
+  owned = false
+): VerifiedChunk {
   if (bytes.length !== size)
     throw xferError(XferCode.CHUNK_SIZE_MISMATCH, 'chunk length differs from the manifest', {
       index,
       length: bytes.length,
       size
     })
-  const chunk = VerifiedChunk.check(key, bytes)
+  const chunk = VerifiedChunk.check(key, bytes, owned)
   if (chunk === undefined)
     throw xferError(XferCode.HASH_MISMATCH, 'chunk does not hash to its key', { index, key: keyToHex(key) })
   return chunk

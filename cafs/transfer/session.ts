@@ -2,7 +2,8 @@ import { isBitwrkError } from '../../protocol/errors.js'
 import { type ErrorCode, XferCode, xferError } from './errors.js'
 import { FrameReader, writeFrame, writeFramed } from './framing.js'
 import type { TransferLimits } from './limits.js'
-import { decodeMessage, encodeError, type Message } from './messages.js'
+import { encodeError, type Message } from './messages.js'
+import { decodeFrameParts } from './parts.js'
 import type { ByteStream } from './stream.js'
 
 /**
@@ -30,13 +31,13 @@ export class Session {
    * `CAFS_XFER_PEER_ERROR` with `details.remoteCode`.
    */
   async recv(opts: RecvOptions = {}): Promise<Message | undefined> {
-    const body = await this.reader.read({
+    const body = await this.reader.readParts({
       maxLength: opts.maxLength ?? this.limits.maxMessageLength,
       timeoutMs: opts.timeoutMs === null ? undefined : (opts.timeoutMs ?? this.limits.messageTimeoutMs),
       signal: this.signal
     })
     if (body === undefined) return undefined
-    const msg = decodeMessage(body, { limits: this.limits, chunkCount: this.chunkCount })
+    const msg = decodeFrameParts(body, { limits: this.limits, chunkCount: this.chunkCount })
     if (msg.type === 'error')
       throw xferError(XferCode.PEER_ERROR, 'peer reported an error', { remoteCode: msg.code })
     return msg

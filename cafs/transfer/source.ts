@@ -7,7 +7,8 @@ import type { ByteStream } from './stream.js'
 
 /** One answer to a position of a {@link ChunkSource.fetch} request. */
 export type FetchedChunk =
-  | { readonly index: number; readonly bytes: Uint8Array }
+  /** `owned`: `bytes` is an array of its own, handed over (see `ChunkRecord.owned`). */
+  | { readonly index: number; readonly bytes: Uint8Array; readonly owned?: boolean }
   | { readonly index: number; readonly missing: true }
 
 /**
@@ -51,7 +52,7 @@ export function streamChunkSource(
             for (const rec of msg.records) {
               if (rec.index !== next) throw unsolicited(rec.index, next)
               next++
-              yield { index: rec.index, bytes: rec.bytes }
+              yield { index: rec.index, bytes: rec.bytes, owned: rec.owned }
             }
           } else if (msg.type === 'missing') {
             for (const index of msg.indices) {

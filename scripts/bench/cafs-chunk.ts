@@ -1,7 +1,8 @@
 import { createCipheriv, createHash } from 'node:crypto'
-import { Chunker, chunkBytes } from '../../cafs/chunker.js'
+import { Chunker, type ChunkParams, chunkBytes } from '../../cafs/chunker.js'
 import { keyToHex, sha256 } from '../../cafs/keys.js'
 import type { Bench } from '../bench.js'
+import { insert, overwrite, randomBytes } from './cafs-dedup.js'
 
 /** Deterministic pseudo-random bytes (AES-128-CTR keystream). */
 function pseudoRandom(n: number, seed: number): Uint8Array {
@@ -41,11 +42,64 @@ function bulkSha(data: Uint8Array): number {
  * Share of the edited file's bytes that a receiver holding the original would need: the bytes
  * of chunks of the edited file whose key the original does not have.
  */
-function resentShare(original: Uint8Array, edited: Uint8Array): number {
-  const have = new Set(chunkBytes(original).map((c) => keyToHex(sha256(c))))
+function resentShare(original: Uint8Array, edited: Uint8Array, params?: ChunkParams): number {
+  const have = new Set(chunkBytes(original, undefined, params).map((c) => keyToHex(sha256(c))))
   let resent = 0
-  for (const c of chunkBytes(edited)) if (!have.has(keyToHex(sha256(c)))) resent += c.length
+  for (const c of chunkBytes(edited, undefined, params))
+    if (!have.has(keyToHex(sha256(c)))) resent += c.length
   return resent / edited.length
+}
+
+/** The candidates of the CAFS-1 table: MIN / NORMAL / MAX KiB, strict / lax mask bits. */
+const CANDIDATES: readonly (readonly [number, number, number, number, number])[] = [
+  [16, 32, 128, 17, 13],
+  [12, 24, 128, 17, 13],
+  [8, 16, 128, 16, 12],
+  [8, 14, 128, 16, 12],
+  [8, 13, 128, 16, 12],
+  [8, 12, 128, 16, 12]
+]
+
+/** Seeds of the candidate table: (file, overwrite, insert); the first is `cafs-dedup`'s own. */
+const CANDIDATE_SEEDS: readonly (readonly [number, number, number])[] = [
+  [1, 2, 3],
+  [11, 12, 13],
+  [21, 22, 23],
+  [31, 32, 33],
+  [41, 42, 43],
+  [51, 52, 53]
+]
+
+/**
+ * `--candidates`: one line per candidate of the CAFS-1 table with the resent percentages of
+ * `cafs-dedup`'s edits (1 % of 64 MiB at 20 places, overwritten and inserted) for each seed.
+ */
+function candidateTable(mib: number): Record<string, unknown>[] {
+  const pct = (x: number): number => Number((x * 100).toFixed(2))
+  return CANDIDATES.map(([min, normal, max, s, l]) => {
+    const params = {
+      min: min << 10,
+      normal: normal << 10,
+      max: max << 10,
+      maskSmallBits: s,
+      maskLargeBits: l
+    }
+    const over: number[] = []
+    const ins: number[] = []
+    let mean = 0
+    for (const [file, o, i] of CANDIDATE_SEEDS) {
+      const v1 = randomBytes(mib << 20, file)
+      if (mean === 0) mean = v1.length / chunkBytes(v1, undefined, params).length
+      over.push(pct(resentShare(v1, overwrite(v1, 0.01, 20, o), params)))
+      ins.push(pct(resentShare(v1, insert(v1, 0.01, 20, i), params)))
+    }
+    return {
+      candidate: `${min}/${normal}/${max} KiB, ${s}/${l} bits`,
+      mean_chunk_bytes: Math.round(mean),
+      resent_pct_overwrite: over,
+      resent_pct_insert: ins
+    }
+  })
 }
 
 /** 1 % of the file changed at 20 places: in place (overwrite) or as insertions. */
@@ -77,11 +131,13 @@ function edits(data: Uint8Array, mode: 'overwrite' | 'insert', seed: number): Ui
  * cafs-chunk: chunking plus per-chunk SHA-256 of 256 MiB of pseudo-random data against one bulk
  * node:crypto SHA-256 of the same bytes, measured alternately in one run (best of three each).
  * Also reports the dedup figure of CAFS-1: share resent when 1 % of a 64 MiB file changes at
- * 20 places.
+ * 20 places. With `--candidates` it prints instead the parameter table of CAFS-1 (one line per
+ * candidate, six seeds of `cafs-dedup`'s edits each).
  */
 export const bench: Bench = {
   name: 'cafs-chunk',
-  async run({ quick }) {
+  async run({ quick, args }) {
+    if (args.includes('--candidates')) return candidateTable(quick ? 16 : 64)
     const mib = quick ? 32 : 256
     const data = pseudoRandom(mib * 1024 * 1024, 1)
     let best = Number.POSITIVE_INFINITY

@@ -15,7 +15,7 @@ import type { Bench } from '../bench.js'
  */
 
 /** Deterministic pseudo-random bytes: AES-128-CTR keystream of a seed (fast and reproducible). */
-function randomBytes(size: number, seed: number): Uint8Array {
+export function randomBytes(size: number, seed: number): Uint8Array {
   const key = Buffer.alloc(16)
   key.writeUInt32BE(seed >>> 0, 0)
   const c = createCipheriv('aes-128-ctr', key, Buffer.alloc(16))
@@ -38,7 +38,7 @@ function places(count: number, max: number, seed: number): number[] {
 }
 
 /** `data` with `fraction` of its bytes overwritten at `n` places (regions do not overlap). */
-function overwrite(data: Uint8Array, fraction: number, n: number, seed: number): Uint8Array {
+export function overwrite(data: Uint8Array, fraction: number, n: number, seed: number): Uint8Array {
   const out = Uint8Array.from(data)
   const len = Math.floor((data.length * fraction) / n)
   const slot = Math.floor(data.length / n)
@@ -50,7 +50,7 @@ function overwrite(data: Uint8Array, fraction: number, n: number, seed: number):
 }
 
 /** `data` with `fraction` of its size inserted at `n` random places. */
-function insert(data: Uint8Array, fraction: number, n: number, seed: number): Uint8Array {
+export function insert(data: Uint8Array, fraction: number, n: number, seed: number): Uint8Array {
   const len = Math.floor((data.length * fraction) / n)
   const at = places(n, data.length, seed)
   const fill = randomBytes(len * n, seed + 1)

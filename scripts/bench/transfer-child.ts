@@ -3,9 +3,11 @@ import { createCipheriv } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import type { Stream } from '@libp2p/interface'
 import { ChunkExchange } from '../../cafs/adapters/libp2p/index.js'
-import { chunkBytes } from '../../cafs/chunker.js'
+import { CHUNK_PARAMS, type ChunkParams, chunkBytes } from '../../cafs/chunker.js'
 import { sha256 } from '../../cafs/keys.js'
+import { makeManifest } from '../../cafs/manifest.js'
 import { MemoryChunkStore } from '../../cafs/store/memory.js'
+import type { Manifest } from '../../cafs/types.js'
 import { type BitwrkHost, createHost } from '../../node/host/host.js'
 import { randomPrivateKey } from '../../node/testing.js'
 
@@ -13,6 +15,29 @@ import { randomPrivateKey } from '../../node/testing.js'
 export const RAW_PROTOCOL = '/bitwrk/bench-raw/1.0.0'
 /** Pieces the baseline sends: 64 KiB, the size of notes/libp2p-stack.md's stream figures. */
 export const RAW_PIECE = 64 * 1024
+
+/**
+ * The chunker parameters of a measurement: CAFS-1's, or `BENCH_CHUNK_PARAMS=min/normal/max/s/l`
+ * (sizes in KiB, mask bits) to measure a candidate (protocol/spec/cafs.md CAFS-1 table).
+ */
+export function benchChunkParams(): ChunkParams {
+  const v = process.env.BENCH_CHUNK_PARAMS
+  if (v === undefined || v === '') return CHUNK_PARAMS
+  const [min, normal, max, s, l] = v.split('/').map(Number)
+  return {
+    min: (min ?? 0) * 1024,
+    normal: (normal ?? 0) * 1024,
+    max: (max ?? 0) * 1024,
+    maskSmallBits: s ?? 0,
+    maskLargeBits: l ?? 0
+  }
+}
+
+/** The manifest of `data` cut with `params` (what `manifestOfBytes` gives for CAFS-1's). */
+export function benchManifest(data: Uint8Array, params: ChunkParams): Manifest {
+  const chunks = chunkBytes(data, undefined, params).map((c) => ({ key: sha256(c), size: c.length }))
+  return makeManifest(sha256(data), chunks)
+}
 
 /** Deterministic pseudo-random bytes (AES-128-CTR keystream). */
 export function pseudoRandom(n: number, seed: number): Uint8Array {
@@ -52,7 +77,7 @@ async function main(): Promise<void> {
     dhtSelfQuery: false
   })
   const store = new MemoryChunkStore()
-  for (const c of chunkBytes(data)) await store.put(sha256(c), c)
+  for (const c of chunkBytes(data, undefined, benchChunkParams())) await store.put(sha256(c), c)
   const server = new ChunkExchange(host.libp2p, { store })
   await server.start()
   await serveRaw(host, data)

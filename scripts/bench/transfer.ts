@@ -1,18 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { crc32 } from 'node:zlib'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ChunkExchange } from '../../cafs/adapters/libp2p/index.js'
 import { chunkBytes } from '../../cafs/chunker.js'
 import { HashPool } from '../../cafs/hash-pool.js'
-import { sha256 } from '../../cafs/keys.js'
-import { manifestOfBytes } from '../../cafs/manifest.js'
+import { FileHasher, sha256 } from '../../cafs/keys.js'
 import { MemoryChunkStore } from '../../cafs/store/memory.js'
 import { type BitwrkHost, createHost } from '../../node/host/host.js'
 import { randomPrivateKey } from '../../node/testing.js'
 import type { Bench } from '../bench.js'
-import { pseudoRandom, RAW_PROTOCOL, serveRaw } from './transfer-child.js'
+import { benchChunkParams, benchManifest, pseudoRandom, RAW_PROTOCOL, serveRaw } from './transfer-child.js'
 
 /** Deadline for the child to listen (it first builds and chunks the file): generous on 2 loaded cores. */
 const CHILD_READY_MS = 120_000
@@ -52,6 +52,35 @@ async function rawPush(
   return { seconds, cpuMs }
 }
 
+/**
+ * CPU ms per MiB of the hash passes the chunk path is required to make over `data`, each the
+ * best of three over the same chunks the provider serves: one SHA-256 per chunk (the fetcher's
+ * check, XFER-10; and the provider's re-hash on serve when its store has no at-rest check) and
+ * the file key over every chunk in order (XFER-21). Also a CRC-32 per chunk (`zlib.crc32`): what a
+ * fast at-rest checksum in place of the provider's re-hash would cost (invariant 8).
+ */
+function hashPasses(data: Uint8Array): { chunkSha: number; fileSha: number; chunkCrc: number } {
+  const chunks = chunkBytes(data, undefined, benchChunkParams())
+  const mib = data.length / (1 << 20)
+  let chunkSha = Number.POSITIVE_INFINITY
+  let fileSha = Number.POSITIVE_INFINITY
+  let chunkCrc = Number.POSITIVE_INFINITY
+  for (let round = 0; round < 3; round++) {
+    let c = process.cpuUsage()
+    for (const ch of chunks) crc32(ch)
+    chunkCrc = Math.min(chunkCrc, cpuSince(c) / mib)
+    c = process.cpuUsage()
+    for (const ch of chunks) sha256(ch)
+    chunkSha = Math.min(chunkSha, cpuSince(c) / mib)
+    c = process.cpuUsage()
+    const h = new FileHasher()
+    for (const ch of chunks) h.update(ch)
+    h.digest()
+    fileSha = Math.min(fileSha, cpuSince(c) / mib)
+  }
+  return { chunkSha, fileSha, chunkCrc }
+}
+
 /** The single-process measurement: both hosts in this process, sharing its one main thread. */
 async function singleProcess(mib: number, data: Uint8Array): Promise<Record<string, number>> {
   const provider = await createHost({
@@ -65,8 +94,9 @@ async function singleProcess(mib: number, data: Uint8Array): Promise<Record<stri
     dhtSelfQuery: false
   })
   const store = new MemoryChunkStore()
-  for (const c of chunkBytes(data)) await store.put(sha256(c), c)
-  const manifest = manifestOfBytes(data)
+  const params = benchChunkParams()
+  for (const c of chunkBytes(data, undefined, params)) await store.put(sha256(c), c)
+  const manifest = benchManifest(data, params)
   // The node's default: hashing on the main thread. BENCH_HASH_WORKERS=n adds a HashPool.
   const workers = Number(process.env.BENCH_HASH_WORKERS ?? 0)
   const hashPool = workers > 0 ? new HashPool(workers) : undefined
@@ -97,16 +127,29 @@ async function singleProcess(mib: number, data: Uint8Array): Promise<Record<stri
       chunkCpu = Math.min(chunkCpu, cpuSince(c))
       if (into.stats().bytes === 0) throw new Error('nothing fetched')
     }
+    const passes = hashPasses(data)
+    const rawPerMib = rawCpu / mib
+    const chunkPerMib = chunkCpu / mib
+    // The raw stream plus the passes the design makes: the fetcher's chunk check and file key,
+    // and the provider's re-hash on serve.
+    const required = rawPerMib + 2 * passes.chunkSha + passes.fileSha
     return {
       mib_per_s: Math.round(mib / bestChunk),
       raw_libp2p_stream_mib_per_s: Math.round(mib / bestRaw),
       ratio: Number((bestRaw / bestChunk).toFixed(3)),
       file_mib: mib,
       chunks: manifest.chunks.length,
+      mean_chunk_bytes: Math.round(data.length / manifest.chunks.length),
       // CPU per MiB (both ends, every thread): steadier than wall time on a loaded machine.
       cpu_ms_per_mib: Number((chunkCpu / mib).toFixed(2)),
       raw_cpu_ms_per_mib: Number((rawCpu / mib).toFixed(2)),
       cpu_ratio: Number((rawCpu / chunkCpu).toFixed(3)),
+      sha_chunks_cpu_ms_per_mib: Number(passes.chunkSha.toFixed(2)),
+      sha_file_cpu_ms_per_mib: Number(passes.fileSha.toFixed(2)),
+      crc32_chunks_cpu_ms_per_mib: Number(passes.chunkCrc.toFixed(2)),
+      required_cpu_ms_per_mib: Number(required.toFixed(2)),
+      // What the chunk path must spend over what it spends (1 = nothing but the required work).
+      efficiency: Number((required / chunkPerMib).toFixed(3)),
       hash_workers: workers
     }
   } finally {
@@ -174,7 +217,7 @@ async function killChild(child: ChildProcess): Promise<void> {
  * `rounds` raw pushes and chunk-protocol fetches of the same `mib` MiB over one connection.
  */
 async function crossProcess(mib: number, data: Uint8Array, rounds: number): Promise<Record<string, number>> {
-  const manifest = manifestOfBytes(data)
+  const manifest = benchManifest(data, benchChunkParams())
   const childPath = fileURLToPath(new URL('./transfer-child.js', import.meta.url))
   const child = spawn(process.execPath, [childPath, String(mib), '1'], {
     stdio: ['pipe', 'pipe', 'inherit']

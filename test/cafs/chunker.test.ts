@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import fc from 'fast-check'
-import { CHUNK_MAX_SIZE, CHUNK_MIN_SIZE, Chunker, chunkBytes, chunkStream } from '../../cafs/chunker.js'
+import {
+  CHUNK_MAX_SIZE,
+  CHUNK_MIN_SIZE,
+  CHUNK_PARAMS,
+  Chunker,
+  chunkBytes,
+  chunkStream
+} from '../../cafs/chunker.js'
 import { GEAR, generateGearTable } from '../../cafs/gear.js'
 import { createWasmScanner, defaultScanner, SCAN_MAX_BYTES, scanJs } from '../../cafs/gear-scan.js'
 import { keyToHex, sha256 } from '../../cafs/keys.js'
-import { GEAR_VECTOR, LCG_VECTOR } from './fixtures/lcg-vector.js'
+import { GEAR_VECTOR, LCG_FIRST_PARAMS_SIZES, LCG_VECTOR } from './fixtures/lcg-vector.js'
 import { lcgBytes, seededBytes, splitAt } from './helpers.js'
 
 function sizes(chunks: readonly Uint8Array[]): number[] {
@@ -70,9 +77,28 @@ describe('cafs/chunker', () => {
     }
     assert.equal(total, data.length)
     assert.deepEqual(new Uint8Array(Buffer.concat(chunks)), data)
-    // Mean chunk size on random data is documented in CAFS-1 as about 36 KiB.
+    // Mean chunk size on random data is documented in CAFS-1 as about 16.7 KiB.
     const mean = data.length / chunks.length
-    assert.ok(mean > 30 * 1024 && mean < 45 * 1024, `mean ${mean}`)
+    assert.ok(mean > 14 * 1024 && mean < 20 * 1024, `mean ${mean}`)
+  })
+
+  it('cuts with other parameters exactly as the reference (the first parameters of CAFS-1)', () => {
+    // Parameters other than CHUNK_PARAMS exist for measurements; they must follow CAFS-3 too.
+    const first = { min: 16384, normal: 32768, max: 131072, maskSmallBits: 17, maskLargeBits: 13 }
+    for (const scanner of [scanJs, defaultScanner])
+      assert.deepEqual(sizes(chunkBytes(lcg, scanner, first)), [...LCG_FIRST_PARAMS_SIZES])
+  })
+
+  it('refuses parameters outside 1 <= min <= normal <= max <= SCAN_MAX_BYTES', () => {
+    const ok = CHUNK_PARAMS
+    for (const bad of [
+      { ...ok, min: 0 },
+      { ...ok, min: 20000 },
+      { ...ok, normal: 200000 },
+      { ...ok, max: SCAN_MAX_BYTES + 1 },
+      { ...ok, min: Number.NaN }
+    ])
+      assert.throws(() => new Chunker(defaultScanner, bad), RangeError)
   })
 
   it('finds the same boundaries whatever the split points of the input', () => {

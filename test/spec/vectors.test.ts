@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { encodeHave, encodeHaveReply, encodeManifestGet } from '../../cafs/adapters/libp2p/index.js'
+import { CHUNK_PARAMS, chunkBytes } from '../../cafs/chunker.js'
+import { encodeManifest, manifestKey, manifestOfBytes } from '../../cafs/manifest.js'
 import {
   DEFAULT_LIMITS,
   encodeError,
@@ -37,6 +39,7 @@ import {
   renderTxDocument,
   transactionId
 } from '../../protocol/transaction/index.js'
+import { lcgBytes } from '../cafs/helpers.js'
 import { SELLER, TXID } from '../transaction/helpers.js'
 
 /**
@@ -49,6 +52,7 @@ import { SELLER, TXID } from '../transaction/helpers.js'
  * | sync.md            | V1 … V8, D1, D2 (every row; each length prefix)                       |
  * | transactions.md    | establish-seller with no multiaddrs (TX-5); TX-23 in seal.test.ts     |
  * | gossip.md          | GOSSIP-1 topics and non-topics, GOSSIP-2 message ids, protocols, codes |
+ * | cafs.md            | CAFS-1 parameters (table, reference code), LCG and zero-bytes vectors |
  * | cafs-transfer.md   | XFER-2 varints, the wishlist vector, maxManifestBytes                 |
  * | chunk-exchange.md  | every frame of Test vectors, maxManifestBytes                         |
  * | market.md          | the match's time, txid and establish deadline; MARKET-3 code          |
@@ -58,7 +62,7 @@ import { SELLER, TXID } from '../transaction/helpers.js'
  * | identity.md        | ID-V2 digests and varints                                             |
  *
  * Not yet read from the markdown (checked by hand-copied fixtures elsewhere, or not at all):
- * articles.md, cafs.md, demo-article.md, local-api.md, reputation.md, trade.md vectors; bids.md
+ * articles.md, cafs.md's other vectors (CAFS-2, -5, -7, -10: test/cafs), demo-article.md, local-api.md, reputation.md, trade.md vectors; bids.md
  * BID-V5 and vector C; identity.md ID-V1 and later; transactions.md original vectors D and the
  * other bitwrk-node documents; market.md live digest; money.md JSON strings; the cafs-transfer.md
  * byte-level example; sync.md's bucket example line.
@@ -314,6 +318,58 @@ describe('spec conformance: every vector of protocol/spec/*.md against the code'
       assert.ok(m !== null)
       const indices = (m[1] as string).split(',').map(Number)
       assert.equal(hexOf(encodeWant(rangesFromIndices(indices))), (m[3] as string).replaceAll(' ', ''))
+    })
+  })
+
+  describe('cafs.md, CAFS-1 parameters and the chunking vectors', () => {
+    const t = spec('cafs.md')
+
+    it('states the parameters the chunker uses (CAFS-1 table and the reference implementation)', () => {
+      const rows = tableRows(section(t, '**CAFS-1 Parameters.**'))
+      const value = (name: string): string => {
+        const row = rows.find((r) => r[0] === `\`${name}\``)
+        assert.ok(row !== undefined, name)
+        return row[1] as string
+      }
+      assert.equal(Number(/^(\d+)/.exec(value('MIN'))?.[1]), CHUNK_PARAMS.min)
+      assert.equal(Number(/^(\d+)/.exec(value('NORMAL'))?.[1]), CHUNK_PARAMS.normal)
+      assert.equal(Number(/^(\d+)/.exec(value('MAX'))?.[1]), CHUNK_PARAMS.max)
+      assert.equal(Number(/top (\d+) bits/.exec(value('MASK_S'))?.[1]), CHUNK_PARAMS.maskSmallBits)
+      assert.equal(Number(/top (\d+) bits/.exec(value('MASK_L'))?.[1]), CHUNK_PARAMS.maskLargeBits)
+      const py = t.slice(t.indexOf('```python'), t.indexOf('**CAFS-4'))
+      assert.ok(py.includes(`if L < ${CHUNK_PARAMS.min}: continue`))
+      assert.ok(
+        py.includes(
+          `if L == ${CHUNK_PARAMS.max} or (h >> (32 - (${CHUNK_PARAMS.maskSmallBits} if L < ${CHUNK_PARAMS.normal} else ${CHUNK_PARAMS.maskLargeBits}))) == 0:`
+        )
+      )
+    })
+
+    it('cuts the LCG data and zeros as the Vectors section states', () => {
+      const v = section(t, '## Vectors')
+      const lcg =
+        /first 1 MiB: file key\s+`([0-9a-f]{64})`[^,]*,\s+(\d+) chunks, manifest of (\d+) bytes with key\s+`([0-9a-f]{64})`; sizes in order:([\d,\s]+)—/.exec(
+          v
+        )
+      assert.ok(lcg !== null, 'the LCG vector')
+      const data = lcgBytes(1 << 20)
+      const chunks = chunkBytes(data)
+      const sizes = (lcg[5] as string).split(',').map((x) => Number(x.trim()))
+      assert.deepEqual(
+        chunks.map((c) => c.length),
+        sizes
+      )
+      assert.equal(chunks.length, Number(lcg[2]))
+      const m = manifestOfBytes(data)
+      assert.equal(hexOf(m.fileKey), lcg[1])
+      assert.equal(encodeManifest(m).length, Number(lcg[3]))
+      assert.equal(hexOf(manifestKey(m)), lcg[4])
+      const zeros = /300 KiB of zero bytes → chunks of ([\d, ]+) bytes/.exec(v)
+      assert.ok(zeros !== null, 'the zeros vector')
+      assert.deepEqual(
+        chunkBytes(new Uint8Array(300 * 1024)).map((c) => c.length),
+        (zeros[1] as string).split(',').map((x) => Number(x.trim()))
+      )
     })
   })
 

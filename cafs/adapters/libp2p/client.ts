@@ -3,10 +3,12 @@ import { keysEqual } from '../../keys.js'
 import {
   type ByteStream,
   type ChunkSource,
+  decodeFrameParts,
   decodeMessage,
   encodeGet,
   type FetchedChunk,
   FrameReader,
+  joinParts,
   MsgType,
   type TransferLimits,
   writeFrame,
@@ -79,13 +81,14 @@ export class PeerChunkSource implements ChunkSource {
       await writeFrame(c.bs, encodeGet(keys), { signal: options.signal, timeoutMs })
       let next = 0
       for (;;) {
-        const body = await c.reader.read({
+        const body = await c.reader.readParts({
           maxLength: this.limits.maxMessageLength,
           timeoutMs,
           signal: options.signal
         })
         if (body === undefined) throw xferError(XferCode.CLOSED, 'stream ended before DONE')
-        const msg = decodeMessage(body, { limits: this.limits })
+        // CHUNKS records come out as arrays of their own, copied once from the stream
+        const msg = decodeFrameParts(body, { limits: this.limits })
         if (msg.type === 'done') {
           if (next !== keys.length)
             throw xferError(XferCode.INCOMPLETE, 'DONE before every position was answered', {
@@ -94,12 +97,12 @@ export class PeerChunkSource implements ChunkSource {
           clean = true
           return
         }
-        if (msg.type === 'error') throw peerError(body, this.limits)
+        if (msg.type === 'error') throw peerError(joinParts(body), this.limits)
         if (msg.type === 'chunks')
           for (const rec of msg.records) {
             if (rec.index !== next || next >= keys.length) throw unsolicited(rec.index, next)
             next++
-            yield { index: rec.index, bytes: rec.bytes }
+            yield { index: rec.index, bytes: rec.bytes, owned: rec.owned }
           }
         else if (msg.type === 'missing')
           for (const index of msg.indices) {

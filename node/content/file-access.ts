@@ -13,9 +13,9 @@ import type { TxFileGrants } from '../trade/context.js'
 
 /**
  * Default bound on granted keys: sixteen 64 MiB files (`maxWorkBytes`, TRADE-13) cut at the
- * 16 KiB minimum chunk (CAFS-1) have 16 × 4096 chunk keys. About 10 MB of strings at most.
+ * 8 KiB minimum chunk (CAFS-1) have 16 × 8192 chunk keys. About 20 MB of strings at most.
  */
-export const DEFAULT_MAX_GRANTED_KEYS = 65_536
+export const DEFAULT_MAX_GRANTED_KEYS = 131_072
 
 /** The files granted for one transaction. */
 interface Grant {

@@ -46,6 +46,15 @@ export const GATEWAY_DEFAULTS = {
   fetchTimeoutMs: 8 * 60_000
 } as const
 
+/** Limits of the gateway (API-24), see {@link GATEWAY_DEFAULTS}. */
+export interface GatewayLimits {
+  readonly maxConcurrent: number
+  readonly maxFileBytes: number
+  readonly maxProviders: number
+  readonly findTimeoutMs: number
+  readonly fetchTimeoutMs: number
+}
+
 /** The index the gateway records fetched files in (the node's file repository). */
 export interface GatewayFileIndex {
   put(manifest: Manifest): Promise<void>
@@ -60,7 +69,7 @@ export interface ContentGatewayOptions {
   /** Provided files: a fetched file is provided while held (CHUNK-16). */
   readonly provided?: ProvidedFiles
   /** Overrides of {@link GATEWAY_DEFAULTS}. */
-  readonly limits?: Partial<typeof GATEWAY_DEFAULTS>
+  readonly limits?: Partial<GatewayLimits>
   /** Clock (progress views); default `Date.now`. */
   readonly clock?: () => number
   /** Told how every fetch ended: `ok` or the failure's code (metrics). */
@@ -88,7 +97,7 @@ type Progress = { -readonly [K in keyof FetchView]: FetchView[K] }
 /** Fetches files by key from their providers (API-24, CHUNK-20). */
 export class ContentGateway {
   private readonly running = new Map<string, { promise: Promise<Manifest>; view: Progress }>()
-  private readonly limits: typeof GATEWAY_DEFAULTS
+  private readonly limits: GatewayLimits
   private readonly stopper = new AbortController()
 
   constructor(private readonly opts: ContentGatewayOptions) {

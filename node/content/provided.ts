@@ -6,6 +6,7 @@
  * files push it out of the bound, or when its time is up; nothing else is public (CHUNK-14).
  */
 import { keyToHex } from '../../cafs/keys.js'
+import { hasAllChunks } from '../../cafs/stream.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 
@@ -42,6 +43,15 @@ export const PROVIDE_DEFAULTS = {
   announceConcurrency: 4
 } as const
 
+/** Bounds and intervals of {@link ProvidedFiles} (CHUNK-17, CHUNK-18), see {@link PROVIDE_DEFAULTS}. */
+export interface ProvideLimits {
+  readonly maxFiles: number
+  readonly maxKeys: number
+  readonly ttlMs: number
+  readonly reprovideIntervalMs: number
+  readonly announceConcurrency: number
+}
+
 /** Options of {@link ProvidedFiles}. */
 export interface ProvidedFilesOptions {
   /** The chunk store the files are served from (presence checks). */
@@ -55,7 +65,7 @@ export interface ProvidedFilesOptions {
   /** Clock, ms since the epoch; default `Date.now`. */
   readonly clock?: () => number
   /** Overrides of {@link PROVIDE_DEFAULTS}. */
-  readonly limits?: Partial<Omit<typeof PROVIDE_DEFAULTS, 'sweepIntervalMs'>>
+  readonly limits?: Partial<ProvideLimits>
   /** Told of every announcement: `ok` or the failure's code. */
   readonly onAnnounce?: (result: string) => void
   /** Told when the set changed (metrics: files provided by reason). */
@@ -88,7 +98,7 @@ export class ProvidedFiles {
   private readonly files = new Map<string, Entry>()
   /** Hex chunk key → provided files containing it. */
   private readonly chunkRefs = new Map<string, number>()
-  private readonly limits: Omit<typeof PROVIDE_DEFAULTS, 'sweepIntervalMs'>
+  private readonly limits: ProvideLimits
   private readonly clock: () => number
   private readonly queue: Entry[] = []
   private inFlight = 0
@@ -195,7 +205,10 @@ export class ProvidedFiles {
     for (const [hex, e] of [...this.files]) {
       options.signal?.throwIfAborted()
       const now = this.clock()
-      if (now - e.addedMs >= this.limits.ttlMs || !(await this.present(e, options))) {
+      if (
+        now - e.addedMs >= this.limits.ttlMs ||
+        !(await hasAllChunks(e.manifest, this.opts.store, options))
+      ) {
         if (this.remove(hex)) withdrawn++
         continue
       }
@@ -223,11 +236,6 @@ export class ProvidedFiles {
   }
 
   private readonly waiters: (() => void)[] = []
-
-  private async present(e: Entry, options: AbortOptions): Promise<boolean> {
-    for (const c of e.manifest.chunks) if (!(await this.opts.store.has(c.key, options))) return false
-    return true
-  }
 
   private schedule(e: Entry): void {
     if (e.announcing) return

@@ -222,7 +222,7 @@ export interface BitwrkNode {
   /**
    * Who may fetch which transaction file from `chunks` (CHUNK-14): the node's trade service
    * grants each transaction's work and ciphertext to its counterparty only; grants end when the
-   * transaction retires, and nothing else is served.
+   * transaction retires. Besides these only the files of {@link BitwrkNode.content} are served.
    */
   readonly files: TxFileAccess
   /**

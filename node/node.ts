@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { Counter, Gauge, Registry } from 'prom-client'
 import { ChunkExchange, type StreamRefusedHandler } from '../cafs/adapters/libp2p/index.js'
-import { keyToCid, keyToHex } from '../cafs/keys.js'
+import { keyToCid } from '../cafs/keys.js'
 import { LevelChunkStore } from '../cafs/store/level.js'
 import { MemoryChunkStore } from '../cafs/store/memory.js'
 import type { ChunkStore, Manifest } from '../cafs/types.js'
@@ -472,6 +472,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   })
   const gateway = new ContentGateway({
     exchange: () => node.exchange,
+    connectedPeers: () => host?.libp2p.getPeers().length ?? 0,
     files: { put: async (m) => void (await repos.files.put(m, hostClock())) },
     provided,
     ...(opts.content?.gateway !== undefined ? { limits: opts.content.gateway } : {}),
@@ -645,20 +646,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         signer: identity,
         channel: txChannel,
         store: chunks,
-        files: {
-          grant: (txid, peer, manifest) => {
-            files.grant(txid, peer, manifest)
-            // CHUNK-16: the work a seller received is provided while it is held (the
-            // ciphertext it grants to the buyer is not)
-            const tx = txChannel.current(txid)
-            if (
-              tx !== undefined &&
-              tx.terms.buyerPeerId === peer &&
-              tx.workHash === keyToHex(manifest.fileKey)
-            )
-              provided.add(manifest, 'work')
-          }
-        },
+        // CHUNK-16: the work pushed over the trade is not provided (its hash is public on the
+        // transaction topic); work inputs named by key are, once fetched through the gateway
+        files,
         onStreamRefused: node.streamGuard('trade'),
         // TRADE-20: bulk data to a relayed-only seller goes over a direct connection or not at all
         ...(h.direct !== undefined ? { direct: h.direct } : {}),

@@ -68,6 +68,11 @@ export interface ContentGatewayOptions {
   readonly files: GatewayFileIndex
   /** Provided files: a fetched file is provided while held (CHUNK-16). */
   readonly provided?: ProvidedFiles
+  /**
+   * Peers connected now: without any, the DHT can name no provider, and kad-dht would wait for a
+   * peer until the lookup's deadline (CHUNK-20 step 1 answers at once instead).
+   */
+  readonly connectedPeers?: () => number
   /** Overrides of {@link GATEWAY_DEFAULTS}. */
   readonly limits?: Partial<GatewayLimits>
   /** Clock (progress views); default `Date.now`. */
@@ -164,6 +169,8 @@ export class ContentGateway {
   private async run(fileKey: Key, view: Progress): Promise<Manifest> {
     const signal = AbortSignal.any([this.stopper.signal, AbortSignal.timeout(this.limits.fetchTimeoutMs)])
     const exchange = this.opts.exchange()
+    if (this.opts.connectedPeers?.() === 0)
+      throw new BitwrkError(ChunkCode.NO_PROVIDERS, 'no provider of the file was found: no peer is connected')
     const providers: PeerId[] = []
     for await (const p of exchange.findProviders(fileKey, {
       maxProviders: this.limits.maxProviders,

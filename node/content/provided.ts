@@ -1,5 +1,6 @@
 /**
- * The files this node publishes (protocol/spec/chunk-exchange.md CHUNK-16 … CHUNK-19): each is
+ * The files this node publishes (protocol/spec/chunk-exchange.md CHUNK-16 … CHUNK-19: uploads,
+ * accepted results, files fetched by key): each is
  * announced with a DHT provider record (CHUNK-11), re-announced before the records expire, and
  * readable by any peer over `/bitwrk/chunk/1.0.0` (MANIFEST_GET, HAVE, GET) while it is
  * provided. A file stops being provided when a chunk of it left the store (evicted), when newer
@@ -10,11 +11,15 @@ import { hasAllChunks } from '../../cafs/stream.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 
-/** Why a file is provided (CHUNK-16); a label of the metrics. */
-export type ProvideReason = 'upload' | 'work' | 'result' | 'fetched'
+/**
+ * Why a file is provided (CHUNK-16); a label of the metrics. (No `work`: the work a seller
+ * receives over the trade is not provided, its hash being public on the transaction topic;
+ * work inputs named by key are `fetched`.)
+ */
+export type ProvideReason = 'upload' | 'result' | 'fetched'
 
 /** Every {@link ProvideReason}, for metric labels and tests. */
-export const PROVIDE_REASONS: readonly ProvideReason[] = ['upload', 'work', 'result', 'fetched']
+export const PROVIDE_REASONS: readonly ProvideReason[] = ['upload', 'result', 'fetched']
 
 /** Defaults of CHUNK-17 and CHUNK-18. */
 export const PROVIDE_DEFAULTS = {
@@ -188,7 +193,7 @@ export class ProvidedFiles {
 
   /** Files provided now by reason (metrics). */
   countByReason(): Record<ProvideReason, number> {
-    const out: Record<ProvideReason, number> = { upload: 0, work: 0, result: 0, fetched: 0 }
+    const out: Record<ProvideReason, number> = { upload: 0, result: 0, fetched: 0 }
     for (const e of this.files.values()) out[e.reason]++
     return out
   }

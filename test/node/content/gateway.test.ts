@@ -91,6 +91,15 @@ describe('node/content: the gateway (CHUNK-20, API-24)', function () {
     await b.content.gateway.fetch(other.manifest.fileKey)
   })
 
+  it('a node without peers answers CHUNK_NO_PROVIDERS at once (the DHT would wait for a peer)', async () => {
+    const lone = await memoryNode({ content: { gateway: { findTimeoutMs: 60_000 } } })
+    nodes.push(lone)
+    await assert.rejects(
+      lone.content.gateway.fetch(random(32), { signal: AbortSignal.timeout(5_000) }),
+      (err) => isBitwrkError(err, 'CHUNK_NO_PROVIDERS')
+    )
+  })
+
   it('a node with providing off fetches by key but provides nothing it fetched', async () => {
     const [a, b] = await pair({ content: { provide: false } })
     const { manifest } = await provided(a, 80_000)

@@ -66,7 +66,7 @@ describe('node/content: provided files (CHUNK-16 … CHUNK-19)', () => {
   it('re-announces once the interval passed, not before; a failed announcement is retried at the next sweep', async () => {
     const t = setup()
     const m = await t.file()
-    t.provided.add(m, 'work')
+    t.provided.add(m, 'result')
     await t.provided.idle()
     t.advance(PROVIDE_DEFAULTS.reprovideIntervalMs - 1)
     assert.deepEqual(await t.provided.sweep(), { withdrawn: 0, announced: 0 })
@@ -134,7 +134,7 @@ describe('node/content: provided files (CHUNK-16 … CHUNK-19)', () => {
     assert.equal(t.provided.add(big, 'upload'), false)
     assert.equal(t.provided.readable(big.fileKey), false)
     const counts = t.provided.countByReason()
-    assert.deepEqual(counts, { upload: 2, work: 0, result: 0, fetched: 0 })
+    assert.deepEqual(counts, { upload: 2, result: 0, fetched: 0 })
   })
 
   it('a chunk shared by two provided files stays readable until both are gone', async () => {

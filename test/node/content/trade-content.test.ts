@@ -15,7 +15,7 @@ describe('node/content: what a trade provides (CHUNK-16) and what stays private 
     await Promise.all(nodes.splice(0).map((n) => n.stop()))
   })
 
-  it('the seller provides the work it received, the buyer the accepted result; the ciphertext stays "not held" to a stranger', async () => {
+  it('the buyer provides the accepted result; the work and the ciphertext stay "not held" to a stranger', async () => {
     const buyer = await memoryNode()
     const seller = await memoryNode()
     const stranger = await memoryNode()
@@ -41,11 +41,18 @@ describe('node/content: what a trade provides (CHUNK-16) and what stays private 
     })
 
     const peer = (n: BitwrkNode) => n.host.libp2p.peerId
-    // the seller provides the work while it holds it, the buyer the result it accepted
-    assert.equal(seller.content.provided.get(work.fileKey)?.reason, 'work')
+    // the buyer provides the result it accepted; the seller does not provide the work it
+    // received: its hash is public on the transaction topic (CHUNK-16)
     assert.equal(buyer.content.provided.get(bought.result.fileKey)?.reason, 'result')
-    const fromSeller = await stranger.exchange.getManifest(peer(seller), work.fileKey)
-    assert.equal(keyToHex(fromSeller?.fileKey ?? new Uint8Array(32)), keyToHex(work.fileKey))
+    assert.equal(seller.content.provided.get(work.fileKey), undefined)
+    assert.equal(await stranger.exchange.getManifest(peer(seller), work.fileKey), undefined)
+    assert.deepEqual(
+      await stranger.exchange.has(
+        peer(seller),
+        work.chunks.map((c) => c.key)
+      ),
+      work.chunks.map(() => false)
+    )
     const fromBuyer = await stranger.exchange.getManifest(peer(buyer), bought.result.fileKey)
     assert.equal(fromBuyer?.size, bought.result.size)
     assert.deepEqual(

@@ -238,6 +238,7 @@ export class ProvidedFiles {
   stop(): void {
     this.stopper.abort()
     this.queue.length = 0
+    if (this.inFlight === 0) for (const w of this.waiters.splice(0)) w()
   }
 
   private readonly waiters: (() => void)[] = []

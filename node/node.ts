@@ -458,7 +458,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     withdraw: async (key) => {
       await host?.libp2p.services.dht.cancelReprovide(keyToCid(key))
     },
-    onAnnounce: (result) => announcements.inc({ result: result === 'ok' ? 'ok' : codeLabel(result) })
+    onAnnounce: (result) => announcements.inc({ result: result === 'ok' ? 'ok' : codeLabel(result) }),
+    // a file provided while it is being fetched (its chunks arriving) is not withdrawn for them
+    fetching: (hex) => gateway.isFetching(hex)
   })
   new Gauge({
     name: 'bitwrk_content_provided_files',

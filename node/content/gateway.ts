@@ -109,6 +109,11 @@ export class ContentGateway {
     this.limits = { ...GATEWAY_DEFAULTS, ...opts.limits }
   }
 
+  /** True while the file (hex key) is being fetched. */
+  isFetching(fileKeyHex: string): boolean {
+    return this.running.has(fileKeyHex)
+  }
+
   /** Fetches in progress. */
   active(): FetchView[] {
     return [...this.running.values()].map((r) => ({ ...r.view }))

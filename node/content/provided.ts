@@ -75,6 +75,11 @@ export interface ProvidedFilesOptions {
   readonly onAnnounce?: (result: string) => void
   /** Told when the set changed (metrics: files provided by reason). */
   readonly onChange?: () => void
+  /**
+   * True while the file (hex key) is being fetched (the gateway): its missing chunks are on their
+   * way, so the presence check of {@link ProvidedFiles.sweep} leaves it alone (CHUNK-17).
+   */
+  readonly fetching?: (fileKeyHex: string) => boolean
 }
 
 /** One provided file. */
@@ -210,9 +215,10 @@ export class ProvidedFiles {
     for (const [hex, e] of [...this.files]) {
       options.signal?.throwIfAborted()
       const now = this.clock()
+      const arriving = this.opts.fetching?.(hex) === true
       if (
         now - e.addedMs >= this.limits.ttlMs ||
-        !(await hasAllChunks(e.manifest, this.opts.store, options))
+        (!arriving && !(await hasAllChunks(e.manifest, this.opts.store, options)))
       ) {
         if (this.remove(hex)) withdrawn++
         continue

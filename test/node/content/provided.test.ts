@@ -105,6 +105,17 @@ describe('node/content: provided files (CHUNK-16 … CHUNK-19)', () => {
     assert.equal(t.provided.size, 1)
   })
 
+  it('a file being fetched is not withdrawn for the chunks still on their way', async () => {
+    let arriving = true
+    const t = setup({ fetching: () => arriving })
+    const m = await t.file(300_000)
+    t.provided.add(m, 'fetched')
+    assert.equal(await t.store.delete(m.chunks[0]?.key as Key), true)
+    assert.equal((await t.provided.sweep()).withdrawn, 0)
+    arriving = false
+    assert.equal((await t.provided.sweep()).withdrawn, 1)
+  })
+
   it('a file is provided for ttlMs after it was last added; adding it again renews it', async () => {
     const t = setup({ limits: { ttlMs: 10_000 } })
     const a = await t.file()

@@ -199,7 +199,7 @@ export function decodeBlenderWork(bytes: Uint8Array): BlenderWork {
  * the decoder checks, so what it returns always decodes to the same work.
  * @throws BitwrkError with a `BLENDER_*` code for work the decoder would refuse.
  */
-export function encodeBlenderWork(work: BlenderWork): Uint8Array {
+export function encodeBlenderWork(work: BlenderWork): Uint8Array<ArrayBuffer> {
   const values: Record<IntTag, number> = {
     xmin: work.xmin,
     ymin: work.ymin,

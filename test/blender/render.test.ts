@@ -96,6 +96,24 @@ describe('blender render over real daemons (issue 17)', function () {
     const bought = acts.filter((a) => a.article === BLENDER_ARTICLE)
     assert.equal(bought.length, 4)
     assert.ok(bought.every((a) => typeof a.counterparty === 'string'))
+    // the dashboard shows the frame filled in, tile by tile, as the buys finish
+    const images = (await getJson(`${buyer.api}/api/v1/demo/images`)) as {
+      id: string
+      width: number
+      height: number
+      frame?: number
+      tiles: { state: string }[]
+    }[]
+    const shown = images.find((im) => im.frame === 1)
+    assert.ok(shown !== undefined, 'the dashboard lists no Blender frame')
+    assert.deepEqual([shown.width, shown.height, shown.tiles.length], [80, 60, 4])
+    assert.ok(shown.tiles.every((t) => t.state === 'done'))
+    const png = await fetch(`${buyer.api}/api/v1/demo/images/${shown.id}.png`)
+    assert.equal(png.status, 200)
+    assert.ok(
+      imagesEqual(decodePng(new Uint8Array(await png.arrayBuffer())), local),
+      'the dashboard frame differs'
+    )
   })
 
   it('refuses a compressed .blend before buying anything (BLENDER_COMPRESSED_BLEND)', async () => {

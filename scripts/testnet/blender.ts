@@ -75,6 +75,7 @@ export function transferFigures(pushes: readonly Push[], blendBytes: number): Re
   return {
     blend_bytes: blendBytes,
     sellers: bySeller.size,
+    work_bytes_by_seller: [...bySeller.values()].map((b) => [...b].sort((x, y) => y - x)),
     work_bytes_first_tile_per_seller: mean(first),
     work_bytes_later_tiles_mean: mean(later),
     work_bytes_later_tiles_max: later.length === 0 ? null : Math.max(...later),

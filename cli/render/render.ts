@@ -68,17 +68,22 @@ function intFlag(args: ParsedArgs, name: string, min: number, max: number, fallb
   return n
 }
 
+/** `--size WxH`, checked; undefined when absent. */
+function sizeFlag(args: ParsedArgs): { width: number; height: number } | undefined {
+  const size = stringFlag(args, 'size')
+  if (size === undefined) return undefined
+  const m = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$/.exec(size)
+  const width = Number(m?.[1])
+  const height = Number(m?.[2])
+  if (m === null || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE)
+    throw new BitwrkError(CliCode.badArgument, `--size must be WIDTHxHEIGHT, each 1 … ${MAX_IMAGE_SIDE}`)
+  return { width, height }
+}
+
 /** The frame's size: `--size WxH`, else the scene's resolution × percentage as the local Blender reads it. */
 async function frameSize(args: ParsedArgs, file: string): Promise<{ width: number; height: number }> {
-  const size = stringFlag(args, 'size')
-  if (size !== undefined) {
-    const m = /^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$/.exec(size)
-    const width = Number(m?.[1])
-    const height = Number(m?.[2])
-    if (m === null || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE)
-      throw new BitwrkError(CliCode.badArgument, `--size must be WIDTHxHEIGHT, each 1 … ${MAX_IMAGE_SIDE}`)
-    return { width, height }
-  }
+  const size = sizeFlag(args)
+  if (size !== undefined) return size
   const blender = stringFlag(args, 'blender') ?? findBlender()
   if (blender === undefined)
     throw new BitwrkError(
@@ -177,6 +182,7 @@ export async function renderCommand(argv: readonly string[], io: CommandIo): Pro
     const price = priceText === undefined ? undefined : moneyArgument(priceText, '--max-price')
     const timeoutS =
       stringFlag(args, 'timeout') === undefined ? undefined : intFlag(args, 'timeout', 1, 86_400)
+    sizeFlag(args)
     const blend = new Uint8Array(await readFile(file))
     const { width, height } = await frameSize(args, file)
     const tiles = blenderTiles(width, height, k)

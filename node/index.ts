@@ -26,6 +26,7 @@ export {
   startDaemon,
   statusView
 } from './daemon/index.js'
+export * as blender from './blender/index.js'
 export * as demo from './demo/index.js'
 export * from './gossip/index.js'
 export {

@@ -13,6 +13,7 @@ export {
   type NetworkFetchOptions
 } from '../cafs/adapters/libp2p/index.js'
 export * from './api/index.js'
+export * as blender from './blender/index.js'
 export { DEFAULT_MAX_GRANTED_KEYS, TxFileAccess } from './content/file-access.js'
 export {
   DAEMON_FILE_NAME,
@@ -26,7 +27,6 @@ export {
   startDaemon,
   statusView
 } from './daemon/index.js'
-export * as blender from './blender/index.js'
 export * as demo from './demo/index.js'
 export * from './gossip/index.js'
 export {

@@ -120,6 +120,8 @@ function runBlender(o: BlenderRenderOptions, args: string[], dir: string): Promi
     }, o.timeoutMs)
     const onAbort = (): void => killGroup()
     o.signal?.addEventListener('abort', onAbort, { once: true })
+    // aborted while the directory was being made: the listener would never fire
+    if (o.signal?.aborted === true) killGroup()
     child.once('error', (err) => {
       clearTimeout(timer)
       o.signal?.removeEventListener('abort', onAbort)

@@ -59,6 +59,8 @@ def main():
     r.use_compositing = False
     r.use_sequencer = False
     r.use_stamp = False
+    # stereo views would write one file per view
+    r.use_multiview = False
     r.use_persistent_data = False
     # dithering adds noise that depends on the pixel's place in the tile: off for seamless tiles
     r.dither_intensity = 0

@@ -23,6 +23,11 @@ import {
   WORK_MAX_BYTES
 } from '../demo/index.js'
 
+/** Bytes before a Blender work's .blend: five integer records of 12 bytes and blen's 8-byte header (BLEND-2). */
+const BLENDER_HEAD = 5 * 12 + 8
+/** The .blend header checked by BLEND-5. */
+const BLEND_HEADER = 12
+
 /** Images remembered (oldest dropped): a dashboard shows the last few. */
 export const MAX_DEMO_IMAGES = 8
 
@@ -103,17 +108,37 @@ export class DemoImages {
     return this.pending(img, `${w.tile.x},${w.tile.y},${w.tile.w},${w.tile.h}`, { tile: w.tile })
   }
 
-  /** {@link track} for a Blender tile (BLEND-3): its frame is the .blend's hash and the frame number. */
+  /**
+   * {@link track} for a Blender tile (BLEND-3): its frame is the .blend's hash and the frame
+   * number. The work is streamed from the store, never held whole (up to 64 MiB per tile): its
+   * six records' headers (68 bytes) and the .blend's own header are decoded, the rest hashed.
+   */
   private async trackBlender(work: Manifest): Promise<DemoTileHandle | undefined> {
-    // the buyer's own work, bounded by the article (TRADE-13)
-    if (work.size > BLENDER_WORK_MAX_BYTES) return undefined
+    if (work.size > BLENDER_WORK_MAX_BYTES || work.size < BLENDER_HEAD + BLEND_HEADER) return undefined
+    const head = new Uint8Array(BLENDER_HEAD + BLEND_HEADER)
+    const hash = createHash('sha256')
+    let at = 0
+    for await (const c of exportStream(work, this.store)) {
+      if (at < head.length) head.set(c.subarray(0, head.length - at), at)
+      hash.update(c.subarray(Math.max(0, BLENDER_HEAD - at)))
+      at += c.length
+    }
     let w: BlenderWork
     try {
-      w = decodeBlenderWork(await readAll(work, this.store))
+      // a valid stream has exactly five 12-byte integer records, then blen's 8-byte header: the
+      // head alone decodes once blen's length is cut to the 12 bytes of the .blend read here
+      const view = new DataView(head.buffer)
+      if (view.getUint32(BLENDER_HEAD - 4, false) !== work.size - BLENDER_HEAD) return undefined
+      view.setUint32(BLENDER_HEAD - 4, BLEND_HEADER, false)
+      w = decodeBlenderWork(head)
     } catch {
       return undefined
     }
-    const id = createHash('sha256').update(`blender ${w.frame} `).update(w.blend).digest('hex').slice(0, 16)
+    const id = createHash('sha256')
+      .update(`blender ${w.frame} `)
+      .update(hash.digest())
+      .digest('hex')
+      .slice(0, 16)
     let img = this.images.get(id)
     if (img === undefined) {
       img = { id, width: 0, height: 0, samples: 0, frame: w.frame, tiles: new Map(), cache: undefined }

@@ -1,7 +1,8 @@
 /**
  * `bitwrk-node render SCENE.blend --frame N --tiles K --out FRAME.png` (issue 17): the buyer's
  * tool of the Blender article. Cuts the frame into K tiles (BLEND-10), buys them in parallel
- * through the running daemon (`POST /buy/<article>`, each with its own `?ref=`, API-21), shows
+ * through the running daemon (`POST /buy/<article>`, each with its own `?ref=`, API-21; at most
+ * `--concurrency` at once, each tile's work encoded when its buy starts), shows
  * one progress line per tile, checks every tile (a PNG of exactly its size) and writes the
  * assembled frame as PNG. The frame's size comes from `--size WxH` or from the local Blender.
  */
@@ -30,7 +31,7 @@ import { CliCode, type CommandIo, EXIT, type Output, reportError } from '../io.j
 /** Usage of `bitwrk-node render`. */
 export const RENDER_USAGE = `usage: bitwrk-node render SCENE.blend --frame N --tiles K --out FRAME.png
                          [--article A] [--size WxH | --blender PATH] [--max-price P]
-                         [--timeout S] [--data-dir DIR | --api URL]
+                         [--timeout S] [--concurrency C] [--data-dir DIR | --api URL]
 
 Renders frame N of SCENE.blend on the market: cuts it into K tiles, buys them in parallel
 through the running daemon (article ${BLENDER_ARTICLE} unless --article names another class)
@@ -40,6 +41,7 @@ saved uncompressed with its resources packed (protocol/spec/blender-article.md, 
   --blender PATH   the local Blender that reads the size (default: blender on PATH)
   --max-price P    bid at most P per tile (default: the mandate's limit)
   --timeout S      give up a tile after S seconds (1 to 86400)
+  --concurrency C  tiles bought at once (1 to 256, default 16)
 ${DAEMON_FLAGS_USAGE}
 `
 
@@ -53,6 +55,9 @@ export const RenderCliCode = {
 
 /** Longest a tile may take from the CLI's side without --timeout (the node's deadlines end it sooner). */
 const TILE_TIMEOUT_MS = 30 * 60_000
+/** Tiles bought at once unless `--concurrency` says otherwise (the original add-on's default was 20). */
+const DEFAULT_CONCURRENCY = 16
+
 /** How long the local Blender may take to read the scene's size. */
 const SIZE_TIMEOUT_MS = 60_000
 
@@ -168,7 +173,8 @@ export async function renderCommand(argv: readonly string[], io: CommandIo): Pro
         size: 'string',
         blender: 'string',
         'max-price': 'string',
-        timeout: 'string'
+        timeout: 'string',
+        concurrency: 'string'
       },
       { min: 1, max: 1, names: ['SCENE.blend'] }
     )
@@ -186,8 +192,12 @@ export async function renderCommand(argv: readonly string[], io: CommandIo): Pro
     const blend = new Uint8Array(await readFile(file))
     const { width, height } = await frameSize(args, file)
     const tiles = blenderTiles(width, height, k)
+    const concurrency = intFlag(args, 'concurrency', 1, 256, Math.min(k, DEFAULT_CONCURRENCY))
+    // each tile's work is encoded when its buy starts: at most `concurrency` copies of the .blend
+    const workOf = (i: number): Uint8Array<ArrayBuffer> =>
+      encodeBlenderWork({ ...(tiles[i] as BlenderTile).bounds, frame, blend })
     // encoding checks the .blend's header (BLEND-5) before anything is bought
-    const works = tiles.map((t) => encodeBlenderWork({ ...t.bounds, frame, blend }))
+    workOf(0)
     const endpoint = await daemonEndpoint(args, io)
     const prefix = `render-${randomBytes(6).toString('hex')}`
     const refs = tiles.map((_, i) => `${prefix}-${i}`)
@@ -210,8 +220,10 @@ export async function renderCommand(argv: readonly string[], io: CommandIo): Pro
     const watched = watchActivities(endpoint, watching.signal, update).catch(() => {})
     const images: (RgbaImage | undefined)[] = new Array(k)
     const failures: string[] = []
-    await Promise.all(
-      works.map(async (work, i) => {
+    let next = 0
+    const buyer = async (): Promise<void> => {
+      for (let i = next++; i < k; i = next++) {
+        const work = workOf(i)
         const query = new URLSearchParams({ ref: refs[i] as string })
         if (price !== undefined) query.set('price', price)
         if (timeoutS !== undefined) query.set('timeout', String(timeoutS))
@@ -241,8 +253,9 @@ export async function renderCommand(argv: readonly string[], io: CommandIo): Pro
           failures.push(`tile ${i + 1}: ${why.slice(0, 200)}`)
           lines.set(i, `failed: ${why.slice(0, 120)}`)
         }
-      })
-    )
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, buyer))
     watching.abort()
     await watched
     if (failures.length > 0)

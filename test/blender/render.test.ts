@@ -116,6 +116,34 @@ describe('blender render over real daemons (issue 17)', function () {
     )
   })
 
+  it('fails in one line and writes nothing when tiles cannot be bought (no mandate for the class)', async () => {
+    const out = join(base as string, 'none.png')
+    const r = await runCli(
+      [
+        'render',
+        scene,
+        '--frame',
+        '1',
+        '--tiles',
+        '2',
+        '--size',
+        '80x60',
+        '--article',
+        'net.bitwrk/blender/0/3.4/2G',
+        '--out',
+        out,
+        '--api',
+        buyer.api,
+        '--concurrency',
+        '1'
+      ],
+      {}
+    )
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /2 of 2 tiles failed \(tile 1: 403 API_NO_MANDATE.*\[CLI_RENDER_TILES_FAILED\]/)
+    await assert.rejects(readFile(out))
+  })
+
   it('refuses a compressed .blend before buying anything (BLENDER_COMPRESSED_BLEND)', async () => {
     const gz = join(base as string, 'gz.blend')
     await writeFile(gz, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0]))

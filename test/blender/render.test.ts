@@ -60,6 +60,14 @@ describe('blender render over real daemons (issue 17)', function () {
     })
   })
 
+  /** `render` of 2 tiles of an 80×60 frame through the buyer, with `extra` flags. */
+  const twoTiles = (file: string, out: string, ...extra: string[]): string[] => [
+    'render',
+    file,
+    ...['--frame', '1', '--tiles', '2', '--size', '80x60', '--out', out, '--api', buyer.api],
+    ...extra
+  ]
+
   after(async () => {
     await procs.stopAll(10_000)
     if (base !== undefined) await rm(base, { recursive: true, force: true })
@@ -119,24 +127,7 @@ describe('blender render over real daemons (issue 17)', function () {
   it('fails in one line and writes nothing when tiles cannot be bought (no mandate for the class)', async () => {
     const out = join(base as string, 'none.png')
     const r = await runCli(
-      [
-        'render',
-        scene,
-        '--frame',
-        '1',
-        '--tiles',
-        '2',
-        '--size',
-        '80x60',
-        '--article',
-        'net.bitwrk/blender/0/3.4/2G',
-        '--out',
-        out,
-        '--api',
-        buyer.api,
-        '--concurrency',
-        '1'
-      ],
+      twoTiles(scene, out, '--article', 'net.bitwrk/blender/0/3.4/2G', '--concurrency', '1'),
       {}
     )
     assert.equal(r.code, 1)
@@ -147,23 +138,7 @@ describe('blender render over real daemons (issue 17)', function () {
   it('refuses a compressed .blend before buying anything (BLENDER_COMPRESSED_BLEND)', async () => {
     const gz = join(base as string, 'gz.blend')
     await writeFile(gz, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0]))
-    const r = await runCli(
-      [
-        'render',
-        gz,
-        '--frame',
-        '1',
-        '--tiles',
-        '2',
-        '--size',
-        '80x60',
-        '--out',
-        join(base as string, 'x.png'),
-        '--api',
-        buyer.api
-      ],
-      {}
-    )
+    const r = await runCli(twoTiles(gz, join(base as string, 'x.png')), {})
     assert.equal(r.code, 1)
     assert.match(r.stderr, /BLENDER_COMPRESSED_BLEND/)
   })

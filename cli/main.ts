@@ -12,18 +12,21 @@ commands:
   status [--json]                       show the running daemon (peers, book, epochs, services)
   peers [--json]                        list the running daemon's connected peers
   mandate grant|list|revoke …           permissions to buy or sell
-  worker --article A --exec CMD | --demo  sell: run CMD per job (work on stdin, result on stdout)
+  worker --article A --exec CMD | --demo | --blender PATH
+                                        sell: run CMD per job (work on stdin, result on stdout)
   buy ARTICLE FILE [--max-price P] [--timeout S] [--out FILE]
                                         buy work, with its progress on stderr
   put FILE                              store a file in the node, provided on the network; prints its key
   get KEY [--out FILE]                  a file by key, fetched from the network when the node lacks it
   demo work|render                      a work file of the demo article; a tile rendered locally
+  render SCENE.blend --frame N --tiles K --out FRAME.png
+                                        buy a Blender frame tile by tile and assemble it
   identity new|show [--data-dir DIR]    create or show the node's key (address, peer id)
   sign [--wif WIF | --data-dir DIR] MESSAGE  sign a message (Bitcoin signed message, Base64)
   verify ADDRESS SIGNATURE MESSAGE      check a signature: prints valid (exit 0) / invalid (exit 1)
   help                                  show this text
 
-status, peers, mandate, worker, buy, put and get talk to a running daemon, named the same way in each:
+status, peers, mandate, worker, buy, put, get and render talk to a running daemon, named the same way in each:
 --data-dir DIR (its daemon.json; default $BITWRK_DATA_DIR, else ~/.bitwrk-node) or --api URL.
 'bitwrk-node <command> --help' shows a command's options. Exit codes: 0 success,
 1 failure, 2 bad command line.
@@ -41,6 +44,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   mandate: async () => (await import('./mandate/index.js')).mandateCommand,
   peers: async () => (await import('./peers/index.js')).peersCommand,
   put: async () => (await import('./files/index.js')).putCommand,
+  render: async () => (await import('./render/index.js')).renderCommand,
   sign: async () => (await import('./sign/index.js')).signCommand,
   start: async () => {
     // before the daemon's modules load: start-up is where the heap grows (issue 14)

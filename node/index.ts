@@ -13,6 +13,7 @@ export {
   type NetworkFetchOptions
 } from '../cafs/adapters/libp2p/index.js'
 export * from './api/index.js'
+export * as blender from './blender/index.js'
 export * from './content/index.js'
 export {
   DAEMON_FILE_NAME,

@@ -1,12 +1,17 @@
 import '../node/polyfill.js'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { findBlender } from '../node/blender/index.js'
+import { blenderJob } from './testnet/blender.js'
 import { defaultNodesPerHome, type InternetPlan, internetUnavailable } from './testnet/internet/index.js'
-import { failedSummary, planNodes, runTestnet, type TestnetSummary } from './testnet/run.js'
+import { failedSummary, planNodes, runTestnet, type TestnetJob, type TestnetSummary } from './testnet/run.js'
 
 /**
  * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR] [--screenshot PNG] [--cpu-prof NODE]`:
  * the multi-node local testnet (issue 5); `--screenshot` saves the buyer's dashboard at the end;
+ * `--article blender [--blender PATH]` buys tiles of a Blender frame instead (issue 17,
+ * scripts/testnet/blender.ts; 3 nodes and 8 tiles unless given); the summary then adds
+ * `article` and `figures` (frame comparison, bytes pushed per tile).
  * `--cpu-prof node7` runs that daemon under `node --cpu-prof`, its profile written to
  * `<out>/profiles/` when it stops. Exit 0 only when every job finished, the image matches the
  * reference and no node is off the chain. The summary (`--json`: its last line) is {@link TestnetSummary}:
@@ -39,9 +44,28 @@ async function main(): Promise<number> {
       'public-sellers': { type: 'boolean', default: false },
       'random-nat': { type: 'string' },
       'public-buyer': { type: 'boolean', default: false },
-      'no-relays': { type: 'boolean', default: false }
+      'no-relays': { type: 'boolean', default: false },
+      article: { type: 'string', default: 'rays' },
+      blender: { type: 'string' }
     }
   })
+  // --article blender (issue 17): 3 nodes and 8 tiles unless given, Blender from --blender or PATH
+  let job: TestnetJob | undefined
+  if (values.article === 'blender') {
+    const blender = values.blender ?? findBlender()
+    if (blender === undefined) {
+      process.stderr.write(
+        'testnet: --article blender needs Blender (apt-get install blender, or --blender PATH)\n'
+      )
+      return 2
+    }
+    job = blenderJob(blender)
+    if (!process.argv.includes('--nodes')) values.nodes = '3'
+    if (!process.argv.includes('--jobs')) values.jobs = '8'
+  } else if (values.article !== 'rays') {
+    process.stderr.write('testnet: --article is rays (the demo, default) or blender\n')
+    return 2
+  }
   let plan: InternetPlan | undefined
   if (values.internet) {
     const why = internetUnavailable()
@@ -122,6 +146,7 @@ async function main(): Promise<number> {
       jobs,
       outDir: values.out,
       signal: ctl.signal,
+      ...(job !== undefined ? { job } : {}),
       ...(plan !== undefined ? { internet: plan } : {}),
       ...(values.screenshot !== undefined ? { screenshot: values.screenshot } : {}),
       ...(profiled !== undefined

@@ -7,19 +7,21 @@
  * article with the package's own tracer (RAYS-1), wherever the package is installed.
  */
 import { spawn } from 'node:child_process'
+import { accessSync, constants } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { BLENDER_ARTICLE, DEFAULT_RENDER_TIMEOUT_MS, parseBlenderArticle } from '../../node/blender/index.js'
 import { RAYS_ARTICLE } from '../../node/demo/index.js'
 import { BitwrkError } from '../../protocol/errors.js'
-import { parseArgs, stringFlag } from '../args.js'
+import { type ParsedArgs, parseArgs, stringFlag } from '../args.js'
 import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, daemonEndpoint } from '../daemon.js'
 import { CliCode, type CommandIo, EXIT, reportError } from '../io.js'
 
 /** Usage text of `bitwrk-node worker`. */
-export const WORKER_USAGE = `usage: bitwrk-node worker --article ARTICLE --exec CMD | --demo
+export const WORKER_USAGE = `usage: bitwrk-node worker --article ARTICLE --exec CMD | --demo | --blender PATH
                           [--data-dir DIR | --api URL] [--id ID] [--token TOKEN | --cookie FILE]
                           [--max-result BYTES]
 
@@ -28,6 +30,10 @@ export const WORKER_USAGE = `usage: bitwrk-node worker --article ARTICLE --exec 
   e.g. to fetch an input file by key: curl -fsS "$BITWRK_NODE_API/file/<sha256>" (WRK-12)
   --demo           sell ${RAYS_ARTICLE} tiles rendered by the built-in tracer (RAYS-1),
                    i.e. --article ${RAYS_ARTICLE} and this package's demo worker as CMD
+  --blender PATH   sell Blender tiles rendered by the Blender at PATH (BLEND-8); --article
+                   net.bitwrk/blender/0/3.4/512M|2G|8G|32G (default ${BLENDER_ARTICLE})
+  --render-timeout S  with --blender: kill a render after S seconds (default ${DEFAULT_RENDER_TIMEOUT_MS / 1000})
+  --threads N      with --blender: Blender's render threads (default 1; 0 = one per core)
 ${DAEMON_FLAGS_USAGE}
   --id ID          worker id (default exec-<pid>)
   --token TOKEN    API token (with --api, when the node requires one)
@@ -39,6 +45,9 @@ Registering for an article the node does not follow makes it follow the article 
 /** The demo article's worker program of this package (RAYS-1), run by `--demo`. */
 const DEMO_WORKER = fileURLToPath(new URL('../../node/demo/worker-cli.js', import.meta.url))
 
+/** The Blender article's worker program of this package (BLEND-8), run by `--blender`. */
+const BLENDER_WORKER = fileURLToPath(new URL('../../node/blender/worker-cli.js', import.meta.url))
+
 /** A word for /bin/sh: single-quoted, so a path with spaces or quotes stays one word. */
 function shellWord(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`
@@ -49,6 +58,9 @@ const FLAGS = {
   article: 'string',
   exec: 'string',
   demo: 'boolean',
+  blender: 'string',
+  'render-timeout': 'string',
+  threads: 'string',
   id: 'string',
   token: 'string',
   cookie: 'string',
@@ -80,6 +92,44 @@ async function patiently<T>(fn: () => Promise<T>, stop: AbortSignal): Promise<T>
     // an abort ends the wait early; the next attempt then sees it and gives up
     await delay(wait, undefined, { signal: stop }).catch(() => {})
   }
+}
+
+/** A whole number flag of at least `min`, or `fallback` when absent. */
+function countFlag(args: ParsedArgs, name: string, fallback: number, min: number): number {
+  const text = stringFlag(args, name)
+  if (text === undefined) return fallback
+  const n = /^[0-9]{1,6}$/.test(text) ? Number(text) : -1
+  if (n < min) throw new BitwrkError(CliCode.badArgument, `--${name} must be a whole number ≥ ${min}`)
+  return n
+}
+
+/**
+ * The command of `--blender PATH`: this package's Blender worker program with the article's
+ * cost budget, run with `exec` so that the node's SIGTERM (a cancelled job) reaches it and it
+ * kills Blender's process group (BLEND-8).
+ */
+function blenderCommand(blender: string, article: string, args: ParsedArgs): string {
+  const { maxCost } = parseBlenderArticle(article)
+  try {
+    accessSync(blender, constants.X_OK)
+  } catch {
+    throw new BitwrkError(CliCode.badArgument, `--blender: no executable at ${blender.slice(0, 200)}`)
+  }
+  const timeout = countFlag(args, 'render-timeout', DEFAULT_RENDER_TIMEOUT_MS / 1000, 1)
+  const threads = countFlag(args, 'threads', 1, 0)
+  return [
+    'exec',
+    shellWord(process.execPath),
+    shellWord(BLENDER_WORKER),
+    '--blender',
+    shellWord(blender),
+    '--max-cost',
+    String(maxCost),
+    '--timeout',
+    String(timeout),
+    '--threads',
+    String(threads)
+  ].join(' ')
 }
 
 /** Error codes of the worker command. */
@@ -205,10 +255,17 @@ export async function workerCommand(
       return EXIT.ok
     }
     const demo = args.flags['demo'] === true
-    if (demo && stringFlag(args, 'exec') !== undefined)
-      throw new BitwrkError(CliCode.badArgument, 'give --exec or --demo, not both')
-    const article = stringFlag(args, 'article') ?? (demo ? RAYS_ARTICLE : undefined)
-    const exec = demo ? `${shellWord(process.execPath)} ${shellWord(DEMO_WORKER)}` : stringFlag(args, 'exec')
+    const blender = stringFlag(args, 'blender')
+    if ([demo, blender !== undefined, stringFlag(args, 'exec') !== undefined].filter((x) => x).length > 1)
+      throw new BitwrkError(CliCode.badArgument, 'give one of --exec, --demo and --blender')
+    const article =
+      stringFlag(args, 'article') ??
+      (demo ? RAYS_ARTICLE : blender !== undefined ? BLENDER_ARTICLE : undefined)
+    const exec = demo
+      ? `${shellWord(process.execPath)} ${shellWord(DEMO_WORKER)}`
+      : blender !== undefined && article !== undefined
+        ? blenderCommand(blender, article, args)
+        : stringFlag(args, 'exec')
     if (article === undefined) throw new BitwrkError(CliCode.missingArgument, 'missing --article')
     if (exec === undefined) throw new BitwrkError(CliCode.missingArgument, 'missing --exec (or --demo)')
     const maxText = stringFlag(args, 'max-result')

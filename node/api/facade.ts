@@ -333,7 +333,10 @@ export interface DemoImageView {
   readonly id: string
   readonly width: number
   readonly height: number
+  /** Samples per pixel (demo article); 0 for a Blender frame, whose samples are in its .blend. */
   readonly samples: number
+  /** A Blender frame's number (BLEND-4); absent for demo images. */
+  readonly frame?: number
   readonly tiles: readonly DemoTileView[]
 }
 

@@ -19,6 +19,7 @@ import type {
   TransactionView,
   TxMessageView
 } from '../api/facade.js'
+import { isBlenderArticle } from '../blender/index.js'
 import { RAYS_ARTICLE } from '../demo/index.js'
 import type { Logger } from '../logger.js'
 import { NodeTradeCode } from '../market/buy.js'
@@ -290,7 +291,9 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
         ref: options.ref ?? null
       })
       const tile: DemoTileHandle | undefined =
-        article === RAYS_ARTICLE ? await images.track(work).catch(() => undefined) : undefined
+        article === RAYS_ARTICLE || isBlenderArticle(article)
+          ? await images.track(work, article).catch(() => undefined)
+          : undefined
       try {
         const r = await node.buy(article, work, {
           price: options.price,

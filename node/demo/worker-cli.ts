@@ -1,4 +1,5 @@
 import { isBitwrkError } from '../../protocol/errors.js'
+import { EXIT_BAD_WORK, oneLine, readStdin, runWorkerProgram, writeTo as write } from '../workers/program.js'
 import { DemoCode } from './errors.js'
 import { WORK_MAX_BYTES } from './work.js'
 import { renderWork } from './worker.js'
@@ -9,33 +10,6 @@ import { renderWork } from './worker.js'
  * most WORK_MAX_BYTES; it stops reading beyond that), writes the PNG tile to stdout and exits
  * 0. Bad work: one line `<CODE>: <message>` on stderr, exit 2. Anything else is a bug: exit 1.
  */
-
-/** Exit status for work the decoder rejected. */
-const EXIT_BAD_WORK = 2
-/** Exit status for an unexpected failure. */
-const EXIT_BUG = 1
-
-/** Longest error message printed: a scene key named in a message comes from the (untrusted) work. */
-const MAX_MESSAGE = 200
-
-function oneLine(message: string): string {
-  return message.replace(/\p{Cc}/gu, ' ').slice(0, MAX_MESSAGE)
-}
-
-async function readStdin(limit: number): Promise<Uint8Array | undefined> {
-  const parts: Buffer[] = []
-  let total = 0
-  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
-    total += chunk.length
-    if (total > limit) return undefined
-    parts.push(chunk)
-  }
-  return new Uint8Array(Buffer.concat(parts, total))
-}
-
-function write(stream: NodeJS.WriteStream, data: Uint8Array | string): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(data, (err) => (err ? reject(err) : resolve())))
-}
 
 async function main(): Promise<number> {
   const work = await readStdin(WORK_MAX_BYTES)
@@ -58,14 +32,4 @@ async function main(): Promise<number> {
   return 0
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code
-    // stdin may still hold unread bytes after an oversized work item: do not wait for it.
-    if (code !== 0) process.exit(code)
-  },
-  (err: unknown) => {
-    process.stderr.write(`worker failed: ${String(err)}\n`)
-    process.exit(EXIT_BUG)
-  }
-)
+runWorkerProgram(main)

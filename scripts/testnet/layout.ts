@@ -3,7 +3,7 @@
  * in the emulated internet's namespaces (`internet/layout.ts`). The run itself (run.ts) only
  * sees this interface.
  */
-import type { ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import type { NodeProc, ProcessGroup, ProgressDeadline } from './processes.js'
 
@@ -28,8 +28,8 @@ export interface Layout {
   readonly describe: string
   /** Starts `spec`'s daemon joining `bootstrap`; its `api` is reachable from this process. */
   start(spec: NodeSpec, bootstrap: readonly string[], deadline: ProgressDeadline): Promise<NodeProc>
-  /** Starts a demo worker for `node`, next to it. */
-  startWorker(name: string, node: NodeProc, article: string): ChildProcess
+  /** Starts a demo worker for `node`, next to it (`args`: worker flags instead of the demo's `--exec`). */
+  startWorker(name: string, node: NodeProc, article: string, args?: readonly string[]): ChildProcess
   /** Removes what the layout built (not the processes: the group stops them); idempotent. */
   close(): Promise<void>
 }
@@ -62,7 +62,7 @@ export function loopbackLayout(
         deadline,
         nodeFlags(spec.name)
       ),
-    startWorker: (name, node, article) => procs.startWorker(name, node.api, article),
+    startWorker: (name, node, article, args) => procs.startWorker(name, node.api, article, spawn, args),
     close: async () => {}
   }
 }

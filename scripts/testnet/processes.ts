@@ -201,21 +201,20 @@ export class ProcessGroup {
     })
   }
 
-  /** Starts an exec worker of `article` against the node API `api` (where `launch` starts it). */
-  startWorker(name: string, api: string, article: string, launch: Launch = spawn): ChildProcess {
+  /**
+   * Starts an exec worker of `article` against the node API `api` (where `launch` starts it);
+   * `args` are its flags after `--article` (default: the demo worker as `--exec`).
+   */
+  startWorker(
+    name: string,
+    api: string,
+    article: string,
+    launch: Launch = spawn,
+    args: readonly string[] = ['--exec', `"${process.execPath}" "${DEMO_WORKER}"`]
+  ): ChildProcess {
     return this.spawn(
       name,
-      [
-        'worker',
-        '--article',
-        article,
-        '--exec',
-        `"${process.execPath}" "${DEMO_WORKER}"`,
-        '--api',
-        api,
-        '--id',
-        name
-      ],
+      ['worker', '--article', article, ...args, '--api', api, '--id', name],
       {},
       [],
       launch

@@ -98,6 +98,31 @@ export interface TestnetOptions {
    * and `nft`) instead of on 127.0.0.1; `nodes` is then the plan's node count.
    */
   readonly internet?: InternetPlan
+  /** Another article's job instead of the demo image (`--article blender`, scripts/testnet/blender.ts). */
+  readonly job?: TestnetJob
+}
+
+/**
+ * An article's job for the testnet: its work items, its workers and the check of its results.
+ * Without one the testnet renders the demo article's image (RAYS-8).
+ */
+export interface TestnetJob {
+  readonly article: string
+  /** Worker flags after `worker --article ARTICLE` (instead of the demo worker's `--exec`). */
+  readonly workerArgs: readonly string[]
+  /** The work items (`jobs` of them), made before any daemon starts. */
+  works(jobs: number): Promise<Uint8Array[]>
+  /**
+   * Checks the results of a run in which every job finished (`refs[i]` names buy i in the
+   * buyer's activities, API-21) and writes its outputs to `outDir`; `get` reads the buyer's API.
+   */
+  finish(run: {
+    results: Uint8Array[]
+    refs: string[]
+    outDir: string
+    get: (path: string) => Promise<unknown>
+    log: (line: string) => void
+  }): Promise<{ matches: boolean; figures: Record<string, unknown> }>
 }
 
 /** The daemons an internet plan starts: its public nodes and every home's nodes. */
@@ -144,6 +169,9 @@ export interface TestnetSummary {
   private_addrs_at_public_nodes?: number
   /** `--internet` only: every finished trade's parties, by node name, and whether each was behind NAT. */
   trades?: { seller: string; buyer_nat: boolean; seller_nat: boolean }[]
+  /** With a {@link TestnetJob} only: its article and its own figures. */
+  article?: string
+  figures?: Record<string, unknown>
 }
 
 /** The value of a Prometheus text sample `name{labels}` summed over the lines that match. */
@@ -359,8 +387,8 @@ interface DigestCheck {
 }
 
 /** Compares the match digests of every epoch all nodes remember (MATCH-13). */
-async function compareDigests(nodes: NodeProc[], api: Api): Promise<DigestCheck> {
-  const key = `${RAYS_ARTICLE}:BTC`
+async function compareDigests(nodes: NodeProc[], api: Api, article: string): Promise<DigestCheck> {
+  const key = `${article}:BTC`
   const lists = await Promise.all(
     nodes.map(
       async (n) =>
@@ -421,8 +449,10 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
   const pollMs = Math.max(200, nodeCount * 20)
   const api = apiClient(REQUEST_MS * Math.max(1, nodeCount / 10), signal)
   const flags = (name: string): string[] => o.nodeFlags?.(name) ?? []
+  const article = o.job?.article ?? RAYS_ARTICLE
   let layout: Layout | undefined
   try {
+    const jobWorks = await o.job?.works(o.jobs)
     layout =
       o.internet !== undefined
         ? await internetLayout(procs, base, o.internet, flags)
@@ -493,16 +523,17 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     const perSeller = workersPerSeller(nodeCount)
     for (const s of sellers) {
       await api.post(`${s.api}/api/v1/mandates`, {
-        article: RAYS_ARTICLE,
+        article,
         side: 'SELL',
         price: SELL_PRICE,
         trades: 10_000,
         validMinutes: 60
       })
-      for (let w = 0; w < perSeller; w++) lay.startWorker(`worker-${s.name}-${w}`, s, RAYS_ARTICLE)
+      for (let w = 0; w < perSeller; w++)
+        lay.startWorker(`worker-${s.name}-${w}`, s, article, o.job?.workerArgs)
     }
     await api.post(`${buyer.api}/api/v1/mandates`, {
-      article: RAYS_ARTICLE,
+      article,
       side: 'BUY',
       price: BUY_PRICE,
       trades: o.jobs * 4,
@@ -518,13 +549,13 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     })
     // every seller's offers reach the buyer's book before buying (gossip + settle)
     await until('sell offers in the buyer book', network, signal, pollMs, async () => {
-      const b = (await api.get(`${buyer.api}/api/v1/book/${RAYS_ARTICLE}`)) as { sells: unknown[] }
+      const b = (await api.get(`${buyer.api}/api/v1/book/${article}`)) as { sells: unknown[] }
       return { done: b.sells.length >= sellers.length, progress: b.sells.length }
     })
     if (lay.natNodes !== undefined) {
       // across NATs, every node's book is checked: gossip reaches nodes nobody can dial
       await until('sell offers in every book', network, signal, pollMs, async () => {
-        const books = await Promise.all(nodes.map((n) => api.get(`${n.api}/api/v1/book/${RAYS_ARTICLE}`)))
+        const books = await Promise.all(nodes.map((n) => api.get(`${n.api}/api/v1/book/${article}`)))
         const full = books.filter((b) => (b as { sells: unknown[] }).sells.length >= sellers.length).length
         return { done: full === nodes.length, progress: full }
       })
@@ -535,8 +566,10 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     )
 
     // 3. the buyer buys every tile at once
-    const tiles = tilesFor(IMAGE.width, IMAGE.height, o.jobs)
-    const works = tiles.map((tile) => encodeWork({ ...IMAGE, tile, scene: DEFAULT_SCENE_JSON }))
+    const tiles = o.job === undefined ? tilesFor(IMAGE.width, IMAGE.height, o.jobs) : []
+    const works = jobWorks ?? tiles.map((tile) => encodeWork({ ...IMAGE, tile, scene: DEFAULT_SCENE_JSON }))
+    const results: Uint8Array[] = new Array(works.length)
+    const refs = works.map((_, i) => `testnet-${i}`)
     const jobMs = Math.min(MAX_JOB_MS, JOB_MS * Math.max(1, nodeCount / 10))
     const latencies: number[] = []
     const placed: (PlacedTile | undefined)[] = new Array(tiles.length)
@@ -546,7 +579,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
       works.map(async (work, i) => {
         const start = Date.now()
         try {
-          const r = await fetch(`${buyer.api}/buy/${RAYS_ARTICLE}`, {
+          const r = await fetch(`${buyer.api}/buy/${article}?ref=${refs[i]}`, {
             method: 'POST',
             body: Buffer.from(work),
             headers: { 'content-type': 'application/octet-stream' },
@@ -554,7 +587,9 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
           })
           const body = new Uint8Array(await r.arrayBuffer())
           if (!r.ok) throw new Error(`${r.status} ${Buffer.from(body).toString('utf8').slice(0, 200)}`)
-          placed[i] = { tile: tiles[i] as PlacedTile['tile'], image: decodePng(body) }
+          results[i] = body
+          if (o.job === undefined)
+            placed[i] = { tile: tiles[i] as PlacedTile['tile'], image: decodePng(body) }
           latencies.push(Date.now() - start)
           summary.finished++
         } catch (err) {
@@ -571,7 +606,18 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     summary.trades_per_s = elapsed > 0 ? Math.round((summary.finished / (elapsed / 1000)) * 100) / 100 : 0
 
     // 4. the image and the reference
-    if (summary.finished === o.jobs) {
+    if (summary.finished === o.jobs && o.job !== undefined) {
+      const r = await o.job.finish({
+        results,
+        refs,
+        outDir: o.outDir,
+        log,
+        get: (p) => api.get(`${buyer.api}${p}`)
+      })
+      summary.image_matches_reference = r.matches
+      summary.article = article
+      summary.figures = r.figures
+    } else if (summary.finished === o.jobs) {
       const image = assemble(IMAGE.width, IMAGE.height, placed as PlacedTile[])
       await mkdir(o.outDir, { recursive: true })
       await writeFile(join(o.outDir, 'image.png'), encodePng(image))
@@ -587,12 +633,12 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     }
 
     // 5. every node computed the same match digests
-    let d = await compareDigests(nodes, api)
+    let d = await compareDigests(nodes, api, article)
     const reconvergeBy = Date.now() + RECONVERGE_MS
     while (d.offChain !== 0 && Date.now() < reconvergeBy) {
       await new Promise((r) => setTimeout(r, RECONVERGE_POLL_MS))
       signal.throwIfAborted()
-      d = await compareDigests(nodes, api)
+      d = await compareDigests(nodes, api, article)
     }
     summary.match_digests_agree = d.agree
     summary.epochs_compared = d.compared

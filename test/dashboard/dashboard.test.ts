@@ -8,6 +8,7 @@ import { DEFAULT_SCENE_JSON, decodePng, encodeWork, RAYS_ARTICLE, tilesFor } fro
 import { waitFor } from '../../node/testing.js'
 import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../../scripts/testnet/browser.js'
 import { type NodeProc, ProcessGroup } from '../../scripts/testnet/processes.js'
+import { getJson, postJson } from '../support/http.js'
 
 /** Debian's chromium (never a downloaded browser); `.ci/run` installs it when missing. */
 /** Screenshots land here (gitignored), kept as CI artifacts. */
@@ -21,22 +22,6 @@ const UI_MS = 10_000
 
 /** A small image: 2 tiles of 96×64 at 1 sample per pixel render in milliseconds. */
 const IMAGE = { width: 96, height: 64, samples: 1 } as const
-
-async function getJson(url: string): Promise<unknown> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(5_000) })
-  if (!r.ok) throw new Error(`${url}: ${r.status}`)
-  return r.json()
-}
-
-async function postJson(url: string, body: unknown): Promise<void> {
-  const r = await fetch(url, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-    signal: AbortSignal.timeout(5_000)
-  })
-  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`)
-}
 
 describe('web dashboard (chromium, 3-node testnet)', function () {
   // the whole file: ~15 s measured on a 2-core machine

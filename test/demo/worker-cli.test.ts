@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import {
   cropImage,
@@ -11,33 +10,15 @@ import {
   renderImage,
   WORK_MAX_BYTES
 } from '../../node/demo/index.js'
+import { type ProgramRun, runProgram } from '../support/program.js'
 
 /** The compiled worker program (this test runs from dist/test/demo/). */
 const CLI = fileURLToPath(new URL('../../node/demo/worker-cli.js', import.meta.url))
 /** Deadline of one worker run; a 20×12 tile takes milliseconds, node start-up dominates. */
 const RUN_TIMEOUT_MS = 20_000
 
-interface Run {
-  code: number | null
-  stdout: Buffer
-  stderr: string
-}
-
-function run(input: Uint8Array): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI], { stdio: ['pipe', 'pipe', 'pipe'], timeout: RUN_TIMEOUT_MS })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('error', reject)
-    child.on('close', (code) =>
-      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() })
-    )
-    // The child may exit before reading everything (oversized input): ignore EPIPE.
-    child.stdin.on('error', () => {})
-    child.stdin.end(input)
-  })
+function run(input: Uint8Array): Promise<ProgramRun> {
+  return runProgram([CLI], input, { timeoutMs: RUN_TIMEOUT_MS })
 }
 
 describe('demo/worker-cli', () => {

@@ -21,6 +21,7 @@ import {
   encodeOffer,
   encodeWant
 } from '../../cafs/transfer/messages.js'
+import { BlenderCode, decodeBlenderWork, encodeBlenderWork } from '../../node/blender/index.js'
 import {
   DemoCode,
   decodePng,
@@ -318,6 +319,23 @@ describe('hostile input: decoders', () => {
     assert.ok(t.codes() >= 3, t.toString())
   })
 
+  it('Blender work (tagged stream): decode throws BLENDER_* codes only', () => {
+    const codes = codesOf(BlenderCode)
+    const blend = new Uint8Array(Buffer.from('BLENDER-v304REND\0\0\0\0'))
+    const work = [
+      encodeBlenderWork({ xmin: 0, ymin: 0, xmax: 2, ymax: 1, frame: 1, blend }),
+      encodeBlenderWork({ xmin: 40, ymin: 30, xmax: 120, ymax: 90, frame: -5, blend })
+    ]
+    const t = new Tally()
+    fc.assert(
+      fc.property(hostileBytes(work, 128), (w) => {
+        t.add(outcome(() => decodeBlenderWork(w), codes, 'decodeBlenderWork'))
+      }),
+      FUZZ
+    )
+    assert.ok(t.codes() >= 4, t.toString())
+  })
+
   it('a garbage table (empty, NUL, 0xff, huge, doubled and CRLF-terminated encodings) gets documented codes from every byte decoder', () => {
     const good = [
       BID_BYTES[0],
@@ -350,7 +368,8 @@ describe('hostile input: decoders', () => {
       ['sync response', codesOf(SyncCode), (b) => decodeResponse(b, DEFAULT_SYNC_LIMITS)],
       ['trade', codesOf(TradeCode), (b) => decodeTradeFrame(b)],
       ['png', codesOf(DemoCode), (b) => decodePng(b)],
-      ['work', codesOf(DemoCode), (b) => decodeWork(b)]
+      ['work', codesOf(DemoCode), (b) => decodeWork(b)],
+      ['blender work', codesOf(BlenderCode), (b) => decodeBlenderWork(b)]
     ]
     for (const [name, codes, fn] of decoders)
       for (const [i, g] of garbage.entries()) {

@@ -14,6 +14,12 @@ import {
   encodeWant,
   rangesFromIndices
 } from '../../cafs/transfer/index.js'
+import {
+  blenderTiles,
+  encodeBlenderWork,
+  isBlenderArticle,
+  parseBlenderArticle
+} from '../../node/blender/index.js'
 import { bidTopic, messageId, parseTopic, txTopic } from '../../node/gossip/index.js'
 import { BookCode, createHost, GossipCode } from '../../node/index.js'
 import { bucketDigest, encodeRequest, encodeResponse } from '../../node/sync/index.js'
@@ -60,6 +66,7 @@ import { SELLER, TXID } from '../transaction/helpers.js'
  * | money.md           | Parse → amount, Rejected (code), Parse → format                       |
  * | bids.md            | BID-V1 … BID-V4 (acceptance, ids, signatures)                         |
  * | identity.md        | ID-V2 digests and varints                                             |
+ * | blender-article.md | the work vector (hex, SHA-256), the tiling and the article vectors     |
  *
  * Not yet read from the markdown (checked by hand-copied fixtures elsewhere, or not at all):
  * articles.md, cafs.md's other vectors (CAFS-2, -5, -7, -10: test/cafs), demo-article.md, local-api.md, reputation.md, trade.md vectors; bids.md
@@ -580,6 +587,42 @@ describe('spec conformance: every vector of protocol/spec/*.md against the code'
       const pairs = [...v2.slice(v2.indexOf('Varints:')).matchAll(/(\d+) → `([0-9a-f]+)`/g)]
       assert.ok(pairs.length >= 6)
       for (const [, n, hex] of pairs) assert.equal(hexOf(bitcoinVarint(Number(n))), hex, n)
+    })
+  })
+
+  describe('blender-article.md, Test vectors (BLEND-1, BLEND-2, BLEND-10)', () => {
+    const text = section(spec('blender-article.md'), '## Test vectors')
+    it('the work vector: its hex lines and SHA-256 are what encodeBlenderWork writes', () => {
+      const hex = (/```\n([\s\S]*?)```/.exec(text)?.[1] ?? '').replace(/\s+/g, '')
+      const bytes = encodeBlenderWork({
+        xmin: 0,
+        ymin: 0,
+        xmax: 2,
+        ymax: 1,
+        frame: 1,
+        blend: new Uint8Array(Buffer.from('BLENDER-v304REND'))
+      })
+      assert.equal(hex, hexOf(bytes))
+      assert.ok(text.includes(`is these ${bytes.length} bytes`))
+      assert.ok(text.includes(createHash('sha256').update(bytes).digest('hex')))
+    })
+    it('the tiling vector: 160×120 in 6 tiles', () => {
+      const line = /160×120 in 6 tiles gives[^(]*\(xmin, xmax, ymin, ymax\)([^.]*)/.exec(text)?.[1] ?? ''
+      const tuples = [...line.matchAll(/\((\d+), (\d+), (\d+), (\d+)\)/g)].map((m) => m.slice(1).map(Number))
+      assert.deepEqual(
+        tuples,
+        blenderTiles(160, 120, 6).map(({ bounds: b }) => [b.xmin, b.xmax, b.ymin, b.ymax])
+      )
+    })
+    it('the article vectors: budgets and names that are not Blender 3.4 articles', () => {
+      assert.ok(
+        text.includes(
+          `\`net.bitwrk/blender/0/3.4/512M\` → budget ${parseBlenderArticle('net.bitwrk/blender/0/3.4/512M').maxCost}`
+        )
+      )
+      assert.ok(text.includes(`→ ${parseBlenderArticle('net.bitwrk/blender/0/3.4/32G~trusted').maxCost}`))
+      const not = text.slice(text.indexOf('not Blender 3.4 articles'))
+      for (const name of codeSpans(not)) assert.equal(isBlenderArticle(name), false, name)
     })
   })
 })

@@ -42,3 +42,21 @@ export function sendRaw(
     req.end(body)
   })
 }
+
+/** GETs `url` (5 s deadline) and returns its JSON; a non-2xx status throws. */
+export async function getJson(url: string): Promise<unknown> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(5_000) })
+  if (!r.ok) throw new Error(`${url}: ${r.status}`)
+  return r.json()
+}
+
+/** POSTs `body` as JSON to `url` (5 s deadline); a non-2xx status throws with the answer. */
+export async function postJson(url: string, body: unknown): Promise<void> {
+  const r = await fetch(url, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+    signal: AbortSignal.timeout(5_000)
+  })
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`)
+}

@@ -102,7 +102,7 @@ export async function internetLayout(
         nodeFlags(spec.name)
       )
     },
-    startWorker: (name, node, article) => startWorkerIn(procs, name, node as NsNodeProc, article),
+    startWorker: (name, node, article, args) => startWorkerIn(procs, name, node as NsNodeProc, article, args),
     close: () => net.destroy()
   }
 }

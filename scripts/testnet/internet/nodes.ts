@@ -83,7 +83,8 @@ export function startWorkerIn(
   procs: ProcessGroup,
   name: string,
   node: NsNodeProc,
-  article: string
+  article: string,
+  args?: readonly string[]
 ): ChildProcess {
-  return procs.startWorker(name, node.innerApi, article, node.launch)
+  return procs.startWorker(name, node.innerApi, article, node.launch, args)
 }

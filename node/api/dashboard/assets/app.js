@@ -638,7 +638,16 @@
         f.node.dataset.done = String(done)
         f.node.dataset.tiles = String(im.tiles.length)
         f.caption.textContent =
-          im.width + '×' + im.height + ', ' + im.samples + ' spp · ' + done + '/' + im.tiles.length + ' tiles'
+          im.width +
+          '×' +
+          im.height +
+          ', ' +
+          (im.frame !== undefined ? 'Blender frame ' + im.frame : im.samples + ' spp') +
+          ' · ' +
+          done +
+          '/' +
+          im.tiles.length +
+          ' tiles'
         box.appendChild(f.node)
       })
       Object.keys(figures).forEach((id) => {

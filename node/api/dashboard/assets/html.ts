@@ -78,7 +78,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 
 <section id="images" aria-labelledby="images-h">
   <h2 id="images-h">Demo images</h2>
-  <p class="muted">Tiles of the ray-tracing demo (net.bitwrk/rays/0) bought by this node, drawn as they arrive.</p>
+  <p class="muted">Tiles of the ray-tracing demo (net.bitwrk/rays/0) and of Blender frames (net.bitwrk/blender/0/3.4/…) bought by this node, drawn as they arrive.</p>
   <div id="image-list" class="images"></div>
 </section>
 

@@ -1,12 +1,16 @@
 import '../node/polyfill.js'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { MAX_ASSET_MIB } from './testnet/asset.js'
 import { defaultNodesPerHome, type InternetPlan, internetUnavailable } from './testnet/internet/index.js'
 import { failedSummary, planNodes, runTestnet, type TestnetSummary } from './testnet/run.js'
 
 /**
- * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR] [--screenshot PNG] [--cpu-prof NODE]`:
- * the multi-node local testnet (issue 5); `--screenshot` saves the buyer's dashboard at the end;
+ * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR] [--screenshot PNG] [--cpu-prof NODE]
+ * [--asset-mib M]`: the multi-node local testnet (issue 5); `--screenshot` saves the buyer's dashboard at the end;
+ * `--asset-mib M` makes every tile reference one generated asset of M MiB (RAYS-10) that the buyer
+ * uploads to its node, and adds `asset_mib`, `asset_key`, `buyer_upload_bytes`,
+ * `buyer_upload_bytes_per_asset_byte` and `job_wall_ms` to the summary (issue 16 §2);
  * `--cpu-prof node7` runs that daemon under `node --cpu-prof`, its profile written to
  * `<out>/profiles/` when it stops. Exit 0 only when every job finished, the image matches the
  * reference and no node is off the chain. The summary (`--json`: its last line) is {@link TestnetSummary}:
@@ -39,9 +43,17 @@ async function main(): Promise<number> {
       'public-sellers': { type: 'boolean', default: false },
       'random-nat': { type: 'string' },
       'public-buyer': { type: 'boolean', default: false },
-      'no-relays': { type: 'boolean', default: false }
+      'no-relays': { type: 'boolean', default: false },
+      'asset-mib': { type: 'string' }
     }
   })
+  const assetMib = values['asset-mib'] === undefined ? undefined : Number(values['asset-mib'])
+  if (assetMib !== undefined && !(assetMib * 2 ** 20 >= 3 && assetMib <= MAX_ASSET_MIB)) {
+    process.stderr.write(
+      `testnet: --asset-mib must be a number of MiB, above 0 and at most ${MAX_ASSET_MIB}\n`
+    )
+    return 2
+  }
   let plan: InternetPlan | undefined
   if (values.internet) {
     const why = internetUnavailable()
@@ -123,6 +135,7 @@ async function main(): Promise<number> {
       outDir: values.out,
       signal: ctl.signal,
       ...(plan !== undefined ? { internet: plan } : {}),
+      ...(assetMib !== undefined ? { assetMib } : {}),
       ...(values.screenshot !== undefined ? { screenshot: values.screenshot } : {}),
       ...(profiled !== undefined
         ? {

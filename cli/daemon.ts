@@ -83,6 +83,13 @@ export async function daemonEndpoint(args: ParsedArgs, io: CommandIo): Promise<D
   return token === undefined || token === '' ? { base: info.apiUrl } : { base: info.apiUrl, token }
 }
 
+/** `CLI_DAEMON_UNREACHABLE`: the API at `base` did not answer (`err` is why). */
+export function unreachableError(base: string, err: unknown): BitwrkError {
+  return new BitwrkError(DaemonClientCode.UNREACHABLE, `daemon API at ${base} unreachable`, {
+    cause: String(err)
+  })
+}
+
 /** The request headers of `endpoint` (its token, if any) and `extra`. */
 export function daemonHeaders(
   endpoint: DaemonEndpoint,
@@ -132,9 +139,7 @@ export async function apiRequest(
         : { headers: daemonHeaders(endpoint) })
     })
   } catch (err) {
-    throw new BitwrkError(DaemonClientCode.UNREACHABLE, `daemon API at ${endpoint.base} unreachable`, {
-      cause: String(err)
-    })
+    throw unreachableError(endpoint.base, err)
   }
   const text = await res.text()
   let json: unknown

@@ -15,13 +15,15 @@ commands:
   worker --article A --exec CMD | --demo  sell: run CMD per job (work on stdin, result on stdout)
   buy ARTICLE FILE [--max-price P] [--timeout S] [--out FILE]
                                         buy work, with its progress on stderr
+  put FILE                              store a file in the node, provided on the network; prints its key
+  get KEY [--out FILE]                  a file by key, fetched from the network when the node lacks it
   demo work|render                      a work file of the demo article; a tile rendered locally
   identity new|show [--data-dir DIR]    create or show the node's key (address, peer id)
   sign [--wif WIF | --data-dir DIR] MESSAGE  sign a message (Bitcoin signed message, Base64)
   verify ADDRESS SIGNATURE MESSAGE      check a signature: prints valid (exit 0) / invalid (exit 1)
   help                                  show this text
 
-status, peers, mandate, worker and buy talk to a running daemon, named the same way in each:
+status, peers, mandate, worker, buy, put and get talk to a running daemon, named the same way in each:
 --data-dir DIR (its daemon.json; default $BITWRK_DATA_DIR, else ~/.bitwrk-node) or --api URL.
 'bitwrk-node <command> --help' shows a command's options. Exit codes: 0 success,
 1 failure, 2 bad command line.
@@ -34,9 +36,11 @@ status, peers, mandate, worker and buy talk to a running daemon, named the same 
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   buy: async () => (await import('./buy/index.js')).buyCommand,
   demo: async () => (await import('./demo/index.js')).demoCommand,
+  get: async () => (await import('./files/index.js')).getCommand,
   identity: async () => (await import('./identity/index.js')).identityCommand,
   mandate: async () => (await import('./mandate/index.js')).mandateCommand,
   peers: async () => (await import('./peers/index.js')).peersCommand,
+  put: async () => (await import('./files/index.js')).putCommand,
   sign: async () => (await import('./sign/index.js')).signCommand,
   start: async () => {
     // before the daemon's modules load: start-up is where the heap grows (issue 14)

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { Counter, Gauge, Registry } from 'prom-client'
 import { ChunkExchange, type StreamRefusedHandler } from '../cafs/adapters/libp2p/index.js'
+import { keyToCid, keyToHex } from '../cafs/keys.js'
 import { LevelChunkStore } from '../cafs/store/level.js'
 import { MemoryChunkStore } from '../cafs/store/memory.js'
 import type { ChunkStore, Manifest } from '../cafs/types.js'
@@ -11,6 +12,13 @@ import { checkEpochParams, type EpochParams } from '../protocol/matching/index.j
 import type { Thresholds } from '../protocol/reputation/index.js'
 import type { Transaction } from '../protocol/transaction/index.js'
 import { TxFileAccess } from './content/file-access.js'
+import { ContentGateway, type ContentGatewayOptions } from './content/gateway.js'
+import {
+  PROVIDE_DEFAULTS,
+  PROVIDE_REASONS,
+  ProvidedFiles,
+  type ProvidedFilesOptions
+} from './content/provided.js'
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from './gossip/bids.js'
 import type { GossipConfig } from './gossip/config.js'
 import { bidTopic, EVIDENCE_TOPIC, isValidArticle, txTopic } from './gossip/topics.js'
@@ -72,6 +80,31 @@ export type NodeBuyOptions = Omit<
   BuyWorkOptions,
   'market' | 'trade' | 'store' | 'reputation' | 'article' | 'work'
 >
+
+/**
+ * What the node provides and fetches by key (protocol/spec/chunk-exchange.md CHUNK-16 …
+ * CHUNK-20; local-api.md API-23, API-24).
+ */
+export interface NodeContentOptions {
+  /** False: provide nothing, serve nothing publicly (`--no-provide`, CHUNK-16). Default true. */
+  readonly provide?: boolean
+  /** Bounds and intervals of the provided files (CHUNK-17, CHUNK-18). */
+  readonly limits?: ProvidedFilesOptions['limits']
+  /** How often provided files are checked, ms (default {@link PROVIDE_DEFAULTS}); 0: no timer (tests sweep). */
+  readonly sweepIntervalMs?: number
+  /** Clock of the provided files; default the node's host clock. */
+  readonly clock?: () => number
+  /** Gateway limits (API-24). */
+  readonly gateway?: ContentGatewayOptions['limits']
+}
+
+/** The node's public content: provided files and the gateway (CHUNK-16 … CHUNK-20). */
+export interface NodeContent {
+  /** Files provided (announced on the DHT and readable by any peer). */
+  readonly provided: ProvidedFiles
+  /** Fetches files by key from their providers. */
+  readonly gateway: ContentGateway
+}
 
 /** Options of {@link createBitwrkNode}. */
 export interface BitwrkNodeOptions {
@@ -154,6 +187,8 @@ export interface BitwrkNodeOptions {
    * every node runs: started after the market and stopped before it.
    */
   readonly trade?: NodeTradeOptions
+  /** Providing and fetching files by key (CHUNK-16 … CHUNK-20); default on. */
+  readonly content?: NodeContentOptions
 }
 
 /** A bitwrk node: host, gossip, book, market, trade and persistence under one lifecycle. */
@@ -190,6 +225,11 @@ export interface BitwrkNode {
    * transaction retires, and nothing else is served.
    */
   readonly files: TxFileAccess
+  /**
+   * Public content (CHUNK-16 … CHUNK-20): the files this node provides — uploads, work received
+   * as a seller, accepted results, files fetched by key — and the gateway that fetches by key.
+   */
+  readonly content: NodeContent
   /**
    * The trade service over the node's market, chunk store and `files`, serving
    * `/bitwrk/trade/1.0.0` while the node runs (for tests of the trade protocol; buying and
@@ -395,6 +435,50 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     labelNames: ['code'],
     registers: [registry]
   })
+  const announcements = new Counter({
+    name: 'bitwrk_content_announcements_total',
+    help: 'DHT provider announcements of provided files (CHUNK-18) by result: ok or the failure code',
+    labelNames: ['result'],
+    registers: [registry]
+  })
+  const gatewayFetches = new Counter({
+    name: 'bitwrk_content_gateway_fetches_total',
+    help: 'Files fetched by key through the gateway (API-24) by result: ok or the failure code',
+    labelNames: ['result'],
+    registers: [registry]
+  })
+  // CHUNK-16: the files this node publishes, bounded and re-announced
+  const provided: ProvidedFiles = new ProvidedFiles({
+    store: chunks,
+    enabled: opts.content?.provide !== false,
+    clock: opts.content?.clock ?? hostClock,
+    ...(opts.content?.limits !== undefined ? { limits: opts.content.limits } : {}),
+    announce: (key, o) => node.exchange.provide(key, o),
+    // kad-dht re-provides what it once provided until told not to
+    withdraw: async (key) => {
+      await host?.libp2p.services.dht.cancelReprovide(keyToCid(key))
+    },
+    onAnnounce: (result) => announcements.inc({ result: result === 'ok' ? 'ok' : codeLabel(result) })
+  })
+  new Gauge({
+    name: 'bitwrk_content_provided_files',
+    help: 'Files provided now (CHUNK-16) by why they are provided',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const by = provided.countByReason()
+      for (const r of PROVIDE_REASONS) this.set({ reason: r }, by[r])
+    }
+  })
+  const gateway = new ContentGateway({
+    exchange: () => node.exchange,
+    files: { put: async (m) => void (await repos.files.put(m, hostClock())) },
+    provided,
+    ...(opts.content?.gateway !== undefined ? { limits: opts.content.gateway } : {}),
+    onFetch: (result) => gatewayFetches.inc({ result: result === 'ok' ? 'ok' : codeLabel(result) })
+  })
+  const content: NodeContent = { provided, gateway }
+  let sweepTimer: ReturnType<typeof setInterval> | undefined
   // inbound stream caps and overruns of chunk, sync and trade
   const streams = streamMetrics(registry)
   let leaveMemoryWatch: (() => void) | undefined
@@ -434,6 +518,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     signal: controller.signal,
     chunks,
     files,
+    content,
     txChannel,
     networkClock,
     registry,
@@ -506,8 +591,11 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         // The LevelDB store opened here re-hashes every chunk on `get` (invariant 8), so serving
         // need not hash it again; a memory or caller-supplied store is re-hashed when served.
         verifyServed: !(ownChunkStore && opts.dataDir !== undefined),
-        // DESIGN.md invariant 7: only a transaction's counterparty reads its files
-        access: (peer, key) => files.allows(peer, key),
+        // DESIGN.md invariant 7: only a transaction's counterparty reads its files; CHUNK-19:
+        // every peer reads the provided ones
+        access: (peer, key) => files.allows(peer, key) || provided.readable(key),
+        // CHUNK-6: manifests of provided files only (a transaction's travel over the trade)
+        manifests: async (key) => provided.manifest(key),
         onForbidden: () => chunkForbidden.inc(),
         onInvalidRequest: (e) => chunkInvalid.inc({ code: codeLabel(e.code) }),
         onStreamRefused: node.streamGuard('chunk'),
@@ -557,7 +645,20 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         signer: identity,
         channel: txChannel,
         store: chunks,
-        files,
+        files: {
+          grant: (txid, peer, manifest) => {
+            files.grant(txid, peer, manifest)
+            // CHUNK-16: the work a seller received is provided while it is held (the
+            // ciphertext it grants to the buyer is not)
+            const tx = txChannel.current(txid)
+            if (
+              tx !== undefined &&
+              tx.terms.buyerPeerId === peer &&
+              tx.workHash === keyToHex(manifest.fileKey)
+            )
+              provided.add(manifest, 'work')
+          }
+        },
         onStreamRefused: node.streamGuard('trade'),
         // TRADE-20: bulk data to a relayed-only seller goes over a direct connection or not at all
         ...(h.direct !== undefined ? { direct: h.direct } : {}),
@@ -566,6 +667,13 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
       trade = t
       await t.start()
       streams.track('trade', () => t.inboundStreams())
+      const sweepMs = opts.content?.sweepIntervalMs ?? PROVIDE_DEFAULTS.sweepIntervalMs
+      if (sweepMs > 0) {
+        sweepTimer = setInterval(() => {
+          provided.sweep({ signal: controller.signal }).catch(() => {})
+        }, sweepMs)
+        sweepTimer.unref()
+      }
       if (opts.memoryWatch !== false) leaveMemoryWatch = watchMemory(opts.memoryWatch ?? DEFAULT_MEMORY_WATCH)
       state = 'running'
       log.info(
@@ -578,6 +686,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         controller.abort()
         state = 'stopped'
         leaveMemoryWatch?.()
+        clearInterval(sweepTimer)
+        gateway.stop()
+        provided.stop()
         await trade?.stop()
         await sync?.stop()
         await exchange?.stop()
@@ -608,8 +719,8 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     articles: () => book.articles(),
     placeBid: (req: PlaceBidRequest) => market.placeBid(req),
     cancelBid: (id: string) => market.cancelBid(id),
-    buy: async (article, work, o) =>
-      buyWork({
+    buy: async (article, work, o) => {
+      const r = await buyWork({
         logger,
         ...o,
         market,
@@ -618,7 +729,11 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         reputation,
         article,
         work
-      }),
+      })
+      // CHUNK-16: an accepted result is provided while it is held
+      provided.add(r.result, 'result')
+      return r
+    },
     sell: (worker) =>
       wireSeller(market, { onEstablished: (tx, w, o) => node.trade.onEstablished(tx, w, o) }, worker, logger),
     multiaddrs: () => (host === undefined ? [] : host.multiaddrs().map(String)),

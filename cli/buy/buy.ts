@@ -7,9 +7,9 @@ import {
   apiError,
   DAEMON_FLAGS,
   DAEMON_FLAGS_USAGE,
-  DaemonClientCode,
   daemonEndpoint,
-  daemonHeaders
+  daemonHeaders,
+  unreachableError
 } from '../daemon.js'
 import { CliCode, type CommandIo, EXIT, reportError } from '../io.js'
 import { BuyProgress, describeActivity, findActivity, watchActivities } from './progress.js'
@@ -95,9 +95,7 @@ export async function buyCommand(argv: readonly string[], io: CommandIo): Promis
         )
       })
     } catch (err) {
-      throw new BitwrkError(DaemonClientCode.UNREACHABLE, `daemon API at ${endpoint.base} unreachable`, {
-        cause: String(err)
-      })
+      throw unreachableError(endpoint.base, err)
     }
     const body = new Uint8Array(await res.arrayBuffer())
     // the last state of the buy (a fast one may have finished between two events)

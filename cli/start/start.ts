@@ -16,7 +16,7 @@ export const START_USAGE = `usage: bitwrk-node start [--data-dir DIR] [--listen 
                         [--relay-server | --no-relay-server] [--bootstrap MA[,MA…]]
                         [--api-port P] [--api-host H] [--api-allow-host NAME[,NAME…]]
                         [--articles A[,B…]] [--min-trust S] [--worker-allow HOST:PORTS[,…]]
-                        [--webrtc] [--stun-port P|tcp|off] [--stun HOST:PORT[,…]]
+                        [--webrtc] [--stun-port P|tcp|off] [--stun HOST:PORT[,…]] [--no-provide]
 
 Runs the node until SIGINT/SIGTERM (a second signal exits at once). Prints the peer id, the
 listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it runs.
@@ -48,6 +48,9 @@ listen addresses and the API URL; writes <data-dir>/${DAEMON_FILE_NAME} while it
                    address is not loopback, else off.
   --stun H:P       STUN servers for WebRTC's ICE besides those learnt from peers (DIRECT-5);
                    never a public STUN server
+  --no-provide     publish no file: nothing is announced on the DHT nor served to any peer but a
+                   transaction's counterparty (default: uploads, received work, accepted results
+                   and files fetched by key are provided while held; CHUNK-16)
 Logs go to stderr (LOG_LEVEL=debug for more).
 `
 
@@ -148,7 +151,8 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
         'worker-allow': 'string',
         webrtc: 'boolean',
         'stun-port': 'string',
-        stun: 'string'
+        stun: 'string',
+        'no-provide': 'boolean'
       },
       { min: 0, max: 0 }
     )
@@ -217,6 +221,7 @@ export async function startCommand(argv: readonly string[], io: CommandIo): Prom
       ...(apiAllowedHosts !== undefined ? { apiAllowedHosts } : {}),
       ...(workerAllow !== undefined ? { workerAllow } : {}),
       ...(direct !== undefined ? { direct } : {}),
+      ...(args.flags['no-provide'] === true ? { provide: false } : {}),
       // a stricter establish threshold raises low trust with it (REP-6: establishMin <= lowTrust)
       ...(minTrust !== undefined
         ? { trust: { establishMin: minTrust, lowTrust: Math.max(minTrust, DEFAULT_THRESHOLDS.lowTrust) } }

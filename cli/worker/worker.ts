@@ -23,7 +23,9 @@ export const WORKER_USAGE = `usage: bitwrk-node worker --article ARTICLE --exec 
                           [--data-dir DIR | --api URL] [--id ID] [--token TOKEN | --cookie FILE]
                           [--max-result BYTES]
 
-  runs CMD (through /bin/sh) for every job: the work on stdin, the result from stdout
+  runs CMD (through /bin/sh) for every job: the work on stdin, the result from stdout;
+  CMD finds the node's API in $BITWRK_NODE_API (and the token, if any, in $BITWRK_NODE_TOKEN),
+  e.g. to fetch an input file by key: curl -fsS "$BITWRK_NODE_API/file/<sha256>" (WRK-12)
   --demo           sell ${RAYS_ARTICLE} tiles rendered by the built-in tracer (RAYS-1),
                    i.e. --article ${RAYS_ARTICLE} and this package's demo worker as CMD
 ${DAEMON_FLAGS_USAGE}
@@ -138,9 +140,21 @@ async function callApi(cfg: Config, path: string, fields: Record<string, string>
   }
 }
 
+/**
+ * WRK-12: CMD's environment: the worker's own, plus `BITWRK_NODE_API` (the node's API, no
+ * trailing slash) so that it can fetch input files by key (`GET $BITWRK_NODE_API/file/<key>`,
+ * API-24), and `BITWRK_NODE_TOKEN` when the worker holds the API token.
+ */
+export function jobEnv(cfg: { readonly api: string; readonly token: string | undefined }): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, BITWRK_NODE_API: cfg.api.replace(/\/+$/, '') }
+  if (cfg.token !== undefined) env['BITWRK_NODE_TOKEN'] = cfg.token
+  else delete env['BITWRK_NODE_TOKEN']
+  return env
+}
+
 /** Runs CMD on one job and answers: stdout with 200, or 500 with a short reason. */
 function runJob(cfg: Config, req: IncomingMessage, res: ServerResponse, done: () => void): void {
-  const child = spawn('/bin/sh', ['-c', cfg.exec], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn('/bin/sh', ['-c', cfg.exec], { stdio: ['pipe', 'pipe', 'pipe'], env: jobEnv(cfg) })
   const out: Buffer[] = []
   let size = 0
   let tooLarge = false

@@ -29,6 +29,10 @@ export const ApiCode = {
   NO_SELLER: 'API_NO_SELLER',
   /** 503: the server is stopping. */
   UNAVAILABLE: 'API_UNAVAILABLE',
+  /** 502: a gateway fetch found providers but failed (`detail`: the failure's code; API-24). */
+  FETCH_FAILED: 'API_FETCH_FAILED',
+  /** 503: every gateway slot is taken (`detail` `CONTENT_GATEWAY_BUSY`; API-24): try again later. */
+  BUSY: 'API_BUSY',
   /** 500: a bug; the message is generic. */
   INTERNAL: 'API_INTERNAL'
 } as const
@@ -38,7 +42,15 @@ export const ApiDetailCode = {
   /** `?timeout=` of `/buy` is not an integer number of seconds from 1 to 86,400 (API-21). */
   BAD_TIMEOUT: 'API_BAD_TIMEOUT',
   /** `?ref=` of `/buy` is not 1–64 characters of `A-Z a-z 0-9 . _ -` (API-21). */
-  BAD_REF: 'API_BAD_REF'
+  BAD_REF: 'API_BAD_REF',
+  /**
+   * A `GET /file/<key>` of a file not held here would fetch it from the network, and the request
+   * does not meet what a state-changing request must (API-24): a guard of API-2 (a cross-site
+   * navigation) or the token of API-3 refused it.
+   */
+  GATEWAY_REFUSED: 'API_GATEWAY_REFUSED',
+  /** `?local=` of `GET /file` is not `1` (API-24). */
+  BAD_LOCAL: 'API_BAD_LOCAL'
 } as const
 
 /** One of the {@link ApiCode} values. */
@@ -58,6 +70,8 @@ export const API_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   API_BUY_FAILED: 500,
   API_NO_SELLER: 504,
   API_UNAVAILABLE: 503,
+  API_FETCH_FAILED: 502,
+  API_BUSY: 503,
   API_INTERNAL: 500
 }
 

@@ -249,6 +249,38 @@ export interface FileIndex {
   put(manifest: Manifest): Promise<void>
 }
 
+/** A gateway fetch in progress (`GET /api/v1/fetches`, API-24). */
+export interface FetchProgressView {
+  /** Hex file key. */
+  readonly key: string
+  /** `finding` (DHT lookup), `manifest`, `fetching`. */
+  readonly stage: string
+  /** Providers found. */
+  readonly providers: number
+  /** File size once the manifest is known, else null. */
+  readonly size: number | null
+  /** Bytes that must travel (chunks not held) and bytes arrived, verified. */
+  readonly bytesWanted: number
+  readonly bytesReceived: number
+  readonly startedMs: number
+}
+
+/** Files by key over the network (API-23, API-24; chunk-exchange.md CHUNK-16 … CHUNK-20). */
+export interface ContentFacade {
+  /** False under `--no-provide`: uploads are stored and indexed but not provided. */
+  readonly providing: boolean
+  /** Provides a file whose chunks are in the chunk store (an upload); false when not provided. */
+  share(manifest: Manifest): boolean
+  /**
+   * Fetches a file not held here from its providers (resolves once its chunks are stored and it
+   * is indexed). Rejects with a BitwrkError (`CHUNK_NO_PROVIDERS`, `CHUNK_MANIFEST_NOT_FOUND`,
+   * `CONTENT_TOO_LARGE`, `CONTENT_GATEWAY_BUSY`, a transfer code).
+   */
+  fetch(fileKey: Uint8Array, options: { readonly signal: AbortSignal }): Promise<Manifest>
+  /** Gateway fetches in progress. */
+  fetches(): readonly FetchProgressView[]
+}
+
 /** One price level of the book: bids at `price`. */
 export interface DepthLevel {
   /** Canonical money text. */
@@ -343,6 +375,8 @@ export interface NodeFacade {
   readonly chunkStore: ChunkStore
   /** Manifests by file key. */
   readonly files: FileIndex
+  /** Files by key over the network (API-23, API-24); without it `GET /file` serves only what is held. */
+  readonly content?: ContentFacade
   identity(): IdentityView
   peers(): Promise<readonly PeerView[]>
   /** The open book of `article` (already validated). */

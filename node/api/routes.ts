@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { keyFromHex, keyToHex } from '../../cafs/keys.js'
 import { exportStream, importStream } from '../../cafs/stream.js'
+import type { Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { type Money, parseMoney } from '../../protocol/money/index.js'
 import { type MandateBook, MandateCode, mandateToJson } from '../mandates/index.js'
@@ -54,6 +55,11 @@ export interface RouteContext {
   readonly tokenRequired: boolean
   /** The token (when required) and the name of the cookie that carries it (API-3). */
   readonly auth: { readonly token: string | undefined; readonly cookieName: string }
+  /**
+   * Runs the guards of API-2 and API-3 again as for a state-changing request (a gateway fetch,
+   * API-24); throws their ApiError when the request does not meet them.
+   */
+  readonly requireChange: () => void
 }
 
 /** One route. */
@@ -121,6 +127,39 @@ function parseRef(text: string | null): string | undefined {
   return text
 }
 
+/**
+ * API-6: the raw body, or the `data` field of a multipart body, streamed into the chunk store
+ * (at most `maxBodyBytes`; `100 Continue` is sent here, after the caller's checks).
+ */
+async function importUpload(ctx: RouteContext): Promise<Manifest> {
+  const declared = Number(ctx.req.headers['content-length'] ?? '0')
+  if (Number.isFinite(declared) && declared > ctx.limits.maxBodyBytes)
+    throw new ApiError(ApiCode.TOO_LARGE, `body larger than ${ctx.limits.maxBodyBytes} bytes`)
+  const boundary = multipartBoundary(ctx.req.headers['content-type'])
+  ctx.proceed()
+  const raw = bounded(ctx.req, ctx.limits.maxBodyBytes)
+  const source = boundary === undefined ? raw : multipartField(raw, boundary, 'data')
+  try {
+    return await importStream(source, ctx.facade.chunkStore, { signal: ctx.signal })
+  } catch (err) {
+    throw toApiError(err)
+  }
+}
+
+/** API-23: `POST /api/v1/files`: stores, indexes and (unless `--no-provide`) provides a file. */
+async function uploadFile(ctx: RouteContext): Promise<void> {
+  exact(ctx)
+  const manifest = await importUpload(ctx)
+  await ctx.facade.files.put(manifest)
+  const provided = ctx.facade.content?.share(manifest) ?? false
+  sendJson(ctx.res, 201, {
+    key: keyToHex(manifest.fileKey),
+    size: manifest.size,
+    chunks: manifest.chunks.length,
+    provided
+  })
+}
+
 async function buy(ctx: RouteContext): Promise<void> {
   const article = checkArticle(ctx.rest)
   const price = parsePrice(ctx.url.searchParams.get('price'))
@@ -130,19 +169,7 @@ async function buy(ctx: RouteContext): Promise<void> {
   const peek = ctx.mandates.peek(article, 'BUY', price, ctx.now())
   if (!peek.ok)
     throw new ApiError(ApiCode.NO_MANDATE, `no BUY mandate permits this buy of ${article}`, peek.code)
-  const declared = Number(ctx.req.headers['content-length'] ?? '0')
-  if (Number.isFinite(declared) && declared > ctx.limits.maxBodyBytes)
-    throw new ApiError(ApiCode.TOO_LARGE, `body larger than ${ctx.limits.maxBodyBytes} bytes`)
-  const boundary = multipartBoundary(ctx.req.headers['content-type'])
-  ctx.proceed()
-  const raw = bounded(ctx.req, ctx.limits.maxBodyBytes)
-  const source = boundary === undefined ? raw : multipartField(raw, boundary, 'data')
-  let work: Awaited<ReturnType<typeof importStream>>
-  try {
-    work = await importStream(source, ctx.facade.chunkStore, { signal: ctx.signal })
-  } catch (err) {
-    throw toApiError(err)
-  }
+  const work = await importUpload(ctx)
   // The trade is held, and charged once a transaction is established (MAN-5).
   const use = await ctx.mandates.take(article, 'BUY', price, ctx.now())
   if (!use.ok)
@@ -177,9 +204,62 @@ async function buy(ctx: RouteContext): Promise<void> {
   ctx.res.end()
 }
 
+/** True when every chunk of `manifest` is in the store. */
+async function held(manifest: Manifest, ctx: RouteContext): Promise<boolean> {
+  for (const c of manifest.chunks)
+    if (!(await ctx.facade.chunkStore.has(c.key, { signal: ctx.signal }))) return false
+  return true
+}
+
+/** Gateway failures (API-24) as API answers. */
+function gatewayApiError(err: unknown, signal: AbortSignal): ApiError {
+  if (signal.aborted) return new ApiError(ApiCode.UNAVAILABLE, 'fetch cancelled')
+  if (!isBitwrkError(err)) return toApiError(err)
+  switch (err.code) {
+    case 'CHUNK_NO_PROVIDERS':
+      return new ApiError(ApiCode.NOT_FOUND, 'no such file here, and no provider of it found', err.code)
+    case 'CONTENT_TOO_LARGE':
+      return new ApiError(ApiCode.TOO_LARGE, err.message, err.code)
+    case 'CONTENT_GATEWAY_BUSY':
+      return new ApiError(ApiCode.BUSY, err.message, err.code)
+    default:
+      return new ApiError(ApiCode.FETCH_FAILED, `fetching the file failed: ${err.message}`, err.code)
+  }
+}
+
+/**
+ * API-24: the manifest of a file not held here, fetched from the network when the request may
+ * act on the network (what a state-changing request needs); undefined when it may not look.
+ */
+async function fetchForGateway(ctx: RouteContext, fileKey: Uint8Array): Promise<Manifest | undefined> {
+  const local = ctx.url.searchParams.get('local')
+  if (local !== null && local !== '1')
+    throw new ApiError(ApiCode.BAD_REQUEST, 'local must be 1', ApiDetailCode.BAD_LOCAL)
+  const content = ctx.facade.content
+  if (local === '1' || content === undefined) return undefined
+  try {
+    ctx.requireChange()
+  } catch (err) {
+    const e = toApiError(err)
+    throw new ApiError(
+      e.code,
+      `the file is not held here; fetching it from the network needs what a change needs (${e.details.detail ?? e.code})`,
+      ApiDetailCode.GATEWAY_REFUSED
+    )
+  }
+  try {
+    return await content.fetch(fileKey, { signal: ctx.signal })
+  } catch (err) {
+    throw gatewayApiError(err, ctx.signal)
+  }
+}
+
 async function file(ctx: RouteContext): Promise<void> {
   if (!/^[0-9a-f]{64}$/.test(ctx.rest)) throw new ApiError(ApiCode.NOT_FOUND, 'no such file')
-  const manifest = await ctx.facade.files.get(keyFromHex(ctx.rest))
+  const fileKey = keyFromHex(ctx.rest)
+  let manifest = await ctx.facade.files.get(fileKey)
+  if (manifest === undefined || !(await held(manifest, ctx)))
+    manifest = (await fetchForGateway(ctx, fileKey)) ?? manifest
   if (manifest === undefined) throw new ApiError(ApiCode.NOT_FOUND, 'no such file')
   const chunks = exportStream(manifest, ctx.facade.chunkStore, { signal: ctx.signal })
   // The first chunk is read before the headers go out, so a missing chunk is still a clean 404.
@@ -363,7 +443,24 @@ export const ROUTES: readonly Route[] = [
     defersContinue: true,
     handle: buy
   },
+  // API-24: serving a held file changes nothing; fetching one is checked in the handler
   { path: '/file/', methods: ['GET'], loopbackOnly: false, changesState: never, handle: file },
+  {
+    path: '/api/v1/files',
+    methods: ['POST'],
+    loopbackOnly: true,
+    anyBodyType: true,
+    changesState: always,
+    defersContinue: true,
+    handle: uploadFile
+  },
+  {
+    path: '/api/v1/fetches',
+    methods: ['GET'],
+    loopbackOnly: true,
+    changesState: never,
+    handle: async (ctx) => sendJson(ctx.res, 200, ctx.facade.content?.fetches() ?? [])
+  },
   {
     path: '/registerworker',
     methods: ['GET', 'POST'],

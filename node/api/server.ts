@@ -333,18 +333,20 @@ export class ApiServer {
     const peerAddr = this.peerOf(req)
     if (route.loopbackOnly && !isLoopbackAddress(peerAddr))
       throw new ApiError(ApiCode.FORBIDDEN, 'this endpoint answers only loopback peers')
-    guardRequest(
-      { method, headers: req.headers, peer: peerAddr },
-      {
-        changesState: route.changesState(method),
-        public: route.public === true,
-        anyBodyType: route.anyBodyType === true,
-        tokenExempt:
-          route.tokenExempt === true ||
-          (route.workerEndpoint === true && this.options.openWorkerEndpoints === true)
-      },
-      this.policy()
-    )
+    const guardAs = (changesState: boolean): void =>
+      guardRequest(
+        { method, headers: req.headers, peer: peerAddr },
+        {
+          changesState,
+          public: route.public === true,
+          anyBodyType: route.anyBodyType === true,
+          tokenExempt:
+            route.tokenExempt === true ||
+            (route.workerEndpoint === true && this.options.openWorkerEndpoints === true)
+        },
+        this.policy()
+      )
+    guardAs(route.changesState(method))
     const port = req.socket.remotePort ?? 0
     let continued = false
     const ctx: RouteContext = {
@@ -370,7 +372,8 @@ export class ApiServer {
       },
       events: this.events,
       tokenRequired: this.token !== undefined,
-      auth: { token: this.token, cookieName: this.cookieName() }
+      auth: { token: this.token, cookieName: this.cookieName() },
+      requireChange: () => guardAs(true)
     }
     if (route.defersContinue !== true) ctx.proceed()
     await route.handle(ctx)

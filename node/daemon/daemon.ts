@@ -66,6 +66,11 @@ export interface DaemonOptions {
    * protocol/spec/network-direct.md); default none.
    */
   readonly direct?: HostDirectOptions
+  /**
+   * Provide files on the DHT and serve them to any peer (CHUNK-16); default true, false with
+   * `--no-provide` (uploads are then stored and served locally only).
+   */
+  readonly provide?: boolean
 }
 
 /** A running daemon. */
@@ -97,6 +102,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
     // book sync with its defaults: a daemon that joins late pulls the live book
     sync: {},
+    ...(opts.provide === false ? { content: { provide: false } } : {}),
     ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     ...(opts.epochParams !== undefined ? { epochParams: opts.epochParams } : {}),
     ...(opts.trust !== undefined ? { reputation: { thresholds: opts.trust } } : {})

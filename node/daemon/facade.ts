@@ -199,6 +199,13 @@ export function createNodeFacade(o: NodeFacadeOptions): DaemonFacade {
     version: o.version,
     chunkStore: node.chunks,
     files,
+    // API-23, API-24: uploads are provided, files not held are fetched by key
+    content: {
+      providing: node.content.provided.enabled,
+      share: (m) => node.content.provided.add(m, 'upload'),
+      fetch: (key, opts) => node.content.gateway.fetch(key, opts),
+      fetches: () => node.content.gateway.active()
+    },
     dashboard,
     onOffer: (offer) => seller.offer(offer),
     close: () => {

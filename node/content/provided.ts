@@ -60,6 +60,10 @@ export interface ProvidedFilesOptions {
   readonly onAnnounce?: (result: string) => void
   /** Told when the set changed (metrics: files provided by reason). */
   readonly onChange?: () => void
+  /** Told of every file newly provided, with its reason (the seeding policy, CHUNK-22). */
+  readonly onAdd?: (manifest: Manifest, reason: ProvideReason) => void
+  /** Told of every file no longer provided. */
+  readonly onRemove?: (fileKey: Key) => void
 }
 
 /** One provided file. */
@@ -131,6 +135,7 @@ export class ProvidedFiles {
       if (this.files.size <= this.limits.maxFiles && this.chunkRefs.size <= this.limits.maxKeys) break
       this.remove(oldest)
     }
+    this.opts.onAdd?.(manifest, reason)
     this.opts.onChange?.()
     this.schedule(e)
     return true
@@ -148,6 +153,7 @@ export class ProvidedFiles {
       else this.chunkRefs.set(c, n)
     }
     this.opts.withdraw?.(e.manifest.fileKey).catch(() => {})
+    this.opts.onRemove?.(e.manifest.fileKey)
     this.opts.onChange?.()
     return true
   }

@@ -74,6 +74,13 @@ export const DEFAULT_MAX_PROVIDERS = 4
 export const SWARM_LOOKUP_PROVIDERS = 16
 
 /**
+ * Batch size of a swarm fetch (CHUNK-21): 256 KiB, the smallest default batch (XFER-18). At the
+ * start the file's origin is the only provider; small requests keep what every fetcher asks of
+ * it at once small (3 requests each), so that fetchers soon hold different chunks to trade.
+ */
+export const SWARM_BATCH_BYTES = 256 << 10
+
+/**
  * Fetches a file into `store` from the network (CHUNK-13): providers come from the DHT (or
  * `options.providers`); with only a file key, the manifest is asked from the providers in turn
  * (one naming another file is reported bad). The CAFS multi-source fetcher then pulls the
@@ -164,7 +171,9 @@ export async function fetchFileFromNetwork(
     try {
       const result = await fetchFromProviders(candidate.manifest, providers, store, {
         ...options,
-        ...(options.swarm === true ? { moreProviders, random: Math.random } : {}),
+        ...(options.swarm === true
+          ? { moreProviders, random: Math.random, batchBytes: options.batchBytes ?? SWARM_BATCH_BYTES }
+          : {}),
         limits: options.limits,
         onBadProvider: (e) => {
           const p = byId.get(e.provider)

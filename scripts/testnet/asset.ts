@@ -43,6 +43,13 @@ export async function uploadAsset(api: string, asset: TestnetAsset, signal: Abor
     throw new Error(`the node named the asset ${String(body.key)}, not ${asset.ref.key}`)
 }
 
+/** Successful DHT announcements of provided files by a node (`bitwrk_content_announcements_total{result="ok"}`). */
+export async function announcements(api: string, signal: AbortSignal): Promise<number> {
+  const r = await fetch(`${api}/metrics`, { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) })
+  if (!r.ok) throw new Error(`${api}/metrics: ${r.status}`)
+  return metricSum(await r.text(), 'bitwrk_content_announcements_total', { result: 'ok' })
+}
+
 /**
  * Bytes a node's libp2p host has sent on all its connections, every protocol
  * (`libp2p_data_transfer_bytes_total{protocol="global sent"}` of its `/metrics`): what the

@@ -22,7 +22,7 @@ import {
   tilesFor
 } from '../../node/demo/index.js'
 import { scopeOf } from '../../node/host/addresses.js'
-import { bytesSent, type TestnetAsset, testnetAsset, uploadAsset } from './asset.js'
+import { announcements, bytesSent, type TestnetAsset, testnetAsset, uploadAsset } from './asset.js'
 import { screenshotDashboard } from './browser.js'
 import { type InternetPlan, internetLayout } from './internet/index.js'
 import { type Layout, loopbackLayout } from './layout.js'
@@ -565,8 +565,14 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     if (o.assetMib !== undefined) {
       asset = testnetAsset(o.assetMib)
       sentBefore = await bytesSent(buyer.api, signal)
+      const announced = await announcements(buyer.api, signal)
       await uploadAsset(buyer.api, asset, signal)
-      log(`asset of ${o.assetMib} MiB uploaded to the buyer's node: ${asset.ref.key}`)
+      // the sellers' nodes find the asset through the buyer's provider record (CHUNK-11)
+      await until('the asset announced', network, signal, pollMs, async () => ({
+        done: (await announcements(buyer.api, signal)) > announced,
+        progress: 0
+      }))
+      log(`asset of ${o.assetMib} MiB uploaded to the buyer's node and announced: ${asset.ref.key}`)
     }
     const tiles = tilesFor(image.width, image.height, o.jobs)
     const works = tiles.map((tile) =>

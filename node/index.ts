@@ -13,7 +13,7 @@ export {
   type NetworkFetchOptions
 } from '../cafs/adapters/libp2p/index.js'
 export * from './api/index.js'
-export { DEFAULT_MAX_GRANTED_KEYS, TxFileAccess } from './content/file-access.js'
+export * from './content/index.js'
 export {
   DAEMON_FILE_NAME,
   DAEMON_VERSION,
@@ -107,7 +107,9 @@ export {
   type BitwrkNode,
   type BitwrkNodeOptions,
   createBitwrkNode,
-  NodeCode
+  NodeCode,
+  type NodeContent,
+  type NodeContentOptions
 } from './node.js'
 export * from './reputation/index.js'
 // the store and sync layers minus their test doubles (those are in node/testing.ts)

@@ -227,7 +227,7 @@ export interface BitwrkNode {
   /**
    * Who may fetch which transaction file from `chunks` (CHUNK-14): the node's trade service
    * grants each transaction's work and ciphertext to its counterparty only; grants end when the
-   * transaction retires, and nothing else is served.
+   * transaction retires. Besides these only the files of {@link BitwrkNode.content} are served.
    */
   readonly files: TxFileAccess
   /**
@@ -483,7 +483,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     withdraw: async (key) => {
       await host?.libp2p.services.dht.cancelReprovide(keyToCid(key))
     },
-    onAnnounce: (result) => announcements.inc({ result: result === 'ok' ? 'ok' : codeLabel(result) })
+    onAnnounce: (result) => announcements.inc({ result: result === 'ok' ? 'ok' : codeLabel(result) }),
+    // a file provided while it is being fetched (its chunks arriving) is not withdrawn for them
+    fetching: (hex) => gateway.isFetching(hex)
   })
   new Gauge({
     name: 'bitwrk_content_provided_files',
@@ -497,6 +499,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
   })
   const gateway = new ContentGateway({
     exchange: () => node.exchange,
+    connectedPeers: () => host?.libp2p.getPeers().length ?? 0,
     files: { put: async (m) => void (await repos.files.put(m, hostClock())) },
     provided,
     ...(opts.content?.gateway !== undefined ? { limits: opts.content.gateway } : {}),
@@ -672,20 +675,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         signer: identity,
         channel: txChannel,
         store: chunks,
-        files: {
-          grant: (txid, peer, manifest) => {
-            files.grant(txid, peer, manifest)
-            // CHUNK-16: the work a seller received is provided while it is held (the
-            // ciphertext it grants to the buyer is not)
-            const tx = txChannel.current(txid)
-            if (
-              tx !== undefined &&
-              tx.terms.buyerPeerId === peer &&
-              tx.workHash === keyToHex(manifest.fileKey)
-            )
-              provided.add(manifest, 'work')
-          }
-        },
+        // CHUNK-16: the work pushed over the trade is not provided (its hash is public on the
+        // transaction topic); work inputs named by key are, once fetched through the gateway
+        files,
         onStreamRefused: node.streamGuard('trade'),
         // TRADE-20: bulk data to a relayed-only seller goes over a direct connection or not at all
         ...(h.direct !== undefined ? { direct: h.direct } : {}),

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { keyFromHex, keyToHex } from '../../cafs/keys.js'
-import { exportStream, importStream } from '../../cafs/stream.js'
+import { exportStream, hasAllChunks, importStream } from '../../cafs/stream.js'
 import type { Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 import { type Money, parseMoney } from '../../protocol/money/index.js'
@@ -204,13 +204,6 @@ async function buy(ctx: RouteContext): Promise<void> {
   ctx.res.end()
 }
 
-/** True when every chunk of `manifest` is in the store. */
-async function held(manifest: Manifest, ctx: RouteContext): Promise<boolean> {
-  for (const c of manifest.chunks)
-    if (!(await ctx.facade.chunkStore.has(c.key, { signal: ctx.signal }))) return false
-  return true
-}
-
 /** Gateway failures (API-24) as API answers. */
 function gatewayApiError(err: unknown, signal: AbortSignal): ApiError {
   if (signal.aborted) return new ApiError(ApiCode.UNAVAILABLE, 'fetch cancelled')
@@ -258,7 +251,10 @@ async function file(ctx: RouteContext): Promise<void> {
   if (!/^[0-9a-f]{64}$/.test(ctx.rest)) throw new ApiError(ApiCode.NOT_FOUND, 'no such file')
   const fileKey = keyFromHex(ctx.rest)
   let manifest = await ctx.facade.files.get(fileKey)
-  if (manifest === undefined || !(await held(manifest, ctx)))
+  if (
+    manifest === undefined ||
+    !(await hasAllChunks(manifest, ctx.facade.chunkStore, { signal: ctx.signal }))
+  )
     manifest = (await fetchForGateway(ctx, fileKey)) ?? manifest
   if (manifest === undefined) throw new ApiError(ApiCode.NOT_FOUND, 'no such file')
   const chunks = exportStream(manifest, ctx.facade.chunkStore, { signal: ctx.signal })

@@ -2,10 +2,10 @@
  * Who may fetch a transaction's files from this node (DESIGN.md invariant 7, CHUNK-14): the
  * trade grants each file it holds of a transaction (work, ciphertext) to that transaction's
  * counterparty, the node revokes the grants when the transaction retires, and the chunk server
- * asks {@link TxFileAccess.allows} for every requested key. Everything else is refused: no
- * file this node holds is public yet (work, results and ciphertexts are all private), and the
- * rule fails closed — after a restart, or once a grant was dropped for space, the chunks stay
- * on disk but are served to nobody.
+ * asks {@link TxFileAccess.allows} for every requested key. Besides these grants only the
+ * files the node provides are readable (`provided.ts`, CHUNK-16 … CHUNK-19: never a
+ * ciphertext), and the grants fail closed — after a restart, or once a grant was dropped for
+ * space, the chunks stay on disk but are served to nobody.
  */
 import { keyToHex } from '../../cafs/keys.js'
 import type { Key, Manifest } from '../../cafs/types.js'

@@ -47,6 +47,15 @@ export const GATEWAY_DEFAULTS = {
   fetchTimeoutMs: 8 * 60_000
 } as const
 
+/** Limits of the gateway (API-24), see {@link GATEWAY_DEFAULTS}. */
+export interface GatewayLimits {
+  readonly maxConcurrent: number
+  readonly maxFileBytes: number
+  readonly maxProviders: number
+  readonly findTimeoutMs: number
+  readonly fetchTimeoutMs: number
+}
+
 /**
  * Longest wait for the announcement of a file being fetched before its first chunk request
  * (CHUNK-21): 2 s, far above a provide on a small network (20–80 ms, CHUNK-11); the fetch starts
@@ -67,8 +76,13 @@ export interface ContentGatewayOptions {
   readonly files: GatewayFileIndex
   /** Provided files: a fetched file is provided while held (CHUNK-16). */
   readonly provided?: ProvidedFiles
+  /**
+   * Peers connected now: without any, the DHT can name no provider, and kad-dht would wait for a
+   * peer until the lookup's deadline (CHUNK-20 step 1 answers at once instead).
+   */
+  readonly connectedPeers?: () => number
   /** Overrides of {@link GATEWAY_DEFAULTS}. */
-  readonly limits?: Partial<typeof GATEWAY_DEFAULTS>
+  readonly limits?: Partial<GatewayLimits>
   /** Clock (progress views); default `Date.now`. */
   readonly clock?: () => number
   /** Told how every fetch ended: `ok` or the failure's code (metrics). */
@@ -96,11 +110,16 @@ type Progress = { -readonly [K in keyof FetchView]: FetchView[K] }
 /** Fetches files by key from their providers (API-24, CHUNK-20). */
 export class ContentGateway {
   private readonly running = new Map<string, { promise: Promise<Manifest>; view: Progress }>()
-  private readonly limits: typeof GATEWAY_DEFAULTS
+  private readonly limits: GatewayLimits
   private readonly stopper = new AbortController()
 
   constructor(private readonly opts: ContentGatewayOptions) {
     this.limits = { ...GATEWAY_DEFAULTS, ...opts.limits }
+  }
+
+  /** True while the file (hex key) is being fetched. */
+  isFetching(fileKeyHex: string): boolean {
+    return this.running.has(fileKeyHex)
   }
 
   /** Fetches in progress. */
@@ -163,6 +182,8 @@ export class ContentGateway {
   private async run(fileKey: Key, view: Progress): Promise<Manifest> {
     const signal = AbortSignal.any([this.stopper.signal, AbortSignal.timeout(this.limits.fetchTimeoutMs)])
     const exchange = this.opts.exchange()
+    if (this.opts.connectedPeers?.() === 0)
+      throw new BitwrkError(ChunkCode.NO_PROVIDERS, 'no provider of the file was found: no peer is connected')
     const providers: PeerId[] = []
     for await (const p of exchange.findProviders(fileKey, {
       maxProviders: this.limits.maxProviders,

@@ -12,7 +12,8 @@ export {
   contentError,
   type FetchView,
   GATEWAY_DEFAULTS,
-  type GatewayFileIndex
+  type GatewayFileIndex,
+  type GatewayLimits
 } from './gateway.js'
 export {
   PROVIDE_DEFAULTS,
@@ -20,5 +21,6 @@ export {
   type ProvidedEntry,
   ProvidedFiles,
   type ProvidedFilesOptions,
+  type ProvideLimits,
   type ProvideReason
 } from './provided.js'

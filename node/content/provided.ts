@@ -1,19 +1,25 @@
 /**
- * The files this node publishes (protocol/spec/chunk-exchange.md CHUNK-16 … CHUNK-19): each is
+ * The files this node publishes (protocol/spec/chunk-exchange.md CHUNK-16 … CHUNK-19: uploads,
+ * accepted results, files fetched by key): each is
  * announced with a DHT provider record (CHUNK-11), re-announced before the records expire, and
  * readable by any peer over `/bitwrk/chunk/1.0.0` (MANIFEST_GET, HAVE, GET) while it is
  * provided. A file stops being provided when a chunk of it left the store (evicted), when newer
  * files push it out of the bound, or when its time is up; nothing else is public (CHUNK-14).
  */
 import { keyToHex } from '../../cafs/keys.js'
+import { hasAllChunks } from '../../cafs/stream.js'
 import type { AbortOptions, ChunkStore, Key, Manifest } from '../../cafs/types.js'
 import { isBitwrkError } from '../../protocol/errors.js'
 
-/** Why a file is provided (CHUNK-16); a label of the metrics. */
-export type ProvideReason = 'upload' | 'work' | 'result' | 'fetched'
+/**
+ * Why a file is provided (CHUNK-16); a label of the metrics. (No `work`: the work a seller
+ * receives over the trade is not provided, its hash being public on the transaction topic;
+ * work inputs named by key are `fetched`.)
+ */
+export type ProvideReason = 'upload' | 'result' | 'fetched'
 
 /** Every {@link ProvideReason}, for metric labels and tests. */
-export const PROVIDE_REASONS: readonly ProvideReason[] = ['upload', 'work', 'result', 'fetched']
+export const PROVIDE_REASONS: readonly ProvideReason[] = ['upload', 'result', 'fetched']
 
 /** Defaults of CHUNK-17 and CHUNK-18. */
 export const PROVIDE_DEFAULTS = {
@@ -42,6 +48,15 @@ export const PROVIDE_DEFAULTS = {
   announceConcurrency: 4
 } as const
 
+/** Bounds and intervals of {@link ProvidedFiles} (CHUNK-17, CHUNK-18), see {@link PROVIDE_DEFAULTS}. */
+export interface ProvideLimits {
+  readonly maxFiles: number
+  readonly maxKeys: number
+  readonly ttlMs: number
+  readonly reprovideIntervalMs: number
+  readonly announceConcurrency: number
+}
+
 /** Options of {@link ProvidedFiles}. */
 export interface ProvidedFilesOptions {
   /** The chunk store the files are served from (presence checks). */
@@ -55,7 +70,7 @@ export interface ProvidedFilesOptions {
   /** Clock, ms since the epoch; default `Date.now`. */
   readonly clock?: () => number
   /** Overrides of {@link PROVIDE_DEFAULTS}. */
-  readonly limits?: Partial<Omit<typeof PROVIDE_DEFAULTS, 'sweepIntervalMs'>>
+  readonly limits?: Partial<ProvideLimits>
   /** Told of every announcement: `ok` or the failure's code. */
   readonly onAnnounce?: (result: string) => void
   /** Told when the set changed (metrics: files provided by reason). */
@@ -64,6 +79,11 @@ export interface ProvidedFilesOptions {
   readonly onAdd?: (manifest: Manifest, reason: ProvideReason) => void
   /** Told of every file no longer provided. */
   readonly onRemove?: (fileKey: Key) => void
+  /**
+   * True while the file (hex key) is being fetched (the gateway): its missing chunks are on their
+   * way, so the presence check of {@link ProvidedFiles.sweep} leaves it alone (CHUNK-17).
+   */
+  readonly fetching?: (fileKeyHex: string) => boolean
 }
 
 /** One provided file. */
@@ -92,7 +112,7 @@ export class ProvidedFiles {
   private readonly files = new Map<string, Entry>()
   /** Hex chunk key → provided files containing it. */
   private readonly chunkRefs = new Map<string, number>()
-  private readonly limits: Omit<typeof PROVIDE_DEFAULTS, 'sweepIntervalMs'>
+  private readonly limits: ProvideLimits
   private readonly clock: () => number
   private readonly queue: Entry[] = []
   private inFlight = 0
@@ -184,7 +204,7 @@ export class ProvidedFiles {
 
   /** Files provided now by reason (metrics). */
   countByReason(): Record<ProvideReason, number> {
-    const out: Record<ProvideReason, number> = { upload: 0, work: 0, result: 0, fetched: 0 }
+    const out: Record<ProvideReason, number> = { upload: 0, result: 0, fetched: 0 }
     for (const e of this.files.values()) out[e.reason]++
     return out
   }
@@ -201,7 +221,11 @@ export class ProvidedFiles {
     for (const [hex, e] of [...this.files]) {
       options.signal?.throwIfAborted()
       const now = this.clock()
-      if (now - e.addedMs >= this.limits.ttlMs || !(await this.present(e, options))) {
+      const arriving = this.opts.fetching?.(hex) === true
+      if (
+        now - e.addedMs >= this.limits.ttlMs ||
+        (!arriving && !(await hasAllChunks(e.manifest, this.opts.store, options)))
+      ) {
         if (this.remove(hex)) withdrawn++
         continue
       }
@@ -226,14 +250,10 @@ export class ProvidedFiles {
   stop(): void {
     this.stopper.abort()
     this.queue.length = 0
+    if (this.inFlight === 0) for (const w of this.waiters.splice(0)) w()
   }
 
   private readonly waiters: (() => void)[] = []
-
-  private async present(e: Entry, options: AbortOptions): Promise<boolean> {
-    for (const c of e.manifest.chunks) if (!(await this.opts.store.has(c.key, options))) return false
-    return true
-  }
 
   private schedule(e: Entry): void {
     if (e.announcing) return

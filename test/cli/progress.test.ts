@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { BuyProgress, describeActivity } from '../../cli/buy/progress.js'
-import type { ActivityView } from '../../node/api/index.js'
+import { describeFetch, FetchProgress } from '../../cli/files/progress.js'
+import type { ActivityView, FetchProgressView } from '../../node/api/index.js'
 
 const SELLER = '1GHCn29Sgn8kEaNTwMxxBeM8NBJVNLR4dA'
 /** The escape character that starts the terminal's "erase to end of line" (CSI K). */
@@ -119,5 +120,64 @@ describe('cli/buy progress', () => {
     const line = text.slice(1, text.indexOf(ESC))
     assert.equal(line.length, 59)
     assert.ok(line.endsWith('…'))
+  })
+})
+
+describe('cli get progress (API-24)', () => {
+  const view = (patch: Partial<FetchProgressView>): FetchProgressView => ({
+    key: 'ab'.repeat(32),
+    stage: 'fetching',
+    providers: 3,
+    size: 4_000_000,
+    bytesWanted: 4_000_000,
+    bytesReceived: 1_000_000,
+    startedMs: 0,
+    ...patch
+  })
+
+  it('says the stage, the providers, the bytes with a bar on a terminal, and the rate', () => {
+    assert.equal(
+      describeFetch(view({ stage: 'finding', providers: 0 }), undefined, { bars: true }),
+      'looking for providers, 0 providers'
+    )
+    assert.equal(
+      describeFetch(view({}), 2_500_000, { bars: true }),
+      'fetching, 3 providers, [#####---------------] 25% 1.0 MB/4.0 MB, 2.5 MB/s'
+    )
+    assert.equal(
+      describeFetch(view({ providers: 1 }), undefined, { bars: false }),
+      'fetching, 1 provider, 25% 1.0 MB/4.0 MB'
+    )
+    assert.equal(
+      describeFetch(view({ bytesWanted: 0, bytesReceived: 0 }), undefined, { bars: false }),
+      'fetching, 3 providers, every chunk already held'
+    )
+  })
+
+  it('computes the rate between samples; plain output prints a line per stage and per tenth only', () => {
+    const lines: string[] = []
+    let now = 0
+    const p = new FetchProgress({ write: (s: string) => lines.push(s) }, 'get', false, () => now)
+    p.show(view({ stage: 'finding', providers: 0, bytesReceived: 0 }))
+    p.show(view({ stage: 'finding', providers: 0, bytesReceived: 0 }))
+    now = 1000
+    p.show(view({ bytesReceived: 0 }))
+    now = 2000
+    p.show(view({ bytesReceived: 100_000 }))
+    now = 3000
+    p.show(view({ bytesReceived: 2_000_000 }))
+    assert.deepEqual(lines, [
+      'get: looking for providers, 0 providers\n',
+      'get: fetching, 3 providers, 0% 0 B/4.0 MB, 0 B/s\n',
+      'get: fetching, 3 providers, 50% 2.0 MB/4.0 MB, 591.0 kB/s\n'
+    ])
+    const tty: string[] = []
+    const t = new FetchProgress({ write: (s: string) => tty.push(s), isTTY: true }, 'get', true, () => now)
+    t.show(view({}))
+    t.end()
+    assert.deepEqual(tty, [
+      `\rget: fetching, 3 providers, [#####---------------] 25% 1.0 MB/4.0 MB${ESC}[K`,
+      '\n'
+    ])
   })
 })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { workerCommand } from '../../cli/worker/worker.js'
+import { jobEnv, workerCommand } from '../../cli/worker/worker.js'
 import { waitFor } from '../../node/testing.js'
 
 /** A stand-in for a node's local API: answers /registerworker with the given statuses in turn. */
@@ -74,6 +74,71 @@ describe('cli worker registration (a loaded node answers late, not never)', func
       assert.match(t.err.join(''), /refused/)
     } finally {
       node.server.close()
+    }
+  })
+})
+
+describe('cli worker: CMD reaches the node (WRK-12)', function () {
+  this.timeout(30_000)
+
+  it('runs CMD with BITWRK_NODE_API (no trailing slash) and BITWRK_NODE_TOKEN when it holds the token', async () => {
+    let form = new URLSearchParams()
+    const server = createServer((req, res) => {
+      let body = ''
+      req.setEncoding('utf8')
+      req.on('data', (c: string) => {
+        body += c
+      })
+      req.on('end', () => {
+        if (req.url === '/registerworker') form = new URLSearchParams(body)
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const stop = new AbortController()
+    const t = io()
+    try {
+      const run = workerCommand(
+        [
+          '--article',
+          'net.bitwrk/test/0',
+          '--exec',
+          'printf "%s|%s" "$BITWRK_NODE_API" "$BITWRK_NODE_TOKEN"',
+          '--api',
+          `${api}/`,
+          '--token',
+          'cd'.repeat(32)
+        ],
+        t.io,
+        stop.signal
+      )
+      await waitFor(() => form.get('pushurl') !== null, { timeoutMs: 20_000, what: 'registration' })
+      const res = await fetch(form.get('pushurl') as string, {
+        method: 'POST',
+        body: 'work',
+        signal: AbortSignal.timeout(10_000)
+      })
+      assert.equal(res.status, 200)
+      assert.equal(await res.text(), `${api}|${'cd'.repeat(32)}`)
+      stop.abort()
+      assert.equal(await run, 0)
+    } finally {
+      server.close()
+    }
+  })
+
+  it('leaves BITWRK_NODE_TOKEN out when the worker holds no token, even if its own environment has one', () => {
+    const saved = process.env['BITWRK_NODE_TOKEN']
+    process.env['BITWRK_NODE_TOKEN'] = 'stale'
+    try {
+      const env = jobEnv({ api: 'http://127.0.0.1:8081//', token: undefined })
+      assert.equal(env['BITWRK_NODE_API'], 'http://127.0.0.1:8081')
+      assert.equal(env['BITWRK_NODE_TOKEN'], undefined)
+      assert.equal(env['PATH'], process.env['PATH'])
+    } finally {
+      if (saved === undefined) delete process.env['BITWRK_NODE_TOKEN']
+      else process.env['BITWRK_NODE_TOKEN'] = saved
     }
   })
 })

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { keyFromHex } from '../../cafs/keys.js'
 import { type Daemon, startDaemon } from '../../node/daemon/index.js'
 import { waitFor } from '../../node/testing.js'
+import { waitForRoutingTables } from '../cafs/adapters/helpers.js'
 import { runCli } from '../cli/run.js'
 import { sendRaw } from '../support/http.js'
 
@@ -62,6 +63,7 @@ describe('daemon: files by key over the network (CHUNK-16 … CHUNK-20, API-23, 
       intervalMs: 50,
       what: 'B and C connected to A'
     })
+    await waitForRoutingTables([a.node.host, b.node.host, c.node.host])
   })
 
   it('a file uploaded on A is fetched through C’s GET /file from A and then provided by C too', async () => {

@@ -8,7 +8,7 @@ import { DemoCode, fail } from './errors.js'
  * names; the bytes are checked against the work's key before they are used.
  */
 
-/** Where the worker's node API is: from the environment `bitwrk-node worker` gives its command. */
+/** Where the worker's node API is: from the environment `bitwrk-node worker` gives its command (WRK-12). */
 export interface NodeApi {
   /** Base URL, e.g. `http://127.0.0.1:8081`. */
   readonly url: string

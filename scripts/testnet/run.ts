@@ -580,7 +580,10 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
         ? encodeWork({ ...image, tile, scene: DEFAULT_SCENE_JSON })
         : encodeWork({ ...image, tile, scene: ASSET_SCENE_JSON, asset: asset.ref })
     )
-    const jobMs = Math.min(MAX_JOB_MS, JOB_MS * Math.max(1, nodeCount / 10))
+    // with an asset every seller fetches it first: without the swarm the buyer sends it once per
+    // seller (8 × 64 MiB took over 120 s on the loaded 2-core machine), so the longest bound
+    const jobMs =
+      asset !== undefined ? MAX_JOB_MS : Math.min(MAX_JOB_MS, JOB_MS * Math.max(1, nodeCount / 10))
     const latencies: number[] = []
     const placed: (PlacedTile | undefined)[] = new Array(tiles.length)
     const t0 = Date.now()
@@ -616,7 +619,9 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
       summary.buyer_upload_bytes = sent
       summary.buyer_upload_bytes_per_asset_byte = Math.round((sent / asset.ref.size) * 1000) / 1000
       summary.job_wall_ms = elapsed
-      log(`the buyer's node sent ${sent} bytes, ${summary.buyer_upload_bytes_per_asset_byte} per asset byte`)
+      log(
+        `the buyer's node sent ${sent} bytes, ${summary.buyer_upload_bytes_per_asset_byte} per asset byte; job ${elapsed} ms`
+      )
     }
     latencies.sort((a, b) => a - b)
     summary.trade_latency_ms = { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) }

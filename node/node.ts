@@ -6,7 +6,7 @@ import {
   type StreamRefusedHandler,
   SWARM_LOOKUP_PROVIDERS
 } from '../cafs/adapters/libp2p/index.js'
-import { keyToCid, keyToHex } from '../cafs/keys.js'
+import { keyToCid } from '../cafs/keys.js'
 import { LevelChunkStore } from '../cafs/store/level.js'
 import { MemoryChunkStore } from '../cafs/store/memory.js'
 import type { ChunkStore, Manifest } from '../cafs/types.js'

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { Counter, Gauge, Registry } from 'prom-client'
-import { ChunkExchange, type StreamRefusedHandler } from '../cafs/adapters/libp2p/index.js'
+import {
+  ChunkExchange,
+  type StreamRefusedHandler,
+  SWARM_LOOKUP_PROVIDERS
+} from '../cafs/adapters/libp2p/index.js'
 import { keyToCid } from '../cafs/keys.js'
 import { LevelChunkStore } from '../cafs/store/level.js'
 import { MemoryChunkStore } from '../cafs/store/memory.js'
@@ -19,6 +23,7 @@ import {
   ProvidedFiles,
   type ProvidedFilesOptions
 } from './content/provided.js'
+import { ProviderCache, Seeder } from './content/seed.js'
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from './gossip/bids.js'
 import type { GossipConfig } from './gossip/config.js'
 import { bidTopic, EVIDENCE_TOPIC, isValidArticle, txTopic } from './gossip/topics.js'
@@ -447,8 +452,28 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
     labelNames: ['result'],
     registers: [registry]
   })
+  // CHUNK-22: chunks of an upload leave this node about once when its fetchers share them
+  const seedRefusals = new Counter({
+    name: 'bitwrk_chunk_seed_refusals_total',
+    help: 'Chunk requests for an uploaded file answered as not held because a peer that shares the file got the chunk already (CHUNK-22)',
+    registers: [registry]
+  })
+  const fileProviders = new ProviderCache(async function* (key, signal) {
+    if (exchange === undefined) return
+    for await (const p of exchange.findProviders(key, { signal, maxProviders: SWARM_LOOKUP_PROVIDERS }))
+      yield p.toString()
+  })
+  const seeder = new Seeder({
+    providers: (key) => fileProviders.get(key),
+    clock: hostClock,
+    onRefused: () => seedRefusals.inc()
+  })
   // CHUNK-16: the files this node publishes, bounded and re-announced
   const provided: ProvidedFiles = new ProvidedFiles({
+    onAdd: (m, reason) => {
+      if (reason === 'upload') seeder.seed(m)
+    },
+    onRemove: (key) => seeder.unseed(key),
     store: chunks,
     enabled: opts.content?.provide !== false,
     clock: opts.content?.clock ?? hostClock,
@@ -596,7 +621,9 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         verifyServed: !(ownChunkStore && opts.dataDir !== undefined),
         // DESIGN.md invariant 7: only a transaction's counterparty reads its files; CHUNK-19:
         // every peer reads the provided ones
-        access: (peer, key) => files.allows(peer, key) || provided.readable(key),
+        // CHUNK-22: and an upload's chunk goes to its swarm about once
+        access: (peer, key) =>
+          (files.allows(peer, key) || provided.readable(key)) && seeder.allows(peer, key),
         // CHUNK-6: manifests of provided files only (a transaction's travel over the trade)
         manifests: async (key) => provided.manifest(key),
         onForbidden: () => chunkForbidden.inc(),
@@ -681,6 +708,7 @@ export async function createBitwrkNode(opts: BitwrkNodeOptions): Promise<BitwrkN
         clearInterval(sweepTimer)
         gateway.stop()
         provided.stop()
+        fileProviders.stop()
         await trade?.stop()
         await sync?.stop()
         await exchange?.stop()

@@ -2,13 +2,17 @@ import '../node/polyfill.js'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { findBlender } from '../node/blender/index.js'
+import { MAX_ASSET_MIB } from './testnet/asset.js'
 import { blenderJob } from './testnet/blender.js'
 import { defaultNodesPerHome, type InternetPlan, internetUnavailable } from './testnet/internet/index.js'
 import { failedSummary, planNodes, runTestnet, type TestnetJob, type TestnetSummary } from './testnet/run.js'
 
 /**
- * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR] [--screenshot PNG] [--cpu-prof NODE]`:
- * the multi-node local testnet (issue 5); `--screenshot` saves the buyer's dashboard at the end;
+ * `npm run testnet -- [--nodes N] [--jobs K] [--json] [--out DIR] [--screenshot PNG] [--cpu-prof NODE]
+ * [--asset-mib M]`: the multi-node local testnet (issue 5); `--screenshot` saves the buyer's dashboard at the end;
+ * `--asset-mib M` makes every tile reference one generated asset of M MiB (RAYS-10) that the buyer
+ * uploads to its node, and adds `asset_mib`, `asset_key`, `buyer_upload_bytes`,
+ * `buyer_upload_bytes_per_asset_byte` and `job_wall_ms` to the summary (issue 16 §2);
  * `--article blender [--blender PATH]` buys tiles of a Blender frame instead (issue 17,
  * scripts/testnet/blender.ts; 3 nodes and 8 tiles unless given); the summary then adds
  * `article` and `figures` (frame comparison, bytes pushed per tile).
@@ -46,12 +50,24 @@ async function main(): Promise<number> {
       'public-buyer': { type: 'boolean', default: false },
       'no-relays': { type: 'boolean', default: false },
       article: { type: 'string', default: 'rays' },
-      blender: { type: 'string' }
+      blender: { type: 'string' },
+      'asset-mib': { type: 'string' }
     }
   })
+  const assetMib = values['asset-mib'] === undefined ? undefined : Number(values['asset-mib'])
+  if (assetMib !== undefined && !(assetMib * 2 ** 20 >= 3 && assetMib <= MAX_ASSET_MIB)) {
+    process.stderr.write(
+      `testnet: --asset-mib must be a number of MiB, above 0 and at most ${MAX_ASSET_MIB}\n`
+    )
+    return 2
+  }
   // --article blender (issue 17): 3 nodes and 8 tiles unless given, Blender from --blender or PATH
   let job: TestnetJob | undefined
   if (values.article === 'blender') {
+    if (assetMib !== undefined) {
+      process.stderr.write('testnet: --asset-mib is for the demo article\n')
+      return 2
+    }
     const blender = values.blender ?? findBlender()
     if (blender === undefined) {
       process.stderr.write(
@@ -148,6 +164,7 @@ async function main(): Promise<number> {
       signal: ctl.signal,
       ...(job !== undefined ? { job } : {}),
       ...(plan !== undefined ? { internet: plan } : {}),
+      ...(assetMib !== undefined ? { assetMib } : {}),
       ...(values.screenshot !== undefined ? { screenshot: values.screenshot } : {}),
       ...(profiled !== undefined
         ? {

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events'
+import { setTimeout as delay } from 'node:timers/promises'
 import { isBitwrkError } from '../../protocol/errors.js'
 import type { HashPool } from '../hash-pool.js'
 import { keysEqual, keyToHex } from '../keys.js'
@@ -63,7 +64,37 @@ export interface FetchOptions extends AbortOptions {
    * caller owns and closes the pool). Up to {@link HASH_AHEAD} chunks are hashed ahead.
    */
   hashPool?: HashPool
+  /**
+   * Swarm fetching (XFER-21b): when some chunks have no provider left, ask for more providers
+   * instead of failing (e.g. a new DHT lookup, which finds the peers that started fetching the
+   * same file since and serve what they hold), then try every provider again for every chunk
+   * still wanted. Providers already known (by id) are ignored. Without it, XFER-21 holds.
+   */
+  moreProviders?: (options: AbortOptions) => Promise<readonly Provider[]>
+  /** Retry rounds of {@link moreProviders} before the fetch fails (default {@link DEFAULT_RETRY_ROUNDS}). */
+  maxRetryRounds?: number
+  /** Wait before a retry round, ms (default {@link DEFAULT_RETRY_DELAY_MS}). */
+  retryDelayMs?: number
+  /**
+   * A source of numbers in [0, 1) to fetch the batches in random order (XFER-21b): fetchers of
+   * one file then hold different chunks early and can serve each other. Default: in order.
+   */
+  random?: () => number
+  /** A {@link moreProviders} lookup failed (the fetch goes on with the providers it has). */
+  onLookupError?: (err: unknown) => void
 }
+
+/**
+ * Default retry rounds of a swarm fetch (XFER-21b): 120 rounds of at least
+ * {@link DEFAULT_RETRY_DELAY_MS} are a minute without any provider for some chunk.
+ */
+export const DEFAULT_RETRY_ROUNDS = 120
+/**
+ * Default wait before a retry round: 500 ms, about ten DHT lookups and provider announcements
+ * on a small network (20–80 ms each, CHUNK-11), so that a peer that started fetching the file
+ * is found, while chunks refused now are asked again soon.
+ */
+export const DEFAULT_RETRY_DELAY_MS = 500
 
 /**
  * Default requests in flight per provider: three keep a provider's pipe full over loopback and
@@ -120,7 +151,9 @@ export async function fetchFile(
   const added: Key[] = []
   const all = new AbortController()
   // each request in flight listens on `all` (providers × lanes of them): not a leak
-  setMaxListeners(Math.max(10, providers.length * lanesOf(options) + 4), all.signal)
+  // (a swarm fetch adds providers, each with its lanes, up to what the lookups find)
+  const most = options.moreProviders === undefined ? providers.length : Math.max(providers.length, 64)
+  setMaxListeners(Math.max(10, most * lanesOf(options) + 8), all.signal)
   let fileKey: FileKeyCursor | undefined
   const onOuterAbort = (): void => all.abort(abortToError(options.signal?.reason))
   options.signal?.addEventListener('abort', onOuterAbort, { once: true })
@@ -130,7 +163,11 @@ export async function fetchFile(
     // The file key over every chunk in order: catches a manifest that does not describe a file.
     fileKey = new FileKeyCursor(manifest, store, wanted, options.hashPool)
     const run = new FetchRun(manifest, providers, store, limits, options, all, added, fileKey)
-    await run.start(wanted)
+    try {
+      await run.start(wanted)
+    } finally {
+      run.finished = true
+    }
     if (!keysEqual(await fileKey.digest({ signal: all.signal }), manifest.fileKey))
       throw xferError(XferCode.FILE_KEY_MISMATCH, 'chunks do not assemble to the file key', {
         fileKey: keyToHex(manifest.fileKey)
@@ -160,10 +197,25 @@ class FetchRun {
   private waiters: (() => void)[] = []
   private readonly requestTimeoutMs: number
   private readonly maxFailures: number
+  /** Every provider's workers, including those of providers added by retry rounds. */
+  private readonly workers: Promise<void>[] = []
+  private readonly providers: Provider[]
+  private retryRounds = 0
+  private receivedAtLastRound = 0
+  private retrying = false
+  /** Aborted once {@link start} returned: a retry round still waiting ends. */
+  private readonly closed = new AbortController()
+  /** Set once {@link start} returned: a retry round still waiting does nothing more. */
+  get finished(): boolean {
+    return this.closed.signal.aborted
+  }
+  set finished(done: boolean) {
+    if (done) this.closed.abort()
+  }
 
   constructor(
     private readonly manifest: Manifest,
-    private readonly providers: readonly Provider[],
+    providers: readonly Provider[],
     private readonly store: ChunkStore,
     private readonly limits: TransferLimits,
     private readonly options: FetchOptions,
@@ -171,6 +223,7 @@ class FetchRun {
     private readonly added: Key[],
     private readonly fileKey: FileKeyCursor
   ) {
+    this.providers = [...providers]
     this.active = new Set(providers.map((p) => p.id))
     for (const p of providers) this.perProvider.set(p.id, { chunks: 0, bytes: 0 })
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000
@@ -193,8 +246,12 @@ class FetchRun {
     const maxBytes =
       this.options.batchBytes ?? Math.min(DEFAULT_BATCH_BYTES, Math.max(MIN_BATCH_BYTES, share))
     this.pending = makeBatches(this.manifest, wanted, maxChunks, maxBytes)
+    const random = this.options.random
+    if (random !== undefined) shuffle(this.pending, random)
     this.checkStuck()
-    await Promise.all(this.providers.flatMap((p) => Array.from({ length: lanes }, () => this.worker(p))))
+    for (const p of this.providers) this.startWorkers(p)
+    // retry rounds may add providers (and workers) while these run
+    for (let i = 0; i < this.workers.length; i++) await this.workers[i]
     // `fail` records its cause before aborting; otherwise the caller's signal fired.
     if (this.failure !== undefined) throw this.failure
     if (this.all.signal.aborted) throw abortToError(this.all.signal.reason)
@@ -211,10 +268,25 @@ class FetchRun {
     this.all.abort(err)
   }
 
-  /** Fails when a pending batch has no active provider left that has not failed it. */
+  private startWorkers(p: Provider): void {
+    for (let i = 0; i < lanesOf(this.options); i++) this.workers.push(this.worker(p))
+  }
+
+  /**
+   * Fails when a pending batch has no active provider left that has not failed it, unless a
+   * retry round (XFER-21b) may still find one.
+   */
   private checkStuck(): void {
     for (const b of this.pending)
       if (![...this.active].some((id) => !b.exclude.has(id))) {
+        if (this.retrying) return
+        if (
+          this.options.moreProviders !== undefined &&
+          this.retryRounds < (this.options.maxRetryRounds ?? DEFAULT_RETRY_ROUNDS)
+        ) {
+          void this.retryRound()
+          return
+        }
         this.fail(
           xferError(XferCode.UNAVAILABLE, 'no provider left for some chunks', {
             firstIndex: b.indices[0],
@@ -223,6 +295,46 @@ class FetchRun {
         )
         return
       }
+  }
+
+  /**
+   * XFER-21b: waits, asks for more providers, starts workers for the new ones, and makes every
+   * pending chunk eligible for every provider again (a peer that held nothing may hold it now).
+   */
+  private async retryRound(): Promise<void> {
+    const more = this.options.moreProviders
+    if (more === undefined) return
+    this.retrying = true
+    // rounds count while nothing arrives: a swarm fetch that progresses may take many
+    if (this.progress.chunksReceived > this.receivedAtLastRound) this.retryRounds = 0
+    this.receivedAtLastRound = this.progress.chunksReceived
+    this.retryRounds++
+    const signal = AbortSignal.any([this.all.signal, this.closed.signal])
+    try {
+      await delay(this.options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS, undefined, { signal })
+      const found = await more({ signal })
+      if (this.finished || this.all.signal.aborted) return
+      const known = new Set(this.providers.map((p) => p.id))
+      for (const p of found) {
+        if (known.has(p.id)) continue
+        known.add(p.id)
+        this.providers.push(p)
+        this.active.add(p.id)
+        this.perProvider.set(p.id, { chunks: 0, bytes: 0 })
+        this.startWorkers(p)
+      }
+      this.pending = this.pending.map((b) => ({ indices: b.indices, exclude: new Set<string>() }))
+    } catch (err) {
+      // our own abort ends the round; a lookup that failed leaves the providers as they are
+      if (signal.aborted) return
+      this.pending = this.pending.map((b) => ({ indices: b.indices, exclude: new Set<string>() }))
+      this.options.onLookupError?.(err)
+    } finally {
+      this.retrying = false
+    }
+    if (this.finished || this.all.signal.aborted) return
+    this.checkStuck()
+    this.notify()
   }
 
   private inFlight = 0
@@ -354,6 +466,16 @@ class LocalFailure extends Error {
 /** Requests each provider works on at once: the option, at least 1. */
 function lanesOf(options: FetchOptions): number {
   return Math.max(1, options.requestsPerProvider ?? DEFAULT_REQUESTS_PER_PROVIDER)
+}
+
+/** Fisher–Yates shuffle of `items` in place with `random` in [0, 1). */
+function shuffle<T>(items: T[], random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.min(i, Math.floor(random() * (i + 1)))
+    const t = items[i] as T
+    items[i] = items[j] as T
+    items[j] = t
+  }
 }
 
 /** Cuts the wanted indices into batches of at most `maxChunks` chunks and `maxBytes` bytes. */

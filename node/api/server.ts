@@ -281,7 +281,12 @@ export class ApiServer {
       socket.setTimeout(0)
       socket.off('timeout', onIdle)
     }
-    if (!req.complete) {
+    // only a request with a body has one to wait for: a GET's `complete` is false until its
+    // (empty) body is read, and a gateway GET /file may work for minutes before it answers
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined ||
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')
+    if (!req.complete && hasBody) {
       armed = true
       socket.setTimeout(idleMs)
       socket.once('timeout', onIdle)

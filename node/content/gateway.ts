@@ -7,6 +7,7 @@
  * (CHUNK-16: this is what makes a swarm). Bounded: fetches at once, bytes per file, one
  * fetch per file however many ask.
  */
+import { setTimeout as delay } from 'node:timers/promises'
 import type { PeerId } from '@libp2p/interface'
 import type { ChunkExchange } from '../../cafs/adapters/libp2p/index.js'
 import { ChunkCode } from '../../cafs/adapters/libp2p/index.js'
@@ -54,6 +55,13 @@ export interface GatewayLimits {
   readonly findTimeoutMs: number
   readonly fetchTimeoutMs: number
 }
+
+/**
+ * Longest wait for the announcement of a file being fetched before its first chunk request
+ * (CHUNK-21): 2 s, far above a provide on a small network (20–80 ms, CHUNK-11); the fetch starts
+ * anyway after it (the announcement goes on).
+ */
+const ANNOUNCE_WAIT_MS = 2000
 
 /** The index the gateway records fetched files in (the node's file repository). */
 export interface GatewayFileIndex {
@@ -204,17 +212,26 @@ export class ContentGateway {
         })
       view.stage = 'fetching'
       view.size = manifest.size
+      // CHUNK-21: provided from now on (the chunks held so far), announced before the first
+      // chunk request, so that the other fetchers of the file find this node and the file's
+      // origin knows it shares (CHUNK-22); withdrawn again if the fetch fails
+      const provided = this.opts.provided
+      const sharing =
+        provided !== undefined && provided.get(fileKey) === undefined && provided.add(manifest, 'fetched')
+      if (sharing) await Promise.race([provided.idle(), delay(ANNOUNCE_WAIT_MS, undefined, { signal })])
       try {
         await exchange.fetchFile(manifest, {
           providers: providers.filter((p) => !bad.has(p.toString())),
           maxProviders: this.limits.maxProviders,
           signal,
+          swarm: true,
           onProgress: (p) => {
             view.bytesWanted = p.bytesWanted
             view.bytesReceived = p.bytesReceived
           }
         })
       } catch (err) {
+        if (sharing) provided.remove(fileKey)
         // CHUNK-13 step 4: the chunks were right, the manifest was not: the next provider's
         if (isBitwrkError(err, XferCode.FILE_KEY_MISMATCH)) {
           bad.add(from.toString())

@@ -75,6 +75,10 @@ export interface ProvidedFilesOptions {
   readonly onAnnounce?: (result: string) => void
   /** Told when the set changed (metrics: files provided by reason). */
   readonly onChange?: () => void
+  /** Told of every file newly provided, with its reason (the seeding policy, CHUNK-22). */
+  readonly onAdd?: (manifest: Manifest, reason: ProvideReason) => void
+  /** Told of every file no longer provided. */
+  readonly onRemove?: (fileKey: Key) => void
   /**
    * True while the file (hex key) is being fetched (the gateway): its missing chunks are on their
    * way, so the presence check of {@link ProvidedFiles.sweep} leaves it alone (CHUNK-17).
@@ -151,6 +155,7 @@ export class ProvidedFiles {
       if (this.files.size <= this.limits.maxFiles && this.chunkRefs.size <= this.limits.maxKeys) break
       this.remove(oldest)
     }
+    this.opts.onAdd?.(manifest, reason)
     this.opts.onChange?.()
     this.schedule(e)
     return true
@@ -168,6 +173,7 @@ export class ProvidedFiles {
       else this.chunkRefs.set(c, n)
     }
     this.opts.withdraw?.(e.manifest.fileKey).catch(() => {})
+    this.opts.onRemove?.(e.manifest.fileKey)
     this.opts.onChange?.()
     return true
   }

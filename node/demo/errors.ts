@@ -46,6 +46,18 @@ export const DemoCode = {
   pngBadFilter: 'DEMO_PNG_BAD_FILTER',
   /** Bytes follow the IEND chunk (RAYS-7). */
   pngTrailingData: 'DEMO_PNG_TRAILING_DATA',
+  /** `work.asset.size` above {@link ASSET_LIMITS}.maxBytes (RAYS-10). */
+  assetTooLarge: 'DEMO_ASSET_TOO_LARGE',
+  /**
+   * The worker could not get the asset from its node: no node API in its environment, the node
+   * answered with an error (not held and not found on the network), or the deadline passed
+   * (RAYS-11). Not provably the work's fault: the worker exits 3.
+   */
+  assetUnavailable: 'DEMO_ASSET_UNAVAILABLE',
+  /** The asset served for `work.asset.key` does not have `work.asset.size` bytes (RAYS-11). */
+  assetWrongSize: 'DEMO_ASSET_WRONG_SIZE',
+  /** The asset served for `work.asset.key` does not hash to that key (RAYS-11). */
+  assetWrongHash: 'DEMO_ASSET_WRONG_HASH',
   /** A tiling request that cannot be met (k < 1, k > limit, more tiles than pixels) (RAYS-8). */
   badTiling: 'DEMO_BAD_TILING',
   /** A decoded tile whose size or position does not fit its slot in the image (RAYS-8). */

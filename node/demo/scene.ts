@@ -50,8 +50,27 @@ export interface CheckerMaterial {
   readonly shininess: number
 }
 
+/**
+ * Diffuse mosaic whose colours come from the work's asset (RAYS-5.4, RAYS-10): squares of side
+ * `size` as for the checker, each coloured by one RGB texel of the asset picked by a hash of the
+ * square's cell, times `color`. A scene with a texture material needs a work item with an asset.
+ */
+export interface TextureMaterial {
+  readonly type: 'texture'
+  /** Tint multiplied with the texel, each channel 0 … 1 (default white). */
+  readonly color: Vec3
+  /** Side of one square, > 0. */
+  readonly size: number
+  /** As for {@link DiffuseMaterial}. */
+  readonly reflect: number
+  /** As for {@link DiffuseMaterial}. */
+  readonly specular: number
+  /** As for {@link DiffuseMaterial}. */
+  readonly shininess: number
+}
+
 /** One of the materials. */
-export type Material = DiffuseMaterial | MirrorMaterial | CheckerMaterial
+export type Material = DiffuseMaterial | MirrorMaterial | CheckerMaterial | TextureMaterial
 
 /** A sphere. */
 export interface Sphere {
@@ -212,8 +231,21 @@ function parseMaterial(v: unknown, path: string): Material {
       shininess: opt(o, 'shininess', DEFAULT_SHININESS, shin, path)
     }
   }
+  if (type === 'texture') {
+    const o = object(v, path, ['type', 'color', 'size', 'reflect', 'specular', 'shininess'])
+    const size = num(o['size'], `${path}.size`, 0, C)
+    if (size === 0) bad(`${path}.size`, 'must be > 0')
+    return {
+      type,
+      color: opt(o, 'color', [1, 1, 1] as Vec3, color, path),
+      size,
+      reflect: opt(o, 'reflect', 0, unit, path),
+      specular: opt(o, 'specular', 0, unit, path),
+      shininess: opt(o, 'shininess', DEFAULT_SHININESS, shin, path)
+    }
+  }
   object(v, path, ['type'])
-  return bad(`${path}.type`, "must be 'diffuse', 'mirror' or 'checker'")
+  return bad(`${path}.type`, "must be 'diffuse', 'mirror', 'checker' or 'texture'")
 }
 
 function parseObject(v: unknown, path: string): SceneObject {
@@ -361,6 +393,29 @@ export const DEFAULT_SCENE_JSON = {
   sky: { horizon: [0.9, 0.92, 1], zenith: [0.25, 0.45, 0.85] },
   maxDepth: 4,
   seed: 1
+} as const
+
+/** Whether any object of `scene` has a `texture` material, i.e. the work needs an asset (RAYS-10). */
+export function sceneUsesAsset(scene: Scene): boolean {
+  return scene.objects.some((o) => o.material.type === 'texture')
+}
+
+/**
+ * The demo scene with an asset (RAYS-10; `npm run testnet -- --asset-mib N`, the `swarm`
+ * bench): {@link DEFAULT_SCENE_JSON} with its floor a mosaic of the asset's texels (squares of
+ * 0.25), so that every visible square of the floor shows bytes of the asset.
+ */
+export const ASSET_SCENE_JSON = {
+  ...DEFAULT_SCENE_JSON,
+  objects: [
+    {
+      type: 'plane',
+      point: [0, 0, 0],
+      normal: [0, 1, 0],
+      material: { type: 'texture', size: 0.25, reflect: 0.15 }
+    },
+    ...DEFAULT_SCENE_JSON.objects.slice(1)
+  ]
 } as const
 
 /** The default demo scene, complete (parsed from {@link DEFAULT_SCENE_JSON}). */

@@ -54,7 +54,7 @@ export function noise(seed: number, k: number): number {
 }
 
 interface PreparedMaterial {
-  readonly kind: 'diffuse' | 'mirror' | 'checker'
+  readonly kind: 'diffuse' | 'mirror' | 'checker' | 'texture'
   readonly color: Vec3
   readonly color2: Vec3
   readonly invSize: number
@@ -99,7 +99,7 @@ function prepareMaterial(m: Material): PreparedMaterial {
     kind: m.type,
     color: m.color,
     color2: m.type === 'checker' ? m.color2 : m.color,
-    invSize: m.type === 'checker' ? 1 / m.size : 0,
+    invSize: m.type === 'checker' || m.type === 'texture' ? 1 / m.size : 0,
     reflect: m.reflect,
     specular: m.specular,
     shininess: m.shininess
@@ -151,14 +151,23 @@ class Tracer {
   private seed = 0
   private counter = 0
   private readonly stack: Rgb[] = []
+  // Texture materials (RAYS-5.4): the asset's bytes, its texel count, the current texel's albedo.
+  private readonly asset: Uint8Array
+  private readonly texels: number
+  private readonly texel: [number, number, number] = [0, 0, 0]
 
   constructor(
     scene: Scene,
     private readonly width: number,
     private readonly height: number,
-    private readonly samples: number
+    private readonly samples: number,
+    asset: Uint8Array | undefined
   ) {
     this.scene = scene
+    this.asset = asset ?? new Uint8Array(0)
+    this.texels = Math.floor(this.asset.length / 3)
+    if (this.texels === 0 && scene.objects.some((o) => o.material.type === 'texture'))
+      throw new RangeError('a texture material needs an asset of at least 3 bytes')
     this.jitter = samples > 1
     this.objects = scene.objects.map((o): PreparedObject => {
       const mat = prepareMaterial(o.material)
@@ -326,6 +335,29 @@ class Tracer {
           Math.floor((qx * o.vx + qy * o.vy + qz * o.vz) * m.invSize)
       }
       if (cell & 1) albedo = m.color2
+    } else if (m.kind === 'texture') {
+      // RAYS-5.4: the cell's texel, picked by hashing its integer coordinates (mod 2^32)
+      let h: number
+      if (o.sphere) {
+        const i = Math.floor(hx * m.invSize) >>> 0
+        const j = Math.floor(hy * m.invSize) >>> 0
+        const k = Math.floor(hz * m.invSize) >>> 0
+        h = mix32(mix32(mix32(i) ^ j) ^ k)
+      } else {
+        const qx = hx - o.px
+        const qy = hy - o.py
+        const qz = hz - o.pz
+        const i = Math.floor((qx * o.ux + qy * o.uy + qz * o.uz) * m.invSize) >>> 0
+        const j = Math.floor((qx * o.vx + qy * o.vy + qz * o.vz) * m.invSize) >>> 0
+        h = mix32(mix32(i) ^ j)
+      }
+      const at = (h % this.texels) * 3
+      const tex = this.texel
+      const a = this.asset
+      tex[0] = (m.color[0] * (a[at] as number)) / 255
+      tex[1] = (m.color[1] * (a[at + 1] as number)) / 255
+      tex[2] = (m.color[2] * (a[at + 2] as number)) / 255
+      albedo = tex
     }
     // Shading point lifted off the surface against self-shadowing.
     const sx = hx + nx * EPS
@@ -457,19 +489,36 @@ function unit(a: Vec3): Vec3 {
 /**
  * Renders one tile of a checked work item (RAYS-5): a `tile.w` × `tile.h` RGBA image whose
  * pixel (i, j) is pixel (tile.x + i, tile.y + j) of the full image. The caller has checked the
- * work ({@link decodeWork} / {@link checkWork}); the cost is bounded by its limits.
+ * work ({@link decodeWork} / {@link checkWork}); the cost is bounded by its limits. A work item
+ * with an asset needs its verified bytes (`asset`, RAYS-11).
  */
-export function renderTile(work: Work): RgbaImage {
-  return renderRect(work.scene, work.width, work.height, work.samples, work.tile)
+export function renderTile(work: Work, asset?: Uint8Array): RgbaImage {
+  return renderRect(work.scene, work.width, work.height, work.samples, work.tile, asset)
 }
 
-/** Renders the whole `width` × `height` image: the reference a buyer compares assembled tiles with. */
-export function renderImage(scene: Scene, width: number, height: number, samples: number): RgbaImage {
-  return renderRect(scene, width, height, samples, { x: 0, y: 0, w: width, h: height })
+/**
+ * Renders the whole `width` × `height` image: the reference a buyer compares assembled tiles
+ * with. `asset` is the texture of a scene with `texture` materials (RAYS-10).
+ */
+export function renderImage(
+  scene: Scene,
+  width: number,
+  height: number,
+  samples: number,
+  asset?: Uint8Array
+): RgbaImage {
+  return renderRect(scene, width, height, samples, { x: 0, y: 0, w: width, h: height }, asset)
 }
 
-function renderRect(scene: Scene, width: number, height: number, samples: number, tile: Tile): RgbaImage {
-  const tracer = new Tracer(scene, width, height, samples)
+function renderRect(
+  scene: Scene,
+  width: number,
+  height: number,
+  samples: number,
+  tile: Tile,
+  asset: Uint8Array | undefined
+): RgbaImage {
+  const tracer = new Tracer(scene, width, height, samples, asset)
   const data = new Uint8Array(tile.w * tile.h * 4)
   let offset = 0
   for (let j = 0; j < tile.h; j++)

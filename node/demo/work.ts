@@ -1,7 +1,8 @@
 import { isBitwrkError } from '../../protocol/errors.js'
+import { type AssetRef, checkAssetRef } from './asset.js'
 import { canonicalJson } from './canonical.js'
 import { DemoCode, type DemoErrorCode, fail } from './errors.js'
-import { parseScene, type Scene } from './scene.js'
+import { parseScene, type Scene, sceneUsesAsset } from './scene.js'
 
 /**
  * WORK format of the article `net.bitwrk/rays/0` (spec: protocol/spec/demo-article.md,
@@ -47,15 +48,21 @@ export interface Work {
   readonly height: number
   readonly tile: Tile
   readonly samples: number
+  /**
+   * The input file the scene's `texture` materials read (RAYS-10); present exactly when the
+   * scene has one. Absent, the work encodes as before assets existed, byte for byte.
+   */
+  readonly asset?: AssetRef
 }
 
 type Obj = Record<string, unknown>
 
-function exactKeys(v: unknown, keys: readonly string[], what: string): Obj {
+function exactKeys(v: unknown, keys: readonly string[], what: string, optional: readonly string[] = []): Obj {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     return fail(DemoCode.badWork, `${what} must be an object`)
   const have = Object.keys(v)
-  for (const k of have) if (!keys.includes(k)) fail(DemoCode.badWork, `${what}: unknown field ${k}`)
+  for (const k of have)
+    if (!keys.includes(k) && !optional.includes(k)) fail(DemoCode.badWork, `${what}: unknown field ${k}`)
   for (const k of keys) if (!Object.hasOwn(v, k)) fail(DemoCode.badWork, `${what}: missing field ${k}`)
   return v as Obj
 }
@@ -68,10 +75,11 @@ function isIntIn(v: unknown, min: number, max: number): v is number {
  * Checks a work value (parsed JSON or a caller's object) against RAYS-1 … RAYS-4 and returns
  * it with a complete scene. The caller's scene may omit defaults.
  * @throws BitwrkError `DEMO_BAD_WORK`, `DEMO_BAD_IMAGE_SIZE`, `DEMO_BAD_TILE`,
- *   `DEMO_BAD_SAMPLES`, `DEMO_WORK_TOO_COSTLY`, `DEMO_BAD_SCENE`, `DEMO_SCENE_TOO_LARGE`.
+ *   `DEMO_BAD_SAMPLES`, `DEMO_WORK_TOO_COSTLY`, `DEMO_BAD_SCENE`, `DEMO_SCENE_TOO_LARGE`,
+ *   `DEMO_ASSET_TOO_LARGE`.
  */
 export function checkWork(value: unknown): Work {
-  const o = exactKeys(value, ['article', 'width', 'height', 'tile', 'samples', 'scene'], 'work')
+  const o = exactKeys(value, ['article', 'width', 'height', 'tile', 'samples', 'scene'], 'work', ['asset'])
   if (o['article'] !== RAYS_ARTICLE) fail(DemoCode.badWork, `work.article must be ${RAYS_ARTICLE}`)
   const { width, height, samples } = o
   const side = WORK_LIMITS.maxImageSide
@@ -91,7 +99,15 @@ export function checkWork(value: unknown): Work {
   if (w * h * samples > WORK_LIMITS.maxPrimaryRays)
     fail(DemoCode.workTooCostly, `tile pixels × samples exceed ${WORK_LIMITS.maxPrimaryRays}`)
   const scene = parseScene(o['scene'])
-  return { scene, width, height, tile: { x, y, w, h }, samples }
+  // RAYS-10: an asset is checked after the scene, and present exactly when a texture reads it
+  const asset = o['asset'] === undefined ? undefined : checkAssetRef(o['asset'])
+  if (sceneUsesAsset(scene) !== (asset !== undefined))
+    fail(
+      DemoCode.badWork,
+      asset === undefined ? 'a texture material needs work.asset' : 'work.asset without a texture material'
+    )
+  const work = { scene, width, height, tile: { x, y, w, h }, samples }
+  return asset === undefined ? work : { ...work, asset }
 }
 
 /** The canonical JSON text of a checked work item. */
@@ -102,7 +118,9 @@ function canonicalText(work: Work): string {
     height: work.height,
     tile: work.tile,
     samples: work.samples,
-    scene: work.scene
+    scene: work.scene,
+    // absent, canonicalJson leaves the field out: work without an asset is unchanged (RAYS-10)
+    asset: work.asset
   })
 }
 

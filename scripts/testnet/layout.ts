@@ -36,13 +36,14 @@ export interface Layout {
 
 /**
  * The loopback testnet: `nodes` daemons on 127.0.0.1, node0 the bootstrap node and the buyer,
- * every other node a seller.
+ * every other node a seller; `daemonArgs` adds `bitwrk-node start` flags per node.
  */
 export function loopbackLayout(
   procs: ProcessGroup,
   base: string,
   nodes: number,
-  nodeFlags: (name: string) => string[]
+  nodeFlags: (name: string) => string[],
+  daemonArgs: (name: string) => string[] = () => []
 ): Layout {
   const specs = Array.from({ length: nodes }, (_, i) => ({
     name: `node${i}`,
@@ -58,7 +59,7 @@ export function loopbackLayout(
       procs.startNode(
         spec.name,
         join(base, spec.name),
-        bootstrap.length > 0 ? ['--bootstrap', bootstrap.join(',')] : [],
+        [...(bootstrap.length > 0 ? ['--bootstrap', bootstrap.join(',')] : []), ...daemonArgs(spec.name)],
         deadline,
         nodeFlags(spec.name)
       ),

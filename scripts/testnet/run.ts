@@ -9,6 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
+  ASSET_SCENE_JSON,
   assemble,
   DEFAULT_SCENE_JSON,
   decodePng,
@@ -21,6 +22,7 @@ import {
   tilesFor
 } from '../../node/demo/index.js'
 import { scopeOf } from '../../node/host/addresses.js'
+import { announcements, bytesSent, type TestnetAsset, testnetAsset, uploadAsset } from './asset.js'
 import { screenshotDashboard } from './browser.js'
 import { type InternetPlan, internetLayout } from './internet/index.js'
 import { type Layout, loopbackLayout } from './layout.js'
@@ -98,6 +100,15 @@ export interface TestnetOptions {
    * and `nft`) instead of on 127.0.0.1; `nodes` is then the plan's node count.
    */
   readonly internet?: InternetPlan
+  /**
+   * Give every tile's work an asset of this many MiB (issue 16 §2, RAYS-10): the buyer uploads
+   * it to its node, the sellers' workers fetch it from theirs; the summary adds the asset fields.
+   */
+  readonly assetMib?: number
+  /** The image bought (default {@link IMAGE}); the `swarm` bench keeps tiles cheap with a small one. */
+  readonly image?: { readonly width: number; readonly height: number; readonly samples: number }
+  /** Extra `bitwrk-node start` flags for one daemon by name (loopback layout; e.g. `--no-provide`). */
+  readonly daemonArgs?: (name: string) => string[]
   /** Another article's job instead of the demo image (`--article blender`, scripts/testnet/blender.ts). */
   readonly job?: TestnetJob
 }
@@ -172,6 +183,19 @@ export interface TestnetSummary {
   /** With a {@link TestnetJob} only: its article and its own figures. */
   article?: string
   figures?: Record<string, unknown>
+  /** `--asset-mib` only: the asset's size in MiB and its key (RAYS-10). */
+  asset_mib?: number
+  asset_key?: string
+  /**
+   * `--asset-mib` only: bytes the buyer's node sent to its peers from the asset's upload to the
+   * last tile (`libp2p_data_transfer_bytes_total{protocol="global sent"}`: chunks, trades,
+   * gossip, DHT), and that per asset byte: near 1 when the sellers fetch the asset from each
+   * other (the swarm), near the seller count when each fetches it from the buyer.
+   */
+  buyer_upload_bytes?: number
+  buyer_upload_bytes_per_asset_byte?: number
+  /** `--asset-mib` only: ms from the first buy to the last tile, the asset's fetches included. */
+  job_wall_ms?: number
 }
 
 /** The value of a Prometheus text sample `name{labels}` summed over the lines that match. */
@@ -456,7 +480,7 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     layout =
       o.internet !== undefined
         ? await internetLayout(procs, base, o.internet, flags)
-        : loopbackLayout(procs, base, o.nodes, flags)
+        : loopbackLayout(procs, base, o.nodes, flags, o.daemonArgs)
     const summary = failedSummary(nodeCount, o.jobs, layout.natNodes)
     const lay = layout
     // 1. the network: the first node is the bootstrap node, the others join through it
@@ -565,12 +589,36 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
       `${sellers.length} sellers with ${sellers.length * perSeller} workers offering; buying ${o.jobs} tiles`
     )
 
-    // 3. the buyer buys every tile at once
-    const tiles = o.job === undefined ? tilesFor(IMAGE.width, IMAGE.height, o.jobs) : []
-    const works = jobWorks ?? tiles.map((tile) => encodeWork({ ...IMAGE, tile, scene: DEFAULT_SCENE_JSON }))
+    // 3. the buyer buys every tile at once (with --asset-mib, after uploading the asset)
+    const image = o.image ?? IMAGE
+    let asset: TestnetAsset | undefined
+    let sentBefore = 0
+    if (o.assetMib !== undefined) {
+      asset = testnetAsset(o.assetMib)
+      sentBefore = await bytesSent(buyer.api, signal)
+      const announced = await announcements(buyer.api, signal)
+      await uploadAsset(buyer.api, asset, signal)
+      // the sellers' nodes find the asset through the buyer's provider record (CHUNK-11)
+      await until('the asset announced', network, signal, pollMs, async () => ({
+        done: (await announcements(buyer.api, signal)) > announced,
+        progress: 0
+      }))
+      log(`asset of ${o.assetMib} MiB uploaded to the buyer's node and announced: ${asset.ref.key}`)
+    }
+    const tiles = o.job === undefined ? tilesFor(image.width, image.height, o.jobs) : []
+    const works =
+      jobWorks ??
+      tiles.map((tile) =>
+        asset === undefined
+          ? encodeWork({ ...image, tile, scene: DEFAULT_SCENE_JSON })
+          : encodeWork({ ...image, tile, scene: ASSET_SCENE_JSON, asset: asset.ref })
+      )
     const results: Uint8Array[] = new Array(works.length)
     const refs = works.map((_, i) => `testnet-${i}`)
-    const jobMs = Math.min(MAX_JOB_MS, JOB_MS * Math.max(1, nodeCount / 10))
+    // with an asset every seller fetches it first: without the swarm the buyer sends it once per
+    // seller (8 × 64 MiB took over 120 s on the loaded 2-core machine), so the longest bound
+    const jobMs =
+      asset !== undefined ? MAX_JOB_MS : Math.min(MAX_JOB_MS, JOB_MS * Math.max(1, nodeCount / 10))
     const latencies: number[] = []
     const placed: (PlacedTile | undefined)[] = new Array(tiles.length)
     const t0 = Date.now()
@@ -601,6 +649,17 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
     )
     const elapsed = Date.now() - t0
     summary.failed = o.jobs - summary.finished
+    if (asset !== undefined) {
+      const sent = (await bytesSent(buyer.api, signal)) - sentBefore
+      summary.asset_mib = asset.mib
+      summary.asset_key = asset.ref.key
+      summary.buyer_upload_bytes = sent
+      summary.buyer_upload_bytes_per_asset_byte = Math.round((sent / asset.ref.size) * 1000) / 1000
+      summary.job_wall_ms = elapsed
+      log(
+        `the buyer's node sent ${sent} bytes, ${summary.buyer_upload_bytes_per_asset_byte} per asset byte; job ${elapsed} ms`
+      )
+    }
     latencies.sort((a, b) => a - b)
     summary.trade_latency_ms = { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) }
     summary.trades_per_s = elapsed > 0 ? Math.round((summary.finished / (elapsed / 1000)) * 100) / 100 : 0
@@ -618,15 +677,15 @@ export async function runTestnet(o: TestnetOptions): Promise<TestnetSummary> {
       summary.article = article
       summary.figures = r.figures
     } else if (summary.finished === o.jobs) {
-      const image = assemble(IMAGE.width, IMAGE.height, placed as PlacedTile[])
+      const assembled = assemble(image.width, image.height, placed as PlacedTile[])
       await mkdir(o.outDir, { recursive: true })
-      await writeFile(join(o.outDir, 'image.png'), encodePng(image))
+      await writeFile(join(o.outDir, 'image.png'), encodePng(assembled))
       const reference = assemble(
-        IMAGE.width,
-        IMAGE.height,
-        tiles.map((tile, i) => ({ tile, image: decodePng(renderWork(works[i] as Uint8Array)) }))
+        image.width,
+        image.height,
+        tiles.map((tile, i) => ({ tile, image: decodePng(renderWork(works[i] as Uint8Array, asset?.bytes)) }))
       )
-      summary.image_matches_reference = imagesEqual(image, reference)
+      summary.image_matches_reference = imagesEqual(assembled, reference)
       log(
         `image written to ${join(o.outDir, 'image.png')}; matches the reference: ${summary.image_matches_reference}`
       )

@@ -3,7 +3,14 @@ import { existsSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEFAULT_SCENE_JSON, decodeWork, encodeWork, renderWork } from '../../node/demo/index.js'
+import {
+  assetRefOf,
+  DEFAULT_SCENE_JSON,
+  decodeWork,
+  encodeWork,
+  generateAsset,
+  renderWork
+} from '../../node/demo/index.js'
 import { Identity } from '../../protocol/identity/index.js'
 import { pool, type RunResult, runCli } from './run.js'
 
@@ -279,6 +286,46 @@ describe('cli', () => {
       const r = await runCli(['demo', 'render', file, '--out', join(tmp, 'tile.png')], env)
       assert.equal(r.code, 0, r.stderr)
       assert.deepEqual(new Uint8Array(await readFile(join(tmp, 'tile.png'))), renderWork(work))
+    })
+
+    it('generates an asset, references it by key in the work and renders with it (RAYS-10 … RAYS-12)', async () => {
+      const assetFile = join(tmp, 'asset.bin')
+      const a = await runCli(['demo', 'asset', '--mib', '0.01', '--seed', '3', '--out', assetFile], env)
+      assert.equal(a.code, 0, a.stderr)
+      const asset = new Uint8Array(await readFile(assetFile))
+      assert.deepEqual(asset, generateAsset(3, Math.round(0.01 * 2 ** 20)))
+      const w = await runCli(
+        [
+          'demo',
+          'work',
+          '--tile',
+          '0,0,16,12',
+          '--width',
+          '16',
+          '--height',
+          '12',
+          '--samples',
+          '1',
+          '--asset',
+          assetFile
+        ],
+        env
+      )
+      assert.equal(w.code, 0, w.stderr)
+      const work = new TextEncoder().encode(w.stdout)
+      assert.deepEqual(decodeWork(work).asset, assetRefOf(asset))
+      const file = join(tmp, 'asset-work.json')
+      await writeFile(file, work)
+      const r = await runCli(['demo', 'render', file, '--asset', assetFile, '--out', join(tmp, 'a.png')], env)
+      assert.equal(r.code, 0, r.stderr)
+      assert.deepEqual(new Uint8Array(await readFile(join(tmp, 'a.png'))), renderWork(work, asset))
+      // without the asset, or with another file, nothing is rendered
+      const none = await runCli(['demo', 'render', file, '--out', join(tmp, 'b.png')], env)
+      assertOneLineError(none, 1, 'DEMO_ASSET_UNAVAILABLE', 'no asset')
+      await writeFile(join(tmp, 'other.bin'), asset.subarray(1))
+      const other = await runCli(['demo', 'render', file, '--asset', join(tmp, 'other.bin')], env)
+      assertOneLineError(other, 1, 'DEMO_ASSET_WRONG_SIZE', 'wrong asset')
+      assert.equal(existsSync(join(tmp, 'b.png')), false)
     })
 
     it('refuses work outside the limits with the demo code, in one line', async () => {

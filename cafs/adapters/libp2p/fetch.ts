@@ -47,6 +47,13 @@ export interface NetworkFetchOptions
   onBadProvider?: (event: BadPeerEvent) => void
   /** A provider timed out or failed; its work went to the others. */
   onProviderError?: (event: PeerErrorEvent) => void
+  /**
+   * Swarm fetch (CHUNK-21): fetch the chunks in an order of this fetch's own, and whenever some
+   * chunks have no provider left, look the file's providers up again and ask every provider
+   * again (XFER-21b): peers that started fetching the same file since announce it and serve the
+   * chunks they hold, so that fetchers of one file take most of it from each other.
+   */
+  swarm?: boolean
 }
 
 /** Outcome of {@link fetchFileFromNetwork}. */
@@ -59,6 +66,19 @@ export interface NetworkFetchResult extends FetchResult {
 
 /** Default number of providers fetched from at once. */
 export const DEFAULT_MAX_PROVIDERS = 4
+
+/**
+ * Providers a swarm fetch's repeated lookups ask for (CHUNK-21): 16, twice CHUNK-11's default,
+ * so that a lookup returning the providers already known still reaches new ones.
+ */
+export const SWARM_LOOKUP_PROVIDERS = 16
+
+/**
+ * Batch size of a swarm fetch (CHUNK-21): 256 KiB, the smallest default batch (XFER-18). At the
+ * start the file's origin is the only provider; small requests keep what every fetcher asks of
+ * it at once small (3 requests each), so that fetchers soon hold different chunks to trade.
+ */
+export const SWARM_BATCH_BYTES = 256 << 10
 
 /**
  * Fetches a file into `store` from the network (CHUNK-13): providers come from the DHT (or
@@ -131,9 +151,29 @@ export async function fetchFileFromNetwork(
     const byId = new Map(live.map((p) => [p.toString(), p]))
     const sources = live.map((p) => new PeerChunkSource(libp2p, p, limits))
     const providers: Provider[] = sources.map((s) => ({ id: s.peer.toString(), source: s }))
+    // CHUNK-21: a swarm fetch looks for providers again while it runs
+    const moreProviders = async (o: { signal?: AbortSignal }): Promise<Provider[]> => {
+      const found: Provider[] = []
+      for await (const p of findFileProviders(libp2p, fileKey, {
+        maxProviders: Math.max(max, SWARM_LOOKUP_PROVIDERS),
+        timeoutMs: options.findTimeoutMs,
+        signal: o.signal
+      })) {
+        const id = p.toString()
+        if (bad.has(id) || byId.has(id)) continue
+        byId.set(id, p)
+        const source = new PeerChunkSource(libp2p, p, limits)
+        sources.push(source)
+        found.push({ id, source })
+      }
+      return found
+    }
     try {
       const result = await fetchFromProviders(candidate.manifest, providers, store, {
         ...options,
+        ...(options.swarm === true
+          ? { moreProviders, random: Math.random, batchBytes: options.batchBytes ?? SWARM_BATCH_BYTES }
+          : {}),
         limits: options.limits,
         onBadProvider: (e) => {
           const p = byId.get(e.provider)

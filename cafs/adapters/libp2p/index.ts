@@ -32,7 +32,9 @@ export {
   fetchFileFromNetwork,
   type NetworkFetchOptions,
   type NetworkFetchResult,
-  type PeerErrorEvent
+  type PeerErrorEvent,
+  SWARM_BATCH_BYTES,
+  SWARM_LOOKUP_PROVIDERS
 } from './fetch.js'
 export {
   CHUNK_SERVER_DEFAULTS,

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { connect, type Socket } from 'node:net'
+import type { ContentFacade } from '../../../node/api/facade.js'
 import { defaultMaxConnections } from '../../../node/api/server.js'
+import { BitwrkError } from '../../../protocol/errors.js'
 import { type ApiFixture, call, errorOf, startApi } from './helpers.js'
 
 const ART = 'net.bitwrk/gorays/0'
@@ -93,6 +95,23 @@ describe('node/api connection and time limits (API-20)', function () {
     assert.equal(await closedByServer(s), '')
     assert.equal(f.mandates.list()[0]?.tradesLeft, 3)
     assert.equal(f.facade.buys.length, 0)
+  })
+
+  it('does not cut a GET that works longer than the body idle timeout (a gateway fetch, API-24)', async () => {
+    f = await startApi({ server: { bodyIdleTimeoutMs: 200 } })
+    // a gateway fetch that finds nothing after 800 ms, four body-idle timeouts
+    ;(f.facade as { content?: ContentFacade }).content = {
+      providing: true,
+      share: () => true,
+      fetches: () => [],
+      fetch: async () => {
+        await new Promise((r) => setTimeout(r, 800))
+        throw new BitwrkError('CHUNK_NO_PROVIDERS', 'no provider of the file was found')
+      }
+    }
+    const r = await call(`${f.url}/file/${'ab'.repeat(32)}`, { signal: AbortSignal.timeout(CUT_MS) })
+    assert.equal(r.status, 404)
+    assert.deepEqual(await errorOf(r), { status: 404, code: 'API_NOT_FOUND', detail: 'CHUNK_NO_PROVIDERS' })
   })
 
   it('cuts an upload that trickles past the request deadline', async () => {

@@ -97,9 +97,17 @@ async function push(out: Pushable, stats: PhaseStats, stop: AbortSignal): Promis
 }
 
 /** One attacker identity; when the victim drops it, the next fresh one takes its place. */
+/**
+ * Failed opens in a row after which an attacker takes a fresh identity even while it still has a
+ * connection: the victim's own DHT traffic (provide announcements, CHUNK-18) may keep a connection
+ * to a peer whose streams it refuses, and a real attacker would not keep knocking with that id.
+ */
+const RENEW_AFTER_FAILURES = 3
+
 class Attacker {
   host: BitwrkHost | undefined
   private renewing: Promise<void> | undefined
+  private failures = 0
 
   constructor(private readonly victim: Multiaddr) {}
 
@@ -123,6 +131,7 @@ class Attacker {
       if (this.host === undefined) throw new Error('renewing')
       const opened = await how(this.host, AbortSignal.any([stop, AbortSignal.timeout(5000)]))
       stats.opened++
+      this.failures = 0
       return opened
     } catch {
       stats.refused++
@@ -132,10 +141,16 @@ class Attacker {
     }
   }
 
-  /** After a failed open: a fresh identity when this one lost its connection (dropped). */
+  /**
+   * After a failed open: a fresh identity when this one lost its connection (dropped) or was
+   * refused {@link RENEW_AFTER_FAILURES} times in a row.
+   */
   afterFailure(stats: PhaseStats): Promise<void> {
     const h = this.host
-    if (h === undefined || h.libp2p.getConnections().length > 0) return Promise.resolve()
+    this.failures++
+    if (h === undefined || (h.libp2p.getConnections().length > 0 && this.failures < RENEW_AFTER_FAILURES))
+      return Promise.resolve()
+    this.failures = 0
     this.renewing ??= (async () => {
       stats.renewed++
       this.host = undefined

@@ -8,7 +8,7 @@ import type { Libp2p } from '@libp2p/interface'
 import { Counter, type Registry } from 'prom-client'
 import { type Logger, silentLogger } from '../logger.js'
 import { DirectConnections, type DirectOptions } from './direct.js'
-import { loadInternetModules, loadWebRTC } from './lazy-modules.js'
+import { acquireWebRTC, loadInternetModules, releaseWebRTC } from './lazy-modules.js'
 import { STUN_DEFAULT_PORT, type StunLimits, StunServer } from './stun.js'
 import {
   bitwrkWebRTC,
@@ -51,6 +51,8 @@ export interface DirectTransportPlan {
   readonly listen: string[]
   /** Called with the node once it exists (STUN discovery reads its connections). */
   bind(libp2p: StunDiscoveryLibp2p): void
+  /** Called once the node stopped (or failed to start): lets go of what the transports loaded. */
+  release(): Promise<void>
 }
 
 /**
@@ -71,19 +73,26 @@ export async function directTransports(
     node = l
   }
   const webrtcOn = opts?.webrtc !== undefined && opts.webrtc !== false
+  const none = async (): Promise<void> => {}
   if (opts === undefined || (!webrtcOn && opts.reversal === false))
-    return { transports: [], listen: [], bind }
+    return { transports: [], listen: [], bind, release: none }
   const relay = hostHasRelay ? [] : [(await loadInternetModules()).circuitRelayTransport()]
   const relayListen = hostHasRelay ? [] : ['/p2p-circuit']
   if (opts.webrtc === undefined || opts.webrtc === false)
-    return { transports: relay, listen: relayListen, bind }
+    return { transports: relay, listen: relayListen, bind, release: none }
   const w: WebRtcOptions = opts.webrtc === true ? {} : opts.webrtc
   const webrtc = bitwrkWebRTC(
-    await loadWebRTC(),
+    await acquireWebRTC(),
     loopbackOnly && w.bindAddress === undefined ? { ...w, bindAddress: '127.0.0.1' } : w,
     () => node
   )
-  return { transports: [webrtc, ...relay], listen: [...relayListen, '/webrtc'], bind }
+  let released = false
+  const release = async (): Promise<void> => {
+    if (released) return
+    released = true
+    await releaseWebRTC()
+  }
+  return { transports: [webrtc, ...relay], listen: [...relayListen, '/webrtc'], bind, release }
 }
 
 /** What {@link startDirect} started; `stop()` undoes it (idempotent). */

@@ -546,6 +546,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
   } catch (err) {
     gossip.stop()
     await libp2p.stop()
+    await directPlan.release()
     throw err
   }
   log.info({ peerId: libp2p.peerId.toString(), listen: libp2p.getMultiaddrs().map(String) }, 'host started')
@@ -572,6 +573,7 @@ export async function createHost(opts: HostOptions): Promise<BitwrkHost> {
         await dialer.stop()
         await direct.stop()
         await libp2p.stop()
+        await directPlan.release()
         log.info({}, 'host stopped')
       })()
       return stopping

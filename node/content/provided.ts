@@ -16,10 +16,10 @@ import { isBitwrkError } from '../../protocol/errors.js'
  * receives over the trade is not provided, its hash being public on the transaction topic;
  * work inputs named by key are `fetched`.)
  */
-export type ProvideReason = 'upload' | 'result' | 'fetched'
+export type ProvideReason = (typeof PROVIDE_REASONS)[number]
 
 /** Every {@link ProvideReason}, for metric labels and tests. */
-export const PROVIDE_REASONS: readonly ProvideReason[] = ['upload', 'result', 'fetched']
+export const PROVIDE_REASONS = ['upload', 'result', 'fetched'] as const
 
 /** Defaults of CHUNK-17 and CHUNK-18. */
 export const PROVIDE_DEFAULTS = {
